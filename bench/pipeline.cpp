@@ -1,0 +1,173 @@
+// bench/pipeline: commits per second through validator → store → topic router
+// with 1 and 1,000 local subscribers, for configs of 100 and 10,000 keys,
+// printed next to a baseline that does the same work without actors (apply
+// the write, merge the layers, validate, hash, diff) in one thread.
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cfgactors/cfgactors.hpp"
+
+using namespace cfgactors;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+/// `sections` × `keys` integers: s0.k0 .. s{n}.k{m}.
+json make_config(int total_keys) {
+  json cfg = json::object();
+  int per_section = 100;
+  for (int i = 0; i < total_keys; ++i)
+    cfg["s" + std::to_string(i / per_section)]["k" + std::to_string(i % per_section)] = i;
+  return cfg;
+}
+
+/// A schema whose work grows with the config: every leaf is type-checked.
+json_schema_ptr make_schema() {
+  std::string err;
+  auto schema = json_schema::compile(json::parse(R"({
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "additionalProperties": {
+      "type": "object",
+      "additionalProperties": {"type": "integer", "minimum": 0}
+    }
+  })"), &err);
+  if (!schema) {
+    std::fprintf(stderr, "schema: %s\n", err.c_str());
+    std::exit(1);
+  }
+  return schema;
+}
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+/// The same work the actors do per commit, on one thread, no messages.
+double baseline(int keys, int commits, const validator_options& opts) {
+  layer_stack layers;
+  layers.put("file:bench.yaml", make_config(keys));
+  json current = layers.effective();
+  auto t0 = clock_type::now();
+  for (int i = 0; i < commits; ++i) {
+    auto candidate = layers;
+    validation_errors errors;
+    write_request req{{operation::set("s0.k0", i + 1)}, "bench", 0};
+    apply_operations(candidate, req, 128, errors);
+    if (candidate == layers)
+      continue;
+    auto effective = candidate.effective();
+    errors = check_candidate(effective, opts);
+    if (!errors.empty())
+      std::abort();
+    auto hash = canonical_hash(effective);
+    auto paths = changed_paths(current, effective);
+    if (hash.empty() || paths.empty())
+      std::abort();
+    layers = std::move(candidate);
+    current = std::move(effective);
+  }
+  return commits / seconds_since(t0);
+}
+
+struct counter {
+  std::atomic<uint64_t> last_version{0};
+};
+
+caf::behavior counting_subscriber(caf::event_based_actor*,
+                                  std::shared_ptr<std::vector<counter>> seen,
+                                  size_t index) {
+  return {[seen, index](const change& c) {
+    (*seen)[index].last_version.store(c.version, std::memory_order_release);
+  }};
+}
+
+/// Commits `commits` writes through the actors, `window` in flight, and waits
+/// until every subscriber has the final version.
+double actors(caf::actor_system& sys, int keys, int subscribers, int commits,
+              const validator_options& opts) {
+  pipeline_options popts;
+  popts.validation = opts;
+  auto nodes = spawn_pipeline(sys, popts);
+  caf::scoped_actor self{sys};
+  auto seen = std::make_shared<std::vector<counter>>(subscribers);
+  std::vector<caf::actor> subs;
+  for (int i = 0; i < subscribers; ++i) {
+    subs.push_back(sys.spawn(counting_subscriber, seen, i));
+    self->request(nodes.router, caf::infinite, subscribe_atom::value,
+                  std::string{"s0"}, caf::actor_cast<subscriber_actor>(subs.back()))
+      .receive([](uint64_t) {}, [](caf::error&) { std::abort(); });
+  }
+  uint64_t first = 0;
+  self->request(nodes.validator, caf::infinite, write_atom::value,
+                write_request{{operation::replace_layer("file:bench.yaml",
+                                                        make_config(keys))},
+                              "bench", 0})
+    .receive([&](write_result& r) { first = r.version; },
+             [](caf::error&) { std::abort(); });
+  static const int window = std::getenv("CFG_BENCH_WINDOW")
+                            ? std::atoi(std::getenv("CFG_BENCH_WINDOW"))
+                            : 64;
+  int sent = 0;
+  int answered = 0;
+  auto send_one = [&] {
+    self->send(nodes.validator, write_atom::value,
+               write_request{{operation::set("s0.k0", ++sent)}, "bench", 0});
+  };
+  auto t0 = clock_type::now();
+  while (sent < std::min(window, commits))
+    send_one();
+  uint64_t last = 0;
+  while (answered < commits) {
+    self->receive([&](write_result& r) {
+      if (r.status != write_status::committed)
+        std::abort();
+      last = r.version;
+      ++answered;
+      if (sent < commits)
+        send_one();
+    });
+  }
+  for (auto& c : *seen)
+    while (c.last_version.load(std::memory_order_acquire) < last)
+      std::this_thread::yield();
+  auto rate = commits / seconds_since(t0);
+  if (last != first + commits)
+    std::abort();
+  for (auto& s : subs)
+    self->send_exit(s, caf::exit_reason::user_shutdown);
+  shutdown(nodes);
+  return rate;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_level(spdlog::level::warn); // one info line per commit otherwise
+  int scale = argc > 1 ? std::max(1, std::atoi(argv[1])) : 1;
+  system_config cfg;
+  if (const char* policy = std::getenv("CFG_BENCH_SCHEDULER"))
+    cfg.set("scheduler.policy", caf::atom_from_string(policy));
+  caf::actor_system sys{cfg};
+  validator_options opts;
+  opts.schema = make_schema();
+  std::printf("%-8s %-12s %-10s %16s %16s %8s\n", "keys", "subscribers",
+              "commits", "actors/s", "baseline/s", "ratio");
+  for (int keys : {100, 10000}) {
+    int commits = (keys == 100 ? 20000 : 300) * scale;
+    auto base = baseline(keys, commits, opts);
+    for (int subscribers : {1, 1000}) {
+      auto rate = actors(sys, keys, subscribers, commits, opts);
+      std::printf("%-8d %-12d %-10d %16.0f %16.0f %8.2f\n", keys, subscribers,
+                  commits, rate, base, rate / base);
+      std::fflush(stdout);
+    }
+  }
+  std::printf("\ntarget: >= 20000 commits/s at 100 keys with 1 subscriber\n");
+}

@@ -1,0 +1,48 @@
+// Every typed actor interface of cfgactors, in one place.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "cfgactors/atoms.hpp"
+#include "cfgactors/change.hpp"
+#include "cfgactors/commit_request.hpp"
+#include "cfgactors/diff_result.hpp"
+#include "cfgactors/operation.hpp"
+#include "cfgactors/snapshot.hpp"
+#include "cfgactors/stats.hpp"
+#include "cfgactors/version_info.hpp"
+#include "cfgactors/write_result.hpp"
+
+namespace cfgactors {
+
+/// Anything that wants changes: handles a change and answers (the answer is
+/// the credit that lets the router send the next one).
+using subscriber_actor = caf::typed_actor<caf::reacts_to<change>>;
+
+/// Fans each committed version out to subscribers by path prefix.
+using topic_router_actor = caf::typed_actor<
+  caf::replies_to<subscribe_atom, std::string, subscriber_actor>::with<uint64_t>,
+  caf::reacts_to<unsubscribe_atom, uint64_t>,
+  caf::reacts_to<publish_atom, snapshot_ptr, snapshot_ptr>,
+  caf::replies_to<stats_atom>::with<router_stats>>;
+
+/// The system of record: versions, snapshots, history and diffs.
+using store_actor = caf::typed_actor<
+  caf::replies_to<commit_atom, commit_request>::with<snapshot_ptr>,
+  caf::replies_to<get_atom>::with<snapshot_ptr>,
+  caf::replies_to<get_atom, uint64_t>::with<snapshot_ptr>,
+  caf::replies_to<diff_atom, uint64_t, uint64_t>::with<diff_result>,
+  caf::replies_to<history_atom, uint64_t, uint32_t>::with<
+    std::vector<version_info>>>;
+
+/// The single admission gate and ordering point for writes.
+using validator_actor = caf::typed_actor<
+  caf::replies_to<write_atom, write_request>::with<write_result>,
+  caf::replies_to<stats_atom>::with<validator_stats>>;
+
+} // namespace cfgactors

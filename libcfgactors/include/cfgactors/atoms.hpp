@@ -1,0 +1,18 @@
+// Message tags of the cfgactors protocol (CAF atoms, at most 10 characters).
+#pragma once
+
+#include <caf/atom.hpp>
+
+namespace cfgactors {
+
+using write_atom = caf::atom_constant<caf::atom("write")>;
+using commit_atom = caf::atom_constant<caf::atom("commit")>;
+using get_atom = caf::atom_constant<caf::atom("get")>;
+using diff_atom = caf::atom_constant<caf::atom("diff")>;
+using history_atom = caf::atom_constant<caf::atom("history")>;
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscr")>;
+using publish_atom = caf::atom_constant<caf::atom("publish")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+
+} // namespace cfgactors

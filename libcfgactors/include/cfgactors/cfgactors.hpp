@@ -1,0 +1,22 @@
+// Everything a service needs from cfgactors, in one include.
+#pragma once
+
+#include "cfgactors/actor_types.hpp"
+#include "cfgactors/change.hpp"
+#include "cfgactors/diff.hpp"
+#include "cfgactors/errc.hpp"
+#include "cfgactors/hash.hpp"
+#include "cfgactors/layer.hpp"
+#include "cfgactors/merge.hpp"
+#include "cfgactors/operation.hpp"
+#include "cfgactors/parse.hpp"
+#include "cfgactors/path.hpp"
+#include "cfgactors/pipeline.hpp"
+#include "cfgactors/rules.hpp"
+#include "cfgactors/schema.hpp"
+#include "cfgactors/snapshot.hpp"
+#include "cfgactors/store.hpp"
+#include "cfgactors/system_config.hpp"
+#include "cfgactors/topic_router.hpp"
+#include "cfgactors/validator.hpp"
+#include "cfgactors/write_result.hpp"

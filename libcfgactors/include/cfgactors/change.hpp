@@ -1,0 +1,42 @@
+// What a subscriber receives: one message per version that touched its prefix
+// (or one conflated message standing for several, when it was busy).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "cfgactors/fwd.hpp"
+#include "cfgactors/snapshot.hpp"
+
+namespace cfgactors {
+
+struct change {
+  std::string prefix;          ///< the subscription's prefix ("" = everything)
+  uint64_t version = 0;        ///< the version now in effect
+  uint64_t prev_version = 0;   ///< the version this subscriber saw before
+  std::string hash;            ///< hash of `version`
+  std::vector<std::string> paths; ///< changed leaf paths under the prefix
+  uint64_t skipped = 0;        ///< versions folded into this one while busy
+  snapshot_ptr before;         ///< the snapshot at prev_version
+  snapshot_ptr after;          ///< the snapshot at version
+
+  /// The subtree at the prefix before and after (null when absent).
+  const json& old_value() const;
+  const json& new_value() const;
+
+  friend bool operator==(const change& x, const change& y) {
+    return x.prefix == y.prefix && x.version == y.version
+           && x.prev_version == y.prev_version && x.hash == y.hash
+           && x.paths == y.paths && x.skipped == y.skipped;
+  }
+};
+
+} // namespace cfgactors
+
+// Local only: a change refers to snapshots by pointer.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cfgactors::change)

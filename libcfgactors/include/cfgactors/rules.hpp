@@ -1,0 +1,56 @@
+// Per-path validation rules registered in code (the seed's @validator).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cfgactors/fwd.hpp"
+#include "cfgactors/validation_error.hpp"
+
+namespace cfgactors {
+
+/// A set of rules checked against a whole candidate tree. Paths may use `*`
+/// as a segment to match every key (or index) at that level:
+/// `features.*.rollout`. Except for `required`, a rule on an absent path
+/// passes.
+class rule_set {
+public:
+  /// A predicate returns an error message, or nullopt when the value is fine.
+  using predicate_fn = std::function<std::optional<std::string>(const json&)>;
+
+  /// Value must equal one of `allowed`.
+  rule_set& one_of(std::string path, std::vector<json> allowed);
+  /// Number in [min, max]; a non-number fails.
+  rule_set& range(std::string path, double min, double max);
+  /// String fully matching the ECMAScript regex `regex`.
+  rule_set& pattern(std::string path, const std::string& regex);
+  /// JSON type: "object", "array", "string", "number", "integer", "boolean",
+  /// "null".
+  rule_set& type(std::string path, std::string type_name);
+  /// Path must exist.
+  rule_set& required(std::string path);
+  /// Arbitrary check; `name` becomes the rule name in errors.
+  rule_set& predicate(std::string path, std::string name, predicate_fn fn);
+
+  /// Appends every violation in `candidate` to `out`.
+  void check(const json& candidate, validation_errors& out) const;
+
+  std::size_t size() const noexcept {
+    return rules_.size();
+  }
+
+private:
+  struct rule {
+    std::string path;
+    std::string name;
+    bool must_exist = false;
+    predicate_fn fn;
+  };
+  std::vector<rule> rules_;
+};
+
+} // namespace cfgactors

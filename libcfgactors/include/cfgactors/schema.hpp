@@ -1,0 +1,47 @@
+// JSON Schema (draft 7) validation of candidate configurations.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cfgactors/fwd.hpp"
+#include "cfgactors/validation_error.hpp"
+
+namespace cfgactors {
+
+/// A compiled JSON Schema. Immutable once built, so one instance may be shared
+/// by any number of threads and actors.
+class json_schema {
+public:
+  ~json_schema();
+  json_schema(const json_schema&) = delete;
+  json_schema& operator=(const json_schema&) = delete;
+
+  /// Compiles `document`. An invalid schema yields nullptr and a message in
+  /// `error` naming what is wrong.
+  static std::shared_ptr<const json_schema> compile(const json& document,
+                                                    std::string* error);
+
+  /// Reads (YAML or JSON, by extension) and compiles a schema file.
+  static std::shared_ptr<const json_schema>
+  from_file(const std::string& path, std::string* error);
+
+  /// Appends every violation to `out`, each with the dotted path of the
+  /// offending value and the schema keyword as rule (`schema.enum`, ...).
+  void validate(const json& candidate, validation_errors& out) const;
+
+  /// The schema's own document (for coercion by sources).
+  const json& document() const noexcept;
+
+private:
+  struct impl;
+  explicit json_schema(std::unique_ptr<impl> ptr);
+  std::unique_ptr<impl> impl_;
+};
+
+using json_schema_ptr = std::shared_ptr<const json_schema>;
+
+} // namespace cfgactors

@@ -1,0 +1,44 @@
+// An immutable, versioned configuration: what the store keeps and readers see.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "cfgactors/fwd.hpp"
+#include "cfgactors/layer.hpp"
+
+namespace cfgactors {
+
+struct snapshot {
+  uint64_t version = 0;
+  std::string hash;         ///< canonical_hash(effective)
+  int64_t timestamp_ms = 0; ///< commit time, milliseconds since the Unix epoch
+  std::string origin;       ///< who made it: source, user or node
+  layer_stack layers;       ///< the layers it was merged from
+  json effective;           ///< the merged tree readers see
+
+  /// Builds a snapshot and computes its hash.
+  static snapshot_ptr make(uint64_t version, std::string origin,
+                           layer_stack layers, json effective,
+                           int64_t timestamp_ms);
+
+  /// Version 0: no layers, an empty object.
+  static snapshot_ptr empty();
+
+  /// `{version, hash, timestamp_ms, origin, config[, layers]}`
+  json to_json(bool with_layers = false) const;
+};
+
+/// Milliseconds since the Unix epoch, now.
+int64_t now_ms();
+
+} // namespace cfgactors
+
+// Snapshots are shared immutably between local actors, never serialized: the
+// cluster protocol ships patches instead.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cfgactors::snapshot_ptr)

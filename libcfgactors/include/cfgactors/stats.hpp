@@ -1,0 +1,51 @@
+// Counters the pipeline actors report (the daemon turns them into metrics).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <caf/meta/type_name.hpp>
+
+namespace cfgactors {
+
+struct validator_stats {
+  uint64_t committed = 0;
+  uint64_t unchanged = 0;
+  uint64_t rejected = 0;
+  std::map<std::string, uint64_t> failures_by_rule; ///< per validation rule
+
+  friend bool operator==(const validator_stats& x, const validator_stats& y) {
+    return x.committed == y.committed && x.unchanged == y.unchanged
+           && x.rejected == y.rejected
+           && x.failures_by_rule == y.failures_by_rule;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, validator_stats& x) {
+  return f(caf::meta::type_name("validator_stats"), x.committed, x.unchanged,
+           x.rejected, x.failures_by_rule);
+}
+
+struct router_stats {
+  uint64_t subscribers = 0;
+  uint64_t in_flight = 0;  ///< changes sent and not yet handled
+  uint64_t pending = 0;    ///< subscribers with a conflated change waiting
+  uint64_t delivered = 0;  ///< change messages sent in total
+  uint64_t conflated = 0;  ///< versions folded away for busy subscribers
+
+  friend bool operator==(const router_stats& x, const router_stats& y) {
+    return x.subscribers == y.subscribers && x.in_flight == y.in_flight
+           && x.pending == y.pending && x.delivered == y.delivered
+           && x.conflated == y.conflated;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, router_stats& x) {
+  return f(caf::meta::type_name("router_stats"), x.subscribers, x.in_flight,
+           x.pending, x.delivered, x.conflated);
+}
+
+} // namespace cfgactors

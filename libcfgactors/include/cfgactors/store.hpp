@@ -1,0 +1,33 @@
+// The store: assigns versions, keeps immutable snapshots and their history,
+// answers diffs, and hands every committed version to the topic router.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+
+#include "cfgactors/actor_types.hpp"
+
+namespace cfgactors {
+
+struct store_options {
+  std::size_t history_size = 100; ///< snapshots kept in memory (at least 1)
+};
+
+struct store_state {
+  static inline const char* name = "cfgactors.store";
+
+  store_options options;
+  topic_router_actor router;
+  snapshot_ptr current;             ///< never null; version 0 is empty
+  std::deque<snapshot_ptr> history; ///< oldest first, newest last
+
+  /// The snapshot of `version` if still in the history, else nullptr.
+  snapshot_ptr find(uint64_t version) const;
+};
+
+store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
+                                 store_options options,
+                                 topic_router_actor router);
+
+} // namespace cfgactors

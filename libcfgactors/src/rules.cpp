@@ -1,0 +1,291 @@
+// Per-path validation rules: wildcard expansion over the candidate tree and
+// the built-in checks (one_of, range, pattern, type, required).
+#include "cfgactors/rules.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <regex>
+#include <stdexcept>
+#include <utility>
+
+#include "cfgactors/path.hpp"
+
+namespace cfgactors {
+
+namespace {
+
+constexpr const char* wildcard = "*";
+
+// Values end up in error messages and logs; a whole subtree there would
+// drown the actual problem.
+constexpr std::size_t max_rendered_value = 64;
+
+std::string render(const json& value) {
+  auto text = value.dump();
+  if (text.size() > max_rendered_value) {
+    text.resize(max_rendered_value);
+    text += "...";
+  }
+  return text;
+}
+
+// Bounds come in as doubles; `between 100 and 100000` reads better than
+// `between 100.0 and 100000.0`.
+std::string render_number(double x) {
+  if (std::isfinite(x) && std::floor(x) == x && std::fabs(x) < 1e15)
+    return std::to_string(static_cast<std::int64_t>(x));
+  return json(x).dump();
+}
+
+const char* type_of(const json& value) {
+  switch (value.type()) {
+    case json::value_t::object:
+      return "object";
+    case json::value_t::array:
+      return "array";
+    case json::value_t::string:
+      return "string";
+    case json::value_t::boolean:
+      return "boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+      return "integer";
+    case json::value_t::number_float:
+      return "number";
+    case json::value_t::null:
+      return "null";
+    default:
+      return "unknown";
+  }
+}
+
+// As in JSON Schema (draft 6 and later), 3.0 is an integer: YAML and JSON
+// writers do not always preserve the distinction.
+bool is_integer(const json& value) {
+  if (value.is_number_integer())
+    return true;
+  if (!value.is_number_float())
+    return false;
+  auto x = value.get<double>();
+  return std::isfinite(x) && std::floor(x) == x;
+}
+
+bool has_type(const json& value, const std::string& type_name) {
+  if (type_name == "object")
+    return value.is_object();
+  if (type_name == "array")
+    return value.is_array();
+  if (type_name == "string")
+    return value.is_string();
+  if (type_name == "number")
+    return value.is_number();
+  if (type_name == "integer")
+    return is_integer(value);
+  if (type_name == "boolean")
+    return value.is_boolean();
+  return value.is_null(); // "null"; the name was checked at registration
+}
+
+bool known_type(const std::string& type_name) {
+  for (auto name : {"object", "array", "string", "number", "integer",
+                    "boolean", "null"})
+    if (type_name == name)
+      return true;
+  return false;
+}
+
+// Throws at registration: a malformed rule path is a programming error that
+// should stop the service at startup, not silently never match.
+config_path parse_rule_path(const std::string& path) {
+  std::string error;
+  auto parsed = config_path::parse(path, &error);
+  if (!parsed)
+    throw std::invalid_argument("invalid rule path \"" + path + "\": " + error);
+  return std::move(*parsed);
+}
+
+bool is_wildcard(const path_segment& segment) {
+  auto key = std::get_if<std::string>(&segment);
+  return key != nullptr && *key == wildcard;
+}
+
+// Walks `pattern` from segment `pos` below `node`, which sits at the concrete
+// path `at`. Calls `on_value(path, value)` for every match and
+// `on_missing(path)` for a concrete step that does not exist (a wildcard over
+// nothing matches nothing, so it never reports anything missing).
+template <class OnValue, class OnMissing>
+void expand(const json& node, config_path& at,
+            const std::vector<path_segment>& pattern, std::size_t pos,
+            OnValue& on_value, OnMissing& on_missing) {
+  if (pos == pattern.size()) {
+    on_value(at, node);
+    return;
+  }
+  if (is_wildcard(pattern[pos])) {
+    if (node.is_object()) {
+      for (auto& [key, child] : node.items()) {
+        at.segments.emplace_back(key);
+        expand(child, at, pattern, pos + 1, on_value, on_missing);
+        at.segments.pop_back();
+      }
+    } else if (node.is_array()) {
+      for (std::size_t i = 0; i < node.size(); ++i) {
+        at.segments.emplace_back(i);
+        expand(node[i], at, pattern, pos + 1, on_value, on_missing);
+        at.segments.pop_back();
+      }
+    }
+    return;
+  }
+  // Resolve the whole run of concrete segments up to the next wildcard in one
+  // lookup.
+  auto end = pos;
+  while (end < pattern.size() && !is_wildcard(pattern[end]))
+    ++end;
+  config_path step;
+  step.segments.assign(pattern.begin() + pos, pattern.begin() + end);
+  auto mark = at.segments.size();
+  at.segments.insert(at.segments.end(), step.segments.begin(),
+                     step.segments.end());
+  if (auto child = find(node, step)) {
+    expand(*child, at, pattern, end, on_value, on_missing);
+  } else if (end == pattern.size()) {
+    on_missing(at);
+  }
+  at.segments.resize(mark);
+}
+
+} // namespace
+
+rule_set& rule_set::one_of(std::string path, std::vector<json> allowed) {
+  parse_rule_path(path);
+  auto expected = json(allowed).dump();
+  rules_.push_back(
+    {std::move(path), "one_of", false,
+     [allowed = std::move(allowed),
+      expected = std::move(expected)](const json& value)
+       -> std::optional<std::string> {
+       for (auto& candidate : allowed)
+         if (candidate == value)
+           return std::nullopt;
+       return "must be one of " + expected + ", got " + render(value);
+     }});
+  return *this;
+}
+
+rule_set& rule_set::range(std::string path, double min, double max) {
+  parse_rule_path(path);
+  if (!(min <= max))
+    throw std::invalid_argument("invalid range on \"" + path
+                                + "\": min must not exceed max");
+  auto bounds = render_number(min) + " and " + render_number(max);
+  rules_.push_back(
+    {std::move(path), "range", false,
+     [min, max, bounds = std::move(bounds)](const json& value)
+       -> std::optional<std::string> {
+       if (!value.is_number())
+         return "must be a number between " + bounds + ", got "
+                + render(value);
+       auto x = value.get<double>();
+       if (x >= min && x <= max)
+         return std::nullopt;
+       return "must be between " + bounds + ", got " + render(value);
+     }});
+  return *this;
+}
+
+rule_set& rule_set::pattern(std::string path, const std::string& regex) {
+  parse_rule_path(path);
+  // Compiled once here; std::regex is safe to match from many threads.
+  std::shared_ptr<const std::regex> compiled;
+  try {
+    compiled = std::make_shared<const std::regex>(regex,
+                                                  std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    throw std::invalid_argument("invalid regex /" + regex + "/ for \"" + path
+                                + "\": " + e.what());
+  }
+  rules_.push_back(
+    {std::move(path), "pattern", false,
+     [compiled = std::move(compiled),
+      shown = "/" + regex + "/"](const json& value)
+       -> std::optional<std::string> {
+       if (!value.is_string())
+         return "must be a string matching " + shown + ", got "
+                + render(value);
+       if (std::regex_match(value.get_ref<const std::string&>(), *compiled))
+         return std::nullopt;
+       return "must match " + shown + ", got " + render(value);
+     }});
+  return *this;
+}
+
+rule_set& rule_set::type(std::string path, std::string type_name) {
+  parse_rule_path(path);
+  if (!known_type(type_name))
+    throw std::invalid_argument("unknown type \"" + type_name + "\" for \""
+                                + path + "\"");
+  rules_.push_back({std::move(path), "type", false,
+                    [type_name = std::move(type_name)](const json& value)
+                      -> std::optional<std::string> {
+                      if (has_type(value, type_name))
+                        return std::nullopt;
+                      std::string actual = type_of(value);
+                      if (!value.is_object() && !value.is_array())
+                        actual += " " + render(value);
+                      return "must be of type " + type_name + ", got "
+                             + actual;
+                    }});
+  return *this;
+}
+
+rule_set& rule_set::required(std::string path) {
+  parse_rule_path(path);
+  rules_.push_back({std::move(path), "required", true,
+                    [](const json&) -> std::optional<std::string> {
+                      return std::nullopt;
+                    }});
+  return *this;
+}
+
+rule_set& rule_set::predicate(std::string path, std::string name,
+                              predicate_fn fn) {
+  parse_rule_path(path);
+  if (!fn)
+    throw std::invalid_argument("predicate \"" + name + "\" on \"" + path
+                                + "\" has no function");
+  rules_.push_back({std::move(path), std::move(name), false, std::move(fn)});
+  return *this;
+}
+
+void rule_set::check(const json& candidate, validation_errors& out) const {
+  for (auto& r : rules_) {
+    // Paths were validated at registration; re-parsing here keeps the stored
+    // rule a plain string.
+    auto pattern = config_path::parse(r.path);
+    if (!pattern)
+      continue;
+    auto on_value = [&](const config_path& at, const json& value) {
+      std::optional<std::string> message;
+      // A rule is user code and must not take the validator down with it.
+      try {
+        message = r.fn(value);
+      } catch (const std::exception& e) {
+        message = std::string{"check failed with an exception: "} + e.what();
+      } catch (...) {
+        message = "check failed with an unknown exception";
+      }
+      if (message)
+        out.push_back({at.str(), r.name, std::move(*message)});
+    };
+    auto on_missing = [&](const config_path& at) {
+      if (r.must_exist)
+        out.push_back({at.str(), r.name, "is required but missing"});
+    };
+    config_path at;
+    expand(candidate, at, pattern->segments, 0, on_value, on_missing);
+  }
+}
+
+} // namespace cfgactors

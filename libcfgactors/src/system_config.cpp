@@ -1,0 +1,37 @@
+#include "cfgactors/system_config.hpp"
+
+#include "cfgactors/actor_types.hpp"
+#include "cfgactors/errc.hpp"
+
+namespace cfgactors {
+
+void add_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<op_kind>("cfgactors::op_kind");
+  cfg.add_message_type<operation>("cfgactors::operation");
+  cfg.add_message_type<write_request>("cfgactors::write_request");
+  cfg.add_message_type<write_status>("cfgactors::write_status");
+  cfg.add_message_type<errc>("cfgactors::errc");
+  cfg.add_message_type<validation_error>("cfgactors::validation_error");
+  cfg.add_message_type<write_result>("cfgactors::write_result");
+  cfg.add_message_type<version_info>("cfgactors::version_info");
+  cfg.add_message_type<diff_result>("cfgactors::diff_result");
+  cfg.add_message_type<validator_stats>("cfgactors::validator_stats");
+  cfg.add_message_type<router_stats>("cfgactors::router_stats");
+  // snapshot_ptr, change and commit_request never leave the process: CAF
+  // needs no registration for them.
+  cfg.add_error_category(errc_category, [](uint8_t code, caf::atom_value,
+                                           const caf::message& ctx) {
+    auto out = "cfgactors." + to_string(static_cast<errc>(code));
+    if (ctx.match_elements<std::string>())
+      out += ": " + ctx.get_as<std::string>(0);
+    else if (!ctx.empty())
+      out += ": " + to_string(ctx);
+    return out;
+  });
+}
+
+system_config::system_config() {
+  cfgactors::add_message_types(*this);
+}
+
+} // namespace cfgactors

@@ -1,0 +1,29 @@
+// Uses only installed headers: parses a JSON document and checks its
+// canonical hash against the value computed independently (Python's
+// hashlib over json.dumps(sort_keys=True, separators=(",", ":"))).
+#include <cstdio>
+#include <string>
+
+#include <cfgactors/hash.hpp>
+#include <cfgactors/parse.hpp>
+
+int main() {
+  const char* text = R"({"service": "consumer", "port": 7070,
+                         "features": {"beta": true, "rollout": [1, 2, 3]},
+                         "owner": null})";
+  const std::string expected = "1881829b9ab37b6dca75d975a3c994f5847e31a42c8a7b60142fbdd839a013e5";
+  auto result = cfgactors::parse_document(text, cfgactors::document_format::json,
+                                          "inline");
+  if (!result) {
+    std::fprintf(stderr, "parse failed: %s\n", result.error->str().c_str());
+    return 1;
+  }
+  auto hash = cfgactors::canonical_hash(result.value);
+  if (hash != expected) {
+    std::printf("canonical_hash %s mismatch\n", hash.c_str());
+    std::fprintf(stderr, "expected %s\n", expected.c_str());
+    return 1;
+  }
+  std::printf("canonical_hash %s ok\n", hash.c_str());
+  return 0;
+}

@@ -1,0 +1,113 @@
+// Tests for JSON Patch generation and the seed's dotted-path diff view.
+#define CAF_SUITE diff
+#include "cfgactors_test.hpp"
+
+#include "cfgactors/diff.hpp"
+
+#include <string>
+#include <vector>
+
+using namespace cfgactors;
+
+namespace {
+
+json j(const char* text) {
+  return json::parse(text);
+}
+
+using paths = std::vector<std::string>;
+
+} // namespace
+
+CAF_TEST(json_patch yields the expected operations) {
+  auto from = j(R"({"a": 1, "b": {"c": 2}, "d": 3})");
+  auto to = j(R"({"a": 5, "b": {"c": 2, "e": 4}})");
+  auto patch = json_patch(from, to);
+  CAF_CHECK_EQUAL(patch.dump(),
+                  R"([{"op":"replace","path":"/a","value":5},)"
+                  R"({"op":"add","path":"/b/e","value":4},)"
+                  R"({"op":"remove","path":"/d"}])");
+  CAF_CHECK_EQUAL(from.patch(patch).dump(), to.dump());
+}
+
+CAF_TEST(json_patch of equal trees is empty) {
+  auto x = j(R"({"a": [1, 2], "b": null})");
+  CAF_CHECK_EQUAL(json_patch(x, x).dump(), "[]");
+}
+
+CAF_TEST(json_patch escapes keys as json pointers) {
+  auto patch = json_patch(j(R"({"a/b": 1, "m~n": 1})"),
+                          j(R"({"a/b": 2, "m~n": 2})"));
+  CAF_CHECK_EQUAL(patch.dump(),
+                  R"([{"op":"replace","path":"/a~1b","value":2},)"
+                  R"({"op":"replace","path":"/m~0n","value":2}])");
+}
+
+CAF_TEST(diff_view renders the seed view for a concrete change) {
+  auto from = j(R"({
+    "logging": {"level": "INFO", "format": "text"},
+    "db": {"pool": {"size": 10, "timeout": 5}},
+    "old_flag": true,
+    "servers": ["a", "b"]
+  })");
+  auto to = j(R"({
+    "logging": {"level": "DEBUG", "format": "text"},
+    "db": {"pool": {"size": 10}},
+    "features": {"x": {"enabled": true}},
+    "servers": ["a", "c"]
+  })");
+  auto view = diff_view(from, to);
+  CAF_CHECK_EQUAL(view.dump(),
+                  R"({"db.pool.timeout":{"removed":5},)"
+                  R"("features":{"added":{"x":{"enabled":true}}},)"
+                  R"("logging.level":{"new":"DEBUG","old":"INFO"},)"
+                  R"("old_flag":{"removed":true},)"
+                  R"("servers":{"new":["a","c"],"old":["a","b"]}})");
+}
+
+CAF_TEST(diff_view compares an object and a scalar whole) {
+  auto view = diff_view(j(R"({"a": {"b": 1}})"), j(R"({"a": 7})"));
+  CAF_CHECK_EQUAL(view.dump(), R"({"a":{"new":7,"old":{"b":1}}})");
+}
+
+CAF_TEST(diff_view of equal trees is empty) {
+  auto x = j(R"({"a": {"b": [1, {"c": null}]}})");
+  CAF_CHECK_EQUAL(diff_view(x, x).dump(), "{}");
+  CAF_CHECK(changed_paths(x, x).empty());
+}
+
+CAF_TEST(a changed non object root has the empty path) {
+  CAF_CHECK_EQUAL(diff_view(j("1"), j("2")).dump(),
+                  R"({"":{"new":2,"old":1}})");
+  CAF_CHECK_EQUAL(diff_view(j(R"({"a":1})"), j("[1]")).dump(),
+                  R"({"":{"new":[1],"old":{"a":1}}})");
+  CAF_CHECK_EQUAL(changed_paths(j("null"), j("{}")), paths{""});
+}
+
+CAF_TEST(null values count as present) {
+  auto view = diff_view(j(R"({"a": null})"), j(R"({"a": 1, "b": null})"));
+  CAF_CHECK_EQUAL(view.dump(),
+                  R"({"a":{"new":1,"old":null},"b":{"added":null}})");
+}
+
+CAF_TEST(diff paths escape keys like config_path) {
+  auto from = j(R"({"a.b": {"c[0]": 1}, "x\\y": 1})");
+  auto to = j(R"({"a.b": {"c[0]": 2}})");
+  CAF_CHECK_EQUAL(changed_paths(from, to),
+                  (paths{"a\\.b.c\\[0]", "x\\\\y"}));
+  CAF_CHECK_EQUAL(diff_view(from, to).dump(),
+                  R"({"a\\.b.c\\[0]":{"new":2,"old":1},)"
+                  R"("x\\\\y":{"removed":1}})");
+}
+
+CAF_TEST(changed_paths are sorted and match the diff_view keys) {
+  auto from = j(R"({"a": {"b": 1, "z": 1}, "a-b": 1, "m": 1})");
+  auto to = j(R"({"a": {"b": 2}, "a-b": 2, "n": 1})");
+  auto changed = changed_paths(from, to);
+  CAF_CHECK_EQUAL(changed, (paths{"a-b", "a.b", "a.z", "m", "n"}));
+  paths keys;
+  auto view = diff_view(from, to);
+  for (auto& item : view.items())
+    keys.push_back(item.key());
+  CAF_CHECK_EQUAL(keys, changed);
+}

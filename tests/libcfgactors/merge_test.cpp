@@ -1,0 +1,112 @@
+// Tests for JSON Merge Patch (RFC 7386) and the null-keeping overlay merge.
+#define CAF_SUITE merge
+#include "cfgactors_test.hpp"
+
+#include "cfgactors/merge.hpp"
+
+#include <string>
+
+using namespace cfgactors;
+
+namespace {
+
+json j(const char* text) {
+  return json::parse(text);
+}
+
+std::string patched(const char* target, const char* patch) {
+  auto result = j(target);
+  merge_into(result, j(patch));
+  return result.dump();
+}
+
+std::string combined(const char* first, const char* second) {
+  auto result = j(first);
+  merge_overlays(result, j(second));
+  return result.dump();
+}
+
+} // namespace
+
+CAF_TEST(merge_into passes every example of RFC 7386 appendix A) {
+  CAF_CHECK_EQUAL(patched(R"({"a":"b"})", R"({"a":"c"})"), R"({"a":"c"})");
+  CAF_CHECK_EQUAL(patched(R"({"a":"b"})", R"({"b":"c"})"),
+                  R"({"a":"b","b":"c"})");
+  CAF_CHECK_EQUAL(patched(R"({"a":"b"})", R"({"a":null})"), "{}");
+  CAF_CHECK_EQUAL(patched(R"({"a":"b","b":"c"})", R"({"a":null})"),
+                  R"({"b":"c"})");
+  CAF_CHECK_EQUAL(patched(R"({"a":["b"]})", R"({"a":"c"})"), R"({"a":"c"})");
+  CAF_CHECK_EQUAL(patched(R"({"a":"c"})", R"({"a":["b"]})"), R"({"a":["b"]})");
+  CAF_CHECK_EQUAL(patched(R"({"a":{"b":"c"}})", R"({"a":{"b":"d","c":null}})"),
+                  R"({"a":{"b":"d"}})");
+  CAF_CHECK_EQUAL(patched(R"({"a":[{"b":"c"}]})", R"({"a":[1]})"),
+                  R"({"a":[1]})");
+  CAF_CHECK_EQUAL(patched(R"(["a","b"])", R"(["c","d"])"), R"(["c","d"])");
+  CAF_CHECK_EQUAL(patched(R"({"a":"b"})", R"(["c"])"), R"(["c"])");
+  CAF_CHECK_EQUAL(patched(R"({"a":"foo"})", "null"), "null");
+  CAF_CHECK_EQUAL(patched(R"({"a":"foo"})", R"("bar")"), R"("bar")");
+  CAF_CHECK_EQUAL(patched(R"({"e":null})", R"({"a":1})"),
+                  R"({"a":1,"e":null})");
+  CAF_CHECK_EQUAL(patched("[1,2]", R"({"a":"b","c":null})"), R"({"a":"b"})");
+  CAF_CHECK_EQUAL(patched("{}", R"({"a":{"bb":{"ccc":null}}})"),
+                  R"({"a":{"bb":{}}})");
+}
+
+CAF_TEST(objects merge deeply and untouched siblings survive) {
+  CAF_CHECK_EQUAL(patched(R"({"db":{"host":"a","port":1},"x":true})",
+                          R"({"db":{"port":2}})"),
+                  R"({"db":{"host":"a","port":2},"x":true})");
+}
+
+CAF_TEST(arrays replace whole and keep nulls inside them) {
+  CAF_CHECK_EQUAL(patched(R"({"l":[1,2,3]})", R"({"l":[null,4]})"),
+                  R"({"l":[null,4]})");
+}
+
+CAF_TEST(a null for a missing key is a no op) {
+  CAF_CHECK_EQUAL(patched(R"({"a":1})", R"({"b":null,"c":{"d":null}})"),
+                  R"({"a":1,"c":{}})");
+}
+
+CAF_TEST(an object over a scalar starts from an empty object) {
+  CAF_CHECK_EQUAL(patched(R"({"a":5})", R"({"a":{"b":1,"c":null}})"),
+                  R"({"a":{"b":1}})");
+}
+
+CAF_TEST(merged returns a new tree and leaves its inputs alone) {
+  const auto base = j(R"({"a":1,"b":{"c":2}})");
+  const auto overlay = j(R"({"b":{"c":null,"d":3}})");
+  auto result = merged(base, overlay);
+  CAF_CHECK_EQUAL(result.dump(), R"({"a":1,"b":{"d":3}})");
+  CAF_CHECK_EQUAL(base.dump(), R"({"a":1,"b":{"c":2}})");
+  CAF_CHECK_EQUAL(overlay.dump(), R"({"b":{"c":null,"d":3}})");
+}
+
+CAF_TEST(merge_overlays keeps nulls as tombstones) {
+  CAF_CHECK_EQUAL(combined(R"({"a":1,"b":{"c":2}})",
+                           R"({"a":null,"b":{"c":null,"d":3}})"),
+                  R"({"a":null,"b":{"c":null,"d":3}})");
+  CAF_CHECK_EQUAL(combined("{}", R"({"x":{"y":null}})"),
+                  R"({"x":{"y":null}})");
+}
+
+CAF_TEST(merge_overlays lets a later value replace an earlier tombstone) {
+  CAF_CHECK_EQUAL(combined(R"({"a":null})", R"({"a":{"b":1}})"),
+                  R"({"a":{"b":1}})");
+  CAF_CHECK_EQUAL(combined(R"({"a":{"b":1}})", R"({"a":5})"), R"({"a":5})");
+}
+
+CAF_TEST(merge_overlays with non object overlays replaces like merge_into) {
+  CAF_CHECK_EQUAL(combined(R"({"a":1})", "[1,null]"), "[1,null]");
+  CAF_CHECK_EQUAL(combined("7", R"({"a":null})"), R"({"a":null})");
+}
+
+CAF_TEST(two combined patches act like applying them one after another) {
+  const auto base = j(R"({"log":{"level":"INFO","file":"x"},"n":1,"keep":0})");
+  const auto first = j(R"({"log":{"level":"DEBUG"},"n":null,"m":2})");
+  const auto second = j(R"({"log":{"file":null},"m":3,"n":4})");
+  auto sequential = merged(merged(base, first), second);
+  auto patch = first;
+  merge_overlays(patch, second);
+  CAF_CHECK_EQUAL(merged(base, patch).dump(), sequential.dump());
+}

@@ -1,0 +1,300 @@
+// Tests for json_schema: compiling (and refusing) schemas, translating
+// valijson's results into dotted paths, and the example schema itself.
+#define CAF_SUITE schema
+#include "cfgactors_test.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cfgactors/parse.hpp"
+#include "cfgactors/schema.hpp"
+
+using namespace cfgactors;
+
+namespace {
+
+using lines = std::vector<std::string>;
+
+// `path|rule` per error: what a caller acts on, without pinning valijson's
+// wording.
+lines where(const validation_errors& errors) {
+  lines result;
+  for (auto& e : errors)
+    result.push_back(e.path + "|" + e.rule);
+  return result;
+}
+
+json_schema_ptr example_schema() {
+  std::string error;
+  auto result = json_schema::from_file(
+    test::source_path("examples/schema.json"), &error);
+  if (!result)
+    CAF_FAIL("examples/schema.json does not compile: " << error);
+  return result;
+}
+
+json example_config() {
+  auto parsed = parse_file(test::source_path("examples/config.yaml"));
+  if (!parsed)
+    CAF_FAIL("examples/config.yaml does not parse: " << parsed.error->str());
+  return parsed.value;
+}
+
+lines validate(const json_schema& schema, const json& candidate) {
+  validation_errors errors;
+  schema.validate(candidate, errors);
+  return where(errors);
+}
+
+// Compiles `text`, expecting failure; returns the error text.
+std::string compile_error(const std::string& text) {
+  std::string error;
+  auto result = json_schema::compile(json::parse(text), &error);
+  CAF_CHECK(result == nullptr);
+  return error;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// A file in the temp directory, removed again when the test ends.
+struct temp_file {
+  std::string path;
+  temp_file(const std::string& name, const std::string& content)
+    : path(std::string{P_tmpdir} + "/cfgactors-schema-test-" + name) {
+    std::ofstream{path} << content;
+  }
+  ~temp_file() {
+    std::remove(path.c_str());
+  }
+};
+
+} // namespace
+
+CAF_TEST(the example config validates clean against the example schema) {
+  auto schema = example_schema();
+  auto config = example_config();
+  CAF_CHECK_EQUAL(config["logging"]["level"].get<std::string>(), "INFO");
+  CAF_CHECK_EQUAL(validate(*schema, config), lines{});
+}
+
+CAF_TEST(two bad values give exactly two errors at their own paths) {
+  auto schema = example_schema();
+  auto config = example_config();
+  config["logging"]["level"] = "LOUD";
+  config["buffer_size"] = 5;
+  validation_errors errors;
+  schema->validate(config, errors);
+  CAF_CHECK_EQUAL(where(errors),
+                  (lines{"buffer_size|schema.minimum",
+                         "logging.level|schema.enum"}));
+  CAF_REQUIRE_EQUAL(errors.size(), 2u);
+  CAF_CHECK_EQUAL(errors[1].message, "Failed to match against any enum "
+                                     "values.");
+  CAF_CHECK(contains(errors[0].message, "greater than or equal to 100"));
+}
+
+CAF_TEST(two bad fields of one object are two errors) {
+  auto schema = example_schema();
+  auto config = example_config();
+  config["logging"] = json{{"level", "LOUD"}, {"format", "xml"}};
+  CAF_CHECK_EQUAL(validate(*schema, config),
+                  (lines{"logging.format|schema.enum",
+                         "logging.level|schema.enum"}));
+}
+
+CAF_TEST(a value of the wrong type is reported as a type error) {
+  auto schema = example_schema();
+  auto config = example_config();
+  config["buffer_size"] = "big";
+  config["sample_rate"] = 1; // an integer is a number
+  config["timeouts"]["read_ms"] = 2.5;
+  CAF_CHECK_EQUAL(validate(*schema, config),
+                  (lines{"buffer_size|schema.type",
+                         "timeouts.read_ms|schema.type"}));
+}
+
+CAF_TEST(a missing required key is reported at its own path) {
+  auto schema = example_schema();
+  auto config = example_config();
+  config.erase("buffer_size");
+  validation_errors errors;
+  schema->validate(config, errors);
+  CAF_REQUIRE_EQUAL(errors.size(), 1u);
+  CAF_CHECK_EQUAL(errors[0].path, "buffer_size");
+  CAF_CHECK_EQUAL(errors[0].rule, "schema.required");
+  CAF_CHECK(contains(errors[0].message, "'buffer_size'"));
+}
+
+CAF_TEST(keys the schema does not know are allowed at the top level) {
+  auto schema = example_schema();
+  auto config = example_config();
+  config["my_service"] = json{{"anything", true}};
+  CAF_CHECK_EQUAL(validate(*schema, config), lines{});
+}
+
+CAF_TEST(a feature may be a boolean or a rollout object) {
+  auto schema = example_schema();
+  auto config = example_config();
+  config["features"]["new_algorithm"] = json::parse(
+    R"({"enabled": true, "rollout": 25, "rules": [], "variants": {}})");
+  CAF_CHECK_EQUAL(validate(*schema, config), lines{});
+}
+
+CAF_TEST(a feature with rollout 150 is reported at the rollout) {
+  auto schema = example_schema();
+  auto config = example_config();
+  config["features"]["new_algorithm"] = json{{"enabled", true},
+                                             {"rollout", 150}};
+  validation_errors errors;
+  schema->validate(config, errors);
+  CAF_CHECK_EQUAL(where(errors),
+                  lines{"features.new_algorithm.rollout|schema.maximum"});
+}
+
+CAF_TEST(a feature object rejects unknown keys and other types) {
+  auto schema = example_schema();
+  auto config = example_config();
+  config["features"]["beta_ui"] = json{{"enabled", true}, {"owner", "me"}};
+  config["features"]["new_algorithm"] = "on";
+  CAF_CHECK_EQUAL(validate(*schema, config),
+                  (lines{"features.beta_ui.owner|schema.additionalProperties",
+                         "features.new_algorithm|schema.type"}));
+}
+
+CAF_TEST(the example schema checks ports pools and the version pattern) {
+  auto schema = example_schema();
+  auto config = example_config();
+  config["database"]["port"] = 70000;
+  config["database"]["pool_size"] = 0;
+  config["schema_version"] = "1.0";
+  config["timeouts"]["connect_ms"] = 0;
+  config["sample_rate"] = 1.5;
+  CAF_CHECK_EQUAL(validate(*schema, config),
+                  (lines{"database.pool_size|schema.minimum",
+                         "database.port|schema.maximum",
+                         "sample_rate|schema.maximum",
+                         "schema_version|schema.pattern",
+                         "timeouts.connect_ms|schema.minimum"}));
+}
+
+CAF_TEST(array items are reported with their index) {
+  std::string error;
+  auto schema = json_schema::compile(json::parse(R"({
+    "properties": {"servers": {"type": "array", "items": {
+      "required": ["host"],
+      "properties": {"port": {"type": "integer", "maximum": 65535}}}}}
+  })"),
+                                     &error);
+  CAF_REQUIRE(schema != nullptr);
+  auto config = json::parse(R"({"servers": [
+    {"host": "a", "port": 1}, {"host": "b", "port": 70000}, {"port": 2}]})");
+  CAF_CHECK_EQUAL(validate(*schema, config),
+                  (lines{"servers[1].port|schema.maximum",
+                         "servers[2].host|schema.required"}));
+}
+
+CAF_TEST(a failed anyOf reports the branch that matched the type) {
+  std::string error;
+  auto schema = json_schema::compile(json::parse(R"({
+    "additionalProperties": {"anyOf": [
+      {"type": "boolean"},
+      {"type": "object", "properties": {"rollout": {"maximum": 100}}}]}})"),
+                                     &error);
+  CAF_REQUIRE(schema != nullptr);
+  auto config = json::parse(R"({"f": {"rollout": 150}, "g": "on"})");
+  CAF_CHECK_EQUAL(validate(*schema, config),
+                  (lines{"f.rollout|schema.maximum", "g|schema.type"}));
+}
+
+CAF_TEST(a schema valijson rejects compiles to null with a clear error) {
+  auto error = compile_error(R"({"type": 12})");
+  CAF_CHECK(contains(error, "invalid JSON Schema"));
+  CAF_CHECK(contains(error, "\"type\""));
+  error = compile_error(R"({"properties": 5})");
+  CAF_CHECK(contains(error, "\"properties\""));
+  error = compile_error(R"({"properties": {"a": {"minimum": "x"}}})");
+  CAF_CHECK(contains(error, "\"properties.a.minimum\""));
+  CAF_CHECK(contains(error, "minimum"));
+  error = compile_error(R"({"properties": {"a": {"type": "strng"}}})");
+  CAF_CHECK(contains(error, "'strng'"));
+  error = compile_error("5");
+  CAF_CHECK(contains(error, "invalid JSON Schema"));
+}
+
+CAF_TEST(an invalid regex in a schema is a compile error) {
+  auto error = compile_error(R"({"properties": {"v": {"pattern": "(["}}})");
+  CAF_CHECK(contains(error, "\"properties.v.pattern\""));
+  CAF_CHECK(contains(error, "invalid regex"));
+  error = compile_error(R"({"patternProperties": {"x(": {}}})");
+  CAF_CHECK(contains(error, "invalid regex \"x(\""));
+}
+
+CAF_TEST(an unresolvable or remote ref is a compile error) {
+  auto error = compile_error(
+    R"({"properties": {"a": {"$ref": "#/definitions/nope"}}})");
+  CAF_CHECK(contains(error, "\"properties.a\""));
+  CAF_CHECK(contains(error, "#/definitions/nope"));
+  error = compile_error(R"({"$ref": "https://example.com/schema.json"})");
+  CAF_CHECK(contains(error, "remote references are not fetched"));
+}
+
+CAF_TEST(local refs and boolean schemas compile) {
+  std::string error;
+  auto schema = json_schema::compile(json::parse(R"({
+    "definitions": {"port": {"type": "integer", "maximum": 65535}},
+    "properties": {"p": {"$ref": "#/definitions/port"}, "never": false}})"),
+                                     &error);
+  CAF_REQUIRE(schema != nullptr);
+  CAF_CHECK_EQUAL(error, "");
+  CAF_CHECK_EQUAL(validate(*schema, json{{"p", 70000}}),
+                  lines{"p|schema.maximum"});
+  CAF_CHECK_EQUAL(validate(*schema, json{{"never", 1}}).size(), 1u);
+  CAF_CHECK_EQUAL(
+    schema->document()["definitions"]["port"]["maximum"].get<int>(), 65535);
+}
+
+CAF_TEST(from_file reports a syntax error with file line and column) {
+  temp_file bad{"bad.json", "{\n  \"type\": \"object\",\n  oops\n}\n"};
+  std::string error;
+  CAF_CHECK(json_schema::from_file(bad.path, &error) == nullptr);
+  CAF_CHECK(contains(error, bad.path + ":3:"));
+}
+
+CAF_TEST(from_file reads YAML and names the file in compile errors) {
+  temp_file good{"good.yaml", "type: object\nrequired: [a]\n"};
+  std::string error;
+  auto schema = json_schema::from_file(good.path, &error);
+  CAF_REQUIRE(schema != nullptr);
+  CAF_CHECK_EQUAL(validate(*schema, json::object()),
+                  lines{"a|schema.required"});
+  temp_file wrong{"wrong.yaml", "type: 12\n"};
+  CAF_CHECK(json_schema::from_file(wrong.path, &error) == nullptr);
+  CAF_CHECK(contains(error, wrong.path + ": invalid JSON Schema"));
+  CAF_CHECK(json_schema::from_file(test::source_path("no/such.json"), &error)
+            == nullptr);
+  CAF_CHECK(contains(error, "no/such.json"));
+}
+
+CAF_TEST(one schema validates from many threads at once) {
+  auto schema = example_schema();
+  auto config = example_config();
+  config["logging"]["level"] = "LOUD";
+  config["schema_version"] = "x";
+  std::vector<lines> results(4);
+  std::vector<std::thread> threads;
+  for (auto& result : results)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i)
+        result = validate(*schema, config);
+    });
+  for (auto& t : threads)
+    t.join();
+  for (auto& result : results)
+    CAF_CHECK_EQUAL(result, (lines{"logging.level|schema.enum",
+                                   "schema_version|schema.pattern"}));
+}

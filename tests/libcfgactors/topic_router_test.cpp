@@ -1,0 +1,149 @@
+#define CAF_SUITE topic_router
+#include "pipeline_fixture.hpp"
+
+using namespace cfgactors;
+using namespace cfgactors::test;
+
+namespace {
+
+using release_atom = caf::atom_constant<caf::atom("release")>;
+
+struct gate_state {
+  change_log log = std::make_shared<std::vector<change>>();
+  std::vector<caf::response_promise> held;
+};
+
+/// A subscriber that does not answer until told: it holds the router's credit,
+/// like a subscriber busy in a long handler.
+caf::behavior gate(caf::stateful_actor<gate_state>* self) {
+  return {
+    [self](const change& c) -> caf::response_promise {
+      self->state.log->push_back(c);
+      self->state.held.push_back(self->make_response_promise());
+      return self->state.held.back();
+    },
+    [self](release_atom) {
+      auto held = std::move(self->state.held);
+      for (auto& rp : held)
+        rp.deliver(caf::unit);
+    },
+  };
+}
+
+struct fixture : pipeline_fixture {
+  change_log deref_gate(const caf::actor& hdl) {
+    auto ptr = caf::actor_cast<caf::abstract_actor*>(hdl);
+    return static_cast<caf::stateful_actor<gate_state>*>(ptr)->state.log;
+  }
+
+  router_stats stats() {
+    auto st = router_st().stats;
+    st.subscribers = router_st().subscriptions.size();
+    return st;
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(topic_router_tests, fixture)
+
+CAF_TEST(subscribers get changes under their prefix only) {
+  set("logging.level", "INFO");
+  set("features.beta", false);
+  auto logging = subscribe("logging");
+  auto features = subscribe("features");
+  auto all = subscribe("");
+  auto res = set("logging.level", "DEBUG");
+  CAF_REQUIRE_EQUAL(logging->size(), 1u);
+  CAF_CHECK_EQUAL(features->size(), 0u);
+  CAF_CHECK_EQUAL(all->size(), 1u);
+  auto& c = logging->front();
+  CAF_CHECK_EQUAL(c.version, res.version);
+  CAF_CHECK_EQUAL(c.hash, res.hash);
+  CAF_CHECK_EQUAL(c.paths, std::vector<std::string>{"logging.level"});
+  CAF_CHECK_EQUAL(c.old_value(), json({{"level", "INFO"}}));
+  CAF_CHECK_EQUAL(c.new_value(), json({{"level", "DEBUG"}}));
+  CAF_CHECK_EQUAL(c.skipped, 0u);
+}
+
+CAF_TEST(a prefix does not match a longer key that shares its text) {
+  auto log = subscribe("log");
+  set("logging.level", "DEBUG");
+  set("log", 1);
+  CAF_REQUIRE_EQUAL(log->size(), 1u);
+  CAF_CHECK_EQUAL(log->front().paths, std::vector<std::string>{"log"});
+}
+
+CAF_TEST(replacing an ancestor notifies the subscribers below it) {
+  set("features.a", true);
+  auto log = subscribe("features.a");
+  write(operation::merge_patch(json{{"features", nullptr}}));
+  CAF_REQUIRE_EQUAL(log->size(), 1u);
+  CAF_CHECK(log->front().new_value().is_null());
+  CAF_CHECK_EQUAL(log->front().old_value(), true);
+}
+
+CAF_TEST(dead subscribers are dropped) {
+  auto log = std::make_shared<std::vector<change>>();
+  auto sub = sys.spawn(recorder, log);
+  self->send(nodes.router, subscribe_atom::value, std::string{},
+             caf::actor_cast<subscriber_actor>(sub));
+  run();
+  CAF_CHECK_EQUAL(stats().subscribers, 1u);
+  self->send_exit(sub, caf::exit_reason::kill);
+  sub = nullptr;
+  run();
+  CAF_CHECK_EQUAL(stats().subscribers, 0u);
+  set("n", 1);
+  CAF_CHECK_EQUAL(log->size(), 0u);
+}
+
+CAF_TEST(unsubscribing stops the changes) {
+  auto log = std::make_shared<std::vector<change>>();
+  auto sub = caf::actor_cast<subscriber_actor>(sys.spawn(recorder, log));
+  auto f = self->request(nodes.router, caf::infinite, subscribe_atom::value,
+                         std::string{}, sub);
+  run();
+  uint64_t id = 0;
+  f.receive([&](uint64_t x) { id = x; }, [](caf::error&) {});
+  set("n", 1);
+  self->send(nodes.router, unsubscribe_atom::value, id);
+  run();
+  set("n", 2);
+  CAF_CHECK_EQUAL(log->size(), 1u);
+}
+
+CAF_TEST(a busy subscriber gets the latest version and the count skipped) {
+  auto busy = sys.spawn(gate);
+  auto log = deref_gate(busy);
+  self->send(nodes.router, subscribe_atom::value, std::string{"n"},
+             caf::actor_cast<subscriber_actor>(busy));
+  run();
+  for (int i = 1; i <= 10000; ++i) {
+    set("n", i);
+    // However many versions pile up, one is in flight and one is pending.
+    if (i % 1000 == 0) {
+      auto st = stats();
+      CAF_CHECK_EQUAL(st.in_flight, 1u);
+      CAF_CHECK_LESS_OR_EQUAL(st.pending, 1u);
+    }
+  }
+  CAF_CHECK_EQUAL(log->size(), 1u);
+  CAF_CHECK_EQUAL(log->front().version, 1u);
+  self->send(busy, release_atom::value);
+  run();
+  CAF_REQUIRE_EQUAL(log->size(), 2u);
+  auto& last = log->back();
+  CAF_CHECK_EQUAL(last.version, 10000u);
+  CAF_CHECK_EQUAL(last.prev_version, 1u);
+  CAF_CHECK_EQUAL(last.skipped, 9998u);
+  CAF_CHECK_EQUAL(last.new_value(), 10000);
+  CAF_CHECK_EQUAL(last.paths, std::vector<std::string>{"n"});
+  self->send(busy, release_atom::value);
+  run();
+  CAF_CHECK_EQUAL(stats().in_flight, 0u);
+  CAF_CHECK_EQUAL(stats().pending, 0u);
+  self->send_exit(busy, caf::exit_reason::kill);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
