@@ -100,7 +100,7 @@ double actors(caf::actor_system& sys, int keys, int subscribers, int commits,
   std::vector<caf::actor> subs;
   for (int i = 0; i < subscribers; ++i) {
     subs.push_back(sys.spawn(counting_subscriber, seen, i));
-    self->request(nodes.router, caf::infinite, subscribe_atom::value,
+    self->request(nodes.store, caf::infinite, subscribe_atom::value,
                   std::string{"s0"}, caf::actor_cast<subscriber_actor>(subs.back()))
       .receive([](uint64_t) {}, [](caf::error&) { std::abort(); });
   }

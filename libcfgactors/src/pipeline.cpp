@@ -12,7 +12,7 @@ namespace cfgactors {
 
 pipeline spawn_pipeline(caf::actor_system& sys, pipeline_options options) {
   pipeline result;
-  result.router = sys.spawn(topic_router);
+  result.router = sys.spawn(topic_router, snapshot::empty());
   result.store = sys.spawn(store, options.storage, result.router);
   result.validator = sys.spawn(validator, std::move(options.validation),
                                result.store);

@@ -637,8 +637,24 @@ void json_schema::validate(const json& candidate,
     std::string rule = "schema";
     if (e.keyword != nullptr)
       rule = rule + "." + e.keyword;
-    if (seen.emplace(path, rule, e.description).second)
-      out.push_back({std::move(path), std::move(rule), e.description});
+    if (!seen.emplace(path, rule, e.description).second)
+      continue;
+    // valijson rarely says what it got; the offending value makes the
+    // message actionable (cut short: it may be large).
+    auto message = e.description;
+    auto parsed = config_path::parse(path);
+    auto value = parsed && rule != "schema.required" && !e.key
+                   ? find(candidate, *parsed)
+                   : nullptr;
+    if (value != nullptr && !value->is_object() && !value->is_array()) {
+      auto text = value->dump(-1, ' ', false, json::error_handler_t::replace);
+      if (text.size() > 64)
+        text = text.substr(0, 61) + "...";
+      if (!message.empty() && message.back() == '.')
+        message.pop_back();
+      message += ", got " + text;
+    }
+    out.push_back({std::move(path), std::move(rule), std::move(message)});
   }
 }
 

@@ -51,6 +51,11 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
         st.history.pop_front();
       return rp;
     },
+    [self](subscribe_atom, std::string& prefix,
+           subscriber_actor& sub) -> caf::delegated<uint64_t> {
+      return self->delegate(self->state.router, subscribe_atom::value,
+                            std::move(prefix), std::move(sub));
+    },
     [self](get_atom) { return self->state.current; },
     [self](get_atom, uint64_t version) -> caf::result<snapshot_ptr> {
       if (auto snap = self->state.find(version))

@@ -115,8 +115,9 @@ void drop(router_ptr self, uint64_t id) {
 
 } // namespace
 
-topic_router_actor::behavior_type topic_router(router_ptr self) {
-  self->state.current = snapshot::empty();
+topic_router_actor::behavior_type topic_router(router_ptr self,
+                                               snapshot_ptr initial) {
+  self->state.current = initial ? std::move(initial) : snapshot::empty();
   self->set_down_handler([self](const caf::down_msg& msg) {
     std::vector<uint64_t> dead;
     for (auto& [id, sub] : self->state.subscriptions)

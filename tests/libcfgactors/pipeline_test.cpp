@@ -107,7 +107,7 @@ struct fixture {
   std::shared_ptr<mailbox_log> subscribe(const std::string& prefix) {
     auto log = std::make_shared<mailbox_log>();
     auto sub = sys.spawn(logging_subscriber, log);
-    self->request(nodes.router, 30s, subscribe_atom::value, prefix,
+    self->request(nodes.store, 30s, subscribe_atom::value, prefix,
                   caf::actor_cast<subscriber_actor>(sub))
       .receive([](uint64_t) {}, [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
     return log;
@@ -185,7 +185,7 @@ CAF_TEST(a blocked subscriber ends with the latest version and bounded memory) {
   auto log = std::make_shared<mailbox_log>();
   auto sub = sys.spawn(blocking_subscriber, log,
                        release.get_future().share());
-  self->request(nodes.router, 30s, subscribe_atom::value,
+  self->request(nodes.store, 30s, subscribe_atom::value,
                 std::string{"buffer_size"},
                 caf::actor_cast<subscriber_actor>(sub))
     .receive([](uint64_t) {}, [&](caf::error& e) { CAF_FAIL(sys.render(e)); });

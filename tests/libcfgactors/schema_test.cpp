@@ -94,8 +94,9 @@ CAF_TEST(two bad values give exactly two errors at their own paths) {
                          "logging.level|schema.enum"}));
   CAF_REQUIRE_EQUAL(errors.size(), 2u);
   CAF_CHECK_EQUAL(errors[1].message, "Failed to match against any enum "
-                                     "values.");
+                                     "values, got \"LOUD\"");
   CAF_CHECK(contains(errors[0].message, "greater than or equal to 100"));
+  CAF_CHECK(contains(errors[0].message, ", got 5"));
 }
 
 CAF_TEST(two bad fields of one object are two errors) {

@@ -9,13 +9,14 @@ namespace {
 using release_atom = caf::atom_constant<caf::atom("release")>;
 
 struct gate_state {
-  change_log log = std::make_shared<std::vector<change>>();
+  change_log log;
   std::vector<caf::response_promise> held;
 };
 
 /// A subscriber that does not answer until told: it holds the router's credit,
 /// like a subscriber busy in a long handler.
-caf::behavior gate(caf::stateful_actor<gate_state>* self) {
+caf::behavior gate(caf::stateful_actor<gate_state>* self, change_log log) {
+  self->state.log = std::move(log);
   return {
     [self](const change& c) -> caf::response_promise {
       self->state.log->push_back(c);
@@ -31,11 +32,6 @@ caf::behavior gate(caf::stateful_actor<gate_state>* self) {
 }
 
 struct fixture : pipeline_fixture {
-  change_log deref_gate(const caf::actor& hdl) {
-    auto ptr = caf::actor_cast<caf::abstract_actor*>(hdl);
-    return static_cast<caf::stateful_actor<gate_state>*>(ptr)->state.log;
-  }
-
   router_stats stats() {
     auto st = router_st().stats;
     st.subscribers = router_st().subscriptions.size();
@@ -114,8 +110,8 @@ CAF_TEST(unsubscribing stops the changes) {
 }
 
 CAF_TEST(a busy subscriber gets the latest version and the count skipped) {
-  auto busy = sys.spawn(gate);
-  auto log = deref_gate(busy);
+  auto log = std::make_shared<std::vector<change>>();
+  auto busy = sys.spawn(gate, log);
   self->send(nodes.router, subscribe_atom::value, std::string{"n"},
              caf::actor_cast<subscriber_actor>(busy));
   run();

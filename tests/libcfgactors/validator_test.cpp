@@ -182,10 +182,18 @@ CAF_TEST(a rollback inside a transaction is refused) {
 }
 
 CAF_TEST(a value nested ten thousand levels deep is refused cleanly) {
+  // Built in place: copying a tree this deep would itself recurse 10,000
+  // levels (nlohmann copies recursively), which is what callers must avoid.
   json deep = json::array();
-  for (int i = 0; i < 10000; ++i)
-    deep = json::array({std::move(deep)});
-  auto res = set("deep", std::move(deep));
+  auto cur = &deep;
+  for (int i = 0; i < 10000; ++i) {
+    cur->push_back(json::array());
+    cur = &cur->back();
+  }
+  write_request req;
+  req.origin = "test";
+  req.ops.push_back(operation{op_kind::set, "deep", std::move(deep), {}, 0});
+  auto res = write(std::move(req));
   CAF_CHECK_EQUAL(res.code, errc::too_deep);
   CAF_REQUIRE_EQUAL(res.errors.size(), 1u);
   CAF_CHECK_EQUAL(res.errors[0].rule, "limit.depth");

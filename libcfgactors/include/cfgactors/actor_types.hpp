@@ -31,8 +31,12 @@ using topic_router_actor = caf::typed_actor<
   caf::reacts_to<publish_atom, snapshot_ptr, snapshot_ptr>,
   caf::replies_to<stats_atom>::with<router_stats>>;
 
-/// The system of record: versions, snapshots, history and diffs.
+/// The system of record: versions, snapshots, history and diffs. Subscribing
+/// through the store (it forwards to the router behind every publish it has
+/// sent) guarantees that a subscription made after a write was acknowledged
+/// never receives that write or an older one.
 using store_actor = caf::typed_actor<
+  caf::replies_to<subscribe_atom, std::string, subscriber_actor>::with<uint64_t>,
   caf::replies_to<commit_atom, commit_request>::with<snapshot_ptr>,
   caf::replies_to<get_atom>::with<snapshot_ptr>,
   caf::replies_to<get_atom, uint64_t>::with<snapshot_ptr>,

@@ -30,7 +30,10 @@ struct topic_router_state {
   router_stats stats;
 };
 
+/// Starts from `initial`, the store's current snapshot: subscribers that join
+/// before the next publish see it as their base.
 topic_router_actor::behavior_type
-topic_router(topic_router_actor::stateful_pointer<topic_router_state> self);
+topic_router(topic_router_actor::stateful_pointer<topic_router_state> self,
+             snapshot_ptr initial);
 
 } // namespace cfgactors

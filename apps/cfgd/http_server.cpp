@@ -1,0 +1,416 @@
+// Beast sessions, the accept loop and the router of cfgd's HTTP API.
+#include "http_server.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <unordered_map>
+#include <utility>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/version.hpp>
+
+#include <spdlog/spdlog.h>
+
+namespace cfgd::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+// -- helpers ------------------------------------------------------------------
+
+const std::string* request_context::param(std::string_view key) const {
+  auto i = query.find(key);
+  return i != query.end() ? &i->second : nullptr;
+}
+
+response json_response(const request& req, status code,
+                       const nlohmann::json& body) {
+  response res{code, req.version()};
+  res.set(bhttp::field::server, "cfgd");
+  res.set(bhttp::field::content_type, "application/json");
+  res.body() = body.dump(-1, ' ', false,
+                         nlohmann::json::error_handler_t::replace);
+  res.body() += '\n';
+  return res;
+}
+
+response error_response(const request& req, status code, std::string error,
+                        std::vector<std::string> details) {
+  return json_response(req, code,
+                       nlohmann::json{{"error", std::move(error)},
+                                      {"details", std::move(details)}});
+}
+
+std::optional<std::string> url_decode(std::string_view text,
+                                      bool plus_is_space) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+      return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size())
+        return std::nullopt;
+      auto hi = hex(text[i + 1]);
+      auto lo = hex(text[i + 2]);
+      if (hi < 0 || lo < 0)
+        return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+const boost::system::error_category& http_error_category() {
+  return bhttp::make_error_code(bhttp::error::bad_method).category();
+}
+
+/// Splits `a=1&b=x%20y` into decoded pairs; the last of repeated keys wins.
+bool parse_query(std::string_view text,
+                 std::map<std::string, std::string, std::less<>>& out) {
+  while (!text.empty()) {
+    auto amp = text.find('&');
+    auto pair = text.substr(0, amp);
+    text = amp == std::string_view::npos ? std::string_view{}
+                                         : text.substr(amp + 1);
+    if (pair.empty())
+      continue;
+    auto eq = pair.find('=');
+    auto key = url_decode(pair.substr(0, eq), true);
+    auto value = url_decode(eq == std::string_view::npos ? std::string_view{}
+                                                         : pair.substr(eq + 1),
+                            true);
+    if (!key || !value)
+      return false;
+    out[std::move(*key)] = std::move(*value);
+  }
+  return true;
+}
+
+} // namespace
+
+// -- router -------------------------------------------------------------------
+
+void router::add(verb method, std::string path, handler fn) {
+  routes_.push_back(route{method, std::move(path), false, std::move(fn)});
+}
+
+void router::add_prefix(verb method, std::string prefix, handler fn) {
+  routes_.push_back(route{method, std::move(prefix), true, std::move(fn)});
+}
+
+response router::dispatch(const request& req) const {
+  std::string_view target{req.target().data(), req.target().size()};
+  if (target.empty() || target.front() != '/')
+    return error_response(req, status::bad_request, "bad request",
+                          {"the request target must be an absolute path"});
+  auto qmark = target.find('?');
+  auto raw_path = target.substr(0, qmark);
+  // Routes match the raw path: an escaped `/` in a config key must not
+  // change which route serves it.
+  const route* exact = nullptr;
+  const route* longest_prefix = nullptr;
+  std::vector<verb> allowed;
+  auto consider = [&](const route& r) {
+    bool matches = r.prefix ? raw_path.substr(0, r.path.size()) == r.path
+                            : raw_path == r.path;
+    if (!matches)
+      return;
+    // HEAD is served by GET routes; the session sends the headers only.
+    bool same = r.method == req.method()
+                || (req.method() == verb::head && r.method == verb::get);
+    if (!same) {
+      allowed.push_back(r.method);
+      return;
+    }
+    if (!r.prefix)
+      exact = &r;
+    else if (!longest_prefix || r.path.size() > longest_prefix->path.size())
+      longest_prefix = &r;
+  };
+  for (auto& r : routes_)
+    consider(r);
+  auto chosen = exact ? exact : longest_prefix;
+  if (!chosen) {
+    if (allowed.empty())
+      return error_response(req, status::not_found, "not found");
+    std::string allow;
+    std::sort(allowed.begin(), allowed.end());
+    allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
+    if (std::find(allowed.begin(), allowed.end(), verb::get) != allowed.end())
+      allowed.push_back(verb::head);
+    for (auto m : allowed) {
+      if (!allow.empty())
+        allow += ", ";
+      allow += std::string{bhttp::to_string(m)};
+    }
+    auto res = error_response(req, status::method_not_allowed,
+                              "method not allowed",
+                              {std::string{req.method_string()} + " "
+                               + std::string{raw_path}});
+    res.set(bhttp::field::allow, allow);
+    return res;
+  }
+  auto path = url_decode(raw_path);
+  auto rest = chosen->prefix ? url_decode(raw_path.substr(chosen->path.size()))
+                             : std::optional<std::string>{std::string{}};
+  request_context ctx{req, {}, {}, {}};
+  if (!path || !rest
+      || (qmark != std::string_view::npos
+          && !parse_query(target.substr(qmark + 1), ctx.query)))
+    return error_response(req, status::bad_request, "bad request",
+                          {"malformed percent-encoding in the request target"});
+  ctx.path = std::move(*path);
+  ctx.rest = std::move(*rest);
+  try {
+    return chosen->fn(ctx);
+  } catch (const std::exception& e) {
+    spdlog::error("event=http_handler_failed target=\"{}\" what=\"{}\"",
+                  target, e.what());
+    return error_response(req, status::internal_server_error,
+                          "internal error", {e.what()});
+  }
+}
+
+// -- server -------------------------------------------------------------------
+
+class session;
+
+struct server::state {
+  state(asio::io_context& io, std::shared_ptr<const router> r,
+        server_limits l)
+    : ioc(io), acceptor(io), retry(io), routes(std::move(r)), limits(l) {
+    // nop
+  }
+
+  asio::io_context& ioc;
+  tcp::acceptor acceptor;
+  asio::steady_timer retry; ///< delays accepting after an error (EMFILE)
+  std::shared_ptr<const router> routes;
+  server_limits limits;
+  std::unordered_map<session*, std::weak_ptr<session>> sessions;
+  bool stopped = false;
+};
+
+namespace {
+
+using state_ptr = std::shared_ptr<server::state>;
+
+} // namespace
+
+/// One connection: read a request, answer it, repeat while keep-alive.
+class session : public std::enable_shared_from_this<session> {
+public:
+  session(tcp::socket socket, state_ptr st)
+    : stream_(std::move(socket)), state_(std::move(st)) {
+    // nop
+  }
+
+  ~session() {
+    state_->sessions.erase(this);
+  }
+
+  void start() {
+    state_->sessions.emplace(this, weak_from_this());
+    read();
+  }
+
+  void close() {
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(state_->limits.body_limit);
+    parser_->header_limit(static_cast<uint32_t>(state_->limits.header_limit));
+    stream_.expires_after(state_->limits.idle_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&session::on_read,
+                                                shared_from_this()));
+  }
+
+  void on_read(error_code ec, std::size_t) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout
+        || ec == asio::error::operation_aborted)
+      return close();
+    if (ec == bhttp::error::body_limit)
+      return reply_and_close(status::payload_too_large, "request too large",
+                             "the body exceeds "
+                               + std::to_string(state_->limits.body_limit)
+                               + " bytes");
+    if (ec == bhttp::error::header_limit)
+      return reply_and_close(status::request_header_fields_too_large,
+                             "request header too large",
+                             "the header exceeds "
+                               + std::to_string(state_->limits.header_limit)
+                               + " bytes");
+    if (ec && ec.category() == http_error_category())
+      return reply_and_close(status::bad_request, "bad request", ec.message());
+    if (ec)
+      return close();
+    // The WebSocket upgrade (GET /ws) will branch off here, before dispatch.
+    auto req = parser_->release();
+    auto res = state_->routes->dispatch(req);
+    spdlog::debug("event=http_request method={} target=\"{}\" status={}",
+                  std::string_view{req.method_string().data(),
+                                   req.method_string().size()},
+                  std::string_view{req.target().data(), req.target().size()},
+                  res.result_int());
+    if (req.method() == verb::head) {
+      // The length of the body a GET would have sent, without the body.
+      res.prepare_payload();
+      auto length = res.body().size();
+      res.body().clear();
+      res.content_length(length);
+      return write(std::move(res), !req.keep_alive(), false);
+    }
+    write(std::move(res), !req.keep_alive());
+  }
+
+  void reply_and_close(status code, std::string error, std::string detail) {
+    request req;
+    req.version(11);
+    write(error_response(req, code, std::move(error), {std::move(detail)}),
+          true);
+  }
+
+  void write(response res, bool close_after, bool set_length = true) {
+    res.keep_alive(!close_after);
+    if (set_length)
+      res.prepare_payload();
+    res_ = std::make_shared<response>(std::move(res));
+    stream_.expires_after(state_->limits.idle_timeout);
+    bhttp::async_write(stream_, *res_,
+                       [self = shared_from_this(),
+                        close_after](error_code ec, std::size_t) {
+                         self->res_.reset();
+                         if (ec || close_after || self->state_->stopped)
+                           return self->close();
+                         self->read();
+                       });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<response> res_;
+  state_ptr state_;
+};
+
+namespace {
+
+void accept(const state_ptr& st) {
+  st->acceptor.async_accept([st](error_code ec, tcp::socket socket) {
+    if (st->stopped || ec == asio::error::operation_aborted)
+      return;
+    if (ec) {
+      // Out of descriptors and the like: retry shortly instead of spinning.
+      spdlog::warn("event=http_accept_failed error=\"{}\"", ec.message());
+      st->retry.expires_after(std::chrono::milliseconds{100});
+      st->retry.async_wait([st](error_code wait_ec) {
+        if (!wait_ec && !st->stopped)
+          accept(st);
+      });
+      return;
+    }
+    std::make_shared<session>(std::move(socket), st)->start();
+    accept(st);
+  });
+}
+
+} // namespace
+
+server::server(asio::io_context& ioc, std::shared_ptr<const router> routes,
+               server_limits limits)
+  : state_(std::make_shared<state>(ioc, std::move(routes), limits)) {
+  // nop
+}
+
+server::~server() {
+  stop();
+}
+
+std::optional<std::string> server::listen(const std::string& host,
+                                          uint16_t port) {
+  error_code ec;
+  tcp::resolver resolver{state_->ioc};
+  auto endpoints = resolver.resolve(host, std::to_string(port),
+                                    tcp::resolver::passive
+                                      | tcp::resolver::numeric_service,
+                                    ec);
+  if (ec)
+    return "cannot resolve '" + host + "': " + ec.message();
+  std::string last_error = "no address for '" + host + "'";
+  for (auto& entry : endpoints) {
+    auto& acc = state_->acceptor;
+    error_code step;
+    acc.open(entry.endpoint().protocol(), step);
+    if (!step)
+      acc.set_option(tcp::acceptor::reuse_address(true), step);
+    if (!step)
+      acc.bind(entry.endpoint(), step);
+    if (!step)
+      acc.listen(asio::socket_base::max_listen_connections, step);
+    if (!step) {
+      accept(state_);
+      return std::nullopt;
+    }
+    last_error = "cannot listen on " + entry.endpoint().address().to_string()
+                 + ":" + std::to_string(port) + ": " + step.message();
+    error_code ignored;
+    acc.close(ignored);
+  }
+  return last_error;
+}
+
+tcp::endpoint server::local_endpoint() const {
+  error_code ec;
+  return state_->acceptor.local_endpoint(ec);
+}
+
+void server::stop() {
+  if (state_->stopped)
+    return;
+  state_->stopped = true;
+  error_code ignored;
+  state_->acceptor.close(ignored);
+  state_->retry.cancel();
+  // Copy first: closing may destroy sessions, which erase themselves.
+  std::vector<std::shared_ptr<session>> open;
+  for (auto& [ptr, weak] : state_->sessions)
+    if (auto s = weak.lock())
+      open.push_back(std::move(s));
+  for (auto& s : open)
+    s->close();
+}
+
+} // namespace cfgd::http

@@ -1,0 +1,46 @@
+// cfgd's own options: command line (CLI11) over an optional YAML options file.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cfgd {
+
+enum class log_format { text, json };
+
+/// HOST:PORT as given to --http. `host` has no brackets (IPv6 is written
+/// `[::1]:7070` on the command line).
+struct host_port {
+  std::string host;
+  uint16_t port = 0;
+
+  /// Parses `host:port`, `[v6]:port`; nullopt and `error` on bad input.
+  static std::optional<host_port> parse(const std::string& text,
+                                        std::string* error = nullptr);
+};
+
+struct options {
+  std::string config_file;        ///< --config-file (empty: none)
+  std::vector<std::string> files; ///< --file, in the order given
+  std::string schema;             ///< --schema (empty: none, or embedded)
+  host_port http{"127.0.0.1", 7070};
+  std::string node_name;          ///< --node-name (default: hostname)
+  log_format logs = log_format::text;
+  std::string scheduler = "sharing"; ///< CAF scheduler.policy
+  std::size_t history = 100;         ///< store history size
+};
+
+/// Exit codes of cfgd.
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1; ///< bad config, schema, bind error, ...
+inline constexpr int exit_usage = 2;   ///< bad options
+
+/// Parses argv (and the --config-file it names). Returns nullopt and sets
+/// `exit_code` when cfgd should exit now: 0 after --help, `exit_usage` after
+/// an error (already printed to stderr).
+std::optional<options> parse_options(int argc, char** argv, int& exit_code);
+
+} // namespace cfgd

@@ -1,0 +1,390 @@
+#!/usr/bin/env python3
+"""Process test of cfgd's read-only HTTP API and its startup errors.
+
+Usage: cfgd_http_test.py CFGD_BINARY SOURCE_DIR
+
+Starts the real daemon on 127.0.0.1:0, reads the port from its one stdout
+line, and checks the API over real sockets; then checks that bad inputs are
+refused with the right exit codes. Every wait has a timeout. Prints one line
+per check and a final `N passed, M failed`; exits non-zero on any failure.
+"""
+
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import urllib.error
+import urllib.request
+
+START_TIMEOUT = 30  # seconds until the listening line
+STOP_TIMEOUT = 15   # seconds from SIGTERM to exit
+RUN_TIMEOUT = 30    # seconds for a run that must fail at startup
+HTTP_TIMEOUT = 10   # seconds per request
+
+LISTENING = re.compile(
+    r"^cfgd listening on http://(127\.0\.0\.1):(\d+) \(version (\d+)\)$")
+
+
+class checks:
+    passed = 0
+    failed = 0
+
+    @classmethod
+    def check(cls, name, ok, detail=""):
+        if ok:
+            cls.passed += 1
+            print(f"ok - {name}", flush=True)
+        else:
+            cls.failed += 1
+            print(f"FAIL - {name}: {detail}", flush=True)
+        return ok
+
+
+check = checks.check
+
+
+class daemon:
+    """A running cfgd; stderr goes to a file so it can never block."""
+
+    started = []  # every daemon, so none outlives a crashed test section
+
+    def __init__(self, binary, args, workdir):
+        daemon.started.append(self)
+        self.stderr_path = os.path.join(
+            workdir, f"cfgd-{len(os.listdir(workdir))}.stderr")
+        self.stderr_file = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen([binary] + args, stdout=subprocess.PIPE,
+                                     stderr=self.stderr_file, text=True)
+        self.lines = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+        self.url = None
+        self.version = None
+
+    def _pump(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def stderr(self):
+        if not self.stderr_file.closed:
+            self.stderr_file.flush()
+        with open(self.stderr_path, "r", errors="replace") as f:
+            return f.read()
+
+    def wait_listening(self):
+        """Returns the listening line, or None (the process is then killed)."""
+        try:
+            line = self.lines.get(timeout=START_TIMEOUT)
+        except queue.Empty:
+            line = None
+        m = LISTENING.match(line) if line else None
+        if not m:
+            self.kill()
+            check("cfgd prints its listening line", False,
+                  f"got {line!r}; stderr:\n{self.stderr()}")
+            return None
+        self.url = f"http://{m.group(1)}:{m.group(2)}"
+        self.version = int(m.group(3))
+        return line
+
+    def stop(self, sig=signal.SIGTERM):
+        """Sends `sig` and returns the exit code (None on timeout)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+        finally:
+            self.stderr_file.close()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                pass
+
+
+def http(method, url, headers=None):
+    """Returns (status, headers, body text); never raises for HTTP errors."""
+    req = urllib.request.Request(url, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as res:
+            return res.status, res.headers, res.read().decode()
+    except urllib.error.HTTPError as e:
+        body = e.read().decode() if e.fp else ""
+        return e.code, e.headers, body
+
+
+def get(d, path, headers=None):
+    return http("GET", d.url + path, headers)
+
+
+def get_json(d, path, headers=None):
+    status, hdrs, body = get(d, path, headers)
+    try:
+        value = json.loads(body) if body else None
+    except ValueError:
+        value = f"<not JSON: {body!r}>"
+    return status, hdrs, value
+
+
+def is_error_json(value):
+    return (isinstance(value, dict) and isinstance(value.get("error"), str)
+            and isinstance(value.get("details"), list))
+
+
+def run_to_exit(binary, args):
+    """Runs cfgd that must stop by itself; returns (exit code, stderr)."""
+    try:
+        res = subprocess.run([binary] + args, capture_output=True, text=True,
+                             timeout=RUN_TIMEOUT)
+        return res.returncode, res.stderr
+    except subprocess.TimeoutExpired as e:
+        return None, f"timed out; stderr: {e.stderr!r}"
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+# -- the embedded example config ----------------------------------------------
+
+def test_embedded(binary, workdir):
+    d = daemon(binary, ["--http", "127.0.0.1:0"], workdir)
+    if not d.wait_listening():
+        return
+    check("the listening line reports version 1", d.version == 1,
+          f"version {d.version}")
+
+    status, hdrs, cfg = get_json(d, "/config")
+    check("GET /config answers 200 JSON", status == 200
+          and hdrs.get("Content-Type", "").startswith("application/json"),
+          f"{status} {hdrs.get('Content-Type')}")
+    level = (cfg.get("logging", {}).get("level") if isinstance(cfg, dict)
+             else None)
+    check("GET /config has logging.level INFO", level == "INFO", repr(cfg))
+    etag = hdrs.get("ETag", "")
+    check("GET /config has an ETag of the hash",
+          re.fullmatch(r'"[0-9a-f]{64}"', etag) is not None, repr(etag))
+    check("GET /config has X-Config-Version: 1",
+          hdrs.get("X-Config-Version") == "1",
+          repr(hdrs.get("X-Config-Version")))
+
+    status, hdrs, body = get(d, "/config", {"If-None-Match": etag})
+    check("If-None-Match with the ETag answers 304 without a body",
+          status == 304 and body == "" and hdrs.get("ETag") == etag,
+          f"{status} {body!r} {hdrs.get('ETag')!r}")
+    status, _, _ = get(d, "/config", {"If-None-Match": '"0000"'})
+    check("If-None-Match with another ETag answers 200", status == 200,
+          str(status))
+
+    status, _, value = get_json(d, "/config/logging.level")
+    check("GET /config/logging.level is \"INFO\"",
+          status == 200 and value == "INFO", f"{status} {value!r}")
+    status, _, value = get_json(d, "/config/database")
+    check("GET /config/database is the subtree",
+          status == 200 and isinstance(value, dict)
+          and value.get("port") == 5432, f"{status} {value!r}")
+    status, _, value = get_json(d, "/config/no.such")
+    check("GET /config/no.such is a 404 JSON error",
+          status == 404 and is_error_json(value), f"{status} {value!r}")
+    status, _, value = get_json(d, "/config/a..b")
+    check("a malformed path is a 400 JSON error",
+          status == 400 and is_error_json(value), f"{status} {value!r}")
+
+    status, _, rows = get_json(d, "/history")
+    ok = (status == 200 and isinstance(rows, list) and len(rows) == 1)
+    check("GET /history has one row", ok, f"{status} {rows!r}")
+    if ok:
+        row = rows[0]
+        check("the history row is version 1 with the config's hash",
+              row.get("version") == 1 and f'"{row.get("hash")}"' == etag
+              and row.get("origin") == "defaults:embedded"
+              and isinstance(row.get("timestamp_ms"), int), repr(row))
+    status, _, rows = get_json(d, "/history?limit=0")
+    check("GET /history?limit=0 is a 400", status == 400, str(status))
+
+    status, _, diff = get_json(d, "/diff?from=1&to=1")
+    check("GET /diff?from=1&to=1 is an empty patch",
+          status == 200 and isinstance(diff, dict) and diff.get("patch") == []
+          and diff.get("changes") == {} and diff.get("from") == 1
+          and diff.get("to") == 1, f"{status} {diff!r}")
+    status, _, value = get_json(d, "/diff?from=1&to=99")
+    check("GET /diff to a version not in history is a 404 JSON error",
+          status == 404 and is_error_json(value), f"{status} {value!r}")
+    status, _, value = get_json(d, "/diff?from=x")
+    check("GET /diff?from=x is a 400 JSON error",
+          status == 400 and is_error_json(value), f"{status} {value!r}")
+    status, _, value = get_json(d, "/diff?from=1")
+    check("GET /diff without `to` is a 400", status == 400,
+          f"{status} {value!r}")
+
+    status, _, value = get_json(d, "/healthz")
+    check("GET /healthz is ok at version 1",
+          status == 200 and isinstance(value, dict)
+          and value.get("status") == "ok" and value.get("version") == 1,
+          f"{status} {value!r}")
+
+    status, _, value = get_json(d, "/no/such/route")
+    check("an unknown route is a 404 JSON error",
+          status == 404 and value == {"error": "not found", "details": []},
+          f"{status} {value!r}")
+    status, hdrs, body = http("POST", d.url + "/config")
+    check("a wrong method is a 405 with Allow",
+          status == 405 and "GET" in hdrs.get("Allow", ""),
+          f"{status} {hdrs.get('Allow')!r} {body!r}")
+
+    code = d.stop(signal.SIGTERM)
+    check("SIGTERM stops cfgd with exit code 0", code == 0,
+          f"exit {code}; stderr:\n{d.stderr()}")
+
+
+# -- files and a schema from the command line ---------------------------------
+
+def test_files(binary, source_dir, workdir):
+    base = write(os.path.join(workdir, "base.yaml"),
+                 "logging:\n  level: DEBUG\n  format: json\n"
+                 "buffer_size: 2048\nservers:\n  - host: a.example\n")
+    override = write(os.path.join(workdir, "override.json"),
+                     '{"buffer_size": 4096}\n')
+    schema = os.path.join(source_dir, "examples", "schema.json")
+    d = daemon(binary, ["--http", "127.0.0.1:0", "--file", base,
+                        "--file", override, "--schema", schema], workdir)
+    if not d.wait_listening():
+        return
+    status, _, value = get_json(d, "/config/logging.level")
+    check("--file: the file's values are served",
+          status == 200 and value == "DEBUG", f"{status} {value!r}")
+    status, _, value = get_json(d, "/config/buffer_size")
+    check("--file: a later file wins over an earlier one",
+          status == 200 and value == 4096, f"{status} {value!r}")
+    status, _, value = get_json(d, "/config/servers%5B0%5D.host")
+    check("a percent-encoded path with an index is decoded",
+          status == 200 and value == "a.example", f"{status} {value!r}")
+    status, _, value = get_json(d, "/config/schema_version")
+    check("--file: the embedded config is not used",
+          status == 404, f"{status} {value!r}")
+    status, _, rows = get_json(d, "/history")
+    check("--file: the first version names both files as origin",
+          status == 200 and isinstance(rows, list) and len(rows) == 1
+          and rows[0].get("origin") == f"file:{base},file:{override}",
+          f"{status} {rows!r}")
+    code = d.stop(signal.SIGINT)
+    check("SIGINT stops cfgd with exit code 0", code == 0,
+          f"exit {code}; stderr:\n{d.stderr()}")
+
+
+def test_options_file(binary, workdir):
+    cfg = write(os.path.join(workdir, "plain.yaml"), "greeting: hello\n")
+    opts = write(os.path.join(workdir, "cfgd.yaml"),
+                 f"file: [{cfg}]\nhttp: 127.0.0.1:0\nlog-format: json\n"
+                 "node-name: test-node\nhistory: 5\n")
+    d = daemon(binary, ["--config-file", opts], workdir)
+    if not d.wait_listening():
+        return
+    status, _, value = get_json(d, "/config/greeting")
+    check("--config-file: its files are loaded",
+          status == 200 and value == "hello", f"{status} {value!r}")
+    status, _, value = get_json(d, "/healthz")
+    check("--config-file: node-name is applied",
+          isinstance(value, dict) and value.get("node") == "test-node",
+          f"{status} {value!r}")
+    code = d.stop()
+    check("--config-file run stops with exit code 0", code == 0,
+          f"exit {code}")
+    lines = [l for l in d.stderr().splitlines() if l.strip()]
+
+    def json_line(line):
+        try:
+            x = json.loads(line)
+        except ValueError:
+            return False
+        return isinstance(x, dict) and {"ts", "level", "msg"} <= x.keys()
+
+    check("--config-file: log-format json gives JSON lines with ts, level, msg",
+          lines and all(json_line(l) for l in lines), "\n".join(lines))
+
+
+# -- startup failures ---------------------------------------------------------
+
+def test_bad_inputs(binary, source_dir, workdir):
+    schema = os.path.join(source_dir, "examples", "schema.json")
+
+    # A mapping key indented under a scalar: the error is on that line.
+    lines = ["# a comment", "logging:", "  level: INFO", "buffer_size: 2048",
+             "  oops: 1", "tail: x"]
+    bad = write(os.path.join(workdir, "malformed.yaml"),
+                "\n".join(lines) + "\n")
+    bad_line = lines.index("  oops: 1") + 1
+    code, err = run_to_exit(binary, ["--http", "127.0.0.1:0", "--file", bad])
+    check("a malformed YAML file exits 1", code == 1, f"exit {code}: {err}")
+    check("the parse error names file:line:column",
+          re.search(re.escape(bad) + f":{bad_line}:[1-9][0-9]*: ", err)
+          is not None, f"expected {bad}:{bad_line}:<column>: in {err!r}")
+
+    violating = write(os.path.join(workdir, "violating.yaml"),
+                      "logging:\n  level: LOUD\nbuffer_size: 5\n")
+    code, err = run_to_exit(binary, ["--http", "127.0.0.1:0", "--file",
+                                     violating, "--schema", schema])
+    check("a config violating the schema exits 1", code == 1,
+          f"exit {code}: {err}")
+    check("the rejection names every offending path",
+          "logging.level" in err and "buffer_size" in err, err)
+
+    missing = os.path.join(workdir, "does-not-exist.yaml")
+    code, err = run_to_exit(binary, ["--http", "127.0.0.1:0", "--file",
+                                     missing])
+    check("a missing file exits 1 naming it", code == 1 and missing in err,
+          f"exit {code}: {err}")
+
+    code, err = run_to_exit(binary, ["--http", "127.0.0.1:0", "--schema",
+                                     missing])
+    check("a missing schema exits 1 naming it", code == 1 and missing in err,
+          f"exit {code}: {err}")
+
+    code, err = run_to_exit(binary, ["--log-format", "xml"])
+    check("--log-format xml exits 2", code == 2 and "log-format" in err,
+          f"exit {code}: {err}")
+    code, err = run_to_exit(binary, ["--http", "nonsense"])
+    check("--http nonsense exits 2", code == 2 and "http" in err,
+          f"exit {code}: {err}")
+    opts = write(os.path.join(workdir, "unknown-key.yaml"), "colour: blue\n")
+    code, err = run_to_exit(binary, ["--config-file", opts])
+    check("an unknown key in --config-file exits 2 naming it",
+          code == 2 and "colour" in err, f"exit {code}: {err}")
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    binary, source_dir = os.path.abspath(sys.argv[1]), sys.argv[2]
+    with tempfile.TemporaryDirectory(prefix="cfgd-test-") as workdir:
+        for test in (lambda: test_embedded(binary, workdir),
+                     lambda: test_files(binary, source_dir, workdir),
+                     lambda: test_options_file(binary, workdir),
+                     lambda: test_bad_inputs(binary, source_dir, workdir)):
+            try:
+                test()
+            except Exception as e:  # a crash in one part fails it, not all
+                check("test section completes", False, repr(e))
+            finally:
+                for d in daemon.started:
+                    d.kill()
+    print(f"{checks.passed} passed, {checks.failed} failed", flush=True)
+    return 0 if checks.failed == 0 and checks.passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
