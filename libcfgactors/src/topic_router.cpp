@@ -44,6 +44,8 @@ void deliver(router_ptr self, uint64_t id, subscription& sub,
              snapshot_ptr after, std::vector<std::string> paths,
              uint64_t skipped);
 
+void drop(router_ptr self, uint64_t id);
+
 /// The subscriber answered: send what piled up meanwhile, if anything.
 void on_handled(router_ptr self, uint64_t id) {
   auto& st = self->state;
@@ -89,15 +91,7 @@ void deliver(router_ptr self, uint64_t id, subscription& sub,
     .then([self, id] { on_handled(self, id); },
           [self, id](caf::error&) {
             // The subscriber died or refused: forget it.
-            auto& st = self->state;
-            auto i = st.subscriptions.find(id);
-            if (i == st.subscriptions.end())
-              return;
-            if (i->second.in_flight)
-              --st.stats.in_flight;
-            if (i->second.pending)
-              --st.stats.pending;
-            st.subscriptions.erase(i);
+            drop(self, id);
           });
 }
 
@@ -168,6 +162,7 @@ topic_router_actor::behavior_type topic_router(router_ptr self,
     [self](stats_atom) {
       auto result = self->state.stats;
       result.subscribers = self->state.subscriptions.size();
+      result.version = self->state.current->version;
       return result;
     },
   };

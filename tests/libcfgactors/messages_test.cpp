@@ -64,7 +64,7 @@ CAF_TEST(history rows diffs and stats round trip) {
   CAF_CHECK_EQUAL(round_trip(d), d);
   validator_stats vs{3, 1, 2, {{"range", 2}}};
   CAF_CHECK_EQUAL(round_trip(vs), vs);
-  router_stats rs{1, 2, 3, 4, 5};
+  router_stats rs{1, 2, 3, 4, 5, 6};
   CAF_CHECK_EQUAL(round_trip(rs), rs);
 }
 
