@@ -37,6 +37,12 @@ caf::expected<T> ask(const api_context& ctx, const Handle& dest,
   return result;
 }
 
+/// The store's current snapshot.
+caf::expected<cfgactors::snapshot_ptr> current_snapshot(const api_context& ctx) {
+  return ask<cfgactors::snapshot_ptr>(ctx, ctx.nodes.store,
+                                      cfgactors::get_atom::value);
+}
+
 bool is_sec(const caf::error& err, caf::sec code) {
   return err.category() == caf::atom("system")
          && err.code() == static_cast<uint8_t>(code);
@@ -121,8 +127,7 @@ http::response tagged_json(const http::request& req,
 
 http::response get_config(const api_context& ctx,
                           const http::request_context& rc) {
-  auto snap = ask<cfgactors::snapshot_ptr>(ctx, ctx.nodes.store,
-                                           cfgactors::get_atom::value);
+  auto snap = current_snapshot(ctx);
   if (!snap)
     return actor_error(ctx, rc.req, snap.error());
   return tagged_json(rc.req, **snap, (*snap)->effective);
@@ -135,8 +140,7 @@ http::response get_config_path(const api_context& ctx,
   if (!path)
     return http::error_response(rc.req, status::bad_request, "bad path",
                                 {rc.rest + ": " + error});
-  auto snap = ask<cfgactors::snapshot_ptr>(ctx, ctx.nodes.store,
-                                           cfgactors::get_atom::value);
+  auto snap = current_snapshot(ctx);
   if (!snap)
     return actor_error(ctx, rc.req, snap.error());
   auto value = cfgactors::find((*snap)->effective, *path);
@@ -217,8 +221,7 @@ http::response get_diff(const api_context& ctx,
 
 http::response get_healthz(const api_context& ctx,
                            const http::request_context& rc) {
-  auto snap = ask<cfgactors::snapshot_ptr>(ctx, ctx.nodes.store,
-                                           cfgactors::get_atom::value);
+  auto snap = current_snapshot(ctx);
   if (!snap)
     return actor_error(ctx, rc.req, snap.error());
   return http::json_response(rc.req, status::ok,
