@@ -58,7 +58,7 @@ double baseline(int keys, int commits, const validator_options& opts) {
   for (int i = 0; i < commits; ++i) {
     auto candidate = layers;
     validation_errors errors;
-    write_request req{{operation::set("s0.k0", i + 1)}, "bench", 0};
+    write_request req{{operation::set("s0.k0", i + 1)}, "bench", 0, {}};
     apply_operations(candidate, req, 128, errors);
     if (candidate == layers)
       continue;
@@ -108,7 +108,7 @@ double actors(caf::actor_system& sys, int keys, int subscribers, int commits,
   self->request(nodes.validator, caf::infinite, write_atom::value,
                 write_request{{operation::replace_layer("file:bench.yaml",
                                                         make_config(keys))},
-                              "bench", 0})
+                              "bench", 0, {}})
     .receive([&](write_result& r) { first = r.version; },
              [](caf::error&) { std::abort(); });
   static const int window = std::getenv("CFG_BENCH_WINDOW")
@@ -118,7 +118,7 @@ double actors(caf::actor_system& sys, int keys, int subscribers, int commits,
   int answered = 0;
   auto send_one = [&] {
     self->send(nodes.validator, write_atom::value,
-               write_request{{operation::set("s0.k0", ++sent)}, "bench", 0});
+               write_request{{operation::set("s0.k0", ++sent)}, "bench", 0, {}});
   };
   auto t0 = clock_type::now();
   while (sent < std::min(window, commits))

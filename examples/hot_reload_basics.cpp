@@ -58,7 +58,7 @@ int main() {
   auto write = [&](std::vector<operation> ops) {
     write_result result;
     self->request(nodes.validator, 10s, write_atom::value,
-                  write_request{std::move(ops), "example", 0})
+                  write_request{std::move(ops), "example", 0, {}})
       .receive([&](write_result& r) { result = std::move(r); },
                [&](caf::error& e) {
                  result = write_result::reject(errc::unavailable, "", "actor",

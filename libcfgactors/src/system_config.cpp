@@ -17,6 +17,8 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<diff_result>("cfgactors::diff_result");
   cfg.add_message_type<validator_stats>("cfgactors::validator_stats");
   cfg.add_message_type<router_stats>("cfgactors::router_stats");
+  cfg.add_message_type<source_state>("cfgactors::source_state");
+  cfg.add_message_type<source_status>("cfgactors::source_status");
   // snapshot_ptr, change and commit_request never leave the process: CAF
   // needs no registration for them.
   cfg.add_error_category(errc_category, [](uint8_t code, caf::atom_value,

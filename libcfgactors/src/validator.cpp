@@ -1,5 +1,6 @@
 #include "cfgactors/validator.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include <caf/stateful_actor.hpp>
@@ -208,6 +209,7 @@ void admit(validator_ptr self, layer_stack candidate, std::string origin,
   auto effective = st.merge_cache.effective(candidate);
   auto errors = check_candidate(effective, st.options);
   if (!errors.empty()) {
+    redact_errors(errors, effective, st.secrets);
     reject(self, rp, write_result::reject(errc::validation_failed,
                                           std::move(errors)),
            origin);
@@ -274,6 +276,10 @@ void handle_write(validator_ptr self, write_request req, promise rp) {
         });
     return;
   }
+  for (auto& path : req.redact)
+    if (std::find(st.secrets.begin(), st.secrets.end(), path)
+        == st.secrets.end())
+      st.secrets.push_back(path);
   auto candidate = st.layers;
   validation_errors errors;
   auto code = apply_operations(candidate, req, st.options.max_depth, errors);
@@ -314,6 +320,33 @@ json base_merge_cache::effective(const layer_stack& layers) {
   if (runtime && !runtime->is_null())
     merge_into(result, *runtime);
   return result;
+}
+
+void redact_errors(validation_errors& errors, const json& effective,
+                   const std::vector<std::string>& secret_paths) {
+  auto mask = [&](const std::string& secret) {
+    if (secret.empty())
+      return;
+    for (auto& err : errors)
+      for (auto pos = err.message.find(secret); pos != std::string::npos;
+           pos = err.message.find(secret, pos + 3))
+        err.message.replace(pos, secret.size(), "***");
+  };
+  for (auto& text : secret_paths) {
+    auto path = config_path::parse(text);
+    if (!path)
+      continue;
+    auto value = find(effective, *path);
+    if (!value)
+      continue;
+    if (value->is_string()) {
+      // The dumped form first: it may escape characters of the raw one.
+      mask(value->dump());
+      mask(value->get<std::string>());
+    } else if (auto text = value->dump(); text.size() >= 6) {
+      mask(text); // shorter numbers would mask unrelated digits
+    }
+  }
 }
 
 errc apply_operations(layer_stack& layers, const write_request& req,

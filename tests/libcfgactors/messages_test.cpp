@@ -42,8 +42,19 @@ CAF_TEST(write requests round trip with their json values) {
                                               json{{"k", nullptr}}),
                      operation::rollback(7)},
                     "api:alice",
-                    42};
+                    42,
+                    {"db.password"}};
   CAF_CHECK_EQUAL(round_trip(req), req);
+}
+
+CAF_TEST(source statuses round trip) {
+  source_status st;
+  st.kind = "file";
+  st.layer = "file:/etc/app.yaml";
+  st.reads = 3;
+  st.fail("/etc/app.yaml:4:7: bad indentation");
+  st.rejected = 1;
+  CAF_CHECK_EQUAL(round_trip(st), st);
 }
 
 CAF_TEST(write results round trip with every reason) {

@@ -48,7 +48,7 @@ struct pipeline_fixture : test_coordinator_fixture<system_config> {
   }
 
   write_result write(operation op, std::string origin = "test") {
-    return write(write_request{{std::move(op)}, std::move(origin), 0});
+    return write(write_request{{std::move(op)}, std::move(origin), 0, {}});
   }
 
   write_result set(std::string path, json value) {

@@ -92,7 +92,7 @@ struct fixture {
   }
 
   write_result write(operation op) {
-    return write(write_request{{std::move(op)}, "test", 0});
+    return write(write_request{{std::move(op)}, "test", 0, {}});
   }
 
   template <class T, class... Ts>
@@ -145,7 +145,7 @@ CAF_TEST(the example config goes through validation and history and rollback) {
   auto bad = write(write_request{{operation::set("logging.level", "LOUD"),
                                   operation::set("buffer_size", 5)},
                                  "test",
-                                 0});
+                                 0, {}});
   CAF_CHECK_EQUAL(bad.status, write_status::rejected);
   CAF_CHECK_EQUAL(bad.code, errc::validation_failed);
   CAF_CHECK_EQUAL(bad.version, 2u);
@@ -233,7 +233,7 @@ CAF_TEST(concurrent writers each get an answer and every write lands once) {
       caf::scoped_actor writer{sys};
       for (int i = 0; i < per_writer; ++i) {
         auto req = write_request{
-          {operation::set("counters.w" + std::to_string(w), i)}, "w", 0};
+          {operation::set("counters.w" + std::to_string(w), i)}, "w", 0, {}};
         writer->request(nodes.validator, 30s, write_atom::value, req)
           .receive(
             [&](write_result& r) {
@@ -258,7 +258,7 @@ CAF_TEST(writes sent without waiting are all committed in order) {
   constexpr int n = 500;
   for (int i = 0; i < n; ++i)
     self->send(nodes.validator, write_atom::value,
-               write_request{{operation::set("buffer_size", 100 + i)}, "s", 0});
+               write_request{{operation::set("buffer_size", 100 + i)}, "s", 0, {}});
   int answers = 0;
   uint64_t last = 0;
   bool ordered = true;

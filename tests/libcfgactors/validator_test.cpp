@@ -63,7 +63,7 @@ CAF_TEST(an invalid candidate is refused with every reason and nothing changes) 
   auto res = write(write_request{{operation::set("logging.level", "LOUD"),
                                   operation::set("buffer_size", 5)},
                                  "test",
-                                 0});
+                                 0, {}});
   CAF_CHECK_EQUAL(res.status, write_status::rejected);
   CAF_CHECK_EQUAL(res.code, errc::validation_failed);
   auto paths = paths_of(res);
@@ -91,10 +91,10 @@ CAF_TEST(a write that changes no layer creates no version) {
 
 CAF_TEST(compare and set on a stale version is a conflict) {
   set("buffer_size", 2048);
-  auto res = write(write_request{{operation::set("buffer_size", 4096)}, "cas", 1});
+  auto res = write(write_request{{operation::set("buffer_size", 4096)}, "cas", 1, {}});
   CAF_CHECK_EQUAL(res.code, errc::version_conflict);
   CAF_CHECK_EQUAL(effective()["buffer_size"], 2048);
-  res = write(write_request{{operation::set("buffer_size", 4096)}, "cas", 2});
+  res = write(write_request{{operation::set("buffer_size", 4096)}, "cas", 2, {}});
   CAF_CHECK_EQUAL(res.status, write_status::committed);
   CAF_CHECK_EQUAL(effective()["buffer_size"], 4096);
 }
@@ -104,14 +104,14 @@ CAF_TEST(a transaction is one version or nothing) {
                                   operation::set("logging.level", "ERROR"),
                                   operation::flag("new_algorithm", true)},
                                  "tx",
-                                 0});
+                                 0, {}});
   CAF_CHECK_EQUAL(res.version, 2u);
   CAF_CHECK_EQUAL(effective()["buffer_size"], 2000);
   CAF_CHECK_EQUAL(effective()["features"]["new_algorithm"], true);
   res = write(write_request{{operation::set("buffer_size", 3000),
                              operation::set("a..b", 1)},
                             "tx",
-                            0});
+                            0, {}});
   CAF_CHECK_EQUAL(res.code, errc::invalid_argument);
   CAF_CHECK_EQUAL(paths_of(res), std::vector<std::string>{"a..b"});
   CAF_CHECK_EQUAL(effective()["buffer_size"], 2000);
@@ -176,7 +176,7 @@ CAF_TEST(a rollback inside a transaction is refused) {
   auto res = write(write_request{{operation::set("buffer_size", 2000),
                                   operation::rollback(1)},
                                  "tx",
-                                 0});
+                                 0, {}});
   CAF_CHECK_EQUAL(res.code, errc::invalid_argument);
   CAF_CHECK_EQUAL(current()->version, 1u);
 }
@@ -226,9 +226,9 @@ CAF_TEST(the next write waits until the store answered the previous one) {
     return static_cast<caf::scheduled_actor*>(ptr)->mailbox().size();
   };
   self->send(nodes.validator, write_atom::value,
-             write_request{{operation::set("buffer_size", 2000)}, "a", 0});
+             write_request{{operation::set("buffer_size", 2000)}, "a", 0, {}});
   self->send(nodes.validator, write_atom::value,
-             write_request{{operation::set("buffer_size", 3000)}, "b", 0});
+             write_request{{operation::set("buffer_size", 3000)}, "b", 0, {}});
   expect((write_atom, write_request), from(self).to(nodes.validator));
   // The store has not answered: one commit only, the second write waits.
   CAF_CHECK_EQUAL(mailbox_size(nodes.store), 1u);
@@ -239,6 +239,25 @@ CAF_TEST(the next write waits until the store answered the previous one) {
   CAF_CHECK_EQUAL(current()->version, 3u);
   CAF_CHECK_EQUAL(current()->origin, "b");
   CAF_CHECK_EQUAL(current()->effective["buffer_size"], 3000);
+}
+
+CAF_TEST(values marked secret never appear in the errors) {
+  // The rule on logging.level echoes what it got; the source marked it secret.
+  auto res = write(write_request{{operation::replace_layer(
+                                   "env", json{{"logging", {{"level", "hunter2-pw"}}}})},
+                                 "env:CFG_", 0, {"logging.level"}});
+  CAF_REQUIRE_EQUAL(res.status, write_status::rejected);
+  CAF_REQUIRE_EQUAL(res.errors.size(), 1u);
+  CAF_CHECK_EQUAL(res.errors[0].path, "logging.level");
+  CAF_CHECK(res.errors[0].message.find("hunter2-pw") == std::string::npos);
+  CAF_CHECK(res.errors[0].message.find("***") != std::string::npos);
+  // Once marked, the path stays secret for later writes from anyone.
+  res = set("logging.level", "hunter3-pw");
+  CAF_REQUIRE_EQUAL(res.status, write_status::rejected);
+  CAF_CHECK(res.describe().find("hunter3-pw") == std::string::npos);
+  // Unmarked values are still shown: they help the operator.
+  res = set("buffer_size", 5);
+  CAF_CHECK(res.describe().find("got 5") != std::string::npos);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

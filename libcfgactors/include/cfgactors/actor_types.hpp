@@ -14,6 +14,7 @@
 #include "cfgactors/diff_result.hpp"
 #include "cfgactors/operation.hpp"
 #include "cfgactors/snapshot.hpp"
+#include "cfgactors/source_status.hpp"
 #include "cfgactors/stats.hpp"
 #include "cfgactors/version_info.hpp"
 #include "cfgactors/write_result.hpp"
@@ -48,5 +49,11 @@ using store_actor = caf::typed_actor<
 using validator_actor = caf::typed_actor<
   caf::replies_to<write_atom, write_request>::with<write_result>,
   caf::replies_to<stats_atom>::with<validator_stats>>;
+
+/// A source: owns a layer and proposes it to the validator. `reload` re-reads
+/// now and answers once the proposal (if any) has been answered.
+using source_actor = caf::typed_actor<
+  caf::replies_to<status_atom>::with<source_status>,
+  caf::replies_to<reload_atom>::with<source_status>>;
 
 } // namespace cfgactors

@@ -14,5 +14,8 @@ using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscr")>;
 using publish_atom = caf::atom_constant<caf::atom("publish")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using status_atom = caf::atom_constant<caf::atom("status")>;
+using reload_atom = caf::atom_constant<caf::atom("reload")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
 
 } // namespace cfgactors

@@ -63,17 +63,19 @@ struct write_request {
   std::vector<operation> ops;
   std::string origin;            ///< who: "file:/etc/app.yaml", "api:alice", ...
   uint64_t expected_version = 0; ///< compare-and-set when non-zero
+  /// Dotted paths whose values are secrets: never shown in errors or logs.
+  std::vector<std::string> redact;
 
   friend bool operator==(const write_request& x, const write_request& y) {
     return x.ops == y.ops && x.origin == y.origin
-           && x.expected_version == y.expected_version;
+           && x.expected_version == y.expected_version && x.redact == y.redact;
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, write_request& x) {
   return f(caf::meta::type_name("write_request"), x.ops, x.origin,
-           x.expected_version);
+           x.expected_version, x.redact);
 }
 
 } // namespace cfgactors

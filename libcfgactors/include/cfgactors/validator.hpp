@@ -43,6 +43,9 @@ struct validator_state {
   std::string hash;
   validator_stats stats;
   base_merge_cache merge_cache;
+  /// Paths any source marked secret; their values are masked in every
+  /// error the validator reports or logs.
+  std::vector<std::string> secrets;
 };
 
 validator_actor::behavior_type
@@ -59,5 +62,10 @@ errc apply_operations(layer_stack& layers, const write_request& req,
 /// Checks a candidate effective tree against schema and rules.
 validation_errors check_candidate(const json& effective,
                                   const validator_options& options);
+
+/// Replaces the string values found at `secret_paths` in `effective` by
+/// `***` wherever they occur in the messages of `errors`.
+void redact_errors(validation_errors& errors, const json& effective,
+                   const std::vector<std::string>& secret_paths);
 
 } // namespace cfgactors
