@@ -324,13 +324,23 @@ json base_merge_cache::effective(const layer_stack& layers) {
 
 void redact_errors(validation_errors& errors, const json& effective,
                    const std::vector<std::string>& secret_paths) {
+  // A message may quote a long value cut short ("got \"abcd..."), so a run
+  // of the secret's first 16 or more characters is masked as well.
   auto mask = [&](const std::string& secret) {
     if (secret.empty())
       return;
-    for (auto& err : errors)
-      for (auto pos = err.message.find(secret); pos != std::string::npos;
-           pos = err.message.find(secret, pos + 3))
-        err.message.replace(pos, secret.size(), "***");
+    auto probe = secret.substr(0, 16);
+    for (auto& err : errors) {
+      auto& msg = err.message;
+      for (auto pos = msg.find(probe); pos != std::string::npos;
+           pos = msg.find(probe, pos + 3)) {
+        auto n = probe.size();
+        while (n < secret.size() && pos + n < msg.size()
+               && msg[pos + n] == secret[n])
+          ++n;
+        msg.replace(pos, n, "***");
+      }
+    }
   };
   for (auto& text : secret_paths) {
     auto path = config_path::parse(text);

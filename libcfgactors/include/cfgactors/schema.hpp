@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +12,8 @@
 #include "cfgactors/validation_error.hpp"
 
 namespace cfgactors {
+
+struct config_path;
 
 /// A compiled JSON Schema. Immutable once built, so one instance may be shared
 /// by any number of threads and actors.
@@ -35,6 +38,12 @@ public:
 
   /// The schema's own document (for coercion by sources).
   const json& document() const noexcept;
+
+  /// The types the schema declares for the value at `path` (its `type`, a
+  /// string or a list), found through `properties`, `patternProperties`,
+  /// `additionalProperties`, `items` and local `$ref`s. Empty when nothing
+  /// declares a type there (no `type`, or only `allOf`/`anyOf`/`oneOf`).
+  std::vector<std::string> types_at(const config_path& path) const;
 
 private:
   struct impl;
