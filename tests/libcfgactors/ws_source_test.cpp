@@ -414,10 +414,21 @@ CAF_TEST(a source without a server is degraded until one appears) {
   auto port = free_port();
   auto endpoint = "ws://127.0.0.1:" + std::to_string(port);
   auto src = spawn(endpoint);
-  auto st = wait_status(src, [](auto& s) { return s.errors >= 2; });
+  auto st = wait_status(src, [](auto& s) { return s.errors >= 4; });
   CAF_CHECK_EQUAL(st.state, source_state::degraded);
   CHECK_WHY(contains(st.last_error, endpoint + ": connection refused"),
             st.last_error);
+  // Each retry waits min_backoff × 2^n (±20 %).
+  auto down = logs.events("ws_source_disconnected");
+  CAF_REQUIRE_GREATER_OR_EQUAL(down.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    auto pos = down[i].find("retry_in_ms=");
+    CAF_REQUIRE_NOT_EQUAL(pos, std::string::npos);
+    auto delay = std::stoll(down[i].substr(pos + 12));
+    auto nominal = int64_t{50} << i;
+    CHECK_WHY(delay >= nominal * 8 / 10 && delay <= nominal * 12 / 10,
+              "retry " << i << ": " << delay << " ms, nominal " << nominal);
+  }
   ws_server srv{{}, port};
   auto hello = json::parse(wait_received(srv, 1)[0]);
   CAF_CHECK_EQUAL(hello["service"], "billing");
