@@ -135,7 +135,7 @@ void handle_body(http_source_ptr self, detail::http_reply reply) {
                     0,
                     {}};
   detail::propose(self, st.validator, std::move(req), st.status,
-                  [self, etag{std::move(reply.etag)}](const write_result& r) {
+                  [self, etag = std::move(reply.etag)](const write_result& r) {
                     // The validator has the body now: only then may the
                     // server answer 304 for it.
                     if (r.ok())
@@ -192,6 +192,13 @@ http_source(http_source_ptr self, validator_actor validator,
       && st.endpoint->scheme != "https") {
     st.endpoint_error = "invalid endpoint '" + options.endpoint
                         + "': the scheme must be http or https";
+    st.endpoint.reset();
+  }
+  if (st.endpoint
+      && options.token.find_first_of("\r\n") != std::string::npos) {
+    // It would end the header early (and must not appear in the message).
+    st.endpoint_error = "the token for '" + options.endpoint
+                        + "' contains a line break";
     st.endpoint.reset();
   }
   st.config_url = options.endpoint;

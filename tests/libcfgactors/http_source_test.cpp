@@ -1,9 +1,10 @@
 #define CAF_SUITE http_source
 // http_source against a real HTTP server (cpp-httplib) on 127.0.0.1, on
 // CAF's real scheduler, feeding a real pipeline.
-#include "cfgactors_test.hpp"
+#include "remote_fixture.hpp"
 
-#include <algorithm>
+#include <unistd.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -13,87 +14,22 @@
 #include <regex>
 #include <thread>
 
-#include <unistd.h>
-
-#include <boost/asio/ip/tcp.hpp>
-#include <caf/all.hpp>
-
 #include <httplib.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <spdlog/sinks/base_sink.h>
-#include <spdlog/spdlog.h>
 
 #include "cfgactors/http_source.hpp"
-#include "cfgactors/parse.hpp"
-#include "cfgactors/pipeline.hpp"
-#include "cfgactors/schema.hpp"
-#include "cfgactors/system_config.hpp"
 
 #include "../../libcfgactors/src/backoff.hpp"
 #include "../../libcfgactors/src/http_client.hpp"
 #include "../../libcfgactors/src/url.hpp"
 
 using namespace cfgactors;
+using namespace cfgactors::test;
 using namespace std::chrono_literals;
 
-/// CAF_CHECK that also prints `msg` when `cond` fails.
-#define CHECK_WHY(cond, msg)                                                   \
-  do {                                                                         \
-    auto check_why_ok = static_cast<bool>(cond);                               \
-    if (!check_why_ok)                                                         \
-      CAF_MESSAGE(msg);                                                        \
-    CAF_CHECK(cond);                                                           \
-  } while (false)
-
 namespace {
-
-// -- log capture --------------------------------------------------------------
-
-class capture_sink : public spdlog::sinks::base_sink<std::mutex> {
-public:
-  std::vector<std::string> lines() {
-    std::lock_guard<std::mutex> guard{mutex_};
-    return lines_;
-  }
-
-protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    lines_.emplace_back(msg.payload.data(), msg.payload.size());
-  }
-
-  void flush_() override {
-    // nop
-  }
-
-private:
-  std::vector<std::string> lines_;
-};
-
-/// Adds a sink to the default logger for the lifetime of the fixture (it is
-/// the first member: it outlives the actor system).
-struct log_capture {
-  std::shared_ptr<capture_sink> sink = std::make_shared<capture_sink>();
-
-  log_capture() {
-    spdlog::default_logger()->sinks().push_back(sink);
-  }
-
-  ~log_capture() {
-    auto& sinks = spdlog::default_logger()->sinks();
-    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink), sinks.end());
-  }
-
-  /// Lines of one event, oldest first.
-  std::vector<std::string> events(const std::string& name) {
-    std::vector<std::string> out;
-    for (auto& line : sink->lines())
-      if (line.rfind("event=" + name + " ", 0) == 0)
-        out.push_back(line);
-    return out;
-  }
-};
 
 // -- the config server --------------------------------------------------------
 
@@ -272,78 +208,7 @@ private:
   std::string last_if_none_match_;
 };
 
-/// A port nothing listens on (bound once, then released).
-int free_port() {
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::acceptor acceptor{
-    ioc, {boost::asio::ip::address_v4::loopback(), 0}};
-  return acceptor.local_endpoint().port();
-}
-
-// -- fixture ------------------------------------------------------------------
-
-system_config& threads(system_config& cfg) {
-  cfg.set("scheduler.max-threads", 4);
-  cfg.set("scheduler.policy", caf::atom("sharing"));
-  return cfg;
-}
-
-template <class Predicate>
-bool wait_until(Predicate pred, std::chrono::seconds limit = 20s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline)
-      return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-struct fixture {
-  log_capture logs;
-  system_config cfg;
-  caf::actor_system sys{threads(cfg)};
-  caf::scoped_actor self{sys};
-  pipeline nodes;
-  std::vector<source_actor> sources;
-
-  fixture() {
-    std::string err;
-    auto schema = json_schema::from_file(
-      test::source_path("examples/schema.json"), &err);
-    if (!schema)
-      CAF_FAIL("schema: " << err);
-    pipeline_options opts;
-    opts.validation.schema = schema;
-    nodes = spawn_pipeline(sys, opts);
-    auto path = test::source_path("examples/config.yaml");
-    auto doc = parse_file(path);
-    if (!doc)
-      CAF_FAIL(doc.error->str());
-    write_result res;
-    self
-      ->request(nodes.validator, 30s, write_atom::value,
-                write_request{{operation::replace_layer("file:" + path,
-                                                        doc.value)},
-                              "test",
-                              0,
-                              {}})
-      .receive([&](write_result& r) { res = r; },
-               [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
-    if (res.status != write_status::committed)
-      CAF_FAIL("the example config was not committed");
-  }
-
-  ~fixture() {
-    for (auto& src : sources)
-      self->send_exit(src, caf::exit_reason::user_shutdown);
-    shutdown(nodes);
-  }
-
+struct fixture : remote_fixture {
   static http_source_options options(const std::string& endpoint,
                                      std::string token = {}) {
     http_source_options opts;
@@ -361,34 +226,6 @@ struct fixture {
     auto src = spawn_http_source(sys, nodes.validator, std::move(opts));
     sources.push_back(src);
     return src;
-  }
-
-  source_status status_of(const source_actor& src) {
-    source_status result;
-    self->request(src, 30s, status_atom::value)
-      .receive([&](source_status& x) { result = std::move(x); },
-               [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
-    return result;
-  }
-
-  /// Polls the source's status until `pred` holds (or fails the test).
-  template <class Predicate>
-  source_status wait_status(const source_actor& src, Predicate pred) {
-    source_status last;
-    if (!wait_until([&] {
-          last = status_of(src);
-          return pred(last);
-        }))
-      CAF_FAIL("condition not reached; status: " << to_json(last).dump());
-    return last;
-  }
-
-  snapshot_ptr current() {
-    snapshot_ptr result;
-    self->request(nodes.store, 30s, get_atom::value)
-      .receive([&](snapshot_ptr& x) { result = std::move(x); },
-               [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
-    return result;
   }
 };
 
@@ -486,7 +323,8 @@ CAF_TEST(the client refuses an oversized body however it arrives) {
     for (int i = 0; i < 20; ++i) {
       err.clear();
       auto reply = client.get(*endpoint, "/config", {}, err);
-      CHECK_WHY(!reply, "accepted a body of " << reply->body.size() << " bytes");
+      CHECK_WHY(!reply,
+                "accepted a body of " << reply->body.size() << " bytes");
       CAF_CHECK(contains(err, "larger than 4096 bytes (max_body)"));
     }
   }
@@ -678,6 +516,10 @@ CAF_TEST(https verifies the server certificate and bad endpoints are named) {
   st = wait_status(bad, [](auto& s) { return s.errors >= 1; });
   CAF_CHECK(contains(st.last_error, "ftp://127.0.0.1:21"));
   CAF_CHECK(contains(st.last_error, "scheme must be http or https"));
+  auto broken = spawn(options("http://127.0.0.1:1", "abc\r\nX-Evil: 1"));
+  st = wait_status(broken, [](auto& s) { return s.errors >= 1; });
+  CAF_CHECK(contains(st.last_error, "contains a line break"));
+  CAF_CHECK(!contains(st.last_error, "X-Evil"));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
