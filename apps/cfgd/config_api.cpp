@@ -1,22 +1,18 @@
 // Read-only routes. Each handler asks an actor with a blocking request from
-// the io thread (a scoped_actor per request, so a late answer to a request
-// that timed out can never be mistaken for the next one) and turns the answer
-// or the error into JSON.
+// the io thread (api_support.hpp) and turns the answer or the error into
+// JSON.
 #include "config_api.hpp"
 
-#include <charconv>
 #include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include <caf/expected.hpp>
-#include <caf/scoped_actor.hpp>
-#include <caf/sec.hpp>
-
-#include "cfgactors/errc.hpp"
 #include "cfgactors/path.hpp"
 #include "cfgactors/snapshot.hpp"
+
+#include "api_support.hpp"
+#include "auth.hpp"
 
 namespace cfgd {
 
@@ -24,59 +20,6 @@ using cfgactors::json;
 using http::status;
 
 namespace {
-
-/// Asks `dest` and waits up to the context's timeout.
-template <class T, class Handle, class... Ts>
-caf::expected<T> ask(const api_context& ctx, const Handle& dest,
-                     const Ts&... xs) {
-  caf::scoped_actor self{ctx.sys};
-  caf::expected<T> result{caf::make_error(caf::sec::request_timeout)};
-  self->request(dest, ctx.timeout, xs...)
-    .receive([&](T& x) { result = std::move(x); },
-             [&](caf::error& err) { result = std::move(err); });
-  return result;
-}
-
-/// The store's current snapshot.
-caf::expected<cfgactors::snapshot_ptr> current_snapshot(const api_context& ctx) {
-  return ask<cfgactors::snapshot_ptr>(ctx, ctx.nodes.store,
-                                      cfgactors::get_atom::value);
-}
-
-bool is_sec(const caf::error& err, caf::sec code) {
-  return err.category() == caf::atom("system")
-         && err.code() == static_cast<uint8_t>(code);
-}
-
-/// An actor's error as an HTTP error: unknown versions are 404, an actor
-/// that is gone or too slow is 503.
-http::response actor_error(const api_context& ctx, const http::request& req,
-                           const caf::error& err) {
-  auto text = ctx.sys.render(err);
-  if (err.category() == cfgactors::errc_category
-      && err.code() == static_cast<uint8_t>(cfgactors::errc::not_found))
-    return http::error_response(req, status::not_found, "not found", {text});
-  if (is_sec(err, caf::sec::request_timeout))
-    return http::error_response(req, status::service_unavailable,
-                                "unavailable",
-                                {"the config store did not answer within "
-                                 + std::to_string(ctx.timeout.count())
-                                 + " ms"});
-  if (is_sec(err, caf::sec::request_receiver_down))
-    return http::error_response(req, status::service_unavailable,
-                                "unavailable", {text});
-  return http::error_response(req, status::internal_server_error,
-                              "internal error", {text});
-}
-
-std::optional<uint64_t> to_u64(std::string_view text) {
-  uint64_t value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(),
-                                   value);
-  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size())
-    return std::nullopt;
-  return value;
-}
 
 /// `ETag` and `X-Config-Version` of a snapshot.
 void tag(http::response& res, const cfgactors::snapshot& snap) {
@@ -230,18 +173,45 @@ http::response get_healthz(const api_context& ctx,
                                   {"node", ctx.node_name}});
 }
 
+/// Every source's status, lowest precedence first. A source that does not
+/// answer is reported as such instead of failing the whole listing.
+http::response get_sources(const api_context& ctx,
+                           const http::request_context& rc) {
+  auto list = json::array();
+  for (auto& src : ctx.sources) {
+    auto st = ask<cfgactors::source_status>(ctx, src,
+                                            cfgactors::status_atom::value);
+    if (st)
+      list.push_back(to_json(*st));
+    else
+      list.push_back(json{{"state", "unavailable"},
+                          {"last_error", ctx.sys.render(st.error())}});
+  }
+  return http::json_response(rc.req, status::ok, json{{"sources", list}});
+}
+
 } // namespace
 
-void add_read_routes(http::router& routes, std::shared_ptr<api_context> ctx) {
-  auto bind = [ctx](http::response (*fn)(const api_context&,
-                                         const http::request_context&)) {
-    return [ctx, fn](const http::request_context& rc) { return fn(*ctx, rc); };
+void add_read_routes(http::router& routes, std::shared_ptr<api_context> ctx,
+                     std::shared_ptr<const authorizer> auth) {
+  using fn_ptr = http::response (*)(const api_context&,
+                                    const http::request_context&);
+  auto bind = [ctx, auth](fn_ptr fn) {
+    return [ctx, auth, fn](const http::request_context& rc) {
+      if (auto refusal = auth->check(rc.req, access::read))
+        return std::move(*refusal);
+      return fn(*ctx, rc);
+    };
   };
   routes.add(http::verb::get, "/config", bind(get_config));
   routes.add_prefix(http::verb::get, "/config/", bind(get_config_path));
   routes.add(http::verb::get, "/history", bind(get_history));
   routes.add(http::verb::get, "/diff", bind(get_diff));
-  routes.add(http::verb::get, "/healthz", bind(get_healthz));
+  routes.add(http::verb::get, "/sources", bind(get_sources));
+  routes.add(http::verb::get, "/healthz",
+             [ctx](const http::request_context& rc) {
+               return get_healthz(*ctx, rc);
+             });
 }
 
 } // namespace cfgd

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 
@@ -18,12 +19,17 @@ namespace cfgd {
 struct api_context {
   caf::actor_system& sys;
   cfgactors::pipeline nodes;
+  std::vector<cfgactors::source_actor> sources; ///< lowest precedence first
   std::string node_name;
   std::chrono::milliseconds timeout{5000}; ///< per actor request; then 503
   uint32_t max_history = 100;              ///< default and cap of ?limit=
 };
 
-/// GET /config, /config/<path>, /history, /diff, /healthz.
-void add_read_routes(http::router& routes, std::shared_ptr<api_context> ctx);
+class authorizer;
+
+/// GET /config, /config/<path>, /history, /diff, /sources (need a read token
+/// when read tokens are configured) and /healthz (always open).
+void add_read_routes(http::router& routes, std::shared_ptr<api_context> ctx,
+                     std::shared_ptr<const authorizer> auth);
 
 } // namespace cfgd

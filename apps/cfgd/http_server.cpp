@@ -16,6 +16,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/version.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -123,6 +124,19 @@ void router::add(verb method, std::string path, handler fn) {
 
 void router::add_prefix(verb method, std::string prefix, handler fn) {
   routes_.push_back(route{method, std::move(prefix), true, std::move(fn)});
+}
+
+void router::add_upgrade(std::string path, upgrade_handler fn) {
+  upgrades_.emplace_back(std::move(path), std::move(fn));
+}
+
+const upgrade_handler* router::upgrade_for(const request& req) const {
+  std::string_view target{req.target().data(), req.target().size()};
+  auto path = target.substr(0, target.find('?'));
+  for (auto& [p, fn] : upgrades_)
+    if (p == path)
+      return &fn;
+  return nullptr;
 }
 
 response router::dispatch(const request& req) const {
@@ -277,8 +291,17 @@ private:
       return reply_and_close(status::bad_request, "bad request", ec.message());
     if (ec)
       return close();
-    // The WebSocket upgrade (GET /ws) will branch off here, before dispatch.
     auto req = parser_->release();
+    if (beast::websocket::is_upgrade(req)) {
+      if (auto fn = state_->routes->upgrade_for(req)) {
+        // The handler takes the stream (and this session ends) or refuses.
+        stream_.expires_never();
+        auto refusal = (*fn)(stream_, req);
+        if (!refusal)
+          return;
+        return write(std::move(*refusal), true);
+      }
+    }
     auto res = state_->routes->dispatch(req);
     spdlog::debug("event=http_request method={} target=\"{}\" status={}",
                   std::string_view{req.method_string().data(),

@@ -18,6 +18,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -45,6 +46,12 @@ struct request_context {
 
 using handler = std::function<response(const request_context&)>;
 
+/// Takes over a connection whose request asks for a WebSocket upgrade: either
+/// moves the stream out and returns nullopt, or leaves it and returns the
+/// response that refuses the upgrade (401, ...).
+using upgrade_handler = std::function<std::optional<response>(
+  boost::beast::tcp_stream& stream, request& req)>;
+
 /// A JSON response (`Content-Type: application/json`), body plus newline.
 response json_response(const request& req, status code,
                        const nlohmann::json& body);
@@ -70,8 +77,14 @@ public:
   /// finds the decoded remainder in `request_context::rest`.
   void add_prefix(verb method, std::string prefix, handler fn);
 
+  /// Serves WebSocket upgrades of `path` (`/ws`).
+  void add_upgrade(std::string path, upgrade_handler fn);
+
   /// Runs the matching handler; never throws (a throwing handler yields 500).
   response dispatch(const request& req) const;
+
+  /// The upgrade handler for `req`'s path, if any.
+  const upgrade_handler* upgrade_for(const request& req) const;
 
 private:
   struct route {
@@ -81,6 +94,7 @@ private:
     handler fn;
   };
   std::vector<route> routes_;
+  std::vector<std::pair<std::string, upgrade_handler>> upgrades_;
 };
 
 struct server_limits {

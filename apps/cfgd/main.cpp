@@ -16,21 +16,30 @@
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
 
 #include <spdlog/spdlog.h>
 
+#include "cfgactors/env_source.hpp"
+#include "cfgactors/file_source.hpp"
+#include "cfgactors/http_source.hpp"
 #include "cfgactors/operation.hpp"
 #include "cfgactors/parse.hpp"
 #include "cfgactors/pipeline.hpp"
 #include "cfgactors/schema.hpp"
 #include "cfgactors/system_config.hpp"
 #include "cfgactors/write_result.hpp"
+#include "cfgactors/ws_source.hpp"
 
+#include "auth.hpp"
 #include "config_api.hpp"
 #include "embedded_defaults.hpp"
 #include "http_server.hpp"
 #include "logging.hpp"
+#include "metrics_api.hpp"
 #include "options.hpp"
+#include "write_api.hpp"
+#include "ws_api.hpp"
 
 namespace {
 
@@ -47,8 +56,8 @@ void fail(const std::string& message) {
   std::cerr << "cfgd: " << message << std::endl;
 }
 
-/// Reads the schema and the layers. Without --file, the embedded example
-/// config is the `defaults` layer and the embedded schema checks it.
+/// Reads the schema. Without --file, the embedded example config becomes the
+/// `defaults` layer and, without --schema, the embedded schema checks it.
 std::optional<initial_config> load_inputs(const cfgd::options& opts) {
   initial_config init;
   std::string error;
@@ -60,54 +69,118 @@ std::optional<initial_config> load_inputs(const cfgd::options& opts) {
     }
     init.schema_name = opts.schema;
   }
-  if (opts.files.empty()) {
-    auto doc = cfgactors::parse_document(cfgd::embedded::config_yaml,
-                                         cfgactors::document_format::yaml,
-                                         "embedded:config.yaml");
-    if (!doc) {
-      fail(doc.error->str());
-      return std::nullopt;
-    }
-    if (!init.schema) {
-      auto schema_doc = cfgactors::parse_document(
-        cfgd::embedded::schema_json, cfgactors::document_format::json,
-        "embedded:schema.json");
-      if (!schema_doc) {
-        fail(schema_doc.error->str());
-        return std::nullopt;
-      }
-      init.schema = cfgactors::json_schema::compile(schema_doc.value, &error);
-      if (!init.schema) {
-        fail("embedded schema: " + error);
-        return std::nullopt;
-      }
-      init.schema_name = "embedded:schema.json";
-    }
-    init.write.ops.push_back(cfgactors::operation::replace_layer(
-      std::string{cfgactors::defaults_layer}, std::move(doc.value)));
-    init.write.origin = "defaults:embedded";
+  if (!opts.files.empty())
     return init;
+  auto doc = cfgactors::parse_document(cfgd::embedded::config_yaml,
+                                       cfgactors::document_format::yaml,
+                                       "embedded:config.yaml");
+  if (!doc) {
+    fail(doc.error->str());
+    return std::nullopt;
   }
-  for (auto& path : opts.files) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) {
-      fail(path + ": no such file");
+  if (!init.schema) {
+    auto schema_doc = cfgactors::parse_document(
+      cfgd::embedded::schema_json, cfgactors::document_format::json,
+      "embedded:schema.json");
+    if (!schema_doc) {
+      fail(schema_doc.error->str());
       return std::nullopt;
     }
-    auto doc = cfgactors::parse_file(path);
-    if (!doc) {
-      fail(doc.error->str());
+    init.schema = cfgactors::json_schema::compile(schema_doc.value, &error);
+    if (!init.schema) {
+      fail("embedded schema: " + error);
       return std::nullopt;
     }
-    auto layer = "file:" + path;
-    if (!init.write.origin.empty())
-      init.write.origin += ',';
-    init.write.origin += layer;
-    init.write.ops.push_back(
-      cfgactors::operation::replace_layer(std::move(layer),
-                                          std::move(doc.value)));
+    init.schema_name = "embedded:schema.json";
   }
+  init.write.ops.push_back(cfgactors::operation::replace_layer(
+    std::string{cfgactors::defaults_layer}, std::move(doc.value)));
+  init.write.origin = "defaults:embedded";
   return init;
+}
+
+/// Waits until `src` has read once and its proposal was answered.
+std::optional<cfgactors::source_status>
+first_read(caf::actor_system& sys, const cfgactors::source_actor& src) {
+  caf::scoped_actor self{sys};
+  std::optional<cfgactors::source_status> result;
+  self->request(src, 30s, cfgactors::reload_atom::value)
+    .receive([&](cfgactors::source_status& st) { result = std::move(st); },
+             [&](caf::error& err) { fail("source: " + sys.render(err)); });
+  return result;
+}
+
+/// Spawns the sources the options ask for, lowest precedence first. Files
+/// and the environment must read cleanly at start (cfgd refuses to start on
+/// a broken local config); remote sources may be down: cfgd then starts on
+/// what it has and keeps retrying.
+std::optional<std::vector<cfgactors::source_actor>>
+spawn_sources(caf::actor_system& sys, const cfgd::options& opts,
+              const cfgactors::pipeline& nodes,
+              const cfgactors::json_schema_ptr& schema) {
+  std::vector<cfgactors::source_actor> sources;
+  auto stop_all = [&] {
+    for (auto& src : sources)
+      caf::anon_send_exit(src, caf::exit_reason::user_shutdown);
+  };
+  auto must_read = [&](const cfgactors::source_actor& src,
+                       const std::string& what) {
+    auto st = first_read(sys, src);
+    if (st && st->state == cfgactors::source_state::ok)
+      return true;
+    fail("initial configuration from " + what + ": "
+         + (st ? st->last_error : std::string{"no answer"}));
+    return false;
+  };
+  if (!opts.files.empty()) {
+    cfgactors::file_source_options fopts;
+    for (auto& f : opts.files)
+      fopts.files.push_back(cfgactors::file_spec{f.path, f.optional});
+    fopts.debounce = std::chrono::milliseconds{opts.debounce_ms};
+    fopts.poll_interval = std::chrono::milliseconds{opts.file_poll_ms};
+    auto src = cfgactors::spawn_file_source(sys, nodes.validator, fopts);
+    if (!src) {
+      fail(sys.render(src.error()));
+      return std::nullopt;
+    }
+    sources.push_back(*src);
+    if (!must_read(*src, "files")) {
+      stop_all();
+      return std::nullopt;
+    }
+  }
+  if (!opts.env_prefix.empty()) {
+    cfgactors::env_source_options eopts;
+    eopts.prefix = opts.env_prefix;
+    eopts.poll_interval = std::chrono::milliseconds{opts.env_poll_ms};
+    eopts.schema = schema;
+    sources.push_back(
+      cfgactors::spawn_env_source(sys, nodes.validator, std::move(eopts)));
+    if (!must_read(sources.back(), "the environment (" + opts.env_prefix
+                                     + "*)")) {
+      stop_all();
+      return std::nullopt;
+    }
+  }
+  if (!opts.remote.empty()) {
+    cfgactors::http_source_options hopts;
+    hopts.endpoint = opts.remote;
+    hopts.token = opts.remote_token;
+    hopts.interval = std::chrono::milliseconds{opts.remote_interval_ms};
+    sources.push_back(
+      cfgactors::spawn_http_source(sys, nodes.validator, std::move(hopts)));
+  }
+  if (!opts.ws.empty()) {
+    cfgactors::ws_source_options wopts;
+    wopts.endpoint = opts.ws;
+    wopts.token = opts.ws_token;
+    wopts.service = opts.service;
+    wopts.store = nodes.store;
+    wopts.reload = sources; // every source started before it
+    sources.push_back(
+      cfgactors::spawn_ws_source(sys, nodes.validator, std::move(wopts)));
+  }
+  return sources;
 }
 
 /// `127.0.0.1:7070`, `[::1]:7070`.
@@ -140,37 +213,61 @@ int run(const cfgd::options& opts, initial_config init) {
       cfgactors::shutdown(p);
     }
   } guard{nodes};
-  spdlog::info("event=cfgd_starting node=\"{}\" layers={} schema=\"{}\" "
-               "scheduler={} history={}",
-               opts.node_name, init.write.ops.size(), init.schema_name,
-               opts.scheduler, opts.history);
-  // The initial layers go through the validator like any other write.
-  auto origin = init.write.origin;
-  cfgactors::write_result first;
-  {
+  spdlog::info("event=cfgd_starting node=\"{}\" files={} env=\"{}\" "
+               "remote=\"{}\" ws=\"{}\" schema=\"{}\" scheduler={} history={}",
+               opts.node_name, opts.files.size(), opts.env_prefix, opts.remote,
+               opts.ws, init.schema_name, opts.scheduler, opts.history);
+  // The embedded defaults go through the validator like any other write.
+  if (!init.write.ops.empty()) {
+    auto origin = init.write.origin;
     caf::scoped_actor self{sys};
-    bool answered = false;
+    std::optional<cfgactors::write_result> first;
     self->request(nodes.validator, 30s, cfgactors::write_atom::value,
                   std::move(init.write))
-      .receive(
-        [&](cfgactors::write_result& r) {
-          first = std::move(r);
-          answered = true;
-        },
-        [&](caf::error& err) { fail("initial write: " + sys.render(err)); });
-    if (!answered)
+      .receive([&](cfgactors::write_result& r) { first = std::move(r); },
+               [&](caf::error& err) { fail("initial write: " + sys.render(err)); });
+    if (!first)
+      return cfgd::exit_failure;
+    if (!first->ok()) {
+      // describe() reads `rejected (code)` and then one line per reason.
+      fail("initial configuration from " + origin + " " + first->describe());
+      return cfgd::exit_failure;
+    }
+  }
+  auto sources = spawn_sources(sys, opts, nodes, init.schema);
+  if (!sources)
+    return cfgd::exit_failure;
+  struct sources_guard {
+    std::vector<cfgactors::source_actor>& xs;
+    ~sources_guard() {
+      for (auto& x : xs)
+        caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
+    }
+  } stop_sources{*sources};
+  cfgactors::snapshot_ptr first;
+  {
+    caf::scoped_actor self{sys};
+    self->request(nodes.store, 30s, cfgactors::get_atom::value)
+      .receive([&](cfgactors::snapshot_ptr& snap) { first = std::move(snap); },
+               [&](caf::error& err) { fail("store: " + sys.render(err)); });
+    if (!first)
       return cfgd::exit_failure;
   }
-  if (!first.ok()) {
-    // describe() reads `rejected (code)` and then one line per reason.
-    fail("initial configuration from " + origin + " " + first.describe());
-    return cfgd::exit_failure;
-  }
   auto ctx = std::make_shared<cfgd::api_context>(
-    cfgd::api_context{sys, nodes, opts.node_name, 5000ms,
+    cfgd::api_context{sys, nodes, *sources, opts.node_name, 5000ms,
                       static_cast<uint32_t>(opts.history)});
   auto routes = std::make_shared<cfgd::http::router>();
-  cfgd::add_read_routes(*routes, ctx);
+  auto auth = std::make_shared<const cfgd::authorizer>(opts.write_tokens,
+                                                       opts.read_tokens);
+  cfgd::add_read_routes(*routes, ctx, auth);
+  cfgd::add_write_routes(*routes, ctx, auth);
+  auto hub = std::make_shared<cfgd::ws_hub>(ioc, ctx, auth);
+  routes->add_upgrade("/ws", [hub](boost::beast::tcp_stream& stream,
+                                   cfgd::http::request& req) {
+    return hub->upgrade(stream, req);
+  });
+  hub->start();
+  cfgd::add_metrics_route(*routes, ctx, auth, hub);
   cfgd::http::server server{ioc, routes};
   if (auto err = server.listen(opts.http.host, opts.http.port)) {
     fail(*err);
@@ -182,15 +279,17 @@ int run(const cfgd::options& opts, initial_config init) {
     if (ec)
       return;
     stop_signal = signo;
+    hub->stop();
     server.stop();
     ioc.stop();
   });
   spdlog::info("event=cfgd_listening address={} version={} hash={}", address,
-               first.version, first.hash.substr(0, 12));
+               first->version, first->hash.substr(0, 12));
   std::cout << "cfgd listening on http://" << address << " (version "
-            << first.version << ")" << std::endl;
+            << first->version << ")" << std::endl;
   ioc.run();
   spdlog::info("event=cfgd_stopping signal={}", stop_signal);
+  hub->stop();
   server.stop();
   return cfgd::exit_ok;
 }

@@ -16,6 +16,8 @@
 
 #include "cfgactors/parse.hpp"
 
+#include "auth.hpp"
+
 namespace cfgd {
 
 std::optional<host_port> host_port::parse(const std::string& text,
@@ -135,6 +137,11 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
   opts.node_name = hostname();
   std::string http = "127.0.0.1:7070";
   std::string logs = "text";
+  std::vector<std::string> files;
+  std::string token_file;
+  std::string read_token_file;
+  std::string remote_token_file;
+  std::string ws_token_file;
   CLI::App app{"cfgd: the cfgactors configuration daemon. Runs the config "
                "pipeline and serves it over HTTP.",
                "cfgd"};
@@ -143,12 +150,61 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
                  "(flags given here win)")
     ->type_name("PATH");
   app.config_formatter(std::make_shared<yaml_options_file>(&app));
-  app.add_option("--file", opts.files,
+  app.add_option("--file", files,
                  "configuration file (YAML or JSON), one layer each, lowest "
-                 "precedence first; repeatable. Without it cfgd runs on its "
+                 "precedence first; repeatable; watched for changes. `?PATH` "
+                 "marks an optional file. Without it cfgd runs on its "
                  "embedded example config")
     ->type_name("PATH")
     ->allow_extra_args(false);
+  app.add_option("--watch-debounce-ms", opts.debounce_ms,
+                 "quiet time after a file event before the files are read")
+    ->type_name("MS")
+    ->capture_default_str()
+    ->check(CLI::Range(0u, 60000u).description(""));
+  app.add_option("--file-poll-ms", opts.file_poll_ms,
+                 "also re-read the files on this interval (0: inotify only)")
+    ->type_name("MS")
+    ->capture_default_str()
+    ->check(CLI::Range(0u, 3600000u).description(""));
+  app.add_option("--env-prefix", opts.env_prefix,
+                 "read PREFIX* environment variables as the env layer "
+                 "(PREFIX_A__B=x sets a.b)")
+    ->type_name("PREFIX");
+  app.add_option("--env-poll-ms", opts.env_poll_ms,
+                 "how often the environment is compared (0: read once)")
+    ->type_name("MS")
+    ->capture_default_str()
+    ->check(CLI::Range(0u, 3600000u).description(""));
+  app.add_option("--token-file", token_file,
+                 "write tokens, one per line (else CFGD_TOKEN); without one "
+                 "the API is read-only")
+    ->type_name("PATH");
+  app.add_option("--read-token-file", read_token_file,
+                 "read tokens, one per line (else CFGD_READ_TOKEN); with one, "
+                 "reads need a read or write token")
+    ->type_name("PATH");
+  app.add_option("--remote", opts.remote,
+                 "poll GET URL/config of a config server as the remote layer")
+    ->type_name("URL");
+  app.add_option("--remote-token-file", remote_token_file,
+                 "bearer token for --remote (else CFGD_REMOTE_TOKEN)")
+    ->type_name("PATH");
+  app.add_option("--remote-interval-ms", opts.remote_interval_ms,
+                 "poll interval of --remote")
+    ->type_name("MS")
+    ->capture_default_str()
+    ->check(CLI::Range(10u, 3600000u).description(""));
+  app.add_option("--ws", opts.ws,
+                 "connect to URL/ws and apply the config actions it pushes")
+    ->type_name("URL");
+  app.add_option("--ws-token-file", ws_token_file,
+                 "bearer token for --ws (else CFGD_WS_TOKEN)")
+    ->type_name("PATH");
+  app.add_option("--service", opts.service,
+                 "service name sent when registering with --ws (default: "
+                 "the node name)")
+    ->type_name("NAME");
   app.add_option("--schema", opts.schema,
                  "JSON Schema (draft 7) every config must satisfy")
     ->type_name("PATH");
@@ -191,12 +247,47 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
                        ? app.get_config_ptr()->as<std::string>()
                        : std::string{};
   opts.http = *host_port::parse(http);
+  for (auto& f : files) {
+    if (f.empty() || f == "?") {
+      std::cerr << "--file: needs a path\n";
+      exit_code = exit_usage;
+      return std::nullopt;
+    }
+    if (f.front() == '?')
+      opts.files.push_back(file_option{f.substr(1), true});
+    else
+      opts.files.push_back(file_option{f, false});
+  }
+  // Tokens: from files or the environment, never from the command line.
+  std::string error;
+  auto write_tokens = load_tokens(token_file, "CFGD_TOKEN", error);
+  auto read_tokens = write_tokens ? load_tokens(read_token_file,
+                                                "CFGD_READ_TOKEN", error)
+                                  : std::nullopt;
+  auto remote_token = read_tokens ? load_tokens(remote_token_file,
+                                                "CFGD_REMOTE_TOKEN", error)
+                                  : std::nullopt;
+  auto ws_token = remote_token ? load_tokens(ws_token_file, "CFGD_WS_TOKEN",
+                                             error)
+                               : std::nullopt;
+  if (!ws_token) {
+    std::cerr << error << "\n";
+    exit_code = exit_failure;
+    return std::nullopt;
+  }
+  opts.write_tokens = std::move(*write_tokens);
+  opts.read_tokens = std::move(*read_tokens);
+  // A client presents one token: the first line of its file.
+  opts.remote_token = remote_token->empty() ? std::string{} : remote_token->front();
+  opts.ws_token = ws_token->empty() ? std::string{} : ws_token->front();
   opts.logs = logs == "json" ? log_format::json : log_format::text;
   if (opts.node_name.empty()) {
     std::cerr << "--node-name: must not be empty\n";
     exit_code = exit_usage;
     return std::nullopt;
   }
+  if (opts.service.empty())
+    opts.service = opts.node_name;
   return opts;
 }
 

@@ -22,9 +22,27 @@ struct host_port {
                                         std::string* error = nullptr);
 };
 
+/// One --file: `?PATH` marks an optional file.
+struct file_option {
+  std::string path;
+  bool optional = false;
+};
+
 struct options {
   std::string config_file;        ///< --config-file (empty: none)
-  std::vector<std::string> files; ///< --file, in the order given
+  std::vector<file_option> files; ///< --file, in the order given
+  uint32_t debounce_ms = 100;     ///< --watch-debounce-ms
+  uint32_t file_poll_ms = 0;      ///< --file-poll-ms (0: inotify only)
+  std::string env_prefix;         ///< --env-prefix (empty: no env source)
+  uint32_t env_poll_ms = 1000;    ///< --env-poll-ms
+  std::vector<std::string> write_tokens; ///< --token-file / CFGD_TOKEN
+  std::vector<std::string> read_tokens;  ///< --read-token-file / CFGD_READ_TOKEN
+  std::string remote;             ///< --remote: a config server to poll
+  std::string remote_token;       ///< from --remote-token-file / CFGD_REMOTE_TOKEN
+  uint32_t remote_interval_ms = 5000; ///< --remote-interval-ms
+  std::string ws;                 ///< --ws: a WebSocket config server
+  std::string ws_token;           ///< from --ws-token-file / CFGD_WS_TOKEN
+  std::string service;            ///< --service (default: the node name)
   std::string schema;             ///< --schema (empty: none, or embedded)
   host_port http{"127.0.0.1", 7070};
   std::string node_name;          ///< --node-name (default: hostname)

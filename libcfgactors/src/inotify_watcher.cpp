@@ -132,14 +132,16 @@ struct inotify_watcher::impl {
     // A file rewritten without pause would never let a trailing debounce
     // expire: report at the latest this long after a burst began.
     auto max_delay = std::max(debounce * 10, std::chrono::milliseconds{1000});
-    std::optional<clock::time_point> first;
-    std::optional<clock::time_point> deadline;
+    // While `count > 0` a burst is open: it began at `first` and is
+    // reported at `deadline`.
+    clock::time_point first;
+    clock::time_point deadline;
     uint64_t count = 0;
     for (;;) {
       auto timeout = -1;
-      if (deadline) {
+      if (count > 0) {
         auto left = std::chrono::ceil<std::chrono::milliseconds>(
-          *deadline - clock::now());
+          deadline - clock::now());
         timeout = static_cast<int>(std::max<int64_t>(left.count(), 0));
       }
       pollfd fds[2] = {{stop_fd, POLLIN, 0}, {inotify_fd, POLLIN, 0}};
@@ -154,20 +156,18 @@ struct inotify_watcher::impl {
       if ((fds[1].revents & POLLIN) != 0) {
         if (auto n = drain(); n > 0) {
           auto now = clock::now();
-          if (!first)
+          if (count == 0)
             first = now;
           count += n;
-          deadline = std::min(now + debounce, *first + max_delay);
+          deadline = std::min(now + debounce, first + max_delay);
         }
       }
-      if (deadline && clock::now() >= *deadline) {
+      if (count > 0 && clock::now() >= deadline) {
         // Watch the new target before the owner reads it: a change after
         // the read is then seen.
         auto complete = refresh();
         on_burst(count, complete);
         count = 0;
-        first.reset();
-        deadline.reset();
       }
     }
   }

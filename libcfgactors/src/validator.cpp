@@ -1,6 +1,7 @@
 #include "cfgactors/validator.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 
 #include <caf/stateful_actor.hpp>
@@ -16,6 +17,7 @@ namespace {
 
 using validator_ptr = validator_actor::stateful_pointer<validator_state>;
 using promise = caf::typed_response_promise<write_result>;
+using clock_type = std::chrono::steady_clock;
 
 /// Copies the first array on `path` from the effective tree into the runtime
 /// layer: overlays replace arrays whole, so editing one element needs the
@@ -198,7 +200,7 @@ void reject(validator_ptr self, promise& rp, write_result result,
 /// Validates `candidate` and commits it through the store. Waits for the
 /// store before taking the next write: the validator is the ordering point.
 void admit(validator_ptr self, layer_stack candidate, std::string origin,
-           promise rp) {
+           promise rp, clock_type::time_point started) {
   auto& st = self->state;
   if (candidate == st.layers) {
     ++st.stats.unchanged;
@@ -218,12 +220,16 @@ void admit(validator_ptr self, layer_stack candidate, std::string origin,
   commit_request req{candidate, std::move(effective), origin};
   self->request(st.store, caf::infinite, commit_atom::value, std::move(req))
     .await(
-      [self, rp, candidate{std::move(candidate)}](snapshot_ptr& snap) mutable {
+      [self, rp, started,
+       candidate{std::move(candidate)}](snapshot_ptr& snap) mutable {
         auto& st = self->state;
         st.layers = std::move(candidate);
         st.version = snap->version;
         st.hash = snap->hash;
         ++st.stats.committed;
+        st.stats.record_commit(std::chrono::duration<double>(
+                                 clock_type::now() - started)
+                                 .count());
         detail::log().info("event=config_committed version={} hash={} "
                            "origin=\"{}\"",
                            snap->version, snap->hash.substr(0, 12),
@@ -240,6 +246,7 @@ void admit(validator_ptr self, layer_stack candidate, std::string origin,
 }
 
 void handle_write(validator_ptr self, write_request req, promise rp) {
+  auto started = clock_type::now();
   auto& st = self->state;
   if (req.expected_version != 0 && req.expected_version != st.version) {
     reject(self, rp,
@@ -264,8 +271,8 @@ void handle_write(validator_ptr self, write_request req, promise rp) {
                                      : req.origin;
     self->request(st.store, caf::infinite, get_atom::value, target)
       .await(
-        [self, rp, origin](snapshot_ptr& snap) mutable {
-          admit(self, snap->layers, origin, std::move(rp));
+        [self, rp, origin, started](snapshot_ptr& snap) mutable {
+          admit(self, snap->layers, origin, std::move(rp), started);
         },
         [self, rp, origin, target](caf::error&) mutable {
           reject(self, rp,
@@ -288,7 +295,8 @@ void handle_write(validator_ptr self, write_request req, promise rp) {
            req.origin);
     return;
   }
-  admit(self, std::move(candidate), std::move(req.origin), std::move(rp));
+  admit(self, std::move(candidate), std::move(req.origin), std::move(rp),
+        started);
 }
 
 } // namespace

@@ -1,0 +1,163 @@
+#include "client.hpp"
+
+#include <iostream>
+
+#include <httplib.h>
+
+namespace cfgctl {
+
+std::optional<endpoint> endpoint::parse(const std::string& url,
+                                        std::string& error) {
+  endpoint ep;
+  auto sep = url.find("://");
+  if (sep == std::string::npos) {
+    error = "expected http://HOST:PORT, got '" + url + "'";
+    return std::nullopt;
+  }
+  ep.scheme = url.substr(0, sep);
+  if (ep.scheme != "http" && ep.scheme != "https") {
+    error = "the URL scheme must be http or https, got '" + ep.scheme + "'";
+    return std::nullopt;
+  }
+  auto rest = url.substr(sep + 3);
+  auto slash = rest.find('/');
+  auto authority = rest.substr(0, slash);
+  ep.base = slash == std::string::npos ? "" : rest.substr(slash);
+  while (!ep.base.empty() && ep.base.back() == '/')
+    ep.base.pop_back();
+  ep.port = ep.scheme == "https" ? 443 : 80;
+  auto colon = authority.rfind(':');
+  if (colon != std::string::npos && authority.find(']', colon) == std::string::npos) {
+    try {
+      std::size_t used = 0;
+      ep.port = std::stoi(authority.substr(colon + 1), &used);
+      if (used != authority.size() - colon - 1 || ep.port < 1
+          || ep.port > 65535)
+        throw std::out_of_range("port");
+    } catch (const std::exception&) {
+      error = "bad port in '" + url + "'";
+      return std::nullopt;
+    }
+    authority = authority.substr(0, colon);
+  }
+  if (authority.size() > 2 && authority.front() == '['
+      && authority.back() == ']')
+    authority = authority.substr(1, authority.size() - 2);
+  if (authority.empty()) {
+    error = "missing host in '" + url + "'";
+    return std::nullopt;
+  }
+  ep.host = authority;
+  return ep;
+}
+
+client::client(endpoint ep, std::string token,
+               std::chrono::milliseconds timeout)
+  : ep_(std::move(ep)), token_(std::move(token)), timeout_(timeout) {
+  // nop
+}
+
+namespace {
+
+reply to_reply(const httplib::Result& res, const std::string& url) {
+  reply r;
+  if (!res) {
+    auto err = res.error();
+    r.error = url + ": "
+              + (err == httplib::Error::Connection
+                   ? std::string{"connection refused or host unreachable"}
+                 : err == httplib::Error::Read
+                   ? std::string{"no answer in time (read failed)"}
+                   : httplib::to_string(err) + " error");
+    return r;
+  }
+  r.status = res->status;
+  r.text = res->body;
+  r.version = res->get_header_value("X-Config-Version");
+  if (!r.text.empty()) {
+    try {
+      r.body = nlohmann::json::parse(r.text);
+    } catch (const nlohmann::json::exception&) {
+      r.body = nullptr;
+    }
+  }
+  return r;
+}
+
+template <class F>
+reply with_client(const endpoint& ep, const std::string& token,
+                  std::chrono::milliseconds timeout, F f) {
+  auto url = ep.scheme + "://" + ep.host + ":" + std::to_string(ep.port);
+  httplib::Client cli{url};
+  auto secs = timeout.count() / 1000;
+  auto usecs = (timeout.count() % 1000) * 1000;
+  cli.set_connection_timeout(secs, usecs);
+  cli.set_read_timeout(secs, usecs);
+  cli.set_write_timeout(secs, usecs);
+  httplib::Headers headers{{"X-Config-Origin", "cfgctl"}};
+  if (!token.empty())
+    headers.emplace("Authorization", "Bearer " + token);
+  return to_reply(f(cli, headers), url);
+}
+
+} // namespace
+
+reply client::get(const std::string& target) const {
+  return with_client(ep_, token_, timeout_,
+                     [&](httplib::Client& cli, const httplib::Headers& h) {
+                       return cli.Get(ep_.base + target, h);
+                     });
+}
+
+reply client::send(const std::string& method, const std::string& target,
+                   const std::string& body) const {
+  return with_client(
+    ep_, token_, timeout_, [&](httplib::Client& cli, const httplib::Headers& h) {
+      auto path = ep_.base + target;
+      if (method == "PUT")
+        return cli.Put(path, h, body, "application/json");
+      if (method == "PATCH")
+        return cli.Patch(path, h, body, "application/json");
+      if (method == "DELETE")
+        return cli.Delete(path, h, body, "application/json");
+      return cli.Post(path, h, body, "application/json");
+    });
+}
+
+std::string url_encode(const std::string& text) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~'
+        || c == '[' || c == ']')
+      out += static_cast<char>(c);
+    else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+int report_failure(const reply& r) {
+  if (r.status == 0) {
+    std::cerr << "cfgctl: cannot reach cfgd: " << r.error << '\n';
+    return exit_unreachable;
+  }
+  std::string error = r.body.is_object() && r.body.contains("error")
+                        ? r.body["error"].get<std::string>()
+                        : "HTTP " + std::to_string(r.status);
+  std::cerr << "cfgctl: " << error << " (HTTP " << r.status << ")\n";
+  if (r.body.is_object() && r.body.contains("details"))
+    for (auto& d : r.body["details"])
+      std::cerr << "  " << (d.is_string() ? d.get<std::string>() : d.dump())
+                << '\n';
+  if (r.status == 401 || r.status == 403)
+    return exit_unreachable;
+  if (r.status >= 500)
+    return exit_unreachable;
+  return exit_rejected;
+}
+
+} // namespace cfgctl

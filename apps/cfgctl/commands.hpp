@@ -1,0 +1,37 @@
+// The cfgctl commands. Each returns an exit code (client.hpp) and prints
+// readable text, or the server's JSON with --json.
+#pragma once
+
+#include <string>
+
+#include "client.hpp"
+
+namespace cfgctl {
+
+struct context {
+  const client& cli;
+  bool json = false;
+  std::string consistency; ///< local|majority|all, empty: the server's default
+};
+
+int cmd_get(const context& ctx, const std::string& path);
+int cmd_set(const context& ctx, const std::string& path,
+            const std::string& value, bool as_string);
+int cmd_unset(const context& ctx, const std::string& path);
+int cmd_flag(const context& ctx, const std::string& name, bool on);
+int cmd_history(const context& ctx, int limit);
+int cmd_diff(const context& ctx, uint64_t from, uint64_t to);
+int cmd_rollback(const context& ctx, uint64_t version);
+int cmd_nodes(const context& ctx);
+int cmd_sources(const context& ctx);
+
+/// Offline: parses `file` and checks it against `schema`, printing every
+/// error with its line and column or path.
+int cmd_validate(const std::string& file, const std::string& schema,
+                 bool json);
+
+/// Streams changes under `prefix` from GET /ws, one line each, until the
+/// connection ends or the process is interrupted.
+int cmd_watch(const context& ctx, const std::string& prefix);
+
+} // namespace cfgctl

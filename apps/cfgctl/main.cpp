@@ -1,0 +1,136 @@
+// cfgctl: the command line over cfgd's HTTP API.
+//   cfgctl [--url URL] [--token-file PATH] [--json] COMMAND ...
+// Exit codes: 0 ok, 1 rejected (reasons printed), 2 usage, 3 unreachable or
+// unauthorized.
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "client.hpp"
+#include "commands.hpp"
+
+namespace {
+
+/// The token: first non-comment line of the file, else CFGD_TOKEN.
+bool load_token(const std::string& file, std::string& token) {
+  if (file.empty()) {
+    if (auto env = std::getenv("CFGD_TOKEN"))
+      token = env;
+    return true;
+  }
+  std::ifstream in{file};
+  for (std::string line; in && std::getline(in, line);) {
+    auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#')
+      continue;
+    token = line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
+    return true;
+  }
+  std::cerr << "cfgctl: " << file << ": no token in this file\n";
+  return false;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  using namespace cfgctl;
+  CLI::App app{"cfgctl: read and change the configuration served by cfgd.",
+               "cfgctl"};
+  app.require_subcommand(1);
+  std::string url = std::getenv("CFGD_URL") ? std::getenv("CFGD_URL")
+                                            : "http://127.0.0.1:7070";
+  std::string token_file;
+  bool as_json = false;
+  std::string consistency;
+  int timeout_ms = 10000;
+  app.add_option("--url", url, "cfgd's address (else CFGD_URL)")
+    ->capture_default_str();
+  app.add_option("--token-file", token_file,
+                 "file with the bearer token (else CFGD_TOKEN)")
+    ->type_name("PATH");
+  app.add_flag("--json", as_json, "print the server's JSON, for scripts");
+  app.add_option("--consistency", consistency,
+                 "for writes: wait until local, majority or all nodes have "
+                 "applied it")
+    ->check(CLI::IsMember({"local", "majority", "all"}).description(""));
+  app.add_option("--timeout-ms", timeout_ms, "per request")
+    ->capture_default_str()
+    ->check(CLI::Range(1, 3600000).description(""));
+
+  std::string path, value, name, state, file, schema, prefix;
+  bool as_string = false;
+  uint64_t from = 0, to = 0, version = 0;
+  int limit = 20;
+  auto get = app.add_subcommand("get", "print the config, or the value at PATH");
+  get->add_option("path", path, "dotted path (a.b[0].c)");
+  auto set = app.add_subcommand("set", "set PATH to VALUE (JSON, else a string)");
+  set->add_option("path", path)->required();
+  set->add_option("value", value)->required();
+  set->add_flag("--string", as_string, "take VALUE as a string as it is");
+  auto unset = app.add_subcommand("unset", "remove PATH from the config");
+  unset->add_option("path", path)->required();
+  auto flag = app.add_subcommand("flag", "switch feature NAME on or off");
+  flag->add_option("name", name)->required();
+  flag->add_option("state", state)
+    ->required()
+    ->check(CLI::IsMember({"on", "off"}).description(""));
+  auto watch = app.add_subcommand("watch",
+                                  "print one line per change under PREFIX");
+  watch->add_option("prefix", prefix);
+  auto history = app.add_subcommand("history", "list the latest versions");
+  history->add_option("--limit", limit)->capture_default_str();
+  auto diff = app.add_subcommand("diff", "what changed from version A to B");
+  diff->add_option("from", from)->required();
+  diff->add_option("to", to)->required();
+  auto rollback = app.add_subcommand("rollback",
+                                     "restore VERSION as a new version");
+  rollback->add_option("version", version)->required();
+  auto nodes = app.add_subcommand("nodes", "list the cluster's nodes");
+  auto sources = app.add_subcommand("sources", "show each source's status");
+  auto validate = app.add_subcommand(
+    "validate", "check FILE offline (syntax, and --schema if given)");
+  validate->add_option("file", file)->required();
+  validate->add_option("--schema", schema, "JSON Schema file");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? exit_ok : exit_usage;
+  }
+  if (validate->parsed())
+    return cmd_validate(file, schema, as_json);
+  std::string error;
+  auto ep = endpoint::parse(url, error);
+  if (!ep) {
+    std::cerr << "cfgctl: --url: " << error << '\n';
+    return exit_usage;
+  }
+  std::string token;
+  if (!load_token(token_file, token))
+    return exit_usage;
+  client cli{*ep, token, std::chrono::milliseconds{timeout_ms}};
+  context ctx{cli, as_json, consistency};
+  if (get->parsed())
+    return cmd_get(ctx, path);
+  if (set->parsed())
+    return cmd_set(ctx, path, value, as_string);
+  if (unset->parsed())
+    return cmd_unset(ctx, path);
+  if (flag->parsed())
+    return cmd_flag(ctx, name, state == "on");
+  if (watch->parsed())
+    return cmd_watch(ctx, prefix);
+  if (history->parsed())
+    return cmd_history(ctx, limit);
+  if (diff->parsed())
+    return cmd_diff(ctx, from, to);
+  if (rollback->parsed())
+    return cmd_rollback(ctx, version);
+  if (nodes->parsed())
+    return cmd_nodes(ctx);
+  if (sources->parsed())
+    return cmd_sources(ctx);
+  return exit_usage;
+}

@@ -1,0 +1,54 @@
+#include "api_support.hpp"
+
+#include <charconv>
+#include <string>
+
+#include "cfgactors/errc.hpp"
+
+namespace cfgd {
+
+using http::status;
+
+namespace {
+
+bool is_sec(const caf::error& err, caf::sec code) {
+  return err.category() == caf::atom("system")
+         && err.code() == static_cast<uint8_t>(code);
+}
+
+} // namespace
+
+caf::expected<cfgactors::snapshot_ptr> current_snapshot(const api_context& ctx) {
+  return ask<cfgactors::snapshot_ptr>(ctx, ctx.nodes.store,
+                                      cfgactors::get_atom::value);
+}
+
+http::response actor_error(const api_context& ctx, const http::request& req,
+                           const caf::error& err) {
+  auto text = ctx.sys.render(err);
+  if (err.category() == cfgactors::errc_category
+      && err.code() == static_cast<uint8_t>(cfgactors::errc::not_found))
+    return http::error_response(req, status::not_found, "not found", {text});
+  if (is_sec(err, caf::sec::request_timeout))
+    return http::error_response(req, status::service_unavailable,
+                                "unavailable",
+                                {"the config store did not answer within "
+                                 + std::to_string(ctx.timeout.count())
+                                 + " ms"});
+  if (is_sec(err, caf::sec::request_receiver_down))
+    return http::error_response(req, status::service_unavailable,
+                                "unavailable", {text});
+  return http::error_response(req, status::internal_server_error,
+                              "internal error", {text});
+}
+
+std::optional<uint64_t> to_u64(std::string_view text) {
+  uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(),
+                                   value);
+  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size())
+    return std::nullopt;
+  return value;
+}
+
+} // namespace cfgd

@@ -1,0 +1,121 @@
+#include "auth.hpp"
+
+#include <cstdlib>
+#include <fstream>
+
+#include <openssl/crypto.h>
+
+#include "cfgactors/hash.hpp"
+
+namespace cfgd {
+
+namespace {
+
+std::string trim(const std::string& text) {
+  auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos)
+    return {};
+  auto last = text.find_last_not_of(" \t\r\n");
+  return text.substr(first, last - first + 1);
+}
+
+/// Tokens are compared by their digests: equal length, so CRYPTO_memcmp's
+/// constant time covers the length of the token too.
+std::vector<std::string> digests(const std::vector<std::string>& tokens) {
+  std::vector<std::string> out;
+  for (auto& t : tokens)
+    out.push_back(cfgactors::sha256_hex(t));
+  return out;
+}
+
+http::response unauthorized(const http::request& req, std::string detail) {
+  auto res = http::error_response(req, http::status::unauthorized,
+                                  "unauthorized", {std::move(detail)});
+  res.set(boost::beast::http::field::www_authenticate,
+          "Bearer realm=\"cfgd\"");
+  return res;
+}
+
+} // namespace
+
+authorizer::authorizer(std::vector<std::string> write_tokens,
+                       std::vector<std::string> read_tokens)
+  : write_(digests(write_tokens)), read_(digests(read_tokens)) {
+  // nop
+}
+
+std::optional<std::string> authorizer::bearer(const http::request& req) {
+  auto it = req.find(boost::beast::http::field::authorization);
+  if (it == req.end())
+    return std::nullopt;
+  std::string value{it->value().data(), it->value().size()};
+  constexpr std::string_view scheme = "bearer ";
+  if (value.size() <= scheme.size())
+    return std::nullopt;
+  for (std::size_t i = 0; i < scheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(value[i])) != scheme[i])
+      return std::nullopt;
+  auto token = trim(value.substr(scheme.size()));
+  if (token.empty())
+    return std::nullopt;
+  return token;
+}
+
+bool authorizer::matches(const std::string& token,
+                         const std::vector<std::string>& tokens) {
+  auto digest = cfgactors::sha256_hex(token);
+  bool found = false;
+  for (auto& t : tokens) // no early exit: the time does not say which one
+    found |= t.size() == digest.size()
+             && CRYPTO_memcmp(t.data(), digest.data(), digest.size()) == 0;
+  return found;
+}
+
+std::optional<http::response> authorizer::check(const http::request& req,
+                                                access what) const {
+  if (what == access::read && read_.empty())
+    return std::nullopt;
+  if (what == access::write && write_.empty())
+    return http::error_response(req, http::status::forbidden,
+                                "writes disabled",
+                                {"this cfgd has no write token: start it with "
+                                 "--token-file PATH or CFGD_TOKEN"});
+  auto token = bearer(req);
+  if (!token)
+    return unauthorized(req, "this request needs an `Authorization: Bearer "
+                             "<token>` header");
+  // A write token may read too.
+  if (matches(*token, write_)
+      || (what == access::read && matches(*token, read_)))
+    return std::nullopt;
+  return unauthorized(req, what == access::write
+                             ? "the token is not a write token"
+                             : "the token is not valid");
+}
+
+std::optional<std::vector<std::string>>
+load_tokens(const std::string& file, const char* env_var, std::string& error) {
+  std::vector<std::string> tokens;
+  if (file.empty()) {
+    if (auto value = std::getenv(env_var); value && *value)
+      tokens.push_back(trim(value));
+    return tokens;
+  }
+  std::ifstream in{file};
+  if (!in) {
+    error = file + ": cannot read the token file";
+    return std::nullopt;
+  }
+  for (std::string line; std::getline(in, line);) {
+    line = trim(line);
+    if (!line.empty() && line.front() != '#')
+      tokens.push_back(line);
+  }
+  if (tokens.empty()) {
+    error = file + ": the token file holds no token";
+    return std::nullopt;
+  }
+  return tokens;
+}
+
+} // namespace cfgd

@@ -1,0 +1,103 @@
+// Metrics are read from the actors at scrape time, so they are as fresh as a
+// GET /config and cost nothing between scrapes.
+#include "metrics_api.hpp"
+
+#include "cfgactors/stats.hpp"
+
+#include "api_support.hpp"
+#include "prometheus.hpp"
+#include "ws_api.hpp"
+
+namespace cfgd {
+
+namespace {
+
+http::response get_metrics(const api_context& ctx, const ws_hub* hub,
+                           const http::request_context& rc) {
+  auto vstats = ask<cfgactors::validator_stats>(ctx, ctx.nodes.validator,
+                                                cfgactors::stats_atom::value);
+  if (!vstats)
+    return actor_error(ctx, rc.req, vstats.error());
+  auto rstats = ask<cfgactors::router_stats>(ctx, ctx.nodes.router,
+                                             cfgactors::stats_atom::value);
+  if (!rstats)
+    return actor_error(ctx, rc.req, rstats.error());
+  auto snap = current_snapshot(ctx);
+  if (!snap)
+    return actor_error(ctx, rc.req, snap.error());
+  prometheus::writer w;
+  w.family("cfg_updates_total", "counter",
+           "Writes answered by the validator, by outcome.");
+  w.sample("cfg_updates_total", {{"status", "committed"}},
+           static_cast<double>(vstats->committed));
+  w.sample("cfg_updates_total", {{"status", "unchanged"}},
+           static_cast<double>(vstats->unchanged));
+  w.sample("cfg_updates_total", {{"status", "rejected"}},
+           static_cast<double>(vstats->rejected));
+  w.family("cfg_validation_failures_total", "counter",
+           "Reasons writes were refused, by rule.");
+  for (auto& [rule, n] : vstats->failures_by_rule)
+    w.sample("cfg_validation_failures_total", {{"reason", rule}},
+             static_cast<double>(n));
+  w.family("cfg_version", "gauge", "The current config version.");
+  w.sample("cfg_version", static_cast<double>((*snap)->version));
+  w.family("cfg_reload_duration_seconds", "histogram",
+           "Time from a write's arrival at the validator to its commit.");
+  uint64_t cumulative = 0;
+  auto& bounds = cfgactors::commit_latency_bounds;
+  for (std::size_t i = 0; i < bounds.size(); ++i) {
+    cumulative += vstats->commit_latency_counts[i];
+    char le[32];
+    std::snprintf(le, sizeof(le), "%g", bounds[i]);
+    w.sample("cfg_reload_duration_seconds_bucket", {{"le", le}},
+             static_cast<double>(cumulative));
+  }
+  cumulative += vstats->commit_latency_counts.back();
+  w.sample("cfg_reload_duration_seconds_bucket", {{"le", "+Inf"}},
+           static_cast<double>(cumulative));
+  w.sample("cfg_reload_duration_seconds_sum", vstats->commit_latency_sum);
+  w.sample("cfg_reload_duration_seconds_count",
+           static_cast<double>(cumulative));
+  w.family("cfg_subscribers", "gauge",
+           "Local subscriber actors, WebSocket clients included.");
+  w.sample("cfg_subscribers", static_cast<double>(rstats->subscribers));
+  w.family("cfg_websocket_clients", "gauge",
+           "Clients connected to GET /ws.");
+  w.sample("cfg_websocket_clients",
+           static_cast<double>(hub ? hub->clients() : 0));
+  w.family("cfg_sources", "gauge",
+           "Each source's state: 1 for the state it is in.");
+  for (auto& src : ctx.sources) {
+    auto st = ask<cfgactors::source_status>(ctx, src,
+                                            cfgactors::status_atom::value);
+    auto layer = st ? st->layer : std::string{"unknown"};
+    for (auto state : {cfgactors::source_state::starting,
+                       cfgactors::source_state::ok,
+                       cfgactors::source_state::degraded,
+                       cfgactors::source_state::stopped})
+      w.sample("cfg_sources",
+               {{"source", layer}, {"state", to_string(state)}},
+               st && st->state == state ? 1.0 : 0.0);
+  }
+  http::response res{http::status::ok, rc.req.version()};
+  res.set(boost::beast::http::field::server, "cfgd");
+  res.set(boost::beast::http::field::content_type,
+          "text/plain; version=0.0.4; charset=utf-8");
+  res.body() = w.text();
+  return res;
+}
+
+} // namespace
+
+void add_metrics_route(http::router& routes, std::shared_ptr<api_context> ctx,
+                       std::shared_ptr<const authorizer> auth,
+                       std::shared_ptr<const ws_hub> hub) {
+  routes.add(http::verb::get, "/metrics",
+             [ctx, auth, hub](const http::request_context& rc) {
+               if (auto refusal = auth->check(rc.req, access::read))
+                 return std::move(*refusal);
+               return get_metrics(*ctx, hub.get(), rc);
+             });
+}
+
+} // namespace cfgd

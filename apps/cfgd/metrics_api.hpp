@@ -1,0 +1,19 @@
+// GET /metrics: the node's counters in the Prometheus text format (0.0.4),
+// gathered from the actors at scrape time.
+#pragma once
+
+#include <memory>
+
+#include "auth.hpp"
+#include "config_api.hpp"
+#include "http_server.hpp"
+
+namespace cfgd {
+
+class ws_hub;
+
+void add_metrics_route(http::router& routes, std::shared_ptr<api_context> ctx,
+                       std::shared_ptr<const authorizer> auth,
+                       std::shared_ptr<const ws_hub> hub);
+
+} // namespace cfgd

@@ -1,0 +1,75 @@
+#include "prometheus.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace cfgd::prometheus {
+
+namespace {
+
+std::string escape_help(const std::string& text) {
+  std::string out;
+  for (auto c : text) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string number(double x) {
+  if (std::isnan(x))
+    return "NaN";
+  if (std::isinf(x))
+    return x > 0 ? "+Inf" : "-Inf";
+  if (x == std::floor(x) && std::fabs(x) < 1e15) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.0f", x);
+    return buf;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.9g", x);
+  return buf;
+}
+
+} // namespace
+
+std::string escape_label(const std::string& value) {
+  std::string out;
+  for (auto c : value) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
+  }
+  return out;
+}
+
+void writer::family(const std::string& name, const std::string& type,
+                    const std::string& help) {
+  out_ += "# HELP " + name + " " + escape_help(help) + "\n";
+  out_ += "# TYPE " + name + " " + type + "\n";
+}
+
+void writer::sample(const std::string& name, const labels& ls, double value) {
+  out_ += name;
+  if (!ls.empty()) {
+    out_ += '{';
+    for (std::size_t i = 0; i < ls.size(); ++i) {
+      if (i > 0)
+        out_ += ',';
+      out_ += ls[i].first + "=\"" + escape_label(ls[i].second) + "\"";
+    }
+    out_ += '}';
+  }
+  out_ += ' ' + number(value) + '\n';
+}
+
+} // namespace cfgd::prometheus

@@ -1,0 +1,28 @@
+// The config server's write routes: every change enters the pipeline through
+// the validator, needs a write token, and answers with the new version or
+// with every reason it was refused.
+#pragma once
+
+#include <memory>
+
+#include "auth.hpp"
+#include "config_api.hpp"
+#include "http_server.hpp"
+
+namespace cfgd {
+
+/// PUT /config (replace the runtime layer), PATCH /config (merge patch),
+/// PUT|DELETE /config/<path>, POST /features/<name>, POST /rollback/<version>.
+void add_write_routes(http::router& routes, std::shared_ptr<api_context> ctx,
+                      std::shared_ptr<const authorizer> auth);
+
+/// The HTTP status of a refused write: 422 validation, 409 conflict, 404,
+/// 413, 400, 503.
+http::status status_of(cfgactors::errc code);
+
+/// `{"status":"committed","version":n,"hash":…}` or the error shape with
+/// every reason.
+http::response write_response(const http::request& req,
+                              const cfgactors::write_result& result);
+
+} // namespace cfgd

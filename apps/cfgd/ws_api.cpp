@@ -1,0 +1,303 @@
+#include "ws_api.hpp"
+
+#include <deque>
+#include <string>
+#include <utility>
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <caf/all.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include "cfgactors/actor_types.hpp"
+#include "cfgactors/operation.hpp"
+
+#include "api_support.hpp"
+#include "write_api.hpp"
+
+namespace cfgd {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using cfgactors::json;
+using error_code = boost::system::error_code;
+
+/// One WebSocket client.
+class ws_session : public std::enable_shared_from_this<ws_session> {
+public:
+  ws_session(beast::tcp_stream stream, std::weak_ptr<ws_hub> hub,
+             bool can_write)
+    : ws_(std::move(stream)), hub_(std::move(hub)), can_write_(can_write) {
+    // nop
+  }
+
+  ~ws_session() {
+    if (auto hub = hub_.lock())
+      hub->detach(this);
+  }
+
+  void start(http::request req) {
+    ws_.set_option(
+      websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) {
+        res.set(beast::http::field::server, "cfgd");
+      }));
+    ws_.read_message_max(std::size_t{4} << 20);
+    ws_.async_accept(req, [self = shared_from_this()](error_code ec) {
+      self->on_accept(ec);
+    });
+  }
+
+  /// Queues the config of `snap`; a queued, unsent config is replaced.
+  void push(const cfgactors::snapshot_ptr& snap) {
+    if (snap->version <= last_version_)
+      return;
+    last_version_ = snap->version;
+    auto msg = json{{"action", "update_config"},
+                    {"config", snap->effective},
+                    {"version", snap->version},
+                    {"hash", snap->hash}}
+                 .dump();
+    if (outbox_.size() > 1 && outbox_.back().second)
+      outbox_.back().first = std::move(msg); // latest wins
+    else
+      enqueue(std::move(msg), true);
+  }
+
+  void close() {
+    if (closed_)
+      return;
+    closed_ = true;
+    ws_.async_close(websocket::close_code::going_away,
+                    [self = shared_from_this()](error_code) {});
+  }
+
+private:
+  void on_accept(error_code ec) {
+    auto hub = hub_.lock();
+    if (ec || !hub)
+      return;
+    hub->attach(shared_from_this());
+    // Start in sync: the current config first, then every change.
+    if (auto snap = current_snapshot(hub->context()))
+      push(*snap);
+    read();
+  }
+
+  void read() {
+    ws_.async_read(in_, [self = shared_from_this()](error_code ec,
+                                                    std::size_t) {
+      self->on_read(ec);
+    });
+  }
+
+  void on_read(error_code ec) {
+    if (ec) {
+      closed_ = true;
+      return;
+    }
+    auto text = beast::buffers_to_string(in_.data());
+    in_.consume(in_.size());
+    if (auto hub = hub_.lock())
+      handle(*hub, text);
+    read();
+  }
+
+  void reply(json msg) {
+    enqueue(msg.dump(), false);
+  }
+
+  void handle(ws_hub& hub, const std::string& text) {
+    auto msg = json::parse(text, nullptr, false);
+    if (!msg.is_object() || !msg.contains("action")
+        || !msg["action"].is_string()) {
+      reply({{"action", "error"},
+             {"error", "bad message"},
+             {"details", {"expected a JSON object with a string `action`"}}});
+      return;
+    }
+    auto action = msg["action"].get<std::string>();
+    if (action == "register") {
+      service_ = msg.value("service", std::string{"unknown"});
+      spdlog::info("event=ws_client_registered service=\"{}\" version=\"{}\"",
+                   service_, msg.value("version", std::string{"?"}));
+      return;
+    }
+    std::vector<cfgactors::operation> ops;
+    std::string problem;
+    if (action == "update_config") {
+      if (msg.contains("config") && msg["config"].is_object())
+        ops.push_back(cfgactors::operation::set("", msg["config"]));
+      else
+        problem = "update_config needs an object `config`";
+    } else if (action == "set_feature") {
+      if (msg.contains("feature") && msg["feature"].is_string()
+          && msg.contains("enabled") && msg["enabled"].is_boolean())
+        ops.push_back(cfgactors::operation::flag(
+          msg["feature"].get<std::string>(), msg["enabled"].get<bool>()));
+      else
+        problem = "set_feature needs a string `feature` and a bool `enabled`";
+    } else if (action == "set_log_level") {
+      if (msg.contains("level") && msg["level"].is_string())
+        ops.push_back(
+          cfgactors::operation::set("logging.level", msg["level"]));
+      else
+        problem = "set_log_level needs a string `level`";
+    } else if (action == "reload") {
+      auto overrides = msg.value("overrides", json::object());
+      if (overrides.is_object())
+        ops.push_back(cfgactors::operation::set("", std::move(overrides)));
+      else
+        problem = "reload takes an object `overrides`";
+    } else {
+      problem = "unknown action '" + action + "'";
+    }
+    if (!problem.empty()) {
+      reply({{"action", "error"}, {"error", "bad message"},
+             {"details", {problem}}});
+      return;
+    }
+    if (!can_write_) {
+      reply({{"action", "error"},
+             {"error", "unauthorized"},
+             {"details", {action + " needs a write token on the upgrade "
+                                   "request"}}});
+      return;
+    }
+    auto& ctx = hub.context();
+    if (action == "reload")
+      for (auto& src : ctx.sources) // re-read every source first
+        ask<cfgactors::source_status>(ctx, src, cfgactors::reload_atom::value);
+    auto origin = "ws:" + (service_.empty() ? std::string{"client"} : service_);
+    auto result = ask<cfgactors::write_result>(
+      ctx, ctx.nodes.validator, cfgactors::write_atom::value,
+      cfgactors::write_request{std::move(ops), origin, 0, {}});
+    if (!result) {
+      reply({{"action", "error"}, {"error", "unavailable"},
+             {"details", {ctx.sys.render(result.error())}}});
+      return;
+    }
+    json out{{"action", "result"},
+             {"request", action},
+             {"status", to_string(result->status)},
+             {"version", result->version}};
+    if (!result->ok()) {
+      out["error"] = to_string(result->code);
+      auto details = json::array();
+      for (auto& e : result->errors)
+        details.push_back(e.str());
+      out["details"] = std::move(details);
+    }
+    reply(std::move(out));
+  }
+
+  void enqueue(std::string msg, bool is_config) {
+    outbox_.emplace_back(std::move(msg), is_config);
+    if (outbox_.size() == 1)
+      write_next();
+  }
+
+  void write_next() {
+    if (outbox_.empty() || closed_)
+      return;
+    ws_.text(true);
+    ws_.async_write(asio::buffer(outbox_.front().first),
+                    [self = shared_from_this()](error_code ec, std::size_t) {
+                      if (ec) {
+                        self->closed_ = true;
+                        return;
+                      }
+                      self->outbox_.pop_front();
+                      self->write_next();
+                    });
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  std::weak_ptr<ws_hub> hub_;
+  bool can_write_;
+  bool closed_ = false;
+  std::string service_;
+  uint64_t last_version_ = 0;
+  beast::flat_buffer in_;
+  /// Messages to send; the front one is being written. `second` marks a
+  /// config push, which a newer one may replace while it waits.
+  std::deque<std::pair<std::string, bool>> outbox_;
+};
+
+namespace {
+
+/// Hands every change to the hub on the io thread.
+caf::behavior ws_feed(caf::event_based_actor*, std::weak_ptr<ws_hub> hub,
+                      asio::io_context* ioc) {
+  return {[hub, ioc](const cfgactors::change& c) {
+    asio::post(*ioc, [hub, snap = c.after] {
+      if (auto h = hub.lock())
+        h->publish(snap);
+    });
+  }};
+}
+
+} // namespace
+
+ws_hub::ws_hub(asio::io_context& ioc, std::shared_ptr<api_context> ctx,
+               std::shared_ptr<const authorizer> auth)
+  : ioc_(ioc), ctx_(std::move(ctx)), auth_(std::move(auth)) {
+  // nop
+}
+
+void ws_hub::start() {
+  feed_ = ctx_->sys.spawn(ws_feed, weak_from_this(), &ioc_);
+  ask<uint64_t>(*ctx_, ctx_->nodes.store, cfgactors::subscribe_atom::value,
+                std::string{},
+                caf::actor_cast<cfgactors::subscriber_actor>(feed_));
+}
+
+void ws_hub::stop() {
+  if (stopped_)
+    return;
+  stopped_ = true;
+  caf::anon_send_exit(feed_, caf::exit_reason::user_shutdown);
+  std::vector<std::shared_ptr<ws_session>> open;
+  for (auto& [ptr, weak] : sessions_)
+    if (auto s = weak.lock())
+      open.push_back(std::move(s));
+  for (auto& s : open)
+    s->close();
+}
+
+std::optional<http::response> ws_hub::upgrade(beast::tcp_stream& stream,
+                                              http::request& req) {
+  if (stopped_)
+    return http::error_response(req, http::status::service_unavailable,
+                                "stopping");
+  if (auto refusal = auth_->check(req, access::read))
+    return refusal;
+  // Writing through the socket needs a write token on the upgrade request.
+  auto can_write = !auth_->check(req, access::write).has_value();
+  auto s = std::make_shared<ws_session>(std::move(stream), weak_from_this(),
+                                        can_write);
+  s->start(std::move(req));
+  return std::nullopt;
+}
+
+void ws_hub::publish(const cfgactors::snapshot_ptr& snap) {
+  for (auto& [ptr, weak] : sessions_)
+    if (auto s = weak.lock())
+      s->push(snap);
+}
+
+void ws_hub::attach(const std::shared_ptr<ws_session>& s) {
+  sessions_.emplace(s.get(), s);
+}
+
+void ws_hub::detach(ws_session* s) {
+  sessions_.erase(s);
+}
+
+} // namespace cfgd

@@ -1,0 +1,65 @@
+// GET /ws: the seed's WebSocket protocol on cfgd's HTTP port. Every client
+// gets `{"action":"update_config","config":…,"version":n}` at once and on
+// every change (a slow client gets the latest, never a backlog); clients
+// holding a write token may also send the seed's actions (update_config,
+// set_feature, set_log_level, reload), which are validated like any write.
+#pragma once
+
+#include <memory>
+#include <unordered_map>
+
+#include <boost/asio/io_context.hpp>
+
+#include <caf/actor.hpp>
+
+#include "cfgactors/snapshot.hpp"
+
+#include "auth.hpp"
+#include "config_api.hpp"
+#include "http_server.hpp"
+
+namespace cfgd {
+
+class ws_session;
+
+/// Owns the WebSocket sessions and the actor that feeds them changes. All
+/// members run on the io thread.
+class ws_hub : public std::enable_shared_from_this<ws_hub> {
+public:
+  ws_hub(boost::asio::io_context& ioc, std::shared_ptr<api_context> ctx,
+         std::shared_ptr<const authorizer> auth);
+
+  /// Subscribes to every change of the store.
+  void start();
+
+  /// Closes every session and stops the feed.
+  void stop();
+
+  /// The router hook for `/ws`.
+  std::optional<http::response> upgrade(boost::beast::tcp_stream& stream,
+                                        http::request& req);
+
+  /// Sends `snap` to every session (called on the io thread).
+  void publish(const cfgactors::snapshot_ptr& snap);
+
+  const api_context& context() const noexcept {
+    return *ctx_;
+  }
+
+  void attach(const std::shared_ptr<ws_session>& s);
+  void detach(ws_session* s);
+
+  std::size_t clients() const noexcept {
+    return sessions_.size();
+  }
+
+private:
+  boost::asio::io_context& ioc_;
+  std::shared_ptr<api_context> ctx_;
+  std::shared_ptr<const authorizer> auth_;
+  caf::actor feed_;
+  std::unordered_map<ws_session*, std::weak_ptr<ws_session>> sessions_;
+  bool stopped_ = false;
+};
+
+} // namespace cfgd
