@@ -173,6 +173,23 @@ http::response get_healthz(const api_context& ctx,
                                   {"node", ctx.node_name}});
 }
 
+/// The nodes of the cluster as this node sees them. Until replicas exist
+/// (a later step) that is this node, the primary.
+http::response get_nodes(const api_context& ctx,
+                         const http::request_context& rc) {
+  auto snap = current_snapshot(ctx);
+  if (!snap)
+    return actor_error(ctx, rc.req, snap.error());
+  return http::json_response(
+    rc.req, status::ok,
+    json{{"nodes", json::array({json{{"name", ctx.node_name},
+                                     {"role", "primary"},
+                                     {"version", (*snap)->version},
+                                     {"hash", (*snap)->hash},
+                                     {"lag", 0},
+                                     {"stale", false}}})}});
+}
+
 /// Every source's status, lowest precedence first. A source that does not
 /// answer is reported as such instead of failing the whole listing.
 http::response get_sources(const api_context& ctx,
@@ -208,6 +225,7 @@ void add_read_routes(http::router& routes, std::shared_ptr<api_context> ctx,
   routes.add(http::verb::get, "/history", bind(get_history));
   routes.add(http::verb::get, "/diff", bind(get_diff));
   routes.add(http::verb::get, "/sources", bind(get_sources));
+  routes.add(http::verb::get, "/nodes", bind(get_nodes));
   routes.add(http::verb::get, "/healthz",
              [ctx](const http::request_context& rc) {
                return get_healthz(*ctx, rc);

@@ -35,6 +35,7 @@
 #include "config_api.hpp"
 #include "embedded_defaults.hpp"
 #include "http_server.hpp"
+#include "log_level.hpp"
 #include "logging.hpp"
 #include "metrics_api.hpp"
 #include "options.hpp"
@@ -253,6 +254,13 @@ int run(const cfgd::options& opts, initial_config init) {
     if (!first)
       return cfgd::exit_failure;
   }
+  auto log_follower = cfgd::follow_log_level(sys, nodes.store);
+  struct follower_guard {
+    caf::actor& a;
+    ~follower_guard() {
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    }
+  } stop_follower{log_follower};
   auto ctx = std::make_shared<cfgd::api_context>(
     cfgd::api_context{sys, nodes, *sources, opts.node_name, 5000ms,
                       static_cast<uint32_t>(opts.history)});

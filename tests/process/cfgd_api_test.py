@@ -114,6 +114,16 @@ def test_writes(binary, source_dir, workdir):
     _, _, level = get_json(d, "/config/logging.level")
     check("the new value is served", level == "DEBUG", repr(level))
     v += 1
+    # cfgd follows logging.level itself: debug lines appear from now on.
+    get_json(d, "/healthz")
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline and \
+            "event=http_request" not in d.stderr():
+        time.sleep(0.05)
+    err = d.stderr()
+    check("logging.level DEBUG turns on cfgd's debug lines",
+          "event=log_level_changed level=DEBUG" in err
+          and "event=http_request" in err, err[-2000:])
 
     status, _, body = send(d, "PATCH", "/config",
                            {"logging": {"level": "LOUD"}, "buffer_size": 5})
@@ -244,6 +254,11 @@ def test_cfgctl(binary, ctl, source_dir, workdir):
     code, out, err = cfgctl(ctl, d, "get", "buffer_size")
     check("after the rollback buffer_size is 1024", out.strip() == "1024",
           repr(out))
+    code, out, err = cfgctl(ctl, d, "--json", "nodes")
+    nodes = json.loads(out).get("nodes", []) if code == 0 else []
+    check("cfgctl nodes lists this node as the primary",
+          len(nodes) == 1 and nodes[0].get("role") == "primary",
+          f"{code} {out!r} {err!r}")
     code, out, err = cfgctl(ctl, d, "diff", "1", "999")
     check("cfgctl diff with an unknown version exits 1", code == 1,
           f"{code} {err!r}")

@@ -1,0 +1,85 @@
+#include "log_level.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+
+#include <caf/all.hpp>
+
+#include <spdlog/spdlog.h>
+
+namespace cfgd {
+
+namespace {
+
+/// Applies the level found in `effective`; a missing or unknown level
+/// leaves the current one (the schema, if any, already refused bad values).
+void apply(const cfgactors::json& effective) {
+  auto it = effective.find("logging");
+  if (it == effective.end() || !it->is_object())
+    return;
+  auto lvl = it->find("level");
+  if (lvl == it->end() || !lvl->is_string())
+    return;
+  auto text = lvl->get<std::string>();
+  auto level = parse_level(text);
+  if (!level) {
+    spdlog::warn("event=log_level_ignored level=\"{}\" reason=unknown", text);
+    return;
+  }
+  auto old = spdlog::default_logger_raw()->level();
+  if (old == *level)
+    return;
+  // At the higher of both levels, so the line shows under the old level and
+  // remains in the log a reader filters by the new one.
+  auto at = std::min(std::max(old, *level), spdlog::level::critical);
+  spdlog::default_logger_raw()->log(at, "event=log_level_changed level={}",
+                                    text);
+  spdlog::set_level(*level);
+}
+
+caf::behavior log_level_follower(caf::event_based_actor*, int) {
+  return {[](const cfgactors::change& c) { apply(c.after->effective); }};
+}
+
+} // namespace
+
+std::optional<spdlog::level::level_enum> parse_level(const std::string& text) {
+  std::string x;
+  for (auto c : text)
+    x += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (x == "trace")
+    return spdlog::level::trace;
+  if (x == "debug")
+    return spdlog::level::debug;
+  if (x == "info")
+    return spdlog::level::info;
+  if (x == "warning" || x == "warn")
+    return spdlog::level::warn;
+  if (x == "error")
+    return spdlog::level::err;
+  if (x == "critical")
+    return spdlog::level::critical;
+  if (x == "off")
+    return spdlog::level::off;
+  return std::nullopt;
+}
+
+caf::actor follow_log_level(caf::actor_system& sys,
+                            const cfgactors::store_actor& store) {
+  using namespace std::chrono_literals;
+  auto follower = sys.spawn(log_level_follower, 0);
+  caf::scoped_actor self{sys};
+  // Subscribe first, then read the current level: a change in between is
+  // delivered to the follower, never lost.
+  self->request(store, 10s, cfgactors::subscribe_atom::value,
+                std::string{"logging.level"},
+                caf::actor_cast<cfgactors::subscriber_actor>(follower))
+    .receive([](uint64_t) {}, [](caf::error&) {});
+  self->request(store, 10s, cfgactors::get_atom::value)
+    .receive([](cfgactors::snapshot_ptr& snap) { apply(snap->effective); },
+             [](caf::error&) {});
+  return follower;
+}
+
+} // namespace cfgd
