@@ -91,30 +91,33 @@ http::response submit(const api_context& ctx, const http::request_context& rc,
   return write_response(rc.req, *result);
 }
 
+/// The body as a JSON object, or the 400 that says what `what` takes.
+std::variant<json, http::response>
+object_body(const http::request_context& rc, const char* what) {
+  auto body = body_json(rc);
+  if (auto value = std::get_if<json>(&body); value && !value->is_object())
+    return http::error_response(rc.req, status::bad_request, "bad request",
+                                {what});
+  return body;
+}
+
 http::response put_config(const api_context& ctx,
                           const http::request_context& rc) {
-  auto body = body_json(rc);
+  auto body = object_body(rc, "PUT /config takes a JSON object: the whole "
+                              "runtime layer");
   if (auto res = std::get_if<http::response>(&body))
     return std::move(*res);
-  auto& value = std::get<json>(body);
-  if (!value.is_object())
-    return http::error_response(rc.req, status::bad_request, "bad request",
-                                {"PUT /config takes a JSON object: the whole "
-                                 "runtime layer"});
-  return submit(ctx, rc, {operation::set("", std::move(value))});
+  return submit(ctx, rc, {operation::set("", std::move(std::get<json>(body)))});
 }
 
 http::response patch_config(const api_context& ctx,
                             const http::request_context& rc) {
-  auto body = body_json(rc);
+  auto body = object_body(rc, "PATCH /config takes a JSON merge patch "
+                              "(RFC 7386): an object");
   if (auto res = std::get_if<http::response>(&body))
     return std::move(*res);
-  auto& value = std::get<json>(body);
-  if (!value.is_object())
-    return http::error_response(rc.req, status::bad_request, "bad request",
-                                {"PATCH /config takes a JSON merge patch "
-                                 "(RFC 7386): an object"});
-  return submit(ctx, rc, {operation::merge_patch(std::move(value))});
+  return submit(ctx, rc,
+                {operation::merge_patch(std::move(std::get<json>(body)))});
 }
 
 http::response put_config_path(const api_context& ctx,

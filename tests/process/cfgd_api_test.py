@@ -15,13 +15,12 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
 
-from cfgd_harness import check, daemon, finish, get_json, http, write
+from cfgd_harness import check, daemon, get_json, http, run_sections, write
 
 TOKEN = "write-token-0123456789"
 READ_TOKEN = "read-token-9876543210"
@@ -457,22 +456,12 @@ def main():
         return 2
     binary, ctl = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     source_dir = sys.argv[3]
-    with tempfile.TemporaryDirectory(prefix="cfgd-api-") as workdir:
-        for test in (lambda: test_writes(binary, source_dir, workdir),
-                     lambda: test_read_tokens(binary, source_dir, workdir),
-                     lambda: test_cfgctl(binary, ctl, source_dir, workdir),
-                     lambda: test_seed_clients(binary, ctl, source_dir,
-                                               workdir),
-                     lambda: test_metrics(binary, source_dir, workdir)):
-            try:
-                test()
-            except Exception as e:  # a crash in one part fails it, not all
-                check("test section completes", False, repr(e))
-            finally:
-                for d in daemon.started:
-                    d.kill()
-    return finish()
-
+    return run_sections("cfgd-api-", [
+        lambda w: test_writes(binary, source_dir, w),
+        lambda w: test_read_tokens(binary, source_dir, w),
+        lambda w: test_cfgctl(binary, ctl, source_dir, w),
+        lambda w: test_seed_clients(binary, ctl, source_dir, w),
+        lambda w: test_metrics(binary, source_dir, w)])
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,6 +11,7 @@ import queue
 import re
 import signal
 import subprocess
+import tempfile
 import threading
 import urllib.error
 import urllib.request
@@ -151,6 +152,24 @@ def write(path, text):
     with open(path, "w") as f:
         f.write(text)
     return path
+
+
+def run_sections(prefix, sections):
+    """Runs each section (a function of a scratch directory) in one fresh
+    temporary directory. A crash in one section fails it, not the others;
+    every daemon still running is killed after each. Returns the exit code.
+    """
+    with tempfile.TemporaryDirectory(prefix=prefix) as workdir:
+        for section in sections:
+            try:
+                section(workdir)
+            except Exception as e:  # a crash in one part fails it, not all
+                name = getattr(section, "__name__", "section")
+                check(f"{name} completes", False, repr(e))
+            finally:
+                for d in daemon.started:
+                    d.kill()
+    return finish()
 
 
 def finish():

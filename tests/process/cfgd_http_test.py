@@ -14,10 +14,9 @@ import os
 import re
 import signal
 import sys
-import tempfile
 
-from cfgd_harness import (check, checks, daemon, get, get_json, http,
-                          is_error_json, run_to_exit, write)
+from cfgd_harness import (check, daemon, get, get_json, http, is_error_json,
+                          run_sections, run_to_exit, write)
 
 # -- the embedded example config ----------------------------------------------
 
@@ -231,21 +230,11 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     binary, source_dir = os.path.abspath(sys.argv[1]), sys.argv[2]
-    with tempfile.TemporaryDirectory(prefix="cfgd-test-") as workdir:
-        for test in (lambda: test_embedded(binary, workdir),
-                     lambda: test_files(binary, source_dir, workdir),
-                     lambda: test_options_file(binary, workdir),
-                     lambda: test_bad_inputs(binary, source_dir, workdir)):
-            try:
-                test()
-            except Exception as e:  # a crash in one part fails it, not all
-                check("test section completes", False, repr(e))
-            finally:
-                for d in daemon.started:
-                    d.kill()
-    print(f"{checks.passed} passed, {checks.failed} failed", flush=True)
-    return 0 if checks.failed == 0 and checks.passed > 0 else 1
-
+    return run_sections("cfgd-test-", [
+        lambda w: test_embedded(binary, w),
+        lambda w: test_files(binary, source_dir, w),
+        lambda w: test_options_file(binary, w),
+        lambda w: test_bad_inputs(binary, source_dir, w)])
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,10 +11,10 @@ old values and is reported with its line and column; fixing it recovers.
 
 import os
 import sys
-import tempfile
 import time
 
-from cfgd_harness import check, daemon, finish, get_json, run_to_exit, write
+from cfgd_harness import (check, daemon, get_json, run_sections, run_to_exit,
+                          write)
 
 WAIT = 20      # seconds a change may take to show (a loaded CI machine)
 QUIET = 1.0    # seconds without a further version after a change settled
@@ -292,17 +292,9 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     binary, source_dir = os.path.abspath(sys.argv[1]), sys.argv[2]
-    with tempfile.TemporaryDirectory(prefix="cfgd-sources-") as workdir:
-        for test in (test_rewrites, test_configmap, test_env, test_remote):
-            try:
-                test(binary, source_dir, workdir)
-            except Exception as e:  # a crash in one part fails it, not all
-                check(f"{test.__name__} completes", False, repr(e))
-            finally:
-                for d in daemon.started:
-                    d.kill()
-    return finish()
-
+    return run_sections("cfgd-sources-", [
+        lambda w, t=t: t(binary, source_dir, w)
+        for t in (test_rewrites, test_configmap, test_env, test_remote)])
 
 if __name__ == "__main__":
     sys.exit(main())
