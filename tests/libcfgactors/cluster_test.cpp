@@ -133,7 +133,7 @@ CAF_TEST(a replica with a version still in history gets one patch) {
   auto log = hello_from_probe(hello{"p", v1->version, v1->hash});
   CAF_CHECK(log->snapshots.empty());
   CAF_REQUIRE_EQUAL(log->changes.size(), 1u);
-  auto& m = log->changes.front();
+  auto m = log->changes.front(); // a copy: the log grows below
   CAF_CHECK_EQUAL(m.prev_version, v1->version);
   CAF_CHECK_EQUAL(m.version, current()->version);
   CAF_CHECK_EQUAL(m.hash, current()->hash);
