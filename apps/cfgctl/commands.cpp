@@ -36,6 +36,21 @@ int write_outcome(const context& ctx, const reply& r) {
   auto hash = r.body.value("hash", std::string{});
   std::cout << status << " version " << r.body.value("version", 0)
             << (hash.empty() ? "" : " (" + hash.substr(0, 12) + ")") << '\n';
+  if (!r.body.contains("satisfied"))
+    return exit_ok;
+  auto names = [&](const char* key) {
+    std::string out;
+    for (auto& n : r.body.value(key, json::array()))
+      out += (out.empty() ? "" : ", ") + show(n);
+    return out.empty() ? std::string{"-"} : out;
+  };
+  std::cout << "acked: " << names("acked") << '\n'
+            << "missing: " << names("missing") << '\n';
+  if (!r.body.value("satisfied", false)) {
+    std::cout << "consistency " << r.body.value("consistency", "?")
+              << " not reached in time\n";
+    return exit_rejected;
+  }
   return exit_ok;
 }
 

@@ -39,6 +39,9 @@ int main(int argc, char** argv) {
   CLI::App app{"cfgctl: read and change the configuration served by cfgd.",
                "cfgctl"};
   app.require_subcommand(1);
+  // Global options may also follow the command (`flag x on --consistency
+  // all`): subcommands created below inherit this.
+  app.fallthrough();
   std::string url = std::getenv("CFGD_URL") ? std::getenv("CFGD_URL")
                                             : "http://127.0.0.1:7070";
   std::string token_file;

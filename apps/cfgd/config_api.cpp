@@ -173,21 +173,54 @@ http::response get_healthz(const api_context& ctx,
                                   {"node", ctx.node_name}});
 }
 
-/// The nodes of the cluster as this node sees them. Until replicas exist
-/// (a later step) that is this node, the primary.
+/// The nodes of the cluster as this node sees them: on a primary, itself and
+/// every replica it knows (acked version, lag, state); on a replica, itself.
 http::response get_nodes(const api_context& ctx,
                          const http::request_context& rc) {
   auto snap = current_snapshot(ctx);
   if (!snap)
     return actor_error(ctx, rc.req, snap.error());
-  return http::json_response(
-    rc.req, status::ok,
-    json{{"nodes", json::array({json{{"name", ctx.node_name},
-                                     {"role", "primary"},
-                                     {"version", (*snap)->version},
-                                     {"hash", (*snap)->hash},
-                                     {"lag", 0},
-                                     {"stale", false}}})}});
+  auto list = json::array();
+  if (ctx.replica) {
+    auto st = ask<cfgactors::replica_status>(ctx, ctx.replica,
+                                             cfgactors::status_atom::value);
+    if (!st)
+      return actor_error(ctx, rc.req, st.error());
+    list.push_back(json{{"name", ctx.node_name},
+                        {"role", "replica"},
+                        {"version", st->version},
+                        {"hash", st->hash},
+                        {"state", st->stale ? "stale"
+                                  : st->connected ? "connected"
+                                                  : "syncing"},
+                        {"stale", st->stale},
+                        {"resyncs", st->resyncs},
+                        {"reconnects", st->reconnects}});
+    return http::json_response(rc.req, status::ok, json{{"nodes", list}});
+  }
+  list.push_back(json{{"name", ctx.node_name},
+                      {"role", "primary"},
+                      {"version", (*snap)->version},
+                      {"hash", (*snap)->hash},
+                      {"lag", 0},
+                      {"state", "connected"},
+                      {"stale", false}});
+  if (ctx.primary) {
+    auto replicas = ask<std::vector<cfgactors::replica_info>>(
+      ctx, ctx.primary, cfgactors::nodes_atom::value);
+    if (!replicas)
+      return actor_error(ctx, rc.req, replicas.error());
+    for (auto& r : *replicas)
+      list.push_back(json{{"name", r.node},
+                          {"role", "replica"},
+                          {"version", r.acked_version},
+                          {"hash", r.acked_hash},
+                          {"lag", r.lag},
+                          {"state", r.state},
+                          {"stale", r.state != "connected"},
+                          {"last_ack_ms", r.last_ack_ms}});
+  }
+  return http::json_response(rc.req, status::ok, json{{"nodes", list}});
 }
 
 /// Every source's status, lowest precedence first. A source that does not

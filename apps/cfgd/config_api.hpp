@@ -9,6 +9,7 @@
 
 #include <caf/actor_system.hpp>
 
+#include "cfgactors/actor_types.hpp"
 #include "cfgactors/pipeline.hpp"
 
 #include "http_server.hpp"
@@ -23,6 +24,8 @@ struct api_context {
   std::string node_name;
   std::chrono::milliseconds timeout{5000}; ///< per actor request; then 503
   uint32_t max_history = 100;              ///< default and cap of ?limit=
+  cfgactors::primary_actor primary; ///< this node's node actor, on a primary
+  cfgactors::replica_actor replica; ///< this node, on a replica (--join)
 };
 
 class authorizer;

@@ -20,6 +20,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <caf/io/middleman.hpp>
+
+#include "cfgactors/cluster.hpp"
 #include "cfgactors/env_source.hpp"
 #include "cfgactors/file_source.hpp"
 #include "cfgactors/http_source.hpp"
@@ -198,22 +201,64 @@ int run(const cfgd::options& opts, initial_config init) {
     cfg.set("scheduler.policy", caf::atom("stealing"));
   else
     cfg.set("scheduler.policy", caf::atom("sharing"));
+  if (opts.cluster_port != 0 || opts.join)
+    cfg.load<caf::io::middleman>();
   caf::actor_system sys{cfg};
   // Declared after the actor system so that everything holding actor
   // handles (routes, sessions) is gone before the system shuts down.
   boost::asio::io_context ioc{1};
   boost::asio::signal_set signals{ioc, SIGINT, SIGTERM};
-  cfgactors::pipeline_options popts;
-  popts.validation.schema = init.schema;
-  popts.storage.history_size = opts.history;
-  auto nodes = cfgactors::spawn_pipeline(sys, popts);
-  // From here on every exit path shuts the pipeline down.
+  // A primary runs the pipeline and its node actor; a replica mirrors a
+  // primary and stands in for store and validator (writes are forwarded).
+  cfgactors::pipeline nodes;
+  cfgactors::primary_actor primary;
+  cfgactors::replica_actor replica;
+  if (opts.join) {
+    cfgactors::replica_options ropts;
+    ropts.node = opts.node_name;
+    ropts.history_size = opts.history;
+    ropts.host = opts.join->host;
+    ropts.port = opts.join->port;
+    replica = cfgactors::spawn_replica(sys, ropts);
+    nodes.store = caf::actor_cast<cfgactors::store_actor>(replica);
+    nodes.validator = caf::actor_cast<cfgactors::validator_actor>(replica);
+    init.write.ops.clear();
+  } else {
+    cfgactors::pipeline_options popts;
+    popts.validation.schema = init.schema;
+    popts.storage.history_size = opts.history;
+    nodes = cfgactors::spawn_pipeline(sys, popts);
+    cfgactors::primary_options nopts;
+    nopts.node = opts.node_name;
+    nopts.write_timeout = std::chrono::milliseconds{opts.write_timeout_ms};
+    primary = cfgactors::spawn_primary(sys, nodes.store, nodes.validator,
+                                       nopts);
+  }
+  // From here on every exit path shuts the node down. A published actor
+  // keeps the system alive until it is told to exit.
   struct pipeline_guard {
     cfgactors::pipeline& p;
+    cfgactors::primary_actor& primary;
+    cfgactors::replica_actor& replica;
     ~pipeline_guard() {
-      cfgactors::shutdown(p);
+      if (primary)
+        caf::anon_send_exit(primary, caf::exit_reason::user_shutdown);
+      if (replica)
+        caf::anon_send_exit(replica, caf::exit_reason::user_shutdown);
+      else
+        cfgactors::shutdown(p);
     }
-  } guard{nodes};
+  } guard{nodes, primary, replica};
+  if (opts.cluster_port != 0) {
+    auto port = sys.middleman().publish(primary, opts.cluster_port,
+                                        "127.0.0.1", true);
+    if (!port) {
+      fail("--cluster-port " + std::to_string(opts.cluster_port) + ": "
+           + sys.render(port.error()));
+      return cfgd::exit_failure;
+    }
+    spdlog::info("event=cluster_listening port={}", *port);
+  }
   spdlog::info("event=cfgd_starting node=\"{}\" files={} env=\"{}\" "
                "remote=\"{}\" ws=\"{}\" schema=\"{}\" scheduler={} history={}",
                opts.node_name, opts.files.size(), opts.env_prefix, opts.remote,
@@ -235,7 +280,8 @@ int run(const cfgd::options& opts, initial_config init) {
       return cfgd::exit_failure;
     }
   }
-  auto sources = spawn_sources(sys, opts, nodes, init.schema);
+  auto sources = opts.join ? std::optional{std::vector<cfgactors::source_actor>{}}
+                           : spawn_sources(sys, opts, nodes, init.schema);
   if (!sources)
     return cfgd::exit_failure;
   struct sources_guard {
@@ -263,7 +309,7 @@ int run(const cfgd::options& opts, initial_config init) {
   } stop_follower{log_follower};
   auto ctx = std::make_shared<cfgd::api_context>(
     cfgd::api_context{sys, nodes, *sources, opts.node_name, 5000ms,
-                      static_cast<uint32_t>(opts.history)});
+                      static_cast<uint32_t>(opts.history), primary, replica});
   auto routes = std::make_shared<cfgd::http::router>();
   auto auth = std::make_shared<const cfgd::authorizer>(opts.write_tokens,
                                                        opts.read_tokens);

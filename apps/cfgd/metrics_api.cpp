@@ -2,6 +2,7 @@
 // GET /config and cost nothing between scrapes.
 #include "metrics_api.hpp"
 
+#include "cfgactors/cluster_messages.hpp"
 #include "cfgactors/stats.hpp"
 
 #include "api_support.hpp"
@@ -12,8 +13,35 @@ namespace cfgd {
 
 namespace {
 
+/// A replica has no validator or router of its own: its version and
+/// whether it is stale.
+http::response replica_metrics(const api_context& ctx,
+                               const http::request_context& rc) {
+  auto st = ask<cfgactors::replica_status>(ctx, ctx.replica,
+                                           cfgactors::status_atom::value);
+  if (!st)
+    return actor_error(ctx, rc.req, st.error());
+  prometheus::writer w;
+  w.family("cfg_version", "gauge", "The current config version.");
+  w.sample("cfg_version", static_cast<double>(st->version));
+  w.family("cfg_replica_stale", "gauge",
+           "1 while this replica has no connection to its primary.");
+  w.sample("cfg_replica_stale", st->stale ? 1.0 : 0.0);
+  w.family("cfg_replica_resyncs_total", "counter",
+           "Full snapshots asked for after a gap or a hash mismatch.");
+  w.sample("cfg_replica_resyncs_total", static_cast<double>(st->resyncs));
+  http::response res{http::status::ok, rc.req.version()};
+  res.set(boost::beast::http::field::server, "cfgd");
+  res.set(boost::beast::http::field::content_type,
+          "text/plain; version=0.0.4; charset=utf-8");
+  res.body() = w.text();
+  return res;
+}
+
 http::response get_metrics(const api_context& ctx, const ws_hub* hub,
                            const http::request_context& rc) {
+  if (ctx.replica)
+    return replica_metrics(ctx, rc);
   auto vstats = ask<cfgactors::validator_stats>(ctx, ctx.nodes.validator,
                                                 cfgactors::stats_atom::value);
   if (!vstats)

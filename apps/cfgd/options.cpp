@@ -237,6 +237,25 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
     ->type_name("N")
     ->capture_default_str()
     ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}).description(""));
+  std::string join;
+  app.add_option("--cluster-port", opts.cluster_port,
+                 "publish this primary to replicas on 127.0.0.1:PORT")
+    ->type_name("PORT");
+  app
+    .add_option("--join", join,
+                "run as a read-only replica of the primary at HOST:PORT; "
+                "writes are forwarded to it")
+    ->type_name("HOST:PORT")
+    ->check(CLI::Validator(
+      [](std::string& text) {
+        std::string error;
+        return host_port::parse(text, &error) ? std::string{} : error;
+      },
+      "", "host_port"));
+  app.add_option("--write-timeout-ms", opts.write_timeout_ms,
+                 "default timeout of majority/all writes")
+    ->type_name("MS")
+    ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -247,6 +266,13 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
                        ? app.get_config_ptr()->as<std::string>()
                        : std::string{};
   opts.http = *host_port::parse(http);
+  if (!join.empty())
+    opts.join = host_port::parse(join);
+  if (opts.join && opts.cluster_port != 0) {
+    std::cerr << "--join and --cluster-port: a replica does not publish\n";
+    exit_code = exit_usage;
+    return std::nullopt;
+  }
   for (auto& f : files) {
     if (f.empty() || f == "?") {
       std::cerr << "--file: needs a path\n";

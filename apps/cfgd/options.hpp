@@ -49,6 +49,9 @@ struct options {
   log_format logs = log_format::text;
   std::string scheduler = "sharing"; ///< CAF scheduler.policy
   std::size_t history = 100;         ///< store history size
+  uint16_t cluster_port = 0;  ///< --cluster-port: publish the primary (0: no)
+  std::optional<host_port> join; ///< --join: run as a replica of that primary
+  uint32_t write_timeout_ms = 5000; ///< --write-timeout-ms: majority/all writes
 };
 
 /// Exit codes of cfgd.

@@ -9,6 +9,11 @@
 #include <variant>
 #include <vector>
 
+#include <chrono>
+
+#include <caf/scoped_actor.hpp>
+
+#include "cfgactors/cluster_messages.hpp"
 #include "cfgactors/operation.hpp"
 #include "cfgactors/parse.hpp"
 #include "cfgactors/write_result.hpp"
@@ -74,20 +79,58 @@ expected_version(const api_context& ctx, const http::request& req) {
 /// Sends `ops` to the validator and answers with its result.
 http::response submit(const api_context& ctx, const http::request_context& rc,
                       std::vector<operation> ops) {
-  if (auto c = rc.param("consistency");
-      c && *c != "local" && *c != "majority" && *c != "all")
-    return http::error_response(rc.req, status::bad_request, "bad parameter",
-                                {"consistency must be local, majority or all, "
-                                 "got '" + *c + "'"});
+  auto level = cfgactors::consistency::local;
+  if (auto c = rc.param("consistency")) {
+    auto parsed = cfgactors::parse_consistency(*c);
+    if (!parsed)
+      return http::error_response(rc.req, status::bad_request,
+                                  "bad parameter",
+                                  {"consistency must be local, majority or "
+                                   "all, got '" + *c + "'"});
+    level = *parsed;
+  }
+  uint32_t timeout_ms = 0; // the primary's default
+  if (auto t = rc.param("timeout_ms")) {
+    auto parsed = to_u64(*t);
+    if (!parsed || *parsed == 0 || *parsed > 600000)
+      return http::error_response(rc.req, status::bad_request,
+                                  "bad parameter",
+                                  {"timeout_ms must be 1..600000, got '" + *t
+                                   + "'"});
+    timeout_ms = static_cast<uint32_t>(*parsed);
+  }
   auto expected = expected_version(ctx, rc.req);
   if (auto res = std::get_if<http::response>(&expected))
     return std::move(*res);
   write_request req{std::move(ops), origin_of(rc.req),
                     std::get<uint64_t>(expected), {}};
-  auto result = ask<write_result>(ctx, ctx.nodes.validator,
-                                  cfgactors::write_atom::value, std::move(req));
-  if (!result)
-    return actor_error(ctx, rc.req, result.error());
+  // Through this node's node actor (a replica forwards to the primary), which
+  // waits for the replicas' acks as the level asks.
+  auto dest = ctx.replica ? caf::actor_cast<cfgactors::primary_actor>(ctx.replica)
+                          : ctx.primary;
+  caf::scoped_actor self{ctx.sys};
+  caf::expected<cfgactors::consistent_write_result> result{
+    caf::make_error(caf::sec::request_timeout)};
+  // Waiting for acks takes up to the write's timeout (the primary's default,
+  // at most 30 s, when none is given).
+  auto acks = level == cfgactors::consistency::local ? 0u
+              : timeout_ms != 0                       ? timeout_ms
+                                                      : 30000u;
+  auto wait = ctx.timeout + std::chrono::milliseconds{acks};
+  self->request(dest, wait, cfgactors::write_atom::value, std::move(req),
+                level, timeout_ms)
+    .receive([&](cfgactors::consistent_write_result& x) { result = std::move(x); },
+             [&](caf::error& err) { result = std::move(err); });
+  if (!result) {
+    // A replica without a primary says so with an errc (503).
+    auto& err = result.error();
+    if (err.category() == cfgactors::errc_category)
+      return http::error_response(
+        rc.req, status_of(static_cast<cfgactors::errc>(err.code())),
+        to_string(static_cast<cfgactors::errc>(err.code())),
+        {ctx.sys.render(err)});
+    return actor_error(ctx, rc.req, err);
+  }
   return write_response(rc.req, *result);
 }
 
@@ -202,6 +245,23 @@ http::response write_response(const http::request& req,
                                       {"hash", result.hash}});
   res.set(boost::beast::http::field::etag, "\"" + result.hash + "\"");
   res.set("X-Config-Version", std::to_string(result.version));
+  return res;
+}
+
+http::response write_response(const http::request& req,
+                              const cfgactors::consistent_write_result& x) {
+  if (!x.result.ok())
+    return write_response(req, x.result);
+  auto res = http::json_response(req, status::ok,
+                                 json{{"status", to_string(x.result.status)},
+                                      {"version", x.result.version},
+                                      {"hash", x.result.hash},
+                                      {"consistency", to_string(x.level)},
+                                      {"satisfied", x.satisfied},
+                                      {"acked", x.acked},
+                                      {"missing", x.missing}});
+  res.set(boost::beast::http::field::etag, "\"" + x.result.hash + "\"");
+  res.set("X-Config-Version", std::to_string(x.result.version));
   return res;
 }
 

@@ -5,6 +5,8 @@
 
 #include <memory>
 
+#include "cfgactors/cluster_messages.hpp"
+
 #include "auth.hpp"
 #include "config_api.hpp"
 #include "http_server.hpp"
@@ -24,5 +26,10 @@ http::status status_of(cfgactors::errc code);
 /// every reason.
 http::response write_response(const http::request& req,
                               const cfgactors::write_result& result);
+
+/// A write with a consistency level: as above, plus `consistency`,
+/// `satisfied` and the replicas that `acked` and are `missing`.
+http::response write_response(const http::request& req,
+                              const cfgactors::consistent_write_result& x);
 
 } // namespace cfgd

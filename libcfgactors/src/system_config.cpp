@@ -19,6 +19,17 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<router_stats>("cfgactors::router_stats");
   cfg.add_message_type<source_state>("cfgactors::source_state");
   cfg.add_message_type<source_status>("cfgactors::source_status");
+  cfg.add_message_type<hello>("cfgactors::hello");
+  cfg.add_message_type<replicated_change>("cfgactors::replicated_change");
+  cfg.add_message_type<full_snapshot>("cfgactors::full_snapshot");
+  cfg.add_message_type<ack>("cfgactors::ack");
+  cfg.add_message_type<consistency>("cfgactors::consistency");
+  cfg.add_message_type<consistent_write_result>(
+    "cfgactors::consistent_write_result");
+  cfg.add_message_type<replica_info>("cfgactors::replica_info");
+  cfg.add_message_type<std::vector<replica_info>>(
+    "std::vector<cfgactors::replica_info>");
+  cfg.add_message_type<replica_status>("cfgactors::replica_status");
   // snapshot_ptr, change and commit_request never leave the process: CAF
   // needs no registration for them.
   cfg.add_error_category(errc_category, [](uint8_t code, caf::atom_value,

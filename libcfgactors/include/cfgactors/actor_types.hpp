@@ -10,6 +10,7 @@
 
 #include "cfgactors/atoms.hpp"
 #include "cfgactors/change.hpp"
+#include "cfgactors/cluster_messages.hpp"
 #include "cfgactors/commit_request.hpp"
 #include "cfgactors/diff_result.hpp"
 #include "cfgactors/operation.hpp"
@@ -55,5 +56,31 @@ using validator_actor = caf::typed_actor<
 using source_actor = caf::typed_actor<
   caf::replies_to<status_atom>::with<source_status>,
   caf::replies_to<reload_atom>::with<source_status>>;
+
+/// What the primary sends a replica: the stream and full snapshots.
+using replica_link_actor = caf::typed_actor<caf::reacts_to<replicated_change>,
+                                            caf::reacts_to<full_snapshot>>;
+
+/// The primary's node actor, published on the cluster port. A replica sends
+/// `hello` and `ack` from its link actor (the primary answers the sender);
+/// writes go to the validator, with a consistency level and a timeout in ms
+/// (0 = the primary's default) when asked.
+using primary_actor = caf::typed_actor<
+  caf::reacts_to<hello>, caf::reacts_to<ack>,
+  caf::replies_to<write_atom, write_request>::with<write_result>,
+  caf::replies_to<write_atom, write_request, consistency,
+                  uint32_t>::with<consistent_write_result>,
+  caf::replies_to<nodes_atom>::with<std::vector<replica_info>>>;
+
+/// A replica: the read side of a store (commit is refused), a link for the
+/// primary's stream, and writes forwarded to the primary. `join` hands it a
+/// primary to follow (replicas given a host and port find it themselves).
+using replica_actor = store_actor::extend<
+  caf::reacts_to<replicated_change>, caf::reacts_to<full_snapshot>,
+  caf::replies_to<write_atom, write_request>::with<write_result>,
+  caf::replies_to<write_atom, write_request, consistency,
+                  uint32_t>::with<consistent_write_result>,
+  caf::replies_to<status_atom>::with<replica_status>,
+  caf::reacts_to<join_atom, primary_actor>>;
 
 } // namespace cfgactors

@@ -17,5 +17,7 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
 using reload_atom = caf::atom_constant<caf::atom("reload")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
+using join_atom = caf::atom_constant<caf::atom("join")>;
 
 } // namespace cfgactors

@@ -1,0 +1,47 @@
+// Many nodes: the primary's node actor streams every committed version to
+// replicas; a replica mirrors the store read-only and forwards writes.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include <caf/actor_system.hpp>
+
+#include "cfgactors/actor_types.hpp"
+
+namespace cfgactors {
+
+struct primary_options {
+  std::string node = "primary";
+  /// Timeout of a majority/all write that names none.
+  std::chrono::milliseconds write_timeout{5000};
+};
+
+/// Spawns the primary's node actor over a running store and validator: it
+/// subscribes to the store, answers hellos, streams each change to every
+/// replica, and coordinates writes with a consistency level. Publish it with
+/// the middleman to let replicas of other processes join.
+primary_actor spawn_primary(caf::actor_system& sys, store_actor store,
+                            validator_actor validator,
+                            primary_options options);
+
+struct replica_options {
+  std::string node = "replica";
+  std::size_t history_size = 100; ///< snapshots kept (at least 1)
+  /// Where the primary's node actor is published; empty = wait for `join`.
+  /// Connecting needs the middleman (`cfg.load<caf::io::middleman>()`).
+  std::string host;
+  uint16_t port = 0;
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds min_backoff{100};
+  std::chrono::milliseconds max_backoff{5000};
+};
+
+/// Spawns a replica: a read-only mirror of the primary's store with its own
+/// topic router, so local subscribers and readers use it as a store_actor.
+/// It keeps serving its last snapshot while the primary is gone.
+replica_actor spawn_replica(caf::actor_system& sys, replica_options options);
+
+} // namespace cfgactors

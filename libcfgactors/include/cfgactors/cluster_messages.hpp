@@ -1,0 +1,187 @@
+// What primary and replicas say to each other: the wire types of the cluster.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "cfgactors/json_inspect.hpp"
+#include "cfgactors/write_result.hpp"
+
+namespace cfgactors {
+
+/// A replica introduces itself (also to ask for a resync): the primary
+/// answers with a patch from `last_version` when its history still has that
+/// version with that hash, else with a full snapshot. `last_version` 0 always
+/// asks for a full snapshot.
+struct hello {
+  std::string node;
+  uint64_t last_version = 0;
+  std::string last_hash;
+
+  friend bool operator==(const hello& x, const hello& y) {
+    return x.node == y.node && x.last_version == y.last_version
+           && x.last_hash == y.last_hash;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hello& x) {
+  return f(caf::meta::type_name("hello"), x.node, x.last_version,
+           x.last_hash);
+}
+
+/// One step of the stream: the RFC 6902 patch from `prev_version` to
+/// `version`. `version == prev_version` with an empty patch confirms that a
+/// replica is in sync.
+struct replicated_change {
+  uint64_t version = 0;
+  uint64_t prev_version = 0;
+  std::string hash; ///< canonical_hash of the patched tree
+  int64_t timestamp_ms = 0;
+  std::string origin;
+  json patch = json::array();
+
+  friend bool operator==(const replicated_change& x,
+                         const replicated_change& y) {
+    return x.version == y.version && x.prev_version == y.prev_version
+           && x.hash == y.hash && x.timestamp_ms == y.timestamp_ms
+           && x.origin == y.origin && x.patch == y.patch;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, replicated_change& x) {
+  return f(caf::meta::type_name("replicated_change"), x.version,
+           x.prev_version, x.hash, x.timestamp_ms, x.origin,
+           json_field{x.patch});
+}
+
+/// The whole configuration at one version, for a replica that cannot be
+/// patched (new, too far behind, or out of step).
+struct full_snapshot {
+  uint64_t version = 0;
+  std::string hash;
+  int64_t timestamp_ms = 0;
+  std::string origin;
+  json layers = json::array(); ///< layer_stack::to_json()
+  json effective = json::object();
+
+  friend bool operator==(const full_snapshot& x, const full_snapshot& y) {
+    return x.version == y.version && x.hash == y.hash
+           && x.timestamp_ms == y.timestamp_ms && x.origin == y.origin
+           && x.layers == y.layers && x.effective == y.effective;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, full_snapshot& x) {
+  return f(caf::meta::type_name("full_snapshot"), x.version, x.hash,
+           x.timestamp_ms, x.origin, json_field{x.layers},
+           json_field{x.effective});
+}
+
+/// A replica applied `version` (whose tree hashes to `hash`).
+struct ack {
+  std::string node;
+  uint64_t version = 0;
+  std::string hash;
+
+  friend bool operator==(const ack& x, const ack& y) {
+    return x.node == y.node && x.version == y.version && x.hash == y.hash;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ack& x) {
+  return f(caf::meta::type_name("ack"), x.node, x.version, x.hash);
+}
+
+/// How many nodes must have applied a write before it is answered.
+enum class consistency : uint8_t {
+  local,    ///< durable on the primary
+  majority, ///< a majority of the cluster (primary included)
+  all,      ///< every replica the primary knows
+};
+
+std::string to_string(consistency x);
+
+/// Parses `local`, `majority` or `all`.
+std::optional<consistency> parse_consistency(std::string_view text);
+
+/// The answer to a write with a consistency level: the write's own result
+/// plus which replicas had applied it when the answer was given.
+struct consistent_write_result {
+  write_result result;
+  consistency level = consistency::local;
+  bool satisfied = false;            ///< the level was reached in time
+  std::vector<std::string> acked;    ///< replicas that applied the version
+  std::vector<std::string> missing;  ///< replicas that did not (in time)
+
+  friend bool operator==(const consistent_write_result& x,
+                         const consistent_write_result& y) {
+    return x.result == y.result && x.level == y.level
+           && x.satisfied == y.satisfied && x.acked == y.acked
+           && x.missing == y.missing;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f,
+                                        consistent_write_result& x) {
+  return f(caf::meta::type_name("consistent_write_result"), x.result, x.level,
+           x.satisfied, x.acked, x.missing);
+}
+
+/// How the primary sees one replica.
+struct replica_info {
+  std::string node;
+  std::string state;         ///< `syncing`, `connected` or `disconnected`
+  uint64_t acked_version = 0;
+  std::string acked_hash;
+  uint64_t lag = 0;          ///< primary's version minus acked_version
+  int64_t last_ack_ms = 0;   ///< when the last ack arrived (Unix ms)
+
+  friend bool operator==(const replica_info& x, const replica_info& y) {
+    return x.node == y.node && x.state == y.state
+           && x.acked_version == y.acked_version && x.acked_hash == y.acked_hash
+           && x.lag == y.lag && x.last_ack_ms == y.last_ack_ms;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, replica_info& x) {
+  return f(caf::meta::type_name("replica_info"), x.node, x.state,
+           x.acked_version, x.acked_hash, x.lag, x.last_ack_ms);
+}
+
+/// How a replica sees itself.
+struct replica_status {
+  std::string node;
+  bool connected = false; ///< linked to a primary and in sync with its stream
+  bool stale = true;      ///< not connected: serving the last good snapshot
+  uint64_t version = 0;
+  std::string hash;
+  uint64_t resyncs = 0;   ///< full snapshots asked for after a gap/mismatch
+  uint64_t reconnects = 0;
+
+  friend bool operator==(const replica_status& x, const replica_status& y) {
+    return x.node == y.node && x.connected == y.connected
+           && x.stale == y.stale && x.version == y.version && x.hash == y.hash
+           && x.resyncs == y.resyncs && x.reconnects == y.reconnects;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, replica_status& x) {
+  return f(caf::meta::type_name("replica_status"), x.node, x.connected,
+           x.stale, x.version, x.hash, x.resyncs, x.reconnects);
+}
+
+} // namespace cfgactors

@@ -1,0 +1,289 @@
+// The primary's node actor: the replication stream and consistent writes.
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "cfgactors/cluster.hpp"
+#include "cfgactors/diff.hpp"
+#include "cfgactors/errc.hpp"
+#include "log.hpp"
+
+namespace cfgactors {
+
+namespace {
+
+using timeout_atom = caf::atom_constant<caf::atom("wtimeout")>;
+
+/// The node actor's own messages: the store's changes and write timeouts.
+using primary_impl = primary_actor::extend<caf::reacts_to<change>,
+                                           caf::reacts_to<timeout_atom, uint64_t>>;
+
+struct primary_state {
+  static inline const char* name = "cfgactors.primary";
+
+  struct replica {
+    replica_link_actor link; ///< null while disconnected
+    std::string state = "syncing";
+    uint64_t acked_version = 0;
+    std::string acked_hash;
+    int64_t last_ack_ms = 0;
+  };
+
+  /// A majority/all write waiting for acks.
+  struct pending_write {
+    write_result result;
+    consistency level = consistency::local;
+    std::vector<std::string> targets; ///< every replica known at commit
+    caf::typed_response_promise<consistent_write_result> promise;
+  };
+
+  primary_options options;
+  store_actor store;
+  validator_actor validator;
+  snapshot_ptr current;                    ///< the last version streamed
+  std::map<std::string, replica> replicas; ///< by node name, kept when gone
+  std::unordered_map<uint64_t, pending_write> pending;
+  uint64_t next_write = 1;
+
+  bool has_applied(const replica& r, const write_result& w) const {
+    // A version that left the tree unchanged streams no change: an equal
+    // tree counts as applied.
+    return r.acked_version >= w.version
+           || (!r.acked_hash.empty() && r.acked_hash == w.hash);
+  }
+
+  std::vector<std::string> acked(const pending_write& w) const {
+    std::vector<std::string> out;
+    for (auto& node : w.targets)
+      if (auto i = replicas.find(node);
+          i != replicas.end() && has_applied(i->second, w.result))
+        out.push_back(node);
+    return out;
+  }
+
+  /// Majority counts the primary itself: of n replicas, (n + 1) / 2 must ack.
+  bool satisfied(const pending_write& w) const {
+    auto n = acked(w).size();
+    if (w.level == consistency::all)
+      return n == w.targets.size();
+    return n >= (w.targets.size() + 1) / 2;
+  }
+
+  consistent_write_result answer(const pending_write& w) const {
+    consistent_write_result out;
+    out.result = w.result;
+    out.level = w.level;
+    out.acked = acked(w);
+    for (auto& node : w.targets)
+      if (std::find(out.acked.begin(), out.acked.end(), node) == out.acked.end())
+        out.missing.push_back(node);
+    out.satisfied = satisfied(w);
+    return out;
+  }
+};
+
+using primary_ptr = primary_impl::stateful_pointer<primary_state>;
+
+/// Answers every pending write whose level is now reached.
+void settle(primary_ptr self) {
+  auto& st = self->state;
+  for (auto i = st.pending.begin(); i != st.pending.end();) {
+    if (st.satisfied(i->second)) {
+      i->second.promise.deliver(st.answer(i->second));
+      i = st.pending.erase(i);
+    } else {
+      ++i;
+    }
+  }
+}
+
+full_snapshot full_of(const snapshot& s) {
+  return {s.version, s.hash, s.timestamp_ms, s.origin, s.layers.to_json(),
+          s.effective};
+}
+
+replicated_change step(const snapshot& from, const snapshot& to) {
+  return {to.version,   from.version, to.hash, to.timestamp_ms,
+          to.origin,    json_patch(from.effective, to.effective)};
+}
+
+/// Starts streaming to `node` with `first`: from here on every change goes
+/// to it too.
+template <class Message>
+void start_stream(primary_ptr self, const std::string& node,
+                  const replica_link_actor& link, Message first) {
+  auto& st = self->state;
+  auto i = st.replicas.find(node);
+  // A newer hello from the same node replaced this link meanwhile.
+  if (i == st.replicas.end() || i->second.link != link)
+    return;
+  i->second.state = "connected";
+  self->send(link, std::move(first));
+}
+
+primary_impl::behavior_type primary_node(primary_ptr self, store_actor store,
+                                         validator_actor validator,
+                                         primary_options options) {
+  auto& st = self->state;
+  st.options = std::move(options);
+  st.store = std::move(store);
+  st.validator = std::move(validator);
+  // Subscribe first, then read the current version; `await` holds back
+  // hellos and changes until it is known. Changes up to it are ignored.
+  self->request(st.store, caf::infinite, subscribe_atom::value, std::string{},
+                caf::actor_cast<subscriber_actor>(self))
+    .then([](uint64_t) {},
+          [self](caf::error& err) {
+            detail::log().error("event=primary_subscribe_failed error=\"{}\"",
+                                self->system().render(err));
+            self->quit(err);
+          });
+  self->request(st.store, caf::infinite, get_atom::value)
+    .await([self](snapshot_ptr& snap) { self->state.current = std::move(snap); },
+           [self](caf::error& err) { self->quit(err); });
+  self->set_down_handler([self](const caf::down_msg& msg) {
+    for (auto& [node, r] : self->state.replicas)
+      if (r.link && r.link.address() == msg.source) {
+        detail::log().warn("event=replica_gone node=\"{}\" reason=\"{}\"",
+                           node, self->system().render(msg.reason));
+        r.link = nullptr;
+        r.state = "disconnected";
+      }
+  });
+  return {
+    [self](change& c) {
+      auto& st = self->state;
+      if (st.current && c.after->version <= st.current->version)
+        return; // already known when we read the store
+      st.current = c.after;
+      auto msg = step(*c.before, *c.after);
+      for (auto& [node, r] : st.replicas)
+        if (r.link && r.state == "connected")
+          self->send(r.link, msg);
+    },
+    [self](hello& h) {
+      auto& st = self->state;
+      auto link = caf::actor_cast<replica_link_actor>(self->current_sender());
+      if (!link)
+        return;
+      auto& r = st.replicas[h.node];
+      if (r.link != link) {
+        if (r.link)
+          self->demonitor(r.link.address());
+        r.link = link;
+        self->monitor(link);
+      }
+      r.state = "syncing";
+      detail::log().info("event=replica_hello node=\"{}\" last_version={}",
+                         h.node, h.last_version);
+      auto& cur = st.current;
+      if (h.last_version == 0 || h.last_version > cur->version) {
+        start_stream(self, h.node, link, full_of(*cur));
+        return;
+      }
+      if (h.last_version == cur->version) {
+        if (h.last_hash == cur->hash)
+          start_stream(self, h.node, link, step(*cur, *cur));
+        else
+          start_stream(self, h.node, link, full_of(*cur));
+        return;
+      }
+      // Older: patch from the history if the store still has that version.
+      self->request(st.store, caf::infinite, get_atom::value, h.last_version)
+        .then(
+          [self, h, link](snapshot_ptr& old) {
+            auto& cur = *self->state.current;
+            if (old->hash == h.last_hash)
+              start_stream(self, h.node, link, step(*old, cur));
+            else
+              start_stream(self, h.node, link, full_of(cur));
+          },
+          [self, h, link](caf::error&) {
+            start_stream(self, h.node, link, full_of(*self->state.current));
+          });
+    },
+    [self](ack& a) {
+      auto& st = self->state;
+      auto i = st.replicas.find(a.node);
+      if (i == st.replicas.end())
+        return;
+      auto& r = i->second;
+      r.acked_version = a.version;
+      r.acked_hash = std::move(a.hash);
+      r.last_ack_ms = now_ms();
+      settle(self);
+    },
+    [self](write_atom, write_request& req) {
+      return self->delegate(self->state.validator, write_atom::value,
+                            std::move(req));
+    },
+    [self](write_atom, write_request& req, consistency level,
+           uint32_t timeout_ms) {
+      auto rp = self->make_response_promise<consistent_write_result>();
+      auto timeout = timeout_ms == 0
+                       ? self->state.options.write_timeout
+                       : std::chrono::milliseconds{timeout_ms};
+      self->request(self->state.validator, caf::infinite, write_atom::value,
+                    std::move(req))
+        .then(
+          [self, rp, level, timeout](write_result& res) mutable {
+            auto& st = self->state;
+            primary_state::pending_write w;
+            w.result = std::move(res);
+            w.level = level;
+            if (level != consistency::local && w.result.ok())
+              for (auto& [node, r] : st.replicas)
+                w.targets.push_back(node);
+            if (st.satisfied(w)) {
+              rp.deliver(st.answer(w));
+              return;
+            }
+            w.promise = std::move(rp);
+            auto id = st.next_write++;
+            st.pending.emplace(id, std::move(w));
+            self->delayed_send(self, timeout, timeout_atom::value, id);
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [self](timeout_atom, uint64_t id) {
+      auto& st = self->state;
+      auto i = st.pending.find(id);
+      if (i == st.pending.end())
+        return;
+      auto out = st.answer(i->second);
+      detail::log().warn("event=write_consistency_timeout version={} level={} "
+                         "missing={}",
+                         out.result.version, to_string(out.level),
+                         out.missing.size());
+      i->second.promise.deliver(std::move(out));
+      st.pending.erase(i);
+    },
+    [self](nodes_atom) {
+      auto& st = self->state;
+      std::vector<replica_info> out;
+      auto version = st.current ? st.current->version : 0;
+      for (auto& [node, r] : st.replicas)
+        out.push_back(replica_info{
+          node, r.state, r.acked_version, r.acked_hash,
+          version > r.acked_version ? version - r.acked_version : 0,
+          r.last_ack_ms});
+      return out;
+    },
+  };
+}
+
+} // namespace
+
+primary_actor spawn_primary(caf::actor_system& sys, store_actor store,
+                            validator_actor validator,
+                            primary_options options) {
+  auto hdl = sys.spawn(primary_node, std::move(store), std::move(validator),
+                       std::move(options));
+  return caf::actor_cast<primary_actor>(hdl);
+}
+
+} // namespace cfgactors

@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""Process test of the cluster: 1 primary and 3 replica cfgd processes on
+loopback, cluster-wide writes with consistency levels, and failures.
+
+Usage: cfgd_cluster_test.py CFGD_BINARY CFGCTL_BINARY SOURCE_DIR
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+from cfgd_harness import check, daemon, finish, get_json, write
+
+TOKEN = "cluster-token-0123456789"
+WAIT = 20  # seconds for any condition
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def eventually(pred):
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
+
+
+def post(d, path, body):
+    req = urllib.request.Request(
+        d.url + path, data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/json",
+                 "Authorization": "Bearer " + TOKEN})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as res:
+            return res.status, json.loads(res.read().decode())
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def head(d):
+    """(version, hash) of d's current config, or None."""
+    try:
+        status, hdrs, _ = get_json(d, "/config")
+    except OSError:
+        return None
+    if status != 200:
+        return None
+    return int(hdrs.get("X-Config-Version", "0")), hdrs.get("ETag", "")
+
+
+def nodes(d):
+    try:
+        status, _, body = get_json(d, "/nodes")
+    except OSError:
+        return {}
+    if status != 200:
+        return {}
+    return {n["name"]: n for n in body.get("nodes", [])}
+
+
+def cfgctl(binary, d, *args):
+    env = dict(os.environ, CFGD_TOKEN=TOKEN)
+    res = subprocess.run([binary, "--url", d.url] + list(args),
+                         capture_output=True, text=True, timeout=60, env=env)
+    return res.returncode, res.stdout, res.stderr
+
+
+class cluster:
+    def __init__(self, binary, source_dir, workdir):
+        self.binary = binary
+        self.workdir = workdir
+        self.port = free_port()
+        self.tokens = write(os.path.join(workdir, "tokens"), TOKEN + "\n")
+        self.schema = os.path.join(source_dir, "examples", "schema.json")
+        self.cfg = os.path.join(source_dir, "examples", "config.yaml")
+
+    def primary(self):
+        d = daemon(self.binary,
+                   ["--http", "127.0.0.1:0", "--schema", self.schema,
+                    "--file", self.cfg, "--token-file", self.tokens,
+                    "--node-name", "primary", "--cluster-port",
+                    str(self.port), "--write-timeout-ms", "1500"],
+                   self.workdir)
+        return d if d.wait_listening() else None
+
+    def replica(self, name):
+        d = daemon(self.binary,
+                   ["--http", "127.0.0.1:0", "--token-file", self.tokens,
+                    "--node-name", name, "--join",
+                    f"127.0.0.1:{self.port}"],
+                   self.workdir)
+        return d if d.wait_listening() else None
+
+
+def converged(p, replicas):
+    want = head(p)
+    return want is not None and all(head(r) == want for r in replicas)
+
+
+def test_cluster(binary, ctl, source_dir, workdir):
+    c = cluster(binary, source_dir, workdir)
+    p = c.primary()
+    if not p:
+        return
+    names = ["r1", "r2", "r3"]
+    rs = {n: c.replica(n) for n in names}
+    if not all(rs.values()):
+        return
+    check("3 replicas converge to the primary's version and hash",
+          eventually(lambda: converged(p, rs.values())),
+          f"{head(p)} vs {[head(r) for r in rs.values()]}")
+    check("the primary lists 3 connected replicas",
+          eventually(lambda: all(nodes(p).get(n, {}).get("state")
+                                 == "connected" for n in names)),
+          repr(nodes(p)))
+
+    code, out, err = cfgctl(ctl, p, "flag", "new_algorithm", "on",
+                            "--consistency", "all")
+    check("cfgctl flag --consistency all succeeds", code == 0,
+          f"{code} {out!r} {err!r}")
+    acked_line = [l for l in out.splitlines() if l.startswith("acked:")]
+    check("it lists all 3 replicas as acked",
+          acked_line and all(n in acked_line[0] for n in names), repr(out))
+    for n, r in rs.items():
+        status, _, value = get_json(r, "/config/features.new_algorithm")
+        check(f"{n} serves the flag once the write returned",
+              status == 200 and value is True, f"{status} {value!r}")
+
+    # One replica dies.
+    rs["r3"].kill()
+    check("the primary sees r3 gone",
+          eventually(lambda: nodes(p).get("r3", {}).get("state")
+                     == "disconnected"), repr(nodes(p)))
+    status, body = post(p, "/features/beta_ui?consistency=all&timeout_ms=1000",
+                        {"enabled": True})
+    check("an all write reports r3 missing after its timeout",
+          status == 200 and body.get("satisfied") is False
+          and body.get("missing") == ["r3"]
+          and sorted(body.get("acked", [])) == ["r1", "r2"],
+          f"{status} {body!r}")
+    status, body = post(p, "/features/beta_ui?consistency=majority",
+                        {"enabled": False})
+    check("a majority write succeeds without r3",
+          status == 200 and body.get("satisfied") is True, f"{status} {body!r}")
+    # A write through a replica is forwarded and acknowledged.
+    status, body = post(rs["r1"], "/features/via_replica?consistency=majority",
+                        {"enabled": True})
+    check("a write on a replica commits on the primary",
+          status == 200 and body.get("status") == "committed"
+          and body.get("satisfied") is True, f"{status} {body!r}")
+    rs["r3"] = c.replica("r3")
+    if not rs["r3"]:
+        return
+    check("the restarted r3 converges to the primary's version and hash",
+          eventually(lambda: converged(p, rs.values())),
+          f"{head(p)} vs {[head(r) for r in rs.values()]}")
+
+    # The primary dies: replicas keep serving and say they are stale.
+    last = head(p)
+    p.kill()
+    check("replicas report stale without the primary",
+          eventually(lambda: all(nodes(r).get(n, {}).get("stale") is True
+                                 for n, r in rs.items())),
+          repr([nodes(r) for r in rs.values()]))
+    check("replicas keep serving the last config",
+          all(head(r) == last for r in rs.values()),
+          f"{last} vs {[head(r) for r in rs.values()]}")
+    status, body = post(rs["r2"], "/features/x", {"enabled": True})
+    check("a write on a replica without a primary answers 503",
+          status == 503, f"{status} {body!r}")
+    p = c.primary()
+    if not p:
+        return
+    check("replicas resync with the restarted primary",
+          eventually(lambda: converged(p, rs.values())
+                     and all(nodes(r).get(n, {}).get("stale") is False
+                             for n, r in rs.items())),
+          f"{head(p)} vs {[head(r) for r in rs.values()]}")
+    code, out, err = cfgctl(ctl, p, "flag", "new_algorithm", "off",
+                            "--consistency", "all")
+    check("after the resync an all write is acked by all 3", code == 0
+          and all(n in out for n in names), f"{code} {out!r} {err!r}")
+    for d in [p] + list(rs.values()):
+        check("a cluster node stops on SIGTERM", d.stop() == 0, d.stderr())
+
+
+def main():
+    if len(sys.argv) != 4:
+        print(__doc__, file=sys.stderr)
+        return 2
+    binary, ctl = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    with tempfile.TemporaryDirectory(prefix="cfgd-cluster-") as workdir:
+        try:
+            test_cluster(binary, ctl, sys.argv[3], workdir)
+        except Exception as e:
+            check("test completes", False, repr(e))
+        finally:
+            for d in daemon.started:
+                d.kill()
+    return finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
