@@ -237,6 +237,15 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
     ->type_name("N")
     ->capture_default_str()
     ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}).description(""));
+  app.add_option("--data-dir", opts.data_dir,
+                 "keep every version in DIR/journal.db (SQLite; created if "
+                 "missing) and continue from it after a restart")
+    ->type_name("DIR");
+  app.add_option("--retention", opts.retention,
+                 "versions kept in the journal (0: all)")
+    ->type_name("N")
+    ->capture_default_str()
+    ->check(CLI::NonNegativeNumber.description(""));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

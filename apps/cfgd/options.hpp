@@ -49,6 +49,8 @@ struct options {
   log_format logs = log_format::text;
   std::string scheduler = "sharing"; ///< CAF scheduler.policy
   std::size_t history = 100;         ///< store history size
+  std::string data_dir;              ///< --data-dir: journal (empty: memory)
+  std::size_t retention = 0;         ///< --retention: versions on disk (0: all)
 };
 
 /// Exit codes of cfgd.
