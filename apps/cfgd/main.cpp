@@ -227,7 +227,16 @@ int run(const cfgd::options& opts, initial_config init) {
     cfgactors::pipeline_options popts;
     popts.validation.schema = init.schema;
     popts.storage.history_size = opts.history;
-    nodes = cfgactors::spawn_pipeline(sys, popts);
+    popts.storage.data_dir = opts.data_dir;
+    popts.storage.retention = opts.retention;
+    // A journal that cannot be opened or trusted stops cfgd here: starting
+    // empty would hand out version numbers already used.
+    auto opened = cfgactors::open_pipeline(sys, popts);
+    if (!opened) {
+      fail(sys.render(opened.error()));
+      return cfgd::exit_failure;
+    }
+    nodes = std::move(*opened);
     cfgactors::primary_options nopts;
     nopts.node = opts.node_name;
     nopts.write_timeout = std::chrono::milliseconds{opts.write_timeout_ms};
@@ -260,10 +269,13 @@ int run(const cfgd::options& opts, initial_config init) {
     spdlog::info("event=cluster_listening port={}", *port);
   }
   spdlog::info("event=cfgd_starting node=\"{}\" files={} env=\"{}\" "
-               "remote=\"{}\" ws=\"{}\" schema=\"{}\" scheduler={} history={}",
+               "remote=\"{}\" ws=\"{}\" schema=\"{}\" scheduler={} history={} "
+               "data_dir=\"{}\" retention={}",
                opts.node_name, opts.files.size(), opts.env_prefix, opts.remote,
-               opts.ws, init.schema_name, opts.scheduler, opts.history);
-  // The embedded defaults go through the validator like any other write.
+               opts.ws, init.schema_name, opts.scheduler, opts.history,
+               opts.data_dir, opts.retention);
+  // The embedded defaults go through the validator like any other write;
+  // after a restart on the same journal they are `unchanged`: no version.
   if (!init.write.ops.empty()) {
     auto origin = init.write.origin;
     caf::scoped_actor self{sys};

@@ -256,6 +256,15 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
                  "default timeout of majority/all writes")
     ->type_name("MS")
     ->capture_default_str();
+  app.add_option("--data-dir", opts.data_dir,
+                 "keep every version in DIR/journal.db (SQLite; created if "
+                 "missing) and continue from it after a restart")
+    ->type_name("DIR");
+  app.add_option("--retention", opts.retention,
+                 "versions kept in the journal (0: all)")
+    ->type_name("N")
+    ->capture_default_str()
+    ->check(CLI::NonNegativeNumber.description(""));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -7,6 +7,8 @@
 
 #include "cfgactors/diff.hpp"
 #include "cfgactors/errc.hpp"
+#include "journal.hpp"
+#include "log.hpp"
 
 namespace cfgactors {
 
@@ -23,21 +25,58 @@ snapshot_ptr store_state::find(uint64_t version) const {
   return nullptr;
 }
 
-store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
-                                 store_options options,
-                                 topic_router_actor router) {
+namespace {
+
+using store_ptr = store_actor::stateful_pointer<store_state>;
+
+caf::error not_in_history(uint64_t version) {
+  return make_error(errc::not_found, "version " + std::to_string(version)
+                                       + " is not in the history");
+}
+
+/// A version from the ring or, once it left the ring, from the journal.
+caf::expected<snapshot_ptr> lookup(store_state& st, uint64_t version) {
+  if (auto snap = st.find(version))
+    return snap;
+  if (st.journal)
+    return st.journal->read(version);
+  return not_in_history(version);
+}
+
+store_actor::behavior_type make_store(store_ptr self, store_options options,
+                                      topic_router_actor router,
+                                      detail::journal_ptr db,
+                                      std::vector<snapshot_ptr> restored) {
   auto& st = self->state;
   st.options = options;
   st.options.history_size = std::max<std::size_t>(options.history_size, 1);
   st.router = std::move(router);
-  st.current = snapshot::empty();
-  st.history.push_back(st.current);
+  st.journal = std::move(db);
+  if (restored.empty())
+    restored.push_back(snapshot::empty());
+  st.current = restored.back();
+  st.history.assign(restored.begin(), restored.end());
+  while (st.history.size() > st.options.history_size)
+    st.history.pop_front();
   return {
     [self](commit_atom, commit_request& req) -> caf::result<snapshot_ptr> {
       auto& st = self->state;
-      auto next = snapshot::make(st.current->version + 1, std::move(req.origin),
+      auto version = st.current->version + 1;
+      if (st.journal)
+        version = std::max(version, st.journal->last_version() + 1);
+      auto next = snapshot::make(version, std::move(req.origin),
                                  std::move(req.layers),
                                  std::move(req.effective), now_ms());
+      // Durable before acknowledged: a version the journal refused was never
+      // seen by anyone, and its number stays free.
+      if (st.journal) {
+        if (auto err = st.journal->append(*next)) {
+          detail::log().error("event=journal_write_failed version={} "
+                              "error=\"{}\"",
+                              version, self->system().render(err));
+          return err;
+        }
+      }
       auto before = std::move(st.current);
       st.current = next;
       st.history.push_back(next);
@@ -58,29 +97,30 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
     },
     [self](get_atom) { return self->state.current; },
     [self](get_atom, uint64_t version) -> caf::result<snapshot_ptr> {
-      if (auto snap = self->state.find(version))
-        return snap;
-      return make_error(errc::not_found,
-                        "version " + std::to_string(version)
-                          + " is not in the history");
+      auto snap = lookup(self->state, version);
+      if (!snap)
+        return std::move(snap.error());
+      return std::move(*snap);
     },
     [self](diff_atom, uint64_t from,
            uint64_t to) -> caf::result<diff_result> {
       auto& st = self->state;
-      auto a = st.find(from);
-      auto b = st.find(to);
-      if (!a || !b)
-        return make_error(errc::not_found,
-                          "version " + std::to_string(!a ? from : to)
-                            + " is not in the history");
-      return diff_result{from, to, json_patch(a->effective, b->effective),
-                         diff_view(a->effective, b->effective)};
+      auto a = lookup(st, from);
+      if (!a)
+        return std::move(a.error());
+      auto b = lookup(st, to);
+      if (!b)
+        return std::move(b.error());
+      auto& x = (*a)->effective;
+      auto& y = (*b)->effective;
+      return diff_result{from, to, json_patch(x, y), diff_view(x, y)};
     },
     [self](history_atom, uint64_t before,
-           uint32_t limit) -> std::vector<version_info> {
+           uint32_t limit) -> caf::result<std::vector<version_info>> {
       // Newest first; `before` = 0 means "from the newest".
+      auto& st = self->state;
       std::vector<version_info> result;
-      auto& hist = self->state.history;
+      auto& hist = st.history;
       for (auto i = hist.rbegin(); i != hist.rend() && result.size() < limit;
            ++i) {
         auto& snap = **i;
@@ -89,9 +129,42 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
         result.push_back(version_info{snap.version, snap.hash,
                                       snap.timestamp_ms, snap.origin});
       }
+      if (!st.journal || result.size() >= limit)
+        return result;
+      // The ring holds every version from its oldest on; older ones are on
+      // disk only.
+      auto oldest = hist.front()->version;
+      auto below = before == 0 ? oldest : std::min(before, oldest);
+      if (below <= 1)
+        return result;
+      auto rows = st.journal->history(below, static_cast<uint32_t>(
+                                               limit - result.size()));
+      if (!rows)
+        return std::move(rows.error());
+      result.insert(result.end(), rows->begin(), rows->end());
       return result;
     },
   };
 }
+
+} // namespace
+
+store_actor::behavior_type store(store_ptr self, store_options options,
+                                 topic_router_actor router) {
+  return make_store(self, std::move(options), std::move(router), nullptr, {});
+}
+
+namespace detail {
+
+store_actor::behavior_type journaled_store(store_ptr self,
+                                           store_options options,
+                                           topic_router_actor router,
+                                           journal_ptr db,
+                                           std::vector<snapshot_ptr> restored) {
+  return make_store(self, std::move(options), std::move(router),
+                    std::move(db), std::move(restored));
+}
+
+} // namespace detail
 
 } // namespace cfgactors
