@@ -5,10 +5,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 
 #include "cfgactors/actor_types.hpp"
 
 namespace cfgactors {
+
+namespace detail {
+class tree_pool;
+} // namespace detail
 
 struct store_options {
   std::size_t history_size = 100; ///< snapshots kept in memory (at least 1)
@@ -21,6 +26,9 @@ struct store_state {
   topic_router_actor router;
   snapshot_ptr current;             ///< never null; version 0 is empty
   std::deque<snapshot_ptr> history; ///< oldest first, newest last
+  /// Where committed snapshots leave their tree when the last reference to
+  /// them goes (see src/tree_pool.hpp).
+  std::shared_ptr<detail::tree_pool> trees;
 
   /// The snapshot of `version` if still in the history, else nullptr.
   snapshot_ptr find(uint64_t version) const;
