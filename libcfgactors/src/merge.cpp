@@ -44,4 +44,65 @@ void merge_overlays(json& target, const json& overlay) {
   }
 }
 
+void assign_reusing(json& target, const json& source) {
+  using type = json::value_t;
+  if (source.type() != target.type()) {
+    target = source;
+    return;
+  }
+  switch (source.type()) {
+    case type::object: {
+      auto& to = target.get_ref<json::object_t&>();
+      auto& from = source.get_ref<const json::object_t&>();
+      // Both maps are sorted by the same order: walk them side by side.
+      auto i = to.begin();
+      for (auto& [key, value] : from) {
+        auto cmp = 1;
+        while (i != to.end() && (cmp = i->first.compare(key)) < 0)
+          i = to.erase(i);
+        if (i != to.end() && cmp == 0) {
+          assign_reusing(i->second, value);
+          ++i;
+        } else {
+          to.emplace_hint(i, key, value);
+        }
+      }
+      to.erase(i, to.end());
+      return;
+    }
+    case type::array: {
+      auto& to = target.get_ref<json::array_t&>();
+      auto& from = source.get_ref<const json::array_t&>();
+      to.resize(from.size());
+      for (std::size_t i = 0; i < from.size(); ++i)
+        assign_reusing(to[i], from[i]);
+      return;
+    }
+    case type::string:
+      target.get_ref<json::string_t&>() =
+        source.get_ref<const json::string_t&>();
+      return;
+    case type::boolean:
+      target.get_ref<json::boolean_t&>() = source.get<json::boolean_t>();
+      return;
+    case type::number_integer:
+      target.get_ref<json::number_integer_t&>() =
+        source.get<json::number_integer_t>();
+      return;
+    case type::number_unsigned:
+      target.get_ref<json::number_unsigned_t&>() =
+        source.get<json::number_unsigned_t>();
+      return;
+    case type::number_float:
+      target.get_ref<json::number_float_t&>() =
+        source.get<json::number_float_t>();
+      return;
+    case type::null:
+      return;
+    default: // binary, discarded
+      target = source;
+      return;
+  }
+}
+
 } // namespace cfgactors

@@ -4,6 +4,7 @@
 #include "cfgactors/schema.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <charconv>
 #include <memory>
 #include <mutex>
@@ -23,6 +24,7 @@
 
 #include "cfgactors/parse.hpp"
 #include "cfgactors/path.hpp"
+#include "schema_validity.hpp"
 
 namespace cfgactors {
 
@@ -521,24 +523,30 @@ std::string describe(const std::optional<std::string>& location,
 struct json_schema::impl {
   json document;
   valijson::Schema schema;
-  // A Validator caches compiled regexes, so it must not be shared between
-  // concurrent calls, and compiling a regex per call dominated validation
-  // time: callers borrow one from this pool and give it back.
-  std::mutex pool_mtx;
-  std::vector<std::unique_ptr<valijson::Validator>> pool;
 
-  std::unique_ptr<valijson::Validator> borrow() {
+  /// What one validate() call works with. A Validator caches compiled
+  /// regexes, so neither part may be shared between concurrent calls, and
+  /// compiling a regex per call dominated validation time: callers borrow
+  /// one from this pool and give it back.
+  struct checker {
+    detail::validity_check fast;
+    valijson::Validator full;
+  };
+  std::mutex pool_mtx;
+  std::vector<std::unique_ptr<checker>> pool;
+
+  std::unique_ptr<checker> borrow() {
     std::lock_guard<std::mutex> guard{pool_mtx};
     if (pool.empty())
-      return std::make_unique<valijson::Validator>();
+      return std::make_unique<checker>();
     auto result = std::move(pool.back());
     pool.pop_back();
     return result;
   }
 
-  void give_back(std::unique_ptr<valijson::Validator> validator) {
+  void give_back(std::unique_ptr<checker> x) {
     std::lock_guard<std::mutex> guard{pool_mtx};
-    pool.push_back(std::move(validator));
+    pool.push_back(std::move(x));
   }
 };
 
@@ -602,9 +610,27 @@ void json_schema::validate(const json& candidate,
                            validation_errors& out) const {
   valijson::ValidationResults results;
   try {
-    auto validator = impl_->borrow();
-    validator->validate(impl_->schema, adapter{candidate}, &results);
-    impl_->give_back(std::move(validator));
+    auto checker = impl_->borrow();
+    // Most candidates are valid: prove that without valijson's per-property
+    // error contexts, and collect errors only for the others.
+    auto proven = false;
+    try {
+      proven = checker->fast.proves_valid(impl_->schema, candidate);
+    } catch (const std::exception&) {
+      // e.g. a regex too complex for std::regex: the full pass reports it
+    }
+#ifndef NDEBUG
+    // Debug builds (the test suites) hold the fast path to its promise.
+    if (proven) {
+      checker->full.validate(impl_->schema, adapter{candidate}, &results);
+      assert(results.numErrors() == 0);
+    }
+#endif
+    if (!proven)
+      checker->full.validate(impl_->schema, adapter{candidate}, &results);
+    impl_->give_back(std::move(checker));
+    if (proven)
+      return;
   } catch (const std::exception& e) {
     out.push_back({"", "schema",
                    std::string{"schema validation failed: "} + e.what()});

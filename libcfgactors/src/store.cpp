@@ -7,10 +7,31 @@
 
 #include "cfgactors/diff.hpp"
 #include "cfgactors/errc.hpp"
+#include "cfgactors/hash.hpp"
 #include "journal.hpp"
 #include "log.hpp"
+#include "tree_pool.hpp"
 
 namespace cfgactors {
+
+namespace {
+
+/// snapshot::make, with a deleter that hands the effective tree back for the
+/// validator to build later candidates in.
+snapshot_ptr make_snapshot(store_state& st, uint64_t version,
+                           commit_request& req) {
+  std::shared_ptr<snapshot> result{new snapshot,
+                                   detail::snapshot_recycler{st.trees}};
+  result->version = version;
+  result->hash = canonical_hash(req.effective);
+  result->timestamp_ms = now_ms();
+  result->origin = std::move(req.origin);
+  result->layers = std::move(req.layers);
+  result->effective = std::move(req.effective);
+  return result;
+}
+
+} // namespace
 
 snapshot_ptr store_state::find(uint64_t version) const {
   if (current && current->version == version)
@@ -52,6 +73,7 @@ store_actor::behavior_type make_store(store_ptr self, store_options options,
   st.options.history_size = std::max<std::size_t>(options.history_size, 1);
   st.router = std::move(router);
   st.journal = std::move(db);
+  st.trees = std::make_shared<detail::tree_pool>();
   if (restored.empty())
     restored.push_back(snapshot::empty());
   st.current = restored.back();
@@ -64,9 +86,7 @@ store_actor::behavior_type make_store(store_ptr self, store_options options,
       auto version = st.current->version + 1;
       if (st.journal)
         version = std::max(version, st.journal->last_version() + 1);
-      auto next = snapshot::make(version, std::move(req.origin),
-                                 std::move(req.layers),
-                                 std::move(req.effective), now_ms());
+      auto next = make_snapshot(st, version, req);
       // Durable before acknowledged: a version the journal refused was never
       // seen by anyone, and its number stays free.
       if (st.journal) {
@@ -80,8 +100,8 @@ store_actor::behavior_type make_store(store_ptr self, store_options options,
       auto before = std::move(st.current);
       st.current = next;
       st.history.push_back(next);
-      // Answer first: the validator waits for this, while freeing the oldest
-      // snapshot (a whole tree) can happen after.
+      // Answer first: the validator waits for this, while publishing and
+      // evicting the oldest snapshot can happen after.
       auto rp = self->make_response_promise<snapshot_ptr>();
       rp.deliver(next);
       if (st.router)

@@ -33,6 +33,10 @@ std::vector<std::string> relevant(const std::vector<std::string>& all,
 /// Adds `more` to the sorted set `paths` (both sorted, no duplicates).
 void unite(std::vector<std::string>& paths,
            const std::vector<std::string>& more) {
+  // Successive versions mostly touch the same paths: then there is nothing
+  // to add, and no need to build a new vector per busy subscriber.
+  if (std::includes(paths.begin(), paths.end(), more.begin(), more.end()))
+    return;
   std::vector<std::string> result;
   result.reserve(paths.size() + more.size());
   std::set_union(paths.begin(), paths.end(), more.begin(), more.end(),

@@ -10,6 +10,7 @@
 #include "cfgactors/merge.hpp"
 #include "cfgactors/path.hpp"
 #include "log.hpp"
+#include "tree_pool.hpp"
 
 namespace cfgactors {
 
@@ -223,6 +224,9 @@ void admit(validator_ptr self, layer_stack candidate, std::string origin,
       [self, rp, started,
        candidate{std::move(candidate)}](snapshot_ptr& snap) mutable {
         auto& st = self->state;
+        if (!st.trees)
+          if (auto recycler = std::get_deleter<detail::snapshot_recycler>(snap))
+            st.trees = recycler->pool;
         st.layers = std::move(candidate);
         st.version = snap->version;
         st.hash = snap->hash;
@@ -243,6 +247,9 @@ void admit(validator_ptr self, layer_stack candidate, std::string origin,
                                     self->system().render(err)),
                origin);
       });
+  // The store is busy with the commit now; copy the base for the next write
+  // meanwhile instead of after its answer, into a tree the store let go of.
+  st.merge_cache.prepare(st.trees ? st.trees->take() : std::nullopt);
 }
 
 void handle_write(validator_ptr self, write_request req, promise rp) {
@@ -316,6 +323,7 @@ json base_merge_cache::effective(const layer_stack& layers) {
   if (!same || n != inputs.size()) {
     inputs.clear();
     base = json::object();
+    spare.reset();
     for (auto& x : layers) {
       if (kind_of(x.name) == layer_kind::runtime)
         continue;
@@ -324,10 +332,29 @@ json base_merge_cache::effective(const layer_stack& layers) {
         merge_into(base, *x.data);
     }
   }
-  auto result = base;
+  // The spare, if any, is a copy of this very base: it is dropped whenever
+  // the base is rebuilt.
+  json result;
+  if (spare) {
+    result = std::move(*spare);
+    spare.reset();
+  } else {
+    result = base;
+  }
   if (runtime && !runtime->is_null())
     merge_into(result, *runtime);
   return result;
+}
+
+void base_merge_cache::prepare(std::optional<json> storage) {
+  if (spare)
+    return;
+  if (storage) {
+    assign_reusing(*storage, base);
+    spare = std::move(storage);
+  } else {
+    spare = base;
+  }
 }
 
 void redact_errors(validation_errors& errors, const json& effective,

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <limits>
 #include <string>
 
 using namespace cfgactors;
@@ -92,4 +93,31 @@ CAF_TEST(invalid utf8 in a string hashes without throwing) {
 CAF_TEST(non ascii text hashes as utf8 and not as escapes) {
   json value = {{"k", "\xc3\xa9"}};
   CAF_CHECK_EQUAL(canonical_hash(value), sha256_hex("{\"k\":\"\xc3\xa9\"}"));
+}
+
+CAF_TEST(the streamed hash equals the sha256 of dump for every kind of value) {
+  using namespace std::string_literals;
+  std::string big(10000, 'x');
+  json many = json::object();
+  for (int i = 0; i < 2000; ++i)
+    many["key" + std::to_string(i)] = i % 3 == 0 ? json(i * 0.5) : json(i);
+  json values = json::array({
+    json::object(), json::array(), nullptr, true, false, 0, -1,
+    std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(),
+    std::numeric_limits<uint64_t>::max(), 1.0, 0.1, -0.0, 1e300, 5e-324,
+    std::numeric_limits<double>::quiet_NaN(),
+    std::numeric_limits<double>::infinity(), "", "plain ~text~ 0x7f:\x7f",
+    "quote\" back\\slash /", "\b\f\n\r\t\x01\x1f", "\xc3\xa9 \xe2\x82\xac",
+    "\xff\xfe", "cut \xc3", "nul \0 inside"s, big, many,
+    json::binary({1, 2, 3}),
+    json{{"k\"ey", 1}, {"\xc3\xa9", {1, 2.5, "s"}}, {"\x01", json::object()},
+         {"\xff", nullptr}, {"", json::array({json::array(), json::object()})}},
+  });
+  for (auto& value : values) {
+    auto text = value.dump(-1, ' ', false, json::error_handler_t::replace);
+    CAF_CHECK_EQUAL(canonical_hash(value), sha256_hex(text));
+  }
+  CAF_CHECK_EQUAL(canonical_hash(values),
+                  sha256_hex(values.dump(-1, ' ', false,
+                                         json::error_handler_t::replace)));
 }

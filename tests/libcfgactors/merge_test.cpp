@@ -110,3 +110,34 @@ CAF_TEST(two combined patches act like applying them one after another) {
   merge_overlays(patch, second);
   CAF_CHECK_EQUAL(merged(base, patch).dump(), sequential.dump());
 }
+
+CAF_TEST(assign_reusing turns any tree into an exact copy of the source) {
+  const char* trees[] = {
+    "null", "true", "3", "-4", "18446744073709551615", "2.5", R"("text")",
+    "[]", "[1,2,3]", R"([{"a":1},[2],"x"])", "{}",
+    R"({"a":1,"b":{"c":2,"d":[1,2]},"e":"s"})",
+    R"({"b":{"c":"2","x":null},"f":false,"a":1.5})",
+    R"({"a":{"a":{"a":{}}},"z":[null,true]})",
+    R"({"aa":1,"ab":2,"b":3,"ba":{"c":4}})",
+  };
+  for (auto from : trees) {
+    for (auto to : trees) {
+      auto source = j(from);
+      auto target = j(to);
+      assign_reusing(target, source);
+      CAF_CHECK_EQUAL(target.dump(), j(from).dump());
+      CAF_CHECK_EQUAL(target.type(), source.type());
+      CAF_CHECK_EQUAL(source.dump(), j(from).dump()); // left alone
+    }
+  }
+}
+
+CAF_TEST(assign_reusing keeps the number kinds of the source) {
+  auto target = j(R"({"i":1,"u":2,"f":3.0})");
+  auto source = json{{"i", 1.0}, {"u", -2}, {"f", 3u}};
+  assign_reusing(target, source);
+  CAF_CHECK(target["i"].is_number_float());
+  CAF_CHECK(target["u"].is_number_integer());
+  CAF_CHECK(target["f"].is_number_unsigned());
+  CAF_CHECK_EQUAL(target, source);
+}

@@ -299,3 +299,100 @@ CAF_TEST(one schema validates from many threads at once) {
     CAF_CHECK_EQUAL(result, (lines{"logging.level|schema.enum",
                                    "schema_version|schema.pattern"}));
 }
+
+// Valid documents take a fast path that skips valijson's error bookkeeping
+// (and in debug builds is checked against the full pass); these cases sit on
+// the edges of each keyword it checks itself, so a wrong "valid" would lose
+// an error below.
+CAF_TEST(every keyword keeps its errors on the edges of validity) {
+  std::string error;
+  auto schema = json_schema::compile(json::parse(R"({
+    "definitions": {
+      "node": {"type": "object", "additionalProperties": false,
+               "properties": {"id": {"type": "integer"},
+                              "kids": {"type": "array",
+                                       "items": {"$ref": "#/definitions/node"}}}}
+    },
+    "type": "object",
+    "required": ["int"],
+    "properties": {
+      "int": {"type": "integer", "minimum": 0, "exclusiveMaximum": 10},
+      "num": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+      "word": {"type": "string", "minLength": 2, "maxLength": 3,
+               "pattern": "^[a-z\u00e9]+$"},
+      "level": {"enum": ["INFO", "DEBUG", null]},
+      "fixed": {"const": {"a": [1, 2]}},
+      "list": {"type": "array", "minItems": 1, "maxItems": 2,
+               "items": {"type": "string"}},
+      "bag": {"type": "object", "minProperties": 1, "maxProperties": 2},
+      "tree": {"$ref": "#/definitions/node"},
+      "both": {"allOf": [{"type": "integer"}, {"minimum": 5}]},
+      "either": {"anyOf": [{"type": "boolean"}, {"type": "string"}]},
+      "one": {"oneOf": [{"type": "integer"}, {"minimum": 5}]},
+      "never": {"not": {"type": "string"}},
+      "even": {"multipleOf": 2},
+      "cond": {"if": {"type": "integer"}, "then": {"minimum": 1}}
+    },
+    "additionalProperties": {"type": "object",
+                             "properties": {"on": {"type": "boolean"}},
+                             "additionalProperties": {"type": "integer"}}
+  })"),
+                                     &error);
+  CAF_REQUIRE(schema != nullptr);
+  auto check = [&](const char* doc, lines expected) {
+    auto config = json::parse(doc);
+    CAF_CHECK_EQUAL(validate(*schema, config), expected);
+  };
+  check(R"({"int": 0})", {});
+  check(R"({"int": 9, "num": 1, "word": "\u00e9t\u00e9", "level": null,
+            "fixed": {"a": [1, 2]}, "list": ["a", "b"], "bag": {"x": 1},
+            "tree": {"id": 1, "kids": [{"id": 2, "kids": []}, {"id": 3}]},
+            "both": 5, "either": "x", "one": 3, "never": 1, "even": 4,
+            "cond": 1, "extra": {"on": true, "n": 1}})",
+        {});
+  check(R"({})", {"int|schema.required"});
+  check(R"({"int": 1.0})", {"int|schema.type"});
+  check(R"({"int": -1})", {"int|schema.minimum"});
+  check(R"({"int": 10})", {"int|schema.exclusiveMaximum"});
+  check(R"({"int": 1, "num": 0})", {"num|schema.exclusiveMinimum"});
+  check(R"({"int": 1, "num": 1.5})", {"num|schema.maximum"});
+  check(R"({"int": 1, "num": "1"})", {"num|schema.type"});
+  check(R"({"int": 1, "word": "a"})", {"word|schema.minLength"});
+  check(R"({"int": 1, "word": "abcd"})", {"word|schema.maxLength"});
+  check(R"({"int": 1, "word": "aB"})", {"word|schema.pattern"});
+  check(R"({"int": 1, "level": "info"})", {"level|schema.enum"});
+  check(R"({"int": 1, "fixed": {"a": [2, 1]}})", {"fixed|schema.const"});
+  check(R"({"int": 1, "list": []})", {"list|schema.minItems"});
+  check(R"({"int": 1, "list": ["a", "b", "c"]})", {"list|schema.maxItems"});
+  check(R"({"int": 1, "list": ["a", 2]})", {"list[1]|schema.type"});
+  check(R"({"int": 1, "bag": {}})", {"bag|schema.minProperties"});
+  check(R"({"int": 1, "bag": {"a": 1, "b": 2, "c": 3}})",
+        {"bag|schema.maxProperties"});
+  check(R"({"int": 1, "tree": {"id": 1, "kids": [{"id": "2"}]}})",
+        {"tree.kids[0].id|schema.type"});
+  check(R"({"int": 1, "tree": {"kids": [{"id": 2, "name": "x"}]}})",
+        {"tree.kids[0].name|schema.additionalProperties"});
+  check(R"({"int": 1, "both": 4})", {"both|schema.minimum"});
+  check(R"({"int": 1, "either": 1})", {"either|schema.type"});
+  check(R"({"int": 1, "one": 7})", {"one|schema.oneOf"});
+  check(R"({"int": 1, "never": "s"})", {"never|schema.not"});
+  check(R"({"int": 1, "even": 3})", {"even|schema.multipleOf"});
+  check(R"({"int": 1, "cond": 0})", {"cond|schema.minimum"});
+  check(R"({"int": 1, "extra": {"on": 1}})", {"extra.on|schema.type"});
+  check(R"({"int": 1, "extra": {"on": true, "n": "1"}})",
+        {"extra.n|schema.type"});
+  check(R"({"int": 1, "extra": 5})", {"extra|schema.type"});
+}
+
+CAF_TEST(a schema of false admits nothing and one of true everything) {
+  std::string error;
+  auto yes = json_schema::compile(json::parse(R"({"properties": {"a": true}})"),
+                                  &error);
+  auto no = json_schema::compile(json::parse(R"({"properties": {"a": false}})"),
+                                 &error);
+  CAF_REQUIRE(yes != nullptr);
+  CAF_REQUIRE(no != nullptr);
+  CAF_CHECK_EQUAL(validate(*yes, json{{"a", 1}}), lines{});
+  CAF_CHECK_EQUAL(validate(*no, json{{"a", 1}}), lines{"a|schema.properties"});
+  CAF_CHECK_EQUAL(validate(*no, json{{"b", 1}}), lines{});
+}

@@ -142,4 +142,31 @@ CAF_TEST(a busy subscriber gets the latest version and the count skipped) {
   self->send_exit(busy, caf::exit_reason::kill);
 }
 
+CAF_TEST(a folded change names every path any folded version touched) {
+  auto log = std::make_shared<std::vector<change>>();
+  auto busy = sys.spawn(gate, log);
+  self->send(nodes.router, subscribe_atom::value, std::string{"a"},
+             caf::actor_cast<subscriber_actor>(busy));
+  run();
+  set("a.x", 1); // delivered: the subscriber is busy from here on
+  set("a.y", 1);
+  set("a.x", 2);
+  set("a.y", 2);
+  set("a.x", 3);
+  set("b", 1); // not under the prefix: folds nothing
+  set("a.z", 1);
+  set("a.z", nullptr);
+  CAF_REQUIRE_EQUAL(log->size(), 1u);
+  self->send(busy, release_atom::value);
+  run();
+  CAF_REQUIRE_EQUAL(log->size(), 2u);
+  auto& folded = log->back();
+  CAF_CHECK_EQUAL(folded.paths, (std::vector<std::string>{"a.x", "a.y", "a.z"}));
+  CAF_CHECK_EQUAL(folded.skipped, 5u);
+  CAF_CHECK_EQUAL(folded.new_value(), (json{{"x", 3}, {"y", 2}}));
+  self->send(busy, release_atom::value);
+  run();
+  self->send_exit(busy, caf::exit_reason::kill);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

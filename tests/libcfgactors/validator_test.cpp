@@ -260,4 +260,116 @@ CAF_TEST(values marked secret never appear in the errors) {
   CAF_CHECK(res.describe().find("got 5") != std::string::npos);
 }
 
+CAF_TEST(writes to the runtime layer and below always commit the full merge) {
+  // The validator copies its cached base ahead of the next write; a change
+  // below the runtime layer must not reuse that copy.
+  set("buffer_size", 2000);
+  write(operation::replace_layer("file:app.yaml",
+                                 json{{"logging", {{"level", "DEBUG"}}},
+                                      {"buffer_size", 1024}}));
+  CAF_CHECK_EQUAL(effective(), current()->layers.effective());
+  CAF_CHECK_EQUAL(effective()["logging"]["level"], "DEBUG");
+  CAF_CHECK_EQUAL(effective()["buffer_size"], 2000);
+  CAF_CHECK(!effective().contains("servers"));
+  set("buffer_size", 3000);
+  write(operation::replace_layer("env", json{{"extra", 1}}));
+  set("buffer_size", 4000);
+  CAF_CHECK_EQUAL(effective(), current()->layers.effective());
+  CAF_CHECK_EQUAL(effective()["extra"], 1);
+  CAF_CHECK_EQUAL(effective()["buffer_size"], 4000);
+  CAF_CHECK_EQUAL(current()->version, 6u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+CAF_TEST(a prepared base merges exactly like a fresh copy) {
+  layer_stack layers;
+  layers.put("file:a.yaml", json{{"a", 1}, {"b", {{"c", 2}, {"d", 3}}}});
+  layers.put(std::string{runtime_layer}, json{{"b", {{"c", nullptr}}}});
+  base_merge_cache cache;
+  CAF_CHECK_EQUAL(cache.effective(layers), layers.effective());
+  cache.prepare();
+  CAF_CHECK(cache.spare.has_value());
+  CAF_CHECK_EQUAL(cache.effective(layers), layers.effective());
+  CAF_CHECK(!cache.spare.has_value());
+  // Prepared, then a lower layer changes: the copy of the old base is dropped.
+  cache.prepare();
+  layers.put("file:a.yaml", json{{"a", 5}});
+  CAF_CHECK_EQUAL(cache.effective(layers), layers.effective());
+  CAF_CHECK_EQUAL(cache.effective(layers),
+                  (json{{"a", 5}, {"b", json::object()}}));
+}
+
+namespace {
+
+// With one version of history the store lets go of every snapshot at the next
+// commit, so each candidate is built in the tree of an older version.
+struct one_version_fixture : pipeline_fixture {
+  static pipeline_options one_version() {
+    pipeline_options opts;
+    opts.storage.history_size = 1;
+    return opts;
+  }
+
+  one_version_fixture() : pipeline_fixture(one_version()) {
+    // nop
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(recycling_tests, one_version_fixture)
+
+CAF_TEST(candidates built in recycled trees are exactly the merge of layers) {
+  auto committed = [&](const write_result& res) {
+    CAF_REQUIRE_EQUAL(res.status, write_status::committed);
+    auto snap = current();
+    CAF_CHECK_EQUAL(snap->version, res.version);
+    CAF_CHECK_EQUAL(snap->effective, snap->layers.effective());
+    return snap->effective;
+  };
+  committed(write(operation::replace_layer(
+    "file:a.yaml", json{{"a", {{"x", 0}, {"y", 1}}}, {"list", {1, 2, 3}}})));
+  for (int i = 1; i <= 40; ++i) {
+    switch (i % 4) {
+      case 0: {
+        auto eff = committed(set("a.x", i));
+        CAF_CHECK_EQUAL(eff["a"]["x"], i);
+        break;
+      }
+      case 1: {
+        // Keys that sort ever earlier: the old one is always the last.
+        auto key = "z" + std::to_string(100 - i);
+        auto eff = committed(write(operation::replace_layer(
+          "file:a.yaml", json{{"a", {{"y", i}}}, {key, i}, {"list", {i}}})));
+        CAF_CHECK_EQUAL(eff[key], i);
+        CAF_CHECK_EQUAL(eff["list"], json::array({i}));
+        break;
+      }
+      case 2:
+        if (i % 8 == 2) {
+          auto eff = committed(write(
+            operation::merge_patch(json{{"a", {{"y", nullptr}, {"w", i}}}})));
+          CAF_CHECK(!eff["a"].contains("y"));
+          CAF_CHECK_EQUAL(eff["a"]["w"], i);
+        } else {
+          // No runtime layer at all: the candidate is the base itself.
+          auto eff = committed(write(operation::reset("")));
+          CAF_CHECK(!eff["a"].contains("x"));
+          CAF_CHECK_EQUAL(eff["a"]["y"], i - 1);
+        }
+        break;
+      case 3: {
+        auto eff = committed(write(operation::replace_layer(
+          "env", json{{"a", {{"z", {i, i + 1}}}}, {"s", std::to_string(i)}})));
+        CAF_CHECK_EQUAL(eff["a"]["z"], json::array({i, i + 1}));
+        CAF_CHECK_EQUAL(eff["s"], std::to_string(i));
+        break;
+      }
+    }
+  }
+  // The validator found the store's pool of trees on its first commit.
+  CAF_CHECK(validator_st().trees != nullptr);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

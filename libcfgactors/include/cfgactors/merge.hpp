@@ -19,4 +19,9 @@ json merged(json base, const json& overlay);
 /// without losing the deletions they carry.
 void merge_overlays(json& target, const json& overlay);
 
+/// Makes `target` equal to `source`, reusing the storage of `target` where
+/// both have the same keys (and arrays and strings in place): cheaper than a
+/// copy when `target` is an older version of the same configuration.
+void assign_reusing(json& target, const json& source);
+
 } // namespace cfgactors

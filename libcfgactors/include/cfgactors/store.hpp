@@ -14,6 +14,7 @@ namespace cfgactors {
 
 namespace detail {
 class journal;
+class tree_pool;
 } // namespace detail
 
 struct store_options {
@@ -34,6 +35,9 @@ struct store_state {
   std::deque<snapshot_ptr> history; ///< oldest first, newest last
   /// Versions that left `history` are read back from here; null: memory only.
   std::shared_ptr<detail::journal> journal;
+  /// Where committed snapshots leave their tree when the last reference to
+  /// them goes (see src/tree_pool.hpp).
+  std::shared_ptr<detail::tree_pool> trees;
 
   /// The snapshot of `version` if still in the history, else nullptr.
   snapshot_ptr find(uint64_t version) const;

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "cfgactors/actor_types.hpp"
@@ -14,6 +15,10 @@
 #include "cfgactors/schema.hpp"
 
 namespace cfgactors {
+
+namespace detail {
+class tree_pool;
+} // namespace detail
 
 struct validator_options {
   json_schema_ptr schema;               ///< optional JSON Schema
@@ -27,10 +32,18 @@ struct validator_options {
 struct base_merge_cache {
   std::vector<std::shared_ptr<const json>> inputs; ///< identity of the layers
   json base = json::object();
+  /// A copy of `base` made by prepare(), consumed by the next effective().
+  std::optional<json> spare;
 
   /// The effective tree of `layers`, reusing the cached base when the layers
   /// below the runtime layer are the same objects as last time.
   json effective(const layer_stack& layers);
+
+  /// Copies the base ahead of the next effective() call, into `storage` if
+  /// given (an old tree whose nodes are reused where the keys agree). The
+  /// validator calls this while it waits for the store, which takes the copy
+  /// off the path from one write to the next.
+  void prepare(std::optional<json> storage = std::nullopt);
 };
 
 struct validator_state {
@@ -46,6 +59,9 @@ struct validator_state {
   /// Paths any source marked secret; their values are masked in every
   /// error the validator reports or logs.
   std::vector<std::string> secrets;
+  /// Trees of snapshots the store let go of, to build candidates in; found
+  /// on the first snapshot the store commits (see src/tree_pool.hpp).
+  std::shared_ptr<detail::tree_pool> trees;
 };
 
 validator_actor::behavior_type

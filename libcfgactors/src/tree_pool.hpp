@@ -1,0 +1,44 @@
+// Reuse of effective trees between the store and the validator. Every commit
+// needs a new tree (snapshots are immutable) and evicts an old one from the
+// history; building the new tree in the storage of the old one, where their
+// keys agree, saves allocating and freeing every node of it per write.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cfgactors/fwd.hpp"
+
+namespace cfgactors::detail {
+
+/// A few trees waiting for reuse. Thread-safe: snapshots die on any thread.
+class tree_pool {
+public:
+  /// Keeps `tree` for reuse, or destroys it when enough trees wait.
+  void put(json&& tree);
+
+  /// A tree to build in, if one waits.
+  std::optional<json> take();
+
+private:
+  // One commit consumes one tree and evicts one: two cover the overlap.
+  static constexpr std::size_t capacity = 2;
+  std::mutex mtx_;
+  std::vector<json> trees_;
+};
+
+/// Deleter of the snapshots the store commits: their effective tree goes to
+/// the pool instead of being freed node by node. The validator finds the
+/// pool through std::get_deleter on a snapshot the store answered with.
+struct snapshot_recycler {
+  std::shared_ptr<tree_pool> pool;
+
+  void operator()(snapshot* ptr) const;
+};
+
+} // namespace cfgactors::detail
