@@ -2,6 +2,9 @@
 // GET /config and cost nothing between scrapes.
 #include "metrics_api.hpp"
 
+#include <map>
+#include <string>
+
 #include "cfgactors/cluster_messages.hpp"
 #include "cfgactors/stats.hpp"
 
@@ -24,9 +27,9 @@ http::response replica_metrics(const api_context& ctx,
   prometheus::writer w;
   w.family("cfg_version", "gauge", "The current config version.");
   w.sample("cfg_version", static_cast<double>(st->version));
-  w.family("cfg_replica_stale", "gauge",
+  w.family("cfg_stale", "gauge",
            "1 while this replica has no connection to its primary.");
-  w.sample("cfg_replica_stale", st->stale ? 1.0 : 0.0);
+  w.sample("cfg_stale", st->stale ? 1.0 : 0.0);
   w.family("cfg_replica_resyncs_total", "counter",
            "Full snapshots asked for after a gap or a hash mismatch.");
   w.sample("cfg_replica_resyncs_total", static_cast<double>(st->resyncs));
@@ -107,6 +110,26 @@ http::response get_metrics(const api_context& ctx, const ws_hub* hub,
                {{"source", layer}, {"state", to_string(state)}},
                st && st->state == state ? 1.0 : 0.0);
   }
+  if (ctx.primary) {
+    auto replicas = ask<std::vector<cfgactors::replica_info>>(
+      ctx, ctx.primary, cfgactors::nodes_atom::value);
+    if (!replicas)
+      return actor_error(ctx, rc.req, replicas.error());
+    std::map<std::string, int> by_state{
+      {"syncing", 0}, {"connected", 0}, {"disconnected", 0}};
+    for (auto& r : *replicas)
+      ++by_state[r.state];
+    w.family("cfg_replicas", "gauge", "Replicas known to this primary, by state.");
+    for (auto& [state, n] : by_state)
+      w.sample("cfg_replicas", {{"state", state}}, n);
+    w.family("cfg_replica_lag_versions", "gauge",
+             "Versions a replica has not acknowledged yet.");
+    for (auto& r : *replicas)
+      w.sample("cfg_replica_lag_versions", {{"node", r.node}},
+               static_cast<double>(r.lag));
+  }
+  w.family("cfg_stale", "gauge", "1 while this node serves a stale config.");
+  w.sample("cfg_stale", 0);
   http::response res{http::status::ok, rc.req.version()};
   res.set(boost::beast::http::field::server, "cfgd");
   res.set(boost::beast::http::field::content_type,

@@ -437,7 +437,8 @@ def test_metrics(binary, source_dir, workdir):
     for needle in ('cfg_updates_total{status="committed"} 2',
                    'cfg_updates_total{status="rejected"} 1',
                    "cfg_version 2", "cfg_reload_duration_seconds_count 2",
-                   "cfg_subscribers ", 'cfg_sources{source="file:'):
+                   "cfg_subscribers ", 'cfg_sources{source="file:',
+                   'cfg_replicas{state="connected"} 0', "cfg_stale 0"):
         check(f"/metrics has {needle!r}", needle in text, text[:2000])
     promtool = shutil.which("promtool")
     if not check("promtool is installed (Debian package prometheus)",
