@@ -42,13 +42,7 @@ struct replica_state {
                         std::chrono::milliseconds{5000}};
 
   snapshot_ptr find(uint64_t version) const {
-    auto i = std::lower_bound(history.begin(), history.end(), version,
-                              [](const snapshot_ptr& x, uint64_t v) {
-                                return x->version < v;
-                              });
-    if (i != history.end() && (*i)->version == version)
-      return *i;
-    return nullptr;
+    return find_version(history, version);
   }
 };
 

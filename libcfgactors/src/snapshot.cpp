@@ -1,5 +1,6 @@
 #include "cfgactors/snapshot.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "cfgactors/hash.hpp"
@@ -38,6 +39,18 @@ int64_t now_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
     .count();
+}
+
+snapshot_ptr find_version(const std::deque<snapshot_ptr>& history,
+                          uint64_t version) {
+  // History is sorted by version: binary search.
+  auto i = std::lower_bound(history.begin(), history.end(), version,
+                            [](const snapshot_ptr& x, uint64_t v) {
+                              return x->version < v;
+                            });
+  if (i != history.end() && (*i)->version == version)
+    return *i;
+  return nullptr;
 }
 
 } // namespace cfgactors

@@ -36,14 +36,7 @@ snapshot_ptr make_snapshot(store_state& st, uint64_t version,
 snapshot_ptr store_state::find(uint64_t version) const {
   if (current && current->version == version)
     return current;
-  // History is sorted by version: binary search.
-  auto i = std::lower_bound(history.begin(), history.end(), version,
-                            [](const snapshot_ptr& x, uint64_t v) {
-                              return x->version < v;
-                            });
-  if (i != history.end() && (*i)->version == version)
-    return *i;
-  return nullptr;
+  return find_version(history, version);
 }
 
 namespace {

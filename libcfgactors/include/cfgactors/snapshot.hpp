@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 
@@ -36,6 +37,11 @@ struct snapshot {
 
 /// Milliseconds since the Unix epoch, now.
 int64_t now_ms();
+
+/// The snapshot of `version` in `history` (sorted by version, oldest
+/// first), or nullptr.
+snapshot_ptr find_version(const std::deque<snapshot_ptr>& history,
+                          uint64_t version);
 
 } // namespace cfgactors
 
