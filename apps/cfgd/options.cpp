@@ -138,6 +138,13 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
   std::string http = "127.0.0.1:7070";
   std::string logs = "text";
   std::vector<std::string> files;
+  // --http and --join take the same HOST:PORT form.
+  const CLI::Validator is_host_port{
+    [](std::string& text) {
+      std::string error;
+      return host_port::parse(text, &error) ? std::string{} : error;
+    },
+    "", "host_port"};
   std::string token_file;
   std::string read_token_file;
   std::string remote_token_file;
@@ -213,12 +220,7 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
                 "HTTP address HOST:PORT (port 0 picks a free port)")
     ->type_name("HOST:PORT")
     ->capture_default_str()
-    ->check(CLI::Validator(
-      [](std::string& text) {
-        std::string error;
-        return host_port::parse(text, &error) ? std::string{} : error;
-      },
-      "", "host_port"));
+    ->check(is_host_port);
   app.add_option("--node-name", opts.node_name, "name of this node")
     ->type_name("NAME")
     ->capture_default_str();
@@ -246,12 +248,7 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
                 "run as a read-only replica of the primary at HOST:PORT; "
                 "writes are forwarded to it")
     ->type_name("HOST:PORT")
-    ->check(CLI::Validator(
-      [](std::string& text) {
-        std::string error;
-        return host_port::parse(text, &error) ? std::string{} : error;
-      },
-      "", "host_port"));
+    ->check(is_host_port);
   app.add_option("--write-timeout-ms", opts.write_timeout_ms,
                  "default timeout of majority/all writes")
     ->type_name("MS")
