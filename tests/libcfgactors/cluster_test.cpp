@@ -309,11 +309,27 @@ CAF_TEST(consistency all waits for every replica and names the missing) {
 CAF_TEST(a replica that loses the primary keeps serving and reports stale) {
   set("a", 1);
   auto r = join("r1");
+  auto log = std::make_shared<std::vector<change>>();
+  ask<uint64_t>(r, subscribe_atom::value, std::string{"a"},
+                caf::actor_cast<subscriber_actor>(sys.spawn(recorder, log)));
   caf::anon_send_exit(primary, caf::exit_reason::kill);
   run();
   auto st = status(r);
   CAF_CHECK(st.stale);
   CAF_CHECK(!st.connected);
+  // Subscribers hear it: a change with no paths, at the same version.
+  CAF_REQUIRE_EQUAL(log->size(), 1u);
+  CAF_CHECK(log->at(0).stale);
+  CAF_CHECK(log->at(0).paths.empty());
+  CAF_CHECK_EQUAL(log->at(0).version, current()->version);
+  CAF_CHECK_EQUAL(log->at(0).prev_version, current()->version);
+  CAF_CHECK_EQUAL(log->at(0).new_value(), json(1));
+  // One who subscribes while stale is told at once.
+  auto late = std::make_shared<std::vector<change>>();
+  ask<uint64_t>(r, subscribe_atom::value, std::string{""},
+                caf::actor_cast<subscriber_actor>(sys.spawn(recorder, late)));
+  CAF_REQUIRE_EQUAL(late->size(), 1u);
+  CAF_CHECK(late->at(0).stale);
   auto snap = ask<snapshot_ptr>(r, get_atom::value);
   CAF_CHECK_EQUAL(snap->version, current()->version);
   auto f = self->request(r, caf::infinite, write_atom::value,
@@ -333,6 +349,16 @@ CAF_TEST(a replica that loses the primary keeps serving and reports stale) {
   CAF_CHECK_EQUAL(st.version, current()->version);
   CAF_CHECK_EQUAL(st.hash, current()->hash);
   CAF_CHECK_EQUAL(st.resyncs, 0u);
+  // The first version of the new stream carries the all-clear.
+  CAF_REQUIRE_EQUAL(log->size(), 2u);
+  CAF_CHECK(!log->at(1).stale);
+  CAF_CHECK_EQUAL(log->at(1).version, current()->version);
+  CAF_CHECK_EQUAL(log->at(1).new_value(), json(5));
+  // A second loss is a second notice; nothing was sent in between.
+  caf::anon_send_exit(primary, caf::exit_reason::kill);
+  run();
+  CAF_REQUIRE_EQUAL(log->size(), 3u);
+  CAF_CHECK(log->at(2).stale);
   caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
   run();
 }

@@ -26,11 +26,14 @@ namespace cfgactors {
 /// the credit that lets the router send the next one).
 using subscriber_actor = caf::typed_actor<caf::reacts_to<change>>;
 
-/// Fans each committed version out to subscribers by path prefix.
+/// Fans each committed version out to subscribers by path prefix; `stale`
+/// tells every subscriber that the node lost (true) or regained (false) its
+/// primary.
 using topic_router_actor = caf::typed_actor<
   caf::replies_to<subscribe_atom, std::string, subscriber_actor>::with<uint64_t>,
   caf::reacts_to<unsubscribe_atom, uint64_t>,
   caf::reacts_to<publish_atom, snapshot_ptr, snapshot_ptr>,
+  caf::reacts_to<stale_atom, bool>,
   caf::replies_to<stats_atom>::with<router_stats>>;
 
 /// The system of record: versions, snapshots, history and diffs. Subscribing
