@@ -50,6 +50,17 @@ def post(d, path, body):
         return e.code, e.read().decode()
 
 
+def delete(d, path):
+    req = urllib.request.Request(
+        d.url + path, method="DELETE",
+        headers={"Authorization": "Bearer " + TOKEN})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as res:
+            return res.status, json.loads(res.read().decode())
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
 def head(d):
     """(version, hash) of d's current config, or None."""
     try:
@@ -246,6 +257,26 @@ def test_cluster(binary, ctl, source_dir, workdir):
           eventually(lambda: nodes(p).get("r4", {}).get("state") == "connected"
                      and nodes(p).get("r4", {}).get("lag") == 0),
           repr(nodes(p).get("r4")))
+    # A replica gone for good is forgotten on request, not while connected.
+    status, body = delete(p, "/nodes/r4")
+    check("a connected replica cannot be forgotten",
+          status == 400 and "connected" in str(body), f"{status} {body!r}")
+    rs.pop("r4").kill()
+    check("the primary sees r4 gone",
+          eventually(lambda: nodes(p).get("r4", {}).get("state")
+                     == "disconnected"), repr(nodes(p)))
+    status, body = delete(p, "/nodes/r4")
+    check("DELETE /nodes/r4 forgets it", status == 200, f"{status} {body!r}")
+    check("it is no longer listed", "r4" not in nodes(p), repr(nodes(p)))
+    status, body = delete(p, "/nodes/r4")
+    check("forgetting an unknown replica is a 404", status == 404,
+          f"{status} {body!r}")
+    status, body = post(p, "/features/after_forget?consistency=all",
+                        {"enabled": True})
+    check("an all write no longer waits for the forgotten replica",
+          status == 200 and body.get("satisfied") is True
+          and sorted(body.get("acked", [])) == names
+          and body.get("missing") == [], f"{status} {body!r}")
     for d in [p] + list(rs.values()):
         check("a cluster node stops on SIGTERM", d.stop() == 0, d.stderr())
 

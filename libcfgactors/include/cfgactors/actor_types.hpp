@@ -67,9 +67,11 @@ using replica_link_actor = caf::typed_actor<caf::reacts_to<replicated_change>,
 /// The primary's node actor, published on the cluster port. A replica sends
 /// `hello` and `ack` from its link actor (the primary answers the sender);
 /// writes go to the validator, with a consistency level and a timeout in ms
-/// (0 = the primary's default) when asked.
+/// (0 = the primary's default) when asked. `forget` drops a disconnected
+/// replica from the list (and from what `all` waits for).
 using primary_actor = caf::typed_actor<
   caf::reacts_to<hello>, caf::reacts_to<ack>,
+  caf::replies_to<forget_atom, std::string>::with<bool>,
   caf::replies_to<write_atom, write_request>::with<write_result>,
   caf::replies_to<write_atom, write_request, consistency,
                   uint32_t>::with<consistent_write_result>,
