@@ -3,8 +3,10 @@
 
 #include "cfgactors/actor_types.hpp"
 #include "cfgactors/change.hpp"
+#include "cfgactors/config_view.hpp"
 #include "cfgactors/diff.hpp"
 #include "cfgactors/errc.hpp"
+#include "cfgactors/flags.hpp"
 #include "cfgactors/hash.hpp"
 #include "cfgactors/layer.hpp"
 #include "cfgactors/merge.hpp"
