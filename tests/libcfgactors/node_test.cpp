@@ -179,7 +179,9 @@ struct fixture {
   std::string error_of(const caf::expected<node>& n) {
     if (n)
       return "(no error)";
-    return sys.render(n.error());
+    auto text = sys.render(n.error());
+    CAF_MESSAGE("error: " << text);
+    return text;
   }
 };
 
@@ -453,6 +455,7 @@ CAF_TEST(a replica over loopback follows the primary and forwards writes) {
   CAF_CHECK(accepts(port));
   auto res = node::replica(sys, "127.0.0.1", port,
                            node_options{}.node_name("r1")
+                             .join_timeout(20s)
                              .reconnect_backoff(20ms, 100ms));
   CAF_REQUIRE(res);
   auto& replica = *res;
@@ -470,7 +473,7 @@ CAF_TEST(a replica over loopback follows the primary and forwards writes) {
   CAF_CHECK(eventually([&] { return rps() == 150; }));
   CAF_CHECK_EQUAL(rps.with_version().second, r.result.version);
   // A write on the replica goes to the primary; `all` names the replica.
-  r = replica.set("limits.rps", 175, consistency::all, 5s);
+  r = replica.set("limits.rps", 175, consistency::all, 20s);
   CAF_CHECK_EQUAL(r.result.status, write_status::committed);
   CAF_CHECK(r.satisfied);
   CAF_CHECK_EQUAL(r.acked, std::vector<std::string>{"r1"});
