@@ -434,6 +434,30 @@ CAF_TEST(a setting follows versions on every thread and falls back on a wrong ty
   }};
   reader.join();
   CAF_CHECK_EQUAL(seen.load(), 4096);
+  // More threads than the first chunk of slots, alive together: each gets
+  // a slot of its own in the further chunks.
+  constexpr int crowd_size = 40;
+  std::atomic<int> arrived{0};
+  std::atomic<int> right{0};
+  std::atomic<uint32_t> indexed{0};
+  std::vector<std::thread> crowd;
+  for (int i = 0; i < crowd_size; ++i)
+    crowd.emplace_back([&] {
+      arrived.fetch_add(1);
+      while (arrived.load() < crowd_size)
+        std::this_thread::yield();
+      if (size.with_version() == std::pair{4096, r.result.version})
+        ++right;
+      // Nobody leaves (and hands its index on) before all have read.
+      if (arrived.fetch_add(1) + 1 == 2 * crowd_size)
+        indexed = detail::threads_with_index();
+      while (arrived.load() < 2 * crowd_size)
+        std::this_thread::yield();
+    });
+  for (auto& t : crowd)
+    t.join();
+  CAF_CHECK_EQUAL(right.load(), crowd_size);
+  CAF_CHECK_GREATER_OR_EQUAL(indexed.load(), static_cast<uint32_t>(crowd_size));
   // A wrong type (the schema allows any name): fallback and a reason.
   setting<int> name_as_int{n, "name", -1};
   CAF_CHECK_EQUAL(name_as_int(), -1);
