@@ -23,16 +23,13 @@
 #include <caf/io/middleman.hpp>
 
 #include "cfgactors/cluster.hpp"
-#include "cfgactors/env_source.hpp"
-#include "cfgactors/file_source.hpp"
-#include "cfgactors/http_source.hpp"
 #include "cfgactors/operation.hpp"
 #include "cfgactors/parse.hpp"
 #include "cfgactors/pipeline.hpp"
 #include "cfgactors/schema.hpp"
+#include "cfgactors/sources.hpp"
 #include "cfgactors/system_config.hpp"
 #include "cfgactors/write_result.hpp"
-#include "cfgactors/ws_source.hpp"
 
 #include "auth.hpp"
 #include "config_api.hpp"
@@ -103,88 +100,47 @@ std::optional<initial_config> load_inputs(const cfgd::options& opts) {
   return init;
 }
 
-/// Waits until `src` has read once and its proposal was answered.
-std::optional<cfgactors::source_status>
-first_read(caf::actor_system& sys, const cfgactors::source_actor& src) {
-  caf::scoped_actor self{sys};
-  std::optional<cfgactors::source_status> result;
-  self->request(src, 30s, cfgactors::reload_atom::value)
-    .receive([&](cfgactors::source_status& st) { result = std::move(st); },
-             [&](caf::error& err) { fail("source: " + sys.render(err)); });
-  return result;
-}
-
-/// Spawns the sources the options ask for, lowest precedence first. Files
-/// and the environment must read cleanly at start (cfgd refuses to start on
-/// a broken local config); remote sources may be down: cfgd then starts on
+/// The sources the options ask for, lowest precedence first. Files and the
+/// environment must read cleanly at start (cfgd refuses to start on a
+/// broken local config); remote sources may be down: cfgd then starts on
 /// what it has and keeps retrying.
 std::optional<std::vector<cfgactors::source_actor>>
 spawn_sources(caf::actor_system& sys, const cfgd::options& opts,
               const cfgactors::pipeline& nodes,
               const cfgactors::json_schema_ptr& schema) {
-  std::vector<cfgactors::source_actor> sources;
-  auto stop_all = [&] {
-    for (auto& src : sources)
-      caf::anon_send_exit(src, caf::exit_reason::user_shutdown);
-  };
-  auto must_read = [&](const cfgactors::source_actor& src,
-                       const std::string& what) {
-    auto st = first_read(sys, src);
-    if (st && st->state == cfgactors::source_state::ok)
-      return true;
-    fail("initial configuration from " + what + ": "
-         + (st ? st->last_error : std::string{"no answer"}));
-    return false;
-  };
-  if (!opts.files.empty()) {
-    cfgactors::file_source_options fopts;
-    for (auto& f : opts.files)
-      fopts.files.push_back(cfgactors::file_spec{f.path, f.optional});
-    fopts.debounce = std::chrono::milliseconds{opts.debounce_ms};
-    fopts.poll_interval = std::chrono::milliseconds{opts.file_poll_ms};
-    auto src = cfgactors::spawn_file_source(sys, nodes.validator, fopts);
-    if (!src) {
-      fail(sys.render(src.error()));
-      return std::nullopt;
-    }
-    sources.push_back(*src);
-    if (!must_read(*src, "files")) {
-      stop_all();
-      return std::nullopt;
-    }
-  }
+  cfgactors::sources_options sopts;
+  for (auto& f : opts.files)
+    sopts.files.files.push_back(cfgactors::file_spec{f.path, f.optional});
+  sopts.files.debounce = std::chrono::milliseconds{opts.debounce_ms};
+  sopts.files.poll_interval = std::chrono::milliseconds{opts.file_poll_ms};
   if (!opts.env_prefix.empty()) {
     cfgactors::env_source_options eopts;
     eopts.prefix = opts.env_prefix;
     eopts.poll_interval = std::chrono::milliseconds{opts.env_poll_ms};
     eopts.schema = schema;
-    sources.push_back(
-      cfgactors::spawn_env_source(sys, nodes.validator, std::move(eopts)));
-    if (!must_read(sources.back(), "the environment (" + opts.env_prefix
-                                     + "*)")) {
-      stop_all();
-      return std::nullopt;
-    }
+    sopts.env = std::move(eopts);
   }
   if (!opts.remote.empty()) {
     cfgactors::http_source_options hopts;
     hopts.endpoint = opts.remote;
     hopts.token = opts.remote_token;
     hopts.interval = std::chrono::milliseconds{opts.remote_interval_ms};
-    sources.push_back(
-      cfgactors::spawn_http_source(sys, nodes.validator, std::move(hopts)));
+    sopts.remote = std::move(hopts);
   }
   if (!opts.ws.empty()) {
     cfgactors::ws_source_options wopts;
     wopts.endpoint = opts.ws;
     wopts.token = opts.ws_token;
     wopts.service = opts.service;
-    wopts.store = nodes.store;
-    wopts.reload = sources; // every source started before it
-    sources.push_back(
-      cfgactors::spawn_ws_source(sys, nodes.validator, std::move(wopts)));
+    sopts.ws = std::move(wopts);
   }
-  return sources;
+  auto sources = cfgactors::spawn_sources(sys, nodes.validator, nodes.store,
+                                          std::move(sopts));
+  if (!sources) {
+    fail(sys.render(sources.error()));
+    return std::nullopt;
+  }
+  return std::move(*sources);
 }
 
 /// `127.0.0.1:7070`, `[::1]:7070`.
@@ -300,10 +256,9 @@ int run(const cfgd::options& opts, initial_config init) {
   struct sources_guard {
     std::vector<cfgactors::source_actor>& xs;
     ~sources_guard() {
-      for (auto& x : xs)
-        caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
+      cfgactors::stop_sources(xs);
     }
-  } stop_sources{*sources};
+  } sources_stopper{*sources};
   cfgactors::snapshot_ptr first;
   {
     caf::scoped_actor self{sys};

@@ -1,0 +1,242 @@
+// node: the library's front door. A service embeds one node, a primary (the
+// pipeline, its sources, optionally published for replicas) or a replica of
+// a primary in another process, and reads, writes and subscribes through it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "cfgactors/actor_types.hpp"
+#include "cfgactors/change.hpp"
+#include "cfgactors/cluster_messages.hpp"
+#include "cfgactors/diff_result.hpp"
+#include "cfgactors/node_options.hpp"
+#include "cfgactors/operation.hpp"
+#include "cfgactors/snapshot.hpp"
+#include "cfgactors/snapshot_cell.hpp"
+#include "cfgactors/version_info.hpp"
+
+namespace cfgactors {
+
+class transaction;
+
+namespace detail {
+struct node_state;
+} // namespace detail
+
+/// A subscription made through a node: hand it back to `unsubscribe`.
+class subscription {
+public:
+  subscription() = default;
+
+  /// The topic router's id of the subscription (0: none).
+  uint64_t id() const noexcept {
+    return id_;
+  }
+
+  explicit operator bool() const noexcept {
+    return id_ != 0;
+  }
+
+private:
+  friend class node;
+
+  subscription(uint64_t id, caf::actor worker)
+    : id_(id), worker_(std::move(worker)) {
+    // nop
+  }
+
+  uint64_t id_ = 0;
+  caf::actor worker_; ///< the actor the node spawned for it
+};
+
+/// One node of a cfgactors cluster, as a service uses it:
+///
+/// ```cpp
+/// auto n = cfgactors::node::primary(sys, cfgactors::node_options{}
+///                                           .file("config.yaml").env("APP_"));
+/// if (!n) { /* sys.render(n.error()) names what and where */ }
+/// int size = n->get<int>("buffer_size", 1024); // any thread, no actor
+/// n->set("logging.level", "DEBUG");            // blocks until committed
+/// ```
+///
+/// Reads go through the node's snapshot cell (snapshot_cell.hpp), updated by
+/// a subscriber actor of the node's store or replica in version order.
+/// Writes, history and subscriptions are blocking calls for non-actor
+/// threads (they use a `caf::scoped_actor`); do not call them from inside an
+/// actor. A node must be destroyed (or stopped) before its actor system.
+class node {
+public:
+  /// Starts a primary: opens the pipeline (and its journal when
+  /// `data_dir` is set), spawns the node actor, publishes it when
+  /// `cluster_port` is set, and starts the sources, which must read cleanly.
+  /// Returns once the cell holds the resulting version. Fails, leaving
+  /// nothing running, with an error naming what and where: a schema that
+  /// does not load, a file that does not parse, a journal that cannot be
+  /// trusted, a port in use.
+  static caf::expected<node> primary(caf::actor_system& sys,
+                                     node_options options);
+
+  /// Starts a replica of the primary published at `host:port`; it waits
+  /// for the first sync (see node_options::join_timeout). Needs the
+  /// middleman. A replica takes its config from the primary only: file,
+  /// env, remote, ws, defaults, schema and cluster port are refused here.
+  static caf::expected<node> replica(caf::actor_system& sys, std::string host,
+                                     uint16_t port, node_options options = {});
+
+  node(node&&) noexcept;
+  node& operator=(node&&) noexcept;
+  ~node();
+
+  /// Ends the node's actors (sources, subscriptions, node actor, pipeline
+  /// or replica), closes its published port, and waits until they are gone.
+  /// Reads keep answering from the last snapshot. Idempotent.
+  void stop();
+
+  // -- identity -------------------------------------------------------------
+
+  bool is_primary() const noexcept;
+
+  const std::string& name() const noexcept;
+
+  /// The published cluster port (the bound one when 0 was asked), 0 when
+  /// the node publishes none.
+  uint16_t cluster_port() const noexcept;
+
+  /// A replica without its primary serves its last snapshot and is stale.
+  /// A primary never is.
+  bool stale() const;
+
+  /// The replica's own view (connected, version, resyncs); an error on a
+  /// primary.
+  caf::expected<replica_status> status() const;
+
+  /// On a primary: the replicas it knows; an error on a replica.
+  caf::expected<std::vector<replica_info>> nodes() const;
+
+  caf::actor_system& system() const noexcept;
+
+  /// The store's read interface (the replica's, on a replica).
+  store_actor store() const noexcept;
+
+  // -- reads: any thread, no actor round trip ---------------------------------
+
+  std::shared_ptr<const snapshot_cell> cell() const noexcept {
+    return cell_;
+  }
+
+  /// The current snapshot.
+  snapshot_ptr snapshot() const {
+    return cell_->load();
+  }
+
+  uint64_t version() const {
+    return cell_->version();
+  }
+
+  /// The value at `path` as `T`, or `fallback` when absent or of another
+  /// type (see convert.hpp). For a value read often, a `setting<T>` caches
+  /// the conversion.
+  template <class T>
+  T get(std::string_view path, T fallback) const {
+    return cell_->get<T>(path, std::move(fallback));
+  }
+
+  /// Reads a string; `get("a", "b")` would otherwise deduce `const char*`.
+  std::string get(std::string_view path, const char* fallback) const {
+    return cell_->get<std::string>(path, fallback);
+  }
+
+  /// The value at `path`, or null.
+  json get_json(std::string_view path) const {
+    return cell_->get_json(path);
+  }
+
+  // -- subscriptions ----------------------------------------------------------
+
+  /// Calls `fn` with every change under `prefix` ("" = everything), in
+  /// version order, in an actor of its own. A slow callback is sent the
+  /// latest change with the skipped versions folded in, never a backlog.
+  caf::expected<subscription>
+  subscribe(std::string prefix, std::function<void(const change&)> fn) const;
+
+  /// Sends `who` every change under `prefix`. Ends when `who` does.
+  caf::expected<subscription> subscribe_actor(std::string prefix,
+                                              subscriber_actor who) const;
+
+  /// Ends a subscription; returns once no callback of it runs any more.
+  /// False when `sub` is not a live subscription of this node.
+  bool unsubscribe(const subscription& sub) const;
+
+  // -- writes: block until answered -------------------------------------------
+
+  /// Every write returns what happened: `result.status` (committed,
+  /// unchanged, rejected with `code` and every error), the version and hash
+  /// now current, and for `majority`/`all` which replicas acked and which
+  /// are missing. A write that got no answer (node stopped, primary
+  /// unreachable, timeout) is `rejected` with errc::unavailable or
+  /// errc::timeout. On a replica, writes go to the primary. Once a write
+  /// is answered ok, this node's reads see its version (or a newer one).
+  /// A timeout of 0 means `node_options::write_timeout`.
+  consistent_write_result
+  set(std::string path, json value, consistency level = consistency::local,
+      std::chrono::milliseconds timeout = {}) const;
+
+  /// Removes `path` from the effective config (a tombstone in the runtime
+  /// layer).
+  consistent_write_result
+  unset(std::string path, consistency level = consistency::local,
+        std::chrono::milliseconds timeout = {}) const;
+
+  /// `features.<name>` on or off.
+  consistent_write_result
+  flag(std::string name, bool enabled, consistency level = consistency::local,
+       std::chrono::milliseconds timeout = {}) const;
+
+  /// Restores the layers of `version` as a new version.
+  consistent_write_result
+  rollback(uint64_t version, consistency level = consistency::local,
+           std::chrono::milliseconds timeout = {}) const;
+
+  /// Any write request (its origin defaults to `node:<name>`).
+  consistent_write_result
+  write(write_request req, consistency level = consistency::local,
+        std::chrono::milliseconds timeout = {}) const;
+
+  /// Several operations as one version, all or nothing:
+  /// `n.transaction().set("a", 1).unset("b").commit(consistency::all)`.
+  cfgactors::transaction transaction() const;
+
+  // -- history ---------------------------------------------------------------
+
+  /// The newest `limit` versions, newest first.
+  caf::expected<std::vector<version_info>> history(uint32_t limit = 100) const;
+
+  caf::expected<diff_result> diff(uint64_t from, uint64_t to) const;
+
+  // -- feature flags -----------------------------------------------------------
+  // `flags()` (flags.hpp) evaluates `features.<name>` against cell(); it
+  // belongs here, next to the reads.
+
+private:
+  node(std::shared_ptr<detail::node_state> state,
+       std::shared_ptr<snapshot_cell> cell);
+
+  std::shared_ptr<detail::node_state> state_;
+  std::shared_ptr<snapshot_cell> cell_;
+};
+
+} // namespace cfgactors
+
+#include "cfgactors/transaction.hpp"

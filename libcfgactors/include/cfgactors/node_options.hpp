@@ -1,0 +1,116 @@
+// node_options: what a service asks of its cfgactors node, as a fluent
+// builder:
+//
+//   cfgactors::node_options{}.file("config.yaml").env("APP_")
+//     .schema("schema.json").data_dir("var").cluster_port(4242)
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cfgactors/file_source.hpp"
+#include "cfgactors/fwd.hpp"
+#include "cfgactors/rules.hpp"
+#include "cfgactors/schema.hpp"
+
+namespace cfgactors {
+
+class node;
+
+class node_options {
+public:
+  /// A YAML or JSON file; later files win. It must exist and parse.
+  node_options& file(std::string path);
+
+  /// A file that may be missing (an empty layer until it appears).
+  node_options& optional_file(std::string path);
+
+  /// Quiet time after a file changed before it is read (default 100 ms).
+  node_options& file_debounce(std::chrono::milliseconds x);
+
+  /// Environment variables starting with `prefix` (`APP_LOGGING__LEVEL`).
+  node_options& env(std::string prefix = "CFG_");
+
+  /// How often the environment is polled (default 1 s).
+  node_options& env_poll(std::chrono::milliseconds x);
+
+  /// A JSON Schema (draft 7) file, YAML or JSON, that every version must
+  /// satisfy; also types the environment's values.
+  node_options& schema(std::string path);
+
+  /// A schema compiled by the caller.
+  node_options& schema(json_schema_ptr x);
+
+  /// Rules checked in code on every version.
+  node_options& rules(rule_set x);
+
+  /// The `defaults` layer: below every file.
+  node_options& defaults(json x);
+
+  /// Where the journal lives (durable history, restart from the last
+  /// version). Without it, history is in memory only.
+  node_options& data_dir(std::string dir);
+
+  /// Versions kept in memory (default 100).
+  node_options& history(std::size_t n);
+
+  /// A config server polled over HTTP (`GET {url}/config`).
+  node_options& remote(std::string url, std::string token = {});
+
+  /// A config server pushing over WebSocket (`{url}/ws`).
+  node_options& ws(std::string url, std::string token = {});
+
+  /// Publishes the primary on this TCP port (0: any free port; the node
+  /// tells which) for replicas in other processes. Needs the middleman
+  /// (`cfg.load<caf::io::middleman>()`).
+  node_options& cluster_port(uint16_t port, std::string address = "127.0.0.1");
+
+  /// The node's name in the cluster (who acked a write, `GET /nodes`).
+  node_options& node_name(std::string name);
+
+  /// How long a write waits for its consistency level by default
+  /// (default 5 s).
+  node_options& write_timeout(std::chrono::milliseconds x);
+
+  /// How long a replica waits for its first sync with the primary before
+  /// `node::replica` fails (default 5 s; 0: do not wait, start stale).
+  node_options& join_timeout(std::chrono::milliseconds x);
+
+  /// A replica's reconnect delays: from `min`, doubling up to `max`.
+  node_options& reconnect_backoff(std::chrono::milliseconds min,
+                                  std::chrono::milliseconds max);
+
+private:
+  friend class node;
+
+  std::vector<file_spec> files_;
+  std::chrono::milliseconds file_debounce_{100};
+  std::optional<std::string> env_prefix_;
+  std::chrono::milliseconds env_poll_{1000};
+  std::string schema_path_;
+  json_schema_ptr schema_;
+  std::shared_ptr<const rule_set> rules_;
+  std::optional<json> defaults_;
+  std::string data_dir_;
+  std::size_t history_ = 100;
+  std::string remote_;
+  std::string remote_token_;
+  std::string ws_;
+  std::string ws_token_;
+  std::optional<uint16_t> cluster_port_;
+  std::string cluster_address_ = "127.0.0.1";
+  std::string node_name_;
+  std::chrono::milliseconds write_timeout_{5000};
+  std::chrono::milliseconds join_timeout_{5000};
+  std::chrono::milliseconds min_backoff_{100};
+  std::chrono::milliseconds max_backoff_{5000};
+};
+
+} // namespace cfgactors
