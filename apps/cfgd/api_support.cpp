@@ -5,6 +5,8 @@
 
 #include "cfgactors/errc.hpp"
 
+#include "write_api.hpp"
+
 namespace cfgd {
 
 using http::status;
@@ -26,9 +28,12 @@ caf::expected<cfgactors::snapshot_ptr> current_snapshot(const api_context& ctx) 
 http::response actor_error(const api_context& ctx, const http::request& req,
                            const caf::error& err) {
   auto text = ctx.sys.render(err);
-  if (err.category() == cfgactors::errc_category
-      && err.code() == static_cast<uint8_t>(cfgactors::errc::not_found))
-    return http::error_response(req, status::not_found, "not found", {text});
+  if (err.category() == cfgactors::errc_category) {
+    auto code = static_cast<cfgactors::errc>(err.code());
+    auto name = code == cfgactors::errc::not_found ? std::string{"not found"}
+                                                   : to_string(code);
+    return http::error_response(req, status_of(code), name, {text});
+  }
   if (is_sec(err, caf::sec::request_timeout))
     return http::error_response(req, status::service_unavailable,
                                 "unavailable",

@@ -196,6 +196,7 @@ int run(const cfgd::options& opts, initial_config init) {
     cfgactors::primary_options nopts;
     nopts.node = opts.node_name;
     nopts.write_timeout = std::chrono::milliseconds{opts.write_timeout_ms};
+    nopts.forget_after = std::chrono::milliseconds{opts.forget_after_ms};
     primary = cfgactors::spawn_primary(sys, nodes.store, nodes.validator,
                                        nopts);
   }

@@ -253,6 +253,11 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
                  "default timeout of majority/all writes")
     ->type_name("MS")
     ->capture_default_str();
+  app.add_option("--forget-after-ms", opts.forget_after_ms,
+                 "forget a replica disconnected this long (0 = never; "
+                 "DELETE /nodes/NAME forgets one at once)")
+    ->type_name("MS")
+    ->capture_default_str();
   app.add_option("--data-dir", opts.data_dir,
                  "keep every version in DIR/journal.db (SQLite; created if "
                  "missing) and continue from it after a restart")

@@ -52,6 +52,7 @@ struct options {
   uint16_t cluster_port = 0;  ///< --cluster-port: publish the primary (0: no)
   std::optional<host_port> join; ///< --join: run as a replica of that primary
   uint32_t write_timeout_ms = 5000; ///< --write-timeout-ms: majority/all writes
+  uint64_t forget_after_ms = 600000; ///< --forget-after-ms: 0 = never
   std::string data_dir;              ///< --data-dir: journal (empty: memory)
   std::size_t retention = 0;         ///< --retention: versions on disk (0: all)
 };

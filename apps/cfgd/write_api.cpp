@@ -201,6 +201,21 @@ http::response post_rollback(const api_context& ctx,
   return submit(ctx, rc, {operation::rollback(*version)});
 }
 
+/// Forgets a replica that is gone for good (the primary refuses while it is
+/// connected), so `all` writes stop waiting for it.
+http::response delete_node(const api_context& ctx,
+                           const http::request_context& rc) {
+  if (!ctx.primary)
+    return http::error_response(rc.req, status::bad_request, "bad request",
+                                {"only the primary keeps a list of replicas"});
+  auto done = ask<bool>(ctx, ctx.primary, cfgactors::forget_atom::value,
+                        rc.rest);
+  if (!done)
+    return actor_error(ctx, rc.req, done.error());
+  return http::json_response(rc.req, status::ok,
+                             json{{"forgotten", rc.rest}});
+}
+
 } // namespace
 
 http::status status_of(cfgactors::errc code) {
@@ -284,6 +299,7 @@ void add_write_routes(http::router& routes, std::shared_ptr<api_context> ctx,
                     guarded(delete_config_path));
   routes.add_prefix(http::verb::post, "/features/", guarded(post_feature));
   routes.add_prefix(http::verb::post, "/rollback/", guarded(post_rollback));
+  routes.add_prefix(http::verb::delete_, "/nodes/", guarded(delete_node));
 }
 
 } // namespace cfgd

@@ -18,8 +18,11 @@ namespace {
 using timeout_atom = caf::atom_constant<caf::atom("wtimeout")>;
 
 /// The node actor's own messages: the store's changes and write timeouts.
-using primary_impl = primary_actor::extend<caf::reacts_to<change>,
-                                           caf::reacts_to<timeout_atom, uint64_t>>;
+/// `forget, node, epoch`: forget `node` if it is still in the disconnection
+/// numbered `epoch`.
+using primary_impl = primary_actor::extend<
+  caf::reacts_to<change>, caf::reacts_to<timeout_atom, uint64_t>,
+  caf::reacts_to<forget_atom, std::string, uint64_t>>;
 
 struct primary_state {
   static inline const char* name = "cfgactors.primary";
@@ -30,6 +33,7 @@ struct primary_state {
     uint64_t acked_version = 0;
     std::string acked_hash;
     int64_t last_ack_ms = 0;
+    uint64_t epoch = 0; ///< counts disconnections, for forget timers
   };
 
   /// A majority/all write waiting for acks.
@@ -86,6 +90,20 @@ struct primary_state {
 };
 
 using primary_ptr = primary_impl::stateful_pointer<primary_state>;
+
+void settle(primary_ptr self);
+
+/// Drops `node`; pending writes stop waiting for it.
+void forget(primary_ptr self, const std::string& node, const char* why) {
+  auto& st = self->state;
+  st.replicas.erase(node);
+  for (auto& [id, w] : st.pending)
+    w.targets.erase(std::remove(w.targets.begin(), w.targets.end(), node),
+                    w.targets.end());
+  detail::log().info("event=replica_forgotten node=\"{}\" reason={}", node,
+                     why);
+  settle(self);
+}
 
 /// Answers every pending write whose level is now reached.
 void settle(primary_ptr self) {
@@ -151,6 +169,10 @@ primary_impl::behavior_type primary_node(primary_ptr self, store_actor store,
                            node, self->system().render(msg.reason));
         r.link = nullptr;
         r.state = "disconnected";
+        auto after = self->state.options.forget_after;
+        if (after.count() > 0)
+          self->delayed_send(self, after, forget_atom::value, node,
+                             ++r.epoch);
       }
   });
   return {
@@ -261,6 +283,25 @@ primary_impl::behavior_type primary_node(primary_ptr self, store_actor store,
                          out.missing.size());
       i->second.promise.deliver(std::move(out));
       st.pending.erase(i);
+    },
+    [self](forget_atom, const std::string& node, uint64_t epoch) {
+      auto& st = self->state;
+      auto i = st.replicas.find(node);
+      if (i != st.replicas.end() && !i->second.link
+          && i->second.epoch == epoch)
+        forget(self, node, "disconnected_too_long");
+    },
+    [self](forget_atom, const std::string& node) -> caf::result<bool> {
+      auto& st = self->state;
+      auto i = st.replicas.find(node);
+      if (i == st.replicas.end())
+        return make_error(errc::not_found, "no replica named " + node);
+      if (i->second.link)
+        return make_error(errc::invalid_argument,
+                          "replica " + node
+                            + " is connected: stop it before forgetting it");
+      forget(self, node, "asked");
+      return true;
     },
     [self](nodes_atom) {
       auto& st = self->state;

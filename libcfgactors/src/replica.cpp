@@ -36,6 +36,7 @@ struct replica_state {
   std::deque<snapshot_ptr> history; ///< oldest first, newest last
   primary_actor primary;            ///< null while disconnected
   bool in_sync = false;             ///< the primary answered our last hello
+  bool told_stale = false;          ///< subscribers were told we are stale
   uint64_t resyncs = 0;
   uint64_t reconnects = 0;
   detail::backoff retry{std::chrono::milliseconds{100},
@@ -68,9 +69,20 @@ void resync(replica_ptr self, const char* why, uint64_t version) {
   say_hello(self, true);
 }
 
+/// Back in step with a primary: subscribers hear it with (or before) the
+/// first version of the new stream.
+void mark_fresh(replica_ptr self) {
+  auto& st = self->state;
+  if (!st.told_stale)
+    return;
+  st.told_stale = false;
+  self->send(st.router, stale_atom::value, false);
+}
+
 /// Makes `next` current, tells the local subscribers, acks it.
 void install(replica_ptr self, snapshot_ptr next) {
   auto& st = self->state;
+  mark_fresh(self);
   auto before = std::move(st.current);
   st.current = next;
   // A full snapshot may go back (a primary that lost its history): the
@@ -86,6 +98,7 @@ void install(replica_ptr self, snapshot_ptr next) {
 void send_ack(replica_ptr self) {
   auto& st = self->state;
   st.in_sync = true;
+  mark_fresh(self);
   if (st.primary)
     self->send(st.primary,
                ack{st.options.node, st.current->version, st.current->hash});
@@ -165,6 +178,10 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
                        self->system().render(msg.reason));
     st.primary = nullptr;
     st.in_sync = false;
+    if (!st.told_stale) {
+      st.told_stale = true;
+      self->send(st.router, stale_atom::value, true);
+    }
     schedule_connect(self);
   });
   if (!st.options.host.empty())

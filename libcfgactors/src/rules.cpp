@@ -259,6 +259,13 @@ rule_set& rule_set::predicate(std::string path, std::string name,
   return *this;
 }
 
+rule_set& rule_set::tree_check(std::string name, tree_check_fn fn) {
+  if (!fn)
+    throw std::invalid_argument("tree check \"" + name + "\" has no function");
+  tree_checks_.emplace_back(std::move(name), std::move(fn));
+  return *this;
+}
+
 void rule_set::check(const json& candidate, validation_errors& out) const {
   for (auto& r : rules_) {
     // Paths were validated at registration; re-parsing here keeps the stored
@@ -285,6 +292,18 @@ void rule_set::check(const json& candidate, validation_errors& out) const {
     };
     config_path at;
     expand(candidate, at, pattern->segments, 0, on_value, on_missing);
+  }
+  for (auto& [name, fn] : tree_checks_) {
+    // Errors it appended before throwing stay: they are real findings.
+    try {
+      fn(candidate, out);
+    } catch (const std::exception& e) {
+      out.push_back({"", name,
+                     std::string{"check failed with an exception: "}
+                       + e.what()});
+    } catch (...) {
+      out.push_back({"", name, "check failed with an unknown exception"});
+    }
   }
 }
 

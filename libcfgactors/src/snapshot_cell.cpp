@@ -5,10 +5,13 @@
 namespace cfgactors {
 
 const json* lookup(const json& root, std::string_view path) {
-  if (path.find_first_of("[\\") != std::string_view::npos) {
-    auto parsed = config_path::parse(path);
-    return parsed ? find(root, *parsed) : nullptr;
-  }
+  // Indexes and escapes need the parser; plain keys do not. (A loop, not
+  // find_first_of: that calls memchr once per character.)
+  for (auto c : path)
+    if (c == '[' || c == '\\') {
+      auto parsed = config_path::parse(path);
+      return parsed ? find(root, *parsed) : nullptr;
+    }
   const json* x = &root;
   if (path.empty())
     return x;

@@ -59,8 +59,11 @@ void on_handled(router_ptr self, uint64_t id) {
   auto& sub = i->second;
   sub.in_flight = false;
   --st.stats.in_flight;
-  if (!sub.pending)
+  if (!sub.pending) {
+    if (sub.notice)
+      deliver(self, id, sub, sub.base, {}, 0);
     return;
+  }
   auto after = std::move(sub.pending);
   auto paths = std::move(sub.pending_paths);
   auto folded = sub.pending_versions;
@@ -83,10 +86,12 @@ void deliver(router_ptr self, uint64_t id, subscription& sub,
   msg.hash = after->hash;
   msg.paths = std::move(paths);
   msg.skipped = skipped;
+  msg.stale = self->state.stale;
   msg.before = sub.base;
   msg.after = after;
   sub.base = std::move(after);
   sub.in_flight = true;
+  sub.notice = false; // this change carries the state
   auto& st = self->state;
   ++st.stats.in_flight;
   ++st.stats.delivered;
@@ -134,7 +139,9 @@ topic_router_actor::behavior_type topic_router(router_ptr self,
       sub.prefix = std::move(prefix);
       sub.handle = std::move(handle);
       sub.base = st.current;
-      st.subscriptions.emplace(id, std::move(sub));
+      auto& added = st.subscriptions.emplace(id, std::move(sub)).first->second;
+      if (st.stale) // it would otherwise take the last snapshot as fresh
+        deliver(self, id, added, added.base, {}, 0);
       return id;
     },
     [self](unsubscribe_atom, uint64_t id) { drop(self, id); },
@@ -162,6 +169,22 @@ topic_router_actor::behavior_type topic_router(router_ptr self,
         }
         deliver(self, id, sub, after, i->second, 0);
       }
+    },
+    [self](stale_atom, bool stale) {
+      auto& st = self->state;
+      if (st.stale != stale) {
+        // Owe every subscriber a notice, sent by the message to ourselves
+        // below: a version published right behind this message (a replica
+        // back in step) then carries the news itself.
+        st.stale = stale;
+        for (auto& kvp : st.subscriptions)
+          kvp.second.notice = true;
+        self->send(self, stale_atom::value, stale);
+        return;
+      }
+      for (auto& [id, sub] : st.subscriptions)
+        if (sub.notice && !sub.in_flight)
+          deliver(self, id, sub, sub.base, {}, 0);
     },
     [self](stats_atom) {
       auto result = self->state.stats;

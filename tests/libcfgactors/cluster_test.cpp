@@ -38,6 +38,7 @@ struct fixture : pipeline_fixture {
   fixture() : pipeline_fixture(small_history()) {
     primary_options popts;
     popts.write_timeout = std::chrono::seconds{2};
+    popts.forget_after = std::chrono::milliseconds{0}; // tests fire timeouts
     primary = spawn_primary(sys, nodes.store, nodes.validator, popts);
     run();
   }
@@ -306,14 +307,98 @@ CAF_TEST(consistency all waits for every replica and names the missing) {
   run();
 }
 
+CAF_TEST(a replica gone for long or on request is forgotten) {
+  caf::anon_send_exit(primary, caf::exit_reason::user_shutdown);
+  run();
+  primary_options popts;
+  popts.forget_after = std::chrono::minutes{1};
+  primary = spawn_primary(sys, nodes.store, nodes.validator, popts);
+  run();
+  auto r1 = join("r1");
+  auto r2 = join("r2");
+  auto r3 = join("r3");
+  // run() would also fire the forget timers: these steps use sched.run(),
+  // which only delivers messages.
+  auto forget_now = [&](const char* node) {
+    auto f = self->request(primary, caf::infinite, forget_atom::value,
+                           std::string{node});
+    sched.run();
+    caf::error result;
+    f.receive([](bool) {}, [&](caf::error& err) { result = err; });
+    return result;
+  };
+  auto listed_now = [&] {
+    auto f = self->request(primary, caf::infinite, nodes_atom::value);
+    sched.run();
+    std::vector<std::string> names;
+    f.receive(
+      [&](std::vector<replica_info>& xs) {
+        for (auto& x : xs)
+          names.push_back(x.node);
+      },
+      [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+    return names;
+  };
+  // Connected replicas are not forgotten on request; unknown ones are 404.
+  CAF_CHECK_EQUAL(forget_now("r1").code(),
+                  static_cast<uint8_t>(errc::invalid_argument));
+  CAF_CHECK_EQUAL(forget_now("nobody").code(),
+                  static_cast<uint8_t>(errc::not_found));
+  caf::anon_send_exit(r2, caf::exit_reason::kill);
+  caf::anon_send_exit(r3, caf::exit_reason::kill);
+  sched.run();
+  CAF_CHECK(!forget_now("r2"));
+  CAF_CHECK_EQUAL(listed_now(), std::vector<std::string>({"r1", "r3"}));
+  // r3 is dropped once its timer fires; then `all` needs only r1.
+  run();
+  CAF_CHECK_EQUAL(listed_now(), std::vector<std::string>({"r1"}));
+  auto res = write_with(primary, consistency::all, "a", 1);
+  CAF_CHECK(res.satisfied);
+  CAF_CHECK_EQUAL(res.acked, std::vector<std::string>({"r1"}));
+  // A replica that came back before its timer fired stays.
+  auto r4 = join("r4");
+  caf::anon_send_exit(r4, caf::exit_reason::kill);
+  sched.run();
+  CAF_CHECK_EQUAL(listed_now().size(), 2u);
+  r4 = spawn_replica(sys, [] {
+    replica_options opts;
+    opts.node = "r4";
+    return opts;
+  }());
+  self->send(r4, join_atom::value, primary);
+  sched.run();
+  run(); // fires the timer of r4's first life
+  CAF_CHECK_EQUAL(listed_now(), std::vector<std::string>({"r1", "r4"}));
+  CAF_CHECK_EQUAL(info("r4").state, "connected");
+  for (auto& r : {r1, r4})
+    caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  run();
+}
+
 CAF_TEST(a replica that loses the primary keeps serving and reports stale) {
   set("a", 1);
   auto r = join("r1");
+  auto log = std::make_shared<std::vector<change>>();
+  ask<uint64_t>(r, subscribe_atom::value, std::string{"a"},
+                caf::actor_cast<subscriber_actor>(sys.spawn(recorder, log)));
   caf::anon_send_exit(primary, caf::exit_reason::kill);
   run();
   auto st = status(r);
   CAF_CHECK(st.stale);
   CAF_CHECK(!st.connected);
+  // Subscribers hear it: a change with no paths, at the same version.
+  CAF_REQUIRE_EQUAL(log->size(), 1u);
+  CAF_CHECK(log->at(0).stale);
+  CAF_CHECK(log->at(0).paths.empty());
+  CAF_CHECK_EQUAL(log->at(0).version, current()->version);
+  CAF_CHECK_EQUAL(log->at(0).prev_version, current()->version);
+  CAF_CHECK_EQUAL(log->at(0).new_value(), json(1));
+  // One who subscribes while stale is told at once.
+  auto late = std::make_shared<std::vector<change>>();
+  ask<uint64_t>(r, subscribe_atom::value, std::string{""},
+                caf::actor_cast<subscriber_actor>(sys.spawn(recorder, late)));
+  CAF_REQUIRE_EQUAL(late->size(), 1u);
+  CAF_CHECK(late->at(0).stale);
   auto snap = ask<snapshot_ptr>(r, get_atom::value);
   CAF_CHECK_EQUAL(snap->version, current()->version);
   auto f = self->request(r, caf::infinite, write_atom::value,
@@ -333,6 +418,16 @@ CAF_TEST(a replica that loses the primary keeps serving and reports stale) {
   CAF_CHECK_EQUAL(st.version, current()->version);
   CAF_CHECK_EQUAL(st.hash, current()->hash);
   CAF_CHECK_EQUAL(st.resyncs, 0u);
+  // The first version of the new stream carries the all-clear.
+  CAF_REQUIRE_EQUAL(log->size(), 2u);
+  CAF_CHECK(!log->at(1).stale);
+  CAF_CHECK_EQUAL(log->at(1).version, current()->version);
+  CAF_CHECK_EQUAL(log->at(1).new_value(), json(5));
+  // A second loss is a second notice; nothing was sent in between.
+  caf::anon_send_exit(primary, caf::exit_reason::kill);
+  run();
+  CAF_REQUIRE_EQUAL(log->size(), 3u);
+  CAF_CHECK(log->at(2).stale);
   caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
   run();
 }

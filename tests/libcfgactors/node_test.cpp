@@ -179,7 +179,9 @@ struct fixture {
   std::string error_of(const caf::expected<node>& n) {
     if (n)
       return "(no error)";
-    return sys.render(n.error());
+    auto text = sys.render(n.error());
+    CAF_MESSAGE("error: " << text);
+    return text;
   }
 };
 
@@ -432,6 +434,30 @@ CAF_TEST(a setting follows versions on every thread and falls back on a wrong ty
   }};
   reader.join();
   CAF_CHECK_EQUAL(seen.load(), 4096);
+  // More threads than the first chunk of slots, alive together: each gets
+  // a slot of its own in the further chunks.
+  constexpr int crowd_size = 40;
+  std::atomic<int> arrived{0};
+  std::atomic<int> right{0};
+  std::atomic<uint32_t> indexed{0};
+  std::vector<std::thread> crowd;
+  for (int i = 0; i < crowd_size; ++i)
+    crowd.emplace_back([&] {
+      arrived.fetch_add(1);
+      while (arrived.load() < crowd_size)
+        std::this_thread::yield();
+      if (size.with_version() == std::pair{4096, r.result.version})
+        ++right;
+      // Nobody leaves (and hands its index on) before all have read.
+      if (arrived.fetch_add(1) + 1 == 2 * crowd_size)
+        indexed = detail::threads_with_index();
+      while (arrived.load() < 2 * crowd_size)
+        std::this_thread::yield();
+    });
+  for (auto& t : crowd)
+    t.join();
+  CAF_CHECK_EQUAL(right.load(), crowd_size);
+  CAF_CHECK_GREATER_OR_EQUAL(indexed.load(), static_cast<uint32_t>(crowd_size));
   // A wrong type (the schema allows any name): fallback and a reason.
   setting<int> name_as_int{n, "name", -1};
   CAF_CHECK_EQUAL(name_as_int(), -1);
@@ -453,6 +479,7 @@ CAF_TEST(a replica over loopback follows the primary and forwards writes) {
   CAF_CHECK(accepts(port));
   auto res = node::replica(sys, "127.0.0.1", port,
                            node_options{}.node_name("r1")
+                             .join_timeout(20s)
                              .reconnect_backoff(20ms, 100ms));
   CAF_REQUIRE(res);
   auto& replica = *res;
@@ -470,7 +497,7 @@ CAF_TEST(a replica over loopback follows the primary and forwards writes) {
   CAF_CHECK(eventually([&] { return rps() == 150; }));
   CAF_CHECK_EQUAL(rps.with_version().second, r.result.version);
   // A write on the replica goes to the primary; `all` names the replica.
-  r = replica.set("limits.rps", 175, consistency::all, 5s);
+  r = replica.set("limits.rps", 175, consistency::all, 20s);
   CAF_CHECK_EQUAL(r.result.status, write_status::committed);
   CAF_CHECK(r.satisfied);
   CAF_CHECK_EQUAL(r.acked, std::vector<std::string>{"r1"});

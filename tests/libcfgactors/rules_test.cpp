@@ -318,3 +318,35 @@ CAF_TEST(a rule on the root path sees the whole tree) {
   });
   CAF_CHECK_EQUAL(check(rules, service()), lines{"|small|too many keys"});
 }
+
+CAF_TEST(a tree check reports its own paths and survives throwing) {
+  rule_set rules;
+  rules.range("buffer_size", 0, 10)
+    .tree_check("servers",
+                [](const json& candidate, validation_errors& out) {
+                  auto& servers = candidate["servers"];
+                  for (std::size_t i = 0; i < servers.size(); ++i)
+                    if (!servers[i].contains("host"))
+                      out.push_back({"servers[" + std::to_string(i) + "].host",
+                                     "servers", "missing"});
+                })
+    .tree_check("thrower", [](const json&, validation_errors& out) {
+      out.push_back({"a", "thrower", "found before throwing"});
+      throw std::runtime_error("boom");
+    });
+  CAF_CHECK_EQUAL(rules.size(), 3u);
+  CAF_CHECK_EQUAL(check(rules, service()),
+                  (lines{"buffer_size|range|must be between 0 and 10, got 1024",
+                         "servers[0].host|servers|missing",
+                         "servers[1].host|servers|missing",
+                         "a|thrower|found before throwing",
+                         "|thrower|check failed with an exception: boom"}));
+  bool refused = false;
+  try {
+    rules.tree_check("empty", nullptr);
+  } catch (const std::invalid_argument&) {
+    refused = true;
+  }
+  CAF_CHECK(refused);
+  CAF_CHECK_EQUAL(rules.size(), 3u);
+}

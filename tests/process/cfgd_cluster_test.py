@@ -5,6 +5,7 @@ loopback, cluster-wide writes with consistency levels, and failures.
 Usage: cfgd_cluster_test.py CFGD_BINARY CFGCTL_BINARY SOURCE_DIR
 """
 
+import http.client
 import json
 import os
 import signal
@@ -42,6 +43,17 @@ def post(d, path, body):
         d.url + path, data=json.dumps(body).encode(), method="POST",
         headers={"Content-Type": "application/json",
                  "Authorization": "Bearer " + TOKEN})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as res:
+            return res.status, json.loads(res.read().decode())
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def delete(d, path):
+    req = urllib.request.Request(
+        d.url + path, method="DELETE",
+        headers={"Authorization": "Bearer " + TOKEN})
     try:
         with urllib.request.urlopen(req, timeout=30) as res:
             return res.status, json.loads(res.read().decode())
@@ -91,7 +103,8 @@ class cluster:
                    ["--http", "127.0.0.1:0", "--schema", self.schema,
                     "--file", self.cfg, "--token-file", self.tokens,
                     "--node-name", "primary", "--cluster-port",
-                    str(self.port), "--write-timeout-ms", "1500"],
+                    str(self.port), "--write-timeout-ms", "1500",
+                    "--data-dir", os.path.join(self.workdir, "primary")],
                    self.workdir)
         return d if d.wait_listening() else None
 
@@ -102,6 +115,27 @@ class cluster:
                     f"127.0.0.1:{self.port}"],
                    self.workdir)
         return d if d.wait_listening() else None
+
+
+def put_many(d, count):
+    """PUTs `count` versions over one keep-alive connection; returns how
+    many were committed."""
+    host, port = d.url.split("//")[1].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    committed = 0
+    try:
+        for i in range(count):
+            conn.request("PUT", "/config/load.counter", body=str(i),
+                         headers={"Authorization": "Bearer " + TOKEN,
+                                  "Content-Type": "application/json"})
+            res = conn.getresponse()
+            body = res.read()
+            if res.status == 200 and \
+                    json.loads(body).get("status") == "committed":
+                committed += 1
+    finally:
+        conn.close()
+    return committed
 
 
 def converged(p, replicas):
@@ -188,10 +222,61 @@ def test_cluster(binary, ctl, source_dir, workdir):
                      and all(nodes(r).get(n, {}).get("stale") is False
                              for n, r in rs.items())),
           f"{head(p)} vs {[head(r) for r in rs.values()]}")
-    code, out, err = cfgctl(ctl, p, "flag", "new_algorithm", "off",
+    status, body = post(p, "/features/new_algorithm?consistency=all",
+                        {"enabled": False})
+    check("the restarted primary continues from its journal: the next "
+          "write gets a higher version than any before",
+          status == 200 and body.get("version", 0) > last[0],
+          f"{status} {body!r} vs {last}")
+    check("after the resync an all write is acked by all 3",
+          status == 200 and body.get("satisfied") is True
+          and sorted(body.get("acked", [])) == names, f"{status} {body!r}")
+    code, out, err = cfgctl(ctl, p, "flag", "new_algorithm", "on",
                             "--consistency", "all")
-    check("after the resync an all write is acked by all 3", code == 0
-          and all(n in out for n in names), f"{code} {out!r} {err!r}")
+    check("cfgctl flag --consistency all lists all 3 after the resync",
+          code == 0 and all(n in out for n in names), f"{code} {out!r} {err!r}")
+
+    # A replica that joins after 1,000 more writes (far more than the
+    # primary's history of 100) converges by a full snapshot.
+    before = head(p)
+    committed = put_many(p, 1000)
+    check("1,000 writes commit", committed == 1000, f"{committed}")
+    check("the primary moved 1,000 versions",
+          head(p)[0] == before[0] + 1000, f"{before} -> {head(p)}")
+    rs["r4"] = c.replica("r4")
+    if not rs["r4"]:
+        return
+    check("a replica started after 1,000 writes converges to the same "
+          "version and hash",
+          eventually(lambda: converged(p, rs.values())),
+          f"{head(p)} vs {[head(r) for r in rs.values()]}")
+    status, _, value = get_json(rs["r4"], "/config/load.counter")
+    check("it serves the last written value", status == 200 and value == 999,
+          f"{status} {value!r}")
+    check("the primary lists r4 connected with no lag",
+          eventually(lambda: nodes(p).get("r4", {}).get("state") == "connected"
+                     and nodes(p).get("r4", {}).get("lag") == 0),
+          repr(nodes(p).get("r4")))
+    # A replica gone for good is forgotten on request, not while connected.
+    status, body = delete(p, "/nodes/r4")
+    check("a connected replica cannot be forgotten",
+          status == 400 and "connected" in str(body), f"{status} {body!r}")
+    rs.pop("r4").kill()
+    check("the primary sees r4 gone",
+          eventually(lambda: nodes(p).get("r4", {}).get("state")
+                     == "disconnected"), repr(nodes(p)))
+    status, body = delete(p, "/nodes/r4")
+    check("DELETE /nodes/r4 forgets it", status == 200, f"{status} {body!r}")
+    check("it is no longer listed", "r4" not in nodes(p), repr(nodes(p)))
+    status, body = delete(p, "/nodes/r4")
+    check("forgetting an unknown replica is a 404", status == 404,
+          f"{status} {body!r}")
+    status, body = post(p, "/features/after_forget?consistency=all",
+                        {"enabled": True})
+    check("an all write no longer waits for the forgotten replica",
+          status == 200 and body.get("satisfied") is True
+          and sorted(body.get("acked", [])) == names
+          and body.get("missing") == [], f"{status} {body!r}")
     for d in [p] + list(rs.values()):
         check("a cluster node stops on SIGTERM", d.stop() == 0, d.stderr())
 

@@ -150,14 +150,25 @@ int main() {
   writer.join();
   for (auto& t : readers)
     t.join();
-  // New threads inherit the exited readers' slots: they must not see
-  // anything but the last version.
+  // New threads inherit the exited readers' slots, and more threads than
+  // the first chunk of slots holds allocate further chunks at the same
+  // time: all of them must see the last version and nothing else.
+  constexpr int late_count = 48;
+  std::atomic<int> arrived{0};
   std::vector<std::thread> late;
-  for (int i = 0; i < reader_count; ++i)
+  for (int i = 0; i < late_count; ++i)
     late.emplace_back([&] {
+      // Alive together, so that no two share an index.
+      arrived.fetch_add(1);
+      while (arrived.load() < late_count)
+        std::this_thread::yield();
       uint64_t last = 0;
       if (read_all(s, last, c) != version_count)
         fail(c, "a late reader saw an old version", last, version_count);
+      // Nobody leaves (and hands its index on) before all have read.
+      arrived.fetch_add(1);
+      while (arrived.load() < 2 * late_count)
+        std::this_thread::yield();
     });
   for (auto& t : late)
     t.join();

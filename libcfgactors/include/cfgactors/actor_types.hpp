@@ -26,11 +26,14 @@ namespace cfgactors {
 /// the credit that lets the router send the next one).
 using subscriber_actor = caf::typed_actor<caf::reacts_to<change>>;
 
-/// Fans each committed version out to subscribers by path prefix.
+/// Fans each committed version out to subscribers by path prefix; `stale`
+/// tells every subscriber that the node lost (true) or regained (false) its
+/// primary.
 using topic_router_actor = caf::typed_actor<
   caf::replies_to<subscribe_atom, std::string, subscriber_actor>::with<uint64_t>,
   caf::reacts_to<unsubscribe_atom, uint64_t>,
   caf::reacts_to<publish_atom, snapshot_ptr, snapshot_ptr>,
+  caf::reacts_to<stale_atom, bool>,
   caf::replies_to<stats_atom>::with<router_stats>>;
 
 /// The system of record: versions, snapshots, history and diffs. Subscribing
@@ -64,9 +67,11 @@ using replica_link_actor = caf::typed_actor<caf::reacts_to<replicated_change>,
 /// The primary's node actor, published on the cluster port. A replica sends
 /// `hello` and `ack` from its link actor (the primary answers the sender);
 /// writes go to the validator, with a consistency level and a timeout in ms
-/// (0 = the primary's default) when asked.
+/// (0 = the primary's default) when asked. `forget` drops a disconnected
+/// replica from the list (and from what `all` waits for).
 using primary_actor = caf::typed_actor<
   caf::reacts_to<hello>, caf::reacts_to<ack>,
+  caf::replies_to<forget_atom, std::string>::with<bool>,
   caf::replies_to<write_atom, write_request>::with<write_result>,
   caf::replies_to<write_atom, write_request, consistency,
                   uint32_t>::with<consistent_write_result>,

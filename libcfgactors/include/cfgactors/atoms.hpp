@@ -19,5 +19,7 @@ using reload_atom = caf::atom_constant<caf::atom("reload")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
 using join_atom = caf::atom_constant<caf::atom("join")>;
+using stale_atom = caf::atom_constant<caf::atom("stale")>;
+using forget_atom = caf::atom_constant<caf::atom("forget")>;
 
 } // namespace cfgactors

@@ -22,6 +22,10 @@ struct change {
   std::string hash;            ///< hash of `version`
   std::vector<std::string> paths; ///< changed leaf paths under the prefix
   uint64_t skipped = 0;        ///< versions folded into this one while busy
+  /// The node lost its primary: `after` is the last good snapshot and may be
+  /// outdated. A change that only flips this (no paths, same version) is
+  /// sent when a replica loses its primary and when it is back in sync.
+  bool stale = false;
   snapshot_ptr before;         ///< the snapshot at prev_version
   snapshot_ptr after;          ///< the snapshot at version
 
@@ -32,7 +36,8 @@ struct change {
   friend bool operator==(const change& x, const change& y) {
     return x.prefix == y.prefix && x.version == y.version
            && x.prev_version == y.prev_version && x.hash == y.hash
-           && x.paths == y.paths && x.skipped == y.skipped;
+           && x.paths == y.paths && x.skipped == y.skipped
+           && x.stale == y.stale;
   }
 };
 

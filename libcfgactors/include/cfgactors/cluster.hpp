@@ -17,6 +17,11 @@ struct primary_options {
   std::string node = "primary";
   /// Timeout of a majority/all write that names none.
   std::chrono::milliseconds write_timeout{5000};
+  /// A replica disconnected this long is forgotten: no longer listed, no
+  /// longer waited for by `all` writes (0 = keep every replica until told
+  /// to forget it). Replicas with new names (a redeploy) would otherwise
+  /// make every `all` write fail forever.
+  std::chrono::milliseconds forget_after{std::chrono::minutes{10}};
 };
 
 /// Spawns the primary's node actor over a running store and validator: it

@@ -4,6 +4,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,10 @@ public:
   /// A predicate returns an error message, or nullopt when the value is fine.
   using predicate_fn = std::function<std::optional<std::string>(const json&)>;
 
+  /// A whole-tree check appends its own errors, each with its own path: for
+  /// structures whose problems lie at many depths (feature flags).
+  using tree_check_fn = std::function<void(const json&, validation_errors&)>;
+
   /// Value must equal one of `allowed`.
   rule_set& one_of(std::string path, std::vector<json> allowed);
   /// Number in [min, max]; a non-number fails.
@@ -35,12 +40,14 @@ public:
   rule_set& required(std::string path);
   /// Arbitrary check; `name` becomes the rule name in errors.
   rule_set& predicate(std::string path, std::string name, predicate_fn fn);
+  /// Runs `fn` over the whole candidate; `name` is used only when it throws.
+  rule_set& tree_check(std::string name, tree_check_fn fn);
 
   /// Appends every violation in `candidate` to `out`.
   void check(const json& candidate, validation_errors& out) const;
 
   std::size_t size() const noexcept {
-    return rules_.size();
+    return rules_.size() + tree_checks_.size();
   }
 
 private:
@@ -51,6 +58,7 @@ private:
     predicate_fn fn;
   };
   std::vector<rule> rules_;
+  std::vector<std::pair<std::string, tree_check_fn>> tree_checks_;
 };
 
 } // namespace cfgactors

@@ -25,10 +25,11 @@ namespace cfgactors {
 /// A read loads the cell's generation (one atomic load), compares it with
 /// the generation of the value this thread cached, and returns that value.
 /// Only when the generation moved does the thread convert the new value,
-/// into its own slot (thread_slots.hpp). Nothing is shared between readers
-/// but the cell's generation, so there is nothing to tear and nothing to
-/// reclaim: a slot is overwritten in place, one per thread. A thread never
-/// sees an older version than one it saw before (generations only grow).
+/// into its own slot (thread_slots.hpp). Readers share nothing mutable but
+/// the cell's generation (snapshots are immutable), so there is nothing to
+/// tear and no cached value to reclaim: a slot is overwritten in place, one
+/// per thread. A thread never sees an older version than one it saw before
+/// (generations only grow).
 ///
 /// A value that is absent, null or of the wrong type yields the fallback;
 /// `error()` says why a present value was not used. Nothing throws.
@@ -80,7 +81,7 @@ private:
     std::string error;
   };
 
-  void refresh(slot& s) const {
+  [[gnu::noinline]] void refresh(slot& s) const {
     cell_->visit([&](const snapshot& snap, uint64_t gen) {
       s.generation = gen;
       s.version = snap.version;
@@ -98,16 +99,20 @@ private:
   }
 
   /// Calls `f` with this thread's slot, brought up to date first. The fast
-  /// path: one atomic load, a compare, and `f`.
+  /// path: one atomic load, a compare, and `f`; the rest is out of line.
   template <class F>
   auto read(F&& f) const {
-    auto gen = cell_->generation();
     if (auto* s = slots_.local()) {
-      if (s->generation != gen)
+      if (s->generation != cell_->generation())
         refresh(*s);
       return f(*s);
     }
-    // An exiting thread (or more threads than slots): convert per read.
+    return read_unpinned(f);
+  }
+
+  /// An exiting thread (or more threads than slots): converts per read.
+  template <class F>
+  [[gnu::noinline]] auto read_unpinned(F& f) const {
     slot s;
     refresh(s);
     return f(s);

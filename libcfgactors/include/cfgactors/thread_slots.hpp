@@ -58,6 +58,18 @@ public:
   /// The calling thread's slot; nullptr for an exited thread, or when more
   /// threads are alive than the table holds.
   Slot* local() const {
+    // Fast path: one of the first `first_chunk` indexes, chunk 0 in place.
+    // A thread without an index yet (0) wraps around to the slow path.
+    auto i = thread_index_plus_one - 1;
+    if (i < first_chunk) {
+      if (auto* chunk = chunks_[0].load(std::memory_order_acquire))
+        return chunk + i;
+    }
+    return local_slow();
+  }
+
+private:
+  [[gnu::noinline]] Slot* local_slow() const {
     auto i = thread_index();
     // Chunk k covers [first_chunk * (2^k - 1), first_chunk * (2^(k+1) - 1)).
     auto q = i / first_chunk + 1;
@@ -70,7 +82,6 @@ public:
     return chunk + (i - first_chunk * ((1u << k) - 1));
   }
 
-private:
   /// Installs chunk `k`; another thread may race us for it.
   Slot* grow(uint32_t k) const {
     auto* fresh = new Slot[first_chunk << k];

@@ -22,11 +22,13 @@ struct topic_router_state {
     uint64_t pending_versions = 0;
     std::vector<std::string> pending_paths; ///< union over the folded versions
     bool in_flight = false;
+    bool notice = false; ///< owes a stale/fresh notice (sent when idle)
   };
 
   uint64_t next_id = 1;
   std::unordered_map<uint64_t, subscription> subscriptions;
   snapshot_ptr current;
+  bool stale = false; ///< every change carries it
   router_stats stats;
 };
 

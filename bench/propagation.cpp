@@ -1,0 +1,546 @@
+// bench/propagation: how long a flip written on one process takes to reach
+// subscribers in all of N other processes, for cfgactors (primary → replicas)
+// next to raw CAF fan-out, Redis pub/sub and etcd watch, measured the same
+// way in the same run. Each flip carries a CLOCK_MONOTONIC stamp taken just
+// before it is written; each worker's subscriber reports `now - stamp` on
+// receipt; a flip's latency is the largest of the N (when all have it).
+//
+//   propagation [--n 1,8,32] [--flips 200] [--warmup 20]
+//               [--systems cfgactors,caf,redis,etcd] [--scheduler sharing]
+//
+// The same binary is the worker: `--role=worker --system=NAME --id=K ...`.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "propagation/process.hpp"
+#include "propagation/report.hpp"
+#include "propagation/system.hpp"
+
+using namespace bench;
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+/// Set by SIGINT/SIGTERM: the run in progress ends, everything is torn down.
+volatile std::sig_atomic_t interrupted = 0;
+
+extern "C" void on_interrupt(int) {
+  interrupted = 1;
+}
+
+struct options {
+  std::vector<int> ns{1, 8, 32};
+  int flips = 200;
+  int warmup = 20;
+  std::vector<std::string> systems{"cfgactors", "caf", "redis", "etcd"};
+  bench_options bench;
+  std::chrono::milliseconds flip_timeout{2000};
+  std::chrono::milliseconds pause{2};
+};
+
+const char* usage_text =
+  "usage: propagation [--n 1,8,32] [--flips 200] [--warmup 20]\n"
+  "                   [--systems cfgactors,caf,redis,etcd]\n"
+  "                   [--scheduler sharing|stealing] [--threads 0]\n"
+  "                   [--keys 100] [--server-dir /dev/shm]\n"
+  "                   [--flip-timeout-ms 2000] [--pause-ms 2]\n";
+
+/// `--key=value` and `--key value`; false on anything else.
+bool parse_args(int argc, char** argv, arg_map& out) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0)
+      return false;
+    arg.erase(0, 2);
+    auto eq = arg.find('=');
+    if (eq != std::string::npos)
+      out[arg.substr(0, eq)] = arg.substr(eq + 1);
+    else if (arg == "help")
+      return false;
+    else if (i + 1 < argc)
+      out[arg] = argv[++i];
+    else
+      return false;
+  }
+  return true;
+}
+
+std::vector<std::string> split(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in{text};
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty())
+      out.push_back(item);
+  return out;
+}
+
+/// A whole non-negative number, or nullopt.
+std::optional<int> to_count(const std::string& text) {
+  if (text.empty() || text.size() > 9
+      || text.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  return std::stoi(text);
+}
+
+std::optional<options> read_options(const arg_map& args) {
+  options opts;
+  auto bad = [](const std::string& what) {
+    std::fprintf(stderr, "propagation: %s\n%s", what.c_str(), usage_text);
+    return std::nullopt;
+  };
+  for (auto& [key, value] : args) {
+    if (key == "n") {
+      opts.ns.clear();
+      for (auto& item : split(value)) {
+        auto n = to_count(item);
+        if (!n || *n < 1 || *n > 256)
+          return bad("--n: " + item + " is not a process count in 1..256");
+        opts.ns.push_back(*n);
+      }
+      if (opts.ns.empty())
+        return bad("--n: no process count");
+    } else if (key == "flips" || key == "warmup" || key == "keys"
+               || key == "flip-timeout-ms" || key == "pause-ms"
+               || key == "threads") {
+      auto n = to_count(value);
+      if (!n || (key == "flips" && *n < 1)
+          || (key == "flip-timeout-ms" && *n < 1))
+        return bad("--" + key + ": " + value + " is not a valid count");
+      if (key == "flips")
+        opts.flips = *n;
+      else if (key == "warmup")
+        opts.warmup = *n;
+      else if (key == "keys")
+        opts.bench.keys = *n;
+      else if (key == "threads")
+        opts.bench.threads = *n;
+      else if (key == "flip-timeout-ms")
+        opts.flip_timeout = std::chrono::milliseconds{*n};
+      else
+        opts.pause = std::chrono::milliseconds{*n};
+    } else if (key == "systems") {
+      opts.systems = split(value);
+      for (auto& s : opts.systems)
+        if (s != "cfgactors" && s != "caf" && s != "redis" && s != "etcd")
+          return bad("--systems: unknown system " + s);
+      if (opts.systems.empty())
+        return bad("--systems: no system");
+    } else if (key == "server-dir") {
+      opts.bench.server_dir = value;
+    } else if (key == "scheduler") {
+      if (value != "sharing" && value != "stealing")
+        return bad("--scheduler: " + value + " (sharing or stealing)");
+      opts.bench.scheduler = value;
+    } else {
+      return bad("unknown option --" + key);
+    }
+  }
+  return opts;
+}
+
+std::unique_ptr<system_under_test> make_system(const std::string& name,
+                                               const bench_options& opts) {
+  if (name == "cfgactors")
+    return make_cfgactors_system(opts);
+  if (name == "caf")
+    return make_caf_system(opts);
+  if (name == "redis")
+    return make_redis_system(opts);
+  if (name == "etcd")
+    return make_etcd_system(opts);
+  return nullptr;
+}
+
+/// One row of the table.
+struct result {
+  std::string system;
+  int n = 0;
+  int flips = 0;
+  int lost = 0;
+  std::vector<double> latencies_us; ///< per measured flip: max over workers
+  std::string skipped;              ///< why the system did not run
+  std::string failed;               ///< why the run broke off
+
+  bool measured() const {
+    return skipped.empty() && failed.empty() && !latencies_us.empty();
+  }
+
+  /// Nearest-rank percentile.
+  double percentile(double p) const {
+    auto xs = latencies_us;
+    std::sort(xs.begin(), xs.end());
+    auto rank = static_cast<size_t>(std::ceil(p / 100.0 * xs.size()));
+    return xs[std::clamp<size_t>(rank, 1, xs.size()) - 1];
+  }
+};
+
+/// The N workers of one run and the pipes the coordinator shares with them.
+/// Ending the run closes their stdin (the lifeline): each worker shuts down
+/// by itself; a worker that does not is killed.
+class worker_group {
+public:
+  worker_group(const std::string& system, int n,
+               const std::vector<std::string>& extra_args)
+    : lifeline_(make_pipe()) {
+    auto report = make_pipe();
+    for (int id = 0; id < n; ++id) {
+      spawn_spec spec;
+      spec.argv = {"/proc/self/exe", "--role=worker", "--system=" + system,
+                   "--id=" + std::to_string(id)};
+      spec.argv.insert(spec.argv.end(), extra_args.begin(), extra_args.end());
+      spec.stdin_fd = lifeline_.read.get();
+      spec.report_fd = report.write.get();
+      workers_.emplace_back(spec);
+    }
+    // Only the workers hold the write end: the reader sees EOF if all die.
+    lifeline_.read.reset();
+    report.write.reset();
+    reader_.emplace(std::move(report.read));
+  }
+
+  ~worker_group() {
+    finish();
+  }
+
+  /// Ends the run: closes the lifeline and reaps every worker (killing one
+  /// that does not exit within 10 s). Returns how the first worker that did
+  /// not exit cleanly ended (a sanitizer report, a hang), or empty.
+  std::string finish() {
+    lifeline_.write.reset();
+    auto deadline = steady::now() + 10s;
+    std::string first_failure;
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      auto& w = workers_[i];
+      w.stop(std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::max(deadline - steady::now(), steady::duration{0})));
+      if (!w.succeeded() && first_failure.empty())
+        first_failure = "worker " + std::to_string(i) + " ended with "
+                        + w.exited().value_or("?");
+    }
+    return first_failure;
+  }
+
+  report_reader& reader() { return *reader_; }
+
+  /// "worker K exited (...)" for the first worker that has ended, or empty.
+  std::string dead_worker() {
+    for (size_t i = 0; i < workers_.size(); ++i)
+      if (auto status = workers_[i].exited())
+        return "worker " + std::to_string(i) + " exited (" + *status + ")";
+    return {};
+  }
+
+private:
+  pipe_fds lifeline_;
+  std::vector<child> workers_;
+  std::optional<report_reader> reader_;
+};
+
+/// Waits for the next report until `deadline`, in short slices, so that a
+/// worker that died is noticed. Sets `error` when a worker failed.
+std::optional<report> next_report(worker_group& group,
+                                  steady::time_point deadline,
+                                  std::string& error) {
+  for (;;) {
+    if (interrupted) {
+      error = "interrupted";
+      return std::nullopt;
+    }
+    auto slice = std::min(deadline, steady::now() + 200ms);
+    if (auto r = group.reader().next(slice)) {
+      if (r->kind == report::error)
+        error = r->worker >= 0 ? "worker " + std::to_string(r->worker) + ": "
+                                   + r->text
+                               : r->text;
+      return r;
+    }
+    if (auto dead = group.dead_worker(); !dead.empty()) {
+      error = dead;
+      return std::nullopt;
+    }
+    if (group.reader().closed()) {
+      error = "every worker closed its report pipe";
+      return std::nullopt;
+    }
+    if (steady::now() >= deadline)
+      return std::nullopt;
+  }
+}
+
+result run_once(system_under_test& sys, const std::string& name, int n,
+                const options& opts) {
+  result out;
+  out.system = name;
+  out.n = n;
+  out.flips = opts.flips;
+  if (auto why = sys.unavailable(); !why.empty()) {
+    out.skipped = why;
+    return out;
+  }
+  if (auto err = sys.start(); !err.empty()) {
+    out.failed = err;
+    return out;
+  }
+  std::string error;
+  auto pub = sys.open_run(error);
+  if (!pub) {
+    out.failed = error;
+    return out;
+  }
+  worker_group group{name, n, pub->worker_args()};
+  // Everyone subscribed before the first flip.
+  std::vector<bool> ready(static_cast<size_t>(n), false);
+  int ready_count = 0;
+  auto ready_deadline = steady::now() + 60s + n * 2s;
+  while (ready_count < n) {
+    auto r = next_report(group, ready_deadline, error);
+    if (!error.empty()) {
+      out.failed = error;
+      return out;
+    }
+    if (!r) {
+      out.failed = std::to_string(n - ready_count)
+                   + " workers not ready in time";
+      return out;
+    }
+    if (r->kind == report::ready && r->worker >= 0 && r->worker < n
+        && !ready[static_cast<size_t>(r->worker)]) {
+      ready[static_cast<size_t>(r->worker)] = true;
+      ++ready_count;
+    }
+  }
+  // One flip at a time: the next is written once all N have this one (or
+  // it timed out), so flips never overlap.
+  auto total = static_cast<uint64_t>(opts.warmup + opts.flips);
+  for (uint64_t i = 0; i < total; ++i) {
+    auto stamp = monotonic_ns();
+    if (auto err = pub->publish(i, stamp); !err.empty()) {
+      out.failed = "flip " + std::to_string(i) + ": " + err;
+      return out;
+    }
+    std::vector<bool> seen(static_cast<size_t>(n), false);
+    int seen_count = 0;
+    int64_t slowest = 0;
+    auto deadline = steady::now() + opts.flip_timeout;
+    while (seen_count < n) {
+      auto r = next_report(group, deadline, error);
+      if (!error.empty()) {
+        out.failed = error;
+        return out;
+      }
+      if (!r)
+        break; // timed out
+      // Reports of an earlier flip that timed out are late: ignored.
+      if (r->kind != report::flip || r->flip_index != i || r->worker < 0
+          || r->worker >= n || seen[static_cast<size_t>(r->worker)])
+        continue;
+      seen[static_cast<size_t>(r->worker)] = true;
+      ++seen_count;
+      slowest = std::max(slowest, r->latency_ns);
+    }
+    if (seen_count < n)
+      ++out.lost;
+    else if (i >= static_cast<uint64_t>(opts.warmup))
+      out.latencies_us.push_back(static_cast<double>(slowest) / 1000.0);
+    if (opts.pause.count() > 0)
+      std::this_thread::sleep_for(opts.pause);
+  }
+  if (auto err = group.finish(); !err.empty())
+    out.failed = "at the end of the run, " + err;
+  return out;
+}
+
+const result* find(const std::vector<result>& rows, const std::string& system,
+                   int n) {
+  for (auto& r : rows)
+    if (r.system == system && r.n == n && r.measured())
+      return &r;
+  return nullptr;
+}
+
+void print_header() {
+  std::printf("%-10s %4s %6s %5s %10s %10s %10s %8s %9s\n", "system", "N",
+              "flips", "lost", "p50 us", "p90 us", "p99 us", "p50/caf",
+              "etcd/p50");
+}
+
+void print_row(const result& r, const std::vector<result>& rows) {
+  if (!r.skipped.empty()) {
+    std::printf("%-10s %4d   skipped: %s (%s)\n", r.system.c_str(), r.n,
+                r.system.c_str(), r.skipped.c_str());
+    return;
+  }
+  if (!r.failed.empty()) {
+    std::printf("%-10s %4d   failed: %s\n", r.system.c_str(), r.n,
+                r.failed.c_str());
+    return;
+  }
+  if (r.latencies_us.empty()) {
+    std::printf("%-10s %4d %6d %5d   no flip reached all workers\n",
+                r.system.c_str(), r.n, r.flips, r.lost);
+    return;
+  }
+  auto p50 = r.percentile(50);
+  char vs_caf[16] = "-";
+  char vs_etcd[16] = "-";
+  if (auto caf = find(rows, "caf", r.n))
+    std::snprintf(vs_caf, sizeof(vs_caf), "%.2f", p50 / caf->percentile(50));
+  if (auto etcd = find(rows, "etcd", r.n))
+    std::snprintf(vs_etcd, sizeof(vs_etcd), "%.2f", etcd->percentile(50) / p50);
+  std::printf("%-10s %4d %6d %5d %10.1f %10.1f %10.1f %8s %9s\n",
+              r.system.c_str(), r.n, r.flips, r.lost, p50, r.percentile(90),
+              r.percentile(99), vs_caf, vs_etcd);
+}
+
+/// Whether the target holds at `n`: cfgactors p50 <= 1.5x raw CAF
+/// and etcd p50 >= 3x cfgactors. A missed target is printed as missed.
+void print_verdict(const std::vector<result>& rows, int n) {
+  auto cfg = find(rows, "cfgactors", n);
+  auto caf = find(rows, "caf", n);
+  auto etcd = find(rows, "etcd", n);
+  std::printf("N=%-3d ", n);
+  if (!cfg) {
+    std::printf("target not checked: cfgactors not measured\n");
+    return;
+  }
+  auto p50 = cfg->percentile(50);
+  if (caf) {
+    auto x = p50 / caf->percentile(50);
+    std::printf("cfgactors p50 = %.2fx raw CAF (target <= 1.5x: %s)", x,
+                x <= 1.5 ? "met" : "MISSED");
+  } else {
+    std::printf("raw CAF not measured");
+  }
+  if (etcd) {
+    auto x = etcd->percentile(50) / p50;
+    std::printf("; etcd p50 = %.2fx cfgactors (target >= 3x: %s)\n", x,
+                x >= 3.0 ? "met" : "MISSED");
+  } else {
+    std::printf("; etcd not measured\n");
+  }
+}
+
+/// The first three fields of /proc/loadavg: how busy the host was around
+/// the run (the figures depend on it).
+std::string load_average() {
+  std::FILE* f = std::fopen("/proc/loadavg", "r");
+  if (!f)
+    return "unknown";
+  double a = 0, b = 0, c = 0;
+  auto n = std::fscanf(f, "%lf %lf %lf", &a, &b, &c);
+  std::fclose(f);
+  if (n != 3)
+    return "unknown";
+  char text[64];
+  std::snprintf(text, sizeof(text), "%.2f %.2f %.2f", a, b, c);
+  return text;
+}
+
+int coordinator(const options& opts) {
+  std::printf("propagation: flip on one process -> subscribers in N worker "
+              "processes; %d flips after %d warm-up, latency of a flip = max "
+              "over the N workers of (receipt - CLOCK_MONOTONIC stamp)\n",
+              opts.flips, opts.warmup);
+  std::printf("scheduler.policy=%s scheduler.max-threads=%s (coordinator and "
+              "workers of cfgactors and caf); cfgactors config: %d keys + "
+              "bench.flip\nhost: %u cores, load average %s\n\n",
+              opts.bench.scheduler.c_str(),
+              opts.bench.threads > 0 ? std::to_string(opts.bench.threads).c_str()
+                                     : "default",
+              opts.bench.keys, std::thread::hardware_concurrency(),
+              load_average().c_str());
+  print_header();
+  std::fflush(stdout);
+  std::map<std::string, std::unique_ptr<system_under_test>> systems;
+  for (auto& name : opts.systems)
+    systems[name] = make_system(name, opts.bench);
+  std::vector<result> rows;
+  bool failed = false;
+  for (int n : opts.ns) {
+    for (auto& name : opts.systems) {
+      if (interrupted)
+        return 1;
+      result r;
+      try {
+        r = run_once(*systems[name], name, n, opts);
+      } catch (const std::exception& e) {
+        r.system = name;
+        r.n = n;
+        r.failed = e.what();
+      }
+      failed = failed || !r.failed.empty();
+      rows.push_back(std::move(r));
+    }
+    // Ratios need the whole group of this N: print it once it is complete.
+    for (auto& r : rows)
+      if (r.n == n)
+        print_row(r, rows);
+    std::fflush(stdout);
+  }
+  std::printf("\n");
+  for (int n : opts.ns)
+    print_verdict(rows, n);
+  std::printf("load average at the end: %s\n", load_average().c_str());
+  return failed ? 1 : 0;
+}
+
+int worker(const arg_map& args) {
+  auto name = arg_or(args, "system");
+  auto id = to_count(arg_or(args, "id"));
+  bench_options opts;
+  opts.scheduler = arg_or(args, "scheduler", "sharing");
+  opts.threads = to_count(arg_or(args, "threads", "0")).value_or(0);
+  auto sys = make_system(name, opts);
+  if (!sys || !id) {
+    std::fprintf(stderr, "propagation worker: bad --system or --id\n");
+    return 2;
+  }
+  try {
+    return sys->run_worker(*id, args);
+  } catch (const std::exception& e) {
+    report_error(*id, name + " worker: " + e.what());
+    return 1;
+  }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // The library logs an info line per event: warnings only, and on stderr,
+  // so that stdout is the table.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("propagation"));
+  spdlog::set_level(spdlog::level::warn);
+  std::signal(SIGPIPE, SIG_IGN);
+  arg_map args;
+  if (!parse_args(argc, argv, args)) {
+    std::fprintf(stderr, "%s", usage_text);
+    return 2;
+  }
+  if (arg_or(args, "role") == "worker")
+    return worker(args);
+  args.erase("role");
+  // Stop cleanly on ^C: workers, servers and temp dirs go with the bench.
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  auto opts = read_options(args);
+  if (!opts)
+    return 2;
+  return coordinator(*opts);
+}

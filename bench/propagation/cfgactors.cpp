@@ -1,0 +1,206 @@
+// cfgactors: the coordinator runs a primary (validator → store → router →
+// primary node, published with the middleman) and writes each flip through
+// the validator; every worker runs a replica and a subscriber actor on it.
+#include <chrono>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "cfgactors/cfgactors.hpp"
+#include "cfgactors/cluster.hpp"
+
+#include "process.hpp"
+#include "report.hpp"
+#include "system.hpp"
+
+namespace bench {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+struct node_config : cfgactors::system_config {
+  node_config(const std::string& scheduler, int threads) {
+    load<caf::io::middleman>();
+    set("scheduler.policy", caf::atom_from_string(scheduler));
+    if (threads > 0)
+      set("scheduler.max-threads", threads);
+  }
+};
+
+/// What the primary holds besides the flips: `keys` integers in sections of
+/// 100, so hashing and patching work on a config of a realistic size.
+cfgactors::json base_config(int keys) {
+  cfgactors::json cfg = cfgactors::json::object();
+  for (int i = 0; i < keys; ++i)
+    cfg["s" + std::to_string(i / 100)]["k" + std::to_string(i % 100)] = i;
+  return cfg;
+}
+
+class cfgactors_publisher : public publisher {
+public:
+  explicit cfgactors_publisher(const bench_options& opts)
+    : scheduler_(opts.scheduler), threads_(opts.threads),
+      cfg_(opts.scheduler, opts.threads), sys_(cfg_),
+      self_(sys_) {
+    // nop
+  }
+
+  ~cfgactors_publisher() override {
+    // A published actor keeps the system alive: end it explicitly.
+    if (node_)
+      caf::anon_send_exit(node_, caf::exit_reason::user_shutdown);
+    if (nodes_.validator)
+      cfgactors::shutdown(nodes_);
+  }
+
+  std::string open(int keys) {
+    nodes_ = cfgactors::spawn_pipeline(sys_, {});
+    auto err = write({cfgactors::operation::replace_layer(
+      std::string{cfgactors::defaults_layer}, base_config(keys))});
+    if (!err.empty())
+      return "initial config: " + err;
+    node_ = cfgactors::spawn_primary(sys_, nodes_.store, nodes_.validator, {});
+    auto port = sys_.middleman().publish(node_, 0, "127.0.0.1", true);
+    if (!port)
+      return "publish: " + sys_.render(port.error());
+    port_ = *port;
+    return {};
+  }
+
+  std::vector<std::string> worker_args() const override {
+    return {"--host=127.0.0.1", "--port=" + std::to_string(port_),
+            "--scheduler=" + scheduler_,
+            "--threads=" + std::to_string(threads_)};
+  }
+
+  std::string publish(uint64_t index, int64_t stamp_ns) override {
+    return write({cfgactors::operation::set(
+      "bench.flip", cfgactors::json{{"i", index}, {"t", stamp_ns}})});
+  }
+
+private:
+  /// One write through the validator: the full admission path (merge,
+  /// validate, commit); the answer comes once the version exists.
+  std::string write(std::vector<cfgactors::operation> ops) {
+    std::string error;
+    cfgactors::write_request req{std::move(ops), "bench", 0, {}};
+    self_
+      ->request(nodes_.validator, std::chrono::seconds{10},
+                cfgactors::write_atom::value, std::move(req))
+      .receive(
+        [&](cfgactors::write_result& r) {
+          if (r.status != cfgactors::write_status::committed)
+            error = r.describe();
+        },
+        [&](caf::error& err) { error = sys_.render(err); });
+    return error;
+  }
+
+  std::string scheduler_;
+  int threads_;
+  node_config cfg_;
+  caf::actor_system sys_;
+  cfgactors::pipeline nodes_;
+  cfgactors::primary_actor node_;
+  uint16_t port_ = 0;
+  caf::scoped_actor self_;
+};
+
+/// The subscriber whose receipt counts: reports `now - stamp` per flip.
+cfgactors::subscriber_actor::behavior_type
+flip_subscriber(cfgactors::subscriber_actor::pointer, int id) {
+  return {
+    [id](const cfgactors::change& c) {
+      auto now = monotonic_ns();
+      auto& value = c.new_value();
+      auto flip = value.find("flip");
+      if (flip == value.end() || !flip->is_object())
+        return;
+      auto i = flip->value("i", uint64_t{0});
+      auto t = flip->value("t", int64_t{0});
+      report_flip(id, i, now - t);
+    },
+  };
+}
+
+class cfgactors_system : public system_under_test {
+public:
+  explicit cfgactors_system(bench_options opts) : opts_(std::move(opts)) {
+    // nop
+  }
+
+  std::unique_ptr<publisher> open_run(std::string& error) override {
+    auto pub = std::make_unique<cfgactors_publisher>(opts_);
+    error = pub->open(opts_.keys);
+    if (!error.empty())
+      return nullptr;
+    return pub;
+  }
+
+  int run_worker(int id, const arg_map& args) override {
+    node_config cfg{arg_or(args, "scheduler", "sharing"),
+                    std::stoi(arg_or(args, "threads", "0"))};
+    caf::actor_system sys{cfg};
+    cfgactors::replica_options ropts;
+    ropts.node = "w" + std::to_string(id);
+    ropts.host = arg_or(args, "host", "127.0.0.1");
+    ropts.port = static_cast<uint16_t>(std::stoi(arg_or(args, "port", "0")));
+    ropts.min_backoff = 20ms;
+    ropts.max_backoff = 500ms;
+    auto replica = cfgactors::spawn_replica(sys, ropts);
+    auto sub = sys.spawn(flip_subscriber, id);
+    struct stop_guard {
+      cfgactors::replica_actor& replica;
+      cfgactors::subscriber_actor& sub;
+      ~stop_guard() {
+        caf::anon_send_exit(sub, caf::exit_reason::user_shutdown);
+        caf::anon_send_exit(replica, caf::exit_reason::user_shutdown);
+      }
+    } guard{replica, sub};
+    std::string error;
+    {
+      caf::scoped_actor self{sys};
+      self
+        ->request(replica, 10s, cfgactors::subscribe_atom::value,
+                  std::string{"bench"}, sub)
+        .receive([](uint64_t) {},
+                 [&](caf::error& err) { error = sys.render(err); });
+      // Ready once the replica follows the primary's stream.
+      auto deadline = std::chrono::steady_clock::now() + 60s;
+      bool connected = false;
+      while (error.empty() && !connected
+             && std::chrono::steady_clock::now() < deadline) {
+        self->request(replica, 10s, cfgactors::status_atom::value)
+          .receive(
+            [&](cfgactors::replica_status& st) { connected = st.connected; },
+            [&](caf::error& err) { error = sys.render(err); });
+        if (!connected)
+          std::this_thread::sleep_for(10ms);
+      }
+      if (error.empty() && !connected)
+        error = "the replica did not connect to " + ropts.host + ":"
+                + std::to_string(ropts.port) + " within 60 s";
+    }
+    if (!error.empty()) {
+      report_error(id, "cfgactors worker: " + error);
+      return 1;
+    }
+    report_ready(id);
+    await_lifeline_end();
+    return 0;
+  }
+
+private:
+  bench_options opts_;
+};
+
+} // namespace
+
+std::unique_ptr<system_under_test>
+make_cfgactors_system(const bench_options& opts) {
+  return std::make_unique<cfgactors_system>(opts);
+}
+
+} // namespace bench
