@@ -3,6 +3,9 @@
 
 #include "cfgactors/actor_types.hpp"
 #include "cfgactors/change.hpp"
+#include "cfgactors/contract.hpp"
+#include "cfgactors/contract_guard.hpp"
+#include "cfgactors/contract_registry.hpp"
 #include "cfgactors/diff.hpp"
 #include "cfgactors/errc.hpp"
 #include "cfgactors/hash.hpp"
