@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <string_view>
 
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "cfgactors/contract_registry.hpp"
 #include "cfgactors/merge.hpp"
 #include "cfgactors/path.hpp"
 #include "log.hpp"
@@ -195,6 +197,20 @@ void reject(validator_ptr self, promise& rp, write_result result,
                      "first=\"{}\" version={}",
                      origin, to_string(result.code), result.errors.size(),
                      first, st.version);
+  // A component's veto is named on a line of its own, whatever came first.
+  for (auto& err : result.errors) {
+    std::string_view rule{err.rule};
+    if (rule.substr(0, contract_rule_prefix.size()) == contract_rule_prefix)
+      detail::log().warn("event=contract_veto contract={} path=\"{}\" "
+                         "reason=\"{}\" version={}",
+                         rule.substr(contract_rule_prefix.size()), err.path,
+                         detail::escaped(err.message), st.version);
+    else if (rule == schema_version_rule)
+      detail::log().warn("event=schema_version_veto path=\"{}\" "
+                         "reason=\"{}\" version={}",
+                         err.path, detail::escaped(err.message),
+                         st.version);
+  }
   rp.deliver(std::move(result));
 }
 
@@ -418,6 +434,8 @@ validation_errors check_candidate(const json& effective,
     options.schema->validate(effective, errors);
   if (options.rules)
     options.rules->check(effective, errors);
+  if (options.contracts)
+    options.contracts->check(effective, errors);
   return errors;
 }
 

@@ -54,6 +54,18 @@ using validator_actor = caf::typed_actor<
   caf::replies_to<write_atom, write_request>::with<write_result>,
   caf::replies_to<stats_atom>::with<validator_stats>>;
 
+/// Anything that takes writes and answers after commit: the validator, a
+/// replica (which forwards to the primary) or the primary's node actor all
+/// convert to it.
+using writer_actor = caf::typed_actor<
+  caf::replies_to<write_atom, write_request>::with<write_result>>;
+
+/// A contract guard (contract_guard.hpp): applies each version to one
+/// component and rolls back what fails its health check. Stop it with an
+/// exit message.
+using contract_guard_actor
+  = caf::typed_actor<caf::replies_to<stats_atom>::with<guard_stats>>;
+
 /// A source: owns a layer and proposes it to the validator. `reload` re-reads
 /// now and answers once the proposal (if any) has been answered.
 using source_actor = caf::typed_actor<

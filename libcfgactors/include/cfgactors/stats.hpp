@@ -75,4 +75,32 @@ typename Inspector::result_type inspect(Inspector& f, router_stats& x) {
            x.pending, x.delivered, x.conflated, x.version);
 }
 
+/// What a contract guard did (contract_guard.hpp).
+struct guard_stats {
+  uint64_t applied = 0;         ///< versions applied and found healthy
+  uint64_t apply_failures = 0;  ///< versions whose apply threw
+  uint64_t health_failures = 0; ///< versions applied but found unhealthy
+  uint64_t rollbacks = 0;       ///< rollbacks committed
+  uint64_t rollback_failures = 0; ///< rollbacks refused (conflict included)
+  uint64_t degraded = 0; ///< failures left in effect: nothing to roll back to
+  uint64_t version = 0;  ///< the version applied last (0 = none yet)
+  bool healthy = false;  ///< whether that version passed
+
+  friend bool operator==(const guard_stats& x, const guard_stats& y) {
+    return x.applied == y.applied && x.apply_failures == y.apply_failures
+           && x.health_failures == y.health_failures
+           && x.rollbacks == y.rollbacks
+           && x.rollback_failures == y.rollback_failures
+           && x.degraded == y.degraded && x.version == y.version
+           && x.healthy == y.healthy;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, guard_stats& x) {
+  return f(caf::meta::type_name("guard_stats"), x.applied, x.apply_failures,
+           x.health_failures, x.rollbacks, x.rollback_failures, x.degraded,
+           x.version, x.healthy);
+}
+
 } // namespace cfgactors

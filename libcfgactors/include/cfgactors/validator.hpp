@@ -16,6 +16,8 @@
 
 namespace cfgactors {
 
+class contract_registry;
+
 namespace detail {
 class tree_pool;
 } // namespace detail
@@ -24,6 +26,10 @@ struct validator_options {
   json_schema_ptr schema;               ///< optional JSON Schema
   std::shared_ptr<const rule_set> rules; ///< optional code rules
   std::size_t max_depth = 128;          ///< nesting limit of written values
+  /// Optional component contracts, consulted after schema and rules; their
+  /// vetoes count in `failures_by_rule` as `contract:<name>` and
+  /// `schema_version` (see contract_registry.hpp).
+  std::shared_ptr<const contract_registry> contracts;
 };
 
 /// The merge of every layer below the runtime layer, kept between writes:
@@ -75,7 +81,7 @@ validator(validator_actor::stateful_pointer<validator_state> self,
 errc apply_operations(layer_stack& layers, const write_request& req,
                       std::size_t max_depth, validation_errors& errors);
 
-/// Checks a candidate effective tree against schema and rules.
+/// Checks a candidate effective tree against schema, rules and contracts.
 validation_errors check_candidate(const json& effective,
                                   const validator_options& options);
 
