@@ -93,7 +93,8 @@ int main() {
   check(config.loads() == 1 && settings.loads() == 1,
         "a second access loads nothing");
   // Operators drop runtime overrides next to config.yaml.
-  std::ofstream{tmp / "next.json"} << R"({"debug_mode": true, "buffer_size": 4096})";
+  std::ofstream{tmp / "next.json"}
+    << R"({"debug_mode": true, "buffer_size": 4096})";
   fs::rename(tmp / "next.json", runtime);
   if (auto n = config.get()) {
     for (int i = 0; i < 400 && !(*n)->get<bool>("debug_mode", false); ++i)
@@ -121,7 +122,8 @@ int main() {
   s = current();
   std::cout << "new node: " << s << " (node loads: " << config.loads()
             << ", struct loads: " << settings.loads() << ")\n";
-  check(s.debug_mode && config.loads() == 2, "a new node reads the files again");
+  check(s.debug_mode && config.loads() == 2,
+        "a new node reads the files again");
   config.invalidate();
   fs::remove_all(tmp);
   std::cout << (ok ? "example ok" : "example FAILED") << '\n';

@@ -1,9 +1,8 @@
-// The seed's "Thread-Safe Updates" (ThreadSafeConfig, atomic_update, add_listener)
-// without a lock on the read side: reader threads read through setting<T>,
-// get<T> and whole snapshots while a writer commits transactions that change
-// `buffer_size` and `database.host` together. A reader never sees the two
-// values of different transactions within one version, and never goes back.
-#include <algorithm>
+// The seed's "Thread-Safe Updates" (ThreadSafeConfig, atomic_update,
+// add_listener), without a lock on the read side: reader threads read through
+// setting<T>, get<T> and whole snapshots while a writer commits transactions
+// that change `buffer_size` and `database.host` together. A reader never sees
+// the values of two transactions within one version, and never goes back.
 #include <atomic>
 #include <chrono>
 #include <iostream>

@@ -110,7 +110,8 @@ int main() {
                 .set("timeouts.read_ms", 8000)
                 .commit();
   std::cout << "good write: " << good.result.describe() << '\n';
-  check(good.result.status == write_status::committed, "the good write commits");
+  check(good.result.status == write_status::committed,
+        "the good write commits");
   check(n->version() == before->version + 1, "one new version");
   check(n->get<int>("database.pool_size", 0) == 50
           && n->get("logging.level", "?") == "WARNING",
