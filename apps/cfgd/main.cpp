@@ -23,6 +23,7 @@
 #include <caf/io/middleman.hpp>
 
 #include "cfgactors/cluster.hpp"
+#include "cfgactors/flags.hpp"
 #include "cfgactors/operation.hpp"
 #include "cfgactors/parse.hpp"
 #include "cfgactors/pipeline.hpp"
@@ -182,6 +183,11 @@ int run(const cfgd::options& opts, initial_config init) {
   } else {
     cfgactors::pipeline_options popts;
     popts.validation.schema = init.schema;
+    // A malformed feature flag is refused at write time, with its path.
+    cfgactors::rule_set rules;
+    cfgactors::add_feature_rules(rules);
+    popts.validation.rules
+      = std::make_shared<const cfgactors::rule_set>(std::move(rules));
     popts.storage.history_size = opts.history;
     popts.storage.data_dir = opts.data_dir;
     popts.storage.retention = opts.retention;

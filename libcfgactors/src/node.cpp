@@ -10,6 +10,7 @@
 
 #include "cfgactors/cluster.hpp"
 #include "cfgactors/errc.hpp"
+#include "cfgactors/flags.hpp"
 #include "cfgactors/layer.hpp"
 #include "cfgactors/sources.hpp"
 #include "cfgactors/transaction.hpp"
@@ -87,7 +88,12 @@ caf::expected<node> node::primary(caf::actor_system& sys,
   }
   pipeline_options popts;
   popts.validation.schema = schema;
-  popts.validation.rules = opts.rules_;
+  // The caller's rules, plus the structure of feature flags: a malformed
+  // flag is refused at write time, with its path.
+  auto rules = opts.rules_ ? *opts.rules_ : rule_set{};
+  add_feature_rules(rules);
+  popts.validation.rules = std::make_shared<const rule_set>(std::move(rules));
+  popts.validation.contracts = opts.contracts_;
   popts.storage.history_size = opts.history_;
   popts.storage.data_dir = opts.data_dir_;
   auto opened = open_pipeline(sys, std::move(popts));
@@ -188,6 +194,8 @@ caf::expected<node> node::replica(caf::actor_system& sys, std::string host,
       return "schema";
     if (!opts.data_dir_.empty())
       return "data_dir";
+    if (opts.contracts_) // vetoes are the primary's validator's job
+      return "contracts";
     if (opts.cluster_port_)
       return "cluster_port";
     return {};
@@ -284,6 +292,12 @@ caf::actor_system& node::system() const noexcept {
 
 store_actor node::store() const noexcept {
   return state_->store;
+}
+
+writer_actor node::writer() const noexcept {
+  if (state_->replica)
+    return state_->replica;
+  return state_->nodes.validator;
 }
 
 caf::expected<subscription>

@@ -41,6 +41,12 @@ node_options& node_options::schema(json_schema_ptr x) {
   return *this;
 }
 
+node_options&
+node_options::contracts(std::shared_ptr<const contract_registry> x) {
+  contracts_ = std::move(x);
+  return *this;
+}
+
 node_options& node_options::rules(rule_set x) {
   rules_ = std::make_shared<const rule_set>(std::move(x));
   return *this;

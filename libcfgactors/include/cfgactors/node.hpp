@@ -20,7 +20,9 @@
 #include "cfgactors/actor_types.hpp"
 #include "cfgactors/change.hpp"
 #include "cfgactors/cluster_messages.hpp"
+#include "cfgactors/config_view.hpp"
 #include "cfgactors/diff_result.hpp"
+#include "cfgactors/flags.hpp"
 #include "cfgactors/node_options.hpp"
 #include "cfgactors/operation.hpp"
 #include "cfgactors/snapshot.hpp"
@@ -130,6 +132,11 @@ public:
   /// The store's read interface (the replica's, on a replica).
   store_actor store() const noexcept;
 
+  /// Where this node's writes go: the validator on a primary, the replica
+  /// (which forwards to the primary) on a replica. For actors of your own,
+  /// e.g. `spawn_contract_guard(sys, c, n.store(), n.writer())`.
+  writer_actor writer() const noexcept;
+
   // -- reads: any thread, no actor round trip ---------------------------------
 
   std::shared_ptr<const snapshot_cell> cell() const noexcept {
@@ -225,9 +232,23 @@ public:
 
   caf::expected<diff_result> diff(uint64_t from, uint64_t to) const;
 
-  // -- feature flags -----------------------------------------------------------
-  // `flags()` (flags.hpp) evaluates `features.<name>` against cell(); it
-  // belongs here, next to the reads.
+  // -- feature flags and per-request overlays ---------------------------------
+
+  /// Evaluates `features.<name>` (flags.hpp) on the current snapshot:
+  /// `n.flags().enabled("new_algorithm", {{"tenant", "acme"}, {"user", "42"}})`.
+  /// Any thread; the result holds its snapshot, so a series of evaluations
+  /// on one `feature_flags` sees one version.
+  feature_flags flags() const {
+    return feature_flags{snapshot()};
+  }
+
+  /// The current snapshot seen through `overlay` (JSON Merge Patch: null
+  /// deletes) for one request or tenant, without a new version, e.g.
+  /// `n.view(overlay_for(*n.snapshot(), "tenants.acme"))`. Its get<T> and
+  /// `feature_flags{view}` see the overlay's values first.
+  config_view view(json overlay) const {
+    return config_view{snapshot(), std::move(overlay)};
+  }
 
 private:
   node(std::shared_ptr<detail::node_state> state,

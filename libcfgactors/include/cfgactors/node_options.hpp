@@ -17,6 +17,7 @@
 
 #include "cfgactors/file_source.hpp"
 #include "cfgactors/fwd.hpp"
+#include "cfgactors/contract_registry.hpp"
 #include "cfgactors/rules.hpp"
 #include "cfgactors/schema.hpp"
 
@@ -50,6 +51,10 @@ public:
 
   /// Rules checked in code on every version.
   node_options& rules(rule_set x);
+  /// Component contracts (contract_registry.hpp) the validator consults on
+  /// every write: their vetoes and schema_version minimums. Contracts may be
+  /// added to and removed from the registry while the node runs.
+  node_options& contracts(std::shared_ptr<const contract_registry> x);
 
   /// The `defaults` layer: below every file.
   node_options& defaults(json x);
@@ -97,6 +102,7 @@ private:
   std::string schema_path_;
   json_schema_ptr schema_;
   std::shared_ptr<const rule_set> rules_;
+  std::shared_ptr<const contract_registry> contracts_;
   std::optional<json> defaults_;
   std::string data_dir_;
   std::size_t history_ = 100;
