@@ -353,11 +353,11 @@ CAF_TEST(writes say what happened and a rejected one changes nothing) {
 
 CAF_TEST(flags evaluate on the current snapshot and through an overlay) {
   auto n = start_primary();
-  CAF_CHECK(!n.flags().enabled("new_algorithm"));
-  CAF_CHECK_EQUAL(n.flags().evaluate("new_algorithm").reason, "missing");
-  auto r = n.flag("new_algorithm", true);
+  CAF_CHECK(!n.flags().enabled("brand_new"));
+  CAF_CHECK_EQUAL(n.flags().evaluate("brand_new").reason, "missing");
+  auto r = n.flag("brand_new", true);
   CAF_CHECK_EQUAL(r.result.status, write_status::committed);
-  CAF_CHECK(n.flags().enabled("new_algorithm", {{"user", "42"}}));
+  CAF_CHECK(n.flags().enabled("brand_new", {{"user", "42"}}));
   // A rule for one tenant, and an overlay that turns it off for another.
   r = n.set("features.checkout",
             json::parse(R"({"enabled": true, "rollout": 0, "rules": [
