@@ -26,6 +26,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "propagation/caf_settings.hpp"
 #include "propagation/process.hpp"
 #include "propagation/report.hpp"
 #include "propagation/system.hpp"
@@ -57,6 +58,7 @@ const char* usage_text =
   "usage: propagation [--n 1,8,32] [--flips 200] [--warmup 20]\n"
   "                   [--systems cfgactors,caf,redis,etcd]\n"
   "                   [--scheduler sharing|stealing] [--threads 0]\n"
+  "                   [--io-workers N]\n"
   "                   [--keys 100] [--server-dir /dev/shm]\n"
   "                   [--flip-timeout-ms 2000] [--pause-ms 2]\n";
 
@@ -116,7 +118,7 @@ std::optional<options> read_options(const arg_map& args) {
         return bad("--n: no process count");
     } else if (key == "flips" || key == "warmup" || key == "keys"
                || key == "flip-timeout-ms" || key == "pause-ms"
-               || key == "threads") {
+               || key == "threads" || key == "io-workers") {
       auto n = to_count(value);
       if (!n || (key == "flips" && *n < 1)
           || (key == "flip-timeout-ms" && *n < 1))
@@ -128,7 +130,9 @@ std::optional<options> read_options(const arg_map& args) {
       else if (key == "keys")
         opts.bench.keys = *n;
       else if (key == "threads")
-        opts.bench.threads = *n;
+        opts.bench.caf.threads = *n;
+      else if (key == "io-workers")
+        opts.bench.caf.io_workers = *n;
       else if (key == "flip-timeout-ms")
         opts.flip_timeout = std::chrono::milliseconds{*n};
       else
@@ -145,7 +149,7 @@ std::optional<options> read_options(const arg_map& args) {
     } else if (key == "scheduler") {
       if (value != "sharing" && value != "stealing")
         return bad("--scheduler: " + value + " (sharing or stealing)");
-      opts.bench.scheduler = value;
+      opts.bench.caf.scheduler = value;
     } else {
       return bad("unknown option --" + key);
     }
@@ -456,13 +460,10 @@ int coordinator(const options& opts) {
               "processes; %d flips after %d warm-up, latency of a flip = max "
               "over the N workers of (receipt - CLOCK_MONOTONIC stamp)\n",
               opts.flips, opts.warmup);
-  std::printf("scheduler.policy=%s scheduler.max-threads=%s (coordinator and "
-              "workers of cfgactors and caf); cfgactors config: %d keys + "
-              "bench.flip\nhost: %u cores, load average %s\n\n",
-              opts.bench.scheduler.c_str(),
-              opts.bench.threads > 0 ? std::to_string(opts.bench.threads).c_str()
-                                     : "default",
-              opts.bench.keys, std::thread::hardware_concurrency(),
+  std::printf("%s (coordinator and workers of cfgactors and caf); cfgactors "
+              "config: %d keys + bench.flip\nhost: %u cores, load average "
+              "%s\n\n",
+              to_string(opts.bench.caf).c_str(), opts.bench.keys, std::thread::hardware_concurrency(),
               load_average().c_str());
   print_header();
   std::fflush(stdout);
@@ -503,8 +504,7 @@ int worker(const arg_map& args) {
   auto name = arg_or(args, "system");
   auto id = to_count(arg_or(args, "id"));
   bench_options opts;
-  opts.scheduler = arg_or(args, "scheduler", "sharing");
-  opts.threads = to_count(arg_or(args, "threads", "0")).value_or(0);
+  opts.caf = caf_settings_from(args);
   auto sys = make_system(name, opts);
   if (!sys || !id) {
     std::fprintf(stderr, "propagation worker: bad --system or --id\n");

@@ -158,6 +158,10 @@ int run(const cfgd::options& opts, initial_config init) {
     cfg.set("scheduler.policy", caf::atom("stealing"));
   else
     cfg.set("scheduler.policy", caf::atom("sharing"));
+  if (opts.threads > 0)
+    cfg.set("scheduler.max-threads", opts.threads);
+  if (opts.io_workers >= 0)
+    cfg.set("middleman.workers", static_cast<size_t>(opts.io_workers));
   if (opts.cluster_port != 0 || opts.join)
     cfg.load<caf::io::middleman>();
   caf::actor_system sys{cfg};
@@ -176,6 +180,7 @@ int run(const cfgd::options& opts, initial_config init) {
     ropts.history_size = opts.history;
     ropts.host = opts.join->host;
     ropts.port = opts.join->port;
+    ropts.ack_delay = std::chrono::milliseconds{opts.ack_delay_ms};
     replica = cfgactors::spawn_replica(sys, ropts);
     nodes.store = caf::actor_cast<cfgactors::store_actor>(replica);
     nodes.validator = caf::actor_cast<cfgactors::validator_actor>(replica);

@@ -234,6 +234,17 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
     ->type_name("sharing|stealing")
     ->capture_default_str()
     ->check(CLI::IsMember({"sharing", "stealing"}).description(""));
+  app.add_option("--threads", opts.threads,
+                 "CAF scheduler threads (0: one per core)")
+    ->type_name("N")
+    ->capture_default_str()
+    ->check(CLI::Range(std::size_t{0}, std::size_t{256}).description(""));
+  app.add_option("--io-workers", opts.io_workers,
+                 "CAF middleman threads that decode cluster messages (0: the "
+                 "I/O thread decodes them itself; -1: CAF's default)")
+    ->type_name("N")
+    ->capture_default_str()
+    ->check(CLI::Range(-1, 64).description(""));
   app.add_option("--history", opts.history,
                  "versions kept in history (1..1000000)")
     ->type_name("N")
@@ -256,6 +267,11 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
   app.add_option("--forget-after-ms", opts.forget_after_ms,
                  "forget a replica disconnected this long (0 = never; "
                  "DELETE /nodes/NAME forgets one at once)")
+    ->type_name("MS")
+    ->capture_default_str();
+  app.add_option("--ack-delay-ms", opts.ack_delay_ms,
+                 "replica: ack versions no write waits for this long after "
+                 "the first, in one ack (0: ack each at once)")
     ->type_name("MS")
     ->capture_default_str();
   app.add_option("--data-dir", opts.data_dir,

@@ -48,11 +48,14 @@ struct options {
   std::string node_name;          ///< --node-name (default: hostname)
   log_format logs = log_format::text;
   std::string scheduler = "sharing"; ///< CAF scheduler.policy
+  std::size_t threads = 0;    ///< CAF scheduler.max-threads (0: one per core)
+  int io_workers = -1;        ///< CAF middleman.workers (-1: CAF's default)
   std::size_t history = 100;         ///< store history size
   uint16_t cluster_port = 0;  ///< --cluster-port: publish the primary (0: no)
   std::optional<host_port> join; ///< --join: run as a replica of that primary
   uint32_t write_timeout_ms = 5000; ///< --write-timeout-ms: majority/all writes
   uint64_t forget_after_ms = 600000; ///< --forget-after-ms: 0 = never
+  uint32_t ack_delay_ms = 20; ///< --ack-delay-ms: a replica's cumulative acks
   std::string data_dir;              ///< --data-dir: journal (empty: memory)
   std::size_t retention = 0;         ///< --retention: versions on disk (0: all)
 };

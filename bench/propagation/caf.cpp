@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "caf_settings.hpp"
 #include "process.hpp"
 #include "report.hpp"
 #include "system.hpp"
@@ -20,11 +21,9 @@ using enlist_atom = caf::atom_constant<caf::atom("enlist")>;
 using flip_atom = caf::atom_constant<caf::atom("flip")>;
 
 struct caf_config : caf::actor_system_config {
-  caf_config(const std::string& scheduler, int threads) {
+  caf_config(const caf_settings& settings) {
     load<caf::io::middleman>();
-    set("scheduler.policy", caf::atom_from_string(scheduler));
-    if (threads > 0)
-      set("scheduler.max-threads", threads);
+    apply(settings, *this);
   }
 };
 
@@ -59,8 +58,7 @@ caf::behavior flip_receiver(caf::event_based_actor*, int id) {
 class caf_publisher : public publisher {
 public:
   explicit caf_publisher(const bench_options& opts)
-    : scheduler_(opts.scheduler), threads_(opts.threads),
-      cfg_(opts.scheduler, opts.threads), sys_(cfg_) {
+    : settings_(opts.caf), cfg_(opts.caf), sys_(cfg_) {
     // nop
   }
 
@@ -79,9 +77,10 @@ public:
   }
 
   std::vector<std::string> worker_args() const override {
-    return {"--host=127.0.0.1", "--port=" + std::to_string(port_),
-            "--scheduler=" + scheduler_,
-            "--threads=" + std::to_string(threads_)};
+    auto args = to_args(settings_);
+    args.push_back("--host=127.0.0.1");
+    args.push_back("--port=" + std::to_string(port_));
+    return args;
   }
 
   std::string publish(uint64_t index, int64_t stamp_ns) override {
@@ -90,8 +89,7 @@ public:
   }
 
 private:
-  std::string scheduler_;
-  int threads_;
+  caf_settings settings_;
   caf_config cfg_;
   caf::actor_system sys_;
   caf::actor hub_;
@@ -113,8 +111,7 @@ public:
   }
 
   int run_worker(int id, const arg_map& args) override {
-    caf_config cfg{arg_or(args, "scheduler", "sharing"),
-                    std::stoi(arg_or(args, "threads", "0"))};
+    caf_config cfg{caf_settings_from(args)};
     caf::actor_system sys{cfg};
     auto host = arg_or(args, "host", "127.0.0.1");
     auto port = static_cast<uint16_t>(std::stoi(arg_or(args, "port", "0")));

@@ -10,6 +10,7 @@
 #include "cfgactors/cfgactors.hpp"
 #include "cfgactors/cluster.hpp"
 
+#include "caf_settings.hpp"
 #include "process.hpp"
 #include "report.hpp"
 #include "system.hpp"
@@ -21,11 +22,9 @@ namespace {
 using namespace std::chrono_literals;
 
 struct node_config : cfgactors::system_config {
-  node_config(const std::string& scheduler, int threads) {
+  node_config(const caf_settings& settings) {
     load<caf::io::middleman>();
-    set("scheduler.policy", caf::atom_from_string(scheduler));
-    if (threads > 0)
-      set("scheduler.max-threads", threads);
+    apply(settings, *this);
   }
 };
 
@@ -41,8 +40,7 @@ cfgactors::json base_config(int keys) {
 class cfgactors_publisher : public publisher {
 public:
   explicit cfgactors_publisher(const bench_options& opts)
-    : scheduler_(opts.scheduler), threads_(opts.threads),
-      cfg_(opts.scheduler, opts.threads), sys_(cfg_),
+    : settings_(opts.caf), cfg_(opts.caf), sys_(cfg_),
       self_(sys_) {
     // nop
   }
@@ -70,9 +68,10 @@ public:
   }
 
   std::vector<std::string> worker_args() const override {
-    return {"--host=127.0.0.1", "--port=" + std::to_string(port_),
-            "--scheduler=" + scheduler_,
-            "--threads=" + std::to_string(threads_)};
+    auto args = to_args(settings_);
+    args.push_back("--host=127.0.0.1");
+    args.push_back("--port=" + std::to_string(port_));
+    return args;
   }
 
   std::string publish(uint64_t index, int64_t stamp_ns) override {
@@ -98,8 +97,7 @@ private:
     return error;
   }
 
-  std::string scheduler_;
-  int threads_;
+  caf_settings settings_;
   node_config cfg_;
   caf::actor_system sys_;
   cfgactors::pipeline nodes_;
@@ -140,8 +138,7 @@ public:
   }
 
   int run_worker(int id, const arg_map& args) override {
-    node_config cfg{arg_or(args, "scheduler", "sharing"),
-                    std::stoi(arg_or(args, "threads", "0"))};
+    node_config cfg{caf_settings_from(args)};
     caf::actor_system sys{cfg};
     cfgactors::replica_options ropts;
     ropts.node = "w" + std::to_string(id);

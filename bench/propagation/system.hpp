@@ -14,10 +14,16 @@ namespace bench {
 /// `--key=value` arguments, as parsed from the command line.
 using arg_map = std::map<std::string, std::string>;
 
+/// The CAF settings of every CAF process (caf_settings.hpp applies them).
+struct caf_settings {
+  std::string scheduler = "sharing"; ///< scheduler.policy
+  int threads = 0;     ///< scheduler.max-threads; 0 = CAF's default
+  int io_workers = -1; ///< middleman.workers; -1 = CAF's default
+};
+
 /// What every system's coordinator side may need to know.
 struct bench_options {
-  std::string scheduler = "sharing"; ///< CAF scheduler.policy everywhere
-  int threads = 0; ///< CAF scheduler.max-threads everywhere; 0 = CAF's default
+  caf_settings caf;
   int keys = 100;                    ///< size of the cfgactors config
   /// Where redis-server and etcd keep their data (empty: /dev/shm or /tmp).
   std::string server_dir;

@@ -216,6 +216,7 @@ caf::expected<node> node::replica(caf::actor_system& sys, std::string host,
   ropts.port = port;
   ropts.min_backoff = opts.min_backoff_;
   ropts.max_backoff = opts.max_backoff_;
+  ropts.ack_delay = opts.ack_delay_;
   st->replica = spawn_replica(sys, std::move(ropts));
   st->store = caf::actor_cast<store_actor>(st->replica);
   st->updater = detail::spawn_cell_updater(sys, st->cell, st->store);

@@ -107,4 +107,9 @@ node_options& node_options::reconnect_backoff(std::chrono::milliseconds min,
   return *this;
 }
 
+node_options& node_options::ack_delay(std::chrono::milliseconds x) {
+  ack_delay_ = x;
+  return *this;
+}
+
 } // namespace cfgactors

@@ -1,6 +1,7 @@
 // The primary's node actor: the replication stream and consistent writes.
 #include <algorithm>
 #include <map>
+#include <type_traits>
 #include <unordered_map>
 
 #include <caf/stateful_actor.hpp>
@@ -17,11 +18,11 @@ namespace {
 
 using timeout_atom = caf::atom_constant<caf::atom("wtimeout")>;
 
-/// The node actor's own messages: the store's changes and write timeouts.
-/// `forget, node, epoch`: forget `node` if it is still in the disconnection
-/// numbered `epoch`.
-using primary_impl = primary_actor::extend<
-  caf::reacts_to<change>, caf::reacts_to<timeout_atom, uint64_t>,
+/// The node actor's own messages: every version from the store (it is the
+/// store's replication tap), write timeouts, and `forget, node, epoch`:
+/// forget `node` if it is still in the disconnection numbered `epoch`.
+using primary_impl = primary_actor::extend_with<replication_tap_actor>::extend<
+  caf::reacts_to<timeout_atom, uint64_t>,
   caf::reacts_to<forget_atom, std::string, uint64_t>>;
 
 struct primary_state {
@@ -51,6 +52,15 @@ struct primary_state {
   std::map<std::string, replica> replicas; ///< by node name, kept when gone
   std::unordered_map<uint64_t, pending_write> pending;
   uint64_t next_write = 1;
+  /// Majority/all writes sent to the validator and not yet answered: their
+  /// version may stream before the answer comes back.
+  uint64_t consistent_in_flight = 0;
+
+  /// Whether replicas must ack the next version at once: a write waits for
+  /// it. Otherwise they ack after their delay, several versions at a time.
+  bool acks_wanted() const {
+    return consistent_in_flight > 0 || !pending.empty();
+  }
 
   bool has_applied(const replica& r, const write_result& w) const {
     // A version that left the tree unchanged streams no change: an equal
@@ -139,6 +149,10 @@ void start_stream(primary_ptr self, const std::string& node,
   if (i == st.replicas.end() || i->second.link != link)
     return;
   i->second.state = "connected";
+  // The answer to a hello is acked at once: the replica counts as connected
+  // from then on.
+  if constexpr (std::is_same_v<Message, replicated_change>)
+    first.ack_now = true;
   self->send(link, std::move(first));
 }
 
@@ -149,19 +163,18 @@ primary_impl::behavior_type primary_node(primary_ptr self, store_actor store,
   st.options = std::move(options);
   st.store = std::move(store);
   st.validator = std::move(validator);
-  // Subscribe first, then read the current version; `await` holds back
-  // hellos and changes until it is known. Changes up to it are ignored.
-  self->request(st.store, caf::infinite, subscribe_atom::value, std::string{},
-                caf::actor_cast<subscriber_actor>(self))
-    .then([](uint64_t) {},
-          [self](caf::error& err) {
-            detail::log().error("event=primary_subscribe_failed error=\"{}\"",
-                                self->system().render(err));
-            self->quit(err);
-          });
-  self->request(st.store, caf::infinite, get_atom::value)
+  // The store answers with its current version and hands us every later one
+  // directly (not through the router: no diff of paths, no credit round
+  // trip, no conflation). `await` holds back hellos until it is known.
+  self
+    ->request(st.store, caf::infinite, replicate_atom::value,
+              caf::actor_cast<replication_tap_actor>(self))
     .await([self](snapshot_ptr& snap) { self->state.current = std::move(snap); },
-           [self](caf::error& err) { self->quit(err); });
+           [self](caf::error& err) {
+             detail::log().error("event=primary_tap_failed error=\"{}\"",
+                                 self->system().render(err));
+             self->quit(err);
+           });
   self->set_down_handler([self](const caf::down_msg& msg) {
     for (auto& [node, r] : self->state.replicas)
       if (r.link && r.link.address() == msg.source) {
@@ -176,12 +189,17 @@ primary_impl::behavior_type primary_node(primary_ptr self, store_actor store,
       }
   });
   return {
-    [self](change& c) {
+    [self](publish_atom, snapshot_ptr& before, snapshot_ptr& after) {
       auto& st = self->state;
-      if (st.current && c.after->version <= st.current->version)
-        return; // already known when we read the store
-      st.current = c.after;
-      auto msg = step(*c.before, *c.after);
+      if (st.current && after->version <= st.current->version)
+        return; // already known when the store answered `replicate`
+      st.current = after;
+      // A version that left the tree as it was streams nothing: the acked
+      // hash still matches it (see has_applied).
+      if (before->hash == after->hash)
+        return;
+      auto msg = step(*before, *after);
+      msg.ack_now = st.acks_wanted();
       for (auto& [node, r] : st.replicas)
         if (r.link && r.state == "connected")
           self->send(r.link, msg);
@@ -248,11 +266,16 @@ primary_impl::behavior_type primary_node(primary_ptr self, store_actor store,
       auto timeout = timeout_ms == 0
                        ? self->state.options.write_timeout
                        : std::chrono::milliseconds{timeout_ms};
+      auto counted = level != consistency::local;
+      if (counted)
+        ++self->state.consistent_in_flight;
       self->request(self->state.validator, caf::infinite, write_atom::value,
                     std::move(req))
         .then(
-          [self, rp, level, timeout](write_result& res) mutable {
+          [self, rp, level, timeout, counted](write_result& res) mutable {
             auto& st = self->state;
+            if (counted)
+              --st.consistent_in_flight;
             primary_state::pending_write w;
             w.result = std::move(res);
             w.level = level;
@@ -268,7 +291,11 @@ primary_impl::behavior_type primary_node(primary_ptr self, store_actor store,
             st.pending.emplace(id, std::move(w));
             self->delayed_send(self, timeout, timeout_atom::value, id);
           },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+          [self, rp, counted](caf::error& err) mutable {
+            if (counted)
+              --self->state.consistent_in_flight;
+            rp.deliver(std::move(err));
+          });
       return rp;
     },
     [self](timeout_atom, uint64_t id) {

@@ -23,9 +23,12 @@ namespace cfgactors {
 namespace {
 
 using connect_tick_atom = caf::atom_constant<caf::atom("reconnect")>;
+using ack_tick_atom = caf::atom_constant<caf::atom("acktick")>;
 
-/// The replica's own message: time to try connecting again.
-using replica_impl = replica_actor::extend<caf::reacts_to<connect_tick_atom>>;
+/// The replica's own messages: time to try connecting again, time to ack
+/// what was applied since the last ack.
+using replica_impl = replica_actor::extend<caf::reacts_to<connect_tick_atom>,
+                                           caf::reacts_to<ack_tick_atom>>;
 
 struct replica_state {
   static inline const char* name = "cfgactors.replica";
@@ -37,6 +40,8 @@ struct replica_state {
   primary_actor primary;            ///< null while disconnected
   bool in_sync = false;             ///< the primary answered our last hello
   bool told_stale = false;          ///< subscribers were told we are stale
+  bool ack_armed = false;           ///< an ack tick is on its way
+  uint64_t acked = 0;               ///< the last version we acked
   uint64_t resyncs = 0;
   uint64_t reconnects = 0;
   detail::backoff retry{std::chrono::milliseconds{100},
@@ -99,9 +104,23 @@ void send_ack(replica_ptr self) {
   auto& st = self->state;
   st.in_sync = true;
   mark_fresh(self);
-  if (st.primary)
+  if (st.primary) {
+    st.acked = st.current->version;
     self->send(st.primary,
                ack{st.options.node, st.current->version, st.current->hash});
+  }
+}
+
+/// Acks after the ack delay: one message to the primary for every version
+/// applied meanwhile, instead of one per version (at N replicas, the
+/// primary would take N acks per version).
+void ack_later(replica_ptr self) {
+  auto& st = self->state;
+  st.in_sync = true;
+  if (st.ack_armed)
+    return;
+  st.ack_armed = true;
+  self->delayed_send(self, st.options.ack_delay, ack_tick_atom::value);
 }
 
 /// Whether a stream message comes from the primary we follow (a message of
@@ -194,6 +213,12 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
       if (!self->state.primary)
         connect(self);
     },
+    [self](ack_tick_atom) {
+      auto& st = self->state;
+      st.ack_armed = false;
+      if (st.primary && st.in_sync && st.acked != st.current->version)
+        send_ack(self);
+    },
     [self](replicated_change& m) {
       auto& st = self->state;
       if (!from_primary(self))
@@ -230,7 +255,10 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
         return;
       }
       install(self, std::move(next));
-      send_ack(self);
+      if (m.ack_now || !st.in_sync || st.options.ack_delay.count() <= 0)
+        send_ack(self);
+      else
+        ack_later(self);
     },
     [self](full_snapshot& m) {
       auto& st = self->state;
@@ -260,6 +288,11 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
     [](commit_atom, commit_request&) -> caf::result<snapshot_ptr> {
       return make_error(errc::invalid_argument,
                         "a replica is read-only: write through the primary");
+    },
+    [](replicate_atom, replication_tap_actor&) -> caf::result<snapshot_ptr> {
+      return make_error(errc::invalid_argument,
+                        "a replica does not stream: only the primary's store "
+                        "takes a replication tap");
     },
     [self](get_atom) { return self->state.current; },
     [self](get_atom, uint64_t version) -> caf::result<snapshot_ptr> {

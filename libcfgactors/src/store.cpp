@@ -93,7 +93,11 @@ store_actor::behavior_type make_store(store_ptr self, store_options options,
       auto before = std::move(st.current);
       st.current = next;
       st.history.push_back(next);
-      // Answer first: the validator waits for this, while publishing and
+      // Replicas first: their path is the longest (network, another process);
+      // the tap only enqueues here, the patch is computed on its own actor.
+      if (st.tap)
+        self->send(st.tap, publish_atom::value, before, next);
+      // Then the answer: the validator waits for it, while publishing and
       // evicting the oldest snapshot can happen after.
       auto rp = self->make_response_promise<snapshot_ptr>();
       rp.deliver(next);
@@ -107,6 +111,10 @@ store_actor::behavior_type make_store(store_ptr self, store_options options,
            subscriber_actor& sub) -> caf::delegated<uint64_t> {
       return self->delegate(self->state.router, subscribe_atom::value,
                             std::move(prefix), std::move(sub));
+    },
+    [self](replicate_atom, replication_tap_actor& tap) {
+      self->state.tap = std::move(tap);
+      return self->state.current;
     },
     [self](get_atom) { return self->state.current; },
     [self](get_atom, uint64_t version) -> caf::result<snapshot_ptr> {

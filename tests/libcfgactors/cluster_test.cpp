@@ -307,6 +307,64 @@ CAF_TEST(consistency all waits for every replica and names the missing) {
   run();
 }
 
+CAF_TEST(versions nobody waits for are acked after the delay and at once) {
+  auto r = join("r1");
+  auto base = current()->version;
+  CAF_REQUIRE_EQUAL(info("r1").acked_version, base);
+  // Messages only, no timer fires: the replica applies three versions and
+  // has not acked them yet.
+  auto quiet = [&](std::string path, json value) {
+    write_request req{{operation::set(std::move(path), std::move(value))},
+                      "test", 0, {}};
+    self->send(nodes.validator, write_atom::value, std::move(req));
+    sched.run();
+  };
+  auto infos_now = [&] {
+    auto f = self->request(primary, caf::infinite, nodes_atom::value);
+    sched.run();
+    std::vector<replica_info> out;
+    f.receive([&](std::vector<replica_info>& x) { out = std::move(x); },
+              [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+    return out;
+  };
+  quiet("a", 1);
+  quiet("a", 2);
+  quiet("b", 3);
+  auto f = self->request(r, caf::infinite, status_atom::value);
+  sched.run();
+  f.receive(
+    [&](replica_status& st) {
+      CAF_CHECK_EQUAL(st.version, base + 3);
+      CAF_CHECK(st.connected);
+    },
+    [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  auto before = infos_now();
+  CAF_REQUIRE_EQUAL(before.size(), 1u);
+  CAF_CHECK_EQUAL(before[0].acked_version, base);
+  CAF_CHECK_EQUAL(before[0].lag, 3u);
+  // The delay passes: one cumulative ack for all three.
+  CAF_CHECK(sched.trigger_timeouts() > 0);
+  sched.run();
+  auto after = infos_now();
+  CAF_CHECK_EQUAL(after[0].acked_version, base + 3);
+  CAF_CHECK_EQUAL(after[0].acked_hash, current()->hash);
+  CAF_CHECK_EQUAL(after[0].lag, 0u);
+  // A write that waits for acks gets them without any timer.
+  write_request req{{operation::set("a", 4)}, "test", 0, {}};
+  auto w = self->request(primary, caf::infinite, write_atom::value, req,
+                         consistency::all, uint32_t{0});
+  sched.run();
+  w.receive(
+    [&](consistent_write_result& res) {
+      CAF_CHECK(res.satisfied);
+      CAF_CHECK_EQUAL(res.acked, std::vector<std::string>{"r1"});
+    },
+    [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_CHECK_EQUAL(infos_now()[0].acked_version, current()->version);
+  caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  run();
+}
+
 CAF_TEST(a replica gone for long or on request is forgotten) {
   caf::anon_send_exit(primary, caf::exit_reason::user_shutdown);
   run();

@@ -134,6 +134,10 @@ store_actor::behavior_type fake_store(store_actor::pointer, backend_ptr b) {
     [refuse](commit_atom, commit_request&) -> caf::result<snapshot_ptr> {
       return refuse();
     },
+    [refuse](replicate_atom,
+             replication_tap_actor&) -> caf::result<snapshot_ptr> {
+      return refuse();
+    },
     [b](get_atom) { return b->versions.at(b->current); },
     [b](get_atom, uint64_t v) -> caf::result<snapshot_ptr> {
       auto i = b->versions.find(v);

@@ -111,7 +111,10 @@ CAF_TEST(cluster messages round trip) {
   CAF_CHECK_EQUAL(round_trip(h), h);
   CAF_CHECK(message_round_trip(h));
   replicated_change c{18, 17, "abc", 1700000000123, "api:alice",
-                      json::parse(R"([{"op":"replace","path":"/a/b","value":[1,{"x":null}]}])")};
+                      json::parse(R"([{"op":"replace","path":"/a/b","value":[1,{"x":null}]}])"),
+                      true};
+  CAF_CHECK_EQUAL(round_trip(c), c);
+  c.ack_now = false;
   CAF_CHECK_EQUAL(round_trip(c), c);
   CAF_CHECK(message_round_trip(c));
   full_snapshot f{18,

@@ -36,12 +36,21 @@ using topic_router_actor = caf::typed_actor<
   caf::reacts_to<stale_atom, bool>,
   caf::replies_to<stats_atom>::with<router_stats>>;
 
+/// Where a store hands every committed version first, before it answers the
+/// commit or publishes to the router: the primary's node actor, which streams
+/// it to the replicas. Every version arrives, in order, with its predecessor.
+using replication_tap_actor
+  = caf::typed_actor<caf::reacts_to<publish_atom, snapshot_ptr, snapshot_ptr>>;
+
 /// The system of record: versions, snapshots, history and diffs. Subscribing
 /// through the store (it forwards to the router behind every publish it has
 /// sent) guarantees that a subscription made after a write was acknowledged
-/// never receives that write or an older one.
+/// never receives that write or an older one. `replicate` installs the one
+/// replication tap (replacing any earlier) and answers the current snapshot:
+/// the tap gets every version after it.
 using store_actor = caf::typed_actor<
   caf::replies_to<subscribe_atom, std::string, subscriber_actor>::with<uint64_t>,
+  caf::replies_to<replicate_atom, replication_tap_actor>::with<snapshot_ptr>,
   caf::replies_to<commit_atom, commit_request>::with<snapshot_ptr>,
   caf::replies_to<get_atom>::with<snapshot_ptr>,
   caf::replies_to<get_atom, uint64_t>::with<snapshot_ptr>,

@@ -21,5 +21,6 @@ using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
 using join_atom = caf::atom_constant<caf::atom("join")>;
 using stale_atom = caf::atom_constant<caf::atom("stale")>;
 using forget_atom = caf::atom_constant<caf::atom("forget")>;
+using replicate_atom = caf::atom_constant<caf::atom("replicate")>;
 
 } // namespace cfgactors

@@ -42,6 +42,11 @@ struct replica_options {
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds min_backoff{100};
   std::chrono::milliseconds max_backoff{5000};
+  /// Versions nobody waits for are acked this long after the first of them
+  /// was applied, one cumulative ack for all (0: ack every version at once).
+  /// A version a majority/all write waits for is acked at once regardless.
+  /// The primary's view of this replica (`GET /nodes`) lags by up to this.
+  std::chrono::milliseconds ack_delay{20};
 };
 
 /// Spawns a replica: a read-only mirror of the primary's store with its own

@@ -47,12 +47,16 @@ struct replicated_change {
   int64_t timestamp_ms = 0;
   std::string origin;
   json patch = json::array();
+  /// A write waits for this version's acks: ack it at once rather than
+  /// after the replica's ack delay.
+  bool ack_now = false;
 
   friend bool operator==(const replicated_change& x,
                          const replicated_change& y) {
     return x.version == y.version && x.prev_version == y.prev_version
            && x.hash == y.hash && x.timestamp_ms == y.timestamp_ms
-           && x.origin == y.origin && x.patch == y.patch;
+           && x.origin == y.origin && x.patch == y.patch
+           && x.ack_now == y.ack_now;
   }
 };
 
@@ -60,7 +64,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, replicated_change& x) {
   return f(caf::meta::type_name("replicated_change"), x.version,
            x.prev_version, x.hash, x.timestamp_ms, x.origin,
-           json_field{x.patch});
+           json_field{x.patch}, x.ack_now);
 }
 
 /// The whole configuration at one version, for a replica that cannot be
@@ -87,7 +91,8 @@ typename Inspector::result_type inspect(Inspector& f, full_snapshot& x) {
            json_field{x.effective});
 }
 
-/// A replica applied `version` (whose tree hashes to `hash`).
+/// A replica applied `version` (whose tree hashes to `hash`) and every
+/// version before it: acks are cumulative.
 struct ack {
   std::string node;
   uint64_t version = 0;

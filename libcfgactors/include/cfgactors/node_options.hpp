@@ -92,6 +92,11 @@ public:
   node_options& reconnect_backoff(std::chrono::milliseconds min,
                                   std::chrono::milliseconds max);
 
+  /// A replica acks versions no write waits for this long after the first,
+  /// in one cumulative ack (default 20 ms; 0: each at once). See
+  /// `replica_options::ack_delay`.
+  node_options& ack_delay(std::chrono::milliseconds x);
+
 private:
   friend class node;
 
@@ -117,6 +122,7 @@ private:
   std::chrono::milliseconds join_timeout_{5000};
   std::chrono::milliseconds min_backoff_{100};
   std::chrono::milliseconds max_backoff_{5000};
+  std::chrono::milliseconds ack_delay_{20};
 };
 
 } // namespace cfgactors

@@ -31,6 +31,7 @@ struct store_state {
 
   store_options options;
   topic_router_actor router;
+  replication_tap_actor tap; ///< null: no primary streams this store
   snapshot_ptr current;             ///< never null; version 0 is empty
   std::deque<snapshot_ptr> history; ///< oldest first, newest last
   /// Versions that left `history` are read back from here; null: memory only.
