@@ -15,8 +15,10 @@
 #include "cfgactors/diff.hpp"
 #include "cfgactors/errc.hpp"
 #include "cfgactors/hash.hpp"
+#include "cfgactors/merge.hpp"
 #include "cfgactors/topic_router.hpp"
 #include "log.hpp"
+#include "tree_pool.hpp"
 
 namespace cfgactors {
 
@@ -36,6 +38,10 @@ struct replica_state {
   replica_options options;
   topic_router_actor router;
   snapshot_ptr current;             ///< never null; version 0 is empty
+  /// Trees of snapshots nobody holds any more: the next version is built in
+  /// one of them rather than in a fresh copy of the current tree.
+  std::shared_ptr<detail::tree_pool> trees
+    = std::make_shared<detail::tree_pool>();
   std::deque<snapshot_ptr> history; ///< oldest first, newest last
   primary_actor primary;            ///< null while disconnected
   bool in_sync = false;             ///< the primary answered our last hello
@@ -241,15 +247,17 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
         send_ack(self);
         return;
       }
-      json tree;
+      auto tree = st.trees->take().value_or(json{});
+      assign_reusing(tree, cur.effective);
       try {
-        tree = cur.effective.patch(m.patch);
+        tree.patch_inplace(m.patch);
       } catch (const std::exception& e) {
         resync(self, "bad_patch", m.version);
         return;
       }
-      auto next = snapshot::make(m.version, std::move(m.origin), {},
-                                 std::move(tree), m.timestamp_ms);
+      auto next = detail::make_recycled(st.trees, m.version,
+                                        std::move(m.origin), {},
+                                        std::move(tree), m.timestamp_ms);
       if (next->hash != m.hash) {
         resync(self, "mismatch", m.version);
         return;

@@ -16,19 +16,13 @@ namespace cfgactors {
 
 namespace {
 
-/// snapshot::make, with a deleter that hands the effective tree back for the
+/// The snapshot of a commit; its tree goes back to the pool for the
 /// validator to build later candidates in.
 snapshot_ptr make_snapshot(store_state& st, uint64_t version,
                            commit_request& req) {
-  std::shared_ptr<snapshot> result{new snapshot,
-                                   detail::snapshot_recycler{st.trees}};
-  result->version = version;
-  result->hash = canonical_hash(req.effective);
-  result->timestamp_ms = now_ms();
-  result->origin = std::move(req.origin);
-  result->layers = std::move(req.layers);
-  result->effective = std::move(req.effective);
-  return result;
+  return detail::make_recycled(st.trees, version, std::move(req.origin),
+                               std::move(req.layers), std::move(req.effective),
+                               now_ms());
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "cfgactors/hash.hpp"
 #include "cfgactors/snapshot.hpp"
 
 namespace cfgactors::detail {
@@ -34,6 +35,20 @@ void snapshot_recycler::operator()(snapshot* ptr) const {
   if (pool && ptr->effective.is_structured())
     pool->put(std::move(ptr->effective));
   delete ptr;
+}
+
+snapshot_ptr make_recycled(const std::shared_ptr<tree_pool>& pool,
+                           uint64_t version, std::string origin,
+                           layer_stack layers, json effective,
+                           int64_t timestamp_ms) {
+  std::shared_ptr<snapshot> result{new snapshot, snapshot_recycler{pool}};
+  result->version = version;
+  result->hash = canonical_hash(effective);
+  result->timestamp_ms = timestamp_ms;
+  result->origin = std::move(origin);
+  result->layers = std::move(layers);
+  result->effective = std::move(effective);
+  return result;
 }
 
 } // namespace cfgactors::detail

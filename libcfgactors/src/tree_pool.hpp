@@ -8,11 +8,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "cfgactors/fwd.hpp"
+#include "cfgactors/snapshot.hpp"
 
 namespace cfgactors::detail {
 
@@ -40,5 +42,12 @@ struct snapshot_recycler {
 
   void operator()(snapshot* ptr) const;
 };
+
+/// snapshot::make with a snapshot_recycler for `pool`: the snapshot's tree
+/// goes back to the pool when the last reference to it goes.
+snapshot_ptr make_recycled(const std::shared_ptr<tree_pool>& pool,
+                           uint64_t version, std::string origin,
+                           layer_stack layers, json effective,
+                           int64_t timestamp_ms);
 
 } // namespace cfgactors::detail
