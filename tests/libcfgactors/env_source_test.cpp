@@ -3,6 +3,7 @@
 // source itself on the real scheduler, polling this process's environment
 // and proposing to the example pipeline.
 #include "cfgactors_test.hpp"
+#include "temp_dir.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -67,29 +68,9 @@ built build(const env_vars& vars, json_schema_ptr schema = nullptr) {
 
 // A private directory for secret files. Files are replaced by rename, as
 // Kubernetes does, so a polling reader never sees one half written.
-struct secret_dir {
-  std::filesystem::path dir;
-
-  secret_dir() {
-    auto tmpl = (std::filesystem::temp_directory_path()
-                 / "cfgactors-env-test-XXXXXX")
-                  .string();
-    if (mkdtemp(tmpl.data()) == nullptr)
-      CAF_FAIL("mkdtemp failed");
-    dir = tmpl;
-  }
-
-  ~secret_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-
-  std::string write(const std::string& name, const std::string& content) {
-    auto path = (dir / name).string();
-    auto tmp = path + ".tmp";
-    std::ofstream{tmp, std::ios::binary} << content;
-    std::filesystem::rename(tmp, path);
-    return path;
+struct secret_dir : test::temp_dir {
+  secret_dir() : test::temp_dir("env-test") {
+    // nop
   }
 
   std::string url(const std::string& path) const {
@@ -298,7 +279,7 @@ CAF_TEST(a bad secret file is an error naming variable and file only) {
   auto empty = dir.write("empty", "");
   auto newline = dir.write("newline", "\n");
   auto port = dir.write("port", "not-a-port-XYZZY\n");
-  auto missing = (dir.dir / "missing").string();
+  auto missing = (dir.path / "missing").string();
   struct bad_case {
     std::string value;
     std::string path;
@@ -308,7 +289,7 @@ CAF_TEST(a bad secret file is an error naming variable and file only) {
     {dir.url(empty), empty, "is empty"},
     {dir.url(newline), newline, "is empty"},
     {dir.url(missing), missing, "No such file"},
-    {dir.url(dir.dir.string()), dir.dir.string(), "not a regular file"},
+    {dir.url(dir.path.string()), dir.path.string(), "not a regular file"},
     {"file://relative/token", "relative/token", "absolute path"},
     {dir.url(port), port, "integer"},
   };

@@ -3,6 +3,7 @@
 // directory: every way tools rewrite a file, parse errors, refusals, layer
 // order, optional and missing files, polling and reload.
 #include "cfgactors_test.hpp"
+#include "temp_dir.hpp"
 
 #include <chrono>
 #include <cstdlib>
@@ -115,7 +116,8 @@ struct fixture {
   caf::actor_system sys{threads(cfg)};
   caf::scoped_actor self{sys};
   pipeline nodes;
-  std::string dir;
+  test::temp_dir tmp{"file"};
+  std::string dir = tmp.str();
   std::vector<source_actor> sources;
 
   fixture() {
@@ -127,18 +129,12 @@ struct fixture {
     pipeline_options opts;
     opts.validation.schema = schema;
     nodes = spawn_pipeline(sys, opts);
-    auto tmpl = (fs::temp_directory_path() / "cfgactors-file-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr)
-      CAF_FAIL("mkdtemp failed");
-    dir = tmpl;
   }
 
   ~fixture() {
     for (auto& src : sources)
       caf::anon_send_exit(src, caf::exit_reason::user_shutdown);
     shutdown(nodes);
-    std::error_code ec;
-    fs::remove_all(dir, ec);
   }
 
   std::string path(const std::string& name) const {

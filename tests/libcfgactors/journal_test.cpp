@@ -3,6 +3,7 @@
 // restarted on the same data dir (real scheduler: a journaled store runs on
 // a thread of its own).
 #include "cfgactors_test.hpp"
+#include "temp_dir.hpp"
 
 #include <chrono>
 #include <cstdlib>
@@ -33,24 +34,9 @@ using detail::journal;
 namespace {
 
 /// A fresh directory under the system's temp dir, removed afterwards.
-struct temp_dir {
-  fs::path path;
-
-  temp_dir() {
-    auto pattern = (fs::temp_directory_path() / "cfgactors-journal-XXXXXX")
-                     .string();
-    if (mkdtemp(pattern.data()) == nullptr)
-      CAF_FAIL("mkdtemp failed");
-    path = pattern;
-  }
-
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-
-  std::string str() const {
-    return path.string();
+struct temp_dir : test::temp_dir {
+  temp_dir() : test::temp_dir("journal") {
+    // nop
   }
 
   std::string db() const {

@@ -3,6 +3,7 @@
 // primary and a replica over loopback TCP in one process, settings read from
 // other threads, and lazy loading.
 #include "cfgactors_test.hpp"
+#include "temp_dir.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -47,29 +48,9 @@ struct node_config : system_config {
   }
 };
 
-/// A fresh directory under the system's temp dir, removed afterwards.
-struct temp_dir {
-  fs::path path;
-
-  temp_dir() {
-    auto pattern = (fs::temp_directory_path() / "cfgactors-node-XXXXXX")
-                     .string();
-    if (mkdtemp(pattern.data()) == nullptr)
-      CAF_FAIL("mkdtemp failed");
-    path = pattern;
-  }
-
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-
-  /// Writes `content` to `name` in the directory; returns its path.
-  std::string write(const std::string& name, const std::string& content) const {
-    auto file = path / name;
-    std::ofstream out{file, std::ios::trunc};
-    out << content;
-    return file.string();
+struct temp_dir : test::temp_dir {
+  temp_dir() : test::temp_dir("node") {
+    // nop
   }
 };
 
