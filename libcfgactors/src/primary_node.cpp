@@ -94,7 +94,8 @@ struct primary_state {
     for (auto& node : w.targets)
       if (std::find(out.acked.begin(), out.acked.end(), node) == out.acked.end())
         out.missing.push_back(node);
-    out.satisfied = satisfied(w);
+    // A refused write reached no replica: nothing to be satisfied about.
+    out.satisfied = w.result.ok() && satisfied(w);
     return out;
   }
 };
@@ -282,7 +283,7 @@ primary_impl::behavior_type primary_node(primary_ptr self, store_actor store,
             if (level != consistency::local && w.result.ok())
               for (auto& [node, r] : st.replicas)
                 w.targets.push_back(node);
-            if (st.satisfied(w)) {
+            if (!w.result.ok() || st.satisfied(w)) {
               rp.deliver(st.answer(w));
               return;
             }

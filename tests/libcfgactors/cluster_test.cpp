@@ -302,6 +302,8 @@ CAF_TEST(consistency all waits for every replica and names the missing) {
   auto rej = ask<consistent_write_result>(primary, write_atom::value, bad,
                                           consistency::all, uint32_t{0});
   CAF_CHECK(!rej.result.ok());
+  CAF_CHECK(!rej.satisfied);
+  CAF_CHECK(rej.acked.empty());
   for (auto& r : {r1, r2})
     caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
   run();
