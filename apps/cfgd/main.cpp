@@ -237,11 +237,11 @@ int run(const cfgd::options& opts, initial_config init) {
     spdlog::info("event=cluster_listening port={}", *port);
   }
   spdlog::info("event=cfgd_starting node=\"{}\" files={} env=\"{}\" "
-               "remote=\"{}\" ws=\"{}\" schema=\"{}\" scheduler={} history={} "
-               "data_dir=\"{}\" retention={}",
+               "remote=\"{}\" ws=\"{}\" schema=\"{}\" scheduler={} threads={} "
+               "history={} data_dir=\"{}\" retention={}",
                opts.node_name, opts.files.size(), opts.env_prefix, opts.remote,
-               opts.ws, init.schema_name, opts.scheduler, opts.history,
-               opts.data_dir, opts.retention);
+               opts.ws, init.schema_name, opts.scheduler, opts.threads,
+               opts.history, opts.data_dir, opts.retention);
   // The embedded defaults go through the validator like any other write;
   // after a restart on the same journal they are `unchanged`: no version.
   if (!init.write.ops.empty()) {

@@ -235,7 +235,8 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
     ->capture_default_str()
     ->check(CLI::IsMember({"sharing", "stealing"}).description(""));
   app.add_option("--threads", opts.threads,
-                 "CAF scheduler threads (0: one per core)")
+                 "CAF scheduler threads (0: one per core; 1 measured best "
+                 "for latency on shared cores)")
     ->type_name("N")
     ->capture_default_str()
     ->check(CLI::Range(std::size_t{0}, std::size_t{256}).description(""));

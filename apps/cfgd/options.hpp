@@ -48,7 +48,11 @@ struct options {
   std::string node_name;          ///< --node-name (default: hostname)
   log_format logs = log_format::text;
   std::string scheduler = "sharing"; ///< CAF scheduler.policy
-  std::size_t threads = 0;    ///< CAF scheduler.max-threads (0: one per core)
+  /// CAF scheduler.max-threads (0: one per core). One by default: cfgd's
+  /// actors hand each version on in a chain, and one thread runs the chain
+  /// without waking another per hop (docs/BENCHMARKS.md); what may block
+  /// (journal, HTTP polling) runs on threads of its own anyway.
+  std::size_t threads = 1;
   int io_workers = -1;        ///< CAF middleman.workers (-1: CAF's default)
   std::size_t history = 100;         ///< store history size
   uint16_t cluster_port = 0;  ///< --cluster-port: publish the primary (0: no)
