@@ -148,6 +148,8 @@ topic_router_actor::behavior_type topic_router(router_ptr self,
     [self](publish_atom, snapshot_ptr& before, snapshot_ptr& after) {
       auto& st = self->state;
       st.current = after;
+      if (st.subscriptions.empty())
+        return; // nobody to tell: skip the diff
       auto all = changed_paths(before->effective, after->effective);
       if (all.empty())
         return;
