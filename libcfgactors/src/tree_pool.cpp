@@ -41,14 +41,11 @@ snapshot_ptr make_recycled(const std::shared_ptr<tree_pool>& pool,
                            uint64_t version, std::string origin,
                            layer_stack layers, json effective,
                            int64_t timestamp_ms) {
-  std::shared_ptr<snapshot> result{new snapshot, snapshot_recycler{pool}};
-  result->version = version;
-  result->hash = canonical_hash(effective);
-  result->timestamp_ms = timestamp_ms;
-  result->origin = std::move(origin);
-  result->layers = std::move(layers);
-  result->effective = std::move(effective);
-  return result;
+  auto hash = canonical_hash(effective);
+  return snapshot_ptr{new snapshot{version, std::move(hash), timestamp_ms,
+                                   std::move(origin), std::move(layers),
+                                   std::move(effective)},
+                      snapshot_recycler{pool}};
 }
 
 } // namespace cfgactors::detail

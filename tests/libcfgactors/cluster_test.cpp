@@ -362,7 +362,8 @@ CAF_TEST(versions nobody waits for are acked after the delay and at once) {
       CAF_CHECK_EQUAL(res.acked, std::vector<std::string>{"r1"});
     },
     [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
-  CAF_CHECK_EQUAL(infos_now()[0].acked_version, current()->version);
+  auto acked = infos_now()[0].acked_version;
+  CAF_CHECK_EQUAL(acked, current()->version);
   caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
   run();
 }
