@@ -50,13 +50,6 @@ std::shared_ptr<contract> logger_contract() {
 
 int main() {
   std::string dir = CFGACTORS_EXAMPLES_DIR;
-  std::string err;
-  auto schema = json_schema::from_file(dir + "/schema.json", &err);
-  auto doc = parse_file(dir + "/config.yaml");
-  if (!schema || !doc) {
-    std::cout << "FAILED: " << (schema ? doc.error->str() : err) << '\n';
-    return 1;
-  }
   spdlog::set_default_logger(spdlog::stderr_color_mt("example"));
   bool ok = true;
   auto check = [&](bool cond, const std::string& what) {
@@ -71,31 +64,27 @@ int main() {
   auto logger = logger_contract();
   auto contracts = std::make_shared<contract_registry>();
   contracts->add(logger);
-  pipeline_options opts;
-  opts.validation.schema = schema;
-  opts.validation.contracts = contracts;
-  auto p = spawn_pipeline(sys, opts);
+  auto n = node::primary(sys, node_options{}
+                                .file(dir + "/config.yaml")
+                                .schema(dir + "/schema.json")
+                                .contracts(contracts));
+  if (!n) {
+    std::cout << "FAILED: " << sys.render(n.error()) << '\n';
+    return 1;
+  }
+  auto guard = spawn_contract_guard(sys, logger, n->store(), n->writer());
   caf::scoped_actor self{sys};
-  auto write = [&](operation op) {
-    write_result result;
-    self->request(p.validator, 10s, write_atom::value,
-                  write_request{{std::move(op)}, "example", 0, {}})
-      .receive([&](write_result& r) { result = std::move(r); },
+  auto guard_now = [&] {
+    guard_stats result;
+    self->request(guard, 10s, stats_atom::value)
+      .receive([&](guard_stats& x) { result = std::move(x); },
                [&](caf::error& e) { check(false, sys.render(e)); });
     return result;
   };
-  auto stats_of = [&](auto handle, auto result) {
-    self->request(handle, 10s, stats_atom::value)
-      .receive([&](decltype(result)& x) { result = std::move(x); },
-               [&](caf::error& e) { check(false, sys.render(e)); });
-    return result;
-  };
-  write(operation::replace_layer("file:config.yaml", doc.value));
-  auto guard = spawn_contract_guard(sys, logger, p.store, p.validator);
   // The guard applies what it is given; wait until it has caught up.
   auto applied = [&](uint64_t version) {
     for (int i = 0; i < 400; ++i) {
-      if (stats_of(guard, guard_stats{}).version >= version)
+      if (guard_now().version >= version)
         return true;
       std::this_thread::sleep_for(25ms);
     }
@@ -103,12 +92,12 @@ int main() {
   };
   check(applied(1) && spdlog::get_level() == spdlog::level::info,
         "the logger runs at the file's INFO");
-  auto r = write(operation::set("logging.level", "DEBUG"));
+  auto r = n->set("logging.level", "DEBUG").result;
   std::cout << "set logging.level=DEBUG: " << r.describe() << '\n';
   check(applied(r.version) && spdlog::get_level() == spdlog::level::debug,
         "the contract applied DEBUG");
   // TRACE passes the schema, but the logger's contract vetoes it.
-  r = write(operation::set("logging.level", "TRACE"));
+  r = n->set("logging.level", "TRACE").result;
   std::cout << "set logging.level=TRACE: " << r.describe() << '\n';
   check(r.status == write_status::rejected && r.errors.size() == 1
           && r.errors[0].rule == "contract:logger"
@@ -117,8 +106,13 @@ int main() {
         "the veto names the contract, the path and the reason");
   check(spdlog::get_level() == spdlog::level::debug,
         "the logger keeps its level");
-  auto v = stats_of(p.validator, validator_stats{});
-  auto g = stats_of(guard, guard_stats{});
+  auto s = n->stats();
+  if (!s || !s->validator) {
+    std::cout << "FAILED: no stats\n";
+    return 1;
+  }
+  auto& v = *s->validator;
+  auto g = guard_now();
   std::cout << "validator: committed=" << v.committed
             << " rejected=" << v.rejected << " vetoes by contract:logger="
             << v.failures_by_rule["contract:logger"] << "\nguard: applied="
@@ -131,7 +125,7 @@ int main() {
   check(g.applied == 2 && g.apply_failures == 0 && g.version == 2,
         "two versions applied, none failed");
   caf::anon_send_exit(guard, caf::exit_reason::user_shutdown);
-  shutdown(p);
+  n->stop();
   std::cout << (ok ? "example ok" : "example FAILED") << '\n';
   return ok ? 0 : 1;
 }

@@ -49,13 +49,6 @@ struct database {
 
 int main() {
   std::string dir = CFGACTORS_EXAMPLES_DIR;
-  std::string err;
-  auto schema = json_schema::from_file(dir + "/schema.json", &err);
-  auto doc = parse_file(dir + "/config.yaml");
-  if (!schema || !doc) {
-    std::cout << "FAILED: " << (schema ? doc.error->str() : err) << '\n';
-    return 1;
-  }
   // The last error lines, to show that the rollback was logged with why.
   auto errors = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
   errors->set_level(spdlog::level::err);
@@ -73,9 +66,13 @@ int main() {
   system_config cfg;
   cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system sys{cfg};
-  pipeline_options opts;
-  opts.validation.schema = schema;
-  auto p = spawn_pipeline(sys, opts);
+  auto n = node::primary(sys, node_options{}
+                                .file(dir + "/config.yaml")
+                                .schema(dir + "/schema.json"));
+  if (!n) {
+    std::cout << "FAILED: " << sys.render(n.error()) << '\n';
+    return 1;
+  }
   caf::scoped_actor self{sys};
   auto ask = [&](auto dest, auto result, auto... xs) {
     self->request(dest, 10s, xs...)
@@ -84,10 +81,9 @@ int main() {
     return result;
   };
   auto write = [&](operation op) {
-    return ask(p.validator, write_result{}, write_atom::value,
-               write_request{{std::move(op)}, "api:operator", 0, {}});
+    return n->write(write_request{{std::move(op)}, "api:operator", 0, {}})
+      .result;
   };
-  write(operation::replace_layer("file:config.yaml", doc.value));
   auto db = std::make_shared<database>();
   auto component = make_contract("database")
                      .prefix("database")
@@ -97,7 +93,7 @@ int main() {
                      })
                      .health([db] { return db->test_critical_functions(); })
                      .build();
-  auto guard = spawn_contract_guard(sys, component, p.store, p.validator);
+  auto guard = spawn_contract_guard(sys, component, n->store(), n->writer());
   // Let the guard subscribe and apply version 1 before anything changes.
   guard_stats g;
   for (int i = 0; i < 400 && g.version == 0; ++i) {
@@ -118,9 +114,9 @@ int main() {
     std::this_thread::sleep_for(25ms);
     g = ask(guard, guard_stats{}, stats_atom::value);
   }
-  auto now = ask(p.store, snapshot_ptr{}, get_atom::value);
+  auto now = ask(n->store(), snapshot_ptr{}, get_atom::value);
   if (!now) {
-    shutdown(p);
+    n->stop();
     return 1;
   }
   std::cout << "now: version " << now->version << " by " << now->origin
@@ -145,7 +141,7 @@ int main() {
                         && line.find("cannot connect to db-down") != line.npos);
   check(logged, "the rollback was logged with the reason");
   caf::anon_send_exit(guard, caf::exit_reason::user_shutdown);
-  shutdown(p);
+  n->stop();
   std::cout << (ok ? "example ok" : "example FAILED") << '\n';
   return ok ? 0 : 1;
 }

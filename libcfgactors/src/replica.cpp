@@ -350,6 +350,9 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
       return self->delegate(st.primary, write_atom::value, std::move(req),
                             level, timeout_ms);
     },
+    [self](stats_atom) -> caf::delegated<router_stats> {
+      return self->delegate(self->state.router, stats_atom::value);
+    },
     [self](status_atom) {
       auto& st = self->state;
       replica_status out;

@@ -263,6 +263,8 @@ CAF_TEST(bad inputs come back as errors naming what and where) {
 CAF_TEST(writes say what happened and a rejected one changes nothing) {
   auto n = start_primary();
   auto v0 = n.version();
+  auto s0 = n.stats();
+  CAF_REQUIRE(s0 && s0->validator);
   auto r = n.set("buffer_size", 4096);
   CAF_CHECK_EQUAL(r.result.status, write_status::committed);
   CAF_CHECK_EQUAL(r.result.version, v0 + 1);
@@ -324,8 +326,22 @@ CAF_TEST(writes say what happened and a rejected one changes nothing) {
   CAF_CHECK_EQUAL(r.result.status, write_status::committed);
   CAF_CHECK_EQUAL(n.get<int>("limits.rps", 0), 100);
   CAF_CHECK_EQUAL(n.get("name", "gone"), "checkout");
+  // The validator counted all of it; the router is at the last version.
+  auto s = n.stats();
+  CAF_REQUIRE(s && s->validator);
+  CAF_CHECK_EQUAL(s->validator->committed - s0->validator->committed, 5u);
+  CAF_CHECK_EQUAL(s->validator->unchanged - s0->validator->unchanged, 1u);
+  CAF_CHECK_EQUAL(s->validator->rejected - s0->validator->rejected, 2u);
+  CAF_CHECK_EQUAL(s->validator->failures_by_rule["schema.enum"]
+                    - s0->validator->failures_by_rule["schema.enum"],
+                  1u);
+  CAF_CHECK(eventually([&] {
+    auto now = n.stats();
+    return now && now->router.version == n.version();
+  }));
   // A stopped node answers every write, with the reason.
   n.stop();
+  CAF_CHECK(!n.stats());
   r = n.set("buffer_size", 1);
   CAF_CHECK_EQUAL(r.result.status, write_status::rejected);
   CAF_CHECK_EQUAL(r.result.code, errc::unavailable);
@@ -533,6 +549,12 @@ CAF_TEST(a replica over loopback follows the primary and forwards writes) {
   CAF_REQUIRE_EQUAL(r.result.status, write_status::committed);
   CAF_CHECK(eventually([&] { return rps() == 150; }));
   CAF_CHECK_EQUAL(rps.with_version().second, r.result.version);
+  // The replica's counters are its router's; writes count on the primary.
+  auto rs = replica.stats();
+  CAF_REQUIRE(rs);
+  CAF_CHECK(!rs->validator);
+  CAF_CHECK_EQUAL(rs->router.version, replica.version());
+  CAF_CHECK_GREATER_OR_EQUAL(rs->router.subscribers, 1u); // feeds the cell
   // A write on the replica goes to the primary; `all` names the replica.
   r = replica.set("limits.rps", 175, consistency::all, 20s);
   CAF_CHECK_EQUAL(r.result.status, write_status::committed);

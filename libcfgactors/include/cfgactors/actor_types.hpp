@@ -100,13 +100,15 @@ using primary_actor = caf::typed_actor<
 
 /// A replica: the read side of a store (commit is refused), a link for the
 /// primary's stream, and writes forwarded to the primary. `join` hands it a
-/// primary to follow (replicas given a host and port find it themselves).
+/// primary to follow (replicas given a host and port find it themselves);
+/// `stats` answers its topic router's counters.
 using replica_actor = store_actor::extend<
   caf::reacts_to<replicated_change>, caf::reacts_to<full_snapshot>,
   caf::replies_to<write_atom, write_request>::with<write_result>,
   caf::replies_to<write_atom, write_request, consistency,
                   uint32_t>::with<consistent_write_result>,
   caf::replies_to<status_atom>::with<replica_status>,
+  caf::replies_to<stats_atom>::with<router_stats>,
   caf::reacts_to<join_atom, primary_actor>>;
 
 } // namespace cfgactors

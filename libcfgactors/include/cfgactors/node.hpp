@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,7 @@
 #include "cfgactors/operation.hpp"
 #include "cfgactors/snapshot.hpp"
 #include "cfgactors/snapshot_cell.hpp"
+#include "cfgactors/stats.hpp"
 #include "cfgactors/version_info.hpp"
 
 namespace cfgactors {
@@ -36,6 +38,12 @@ class transaction;
 namespace detail {
 struct node_state;
 } // namespace detail
+
+/// The counters of a node's actors (see node::stats).
+struct node_stats {
+  std::optional<validator_stats> validator; ///< none on a replica
+  router_stats router;
+};
 
 /// A subscription made through a node: hand it back to `unsubscribe`.
 class subscription {
@@ -126,6 +134,12 @@ public:
 
   /// On a primary: the replicas it knows; an error on a replica.
   caf::expected<std::vector<replica_info>> nodes() const;
+
+  /// What the node's actors count (stats.hpp): the validator's outcomes,
+  /// failures by rule and commit latencies (a primary only: a replica's
+  /// writes are counted by its primary), and the topic router's
+  /// subscribers and deliveries.
+  caf::expected<node_stats> stats() const;
 
   caf::actor_system& system() const noexcept;
 
