@@ -77,10 +77,7 @@ public:
   }
 
   std::vector<std::string> worker_args() const override {
-    auto args = to_args(settings_);
-    args.push_back("--host=127.0.0.1");
-    args.push_back("--port=" + std::to_string(port_));
-    return args;
+    return bench::worker_args(settings_, port_);
   }
 
   std::string publish(uint64_t index, int64_t stamp_ns) override {

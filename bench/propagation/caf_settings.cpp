@@ -20,6 +20,13 @@ std::vector<std::string> to_args(const caf_settings& x) {
           "--io-workers=" + std::to_string(x.io_workers)};
 }
 
+std::vector<std::string> worker_args(const caf_settings& x, uint16_t port) {
+  auto args = to_args(x);
+  args.push_back("--host=127.0.0.1");
+  args.push_back("--port=" + std::to_string(port));
+  return args;
+}
+
 caf_settings caf_settings_from(const arg_map& args) {
   caf_settings x;
   x.scheduler = arg_or(args, "scheduler", "sharing");

@@ -2,6 +2,7 @@
 // cfgactors and raw CAF alike), so both are measured the same way.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,9 @@ void apply(const caf_settings& x, caf::actor_system_config& cfg);
 
 /// The worker's command line arguments that carry `x`.
 std::vector<std::string> to_args(const caf_settings& x);
+
+/// `to_args(x)` plus where a CAF worker connects: 127.0.0.1:`port`.
+std::vector<std::string> worker_args(const caf_settings& x, uint16_t port);
 
 /// Reads what `to_args` wrote.
 caf_settings caf_settings_from(const arg_map& args);

@@ -288,23 +288,20 @@ caf::expected<std::vector<replica_info>> node::nodes() const {
 }
 
 caf::expected<node_stats> node::stats() const {
-  node_stats out;
   auto& st = *state_;
+  node_stats out;
   if (st.is_primary) {
     auto v = detail::ask<validator_stats>(st.sys, st.nodes.validator,
                                           milliseconds{5s}, stats_atom::value);
     if (!v)
       return std::move(v.error());
     out.validator = std::move(*v);
-    auto r = detail::ask<router_stats>(st.sys, st.nodes.router,
-                                       milliseconds{5s}, stats_atom::value);
-    if (!r)
-      return std::move(r.error());
-    out.router = std::move(*r);
-    return out;
   }
-  auto r = detail::ask<router_stats>(st.sys, st.replica, milliseconds{5s},
-                                     stats_atom::value);
+  auto r = st.is_primary
+             ? detail::ask<router_stats>(st.sys, st.nodes.router,
+                                         milliseconds{5s}, stats_atom::value)
+             : detail::ask<router_stats>(st.sys, st.replica, milliseconds{5s},
+                                         stats_atom::value);
   if (!r)
     return std::move(r.error());
   out.router = std::move(*r);

@@ -7,7 +7,6 @@
 
 #include "cfgactors/diff.hpp"
 #include "cfgactors/errc.hpp"
-#include "cfgactors/hash.hpp"
 #include "journal.hpp"
 #include "log.hpp"
 #include "tree_pool.hpp"

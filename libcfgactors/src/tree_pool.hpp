@@ -1,7 +1,8 @@
-// Reuse of effective trees between the store and the validator. Every commit
-// needs a new tree (snapshots are immutable) and evicts an old one from the
-// history; building the new tree in the storage of the old one, where their
-// keys agree, saves allocating and freeing every node of it per write.
+// Reuse of effective trees: between the store and the validator, and within
+// a replica. Every version needs a new tree (snapshots are immutable) and
+// evicts an old one from the history; building the new tree in the storage
+// of the old one, where their keys agree, saves allocating and freeing every
+// node of it per version.
 #pragma once
 
 #include <cstddef>
