@@ -283,22 +283,15 @@ public:
                    "--initial-advertise-peer-urls", peer_url,
                    "--initial-cluster", "bench=" + peer_url, "--logger", "zap",
                    "--log-outputs", "stderr", "--log-level", "warn"});
-    auto deadline = std::chrono::steady_clock::now() + 30s;
-    std::string error;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (auto why = server_.failure(); !why.empty())
-        return "etcd " + why;
+    return server_.await_ready("etcd", 30s, 50ms, [this] {
       gateway_client client;
-      error = client.connect("127.0.0.1", port_);
+      auto error = client.connect("127.0.0.1", port_);
       json answer;
       if (error.empty())
         error = client.post("/v3/kv/range", {{"key", base64(flip_key)}},
                             answer);
-      if (error.empty())
-        return {};
-      std::this_thread::sleep_for(50ms);
-    }
-    return "etcd did not answer within 30 s: " + error;
+      return error;
+    });
   }
 
   std::unique_ptr<publisher> open_run(std::string& error) override {

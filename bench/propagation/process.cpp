@@ -220,6 +220,25 @@ std::string server_process::failure() {
   return "exited (" + *status + "): " + tail_of(dir() + "/server.log");
 }
 
+std::string
+server_process::await_ready(const std::string& name,
+                            std::chrono::milliseconds timeout,
+                            std::chrono::milliseconds interval,
+                            const std::function<std::string()>& probe) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string error;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (auto why = failure(); !why.empty())
+      return name + " " + why;
+    error = probe();
+    if (error.empty())
+      return {};
+    std::this_thread::sleep_for(interval);
+  }
+  return name + " did not answer within "
+         + std::to_string(timeout.count() / 1000) + " s: " + error;
+}
+
 std::string tail_of(const std::string& file, std::size_t max) {
   std::ifstream in{file, std::ios::binary};
   std::string text{std::istreambuf_iterator<char>{in},

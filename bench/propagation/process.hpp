@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -122,6 +123,14 @@ public:
 
   /// Empty while the server runs, else how it ended and its log's tail.
   std::string failure();
+
+  /// Calls `probe` (empty: the server answered, else why not) every
+  /// `interval` until it answers, the server ends or `timeout` passes.
+  /// Empty once it answered, else what went wrong, prefixed by `name`.
+  std::string await_ready(const std::string& name,
+                          std::chrono::milliseconds timeout,
+                          std::chrono::milliseconds interval,
+                          const std::function<std::string()>& probe);
 
 private:
   std::string base_;

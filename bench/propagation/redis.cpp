@@ -136,20 +136,16 @@ public:
                    "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
                    server_.dir(), "--daemonize", "no", "--loglevel",
                    "warning"});
-    auto deadline = std::chrono::steady_clock::now() + 20s;
-    std::string error;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (auto why = server_.failure(); !why.empty())
-        return "redis-server " + why;
-      if (auto c = connect("127.0.0.1", port_, error)) {
-        reply_ptr r{static_cast<redisReply*>(redisCommand(c.get(), "PING"))};
-        if (r && r->type == REDIS_REPLY_STATUS)
-          return {};
-        error = reply_error(c.get(), r.get());
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return "redis-server did not answer PING within 20 s: " + error;
+    return server_.await_ready("redis-server", 20s, 20ms, [this] {
+      std::string error;
+      auto c = connect("127.0.0.1", port_, error);
+      if (!c)
+        return error;
+      reply_ptr r{static_cast<redisReply*>(redisCommand(c.get(), "PING"))};
+      if (r && r->type == REDIS_REPLY_STATUS)
+        return std::string{};
+      return "PING: " + reply_error(c.get(), r.get());
+    });
   }
 
   std::unique_ptr<publisher> open_run(std::string& error) override {

@@ -199,11 +199,18 @@ primary_impl::behavior_type primary_node(primary_ptr self, store_actor store,
       // hash still matches it (see has_applied).
       if (before->hash == after->hash)
         return;
+      auto streaming = [](const auto& kvp) {
+        return kvp.second.link && kvp.second.state == "connected";
+      };
+      // No replica in the stream: no patch to compute (a replica that joins
+      // later gets its own from the history or a full snapshot).
+      if (std::none_of(st.replicas.begin(), st.replicas.end(), streaming))
+        return;
       auto msg = step(*before, *after);
       msg.ack_now = st.acks_wanted();
-      for (auto& [node, r] : st.replicas)
-        if (r.link && r.state == "connected")
-          self->send(r.link, msg);
+      for (auto& kvp : st.replicas)
+        if (streaming(kvp))
+          self->send(kvp.second.link, msg);
     },
     [self](hello& h) {
       auto& st = self->state;
