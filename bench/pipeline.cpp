@@ -12,6 +12,8 @@
 #include <spdlog/spdlog.h>
 
 #include "cfgactors/cfgactors.hpp"
+#include "write/apply.hpp"
+#include "write/merge_cache.hpp"
 
 using namespace cfgactors;
 using clock_type = std::chrono::steady_clock;
@@ -55,14 +57,14 @@ double seconds_since(clock_type::time_point t0) {
 double baseline(int keys, int commits, const validator_options& opts) {
   layer_stack layers;
   layers.put("file:bench.yaml", make_config(keys));
-  base_merge_cache merge_cache;
+  detail::base_merge_cache merge_cache;
   json current = merge_cache.effective(layers);
   auto t0 = clock_type::now();
   for (int i = 0; i < commits; ++i) {
     auto candidate = layers;
     validation_errors errors;
     write_request req{{operation::set("s0.k0", i + 1)}, "bench", 0, {}};
-    apply_operations(candidate, req, 128, errors);
+    detail::apply_operations(candidate, req, 128, errors);
     if (candidate == layers)
       continue;
     auto effective = merge_cache.effective(candidate);

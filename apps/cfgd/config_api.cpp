@@ -207,7 +207,7 @@ http::response get_nodes(const api_context& ctx,
                       {"stale", false}});
   if (ctx.primary) {
     auto replicas = ask<std::vector<cfgactors::replica_info>>(
-      ctx, ctx.primary, cfgactors::nodes_atom::value);
+      ctx, ctx.primary, cfgactors::replicas_atom::value);
     if (!replicas)
       return actor_error(ctx, rc.req, replicas.error());
     for (auto& r : *replicas)

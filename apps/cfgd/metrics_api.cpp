@@ -112,7 +112,7 @@ http::response get_metrics(const api_context& ctx, const ws_hub* hub,
   }
   if (ctx.primary) {
     auto replicas = ask<std::vector<cfgactors::replica_info>>(
-      ctx, ctx.primary, cfgactors::nodes_atom::value);
+      ctx, ctx.primary, cfgactors::replicas_atom::value);
     if (!replicas)
       return actor_error(ctx, rc.req, replicas.error());
     std::map<std::string, int> by_state{

@@ -8,7 +8,9 @@
 #include <caf/io/all.hpp>
 
 #include "cfgactors/cfgactors.hpp"
-#include "cfgactors/cluster.hpp"
+#include "cluster/primary.hpp"
+#include "cluster/replica.hpp"
+#include "pipeline/pipeline_core.hpp"
 
 #include "caf_settings.hpp"
 #include "process.hpp"
@@ -50,11 +52,11 @@ public:
     if (node_)
       caf::anon_send_exit(node_, caf::exit_reason::user_shutdown);
     if (nodes_.validator)
-      cfgactors::shutdown(nodes_);
+      cfgactors::shutdown(nodes_.handles());
   }
 
   std::string open(int keys) {
-    nodes_ = cfgactors::spawn_pipeline(sys_, {});
+    nodes_ = *cfgactors::detail::open_pipeline_core(sys_, {});
     auto err = write({cfgactors::operation::replace_layer(
       std::string{cfgactors::defaults_layer}, base_config(keys))});
     if (!err.empty())
@@ -97,7 +99,7 @@ private:
   caf_settings settings_;
   node_config cfg_;
   caf::actor_system sys_;
-  cfgactors::pipeline nodes_;
+  cfgactors::detail::pipeline_core nodes_;
   cfgactors::primary_actor node_;
   uint16_t port_ = 0;
   caf::scoped_actor self_;

@@ -11,7 +11,10 @@
 
 #include "cfgactors/pipeline.hpp"
 #include "cfgactors/system_config.hpp"
-#include "cfgactors/topic_router.hpp"
+#include "pipeline/pipeline_core.hpp"
+#include "pipeline/store_state.hpp"
+#include "pipeline/topic_router.hpp"
+#include "pipeline/validator_state.hpp"
 
 namespace cfgactors::test {
 
@@ -23,15 +26,15 @@ inline caf::behavior recorder(caf::event_based_actor*, change_log log) {
 }
 
 struct pipeline_fixture : test_coordinator_fixture<system_config> {
-  pipeline nodes;
+  detail::pipeline_core nodes; ///< with the store's commit interface
 
   explicit pipeline_fixture(pipeline_options opts = {}) {
-    nodes = spawn_pipeline(sys, std::move(opts));
+    nodes = *detail::open_pipeline_core(sys, std::move(opts));
     run();
   }
 
   ~pipeline_fixture() {
-    shutdown(nodes);
+    shutdown(nodes.handles());
     run();
   }
 

@@ -133,7 +133,16 @@ public:
   caf::expected<replica_status> status() const;
 
   /// On a primary: the replicas it knows; an error on a replica.
-  caf::expected<std::vector<replica_info>> nodes() const;
+  caf::expected<std::vector<replica_info>> replicas() const;
+
+  /// On a primary: drops a disconnected replica from the list and from what
+  /// `all` writes wait for; false while it is connected or when unknown. An
+  /// error on a replica.
+  caf::expected<bool> forget(std::string replica) const;
+
+  /// The sources the node started, lowest precedence first (none on a
+  /// replica): ask them for their `source_status` or to `reload`.
+  const std::vector<source_actor>& sources() const noexcept;
 
   /// What the node's actors count (stats.hpp): the validator's outcomes,
   /// failures by rule and commit latencies (a primary only: a replica's
@@ -146,10 +155,11 @@ public:
   /// The store's read interface (the replica's, on a replica).
   store_actor store() const noexcept;
 
-  /// Where this node's writes go: the validator on a primary, the replica
-  /// (which forwards to the primary) on a replica. For actors of your own,
-  /// e.g. `spawn_contract_guard(sys, c, n.store(), n.writer())`.
-  writer_actor writer() const noexcept;
+  /// Where this node's writes go: the primary (which waits for replicas as
+  /// a write's consistency level asks), or on a replica the replica (which
+  /// forwards to the primary). For actors of your own, e.g.
+  /// `spawn_contract_guard(sys, c, n.store(), n.writer())`.
+  consistent_writer_actor writer() const noexcept;
 
   // -- reads: any thread, no actor round trip ---------------------------------
 

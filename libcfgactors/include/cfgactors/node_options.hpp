@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor_system_config.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include "cfgactors/file_source.hpp"
@@ -36,6 +38,9 @@ public:
   /// Quiet time after a file changed before it is read (default 100 ms).
   node_options& file_debounce(std::chrono::milliseconds x);
 
+  /// Also re-reads the files on this interval (default 0: inotify only).
+  node_options& file_poll(std::chrono::milliseconds x);
+
   /// Environment variables starting with `prefix` (`APP_LOGGING__LEVEL`).
   node_options& env(std::string prefix = "CFG_");
 
@@ -56,8 +61,9 @@ public:
   /// added to and removed from the registry while the node runs.
   node_options& contracts(std::shared_ptr<const contract_registry> x);
 
-  /// The `defaults` layer: below every file.
-  node_options& defaults(json x);
+  /// The `defaults` layer: below every file. `origin` names it in the
+  /// history.
+  node_options& defaults(json x, std::string origin = "defaults:node");
 
   /// Where the journal lives (durable history, restart from the last
   /// version). Without it, history is in memory only.
@@ -66,11 +72,21 @@ public:
   /// Versions kept in memory (default 100).
   node_options& history(std::size_t n);
 
+  /// Versions kept in the journal (default 0: all).
+  node_options& retention(std::size_t n);
+
   /// A config server polled over HTTP (`GET {url}/config`).
   node_options& remote(std::string url, std::string token = {});
 
+  /// How often the config server is polled (default 5 s).
+  node_options& remote_poll(std::chrono::milliseconds x);
+
   /// A config server pushing over WebSocket (`{url}/ws`).
   node_options& ws(std::string url, std::string token = {});
+
+  /// The service name and version the WebSocket source registers with
+  /// (default: the node name and `0.0.0`).
+  node_options& ws_service(std::string name, std::string version = "0.0.0");
 
   /// Publishes the primary on this TCP port (0: any free port; the node
   /// tells which) for replicas in other processes. Needs the middleman
@@ -83,6 +99,10 @@ public:
   /// How long a write waits for its consistency level by default
   /// (default 5 s).
   node_options& write_timeout(std::chrono::milliseconds x);
+
+  /// A primary forgets a replica disconnected this long: no longer listed,
+  /// no longer waited for by `all` writes (default 10 min; 0: never).
+  node_options& forget_after(std::chrono::milliseconds x);
 
   /// How long a replica waits for its first sync with the primary before
   /// `node::replica` fails (default 5 s; 0: do not wait, start stale).
@@ -97,11 +117,28 @@ public:
   /// `replica_options::ack_delay`.
   node_options& ack_delay(std::chrono::milliseconds x);
 
+  // -- the actor system ---------------------------------------------------
+
+  /// CAF's scheduler policy, `sharing` or `stealing` (default: CAF's).
+  node_options& scheduler(std::string policy);
+
+  /// CAF's scheduler threads (default 0: CAF's, one per core).
+  node_options& threads(std::size_t n);
+
+  /// CAF's middleman I/O workers (default: CAF's).
+  node_options& io_workers(std::size_t n);
+
+  /// Writes what the actor system must know before it starts into `cfg`:
+  /// the scheduler, the I/O workers, and the middleman when these options
+  /// publish a cluster port or the node is to be a `replica`.
+  void configure(caf::actor_system_config& cfg, bool replica = false) const;
+
 private:
   friend class node;
 
   std::vector<file_spec> files_;
   std::chrono::milliseconds file_debounce_{100};
+  std::chrono::milliseconds file_poll_{0};
   std::optional<std::string> env_prefix_;
   std::chrono::milliseconds env_poll_{1000};
   std::string schema_path_;
@@ -109,20 +146,29 @@ private:
   std::shared_ptr<const rule_set> rules_;
   std::shared_ptr<const contract_registry> contracts_;
   std::optional<json> defaults_;
+  std::string defaults_origin_;
   std::string data_dir_;
   std::size_t history_ = 100;
+  std::size_t retention_ = 0;
   std::string remote_;
   std::string remote_token_;
+  std::chrono::milliseconds remote_poll_{5000};
   std::string ws_;
   std::string ws_token_;
+  std::string ws_service_; ///< empty: the node name
+  std::string ws_service_version_ = "0.0.0";
   std::optional<uint16_t> cluster_port_;
   std::string cluster_address_ = "127.0.0.1";
   std::string node_name_;
   std::chrono::milliseconds write_timeout_{5000};
+  std::chrono::milliseconds forget_after_{std::chrono::minutes{10}};
   std::chrono::milliseconds join_timeout_{5000};
   std::chrono::milliseconds min_backoff_{100};
   std::chrono::milliseconds max_backoff_{5000};
   std::chrono::milliseconds ack_delay_{20};
+  std::string scheduler_;
+  std::size_t threads_ = 0;
+  std::optional<std::size_t> io_workers_;
 };
 
 } // namespace cfgactors

@@ -1,0 +1,364 @@
+// The primary's node actor: the replication stream and consistent writes.
+#include <algorithm>
+#include <map>
+#include <type_traits>
+#include <unordered_map>
+
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "cluster/primary.hpp"
+#include "cfgactors/diff.hpp"
+#include "cfgactors/errc.hpp"
+#include "core/log.hpp"
+
+namespace cfgactors {
+
+namespace {
+
+using timeout_atom = caf::atom_constant<caf::atom("wtimeout")>;
+
+/// The node actor's own messages: every version from the store (it is the
+/// store's replication tap), write timeouts, and `forget, node, epoch`:
+/// forget `node` if it is still in the disconnection numbered `epoch`.
+using primary_impl = primary_actor::extend_with<replication_tap_actor>::extend<
+  caf::reacts_to<timeout_atom, uint64_t>,
+  caf::reacts_to<forget_atom, std::string, uint64_t>>;
+
+struct primary_state {
+  static inline const char* name = "cfgactors.primary";
+
+  struct replica {
+    replica_link_actor link; ///< null while disconnected
+    std::string state = "syncing";
+    uint64_t acked_version = 0;
+    std::string acked_hash;
+    int64_t last_ack_ms = 0;
+    uint64_t epoch = 0; ///< counts disconnections, for forget timers
+  };
+
+  /// A majority/all write waiting for acks.
+  struct pending_write {
+    write_result result;
+    consistency level = consistency::local;
+    std::vector<std::string> targets; ///< every replica known at commit
+    caf::typed_response_promise<consistent_write_result> promise;
+  };
+
+  primary_options options;
+  store_backend_actor store;
+  validator_actor validator;
+  snapshot_ptr current;                    ///< the last version streamed
+  std::map<std::string, replica> replicas; ///< by node name, kept when gone
+  std::unordered_map<uint64_t, pending_write> pending;
+  uint64_t next_write = 1;
+  /// Majority/all writes sent to the validator and not yet answered: their
+  /// version may stream before the answer comes back.
+  uint64_t consistent_in_flight = 0;
+
+  /// Whether replicas must ack the next version at once: a write waits for
+  /// it. Otherwise they ack after their delay, several versions at a time.
+  bool acks_wanted() const {
+    return consistent_in_flight > 0 || !pending.empty();
+  }
+
+  bool has_applied(const replica& r, const write_result& w) const {
+    // A version that left the tree unchanged streams no change: an equal
+    // tree counts as applied.
+    return r.acked_version >= w.version
+           || (!r.acked_hash.empty() && r.acked_hash == w.hash);
+  }
+
+  std::vector<std::string> acked(const pending_write& w) const {
+    std::vector<std::string> out;
+    for (auto& node : w.targets)
+      if (auto i = replicas.find(node);
+          i != replicas.end() && has_applied(i->second, w.result))
+        out.push_back(node);
+    return out;
+  }
+
+  /// Majority counts the primary itself: of n replicas, (n + 1) / 2 must ack.
+  bool satisfied(const pending_write& w) const {
+    auto n = acked(w).size();
+    if (w.level == consistency::all)
+      return n == w.targets.size();
+    return n >= (w.targets.size() + 1) / 2;
+  }
+
+  consistent_write_result answer(const pending_write& w) const {
+    consistent_write_result out;
+    out.result = w.result;
+    out.level = w.level;
+    out.acked = acked(w);
+    for (auto& node : w.targets)
+      if (std::find(out.acked.begin(), out.acked.end(), node) == out.acked.end())
+        out.missing.push_back(node);
+    // A refused write reached no replica: nothing to be satisfied about.
+    out.satisfied = w.result.ok() && satisfied(w);
+    return out;
+  }
+};
+
+using primary_ptr = primary_impl::stateful_pointer<primary_state>;
+
+void settle(primary_ptr self);
+
+/// Drops `node`; pending writes stop waiting for it.
+void forget(primary_ptr self, const std::string& node, const char* why) {
+  auto& st = self->state;
+  st.replicas.erase(node);
+  for (auto& [id, w] : st.pending)
+    w.targets.erase(std::remove(w.targets.begin(), w.targets.end(), node),
+                    w.targets.end());
+  detail::log().info("event=replica_forgotten node=\"{}\" reason={}", node,
+                     why);
+  settle(self);
+}
+
+/// Answers every pending write whose level is now reached.
+void settle(primary_ptr self) {
+  auto& st = self->state;
+  for (auto i = st.pending.begin(); i != st.pending.end();) {
+    if (st.satisfied(i->second)) {
+      i->second.promise.deliver(st.answer(i->second));
+      i = st.pending.erase(i);
+    } else {
+      ++i;
+    }
+  }
+}
+
+full_snapshot full_of(const snapshot& s) {
+  return {s.version, s.hash, s.timestamp_ms, s.origin, s.layers.to_json(),
+          s.effective};
+}
+
+replicated_change step(const snapshot& from, const snapshot& to) {
+  return {to.version,   from.version, to.hash, to.timestamp_ms,
+          to.origin,    json_patch(from.effective, to.effective)};
+}
+
+/// Starts streaming to `node` with `first`: from here on every change goes
+/// to it too.
+template <class Message>
+void start_stream(primary_ptr self, const std::string& node,
+                  const replica_link_actor& link, Message first) {
+  auto& st = self->state;
+  auto i = st.replicas.find(node);
+  // A newer hello from the same node replaced this link meanwhile.
+  if (i == st.replicas.end() || i->second.link != link)
+    return;
+  i->second.state = "connected";
+  // The answer to a hello is acked at once: the replica counts as connected
+  // from then on.
+  if constexpr (std::is_same_v<Message, replicated_change>)
+    first.ack_now = true;
+  self->send(link, std::move(first));
+}
+
+primary_impl::behavior_type primary(primary_ptr self, store_backend_actor store,
+                                    validator_actor validator,
+                                    primary_options options) {
+  auto& st = self->state;
+  st.options = std::move(options);
+  st.store = std::move(store);
+  st.validator = std::move(validator);
+  // The store answers with its current version and hands us every later one
+  // directly (not through the router: no diff of paths, no credit round
+  // trip, no conflation). `await` holds back hellos until it is known.
+  self
+    ->request(st.store, caf::infinite, replicate_atom::value,
+              replication_tap_actor{self})
+    .await([self](snapshot_ptr& snap) { self->state.current = std::move(snap); },
+           [self](caf::error& err) {
+             detail::log().error("event=primary_tap_failed error=\"{}\"",
+                                 self->system().render(err));
+             self->quit(err);
+           });
+  self->set_down_handler([self](const caf::down_msg& msg) {
+    for (auto& [node, r] : self->state.replicas)
+      if (r.link && r.link.address() == msg.source) {
+        detail::log().warn("event=replica_gone node=\"{}\" reason=\"{}\"",
+                           node, self->system().render(msg.reason));
+        r.link = nullptr;
+        r.state = "disconnected";
+        auto after = self->state.options.forget_after;
+        if (after.count() > 0)
+          self->delayed_send(self, after, forget_atom::value, node,
+                             ++r.epoch);
+      }
+  });
+  return {
+    [self](publish_atom, snapshot_ptr& before, snapshot_ptr& after) {
+      auto& st = self->state;
+      if (st.current && after->version <= st.current->version)
+        return; // already known when the store answered `replicate`
+      st.current = after;
+      // A version that left the tree as it was streams nothing: the acked
+      // hash still matches it (see has_applied).
+      if (before->hash == after->hash)
+        return;
+      auto streaming = [](const auto& kvp) {
+        return kvp.second.link && kvp.second.state == "connected";
+      };
+      // No replica in the stream: no patch to compute (a replica that joins
+      // later gets its own from the history or a full snapshot).
+      if (std::none_of(st.replicas.begin(), st.replicas.end(), streaming))
+        return;
+      auto msg = step(*before, *after);
+      msg.ack_now = st.acks_wanted();
+      for (auto& kvp : st.replicas)
+        if (streaming(kvp))
+          self->send(kvp.second.link, msg);
+    },
+    [self](hello& h) {
+      auto& st = self->state;
+      auto link = caf::actor_cast<replica_link_actor>(self->current_sender());
+      if (!link)
+        return;
+      auto& r = st.replicas[h.node];
+      if (r.link != link) {
+        if (r.link)
+          self->demonitor(r.link.address());
+        r.link = link;
+        self->monitor(link);
+      }
+      r.state = "syncing";
+      detail::log().info("event=replica_hello node=\"{}\" last_version={}",
+                         h.node, h.last_version);
+      auto& cur = st.current;
+      if (h.last_version == 0 || h.last_version > cur->version) {
+        start_stream(self, h.node, link, full_of(*cur));
+        return;
+      }
+      if (h.last_version == cur->version) {
+        if (h.last_hash == cur->hash)
+          start_stream(self, h.node, link, step(*cur, *cur));
+        else
+          start_stream(self, h.node, link, full_of(*cur));
+        return;
+      }
+      // Older: patch from the history if the store still has that version.
+      self->request(st.store, caf::infinite, get_atom::value, h.last_version)
+        .then(
+          [self, h, link](snapshot_ptr& old) {
+            auto& cur = *self->state.current;
+            if (old->hash == h.last_hash)
+              start_stream(self, h.node, link, step(*old, cur));
+            else
+              start_stream(self, h.node, link, full_of(cur));
+          },
+          [self, h, link](caf::error&) {
+            start_stream(self, h.node, link, full_of(*self->state.current));
+          });
+    },
+    [self](ack& a) {
+      auto& st = self->state;
+      auto i = st.replicas.find(a.node);
+      if (i == st.replicas.end())
+        return;
+      auto& r = i->second;
+      r.acked_version = a.version;
+      r.acked_hash = std::move(a.hash);
+      r.last_ack_ms = now_ms();
+      settle(self);
+    },
+    [self](write_atom, write_request& req) {
+      return self->delegate(self->state.validator, write_atom::value,
+                            std::move(req));
+    },
+    [self](write_atom, write_request& req, consistency level,
+           uint32_t timeout_ms) {
+      auto rp = self->make_response_promise<consistent_write_result>();
+      auto timeout = timeout_ms == 0
+                       ? self->state.options.write_timeout
+                       : std::chrono::milliseconds{timeout_ms};
+      auto counted = level != consistency::local;
+      if (counted)
+        ++self->state.consistent_in_flight;
+      self->request(self->state.validator, caf::infinite, write_atom::value,
+                    std::move(req))
+        .then(
+          [self, rp, level, timeout, counted](write_result& res) mutable {
+            auto& st = self->state;
+            if (counted)
+              --st.consistent_in_flight;
+            primary_state::pending_write w;
+            w.result = std::move(res);
+            w.level = level;
+            if (level != consistency::local && w.result.ok())
+              for (auto& [node, r] : st.replicas)
+                w.targets.push_back(node);
+            if (!w.result.ok() || st.satisfied(w)) {
+              rp.deliver(st.answer(w));
+              return;
+            }
+            w.promise = std::move(rp);
+            auto id = st.next_write++;
+            st.pending.emplace(id, std::move(w));
+            self->delayed_send(self, timeout, timeout_atom::value, id);
+          },
+          [self, rp, counted](caf::error& err) mutable {
+            if (counted)
+              --self->state.consistent_in_flight;
+            rp.deliver(std::move(err));
+          });
+      return rp;
+    },
+    [self](timeout_atom, uint64_t id) {
+      auto& st = self->state;
+      auto i = st.pending.find(id);
+      if (i == st.pending.end())
+        return;
+      auto out = st.answer(i->second);
+      detail::log().warn("event=write_consistency_timeout version={} level={} "
+                         "missing={}",
+                         out.result.version, to_string(out.level),
+                         out.missing.size());
+      i->second.promise.deliver(std::move(out));
+      st.pending.erase(i);
+    },
+    [self](forget_atom, const std::string& node, uint64_t epoch) {
+      auto& st = self->state;
+      auto i = st.replicas.find(node);
+      if (i != st.replicas.end() && !i->second.link
+          && i->second.epoch == epoch)
+        forget(self, node, "disconnected_too_long");
+    },
+    [self](forget_atom, const std::string& node) -> caf::result<bool> {
+      auto& st = self->state;
+      auto i = st.replicas.find(node);
+      if (i == st.replicas.end())
+        return make_error(errc::not_found, "no replica named " + node);
+      if (i->second.link)
+        return make_error(errc::invalid_argument,
+                          "replica " + node
+                            + " is connected: stop it before forgetting it");
+      forget(self, node, "asked");
+      return true;
+    },
+    [self](replicas_atom) {
+      auto& st = self->state;
+      std::vector<replica_info> out;
+      auto version = st.current ? st.current->version : 0;
+      for (auto& [node, r] : st.replicas)
+        out.push_back(replica_info{
+          node, r.state, r.acked_version, r.acked_hash,
+          version > r.acked_version ? version - r.acked_version : 0,
+          r.last_ack_ms});
+      return out;
+    },
+  };
+}
+
+} // namespace
+
+primary_actor spawn_primary(caf::actor_system& sys, store_backend_actor store,
+                            validator_actor validator,
+                            primary_options options) {
+  return sys.spawn(primary, std::move(store), std::move(validator),
+                   std::move(options));
+}
+
+} // namespace cfgactors

@@ -1,0 +1,36 @@
+// Private: the primary streams every committed version to the replicas and
+// coordinates writes with a consistency level. A service gets one through
+// node::primary with a cluster port.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include <caf/actor_system.hpp>
+
+#include "core/internal_actor_types.hpp"
+
+namespace cfgactors {
+
+struct primary_options {
+  std::string node = "primary";
+  /// Timeout of a majority/all write that names none.
+  std::chrono::milliseconds write_timeout{5000};
+  /// A replica disconnected this long is forgotten: no longer listed, no
+  /// longer waited for by `all` writes (0 = keep every replica until told
+  /// to forget it). Replicas with new names (a redeploy) would otherwise
+  /// make every `all` write fail forever.
+  std::chrono::milliseconds forget_after{std::chrono::minutes{10}};
+};
+
+/// Spawns the primary's node actor over a running store and validator: it
+/// subscribes to the store, answers hellos, streams each change to every
+/// replica, and coordinates writes with a consistency level. Publish it with
+/// the middleman to let replicas of other processes join.
+primary_actor spawn_primary(caf::actor_system& sys, store_backend_actor store,
+                            validator_actor validator,
+                            primary_options options);
+
+} // namespace cfgactors

@@ -1,0 +1,349 @@
+// The fast path of schema validation. valijson's ValidationVisitor copies its
+// error context (a vector of strings) for every property and array item it
+// descends into, even when nobody collects errors; for a config of a hundred
+// keys that is most of the validation time. This visitor walks the same
+// compiled schema and mirrors valijson's checks for the common keywords,
+// without contexts. Each visit() below follows the visit() of the same
+// constraint in valijson/validation_visitor.hpp (strict types, as
+// valijson::Validator uses by default).
+#include "model/schema_validity.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <string_view>
+
+#include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/constraints/concrete_constraints.hpp>
+#include <valijson/constraints/constraint_visitor.hpp>
+#include <valijson/subschema.hpp>
+#include <valijson/utils/utf8_utils.hpp>
+#include <valijson/validation_visitor.hpp>
+
+namespace cfgactors::detail {
+
+namespace {
+
+using adapter = valijson::adapters::NlohmannJsonAdapter;
+using valijson::Subschema;
+using valijson::constraints::Constraint;
+
+// Schemas may refer to themselves ($ref, allOf). Documents nest at most a few
+// hundred levels (parse and proposal limits), so nesting deeper than this is a
+// reference cycle that does not descend: left to the full pass to decide.
+constexpr int max_depth = 1024;
+
+} // namespace
+
+class validity_visitor final : public valijson::constraints::ConstraintVisitor {
+public:
+  validity_visitor(validity_check& state, const json& document)
+    : state_(state), target_(&document) {
+    // nop
+  }
+
+  validity_visitor(const validity_visitor&) = delete;
+  validity_visitor& operator=(const validity_visitor&) = delete;
+
+  /// Validates the current target against `schema`.
+  bool check(const Subschema& schema) {
+    if (schema.getAlwaysInvalid() || depth_ >= max_depth)
+      return false;
+    ++depth_;
+    auto ok = schema.applyStrict(apply_);
+    --depth_;
+    return ok;
+  }
+
+  bool visit(const AllOfConstraint& c) override {
+    bool ok = true;
+    c.applyToSubschemas([&](unsigned, const Subschema* sub) {
+      ok = check(*sub);
+      return ok;
+    });
+    return ok;
+  }
+
+  bool visit(const AnyOfConstraint& c) override {
+    bool any = false;
+    c.applyToSubschemas([&](unsigned, const Subschema* sub) {
+      any = check(*sub);
+      return !any;
+    });
+    return any;
+  }
+
+  bool visit(const ConditionalConstraint& c) override {
+    return delegate(c);
+  }
+
+  bool visit(const ConstConstraint& c) override {
+    return c.getValue()->equalTo(adapter{*target_}, true);
+  }
+
+  bool visit(const ContainsConstraint& c) override {
+    return delegate(c);
+  }
+
+  bool visit(const DependenciesConstraint& c) override {
+    return delegate(c);
+  }
+
+  bool visit(const EnumConstraint& c) override {
+    bool any = false;
+    adapter target{*target_};
+    c.applyToValues([&](const valijson::adapters::FrozenValue& value) {
+      any = value.equalTo(target, true);
+      return !any;
+    });
+    return any;
+  }
+
+  bool visit(const FormatConstraint& c) override {
+    return delegate(c);
+  }
+
+  bool visit(const LinearItemsConstraint& c) override {
+    return delegate(c);
+  }
+
+  bool visit(const MaximumConstraint& c) override {
+    adapter target{*target_};
+    if (!target.isNumber() || !target.maybeDouble())
+      return true;
+    auto x = target.asDouble();
+    auto maximum = c.getMaximum();
+    return c.getExclusiveMaximum() ? !(x >= maximum) : !(x > maximum);
+  }
+
+  bool visit(const MaxItemsConstraint& c) override {
+    if (!target_->is_array())
+      return true;
+    return target_->size() <= c.getMaxItems();
+  }
+
+  bool visit(const MaxLengthConstraint& c) override {
+    if (!target_->is_string())
+      return true;
+    auto& text = target_->get_ref<const std::string&>();
+    return valijson::utils::u8_strlen(text.c_str()) <= c.getMaxLength();
+  }
+
+  bool visit(const MaxPropertiesConstraint& c) override {
+    if (!target_->is_object())
+      return true;
+    return target_->size() <= c.getMaxProperties();
+  }
+
+  bool visit(const MinimumConstraint& c) override {
+    adapter target{*target_};
+    if (!target.isNumber() || !target.maybeDouble())
+      return true;
+    auto x = target.asDouble();
+    auto minimum = c.getMinimum();
+    return c.getExclusiveMinimum() ? !(x <= minimum) : !(x < minimum);
+  }
+
+  bool visit(const MinItemsConstraint& c) override {
+    if (!target_->is_array())
+      return true;
+    return target_->size() >= c.getMinItems();
+  }
+
+  bool visit(const MinLengthConstraint& c) override {
+    if (!target_->is_string())
+      return true;
+    auto& text = target_->get_ref<const std::string&>();
+    return valijson::utils::u8_strlen(text.c_str()) >= c.getMinLength();
+  }
+
+  bool visit(const MinPropertiesConstraint& c) override {
+    if (!target_->is_object())
+      return true;
+    return target_->size() >= c.getMinProperties();
+  }
+
+  bool visit(const MultipleOfDoubleConstraint& c) override {
+    return delegate(c);
+  }
+
+  bool visit(const MultipleOfIntConstraint& c) override {
+    return delegate(c);
+  }
+
+  bool visit(const NotConstraint& c) override {
+    return delegate(c);
+  }
+
+  bool visit(const OneOfConstraint& c) override {
+    return delegate(c);
+  }
+
+  bool visit(const PatternConstraint& c) override {
+    if (!target_->is_string())
+      return true;
+    auto pattern = c.getPattern<std::string::allocator_type>();
+    auto i = state_.regexes_.find(pattern);
+    if (i == state_.regexes_.end())
+      i = state_.regexes_.emplace(pattern, std::regex(pattern)).first;
+    return std::regex_search(target_->get_ref<const std::string&>(),
+                             i->second);
+  }
+
+  bool visit(const PolyConstraint& c) override {
+    return delegate(c);
+  }
+
+  bool visit(const PropertiesConstraint& c) override {
+    if (!target_->is_object())
+      return true;
+    bool patterns = false;
+    c.applyToPatternProperties([&](const auto&, const Subschema*) {
+      patterns = true;
+      return false;
+    });
+    if (patterns)
+      return delegate(c);
+    auto& object = *target_;
+    auto& matched = state_.matched_;
+    auto first = matched.size();
+    bool ok = true;
+    c.applyToProperties([&](const auto& name, const Subschema* sub) {
+      // valijson looks names up by c_str(); a name with a NUL in it would
+      // need its truncation rules, so leave such schemas to the full pass.
+      if (std::strlen(name.c_str()) != name.size()) {
+        ok = false;
+        return false;
+      }
+      auto i = object.find(std::string_view{name.data(), name.size()});
+      if (i == object.end())
+        return true;
+      matched.push_back(&*i);
+      ok = descend(*i, *sub);
+      return ok;
+    });
+    if (ok) {
+      auto additional = c.getAdditionalPropertiesSubschema();
+      auto begin = matched.begin() + static_cast<std::ptrdiff_t>(first);
+      auto count = static_cast<std::size_t>(matched.end() - begin);
+      if (additional == nullptr) {
+        ok = count == object.size();
+      } else {
+        std::less<const json*> less;
+        std::sort(begin, matched.end(), less);
+        // descend() may grow `matched` (nested objects): index, not iterate.
+        for (auto i = object.begin(); ok && i != object.end(); ++i) {
+          auto b = matched.begin() + static_cast<std::ptrdiff_t>(first);
+          if (!std::binary_search(b, b + static_cast<std::ptrdiff_t>(count),
+                                  &*i, less))
+            ok = descend(*i, *additional);
+        }
+      }
+    }
+    matched.resize(first);
+    return ok;
+  }
+
+  bool visit(const PropertyNamesConstraint& c) override {
+    return delegate(c);
+  }
+
+  bool visit(const RequiredConstraint& c) override {
+    if (!target_->is_object())
+      return true;
+    bool ok = true;
+    c.applyToRequiredProperties([&](const auto& name) {
+      // Same lookup as valijson: by c_str().
+      ok = target_->find(std::string_view{name.c_str()}) != target_->end();
+      return ok;
+    });
+    return ok;
+  }
+
+  bool visit(const SingularItemsConstraint& c) override {
+    if (!target_->is_array())
+      return true;
+    auto sub = c.getItemsSubschema();
+    if (sub == nullptr)
+      return true;
+    for (auto& item : *target_)
+      if (!descend(item, *sub))
+        return false;
+    return true;
+  }
+
+  bool visit(const TypeConstraint& c) override {
+    using type = TypeConstraint;
+    auto& x = *target_;
+    bool ok = false;
+    c.applyToNamedTypes([&](type::JsonType t) {
+      switch (t) {
+        case type::kAny:
+          ok = true;
+          break;
+        case type::kArray:
+          ok = x.is_array();
+          break;
+        case type::kBoolean:
+          ok = x.is_boolean();
+          break;
+        case type::kInteger:
+          ok = x.is_number_integer();
+          break;
+        case type::kNull:
+          ok = x.is_null();
+          break;
+        case type::kNumber:
+          ok = x.is_number();
+          break;
+        case type::kObject:
+          ok = x.is_object();
+          break;
+        case type::kString:
+          ok = x.is_string();
+          break;
+      }
+      return !ok;
+    });
+    // Draft 3 schema types, if any, are valijson's business.
+    return ok || delegate(c);
+  }
+
+  bool visit(const UniqueItemsConstraint& c) override {
+    return delegate(c);
+  }
+
+private:
+  /// Validates `child` of the current target against `schema`.
+  bool descend(const json& child, const Subschema& schema) {
+    auto parent = target_;
+    target_ = &child;
+    auto ok = check(schema);
+    target_ = parent;
+    return ok;
+  }
+
+  /// Lets valijson's own visitor decide a keyword not mirrored here. Without
+  /// a results object it returns the same verdict as the full pass and
+  /// builds contexts only below this keyword.
+  bool delegate(const Constraint& c) {
+    valijson::ValidationVisitor<adapter> visitor{adapter{*target_}, {}, true,
+                                                 nullptr, state_.regexes_};
+    return c.accept(visitor);
+  }
+
+  validity_check& state_;
+  const json* target_;
+  int depth_ = 0;
+  Subschema::ApplyFunction apply_{
+    [this](const Constraint& c) { return c.accept(*this); }};
+};
+
+bool validity_check::proves_valid(const valijson::Subschema& schema,
+                                  const json& document) {
+  matched_.clear();
+  validity_visitor visitor{*this, document};
+  return visitor.check(schema);
+}
+
+} // namespace cfgactors::detail

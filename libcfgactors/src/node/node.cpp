@@ -1,0 +1,415 @@
+#include "cfgactors/node.hpp"
+
+#include <atomic>
+#include <thread>
+#include <utility>
+
+#include <unistd.h>
+
+#include <caf/io/middleman.hpp>
+
+#include "cfgactors/errc.hpp"
+#include "cfgactors/flags.hpp"
+#include "cfgactors/layer.hpp"
+#include "cfgactors/sources.hpp"
+#include "cfgactors/transaction.hpp"
+#include "cluster/primary.hpp"
+#include "cluster/replica.hpp"
+#include "core/log.hpp"
+#include "node/node_actors.hpp"
+#include "node/node_state.hpp"
+
+namespace cfgactors {
+
+namespace {
+
+using namespace std::chrono_literals;
+using std::chrono::milliseconds;
+
+/// How long a primary waits for its first version to reach the cell.
+constexpr milliseconds startup_timeout{30s};
+
+caf::error needs_middleman(const std::string& what) {
+  return make_error(errc::invalid_argument,
+                    what + " needs the middleman: load caf::io::middleman "
+                           "into the actor system's config");
+}
+
+/// `replica-<pid>-<n>`: unique among the replicas of one host.
+std::string default_replica_name() {
+  static std::atomic<int> count{0};
+  return "replica-" + std::to_string(::getpid()) + "-"
+         + std::to_string(++count);
+}
+
+} // namespace
+
+node::node(std::shared_ptr<detail::node_state> state,
+           std::shared_ptr<snapshot_cell> cell)
+  : state_(std::move(state)), cell_(std::move(cell)) {
+  // nop
+}
+
+node::node(node&&) noexcept = default;
+
+node& node::operator=(node&& other) noexcept {
+  if (this != &other) {
+    if (state_)
+      state_->stop();
+    state_ = std::move(other.state_);
+    cell_ = std::move(other.cell_);
+  }
+  return *this;
+}
+
+node::~node() {
+  if (state_)
+    state_->stop();
+}
+
+void node::stop() {
+  if (state_)
+    state_->stop();
+}
+
+caf::expected<node> node::primary(caf::actor_system& sys,
+                                  node_options options) {
+  auto& opts = options;
+  auto st = std::make_shared<detail::node_state>(sys);
+  st->name = opts.node_name_.empty() ? "primary" : opts.node_name_;
+  st->write_timeout = opts.write_timeout_;
+  if (opts.cluster_port_ && !sys.has_middleman())
+    return needs_middleman("cluster_port");
+  auto schema = opts.schema_;
+  if (!opts.schema_path_.empty()) {
+    std::string err;
+    schema = json_schema::from_file(opts.schema_path_, &err);
+    if (!schema)
+      return make_error(errc::parse_failed, "schema " + err);
+  }
+  pipeline_options popts;
+  popts.validation.schema = schema;
+  // The caller's rules, plus the structure of feature flags: a malformed
+  // flag is refused at write time, with its path.
+  auto rules = opts.rules_ ? *opts.rules_ : rule_set{};
+  add_feature_rules(rules);
+  popts.validation.rules = std::make_shared<const rule_set>(std::move(rules));
+  popts.validation.contracts = opts.contracts_;
+  popts.storage.history_size = opts.history_;
+  popts.storage.data_dir = opts.data_dir_;
+  popts.storage.retention = opts.retention_;
+  // A journal that cannot be opened or trusted stops here: starting empty
+  // would hand out version numbers already used.
+  auto opened = detail::open_pipeline_core(sys, std::move(popts));
+  if (!opened)
+    return std::move(opened.error());
+  st->pipeline = std::move(*opened);
+  st->store = st->pipeline.store;
+  primary_options prim;
+  prim.node = st->name;
+  prim.write_timeout = opts.write_timeout_;
+  prim.forget_after = opts.forget_after_;
+  st->primary = spawn_primary(sys, st->pipeline.store,
+                              st->pipeline.validator, prim);
+  st->writer = st->primary;
+  st->updater = detail::spawn_cell_updater(sys, st->cell, st->store);
+  // From here on, a failure stops what runs (st's destructor) before it
+  // returns the error.
+  if (opts.cluster_port_) {
+    auto& mm = sys.middleman();
+    auto port = mm.publish(st->primary, *opts.cluster_port_,
+                           opts.cluster_address_.c_str(), true);
+    if (!port)
+      return make_error(errc::unavailable,
+                        "cluster port " + opts.cluster_address_ + ":"
+                          + std::to_string(*opts.cluster_port_) + ": "
+                          + sys.render(port.error()));
+    st->port = *port;
+  }
+  if (opts.defaults_) {
+    write_request req{{operation::replace_layer(std::string{defaults_layer},
+                                                std::move(*opts.defaults_))},
+                      opts.defaults_origin_, 0, {}};
+    auto res = st->write(std::move(req), consistency::local, startup_timeout);
+    if (!res.result.ok())
+      return make_error(res.result.code,
+                        "defaults " + res.result.describe());
+  }
+  sources_options sopts;
+  sopts.files.files = std::move(opts.files_);
+  sopts.files.debounce = opts.file_debounce_;
+  sopts.files.poll_interval = opts.file_poll_;
+  if (opts.env_prefix_) {
+    env_source_options env;
+    env.prefix = *opts.env_prefix_;
+    env.poll_interval = opts.env_poll_;
+    env.schema = schema;
+    sopts.env = std::move(env);
+  }
+  if (!opts.remote_.empty()) {
+    http_source_options http;
+    http.endpoint = opts.remote_;
+    http.token = opts.remote_token_;
+    http.interval = opts.remote_poll_;
+    sopts.remote = std::move(http);
+  }
+  if (!opts.ws_.empty()) {
+    ws_source_options ws;
+    ws.endpoint = opts.ws_;
+    ws.token = opts.ws_token_;
+    ws.service = opts.ws_service_.empty() ? st->name : opts.ws_service_;
+    ws.service_version = opts.ws_service_version_;
+    sopts.ws = std::move(ws);
+  }
+  auto sources = spawn_sources(sys, st->pipeline.validator, st->store,
+                               std::move(sopts));
+  if (!sources)
+    return std::move(sources.error());
+  st->sources = std::move(*sources);
+  auto current = detail::ask<snapshot_ptr>(sys, st->store, startup_timeout,
+                                           get_atom::value);
+  if (!current)
+    return std::move(current.error());
+  if (!st->cell->wait_for((*current)->version, startup_timeout))
+    return make_error(errc::timeout, "version "
+                                       + std::to_string((*current)->version)
+                                       + " did not reach the node's readers");
+  detail::log().info("event=node_started role=primary node=\"{}\" version={} "
+                     "port={} sources={}",
+                     st->name, (*current)->version, st->port,
+                     st->sources.size());
+  auto cell = st->cell;
+  return node{std::move(st), std::move(cell)};
+}
+
+caf::expected<node> node::replica(caf::actor_system& sys, std::string host,
+                                  uint16_t port, node_options options) {
+  auto& opts = options;
+  if (!sys.has_middleman())
+    return needs_middleman("a replica");
+  // A replica takes its config from the primary only.
+  auto refused = [&]() -> std::string {
+    if (!opts.files_.empty())
+      return "file";
+    if (opts.env_prefix_)
+      return "env";
+    if (!opts.remote_.empty())
+      return "remote";
+    if (!opts.ws_.empty())
+      return "ws";
+    if (opts.defaults_)
+      return "defaults";
+    if (opts.schema_ || !opts.schema_path_.empty())
+      return "schema";
+    if (!opts.data_dir_.empty())
+      return "data_dir";
+    if (opts.contracts_) // vetoes are the primary's validator's job
+      return "contracts";
+    if (opts.cluster_port_)
+      return "cluster_port";
+    return {};
+  }();
+  if (!refused.empty())
+    return make_error(errc::invalid_argument,
+                      "a replica takes its configuration from the primary: "
+                      "`" + refused + "` belongs on the primary");
+  auto st = std::make_shared<detail::node_state>(sys);
+  st->name = opts.node_name_.empty() ? default_replica_name()
+                                     : opts.node_name_;
+  st->is_primary = false;
+  st->write_timeout = opts.write_timeout_;
+  replica_options ropts;
+  ropts.node = st->name;
+  ropts.history_size = opts.history_;
+  ropts.host = host;
+  ropts.port = port;
+  ropts.min_backoff = opts.min_backoff_;
+  ropts.max_backoff = opts.max_backoff_;
+  ropts.ack_delay = opts.ack_delay_;
+  st->replica = spawn_replica(sys, std::move(ropts));
+  st->store = st->replica;
+  st->writer = st->replica;
+  st->updater = detail::spawn_cell_updater(sys, st->cell, st->store);
+  auto wait = opts.join_timeout_;
+  if (wait.count() > 0) {
+    // The replica connects on its own; poll its view until it is in sync.
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    std::optional<replica_status> synced;
+    do {
+      auto status = detail::ask<replica_status>(sys, st->replica, wait,
+                                                status_atom::value);
+      if (status && status->connected) {
+        synced = std::move(*status);
+        break;
+      }
+      std::this_thread::sleep_for(10ms);
+    } while (std::chrono::steady_clock::now() < deadline);
+    if (!synced)
+      return make_error(errc::unavailable,
+                        "no primary at " + host + ":" + std::to_string(port)
+                          + " within " + std::to_string(wait.count())
+                          + " ms");
+    if (!st->cell->wait_for(synced->version, wait))
+      return make_error(errc::timeout,
+                        "version " + std::to_string(synced->version)
+                          + " did not reach the node's readers");
+  }
+  detail::log().info("event=node_started role=replica node=\"{}\" "
+                     "primary={}:{} version={}",
+                     st->name, host, port, st->cell->load()->version);
+  auto cell = st->cell;
+  return node{std::move(st), std::move(cell)};
+}
+
+bool node::is_primary() const noexcept {
+  return state_->is_primary;
+}
+
+const std::string& node::name() const noexcept {
+  return state_->name;
+}
+
+uint16_t node::cluster_port() const noexcept {
+  return state_->port;
+}
+
+bool node::stale() const {
+  if (state_->is_primary)
+    return false;
+  auto st = status();
+  return !st || st->stale;
+}
+
+caf::expected<replica_status> node::status() const {
+  if (state_->is_primary)
+    return make_error(errc::invalid_argument, "a primary has no replica "
+                                              "status");
+  return detail::ask<replica_status>(state_->sys, state_->replica,
+                                     milliseconds{5s}, status_atom::value);
+}
+
+caf::expected<std::vector<replica_info>> node::replicas() const {
+  if (!state_->is_primary)
+    return make_error(errc::invalid_argument,
+                      "a replica does not know the other replicas");
+  return detail::ask<std::vector<replica_info>>(state_->sys, state_->primary,
+                                                milliseconds{5s},
+                                                replicas_atom::value);
+}
+
+caf::expected<bool> node::forget(std::string replica) const {
+  if (!state_->is_primary)
+    return make_error(errc::invalid_argument,
+                      "only the primary keeps a list of replicas");
+  return detail::ask<bool>(state_->sys, state_->primary, milliseconds{5s},
+                           forget_atom::value, std::move(replica));
+}
+
+const std::vector<source_actor>& node::sources() const noexcept {
+  return state_->sources;
+}
+
+caf::expected<node_stats> node::stats() const {
+  auto& st = *state_;
+  node_stats out;
+  if (st.is_primary) {
+    auto v = detail::ask<validator_stats>(st.sys, st.pipeline.validator,
+                                          milliseconds{5s}, stats_atom::value);
+    if (!v)
+      return std::move(v.error());
+    out.validator = std::move(*v);
+  }
+  auto r = st.is_primary
+             ? detail::ask<router_stats>(st.sys, st.pipeline.router,
+                                         milliseconds{5s}, stats_atom::value)
+             : detail::ask<router_stats>(st.sys, st.replica, milliseconds{5s},
+                                         stats_atom::value);
+  if (!r)
+    return std::move(r.error());
+  out.router = std::move(*r);
+  return out;
+}
+
+caf::actor_system& node::system() const noexcept {
+  return state_->sys;
+}
+
+store_actor node::store() const noexcept {
+  return state_->store;
+}
+
+consistent_writer_actor node::writer() const noexcept {
+  return state_->writer;
+}
+
+caf::expected<subscription>
+node::subscribe(std::string prefix,
+                std::function<void(const change&)> fn) const {
+  auto worker = detail::spawn_callback_subscriber(state_->sys, std::move(fn));
+  auto id = state_->attach(prefix, worker);
+  if (!id)
+    return std::move(id.error());
+  return subscription{*id, std::move(worker)};
+}
+
+caf::expected<subscription> node::subscribe_actor(std::string prefix,
+                                                  subscriber_actor who) const {
+  auto worker = detail::spawn_forwarder(state_->sys, std::move(who));
+  auto id = state_->attach(prefix, worker);
+  if (!id)
+    return std::move(id.error());
+  return subscription{*id, std::move(worker)};
+}
+
+bool node::unsubscribe(const subscription& sub) const {
+  return sub && state_->detach(sub.id_, sub.worker_);
+}
+
+consistent_write_result node::set(std::string path, json value,
+                                  consistency level,
+                                  milliseconds timeout) const {
+  return write({{operation::set(std::move(path), std::move(value))}, {}, 0, {}},
+               level, timeout);
+}
+
+consistent_write_result node::unset(std::string path, consistency level,
+                                    milliseconds timeout) const {
+  return write({{operation::unset(std::move(path))}, {}, 0, {}}, level,
+               timeout);
+}
+
+consistent_write_result node::flag(std::string name, bool enabled,
+                                   consistency level,
+                                   milliseconds timeout) const {
+  return write({{operation::flag(std::move(name), enabled)}, {}, 0, {}},
+               level, timeout);
+}
+
+consistent_write_result node::rollback(uint64_t version, consistency level,
+                                       milliseconds timeout) const {
+  return write({{operation::rollback(version)}, {}, 0, {}}, level, timeout);
+}
+
+consistent_write_result node::write(write_request req, consistency level,
+                                    milliseconds timeout) const {
+  return state_->write(std::move(req), level, timeout);
+}
+
+cfgactors::transaction node::transaction() const {
+  return cfgactors::transaction{state_};
+}
+
+caf::expected<std::vector<version_info>>
+node::history(uint32_t limit) const {
+  return detail::ask<std::vector<version_info>>(
+    state_->sys, state_->store, milliseconds{10s}, history_atom::value,
+    uint64_t{0}, limit);
+}
+
+caf::expected<diff_result> node::diff(uint64_t from, uint64_t to) const {
+  return detail::ask<diff_result>(state_->sys, state_->store,
+                                  milliseconds{10s}, diff_atom::value, from,
+                                  to);
+}
+
+} // namespace cfgactors

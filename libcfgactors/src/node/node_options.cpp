@@ -1,0 +1,172 @@
+#include "cfgactors/node_options.hpp"
+
+#include <utility>
+
+#include <caf/atom.hpp>
+#include <caf/io/middleman.hpp>
+
+namespace cfgactors {
+
+node_options& node_options::file(std::string path) {
+  files_.push_back(file_spec{std::move(path), false});
+  return *this;
+}
+
+node_options& node_options::optional_file(std::string path) {
+  files_.push_back(file_spec{std::move(path), true});
+  return *this;
+}
+
+node_options& node_options::file_debounce(std::chrono::milliseconds x) {
+  file_debounce_ = x;
+  return *this;
+}
+
+node_options& node_options::env(std::string prefix) {
+  env_prefix_ = std::move(prefix);
+  return *this;
+}
+
+node_options& node_options::env_poll(std::chrono::milliseconds x) {
+  env_poll_ = x;
+  return *this;
+}
+
+node_options& node_options::schema(std::string path) {
+  schema_path_ = std::move(path);
+  schema_ = nullptr;
+  return *this;
+}
+
+node_options& node_options::schema(json_schema_ptr x) {
+  schema_ = std::move(x);
+  schema_path_.clear();
+  return *this;
+}
+
+node_options&
+node_options::contracts(std::shared_ptr<const contract_registry> x) {
+  contracts_ = std::move(x);
+  return *this;
+}
+
+node_options& node_options::rules(rule_set x) {
+  rules_ = std::make_shared<const rule_set>(std::move(x));
+  return *this;
+}
+
+node_options& node_options::defaults(json x, std::string origin) {
+  defaults_ = std::move(x);
+  defaults_origin_ = std::move(origin);
+  return *this;
+}
+
+node_options& node_options::data_dir(std::string dir) {
+  data_dir_ = std::move(dir);
+  return *this;
+}
+
+node_options& node_options::history(std::size_t n) {
+  history_ = n;
+  return *this;
+}
+
+node_options& node_options::remote(std::string url, std::string token) {
+  remote_ = std::move(url);
+  remote_token_ = std::move(token);
+  return *this;
+}
+
+node_options& node_options::ws(std::string url, std::string token) {
+  ws_ = std::move(url);
+  ws_token_ = std::move(token);
+  return *this;
+}
+
+node_options& node_options::cluster_port(uint16_t port, std::string address) {
+  cluster_port_ = port;
+  cluster_address_ = std::move(address);
+  return *this;
+}
+
+node_options& node_options::node_name(std::string name) {
+  node_name_ = std::move(name);
+  return *this;
+}
+
+node_options& node_options::write_timeout(std::chrono::milliseconds x) {
+  write_timeout_ = x;
+  return *this;
+}
+
+node_options& node_options::join_timeout(std::chrono::milliseconds x) {
+  join_timeout_ = x;
+  return *this;
+}
+
+node_options& node_options::reconnect_backoff(std::chrono::milliseconds min,
+                                              std::chrono::milliseconds max) {
+  min_backoff_ = min;
+  max_backoff_ = max;
+  return *this;
+}
+
+node_options& node_options::ack_delay(std::chrono::milliseconds x) {
+  ack_delay_ = x;
+  return *this;
+}
+
+node_options& node_options::file_poll(std::chrono::milliseconds x) {
+  file_poll_ = x;
+  return *this;
+}
+
+node_options& node_options::retention(std::size_t n) {
+  retention_ = n;
+  return *this;
+}
+
+node_options& node_options::remote_poll(std::chrono::milliseconds x) {
+  remote_poll_ = x;
+  return *this;
+}
+
+node_options& node_options::ws_service(std::string name, std::string version) {
+  ws_service_ = std::move(name);
+  ws_service_version_ = std::move(version);
+  return *this;
+}
+
+node_options& node_options::forget_after(std::chrono::milliseconds x) {
+  forget_after_ = x;
+  return *this;
+}
+
+node_options& node_options::scheduler(std::string policy) {
+  scheduler_ = std::move(policy);
+  return *this;
+}
+
+node_options& node_options::threads(std::size_t n) {
+  threads_ = n;
+  return *this;
+}
+
+node_options& node_options::io_workers(std::size_t n) {
+  io_workers_ = n;
+  return *this;
+}
+
+void node_options::configure(caf::actor_system_config& cfg,
+                             bool replica) const {
+  if (!scheduler_.empty())
+    cfg.set("scheduler.policy", caf::atom_from_string(scheduler_));
+  if (threads_ > 0)
+    cfg.set("scheduler.max-threads", threads_);
+  if (io_workers_)
+    cfg.set("middleman.workers", *io_workers_);
+  if (cluster_port_ || replica)
+    cfg.load<caf::io::middleman>();
+}
+
+} // namespace cfgactors

@@ -1,0 +1,54 @@
+#include "cfgactors/transaction.hpp"
+
+#include <utility>
+
+#include "node/node_state.hpp"
+
+namespace cfgactors {
+
+transaction::transaction(std::shared_ptr<const detail::node_state> state)
+  : state_(std::move(state)) {
+  // nop
+}
+
+transaction& transaction::set(std::string path, json value) {
+  req_.ops.push_back(operation::set(std::move(path), std::move(value)));
+  return *this;
+}
+
+transaction& transaction::unset(std::string path) {
+  req_.ops.push_back(operation::unset(std::move(path)));
+  return *this;
+}
+
+transaction& transaction::reset(std::string path) {
+  req_.ops.push_back(operation::reset(std::move(path)));
+  return *this;
+}
+
+transaction& transaction::merge_patch(json patch, std::string path) {
+  req_.ops.push_back(operation::merge_patch(std::move(patch), std::move(path)));
+  return *this;
+}
+
+transaction& transaction::flag(std::string name, bool enabled) {
+  req_.ops.push_back(operation::flag(std::move(name), enabled));
+  return *this;
+}
+
+transaction& transaction::expect_version(uint64_t version) {
+  req_.expected_version = version;
+  return *this;
+}
+
+transaction& transaction::origin(std::string who) {
+  req_.origin = std::move(who);
+  return *this;
+}
+
+consistent_write_result
+transaction::commit(consistency level, std::chrono::milliseconds timeout) const {
+  return state_->write(req_, level, timeout);
+}
+
+} // namespace cfgactors

@@ -1,0 +1,437 @@
+// The journal on SQLite's C API. The connection holds an exclusive lock for
+// its whole life (locking_mode=EXCLUSIVE): a second process on the same data
+// dir would otherwise number versions of its own.
+#include "pipeline/journal.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <limits>
+#include <sstream>
+#include <system_error>
+#include <utility>
+
+#include <sqlite3.h>
+
+#include "cfgactors/errc.hpp"
+#include "cfgactors/layer.hpp"
+
+namespace cfgactors::detail {
+
+namespace {
+
+/// A prepared statement, finalized when it goes out of scope.
+class statement {
+public:
+  statement(sqlite3* db, const char* sql) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &ptr_, nullptr);
+  }
+
+  ~statement() {
+    sqlite3_finalize(ptr_);
+  }
+
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+
+  bool ok() const noexcept {
+    return rc_ == SQLITE_OK;
+  }
+
+  void bind(int index, int64_t value) {
+    sqlite3_bind_int64(ptr_, index, value);
+  }
+
+  /// `value` must outlive the statement's next step.
+  void bind(int index, const std::string& value) {
+    sqlite3_bind_text(ptr_, index, value.data(),
+                      static_cast<int>(value.size()), SQLITE_STATIC);
+  }
+
+  int step() {
+    return sqlite3_step(ptr_);
+  }
+
+  int64_t integer(int col) {
+    return sqlite3_column_int64(ptr_, col);
+  }
+
+  bool is_null(int col) {
+    return sqlite3_column_type(ptr_, col) == SQLITE_NULL;
+  }
+
+  std::string text(int col) {
+    auto ptr = reinterpret_cast<const char*>(sqlite3_column_text(ptr_, col));
+    return ptr ? std::string{ptr, static_cast<std::size_t>(
+                                    sqlite3_column_bytes(ptr_, col))}
+               : std::string{};
+  }
+
+private:
+  sqlite3_stmt* ptr_ = nullptr;
+  int rc_ = SQLITE_OK;
+};
+
+int64_t to_sql(uint64_t version) {
+  return static_cast<int64_t>(
+    std::min<uint64_t>(version, std::numeric_limits<int64_t>::max()));
+}
+
+/// `fresh` with the layer data it has in common with `prev` shared, as the
+/// versions shared it in memory before they were written.
+layer_stack share_layers(const layer_stack& prev, const layer_stack& fresh) {
+  auto result = prev;
+  for (auto& x : prev)
+    if (!fresh.get(x.name))
+      result.remove(x.name);
+  for (auto& x : fresh) {
+    auto old = prev.get(x.name);
+    if (!old || *old != *x.data)
+      result.put(x.name, *x.data);
+  }
+  auto same_order = std::equal(result.begin(), result.end(), fresh.begin(),
+                               fresh.end(),
+                               [](const layer& x, const layer& y) {
+                                 return x.name == y.name;
+                               });
+  return same_order ? result : fresh;
+}
+
+/// `[{"name": .., "data": ..}, ...]` as layer_stack::to_json, without
+/// copying the layers first. `replace`: invalid UTF-8 is stored as U+FFFD,
+/// which is also how canonical_hash saw it.
+std::string layers_text(const layer_stack& layers) {
+  auto dump = [](const json& x) {
+    return x.dump(-1, ' ', false, json::error_handler_t::replace);
+  };
+  std::string out = "[";
+  for (auto& x : layers) {
+    if (out.size() > 1)
+      out += ',';
+    out += "{\"name\":";
+    out += dump(json(x.name));
+    out += ",\"data\":";
+    out += dump(*x.data);
+    out += '}';
+  }
+  out += ']';
+  return out;
+}
+
+/// One row of the versions table as read.
+struct row {
+  uint64_t version = 0;
+  std::string hash;
+  int64_t timestamp_ms = 0;
+  std::string origin;
+  std::string layers;
+};
+
+constexpr const char* row_columns
+  = "SELECT version, hash, timestamp_ms, origin, layers FROM versions ";
+
+row read_row(statement& stmt) {
+  return row{static_cast<uint64_t>(stmt.integer(0)), stmt.text(1),
+             stmt.integer(2), stmt.text(3), stmt.text(4)};
+}
+
+} // namespace
+
+journal::journal(std::string path, std::size_t retention)
+  : path_(std::move(path)), retention_(retention) {
+  // nop
+}
+
+journal::~journal() {
+  // Closing the last connection checkpoints the WAL into the database.
+  sqlite3_close_v2(db_);
+}
+
+caf::error journal::error(const std::string& what) const {
+  auto msg = "journal " + path_ + ": " + what;
+  if (db_ != nullptr) {
+    msg += ": ";
+    msg += sqlite3_errmsg(db_);
+    if (auto code = sqlite3_system_errno(db_); code != 0)
+      msg += " (" + std::error_code{code, std::generic_category()}.message()
+             + ")";
+    if ((sqlite3_errcode(db_) & 0xff) == SQLITE_BUSY)
+      msg += " (another process holds this data dir)";
+  }
+  return make_error(errc::store_failed, std::move(msg));
+}
+
+caf::expected<std::shared_ptr<journal>> journal::open(const std::string& dir,
+                                                      std::size_t retention) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir))
+    return make_error(errc::store_failed,
+                      "data dir " + dir + ": cannot create the directory: "
+                        + (ec ? ec.message() : "a file of that name exists"));
+  auto path = (fs::path{dir} / file_name).string();
+  std::shared_ptr<journal> result{new journal(path, retention)};
+  if (sqlite3_open_v2(path.c_str(), &result->db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr)
+      != SQLITE_OK)
+    return result->error("cannot open");
+  sqlite3_extended_result_codes(result->db_, 1);
+  if (auto err = result->init())
+    return err;
+  return result;
+}
+
+caf::error journal::init() {
+  auto exec = [this](const char* sql) {
+    return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+  };
+  // The lock mode must be set before the first access: then WAL keeps its
+  // index in process memory and the lock is held until close.
+  if (!exec("PRAGMA locking_mode=EXCLUSIVE"))
+    return error("cannot set the locking mode");
+  {
+    statement mode{db_, "PRAGMA journal_mode=WAL"};
+    if (!mode.ok() || mode.step() != SQLITE_ROW)
+      return error("cannot read the database");
+    if (mode.text(0) != "wal")
+      return make_error(errc::store_failed, "journal " + path_
+                                              + ": cannot switch to WAL mode "
+                                                "(got '"
+                                              + mode.text(0) + "')");
+  }
+  if (!exec("BEGIN EXCLUSIVE") || !exec("COMMIT"))
+    return error("cannot lock the database");
+  if (sqlite3_db_readonly(db_, "main") == 1)
+    return make_error(errc::store_failed,
+                      "journal " + path_ + ": the file is not writable");
+  if (!exec("PRAGMA synchronous=FULL"))
+    return error("cannot set synchronous=FULL");
+  {
+    statement check{db_, "PRAGMA quick_check(5)"};
+    if (!check.ok())
+      return error("cannot check the database");
+    auto corrupt = false;
+    std::string problems;
+    // One line for the log: quick_check's rows may hold several lines.
+    int rc;
+    while ((rc = check.step()) == SQLITE_ROW) {
+      auto text = check.text(0);
+      if (text == "ok")
+        continue;
+      corrupt = true;
+      std::istringstream rows{text};
+      for (std::string line; std::getline(rows, line);) {
+        if (line.empty() || line.rfind("***", 0) == 0)
+          continue;
+        problems += problems.empty() ? "" : "; ";
+        problems += line;
+      }
+    }
+    if (rc != SQLITE_DONE)
+      return error("cannot check the database");
+    if (corrupt)
+      return make_error(errc::store_failed,
+                        "journal " + path_ + ": the database is corrupt: "
+                          + problems);
+  }
+  int64_t tables = 0;
+  bool has_meta = false;
+  bool has_versions = false;
+  {
+    statement names{db_, "SELECT name FROM sqlite_master WHERE type='table'"};
+    if (!names.ok())
+      return error("cannot read the schema");
+    int rc;
+    while ((rc = names.step()) == SQLITE_ROW) {
+      ++tables;
+      auto name = names.text(0);
+      has_meta = has_meta || name == "meta";
+      has_versions = has_versions || name == "versions";
+    }
+    if (rc != SQLITE_DONE)
+      return error("cannot read the schema");
+  }
+  if (tables == 0) {
+    auto ok = exec("BEGIN")
+              && exec("CREATE TABLE meta(key TEXT PRIMARY KEY, value)")
+              && exec("INSERT INTO meta VALUES('format', 1)")
+              && exec("CREATE TABLE versions("
+                      "version INTEGER PRIMARY KEY, hash TEXT NOT NULL, "
+                      "timestamp_ms INTEGER NOT NULL, origin TEXT NOT NULL, "
+                      "layers TEXT NOT NULL)")
+              && exec("COMMIT");
+    if (!ok) {
+      auto err = error("cannot create the tables");
+      exec("ROLLBACK");
+      return err;
+    }
+    return caf::none;
+  }
+  if (!has_meta || !has_versions)
+    return make_error(errc::store_failed,
+                      "journal " + path_
+                        + ": an SQLite database, but not a cfgactors journal "
+                          "(no meta or versions table)");
+  {
+    statement format{db_, "SELECT value FROM meta WHERE key='format'"};
+    if (!format.ok() || format.step() != SQLITE_ROW)
+      return make_error(errc::store_failed,
+                        "journal " + path_ + ": no format version in meta");
+    if (format.integer(0) != format_version)
+      return make_error(errc::store_failed,
+                        "journal " + path_ + ": format " + format.text(0)
+                          + ", this build reads format "
+                          + std::to_string(format_version));
+  }
+  statement last{db_, "SELECT max(version) FROM versions"};
+  if (!last.ok() || last.step() != SQLITE_ROW)
+    return error("cannot read the newest version");
+  last_version_ = last.is_null(0) ? 0 : static_cast<uint64_t>(last.integer(0));
+  return caf::none;
+}
+
+caf::error journal::append(const snapshot& snap) {
+  auto exec = [this](const char* sql) {
+    return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+  };
+  auto layers = layers_text(snap.layers);
+  auto fail = [&](const std::string& what) {
+    auto err = error(what);
+    if (sqlite3_get_autocommit(db_) == 0)
+      exec("ROLLBACK");
+    // A failed COMMIT may still have reached the disk: never number a later
+    // version below what the database holds.
+    statement last{db_, "SELECT max(version) FROM versions"};
+    if (last.ok() && last.step() == SQLITE_ROW && !last.is_null(0))
+      last_version_ = std::max(last_version_,
+                               static_cast<uint64_t>(last.integer(0)));
+    return err;
+  };
+  if (!exec("BEGIN"))
+    return fail("cannot begin a transaction");
+  {
+    statement insert{db_, "INSERT INTO versions(version, hash, timestamp_ms, "
+                          "origin, layers) VALUES(?, ?, ?, ?, ?)"};
+    if (!insert.ok())
+      return fail("cannot write version " + std::to_string(snap.version));
+    insert.bind(1, to_sql(snap.version));
+    insert.bind(2, snap.hash);
+    insert.bind(3, snap.timestamp_ms);
+    insert.bind(4, snap.origin);
+    insert.bind(5, layers);
+    if (insert.step() != SQLITE_DONE)
+      return fail("cannot write version " + std::to_string(snap.version));
+  }
+  if (retention_ > 0 && snap.version > retention_) {
+    statement drop{db_, "DELETE FROM versions WHERE version <= ?"};
+    if (!drop.ok())
+      return fail("cannot drop old versions");
+    drop.bind(1, to_sql(snap.version - retention_));
+    if (drop.step() != SQLITE_DONE)
+      return fail("cannot drop old versions");
+  }
+  if (!exec("COMMIT"))
+    return fail("cannot commit version " + std::to_string(snap.version));
+  last_version_ = std::max(last_version_, snap.version);
+  return caf::none;
+}
+
+namespace {
+
+/// Rebuilds a snapshot from its row and checks it against the stored hash.
+caf::expected<snapshot_ptr> to_snapshot(const std::string& path, row& r,
+                                        const snapshot* prev) {
+  auto fail = [&](const std::string& what) {
+    return make_error(errc::store_failed, "journal " + path + ": version "
+                                            + std::to_string(r.version)
+                                            + ": " + what);
+  };
+  auto doc = json::parse(r.layers, nullptr, false);
+  if (doc.is_discarded() || !doc.is_array())
+    return fail("the layers are not a JSON array");
+  auto layers = layer_stack::from_json(doc);
+  if (layers.size() != doc.size())
+    return fail("the layer list has malformed or repeated entries");
+  if (prev != nullptr)
+    layers = share_layers(prev->layers, layers);
+  auto effective = layers.effective();
+  auto snap = snapshot::make(r.version, std::move(r.origin), std::move(layers),
+                             std::move(effective), r.timestamp_ms);
+  if (snap->hash != r.hash)
+    return fail("the stored hash " + r.hash.substr(0, 12)
+                + " does not match its layers (" + snap->hash.substr(0, 12)
+                + ")");
+  return snapshot_ptr{std::move(snap)};
+}
+
+} // namespace
+
+caf::expected<std::vector<snapshot_ptr>> journal::newest(std::size_t n) {
+  std::vector<row> rows;
+  {
+    statement select{db_, (std::string{row_columns}
+                           + "ORDER BY version DESC LIMIT ?")
+                            .c_str()};
+    if (!select.ok())
+      return error("cannot read the newest versions");
+    select.bind(1, static_cast<int64_t>(std::min<std::size_t>(
+                     n, std::numeric_limits<int64_t>::max())));
+    int rc;
+    while ((rc = select.step()) == SQLITE_ROW)
+      rows.push_back(read_row(select));
+    if (rc != SQLITE_DONE)
+      return error("cannot read the newest versions");
+  }
+  std::vector<snapshot_ptr> result;
+  result.reserve(rows.size());
+  for (auto i = rows.rbegin(); i != rows.rend(); ++i) {
+    auto snap = to_snapshot(path_, *i,
+                            result.empty() ? nullptr : result.back().get());
+    if (!snap)
+      return std::move(snap.error());
+    result.push_back(std::move(*snap));
+  }
+  return result;
+}
+
+caf::expected<snapshot_ptr> journal::read(uint64_t version) {
+  statement select{db_,
+                   (std::string{row_columns} + "WHERE version = ?").c_str()};
+  if (!select.ok())
+    return error("cannot read version " + std::to_string(version));
+  select.bind(1, to_sql(version));
+  switch (select.step()) {
+    case SQLITE_ROW: {
+      auto r = read_row(select);
+      return to_snapshot(path_, r, nullptr);
+    }
+    case SQLITE_DONE:
+      return make_error(errc::not_found, "version " + std::to_string(version)
+                                           + " is not in the history");
+    default:
+      return error("cannot read version " + std::to_string(version));
+  }
+}
+
+caf::expected<std::vector<version_info>> journal::history(uint64_t before,
+                                                          uint32_t limit) {
+  statement select{db_, "SELECT version, hash, timestamp_ms, origin "
+                        "FROM versions WHERE version < ? "
+                        "ORDER BY version DESC LIMIT ?"};
+  if (!select.ok())
+    return error("cannot read the history");
+  select.bind(1, before == 0 ? std::numeric_limits<int64_t>::max()
+                             : to_sql(before));
+  select.bind(2, int64_t{limit});
+  std::vector<version_info> result;
+  int rc;
+  while ((rc = select.step()) == SQLITE_ROW)
+    result.push_back(version_info{static_cast<uint64_t>(select.integer(0)),
+                                  select.text(1), select.integer(2),
+                                  select.text(3)});
+  if (rc != SQLITE_DONE)
+    return error("cannot read the history");
+  return result;
+}
+
+} // namespace cfgactors::detail

@@ -1,0 +1,93 @@
+// Private: the store's durable history, one SQLite database per data dir
+// (WAL mode, synchronous=FULL). Each committed version is one row written in
+// its own transaction before the store acknowledges it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include "cfgactors/actor_types.hpp"
+#include "cfgactors/snapshot.hpp"
+#include "pipeline/store_state.hpp"
+#include "cfgactors/version_info.hpp"
+
+struct sqlite3;
+
+namespace cfgactors::detail {
+
+class journal {
+public:
+  /// File name of the database inside the data dir.
+  static constexpr const char* file_name = "journal.db";
+
+  /// Layout of the tables; a database of another format is refused.
+  static constexpr int64_t format_version = 1;
+
+  /// Opens `dir/journal.db`, creating the directory and the database if
+  /// missing, and checks it (quick_check, format, a writable file no other
+  /// process holds). `retention` is the number of versions kept (0: all).
+  /// Errors are errc::store_failed naming the file and the problem.
+  static caf::expected<std::shared_ptr<journal>> open(const std::string& dir,
+                                                      std::size_t retention);
+
+  journal(const journal&) = delete;
+  journal& operator=(const journal&) = delete;
+
+  /// Closes the database (a clean close checkpoints the WAL).
+  ~journal();
+
+  const std::string& path() const noexcept {
+    return path_;
+  }
+
+  /// The highest version in the database, 0 if none. The store numbers the
+  /// next version above it, so no number is ever used twice.
+  uint64_t last_version() const noexcept {
+    return last_version_;
+  }
+
+  /// Writes one version durably, then drops the versions retention no longer
+  /// keeps, in the same transaction. On error nothing was written.
+  caf::error append(const snapshot& snap);
+
+  /// The newest `n` versions, oldest first, each checked against its hash.
+  /// Successive versions share the layers they have in common.
+  caf::expected<std::vector<snapshot_ptr>> newest(std::size_t n);
+
+  /// One version; errc::not_found if the database does not hold it.
+  caf::expected<snapshot_ptr> read(uint64_t version);
+
+  /// Up to `limit` versions below `before` (0: no bound), newest first.
+  caf::expected<std::vector<version_info>> history(uint64_t before,
+                                                   uint32_t limit);
+
+private:
+  journal(std::string path, std::size_t retention);
+
+  caf::error error(const std::string& what) const;
+
+  caf::error init();
+
+  sqlite3* db_ = nullptr;
+  std::string path_;
+  std::size_t retention_;
+  uint64_t last_version_ = 0;
+};
+
+using journal_ptr = std::shared_ptr<journal>;
+
+/// The store of `open_pipeline`: starts from `restored` (the journal's newest
+/// versions, oldest first; empty for a new journal) and writes every version
+/// to `db` before acknowledging it.
+store_backend_actor::behavior_type
+journaled_store(store_backend_actor::stateful_pointer<store_state> self,
+                store_options options, topic_router_actor router,
+                journal_ptr db, std::vector<snapshot_ptr> restored);
+
+} // namespace cfgactors::detail

@@ -1,0 +1,72 @@
+#include "pipeline/pipeline_core.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <caf/actor_system.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/send.hpp>
+
+#include "pipeline/journal.hpp"
+#include "pipeline/store_state.hpp"
+#include "pipeline/topic_router.hpp"
+#include "pipeline/validator_state.hpp"
+
+namespace cfgactors {
+
+namespace detail {
+
+caf::expected<pipeline_core> open_pipeline_core(caf::actor_system& sys,
+                                                pipeline_options options) {
+  auto& storage = options.storage;
+  pipeline_core result;
+  if (storage.data_dir.empty()) {
+    result.router = sys.spawn(topic_router, snapshot::empty());
+    result.store = sys.spawn(store, storage, result.router);
+  } else {
+    auto db = journal::open(storage.data_dir, storage.retention);
+    if (!db)
+      return std::move(db.error());
+    auto restored = (*db)->newest(
+      std::max<std::size_t>(storage.history_size, 1));
+    if (!restored)
+      return std::move(restored.error());
+    // Subscribers start from the restored version, not from an empty one.
+    auto current = restored->empty() ? snapshot::empty() : restored->back();
+    result.router = sys.spawn(topic_router, current);
+    result.store = sys.spawn<caf::detached>(journaled_store, storage,
+                                            result.router, std::move(*db),
+                                            std::move(*restored));
+  }
+  result.validator = sys.spawn(validator, std::move(options.validation),
+                               result.store);
+  return result;
+}
+
+} // namespace detail
+
+pipeline spawn_pipeline(caf::actor_system& sys, pipeline_options options) {
+  if (!options.storage.data_dir.empty())
+    throw std::invalid_argument("spawn_pipeline: a data dir needs "
+                                "open_pipeline");
+  // Without a journal nothing can fail.
+  return detail::open_pipeline_core(sys, std::move(options))->handles();
+}
+
+caf::expected<pipeline> open_pipeline(caf::actor_system& sys,
+                                      pipeline_options options) {
+  auto core = detail::open_pipeline_core(sys, std::move(options));
+  if (!core)
+    return std::move(core.error());
+  return core->handles();
+}
+
+void shutdown(const pipeline& p) {
+  caf::anon_send_exit(p.validator, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(p.store, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(p.router, caf::exit_reason::user_shutdown);
+}
+
+} // namespace cfgactors

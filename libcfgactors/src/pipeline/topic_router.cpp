@@ -1,0 +1,200 @@
+#include "pipeline/topic_router.hpp"
+
+#include <algorithm>
+#include <iterator>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "cfgactors/diff.hpp"
+#include "cfgactors/path.hpp"
+
+namespace cfgactors {
+
+namespace {
+
+using router_ptr = topic_router_actor::stateful_pointer<topic_router_state>;
+using subscription = topic_router_state::subscription;
+
+/// Paths in `all` that concern `prefix`: below it, or an ancestor of it (an
+/// object replaced whole changes everything beneath).
+std::vector<std::string> relevant(const std::vector<std::string>& all,
+                                  const std::string& prefix) {
+  if (prefix.empty())
+    return all;
+  std::vector<std::string> result;
+  for (auto& p : all)
+    if (path_within(p, prefix) || path_within(prefix, p))
+      result.push_back(p);
+  return result;
+}
+
+/// Adds `more` to the sorted set `paths` (both sorted, no duplicates).
+void unite(std::vector<std::string>& paths,
+           const std::vector<std::string>& more) {
+  // Successive versions mostly touch the same paths: then there is nothing
+  // to add, and no need to build a new vector per busy subscriber.
+  if (std::includes(paths.begin(), paths.end(), more.begin(), more.end()))
+    return;
+  std::vector<std::string> result;
+  result.reserve(paths.size() + more.size());
+  std::set_union(paths.begin(), paths.end(), more.begin(), more.end(),
+                 std::back_inserter(result));
+  paths.swap(result);
+}
+
+void deliver(router_ptr self, uint64_t id, subscription& sub,
+             snapshot_ptr after, std::vector<std::string> paths,
+             uint64_t skipped);
+
+void drop(router_ptr self, uint64_t id);
+
+/// The subscriber answered: send what piled up meanwhile, if anything.
+void on_handled(router_ptr self, uint64_t id) {
+  auto& st = self->state;
+  auto i = st.subscriptions.find(id);
+  if (i == st.subscriptions.end())
+    return;
+  auto& sub = i->second;
+  sub.in_flight = false;
+  --st.stats.in_flight;
+  if (!sub.pending) {
+    if (sub.notice)
+      deliver(self, id, sub, sub.base, {}, 0);
+    return;
+  }
+  auto after = std::move(sub.pending);
+  auto paths = std::move(sub.pending_paths);
+  auto folded = sub.pending_versions;
+  sub.pending = nullptr;
+  sub.pending_paths.clear();
+  sub.pending_versions = 0;
+  --st.stats.pending;
+  // The paths are those touched by any folded version, so a value changed
+  // and changed back is still named; old_value()/new_value() tell the net.
+  deliver(self, id, sub, std::move(after), std::move(paths), folded - 1);
+}
+
+void deliver(router_ptr self, uint64_t id, subscription& sub,
+             snapshot_ptr after, std::vector<std::string> paths,
+             uint64_t skipped) {
+  change msg;
+  msg.prefix = sub.prefix;
+  msg.version = after->version;
+  msg.prev_version = sub.base->version;
+  msg.hash = after->hash;
+  msg.paths = std::move(paths);
+  msg.skipped = skipped;
+  msg.stale = self->state.stale;
+  msg.before = sub.base;
+  msg.after = after;
+  sub.base = std::move(after);
+  sub.in_flight = true;
+  sub.notice = false; // this change carries the state
+  auto& st = self->state;
+  ++st.stats.in_flight;
+  ++st.stats.delivered;
+  st.stats.conflated += skipped;
+  self->request(sub.handle, caf::infinite, std::move(msg))
+    .then([self, id] { on_handled(self, id); },
+          [self, id](caf::error&) {
+            // The subscriber died or refused: forget it.
+            drop(self, id);
+          });
+}
+
+void drop(router_ptr self, uint64_t id) {
+  auto& st = self->state;
+  auto i = st.subscriptions.find(id);
+  if (i == st.subscriptions.end())
+    return;
+  if (i->second.in_flight)
+    --st.stats.in_flight;
+  if (i->second.pending)
+    --st.stats.pending;
+  st.subscriptions.erase(i);
+}
+
+} // namespace
+
+topic_router_actor::behavior_type topic_router(router_ptr self,
+                                               snapshot_ptr initial) {
+  self->state.current = initial ? std::move(initial) : snapshot::empty();
+  self->set_down_handler([self](const caf::down_msg& msg) {
+    std::vector<uint64_t> dead;
+    for (auto& [id, sub] : self->state.subscriptions)
+      if (sub.handle.address() == msg.source)
+        dead.push_back(id);
+    for (auto id : dead)
+      drop(self, id);
+  });
+  return {
+    [self](subscribe_atom, std::string& prefix,
+           subscriber_actor& handle) -> uint64_t {
+      auto& st = self->state;
+      auto id = st.next_id++;
+      self->monitor(handle);
+      subscription sub;
+      sub.prefix = std::move(prefix);
+      sub.handle = std::move(handle);
+      sub.base = st.current;
+      auto& added = st.subscriptions.emplace(id, std::move(sub)).first->second;
+      if (st.stale) // it would otherwise take the last snapshot as fresh
+        deliver(self, id, added, added.base, {}, 0);
+      return id;
+    },
+    [self](unsubscribe_atom, uint64_t id) { drop(self, id); },
+    [self](publish_atom, snapshot_ptr& before, snapshot_ptr& after) {
+      auto& st = self->state;
+      st.current = after;
+      if (st.subscriptions.empty())
+        return; // nobody to tell: skip the diff
+      auto all = changed_paths(before->effective, after->effective);
+      if (all.empty())
+        return;
+      // Subscribers often share prefixes: filter once per prefix.
+      std::unordered_map<std::string, std::vector<std::string>> by_prefix;
+      for (auto& [id, sub] : st.subscriptions) {
+        auto i = by_prefix.find(sub.prefix);
+        if (i == by_prefix.end())
+          i = by_prefix.emplace(sub.prefix, relevant(all, sub.prefix)).first;
+        if (i->second.empty())
+          continue;
+        if (sub.in_flight) {
+          if (!sub.pending)
+            ++st.stats.pending;
+          sub.pending = after;
+          ++sub.pending_versions;
+          unite(sub.pending_paths, i->second);
+          continue;
+        }
+        deliver(self, id, sub, after, i->second, 0);
+      }
+    },
+    [self](stale_atom, bool stale) {
+      auto& st = self->state;
+      if (st.stale != stale) {
+        // Owe every subscriber a notice, sent by the message to ourselves
+        // below: a version published right behind this message (a replica
+        // back in step) then carries the news itself.
+        st.stale = stale;
+        for (auto& kvp : st.subscriptions)
+          kvp.second.notice = true;
+        self->send(self, stale_atom::value, stale);
+        return;
+      }
+      for (auto& [id, sub] : st.subscriptions)
+        if (sub.notice && !sub.in_flight)
+          deliver(self, id, sub, sub.base, {}, 0);
+    },
+    [self](stats_atom) {
+      auto result = self->state.stats;
+      result.subscribers = self->state.subscriptions.size();
+      result.version = self->state.current->version;
+      return result;
+    },
+  };
+}
+
+} // namespace cfgactors

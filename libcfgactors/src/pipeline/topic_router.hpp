@@ -1,0 +1,42 @@
+// Private: the topic router delivers each committed version to the
+// subscribers whose prefix it touched, one change in flight per subscriber,
+// conflating the rest.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cfgactors/actor_types.hpp"
+
+namespace cfgactors {
+
+struct topic_router_state {
+  static inline const char* name = "cfgactors.topic_router";
+
+  struct subscription {
+    std::string prefix;
+    subscriber_actor handle;
+    snapshot_ptr base;     ///< the last snapshot delivered (or current at subscribe)
+    snapshot_ptr pending;  ///< newest undelivered snapshot, if busy
+    uint64_t pending_versions = 0;
+    std::vector<std::string> pending_paths; ///< union over the folded versions
+    bool in_flight = false;
+    bool notice = false; ///< owes a stale/fresh notice (sent when idle)
+  };
+
+  uint64_t next_id = 1;
+  std::unordered_map<uint64_t, subscription> subscriptions;
+  snapshot_ptr current;
+  bool stale = false; ///< every change carries it
+  router_stats stats;
+};
+
+/// Starts from `initial`, the store's current snapshot: subscribers that join
+/// before the next publish see it as their base.
+topic_router_actor::behavior_type
+topic_router(topic_router_actor::stateful_pointer<topic_router_state> self,
+             snapshot_ptr initial);
+
+} // namespace cfgactors

@@ -1,0 +1,51 @@
+#include "pipeline/tree_pool.hpp"
+
+#include <utility>
+
+#include "cfgactors/hash.hpp"
+#include "cfgactors/snapshot.hpp"
+
+namespace cfgactors::detail {
+
+void tree_pool::put(json&& tree) {
+  json dropped;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (trees_.size() < capacity) {
+      trees_.push_back(std::move(tree));
+      return;
+    }
+    dropped = std::move(tree);
+  }
+  // `dropped` is freed here, outside the lock.
+}
+
+std::optional<json> tree_pool::take() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (trees_.empty())
+    return std::nullopt;
+  auto result = std::move(trees_.back());
+  trees_.pop_back();
+  return result;
+}
+
+void snapshot_recycler::operator()(snapshot* ptr) const {
+  if (ptr == nullptr)
+    return;
+  if (pool && ptr->effective.is_structured())
+    pool->put(std::move(ptr->effective));
+  delete ptr;
+}
+
+snapshot_ptr make_recycled(const std::shared_ptr<tree_pool>& pool,
+                           uint64_t version, std::string origin,
+                           layer_stack layers, json effective,
+                           int64_t timestamp_ms) {
+  auto hash = canonical_hash(effective);
+  return snapshot_ptr{new snapshot{version, std::move(hash), timestamp_ms,
+                                   std::move(origin), std::move(layers),
+                                   std::move(effective)},
+                      snapshot_recycler{pool}};
+}
+
+} // namespace cfgactors::detail

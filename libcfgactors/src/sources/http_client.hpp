@@ -1,0 +1,56 @@
+// Private helper of http_source: one blocking HTTP(S) GET with bounded
+// connect and read times and a bounded body, on Boost.Beast.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sources/url.hpp"
+
+namespace cfgactors::detail {
+
+struct http_limits {
+  std::chrono::milliseconds connect_timeout{2000}; ///< resolve + TCP (+ TLS)
+  std::chrono::milliseconds read_timeout{5000};    ///< request + whole answer
+  std::size_t max_body = 4 * 1024 * 1024;
+};
+
+struct http_reply {
+  unsigned status = 0;
+  std::string reason;
+  std::string etag; ///< empty if the server sent none
+  std::string body;
+};
+
+using http_headers = std::vector<std::pair<std::string, std::string>>;
+
+/// Makes one request per call and closes the connection afterwards (a poll
+/// every few seconds gains nothing from keep-alive, and a fresh connection
+/// never inherits a half-read answer). Blocks the calling thread.
+class http_client {
+public:
+  explicit http_client(http_limits limits);
+  ~http_client();
+
+  http_client(const http_client&) = delete;
+  http_client& operator=(const http_client&) = delete;
+
+  /// GETs `target` from `endpoint` (`http` or `https`, which verifies the
+  /// peer against the system's CAs). On a transport failure returns nothing
+  /// and says why in `error` (without naming the URL: the caller does).
+  std::optional<http_reply> get(const url& endpoint, const std::string& target,
+                                const http_headers& headers,
+                                std::string& error);
+
+private:
+  struct impl;
+  http_limits limits_;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace cfgactors::detail

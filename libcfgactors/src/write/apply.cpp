@@ -1,0 +1,196 @@
+// Applying operations (set, unset, reset, merge_patch, replace_layer,
+// remove_layer, flag) to a layer stack: the first step of every write.
+#include "write/apply.hpp"
+
+#include <string>
+#include <variant>
+
+#include "cfgactors/merge.hpp"
+#include "cfgactors/path.hpp"
+
+namespace cfgactors::detail {
+
+namespace {
+
+/// Copies the first array on `path` from the effective tree into the runtime
+/// layer: overlays replace arrays whole, so editing one element needs the
+/// whole array in the overlay.
+void materialize_arrays(json& runtime, const json& effective,
+                        const config_path& path) {
+  config_path prefix;
+  for (auto& seg : path.segments) {
+    if (std::holds_alternative<std::size_t>(seg)) {
+      auto existing = find(runtime, prefix);
+      if (existing && existing->is_array())
+        return;
+      auto source = find(effective, prefix);
+      if (source && source->is_array())
+        assign(runtime, prefix, *source);
+      return;
+    }
+    prefix.segments.push_back(seg);
+  }
+}
+
+bool crosses_array(const config_path& path) {
+  for (auto& seg : path.segments)
+    if (std::holds_alternative<std::size_t>(seg))
+      return true;
+  return false;
+}
+
+/// Applies one operation; returns errc::none on success.
+errc apply_one(layer_stack& layers, const operation& op,
+               validation_errors& errors) {
+  auto fail = [&](errc code, std::string path, std::string rule,
+                  std::string msg) {
+    errors.push_back({std::move(path), std::move(rule), std::move(msg)});
+    return code;
+  };
+  auto runtime_data = [&]() -> json& {
+    if (auto ptr = layers.get(runtime_layer))
+      return *ptr;
+    layers.put(std::string{runtime_layer}, json::object());
+    return *layers.get(runtime_layer);
+  };
+  auto parse_path = [&](const std::string& text) -> std::optional<config_path> {
+    std::string err;
+    auto path = config_path::parse(text, &err);
+    if (!path)
+      fail(errc::invalid_argument, text, "path", err);
+    return path;
+  };
+  switch (op.kind) {
+    case op_kind::set:
+    case op_kind::flag: {
+      auto text = op.kind == op_kind::flag ? "features." + op.path : op.path;
+      if (op.kind == op_kind::flag && (op.path.empty() || !op.value.is_boolean()))
+        return fail(errc::invalid_argument, text, "flag",
+                    op.path.empty() ? "a flag needs a name"
+                                    : "a flag is switched with true or false");
+      auto path = parse_path(text);
+      if (!path)
+        return errc::invalid_argument;
+      if (path->empty()) {
+        if (!op.value.is_object())
+          return fail(errc::invalid_argument, "", "type",
+                      "the root of the configuration must be an object");
+        layers.put(std::string{runtime_layer}, op.value);
+        return errc::none;
+      }
+      // Merging all layers costs; only flags and array edits need the view.
+      auto is_flag = op.kind == op_kind::flag;
+      auto effective = is_flag || crosses_array(*path) ? layers.effective()
+                                                       : json{};
+      if (is_flag) {
+        // A flag with rollout or rules keeps them: only `enabled` flips.
+        auto node = find(effective, *path);
+        if (node && node->is_object())
+          path->segments.emplace_back(std::string{"enabled"});
+      }
+      auto& runtime = runtime_data();
+      if (!effective.is_null())
+        materialize_arrays(runtime, effective, *path);
+      std::string err;
+      if (!assign(runtime, *path, op.value, &err))
+        return fail(errc::invalid_argument, text, "path", err);
+      return errc::none;
+    }
+    case op_kind::unset: {
+      auto path = parse_path(op.path);
+      if (!path)
+        return errc::invalid_argument;
+      auto effective = layers.effective();
+      if (path->empty() || !find(effective, *path))
+        return fail(errc::not_found, op.path, "path",
+                    "no value at this path");
+      auto& runtime = runtime_data();
+      materialize_arrays(runtime, effective, *path);
+      if (crosses_array(*path)) {
+        erase(runtime, *path);
+        return errc::none;
+      }
+      std::string err;
+      if (!assign(runtime, *path, nullptr, &err))
+        return fail(errc::invalid_argument, op.path, "path", err);
+      return errc::none;
+    }
+    case op_kind::reset: {
+      auto path = parse_path(op.path);
+      if (!path)
+        return errc::invalid_argument;
+      if (path->empty()) {
+        layers.remove(runtime_layer);
+        return errc::none;
+      }
+      auto ptr = layers.get(runtime_layer);
+      if (!ptr || !erase(*ptr, *path))
+        return fail(errc::not_found, op.path, "path",
+                    "no runtime override at this path");
+      return errc::none;
+    }
+    case op_kind::merge_patch: {
+      auto path = parse_path(op.path);
+      if (!path)
+        return errc::invalid_argument;
+      auto& runtime = runtime_data();
+      if (path->empty()) {
+        if (!op.value.is_object())
+          return fail(errc::invalid_argument, "", "type",
+                      "a merge patch of the root must be an object");
+        merge_overlays(runtime, op.value);
+        return errc::none;
+      }
+      auto target = find(runtime, *path);
+      if (!target) {
+        std::string err;
+        if (!assign(runtime, *path, json::object(), &err))
+          return fail(errc::invalid_argument, op.path, "path", err);
+        target = find(runtime, *path);
+      }
+      merge_overlays(*target, op.value);
+      return errc::none;
+    }
+    case op_kind::replace_layer: {
+      if (op.layer.empty())
+        return fail(errc::invalid_argument, "", "layer",
+                    "a layer needs a name");
+      if (!op.value.is_object() && !op.value.is_null())
+        return fail(errc::invalid_argument, "", "type",
+                    "layer '" + op.layer
+                      + "' must be an object (a mapping at the top level)");
+      layers.put(op.layer, op.value.is_null() ? json::object() : op.value);
+      return errc::none;
+    }
+    case op_kind::remove_layer:
+      if (!layers.remove(op.layer))
+        return fail(errc::not_found, "", "layer",
+                    "no layer named '" + op.layer + "'");
+      return errc::none;
+    case op_kind::rollback:
+      return fail(errc::invalid_argument, "", "rollback",
+                  "a rollback cannot be part of a transaction");
+  }
+  return fail(errc::invalid_argument, "", "operation", "unknown operation");
+}
+
+} // namespace
+
+errc apply_operations(layer_stack& layers, const write_request& req,
+                      std::size_t max_depth, validation_errors& errors) {
+  for (auto& op : req.ops) {
+    // Reject hostile nesting before anything recursive touches the value.
+    if (auto depth = nesting_depth(op.value); depth > max_depth) {
+      errors.push_back({op.path, "limit.depth",
+                        "value nests " + std::to_string(depth)
+                          + " levels; the limit is "
+                          + std::to_string(max_depth)});
+      return errc::too_deep;
+    }
+    if (auto code = apply_one(layers, op, errors); code != errc::none)
+      return code;
+  }
+  return errc::none;
+}
+
+} // namespace cfgactors::detail

@@ -1,0 +1,44 @@
+#include "write/redact.hpp"
+
+#include "cfgactors/path.hpp"
+
+namespace cfgactors::detail {
+
+void redact_errors(validation_errors& errors, const json& effective,
+                   const std::vector<std::string>& secret_paths) {
+  // A message may quote a long value cut short ("got \"abcd..."), so a run
+  // of the secret's first 16 or more characters is masked as well.
+  auto mask = [&](const std::string& secret) {
+    if (secret.empty())
+      return;
+    auto probe = secret.substr(0, 16);
+    for (auto& err : errors) {
+      auto& msg = err.message;
+      for (auto pos = msg.find(probe); pos != std::string::npos;
+           pos = msg.find(probe, pos + 3)) {
+        auto n = probe.size();
+        while (n < secret.size() && pos + n < msg.size()
+               && msg[pos + n] == secret[n])
+          ++n;
+        msg.replace(pos, n, "***");
+      }
+    }
+  };
+  for (auto& text : secret_paths) {
+    auto path = config_path::parse(text);
+    if (!path)
+      continue;
+    auto value = find(effective, *path);
+    if (!value)
+      continue;
+    if (value->is_string()) {
+      // The dumped form first: it may escape characters of the raw one.
+      mask(value->dump());
+      mask(value->get<std::string>());
+    } else if (auto text = value->dump(); text.size() >= 6) {
+      mask(text); // shorter numbers would mask unrelated digits
+    }
+  }
+}
+
+} // namespace cfgactors::detail

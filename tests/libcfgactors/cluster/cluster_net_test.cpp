@@ -1,0 +1,188 @@
+#define CAF_SUITE cluster_net
+// Primary and replica in two actor systems over real loopback TCP (CAF's
+// middleman): join, stream, forwarded writes, primary loss and return.
+#include "cfgactors_test.hpp"
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "cluster/primary.hpp"
+#include "cluster/replica.hpp"
+#include "pipeline/pipeline_core.hpp"
+#include "cfgactors/system_config.hpp"
+
+using namespace cfgactors;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct net_config : system_config {
+  net_config() {
+    load<caf::io::middleman>();
+    set("scheduler.policy", caf::atom("sharing"));
+    set("scheduler.max-threads", 2);
+  }
+};
+
+/// Values a subscriber saw, shared with the test thread.
+struct seen_log {
+  std::mutex mtx;
+  std::vector<json> values;
+
+  void add(const change& c) {
+    std::lock_guard<std::mutex> guard{mtx};
+    values.push_back(c.new_value());
+  }
+
+  bool has(const json& x) {
+    std::lock_guard<std::mutex> guard{mtx};
+    return std::find(values.begin(), values.end(), x) != values.end();
+  }
+};
+
+caf::behavior seen_subscriber(caf::event_based_actor*,
+                              std::shared_ptr<seen_log> log) {
+  return {[log](const change& c) { log->add(c); }};
+}
+
+/// Polls `pred` for up to 20 s.
+bool eventually(const std::function<bool()>& pred) {
+  for (int i = 0; i < 400; ++i) {
+    if (pred())
+      return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return pred();
+}
+
+template <class T, class Handle, class... Ts>
+std::optional<T> ask(caf::actor_system& sys, const Handle& dest, Ts&&... xs) {
+  caf::scoped_actor self{sys};
+  std::optional<T> result;
+  self->request(dest, 10s, std::forward<Ts>(xs)...)
+    .receive([&](T& x) { result = std::move(x); },
+             [&](caf::error& err) {
+               CAF_MESSAGE("request failed: " << sys.render(err));
+             });
+  return result;
+}
+
+/// The primary side: pipeline + published node actor.
+struct primary_side {
+  net_config cfg;
+  caf::actor_system sys{cfg};
+  detail::pipeline_core nodes;
+  primary_actor node;
+  uint16_t port = 0;
+
+  explicit primary_side(uint16_t at = 0) {
+    nodes = *detail::open_pipeline_core(sys, {});
+    node = spawn_primary(sys, nodes.store, nodes.validator, {});
+    auto p = sys.middleman().publish(node, at, "127.0.0.1", true);
+    CAF_REQUIRE(p);
+    port = *p;
+  }
+
+  ~primary_side() {
+    // A published actor keeps the system alive: end it explicitly.
+    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+    shutdown(nodes.handles());
+  }
+
+  snapshot_ptr current() {
+    return ask<snapshot_ptr>(sys, nodes.store, get_atom::value).value_or(nullptr);
+  }
+};
+
+struct replica_side {
+  net_config cfg;
+  caf::actor_system sys{cfg};
+  replica_actor node;
+
+  replica_side(std::string name, uint16_t port) {
+    replica_options opts;
+    opts.node = std::move(name);
+    opts.host = "127.0.0.1";
+    opts.port = port;
+    opts.min_backoff = 20ms;
+    opts.max_backoff = 200ms;
+    node = spawn_replica(sys, opts);
+  }
+
+  ~replica_side() {
+    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+  }
+
+  replica_status status() {
+    return ask<replica_status>(sys, node, status_atom::value)
+      .value_or(replica_status{});
+  }
+
+  bool mirrors(const snapshot_ptr& snap) {
+    auto st = status();
+    return snap && st.connected && st.version == snap->version
+           && st.hash == snap->hash;
+  }
+};
+
+consistent_write_result write_all(caf::actor_system& sys,
+                                  const replica_actor& via, std::string path,
+                                  json value) {
+  write_request req{{operation::set(std::move(path), std::move(value))},
+                    "test", 0, {}};
+  auto res = ask<consistent_write_result>(sys, via, write_atom::value, req,
+                                          consistency::all, uint32_t{5000});
+  CAF_REQUIRE(res);
+  return *res;
+}
+
+} // namespace
+
+CAF_TEST(a replica in another system mirrors the primary over tcp) {
+  std::optional<primary_side> primary{std::in_place};
+  auto port = primary->port;
+  replica_side replica{"r1", port};
+  auto log = std::make_shared<seen_log>();
+  auto sub = caf::actor_cast<subscriber_actor>(
+    replica.sys.spawn(seen_subscriber, log));
+  CAF_REQUIRE(ask<uint64_t>(replica.sys, replica.node, subscribe_atom::value,
+                            std::string{"features"}, sub));
+  CAF_REQUIRE(eventually([&] { return replica.mirrors(primary->current()); }));
+  // A write through the replica reaches the primary and comes back acked.
+  auto res = write_all(replica.sys, replica.node, "features.new_algorithm",
+                       true);
+  CAF_CHECK(res.result.ok());
+  CAF_CHECK(res.satisfied);
+  CAF_CHECK_EQUAL(res.acked, std::vector<std::string>{"r1"});
+  CAF_CHECK(eventually(
+    [&] { return log->has(json{{"new_algorithm", true}}); }));
+  auto nodes = ask<std::vector<replica_info>>(primary->sys, primary->node,
+                                              replicas_atom::value);
+  CAF_REQUIRE(nodes);
+  CAF_REQUIRE_EQUAL(nodes->size(), 1u);
+  CAF_CHECK_EQUAL(nodes->front().node, "r1");
+  CAF_CHECK_EQUAL(nodes->front().acked_version, res.result.version);
+  // The primary goes away: the replica keeps its snapshot and is stale.
+  auto last = primary->current();
+  primary.reset();
+  CAF_CHECK(eventually([&] { return replica.status().stale; }));
+  auto snap = ask<snapshot_ptr>(replica.sys, replica.node, get_atom::value);
+  CAF_REQUIRE(snap);
+  CAF_CHECK_EQUAL((*snap)->hash, last->hash);
+  // It comes back on the same port (with a fresh store): the replica
+  // reconnects by itself and follows it, even though versions went back.
+  primary.emplace(port);
+  CAF_REQUIRE(eventually([&] { return replica.mirrors(primary->current()); }));
+  res = write_all(replica.sys, replica.node, "features.new_algorithm", false);
+  CAF_CHECK(res.satisfied);
+  CAF_CHECK(eventually(
+    [&] { return log->has(json{{"new_algorithm", false}}); }));
+  caf::anon_send_exit(sub, caf::exit_reason::user_shutdown);
+  primary.reset();
+}

@@ -1,0 +1,499 @@
+#define CAF_SUITE cluster
+// Primary and replicas in one deterministic system: join, stream, resync,
+// forwarded writes and write consistency.
+#include "pipeline_fixture.hpp"
+
+#include "cluster/primary.hpp"
+#include "cluster/replica.hpp"
+#include "cfgactors/hash.hpp"
+
+using namespace cfgactors;
+using namespace cfgactors::test;
+
+namespace {
+
+/// What a probe standing in for a replica's link received.
+struct link_log {
+  std::vector<replicated_change> changes;
+  std::vector<full_snapshot> snapshots;
+};
+
+using link_log_ptr = std::shared_ptr<link_log>;
+
+caf::behavior probe(caf::event_based_actor*, link_log_ptr log) {
+  return {
+    [log](replicated_change& m) { log->changes.push_back(std::move(m)); },
+    [log](full_snapshot& m) { log->snapshots.push_back(std::move(m)); },
+  };
+}
+
+struct fixture : pipeline_fixture {
+  primary_actor primary;
+
+  static pipeline_options small_history() {
+    pipeline_options opts;
+    opts.storage.history_size = 3;
+    return opts;
+  }
+
+  fixture() : pipeline_fixture(small_history()) {
+    primary_options popts;
+    popts.write_timeout = std::chrono::seconds{2};
+    popts.forget_after = std::chrono::milliseconds{0}; // tests fire timeouts
+    primary = spawn_primary(sys, nodes.store, nodes.validator, popts);
+    run();
+  }
+
+  ~fixture() {
+    for (auto& p : probes)
+      caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(primary, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  template <class T, class Handle, class... Ts>
+  T ask(const Handle& dest, Ts&&... xs) {
+    T result{};
+    auto f = self->request(dest, caf::infinite, std::forward<Ts>(xs)...);
+    run();
+    f.receive([&](T& x) { result = std::move(x); },
+              [&](caf::error& err) {
+                CAF_FAIL("request failed: " << sys.render(err));
+              });
+    return result;
+  }
+
+  replica_actor join(std::string node) {
+    replica_options opts;
+    opts.node = std::move(node);
+    auto r = spawn_replica(sys, opts);
+    self->send(r, join_atom::value, primary);
+    run();
+    return r;
+  }
+
+  replica_status status(const replica_actor& r) {
+    return ask<replica_status>(r, status_atom::value);
+  }
+
+  std::vector<replica_info> infos() {
+    return ask<std::vector<replica_info>>(primary, replicas_atom::value);
+  }
+
+  replica_info info(const std::string& node) {
+    for (auto& x : infos())
+      if (x.node == node)
+        return x;
+    CAF_FAIL("no replica named " << node);
+    return {};
+  }
+
+  /// Sends `h` to the primary as if the probe's replica said it.
+  link_log_ptr hello_from_probe(hello h) {
+    auto log = std::make_shared<link_log>();
+    auto p = sys.spawn(probe, log);
+    caf::send_as(p, primary, std::move(h));
+    run();
+    probes.push_back(p);
+    return log;
+  }
+
+  consistent_write_result write_with(const primary_actor& dest_primary,
+                                     consistency level, std::string path,
+                                     json value) {
+    write_request req{{operation::set(std::move(path), std::move(value))},
+                      "test", 0, {}};
+    return ask<consistent_write_result>(dest_primary, write_atom::value,
+                                        std::move(req), level, uint32_t{0});
+  }
+
+  std::vector<caf::actor> probes;
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(cluster_tests, fixture)
+
+CAF_TEST(a replica joining at version 0 gets a full snapshot) {
+  set("a", 1);
+  set("b", "x");
+  auto log = hello_from_probe(hello{"p", 0, ""});
+  CAF_REQUIRE_EQUAL(log->snapshots.size(), 1u);
+  CAF_CHECK(log->changes.empty());
+  auto& s = log->snapshots.front();
+  CAF_CHECK_EQUAL(s.version, current()->version);
+  CAF_CHECK_EQUAL(s.hash, current()->hash);
+  CAF_CHECK_EQUAL(s.effective, current()->effective);
+  CAF_CHECK_EQUAL(s.layers, current()->layers.to_json());
+}
+
+CAF_TEST(a replica with a version still in history gets one patch) {
+  set("a", 1);
+  auto v1 = current();
+  set("a", 2);
+  set("b", true);
+  auto log = hello_from_probe(hello{"p", v1->version, v1->hash});
+  CAF_CHECK(log->snapshots.empty());
+  CAF_REQUIRE_EQUAL(log->changes.size(), 1u);
+  auto m = log->changes.front(); // a copy: the log grows below
+  CAF_CHECK_EQUAL(m.prev_version, v1->version);
+  CAF_CHECK_EQUAL(m.version, current()->version);
+  CAF_CHECK_EQUAL(m.hash, current()->hash);
+  CAF_CHECK_EQUAL(v1->effective.patch(m.patch), current()->effective);
+  // From now on the probe is in the stream.
+  set("c", 3);
+  CAF_REQUIRE_EQUAL(log->changes.size(), 2u);
+  CAF_CHECK_EQUAL(log->changes[1].prev_version, m.version);
+  CAF_CHECK_EQUAL(log->changes[1].version, current()->version);
+}
+
+CAF_TEST(a replica that is up to date gets a confirmation) {
+  set("a", 1);
+  auto log = hello_from_probe(hello{"p", current()->version, current()->hash});
+  CAF_REQUIRE_EQUAL(log->changes.size(), 1u);
+  CAF_CHECK_EQUAL(log->changes[0].version, log->changes[0].prev_version);
+  CAF_CHECK(log->changes[0].patch.empty());
+}
+
+CAF_TEST(a version gone from history or a foreign hash gets a full snapshot) {
+  set("a", 1);
+  auto v1 = current();
+  for (int i = 2; i < 8; ++i)
+    set("a", i); // history_size 3: v1 is gone
+  auto gone = hello_from_probe(hello{"p", v1->version, v1->hash});
+  CAF_CHECK_EQUAL(gone->snapshots.size(), 1u);
+  CAF_CHECK(gone->changes.empty());
+  auto prev = store_st().history.front();
+  auto foreign = hello_from_probe(hello{"q", prev->version, "not-the-hash"});
+  CAF_CHECK_EQUAL(foreign->snapshots.size(), 1u);
+  CAF_CHECK(foreign->changes.empty());
+  auto ahead = hello_from_probe(hello{"s", 1000, "x"});
+  CAF_CHECK_EQUAL(ahead->snapshots.size(), 1u);
+}
+
+CAF_TEST(a replica mirrors the primary and its subscribers see changes) {
+  set("a", 1);
+  auto r = join("r1");
+  auto log = std::make_shared<std::vector<change>>();
+  ask<uint64_t>(r, subscribe_atom::value, std::string{"features"},
+                caf::actor_cast<subscriber_actor>(sys.spawn(recorder, log)));
+  auto st = status(r);
+  CAF_CHECK_EQUAL(st.version, current()->version);
+  CAF_CHECK_EQUAL(st.hash, current()->hash);
+  CAF_CHECK(st.connected);
+  CAF_CHECK(!st.stale);
+  set("features.new_algorithm", true);
+  set("other", 5);
+  st = status(r);
+  CAF_CHECK_EQUAL(st.version, current()->version);
+  CAF_CHECK_EQUAL(st.hash, current()->hash);
+  CAF_REQUIRE_EQUAL(log->size(), 1u);
+  CAF_CHECK_EQUAL(log->at(0).new_value(), json({{"new_algorithm", true}}));
+  CAF_CHECK_EQUAL(log->at(0).version, current()->version - 1);
+  // The read interface answers from the replica's own history.
+  auto snap = ask<snapshot_ptr>(r, get_atom::value);
+  CAF_CHECK_EQUAL(snap->effective, current()->effective);
+  auto d = ask<diff_result>(r, diff_atom::value, current()->version - 1,
+                            current()->version);
+  CAF_CHECK_EQUAL(d.view, json::parse(R"({"other":{"added":5}})"));
+  auto rows = ask<std::vector<version_info>>(r, history_atom::value,
+                                             uint64_t{0}, uint32_t{10});
+  CAF_CHECK_EQUAL(rows.front().version, current()->version);
+  // Acks reached the primary.
+  auto i = info("r1");
+  CAF_CHECK_EQUAL(i.state, "connected");
+  CAF_CHECK_EQUAL(i.acked_version, current()->version);
+  CAF_CHECK_EQUAL(i.acked_hash, current()->hash);
+  CAF_CHECK_EQUAL(i.lag, 0u);
+  caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  run();
+}
+
+CAF_TEST(a replica refuses commits and forwards writes to the primary) {
+  auto r = join("r1");
+  write_request req{{operation::set("x", 7)}, "replica-user", 0, {}};
+  auto res = ask<write_result>(r, write_atom::value, req);
+  CAF_CHECK(res.status == write_status::committed);
+  CAF_CHECK_EQUAL(current()->effective.at("x"), 7);
+  CAF_CHECK_EQUAL(status(r).version, res.version);
+  // Its interface has no commit: sent untyped, as a stray peer could.
+  auto f = self->request(caf::actor_cast<caf::actor>(r), caf::infinite,
+                         commit_atom::value,
+                         commit_request{{}, json::object(), "x"});
+  run();
+  bool refused = false;
+  f.receive([](snapshot_ptr&) {}, [&](caf::error&) { refused = true; });
+  CAF_CHECK(refused);
+  caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  run();
+}
+
+CAF_TEST(a gap in the stream makes the replica ask for a full snapshot) {
+  set("a", 1);
+  auto r = join("r1");
+  auto have = status(r).version;
+  // A change that does not follow what the replica has.
+  replicated_change m{have + 5, have + 4, "h", 0, "x",
+                      json::parse(R"([{"op":"add","path":"/z","value":1}])")};
+  caf::send_as(caf::actor_cast<caf::actor>(primary), r, m);
+  run();
+  auto st = status(r);
+  CAF_CHECK_EQUAL(st.resyncs, 1u);
+  CAF_CHECK_EQUAL(st.version, current()->version);
+  CAF_CHECK_EQUAL(st.hash, current()->hash);
+  CAF_CHECK(st.connected);
+  caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  run();
+}
+
+CAF_TEST(a hash mismatch makes the replica ask for a full snapshot) {
+  set("a", 1);
+  auto r = join("r1");
+  auto have = status(r);
+  replicated_change m{have.version + 1, have.version, std::string(64, '0'), 0,
+                      "x",
+                      json::parse(R"([{"op":"add","path":"/z","value":1}])")};
+  caf::send_as(caf::actor_cast<caf::actor>(primary), r, m);
+  run();
+  auto st = status(r);
+  CAF_CHECK_EQUAL(st.resyncs, 1u);
+  CAF_CHECK_EQUAL(st.version, current()->version);
+  CAF_CHECK_EQUAL(st.hash, current()->hash);
+  auto snap = ask<snapshot_ptr>(r, get_atom::value);
+  CAF_CHECK(!snap->effective.contains("z"));
+  caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  run();
+}
+
+CAF_TEST(consistency all waits for every replica and names the missing) {
+  auto r1 = join("r1");
+  auto r2 = join("r2");
+  auto r3 = join("r3");
+  auto res = write_with(primary, consistency::all, "features.new_algorithm",
+                        true);
+  CAF_CHECK(res.satisfied);
+  CAF_CHECK_EQUAL(res.acked, std::vector<std::string>({"r1", "r2", "r3"}));
+  CAF_CHECK(res.missing.empty());
+  CAF_CHECK(res.result.status == write_status::committed);
+  // One replica dies: `all` cannot be reached, `majority` can.
+  caf::anon_send_exit(r3, caf::exit_reason::kill);
+  run();
+  CAF_CHECK_EQUAL(info("r3").state, "disconnected");
+  write_request req{{operation::set("a", 2)}, "test", 0, {}};
+  auto f = self->request(primary, caf::infinite, write_atom::value, req,
+                         consistency::all, uint32_t{1000});
+  run();
+  sched.trigger_timeouts();
+  run();
+  consistent_write_result late;
+  f.receive([&](consistent_write_result& x) { late = std::move(x); },
+            [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_CHECK(!late.satisfied);
+  CAF_CHECK(late.result.ok());
+  CAF_CHECK_EQUAL(late.acked, std::vector<std::string>({"r1", "r2"}));
+  CAF_CHECK_EQUAL(late.missing, std::vector<std::string>({"r3"}));
+  auto maj = write_with(primary, consistency::majority, "a", 3);
+  CAF_CHECK(maj.satisfied);
+  CAF_CHECK_EQUAL(maj.missing, std::vector<std::string>({"r3"}));
+  // Through a replica, the same.
+  auto via = write_with(caf::actor_cast<primary_actor>(r1), consistency::local,
+                        "a", 4);
+  CAF_CHECK(via.satisfied);
+  CAF_CHECK(via.acked.empty());
+  // A rejected write is answered at once, not waited for.
+  write_request bad{{operation::set("a..b", 1)}, "test", 0, {}};
+  auto rej = ask<consistent_write_result>(primary, write_atom::value, bad,
+                                          consistency::all, uint32_t{0});
+  CAF_CHECK(!rej.result.ok());
+  CAF_CHECK(!rej.satisfied);
+  CAF_CHECK(rej.acked.empty());
+  for (auto& r : {r1, r2})
+    caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  run();
+}
+
+CAF_TEST(versions nobody waits for are acked after the delay and at once) {
+  auto r = join("r1");
+  auto base = current()->version;
+  CAF_REQUIRE_EQUAL(info("r1").acked_version, base);
+  // Messages only, no timer fires: the replica applies three versions and
+  // has not acked them yet.
+  auto quiet = [&](std::string path, json value) {
+    write_request req{{operation::set(std::move(path), std::move(value))},
+                      "test", 0, {}};
+    self->send(nodes.validator, write_atom::value, std::move(req));
+    sched.run();
+  };
+  auto infos_now = [&] {
+    auto f = self->request(primary, caf::infinite, replicas_atom::value);
+    sched.run();
+    std::vector<replica_info> out;
+    f.receive([&](std::vector<replica_info>& x) { out = std::move(x); },
+              [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+    return out;
+  };
+  quiet("a", 1);
+  quiet("a", 2);
+  quiet("b", 3);
+  auto f = self->request(r, caf::infinite, status_atom::value);
+  sched.run();
+  f.receive(
+    [&](replica_status& st) {
+      CAF_CHECK_EQUAL(st.version, base + 3);
+      CAF_CHECK(st.connected);
+    },
+    [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  auto before = infos_now();
+  CAF_REQUIRE_EQUAL(before.size(), 1u);
+  CAF_CHECK_EQUAL(before[0].acked_version, base);
+  CAF_CHECK_EQUAL(before[0].lag, 3u);
+  // The delay passes: one cumulative ack for all three.
+  CAF_CHECK(sched.trigger_timeouts() > 0);
+  sched.run();
+  auto after = infos_now();
+  CAF_CHECK_EQUAL(after[0].acked_version, base + 3);
+  CAF_CHECK_EQUAL(after[0].acked_hash, current()->hash);
+  CAF_CHECK_EQUAL(after[0].lag, 0u);
+  // A write that waits for acks gets them without any timer.
+  write_request req{{operation::set("a", 4)}, "test", 0, {}};
+  auto w = self->request(primary, caf::infinite, write_atom::value, req,
+                         consistency::all, uint32_t{0});
+  sched.run();
+  w.receive(
+    [&](consistent_write_result& res) {
+      CAF_CHECK(res.satisfied);
+      CAF_CHECK_EQUAL(res.acked, std::vector<std::string>{"r1"});
+    },
+    [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  auto acked = infos_now()[0].acked_version;
+  CAF_CHECK_EQUAL(acked, current()->version);
+  caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  run();
+}
+
+CAF_TEST(a replica gone for long or on request is forgotten) {
+  caf::anon_send_exit(primary, caf::exit_reason::user_shutdown);
+  run();
+  primary_options popts;
+  popts.forget_after = std::chrono::minutes{1};
+  primary = spawn_primary(sys, nodes.store, nodes.validator, popts);
+  run();
+  auto r1 = join("r1");
+  auto r2 = join("r2");
+  auto r3 = join("r3");
+  // run() would also fire the forget timers: these steps use sched.run(),
+  // which only delivers messages.
+  auto forget_now = [&](const char* node) {
+    auto f = self->request(primary, caf::infinite, forget_atom::value,
+                           std::string{node});
+    sched.run();
+    caf::error result;
+    f.receive([](bool) {}, [&](caf::error& err) { result = err; });
+    return result;
+  };
+  auto listed_now = [&] {
+    auto f = self->request(primary, caf::infinite, replicas_atom::value);
+    sched.run();
+    std::vector<std::string> names;
+    f.receive(
+      [&](std::vector<replica_info>& xs) {
+        for (auto& x : xs)
+          names.push_back(x.node);
+      },
+      [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+    return names;
+  };
+  // Connected replicas are not forgotten on request; unknown ones are 404.
+  CAF_CHECK_EQUAL(forget_now("r1").code(),
+                  static_cast<uint8_t>(errc::invalid_argument));
+  CAF_CHECK_EQUAL(forget_now("nobody").code(),
+                  static_cast<uint8_t>(errc::not_found));
+  caf::anon_send_exit(r2, caf::exit_reason::kill);
+  caf::anon_send_exit(r3, caf::exit_reason::kill);
+  sched.run();
+  CAF_CHECK(!forget_now("r2"));
+  CAF_CHECK_EQUAL(listed_now(), std::vector<std::string>({"r1", "r3"}));
+  // r3 is dropped once its timer fires; then `all` needs only r1.
+  run();
+  CAF_CHECK_EQUAL(listed_now(), std::vector<std::string>({"r1"}));
+  auto res = write_with(primary, consistency::all, "a", 1);
+  CAF_CHECK(res.satisfied);
+  CAF_CHECK_EQUAL(res.acked, std::vector<std::string>({"r1"}));
+  // A replica that came back before its timer fired stays.
+  auto r4 = join("r4");
+  caf::anon_send_exit(r4, caf::exit_reason::kill);
+  sched.run();
+  CAF_CHECK_EQUAL(listed_now().size(), 2u);
+  r4 = spawn_replica(sys, [] {
+    replica_options opts;
+    opts.node = "r4";
+    return opts;
+  }());
+  self->send(r4, join_atom::value, primary);
+  sched.run();
+  run(); // fires the timer of r4's first life
+  CAF_CHECK_EQUAL(listed_now(), std::vector<std::string>({"r1", "r4"}));
+  CAF_CHECK_EQUAL(info("r4").state, "connected");
+  for (auto& r : {r1, r4})
+    caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  run();
+}
+
+CAF_TEST(a replica that loses the primary keeps serving and reports stale) {
+  set("a", 1);
+  auto r = join("r1");
+  auto log = std::make_shared<std::vector<change>>();
+  ask<uint64_t>(r, subscribe_atom::value, std::string{"a"},
+                caf::actor_cast<subscriber_actor>(sys.spawn(recorder, log)));
+  caf::anon_send_exit(primary, caf::exit_reason::kill);
+  run();
+  auto st = status(r);
+  CAF_CHECK(st.stale);
+  CAF_CHECK(!st.connected);
+  // Subscribers hear it: a change with no paths, at the same version.
+  CAF_REQUIRE_EQUAL(log->size(), 1u);
+  CAF_CHECK(log->at(0).stale);
+  CAF_CHECK(log->at(0).paths.empty());
+  CAF_CHECK_EQUAL(log->at(0).version, current()->version);
+  CAF_CHECK_EQUAL(log->at(0).prev_version, current()->version);
+  CAF_CHECK_EQUAL(log->at(0).new_value(), json(1));
+  // One who subscribes while stale is told at once.
+  auto late = std::make_shared<std::vector<change>>();
+  ask<uint64_t>(r, subscribe_atom::value, std::string{""},
+                caf::actor_cast<subscriber_actor>(sys.spawn(recorder, late)));
+  CAF_REQUIRE_EQUAL(late->size(), 1u);
+  CAF_CHECK(late->at(0).stale);
+  auto snap = ask<snapshot_ptr>(r, get_atom::value);
+  CAF_CHECK_EQUAL(snap->version, current()->version);
+  auto f = self->request(r, caf::infinite, write_atom::value,
+                         write_request{{operation::set("a", 2)}, "x", 0, {}});
+  run();
+  bool refused = false;
+  f.receive([](write_result&) {}, [&](caf::error&) { refused = true; });
+  CAF_CHECK(refused);
+  // A new primary over the same store: the replica resyncs by patch.
+  set("a", 5);
+  primary = spawn_primary(sys, nodes.store, nodes.validator, {});
+  run();
+  self->send(r, join_atom::value, primary);
+  run();
+  st = status(r);
+  CAF_CHECK(!st.stale);
+  CAF_CHECK_EQUAL(st.version, current()->version);
+  CAF_CHECK_EQUAL(st.hash, current()->hash);
+  CAF_CHECK_EQUAL(st.resyncs, 0u);
+  // The first version of the new stream carries the all-clear.
+  CAF_REQUIRE_EQUAL(log->size(), 2u);
+  CAF_CHECK(!log->at(1).stale);
+  CAF_CHECK_EQUAL(log->at(1).version, current()->version);
+  CAF_CHECK_EQUAL(log->at(1).new_value(), json(5));
+  // A second loss is a second notice; nothing was sent in between.
+  caf::anon_send_exit(primary, caf::exit_reason::kill);
+  run();
+  CAF_REQUIRE_EQUAL(log->size(), 3u);
+  CAF_CHECK(log->at(2).stale);
+  caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  run();
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,0 +1,375 @@
+#define CAF_SUITE validator
+#include "pipeline_fixture.hpp"
+
+#include "cfgactors/rules.hpp"
+#include "cfgactors/schema.hpp"
+
+using namespace cfgactors;
+using namespace cfgactors::test;
+
+namespace {
+
+pipeline_options with_rules() {
+  auto rules = std::make_shared<rule_set>();
+  rules->one_of("logging.level", {"TRACE", "DEBUG", "INFO", "WARNING", "ERROR"})
+    .range("buffer_size", 100, 100000);
+  pipeline_options opts;
+  opts.validation.rules = rules;
+  return opts;
+}
+
+json base_config() {
+  return json{{"logging", {{"level", "INFO"}}},
+              {"buffer_size", 1024},
+              {"features", {{"new_algorithm", false},
+                            {"beta_ui", {{"enabled", false}, {"rollout", 10}}}}},
+              {"servers", json::array({{{"host", "a"}}, {{"host", "b"}}})}};
+}
+
+struct fixture : pipeline_fixture {
+  fixture() : pipeline_fixture(with_rules()) {
+    auto res = write(operation::replace_layer("file:app.yaml", base_config()));
+    CAF_REQUIRE_EQUAL(res.status, write_status::committed);
+    CAF_REQUIRE_EQUAL(res.version, 1u);
+  }
+
+  const json& effective() {
+    return current()->effective;
+  }
+};
+
+std::vector<std::string> paths_of(const write_result& res) {
+  std::vector<std::string> out;
+  for (auto& err : res.errors)
+    out.push_back(err.path);
+  return out;
+}
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(validator_tests, fixture)
+
+CAF_TEST(a valid write commits a new version with the hash of its content) {
+  auto res = set("logging.level", "DEBUG");
+  CAF_CHECK_EQUAL(res.status, write_status::committed);
+  CAF_CHECK_EQUAL(res.version, 2u);
+  CAF_CHECK_EQUAL(res.hash, current()->hash);
+  CAF_CHECK_EQUAL(effective()["logging"]["level"], "DEBUG");
+  CAF_CHECK_EQUAL(current()->origin, "test");
+}
+
+CAF_TEST(an invalid candidate is refused with every reason and nothing changes) {
+  auto before = current();
+  auto res = write(write_request{{operation::set("logging.level", "LOUD"),
+                                  operation::set("buffer_size", 5)},
+                                 "test",
+                                 0, {}});
+  CAF_CHECK_EQUAL(res.status, write_status::rejected);
+  CAF_CHECK_EQUAL(res.code, errc::validation_failed);
+  auto paths = paths_of(res);
+  std::sort(paths.begin(), paths.end());
+  CAF_CHECK_EQUAL(paths, (std::vector<std::string>{"buffer_size",
+                                                   "logging.level"}));
+  CAF_CHECK_EQUAL(res.version, 1u);
+  CAF_CHECK_EQUAL(current(), before);
+  auto& stats = validator_st().stats;
+  CAF_CHECK_EQUAL(stats.rejected, 1u);
+  CAF_CHECK_EQUAL(stats.failures_by_rule["one_of"], 1u);
+  CAF_CHECK_EQUAL(stats.failures_by_rule["range"], 1u);
+}
+
+CAF_TEST(a write that changes no layer creates no version) {
+  auto res = set("logging.level", "DEBUG");
+  CAF_REQUIRE_EQUAL(res.version, 2u);
+  res = set("logging.level", "DEBUG");
+  CAF_CHECK_EQUAL(res.status, write_status::unchanged);
+  CAF_CHECK_EQUAL(res.version, 2u);
+  res = write(operation::replace_layer("file:app.yaml", base_config()));
+  CAF_CHECK_EQUAL(res.status, write_status::unchanged);
+  CAF_CHECK_EQUAL(current()->version, 2u);
+}
+
+CAF_TEST(compare and set on a stale version is a conflict) {
+  set("buffer_size", 2048);
+  auto res = write(write_request{{operation::set("buffer_size", 4096)}, "cas", 1, {}});
+  CAF_CHECK_EQUAL(res.code, errc::version_conflict);
+  CAF_CHECK_EQUAL(effective()["buffer_size"], 2048);
+  res = write(write_request{{operation::set("buffer_size", 4096)}, "cas", 2, {}});
+  CAF_CHECK_EQUAL(res.status, write_status::committed);
+  CAF_CHECK_EQUAL(effective()["buffer_size"], 4096);
+}
+
+CAF_TEST(a transaction is one version or nothing) {
+  auto res = write(write_request{{operation::set("buffer_size", 2000),
+                                  operation::set("logging.level", "ERROR"),
+                                  operation::flag("new_algorithm", true)},
+                                 "tx",
+                                 0, {}});
+  CAF_CHECK_EQUAL(res.version, 2u);
+  CAF_CHECK_EQUAL(effective()["buffer_size"], 2000);
+  CAF_CHECK_EQUAL(effective()["features"]["new_algorithm"], true);
+  res = write(write_request{{operation::set("buffer_size", 3000),
+                             operation::set("a..b", 1)},
+                            "tx",
+                            0, {}});
+  CAF_CHECK_EQUAL(res.code, errc::invalid_argument);
+  CAF_CHECK_EQUAL(paths_of(res), std::vector<std::string>{"a..b"});
+  CAF_CHECK_EQUAL(effective()["buffer_size"], 2000);
+  CAF_CHECK_EQUAL(current()->version, 2u);
+}
+
+CAF_TEST(a flag flip on a rollout flag changes only enabled) {
+  CAF_CHECK_EQUAL(write(operation::flag("beta_ui", true)).version, 2u);
+  CAF_CHECK_EQUAL(effective()["features"]["beta_ui"],
+                  (json{{"enabled", true}, {"rollout", 10}}));
+  auto res = write(operation{op_kind::flag, "beta_ui", "yes", {}, 0});
+  CAF_CHECK_EQUAL(res.code, errc::invalid_argument);
+}
+
+CAF_TEST(unset hides a key and reset brings the lower layer back) {
+  CAF_CHECK_EQUAL(write(operation::unset("buffer_size")).status,
+                  write_status::committed);
+  CAF_CHECK(!effective().contains("buffer_size"));
+  CAF_CHECK_EQUAL(write(operation::reset("buffer_size")).status,
+                  write_status::committed);
+  CAF_CHECK_EQUAL(effective()["buffer_size"], 1024);
+  auto res = write(operation::unset("no.such.key"));
+  CAF_CHECK_EQUAL(res.code, errc::not_found);
+  CAF_CHECK_EQUAL(paths_of(res), std::vector<std::string>{"no.such.key"});
+}
+
+CAF_TEST(setting an array element keeps the rest of the array) {
+  CAF_CHECK_EQUAL(set("servers[1].host", "c").status, write_status::committed);
+  CAF_CHECK_EQUAL(effective()["servers"],
+                  json::parse(R"([{"host":"a"},{"host":"c"}])"));
+  CAF_CHECK_EQUAL(write(operation::unset("servers[0]")).status,
+                  write_status::committed);
+  CAF_CHECK_EQUAL(effective()["servers"], json::parse(R"([{"host":"c"}])"));
+}
+
+CAF_TEST(a merge patch merges into the runtime layer and null deletes) {
+  auto res = write(operation::merge_patch(
+    json{{"logging", {{"level", "WARNING"}, {"format", "json"}}},
+         {"servers", nullptr}}));
+  CAF_CHECK_EQUAL(res.status, write_status::committed);
+  CAF_CHECK_EQUAL(effective()["logging"],
+                  (json{{"level", "WARNING"}, {"format", "json"}}));
+  CAF_CHECK(!effective().contains("servers"));
+}
+
+CAF_TEST(rollback restores the content and hash of an earlier version) {
+  auto v1 = current();
+  set("buffer_size", 2048);
+  set("logging.level", "DEBUG");
+  auto res = write(operation::rollback(1));
+  CAF_CHECK_EQUAL(res.status, write_status::committed);
+  CAF_CHECK_EQUAL(res.version, 4u);
+  CAF_CHECK_EQUAL(res.hash, v1->hash);
+  CAF_CHECK_EQUAL(current()->effective, v1->effective);
+  CAF_CHECK_EQUAL(current()->origin, "test");
+  res = write(operation::rollback(99));
+  CAF_CHECK_EQUAL(res.code, errc::not_found);
+  CAF_CHECK_EQUAL(current()->version, 4u);
+}
+
+CAF_TEST(a rollback inside a transaction is refused) {
+  auto res = write(write_request{{operation::set("buffer_size", 2000),
+                                  operation::rollback(1)},
+                                 "tx",
+                                 0, {}});
+  CAF_CHECK_EQUAL(res.code, errc::invalid_argument);
+  CAF_CHECK_EQUAL(current()->version, 1u);
+}
+
+CAF_TEST(a value nested ten thousand levels deep is refused cleanly) {
+  // Built in place: copying a tree this deep would itself recurse 10,000
+  // levels (nlohmann copies recursively), which is what callers must avoid.
+  json deep = json::array();
+  auto cur = &deep;
+  for (int i = 0; i < 10000; ++i) {
+    cur->push_back(json::array());
+    cur = &cur->back();
+  }
+  write_request req;
+  req.origin = "test";
+  req.ops.push_back(operation{op_kind::set, "deep", std::move(deep), {}, 0});
+  auto res = write(std::move(req));
+  CAF_CHECK_EQUAL(res.code, errc::too_deep);
+  CAF_REQUIRE_EQUAL(res.errors.size(), 1u);
+  CAF_CHECK_EQUAL(res.errors[0].rule, "limit.depth");
+  CAF_CHECK_EQUAL(current()->version, 1u);
+}
+
+CAF_TEST(a very large value is accepted whole) {
+  std::string big(5u << 20, 'x');
+  auto res = set("blob", big);
+  CAF_CHECK_EQUAL(res.status, write_status::committed);
+  CAF_CHECK_EQUAL(effective()["blob"].get<std::string>().size(), big.size());
+}
+
+CAF_TEST(layers of higher precedence win and null deletes lower keys) {
+  write(operation::replace_layer("env", json{{"buffer_size", 4096}}));
+  CAF_CHECK_EQUAL(effective()["buffer_size"], 4096);
+  write(operation::replace_layer("defaults", json{{"buffer_size", 100},
+                                                  {"extra", 1}}));
+  CAF_CHECK_EQUAL(effective()["buffer_size"], 4096);
+  CAF_CHECK_EQUAL(effective()["extra"], 1);
+  write(operation::replace_layer("remote:cfg", json{{"extra", nullptr}}));
+  CAF_CHECK(!effective().contains("extra"));
+  auto res = write(operation::replace_layer("env", json::array()));
+  CAF_CHECK_EQUAL(res.code, errc::invalid_argument);
+}
+
+CAF_TEST(the next write waits until the store answered the previous one) {
+  auto mailbox_size = [](const auto& hdl) {
+    auto ptr = caf::actor_cast<caf::abstract_actor*>(hdl);
+    return static_cast<caf::scheduled_actor*>(ptr)->mailbox().size();
+  };
+  self->send(nodes.validator, write_atom::value,
+             write_request{{operation::set("buffer_size", 2000)}, "a", 0, {}});
+  self->send(nodes.validator, write_atom::value,
+             write_request{{operation::set("buffer_size", 3000)}, "b", 0, {}});
+  expect((write_atom, write_request), from(self).to(nodes.validator));
+  // The store has not answered: one commit only, the second write waits.
+  CAF_CHECK_EQUAL(mailbox_size(nodes.store), 1u);
+  CAF_CHECK_EQUAL(mailbox_size(nodes.validator), 1u);
+  CAF_CHECK_EQUAL(validator_st().version, 1u);
+  expect((commit_atom, commit_request), from(nodes.validator).to(nodes.store));
+  run();
+  CAF_CHECK_EQUAL(current()->version, 3u);
+  CAF_CHECK_EQUAL(current()->origin, "b");
+  CAF_CHECK_EQUAL(current()->effective["buffer_size"], 3000);
+}
+
+CAF_TEST(values marked secret never appear in the errors) {
+  // The rule on logging.level echoes what it got; the source marked it secret.
+  auto res = write(write_request{{operation::replace_layer(
+                                   "env", json{{"logging", {{"level", "hunter2-pw"}}}})},
+                                 "env:CFG_", 0, {"logging.level"}});
+  CAF_REQUIRE_EQUAL(res.status, write_status::rejected);
+  CAF_REQUIRE_EQUAL(res.errors.size(), 1u);
+  CAF_CHECK_EQUAL(res.errors[0].path, "logging.level");
+  CAF_CHECK(res.errors[0].message.find("hunter2-pw") == std::string::npos);
+  CAF_CHECK(res.errors[0].message.find("***") != std::string::npos);
+  // Once marked, the path stays secret for later writes from anyone.
+  res = set("logging.level", "hunter3-pw");
+  CAF_REQUIRE_EQUAL(res.status, write_status::rejected);
+  CAF_CHECK(res.describe().find("hunter3-pw") == std::string::npos);
+  // Unmarked values are still shown: they help the operator.
+  res = set("buffer_size", 5);
+  CAF_CHECK(res.describe().find("got 5") != std::string::npos);
+}
+
+CAF_TEST(writes to the runtime layer and below always commit the full merge) {
+  // The validator copies its cached base ahead of the next write; a change
+  // below the runtime layer must not reuse that copy.
+  set("buffer_size", 2000);
+  write(operation::replace_layer("file:app.yaml",
+                                 json{{"logging", {{"level", "DEBUG"}}},
+                                      {"buffer_size", 1024}}));
+  CAF_CHECK_EQUAL(effective(), current()->layers.effective());
+  CAF_CHECK_EQUAL(effective()["logging"]["level"], "DEBUG");
+  CAF_CHECK_EQUAL(effective()["buffer_size"], 2000);
+  CAF_CHECK(!effective().contains("servers"));
+  set("buffer_size", 3000);
+  write(operation::replace_layer("env", json{{"extra", 1}}));
+  set("buffer_size", 4000);
+  CAF_CHECK_EQUAL(effective(), current()->layers.effective());
+  CAF_CHECK_EQUAL(effective()["extra"], 1);
+  CAF_CHECK_EQUAL(effective()["buffer_size"], 4000);
+  CAF_CHECK_EQUAL(current()->version, 6u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+CAF_TEST(a prepared base merges exactly like a fresh copy) {
+  layer_stack layers;
+  layers.put("file:a.yaml", json{{"a", 1}, {"b", {{"c", 2}, {"d", 3}}}});
+  layers.put(std::string{runtime_layer}, json{{"b", {{"c", nullptr}}}});
+  detail::base_merge_cache cache;
+  CAF_CHECK_EQUAL(cache.effective(layers), layers.effective());
+  cache.prepare();
+  CAF_CHECK(cache.spare.has_value());
+  CAF_CHECK_EQUAL(cache.effective(layers), layers.effective());
+  CAF_CHECK(!cache.spare.has_value());
+  // Prepared, then a lower layer changes: the copy of the old base is dropped.
+  cache.prepare();
+  layers.put("file:a.yaml", json{{"a", 5}});
+  CAF_CHECK_EQUAL(cache.effective(layers), layers.effective());
+  CAF_CHECK_EQUAL(cache.effective(layers),
+                  (json{{"a", 5}, {"b", json::object()}}));
+}
+
+namespace {
+
+// With one version of history the store lets go of every snapshot at the next
+// commit, so each candidate is built in the tree of an older version.
+struct one_version_fixture : pipeline_fixture {
+  static pipeline_options one_version() {
+    pipeline_options opts;
+    opts.storage.history_size = 1;
+    return opts;
+  }
+
+  one_version_fixture() : pipeline_fixture(one_version()) {
+    // nop
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(recycling_tests, one_version_fixture)
+
+CAF_TEST(candidates built in recycled trees are exactly the merge of layers) {
+  auto committed = [&](const write_result& res) {
+    CAF_REQUIRE_EQUAL(res.status, write_status::committed);
+    auto snap = current();
+    CAF_CHECK_EQUAL(snap->version, res.version);
+    CAF_CHECK_EQUAL(snap->effective, snap->layers.effective());
+    return snap->effective;
+  };
+  committed(write(operation::replace_layer(
+    "file:a.yaml", json{{"a", {{"x", 0}, {"y", 1}}}, {"list", {1, 2, 3}}})));
+  for (int i = 1; i <= 40; ++i) {
+    switch (i % 4) {
+      case 0: {
+        auto eff = committed(set("a.x", i));
+        CAF_CHECK_EQUAL(eff["a"]["x"], i);
+        break;
+      }
+      case 1: {
+        // Keys that sort ever earlier: the old one is always the last.
+        auto key = "z" + std::to_string(100 - i);
+        auto eff = committed(write(operation::replace_layer(
+          "file:a.yaml", json{{"a", {{"y", i}}}, {key, i}, {"list", {i}}})));
+        CAF_CHECK_EQUAL(eff[key], i);
+        CAF_CHECK_EQUAL(eff["list"], json::array({i}));
+        break;
+      }
+      case 2:
+        if (i % 8 == 2) {
+          auto eff = committed(write(
+            operation::merge_patch(json{{"a", {{"y", nullptr}, {"w", i}}}})));
+          CAF_CHECK(!eff["a"].contains("y"));
+          CAF_CHECK_EQUAL(eff["a"]["w"], i);
+        } else {
+          // No runtime layer at all: the candidate is the base itself.
+          auto eff = committed(write(operation::reset("")));
+          CAF_CHECK(!eff["a"].contains("x"));
+          CAF_CHECK_EQUAL(eff["a"]["y"], i - 1);
+        }
+        break;
+      case 3: {
+        auto eff = committed(write(operation::replace_layer(
+          "env", json{{"a", {{"z", {i, i + 1}}}}, {"s", std::to_string(i)}})));
+        CAF_CHECK_EQUAL(eff["a"]["z"], json::array({i, i + 1}));
+        CAF_CHECK_EQUAL(eff["s"], std::to_string(i));
+        break;
+      }
+    }
+  }
+  // The validator found the store's pool of trees on its first commit.
+  CAF_CHECK(validator_st().trees != nullptr);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
