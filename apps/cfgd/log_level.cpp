@@ -2,9 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
-
-#include <caf/all.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -38,10 +35,6 @@ void apply(const cfgactors::json& effective) {
   spdlog::set_level(*level);
 }
 
-caf::behavior log_level_follower(caf::event_based_actor*, int) {
-  return {[](const cfgactors::change& c) { apply(c.after->effective); }};
-}
-
 } // namespace
 
 std::optional<spdlog::level::level_enum> parse_level(const std::string& text) {
@@ -65,21 +58,16 @@ std::optional<spdlog::level::level_enum> parse_level(const std::string& text) {
   return std::nullopt;
 }
 
-caf::actor follow_log_level(caf::actor_system& sys,
-                            const cfgactors::store_actor& store) {
-  using namespace std::chrono_literals;
-  auto follower = sys.spawn(log_level_follower, 0);
-  caf::scoped_actor self{sys};
+caf::expected<cfgactors::subscription>
+follow_log_level(const cfgactors::node& n) {
   // Subscribe first, then read the current level: a change in between is
-  // delivered to the follower, never lost.
-  self->request(store, 10s, cfgactors::subscribe_atom::value,
-                std::string{"logging.level"},
-                caf::actor_cast<cfgactors::subscriber_actor>(follower))
-    .receive([](uint64_t) {}, [](caf::error&) {});
-  self->request(store, 10s, cfgactors::get_atom::value)
-    .receive([](cfgactors::snapshot_ptr& snap) { apply(snap->effective); },
-             [](caf::error&) {});
-  return follower;
+  // delivered to the callback, never lost.
+  auto sub = n.subscribe("logging.level", [](const cfgactors::change& c) {
+    apply(c.after->effective);
+  });
+  if (sub)
+    apply(n.snapshot()->effective);
+  return sub;
 }
 
 } // namespace cfgd

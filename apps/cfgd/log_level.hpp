@@ -5,12 +5,11 @@
 #include <optional>
 #include <string>
 
-#include <caf/actor.hpp>
-#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
 
 #include <spdlog/common.h>
 
-#include "cfgactors/actor_types.hpp"
+#include "cfgactors/node.hpp"
 
 namespace cfgd {
 
@@ -18,9 +17,10 @@ namespace cfgd {
 /// nullopt for anything else.
 std::optional<spdlog::level::level_enum> parse_level(const std::string& text);
 
-/// Subscribes an actor to `logging.level` that sets spdlog's default logger
-/// to each new level (and to the current one at once).
-caf::actor follow_log_level(caf::actor_system& sys,
-                            const cfgactors::store_actor& store);
+/// Subscribes to `logging.level` on `n` and sets spdlog's default logger to
+/// each new level (and to the current one at once). Ends with the node or
+/// with `n.unsubscribe`.
+caf::expected<cfgactors::subscription>
+follow_log_level(const cfgactors::node& n);
 
 } // namespace cfgd

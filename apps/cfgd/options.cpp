@@ -16,7 +16,7 @@
 
 #include "cfgactors/parse.hpp"
 
-#include "auth.hpp"
+#include "api/auth.hpp"
 
 namespace cfgd {
 

@@ -1,4 +1,4 @@
-#include "prometheus.hpp"
+#include "api/prometheus.hpp"
 
 #include <cmath>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "ws_api.hpp"
+#include "api/ws.hpp"
 
 #include <deque>
 #include <string>
@@ -16,8 +16,8 @@
 #include "cfgactors/actor_types.hpp"
 #include "cfgactors/operation.hpp"
 
-#include "api_support.hpp"
-#include "write_api.hpp"
+#include "api/context.hpp"
+#include "api/writes.hpp"
 
 namespace cfgd {
 
@@ -172,15 +172,15 @@ private:
     }
     auto& ctx = hub.context();
     if (action == "reload")
-      for (auto& src : ctx.sources) // re-read every source first
+      for (auto& src : ctx.node.sources()) // re-read every source first
         ask<cfgactors::source_status>(ctx, src, cfgactors::reload_atom::value);
     auto origin = "ws:" + (service_.empty() ? std::string{"client"} : service_);
     auto result = ask<cfgactors::write_result>(
-      ctx, ctx.nodes.validator, cfgactors::write_atom::value,
+      ctx, ctx.node.writer(), cfgactors::write_atom::value,
       cfgactors::write_request{std::move(ops), origin, 0, {}});
     if (!result) {
       reply({{"action", "error"}, {"error", "unavailable"},
-             {"details", {ctx.sys.render(result.error())}}});
+             {"details", {ctx.sys().render(result.error())}}});
       return;
     }
     json out{{"action", "result"},
@@ -230,39 +230,33 @@ private:
   std::deque<std::pair<std::string, bool>> outbox_;
 };
 
-namespace {
-
-/// Hands every change to the hub on the io thread.
-caf::behavior ws_feed(caf::event_based_actor*, std::weak_ptr<ws_hub> hub,
-                      asio::io_context* ioc) {
-  return {[hub, ioc](const cfgactors::change& c) {
-    asio::post(*ioc, [hub, snap = c.after] {
-      if (auto h = hub.lock())
-        h->publish(snap);
-    });
-  }};
-}
-
-} // namespace
-
 ws_hub::ws_hub(asio::io_context& ioc, std::shared_ptr<api_context> ctx,
                std::shared_ptr<const authorizer> auth)
   : ioc_(ioc), ctx_(std::move(ctx)), auth_(std::move(auth)) {
   // nop
 }
 
-void ws_hub::start() {
-  feed_ = ctx_->sys.spawn(ws_feed, weak_from_this(), &ioc_);
-  ask<uint64_t>(*ctx_, ctx_->nodes.store, cfgactors::subscribe_atom::value,
-                std::string{},
-                caf::actor_cast<cfgactors::subscriber_actor>(feed_));
+std::optional<std::string> ws_hub::start() {
+  // The node calls this from an actor of its own: hand each change to the
+  // io thread, which owns the sessions.
+  auto feed = ctx_->node.subscribe(
+    "", [hub = weak_from_this(), ioc = &ioc_](const cfgactors::change& c) {
+      asio::post(*ioc, [hub, snap = c.after] {
+        if (auto h = hub.lock())
+          h->publish(snap);
+      });
+    });
+  if (!feed)
+    return "ws: " + ctx_->sys().render(feed.error());
+  feed_ = std::move(*feed);
+  return std::nullopt;
 }
 
 void ws_hub::stop() {
   if (stopped_)
     return;
   stopped_ = true;
-  caf::anon_send_exit(feed_, caf::exit_reason::user_shutdown);
+  ctx_->node.unsubscribe(feed_);
   std::vector<std::shared_ptr<ws_session>> open;
   for (auto& [ptr, weak] : sessions_)
     if (auto s = weak.lock())

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "http_server.hpp"
+#include "http/server.hpp"
 
 namespace cfgd {
 

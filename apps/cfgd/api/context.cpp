@@ -1,11 +1,11 @@
-#include "api_support.hpp"
+#include "api/context.hpp"
 
 #include <charconv>
 #include <string>
 
 #include "cfgactors/errc.hpp"
 
-#include "write_api.hpp"
+#include "api/writes.hpp"
 
 namespace cfgd {
 
@@ -21,13 +21,13 @@ bool is_sec(const caf::error& err, caf::sec code) {
 } // namespace
 
 caf::expected<cfgactors::snapshot_ptr> current_snapshot(const api_context& ctx) {
-  return ask<cfgactors::snapshot_ptr>(ctx, ctx.nodes.store,
+  return ask<cfgactors::snapshot_ptr>(ctx, ctx.node.store(),
                                       cfgactors::get_atom::value);
 }
 
 http::response actor_error(const api_context& ctx, const http::request& req,
                            const caf::error& err) {
-  auto text = ctx.sys.render(err);
+  auto text = ctx.sys().render(err);
   if (err.category() == cfgactors::errc_category) {
     auto code = static_cast<cfgactors::errc>(err.code());
     auto name = code == cfgactors::errc::not_found ? std::string{"not found"}

@@ -1,6 +1,6 @@
 // Metrics are read from the actors at scrape time, so they are as fresh as a
 // GET /config and cost nothing between scrapes.
-#include "metrics_api.hpp"
+#include "api/metrics.hpp"
 
 #include <map>
 #include <string>
@@ -8,9 +8,9 @@
 #include "cfgactors/cluster_messages.hpp"
 #include "cfgactors/stats.hpp"
 
-#include "api_support.hpp"
-#include "prometheus.hpp"
-#include "ws_api.hpp"
+#include "api/context.hpp"
+#include "api/prometheus.hpp"
+#include "api/ws.hpp"
 
 namespace cfgd {
 
@@ -20,8 +20,7 @@ namespace {
 /// whether it is stale.
 http::response replica_metrics(const api_context& ctx,
                                const http::request_context& rc) {
-  auto st = ask<cfgactors::replica_status>(ctx, ctx.replica,
-                                           cfgactors::status_atom::value);
+  auto st = ctx.node.status();
   if (!st)
     return actor_error(ctx, rc.req, st.error());
   prometheus::writer w;
@@ -43,16 +42,13 @@ http::response replica_metrics(const api_context& ctx,
 
 http::response get_metrics(const api_context& ctx, const ws_hub* hub,
                            const http::request_context& rc) {
-  if (ctx.replica)
+  if (!ctx.node.is_primary())
     return replica_metrics(ctx, rc);
-  auto vstats = ask<cfgactors::validator_stats>(ctx, ctx.nodes.validator,
-                                                cfgactors::stats_atom::value);
-  if (!vstats)
-    return actor_error(ctx, rc.req, vstats.error());
-  auto rstats = ask<cfgactors::router_stats>(ctx, ctx.nodes.router,
-                                             cfgactors::stats_atom::value);
-  if (!rstats)
-    return actor_error(ctx, rc.req, rstats.error());
+  auto stats = ctx.node.stats();
+  if (!stats)
+    return actor_error(ctx, rc.req, stats.error());
+  auto& vstats = stats->validator; // always there on a primary
+  auto& rstats = stats->router;
   auto snap = current_snapshot(ctx);
   if (!snap)
     return actor_error(ctx, rc.req, snap.error());
@@ -91,14 +87,14 @@ http::response get_metrics(const api_context& ctx, const ws_hub* hub,
            static_cast<double>(cumulative));
   w.family("cfg_subscribers", "gauge",
            "Local subscriber actors, WebSocket clients included.");
-  w.sample("cfg_subscribers", static_cast<double>(rstats->subscribers));
+  w.sample("cfg_subscribers", static_cast<double>(rstats.subscribers));
   w.family("cfg_websocket_clients", "gauge",
            "Clients connected to GET /ws.");
   w.sample("cfg_websocket_clients",
            static_cast<double>(hub ? hub->clients() : 0));
   w.family("cfg_sources", "gauge",
            "Each source's state: 1 for the state it is in.");
-  for (auto& src : ctx.sources) {
+  for (auto& src : ctx.node.sources()) {
     auto st = ask<cfgactors::source_status>(ctx, src,
                                             cfgactors::status_atom::value);
     auto layer = st ? st->layer : std::string{"unknown"};
@@ -110,24 +106,21 @@ http::response get_metrics(const api_context& ctx, const ws_hub* hub,
                {{"source", layer}, {"state", to_string(state)}},
                st && st->state == state ? 1.0 : 0.0);
   }
-  if (ctx.primary) {
-    auto replicas = ask<std::vector<cfgactors::replica_info>>(
-      ctx, ctx.primary, cfgactors::replicas_atom::value);
-    if (!replicas)
-      return actor_error(ctx, rc.req, replicas.error());
-    std::map<std::string, int> by_state{
-      {"syncing", 0}, {"connected", 0}, {"disconnected", 0}};
-    for (auto& r : *replicas)
-      ++by_state[r.state];
-    w.family("cfg_replicas", "gauge", "Replicas known to this primary, by state.");
-    for (auto& [state, n] : by_state)
-      w.sample("cfg_replicas", {{"state", state}}, n);
-    w.family("cfg_replica_lag_versions", "gauge",
-             "Versions a replica has not acknowledged yet.");
-    for (auto& r : *replicas)
-      w.sample("cfg_replica_lag_versions", {{"node", r.node}},
-               static_cast<double>(r.lag));
-  }
+  auto replicas = ctx.node.replicas();
+  if (!replicas)
+    return actor_error(ctx, rc.req, replicas.error());
+  std::map<std::string, int> by_state{
+    {"syncing", 0}, {"connected", 0}, {"disconnected", 0}};
+  for (auto& r : *replicas)
+    ++by_state[r.state];
+  w.family("cfg_replicas", "gauge", "Replicas known to this primary, by state.");
+  for (auto& [state, n] : by_state)
+    w.sample("cfg_replicas", {{"state", state}}, n);
+  w.family("cfg_replica_lag_versions", "gauge",
+           "Versions a replica has not acknowledged yet.");
+  for (auto& r : *replicas)
+    w.sample("cfg_replica_lag_versions", {{"node", r.node}},
+             static_cast<double>(r.lag));
   w.family("cfg_stale", "gauge", "1 while this node serves a stale config.");
   w.sample("cfg_stale", 0);
   http::response res{http::status::ok, rc.req.version()};

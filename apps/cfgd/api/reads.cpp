@@ -1,7 +1,7 @@
 // Read-only routes. Each handler asks an actor with a blocking request from
 // the io thread (api_support.hpp) and turns the answer or the error into
 // JSON.
-#include "config_api.hpp"
+#include "api/reads.hpp"
 
 #include <optional>
 #include <string_view>
@@ -11,8 +11,8 @@
 #include "cfgactors/path.hpp"
 #include "cfgactors/snapshot.hpp"
 
-#include "api_support.hpp"
-#include "auth.hpp"
+#include "api/context.hpp"
+#include "api/auth.hpp"
 
 namespace cfgd {
 
@@ -117,7 +117,7 @@ http::response get_history(const api_context& ctx,
     before = *n;
   }
   auto rows = ask<std::vector<cfgactors::version_info>>(
-    ctx, ctx.nodes.store, cfgactors::history_atom::value, before,
+    ctx, ctx.node.store(), cfgactors::history_atom::value, before,
     static_cast<uint32_t>(limit));
   if (!rows)
     return actor_error(ctx, rc.req, rows.error());
@@ -150,7 +150,7 @@ http::response get_diff(const api_context& ctx,
   if (!problems.empty())
     return http::error_response(rc.req, status::bad_request, "bad parameter",
                                 std::move(problems));
-  auto diff = ask<cfgactors::diff_result>(ctx, ctx.nodes.store,
+  auto diff = ask<cfgactors::diff_result>(ctx, ctx.node.store(),
                                           cfgactors::diff_atom::value, *from,
                                           *to);
   if (!diff)
@@ -170,7 +170,7 @@ http::response get_healthz(const api_context& ctx,
   return http::json_response(rc.req, status::ok,
                              json{{"status", "ok"},
                                   {"version", (*snap)->version},
-                                  {"node", ctx.node_name}});
+                                  {"node", ctx.node.name()}});
 }
 
 /// The nodes of the cluster as this node sees them: on a primary, itself and
@@ -181,12 +181,11 @@ http::response get_nodes(const api_context& ctx,
   if (!snap)
     return actor_error(ctx, rc.req, snap.error());
   auto list = json::array();
-  if (ctx.replica) {
-    auto st = ask<cfgactors::replica_status>(ctx, ctx.replica,
-                                             cfgactors::status_atom::value);
+  if (!ctx.node.is_primary()) {
+    auto st = ctx.node.status();
     if (!st)
       return actor_error(ctx, rc.req, st.error());
-    list.push_back(json{{"name", ctx.node_name},
+    list.push_back(json{{"name", ctx.node.name()},
                         {"role", "replica"},
                         {"version", st->version},
                         {"hash", st->hash},
@@ -198,28 +197,25 @@ http::response get_nodes(const api_context& ctx,
                         {"reconnects", st->reconnects}});
     return http::json_response(rc.req, status::ok, json{{"nodes", list}});
   }
-  list.push_back(json{{"name", ctx.node_name},
+  list.push_back(json{{"name", ctx.node.name()},
                       {"role", "primary"},
                       {"version", (*snap)->version},
                       {"hash", (*snap)->hash},
                       {"lag", 0},
                       {"state", "connected"},
                       {"stale", false}});
-  if (ctx.primary) {
-    auto replicas = ask<std::vector<cfgactors::replica_info>>(
-      ctx, ctx.primary, cfgactors::replicas_atom::value);
-    if (!replicas)
-      return actor_error(ctx, rc.req, replicas.error());
-    for (auto& r : *replicas)
-      list.push_back(json{{"name", r.node},
-                          {"role", "replica"},
-                          {"version", r.acked_version},
-                          {"hash", r.acked_hash},
-                          {"lag", r.lag},
-                          {"state", r.state},
-                          {"stale", r.state != "connected"},
-                          {"last_ack_ms", r.last_ack_ms}});
-  }
+  auto replicas = ctx.node.replicas();
+  if (!replicas)
+    return actor_error(ctx, rc.req, replicas.error());
+  for (auto& r : *replicas)
+    list.push_back(json{{"name", r.node},
+                        {"role", "replica"},
+                        {"version", r.acked_version},
+                        {"hash", r.acked_hash},
+                        {"lag", r.lag},
+                        {"state", r.state},
+                        {"stale", r.state != "connected"},
+                        {"last_ack_ms", r.last_ack_ms}});
   return http::json_response(rc.req, status::ok, json{{"nodes", list}});
 }
 
@@ -228,14 +224,14 @@ http::response get_nodes(const api_context& ctx,
 http::response get_sources(const api_context& ctx,
                            const http::request_context& rc) {
   auto list = json::array();
-  for (auto& src : ctx.sources) {
+  for (auto& src : ctx.node.sources()) {
     auto st = ask<cfgactors::source_status>(ctx, src,
                                             cfgactors::status_atom::value);
     if (st)
       list.push_back(to_json(*st));
     else
       list.push_back(json{{"state", "unavailable"},
-                          {"last_error", ctx.sys.render(st.error())}});
+                          {"last_error", ctx.sys().render(st.error())}});
   }
   return http::json_response(rc.req, status::ok, json{{"sources", list}});
 }

@@ -1,5 +1,5 @@
-// Beast sessions, the accept loop and the router of cfgd's HTTP API.
-#include "http_server.hpp"
+// Beast sessions and the accept loop of cfgd's HTTP API.
+#include "http/server.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -28,63 +28,7 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 
-// -- helpers ------------------------------------------------------------------
-
-const std::string* request_context::param(std::string_view key) const {
-  auto i = query.find(key);
-  return i != query.end() ? &i->second : nullptr;
-}
-
-response json_response(const request& req, status code,
-                       const nlohmann::json& body) {
-  response res{code, req.version()};
-  res.set(bhttp::field::server, "cfgd");
-  res.set(bhttp::field::content_type, "application/json");
-  res.body() = body.dump(-1, ' ', false,
-                         nlohmann::json::error_handler_t::replace);
-  res.body() += '\n';
-  return res;
-}
-
-response error_response(const request& req, status code, std::string error,
-                        std::vector<std::string> details) {
-  return json_response(req, code,
-                       nlohmann::json{{"error", std::move(error)},
-                                      {"details", std::move(details)}});
-}
-
-std::optional<std::string> url_decode(std::string_view text,
-                                      bool plus_is_space) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9')
-      return c - '0';
-    if (c >= 'a' && c <= 'f')
-      return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-      return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    auto c = text[i];
-    if (c == '%') {
-      if (i + 2 >= text.size())
-        return std::nullopt;
-      auto hi = hex(text[i + 1]);
-      auto lo = hex(text[i + 2]);
-      if (hi < 0 || lo < 0)
-        return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+class session;
 
 namespace {
 
@@ -92,129 +36,7 @@ const boost::system::error_category& http_error_category() {
   return bhttp::make_error_code(bhttp::error::bad_method).category();
 }
 
-/// Splits `a=1&b=x%20y` into decoded pairs; the last of repeated keys wins.
-bool parse_query(std::string_view text,
-                 std::map<std::string, std::string, std::less<>>& out) {
-  while (!text.empty()) {
-    auto amp = text.find('&');
-    auto pair = text.substr(0, amp);
-    text = amp == std::string_view::npos ? std::string_view{}
-                                         : text.substr(amp + 1);
-    if (pair.empty())
-      continue;
-    auto eq = pair.find('=');
-    auto key = url_decode(pair.substr(0, eq), true);
-    auto value = url_decode(eq == std::string_view::npos ? std::string_view{}
-                                                         : pair.substr(eq + 1),
-                            true);
-    if (!key || !value)
-      return false;
-    out[std::move(*key)] = std::move(*value);
-  }
-  return true;
-}
-
 } // namespace
-
-// -- router -------------------------------------------------------------------
-
-void router::add(verb method, std::string path, handler fn) {
-  routes_.push_back(route{method, std::move(path), false, std::move(fn)});
-}
-
-void router::add_prefix(verb method, std::string prefix, handler fn) {
-  routes_.push_back(route{method, std::move(prefix), true, std::move(fn)});
-}
-
-void router::add_upgrade(std::string path, upgrade_handler fn) {
-  upgrades_.emplace_back(std::move(path), std::move(fn));
-}
-
-const upgrade_handler* router::upgrade_for(const request& req) const {
-  std::string_view target{req.target().data(), req.target().size()};
-  auto path = target.substr(0, target.find('?'));
-  for (auto& [p, fn] : upgrades_)
-    if (p == path)
-      return &fn;
-  return nullptr;
-}
-
-response router::dispatch(const request& req) const {
-  std::string_view target{req.target().data(), req.target().size()};
-  if (target.empty() || target.front() != '/')
-    return error_response(req, status::bad_request, "bad request",
-                          {"the request target must be an absolute path"});
-  auto qmark = target.find('?');
-  auto raw_path = target.substr(0, qmark);
-  // Routes match the raw path: an escaped `/` in a config key must not
-  // change which route serves it.
-  const route* exact = nullptr;
-  const route* longest_prefix = nullptr;
-  std::vector<verb> allowed;
-  auto consider = [&](const route& r) {
-    bool matches = r.prefix ? raw_path.substr(0, r.path.size()) == r.path
-                            : raw_path == r.path;
-    if (!matches)
-      return;
-    // HEAD is served by GET routes; the session sends the headers only.
-    bool same = r.method == req.method()
-                || (req.method() == verb::head && r.method == verb::get);
-    if (!same) {
-      allowed.push_back(r.method);
-      return;
-    }
-    if (!r.prefix)
-      exact = &r;
-    else if (!longest_prefix || r.path.size() > longest_prefix->path.size())
-      longest_prefix = &r;
-  };
-  for (auto& r : routes_)
-    consider(r);
-  auto chosen = exact ? exact : longest_prefix;
-  if (!chosen) {
-    if (allowed.empty())
-      return error_response(req, status::not_found, "not found");
-    std::string allow;
-    std::sort(allowed.begin(), allowed.end());
-    allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
-    if (std::find(allowed.begin(), allowed.end(), verb::get) != allowed.end())
-      allowed.push_back(verb::head);
-    for (auto m : allowed) {
-      if (!allow.empty())
-        allow += ", ";
-      allow += std::string{bhttp::to_string(m)};
-    }
-    auto res = error_response(req, status::method_not_allowed,
-                              "method not allowed",
-                              {std::string{req.method_string()} + " "
-                               + std::string{raw_path}});
-    res.set(bhttp::field::allow, allow);
-    return res;
-  }
-  auto path = url_decode(raw_path);
-  auto rest = chosen->prefix ? url_decode(raw_path.substr(chosen->path.size()))
-                             : std::optional<std::string>{std::string{}};
-  request_context ctx{req, {}, {}, {}};
-  if (!path || !rest
-      || (qmark != std::string_view::npos
-          && !parse_query(target.substr(qmark + 1), ctx.query)))
-    return error_response(req, status::bad_request, "bad request",
-                          {"malformed percent-encoding in the request target"});
-  ctx.path = std::move(*path);
-  ctx.rest = std::move(*rest);
-  try {
-    return chosen->fn(ctx);
-  } catch (const std::exception& e) {
-    spdlog::error("event=http_handler_failed target=\"{}\" what=\"{}\"",
-                  target, e.what());
-    return error_response(req, status::internal_server_error,
-                          "internal error", {e.what()});
-  }
-}
-
-// -- server -------------------------------------------------------------------
-
-class session;
 
 struct server::state {
   state(asio::io_context& io, std::shared_ptr<const router> r,

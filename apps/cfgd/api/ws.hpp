@@ -10,13 +10,17 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include <caf/actor.hpp>
+#include <optional>
+#include <string>
 
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include "cfgactors/node.hpp"
 #include "cfgactors/snapshot.hpp"
 
-#include "auth.hpp"
-#include "config_api.hpp"
-#include "http_server.hpp"
+#include "api/auth.hpp"
+#include "api/context.hpp"
+#include "http/router.hpp"
 
 namespace cfgd {
 
@@ -29,8 +33,9 @@ public:
   ws_hub(boost::asio::io_context& ioc, std::shared_ptr<api_context> ctx,
          std::shared_ptr<const authorizer> auth);
 
-  /// Subscribes to every change of the store.
-  void start();
+  /// Subscribes to every change of the node; an error message if it
+  /// cannot.
+  std::optional<std::string> start();
 
   /// Closes every session and stops the feed.
   void stop();
@@ -57,7 +62,7 @@ private:
   boost::asio::io_context& ioc_;
   std::shared_ptr<api_context> ctx_;
   std::shared_ptr<const authorizer> auth_;
-  caf::actor feed_;
+  cfgactors::subscription feed_; ///< every change, posted to the io thread
   std::unordered_map<ws_session*, std::weak_ptr<ws_session>> sessions_;
   bool stopped_ = false;
 };

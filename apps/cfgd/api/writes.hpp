@@ -7,9 +7,9 @@
 
 #include "cfgactors/cluster_messages.hpp"
 
-#include "auth.hpp"
-#include "config_api.hpp"
-#include "http_server.hpp"
+#include "api/auth.hpp"
+#include "api/reads.hpp"
+#include "http/server.hpp"
 
 namespace cfgd {
 

@@ -4,9 +4,9 @@
 
 #include <memory>
 
-#include "auth.hpp"
-#include "config_api.hpp"
-#include "http_server.hpp"
+#include "api/auth.hpp"
+#include "api/reads.hpp"
+#include "http/server.hpp"
 
 namespace cfgd {
 

@@ -1,22 +1,37 @@
-// Helpers shared by cfgd's route files: asking an actor from the io thread,
-// and turning actor errors and numbers into HTTP answers.
+// What every route of cfgd's API works with: the node it serves, and how to
+// ask the node's actors from the io thread and turn their errors and numbers
+// into HTTP answers.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 #include <utility>
 
+#include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/sec.hpp>
 
+#include "cfgactors/node.hpp"
 #include "cfgactors/snapshot.hpp"
 
-#include "config_api.hpp"
-#include "http_server.hpp"
+#include "http/message.hpp"
 
 namespace cfgd {
+
+/// The node cfgd runs (a primary, or a replica with --join) and how long a
+/// route waits for one of its actors before answering 503.
+struct api_context {
+  cfgactors::node& node;
+  std::chrono::milliseconds timeout{5000}; ///< per actor request; then 503
+  uint32_t max_history = 100;              ///< default and cap of ?limit=
+
+  caf::actor_system& sys() const noexcept {
+    return node.system();
+  }
+};
 
 /// Asks `dest` and waits up to the context's timeout. A scoped_actor per
 /// request, so a late answer to a request that timed out can never be
@@ -24,7 +39,7 @@ namespace cfgd {
 template <class T, class Handle, class... Ts>
 caf::expected<T> ask(const api_context& ctx, const Handle& dest,
                      const Ts&... xs) {
-  caf::scoped_actor self{ctx.sys};
+  caf::scoped_actor self{ctx.sys()};
   caf::expected<T> result{caf::make_error(caf::sec::request_timeout)};
   self->request(dest, ctx.timeout, xs...)
     .receive([&](T& x) { result = std::move(x); },

@@ -2,7 +2,7 @@
 // config file (depth, size) and errors name line and column; the write
 // itself is one request to the validator, which orders it with every other
 // change.
-#include "write_api.hpp"
+#include "api/writes.hpp"
 
 #include <string>
 #include <utility>
@@ -18,7 +18,7 @@
 #include "cfgactors/parse.hpp"
 #include "cfgactors/write_result.hpp"
 
-#include "api_support.hpp"
+#include "api/context.hpp"
 
 namespace cfgd {
 
@@ -104,11 +104,9 @@ http::response submit(const api_context& ctx, const http::request_context& rc,
     return std::move(*res);
   write_request req{std::move(ops), origin_of(rc.req),
                     std::get<uint64_t>(expected), {}};
-  // Through this node's node actor (a replica forwards to the primary), which
-  // waits for the replicas' acks as the level asks.
-  auto dest = ctx.replica ? caf::actor_cast<cfgactors::primary_actor>(ctx.replica)
-                          : ctx.primary;
-  caf::scoped_actor self{ctx.sys};
+  // Through the node's writer: the primary, which waits for the replicas'
+  // acks as the level asks, or a replica, which forwards to the primary.
+  caf::scoped_actor self{ctx.sys()};
   caf::expected<cfgactors::consistent_write_result> result{
     caf::make_error(caf::sec::request_timeout)};
   // Waiting for acks takes up to the write's timeout (the primary's default,
@@ -117,8 +115,8 @@ http::response submit(const api_context& ctx, const http::request_context& rc,
               : timeout_ms != 0                       ? timeout_ms
                                                       : 30000u;
   auto wait = ctx.timeout + std::chrono::milliseconds{acks};
-  self->request(dest, wait, cfgactors::write_atom::value, std::move(req),
-                level, timeout_ms)
+  self->request(ctx.node.writer(), wait, cfgactors::write_atom::value,
+                std::move(req), level, timeout_ms)
     .receive([&](cfgactors::consistent_write_result& x) { result = std::move(x); },
              [&](caf::error& err) { result = std::move(err); });
   if (!result) {
@@ -128,7 +126,7 @@ http::response submit(const api_context& ctx, const http::request_context& rc,
       return http::error_response(
         rc.req, status_of(static_cast<cfgactors::errc>(err.code())),
         to_string(static_cast<cfgactors::errc>(err.code())),
-        {ctx.sys.render(err)});
+        {ctx.sys().render(err)});
     return actor_error(ctx, rc.req, err);
   }
   return write_response(rc.req, *result);
@@ -205,11 +203,10 @@ http::response post_rollback(const api_context& ctx,
 /// connected), so `all` writes stop waiting for it.
 http::response delete_node(const api_context& ctx,
                            const http::request_context& rc) {
-  if (!ctx.primary)
+  if (!ctx.node.is_primary())
     return http::error_response(rc.req, status::bad_request, "bad request",
                                 {"only the primary keeps a list of replicas"});
-  auto done = ask<bool>(ctx, ctx.primary, cfgactors::forget_atom::value,
-                        rc.rest);
+  auto done = ctx.node.forget(rc.rest);
   if (!done)
     return actor_error(ctx, rc.req, done.error());
   return http::json_response(rc.req, status::ok,

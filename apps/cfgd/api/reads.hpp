@@ -1,0 +1,19 @@
+// The config server's read routes, answered from the node's store (or its
+// replica's mirror), its sources and its cluster view.
+#pragma once
+
+#include <memory>
+
+#include "http/router.hpp"
+
+namespace cfgd {
+
+struct api_context;
+class authorizer;
+
+/// GET /config, /config/<path>, /history, /diff, /sources, /nodes (need a
+/// read token when read tokens are configured) and /healthz (always open).
+void add_read_routes(http::router& routes, std::shared_ptr<api_context> ctx,
+                     std::shared_ptr<const authorizer> auth);
+
+} // namespace cfgd

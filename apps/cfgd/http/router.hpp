@@ -1,0 +1,57 @@
+// Maps method + path to handlers: exact and prefix routes, WebSocket
+// upgrades, and the 404/405 answers for everything else.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include "http/message.hpp"
+
+namespace cfgd::http {
+
+using handler = std::function<response(const request_context&)>;
+
+/// Takes over a connection whose request asks for a WebSocket upgrade: either
+/// moves the stream out and returns nullopt, or leaves it and returns the
+/// response that refuses the upgrade (401, ...).
+using upgrade_handler = std::function<std::optional<response>(
+  boost::beast::tcp_stream& stream, request& req)>;
+
+/// Maps (method, path) to handlers. Exact routes win over prefix routes; a
+/// path served under another method yields 405 with `Allow`, anything else
+/// 404.
+class router {
+public:
+  /// Serves `method path` exactly (`/config`).
+  void add(verb method, std::string path, handler fn);
+
+  /// Serves every path that starts with `prefix` (`/config/`); the handler
+  /// finds the decoded remainder in `request_context::rest`.
+  void add_prefix(verb method, std::string prefix, handler fn);
+
+  /// Serves WebSocket upgrades of `path` (`/ws`).
+  void add_upgrade(std::string path, upgrade_handler fn);
+
+  /// Runs the matching handler; never throws (a throwing handler yields 500).
+  response dispatch(const request& req) const;
+
+  /// The upgrade handler for `req`'s path, if any.
+  const upgrade_handler* upgrade_for(const request& req) const;
+
+private:
+  struct route {
+    verb method;
+    std::string path;
+    bool prefix;
+    handler fn;
+  };
+  std::vector<route> routes_;
+  std::vector<std::pair<std::string, upgrade_handler>> upgrades_;
+};
+
+} // namespace cfgd::http
