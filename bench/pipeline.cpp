@@ -102,18 +102,18 @@ double actors(caf::actor_system& sys, int keys, int subscribers, int commits,
               const validator_options& opts) {
   pipeline_options popts;
   popts.validation = opts;
-  auto nodes = spawn_pipeline(sys, popts);
+  auto pipe = spawn_pipeline(sys, popts);
   caf::scoped_actor self{sys};
   auto seen = std::make_shared<std::vector<counter>>(subscribers);
   std::vector<caf::actor> subs;
   for (int i = 0; i < subscribers; ++i) {
     subs.push_back(sys.spawn(counting_subscriber, seen, i));
-    self->request(nodes.store, caf::infinite, subscribe_atom::value,
+    self->request(pipe.store, caf::infinite, subscribe_atom::value,
                   std::string{"s0"}, caf::actor_cast<subscriber_actor>(subs.back()))
       .receive([](uint64_t) {}, [](caf::error&) { std::abort(); });
   }
   uint64_t first = 0;
-  self->request(nodes.validator, caf::infinite, write_atom::value,
+  self->request(pipe.validator, caf::infinite, write_atom::value,
                 write_request{{operation::replace_layer("file:bench.yaml",
                                                         make_config(keys))},
                               "bench", 0, {}})
@@ -125,7 +125,7 @@ double actors(caf::actor_system& sys, int keys, int subscribers, int commits,
   int sent = 0;
   int answered = 0;
   auto send_one = [&] {
-    self->send(nodes.validator, write_atom::value,
+    self->send(pipe.validator, write_atom::value,
                write_request{{operation::set("s0.k0", ++sent)}, "bench", 0, {}});
   };
   auto t0 = clock_type::now();
@@ -150,7 +150,7 @@ double actors(caf::actor_system& sys, int keys, int subscribers, int commits,
     std::abort();
   for (auto& s : subs)
     self->send_exit(s, caf::exit_reason::user_shutdown);
-  shutdown(nodes);
+  shutdown(pipe);
   return rate;
 }
 

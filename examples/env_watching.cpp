@@ -65,9 +65,9 @@ int main() {
   caf::actor_system sys{cfg};
   pipeline_options opts;
   opts.validation.schema = schema;
-  auto nodes = spawn_pipeline(sys, opts);
+  auto pipe = spawn_pipeline(sys, opts);
   caf::scoped_actor self{sys};
-  self->request(nodes.validator, 10s, write_atom::value,
+  self->request(pipe.validator, 10s, write_atom::value,
                 write_request{{operation::replace_layer("file:config.yaml",
                                                         doc.value)},
                               "example", 0, {}})
@@ -76,13 +76,13 @@ int main() {
   eopts.prefix = "APP_";
   eopts.poll_interval = 100ms;
   eopts.schema = schema;
-  auto src = spawn_env_source(sys, nodes.validator, eopts);
+  auto src = spawn_env_source(sys, pipe.validator, eopts);
   source_status st;
   self->request(src, 10s, reload_atom::value)
     .receive([&](source_status& x) { st = std::move(x); },
              [](caf::error&) {});
   snapshot_ptr snap;
-  self->request(nodes.store, 10s, get_atom::value)
+  self->request(pipe.store, 10s, get_atom::value)
     .receive([&](snapshot_ptr& x) { snap = std::move(x); },
              [](caf::error&) {});
   auto& eff = snap->effective;
@@ -93,7 +93,7 @@ int main() {
                   : "MISSING")
             << '\n';
   auto listener = sys.spawn(printer, std::string{"logging.level"});
-  self->request(nodes.store, 10s, subscribe_atom::value,
+  self->request(pipe.store, 10s, subscribe_atom::value,
                 std::string{"logging.level"},
                 caf::actor_cast<subscriber_actor>(listener))
     .receive([](uint64_t) {}, [](caf::error&) {});
@@ -106,7 +106,7 @@ int main() {
   ok = ok && st.state == source_state::ok && eff["buffer_size"] == 2048;
   self->send_exit(src, caf::exit_reason::user_shutdown);
   self->send_exit(listener, caf::exit_reason::user_shutdown);
-  shutdown(nodes);
+  shutdown(pipe);
   fs::remove(secret);
   std::cout << (ok ? "example ok" : "example FAILED") << '\n';
   return ok ? 0 : 1;

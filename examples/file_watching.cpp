@@ -114,18 +114,18 @@ int main(int argc, char** argv) {
   caf::actor_system sys{cfg};
   pipeline_options opts;
   opts.validation.schema = schema;
-  auto nodes = spawn_pipeline(sys, opts);
+  auto pipe = spawn_pipeline(sys, opts);
   file_source_options fopts;
   fopts.files.push_back({file.string(), false});
-  auto src = spawn_file_source(sys, nodes.validator, fopts);
+  auto src = spawn_file_source(sys, pipe.validator, fopts);
   if (!src) {
     std::cerr << sys.render(src.error()) << '\n';
-    shutdown(nodes);
+    shutdown(pipe);
     return 1;
   }
   caf::scoped_actor self{sys};
   auto listener = sys.spawn(on_config_change, 1);
-  self->request(nodes.store, 10s, subscribe_atom::value, std::string{},
+  self->request(pipe.store, 10s, subscribe_atom::value, std::string{},
                 caf::actor_cast<subscriber_actor>(listener))
     .receive([](uint64_t) {}, [](caf::error&) {});
   auto st = status_of(self, *src);
@@ -164,7 +164,7 @@ int main(int argc, char** argv) {
   }
   self->send_exit(*src, caf::exit_reason::user_shutdown);
   self->send_exit(listener, caf::exit_reason::user_shutdown);
-  shutdown(nodes);
+  shutdown(pipe);
   if (!tmpdir.empty())
     fs::remove_all(tmpdir);
   std::cout << (ok ? "example ok" : "example FAILED") << '\n';

@@ -53,11 +53,11 @@ int main() {
   caf::actor_system sys{cfg};
   pipeline_options opts;
   opts.validation.schema = schema;
-  auto nodes = spawn_pipeline(sys, opts);
+  auto pipe = spawn_pipeline(sys, opts);
   caf::scoped_actor self{sys};
   auto write = [&](std::vector<operation> ops) {
     write_result result;
-    self->request(nodes.validator, 10s, write_atom::value,
+    self->request(pipe.validator, 10s, write_atom::value,
                   write_request{std::move(ops), "example", 0, {}})
       .receive([&](write_result& r) { result = std::move(r); },
                [&](caf::error& e) {
@@ -70,7 +70,7 @@ int main() {
   std::cout << "loaded: " << loaded.describe() << '\n';
   auto seen = std::make_shared<seen_log>();
   auto listener = sys.spawn(logging_listener, seen);
-  self->request(nodes.store, 10s, subscribe_atom::value, std::string{"logging"},
+  self->request(pipe.store, 10s, subscribe_atom::value, std::string{"logging"},
                 caf::actor_cast<subscriber_actor>(listener))
     .receive([](uint64_t) {}, [](caf::error&) {});
   // Debug mode: raise verbosity at runtime.
@@ -86,7 +86,7 @@ int main() {
   std::cout << "bad change: " << bad.describe() << '\n';
   // History, diff, rollback.
   diff_result d;
-  self->request(nodes.store, 10s, diff_atom::value, loaded.version,
+  self->request(pipe.store, 10s, diff_atom::value, loaded.version,
                 debug.version)
     .receive([&](diff_result& x) { d = std::move(x); }, [](caf::error&) {});
   std::cout << "diff " << d.from << " -> " << d.to << ": " << d.view.dump()
@@ -96,7 +96,7 @@ int main() {
             << (back.hash == loaded.hash ? " (same hash as version 1)" : "")
             << '\n';
   self->send_exit(listener, caf::exit_reason::user_shutdown);
-  shutdown(nodes);
+  shutdown(pipe);
   auto ok = loaded.status == write_status::committed
             && debug.status == write_status::committed
             && bad.status == write_status::rejected && bad.errors.size() == 2

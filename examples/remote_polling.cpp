@@ -107,30 +107,30 @@ int main() {
   system_config cfg;
   cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system sys{cfg};
-  auto nodes = spawn_pipeline(sys, {});
+  auto pipe = spawn_pipeline(sys, {});
   http_source_options hopts;
   hopts.endpoint = "http://127.0.0.1:" + std::to_string(server.port);
   hopts.token = "example-token";
   hopts.interval = 100ms;
   hopts.max_backoff = 400ms;
-  auto src = spawn_http_source(sys, nodes.validator, hopts);
+  auto src = spawn_http_source(sys, pipe.validator, hopts);
   caf::scoped_actor self{sys};
   auto flag = [](const snapshot& s) {
     return s.effective.value(json::json_pointer{"/feature_flags/new_feature"},
                              false);
   };
-  auto ok = wait_until(self, nodes.store, [&](const snapshot& s) {
+  auto ok = wait_until(self, pipe.store, [&](const snapshot& s) {
     return s.effective.contains("feature_flags") && !flag(s);
   });
-  std::cout << "polled: new_feature=" << flag(*current(self, nodes.store))
+  std::cout << "polled: new_feature=" << flag(*current(self, pipe.store))
             << '\n';
   // Nothing changed on the server: the next polls cost a 304 each.
   for (int i = 0; i < 400 && server.not_modified == 0; ++i)
     std::this_thread::sleep_for(25ms);
   // The server flips the flag; the next poll brings it.
   server.put({{"feature_flags", {{"new_feature", true}}}});
-  ok = wait_until(self, nodes.store, flag) && ok;
-  auto version = current(self, nodes.store)->version;
+  ok = wait_until(self, pipe.store, flag) && ok;
+  auto version = current(self, pipe.store)->version;
   std::cout << "server flipped it: new_feature=true in version " << version
             << '\n';
   // The server goes away: the last good config stays.
@@ -139,14 +139,14 @@ int main() {
   auto st = status_of(self, src);
   std::cout << "server down: source " << to_string(st.state) << " ("
             << st.last_error << "), still version "
-            << current(self, nodes.store)->version << '\n';
+            << current(self, pipe.store)->version << '\n';
   ok = ok && st.state == source_state::degraded
-       && current(self, nodes.store)->version == version;
+       && current(self, pipe.store)->version == version;
   std::cout << "polls: " << server.polls << ", answered 304: "
             << server.not_modified << '\n';
   ok = ok && server.not_modified > 0;
   self->send_exit(src, caf::exit_reason::user_shutdown);
-  shutdown(nodes);
+  shutdown(pipe);
   std::cout << (ok ? "example ok" : "example FAILED") << '\n';
   return ok ? 0 : 1;
 }

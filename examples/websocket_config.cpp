@@ -122,9 +122,9 @@ int main() {
   caf::actor_system sys{cfg};
   pipeline_options opts;
   opts.validation.schema = schema;
-  auto nodes = spawn_pipeline(sys, opts);
+  auto pipe = spawn_pipeline(sys, opts);
   caf::scoped_actor self{sys};
-  self->request(nodes.validator, 10s, write_atom::value,
+  self->request(pipe.validator, 10s, write_atom::value,
                 write_request{{operation::replace_layer("file:config.yaml",
                                                         doc.value)},
                               "example", 0, {}})
@@ -133,12 +133,12 @@ int main() {
   wopts.endpoint = "ws://127.0.0.1:" + std::to_string(port);
   wopts.service = "example-service";
   wopts.service_version = "1.2.3";
-  wopts.store = nodes.store;
-  auto src = spawn_ws_source(sys, nodes.validator, wopts);
+  wopts.store = pipe.store;
+  auto src = spawn_ws_source(sys, pipe.validator, wopts);
   auto step = [&](const char* what, std::string msg, const char* ptr,
                   json want) {
     server.push(std::move(msg));
-    auto ok = wait_value(self, nodes.store, ptr, want);
+    auto ok = wait_value(self, pipe.store, ptr, want);
     std::cout << what << ": " << ptr << " = " << want.dump()
               << (ok ? "" : "  (NOT APPLIED)") << '\n';
     return ok;
@@ -155,20 +155,20 @@ int main() {
             "/features/new_algorithm", true)
        && ok;
   // Refused by the schema: nothing changes.
-  auto before = current(self, nodes.store)->version;
+  auto before = current(self, pipe.store)->version;
   server.push(R"({"action":"set_log_level","level":"LOUD"})");
   ok = step("reload",
             R"({"action":"reload","overrides":{"sample_rate":0.5}})",
             "/sample_rate", 0.5)
        && ok;
-  auto after = current(self, nodes.store);
+  auto after = current(self, pipe.store);
   std::cout << "LOUD was refused: logging.level is still "
             << after->effective["logging"]["level"] << '\n';
   ok = ok && after->effective["logging"]["level"] == "DEBUG"
        && after->version == before + 1;
   self->send_exit(src, caf::exit_reason::user_shutdown);
   server.stop();
-  shutdown(nodes);
+  shutdown(pipe);
   std::cout << (ok ? "example ok" : "example FAILED") << '\n';
   return ok ? 0 : 1;
 }

@@ -51,17 +51,17 @@ public:
     // A published actor keeps the system alive: end it explicitly.
     if (node_)
       caf::anon_send_exit(node_, caf::exit_reason::user_shutdown);
-    if (nodes_.validator)
-      cfgactors::shutdown(nodes_.handles());
+    if (pipeline_.validator)
+      cfgactors::shutdown(pipeline_.handles());
   }
 
   std::string open(int keys) {
-    nodes_ = *cfgactors::detail::open_pipeline_core(sys_, {});
+    pipeline_ = *cfgactors::detail::open_pipeline_core(sys_, {});
     auto err = write({cfgactors::operation::replace_layer(
       std::string{cfgactors::defaults_layer}, base_config(keys))});
     if (!err.empty())
       return "initial config: " + err;
-    node_ = cfgactors::spawn_primary(sys_, nodes_.store, nodes_.validator, {});
+    node_ = cfgactors::spawn_primary(sys_, pipeline_.store, pipeline_.validator, {});
     auto port = sys_.middleman().publish(node_, 0, "127.0.0.1", true);
     if (!port)
       return "publish: " + sys_.render(port.error());
@@ -85,7 +85,7 @@ private:
     std::string error;
     cfgactors::write_request req{std::move(ops), "bench", 0, {}};
     self_
-      ->request(nodes_.validator, std::chrono::seconds{10},
+      ->request(pipeline_.validator, std::chrono::seconds{10},
                 cfgactors::write_atom::value, std::move(req))
       .receive(
         [&](cfgactors::write_result& r) {
@@ -99,7 +99,7 @@ private:
   caf_settings settings_;
   node_config cfg_;
   caf::actor_system sys_;
-  cfgactors::detail::pipeline_core nodes_;
+  cfgactors::detail::pipeline_core pipeline_;
   cfgactors::primary_actor node_;
   uint16_t port_ = 0;
   caf::scoped_actor self_;

@@ -88,9 +88,10 @@ private:
 /// actor. A node must be destroyed (or stopped) before its actor system.
 class node {
 public:
-  /// Starts a primary: opens the pipeline (and its journal when
-  /// `data_dir` is set), spawns the node actor, publishes it when
-  /// `cluster_port` is set, and starts the sources, which must read cleanly.
+  /// Starts a primary: opens the pipeline (and its journal when `data_dir`
+  /// is set), spawns the actor that streams versions to replicas and
+  /// coordinates consistent writes, publishes it when `cluster_port` is set,
+  /// and starts the sources, which must read cleanly.
   /// Returns once the cell holds the resulting version. Fails, leaving
   /// nothing running, with an error naming what and where: a schema that
   /// does not load, a file that does not parse, a journal that cannot be
@@ -109,7 +110,7 @@ public:
   node& operator=(node&&) noexcept;
   ~node();
 
-  /// Ends the node's actors (sources, subscriptions, node actor, pipeline
+  /// Ends the node's actors (sources, subscriptions, primary, pipeline
   /// or replica), closes its published port, and waits until they are gone.
   /// Reads keep answering from the last snapshot. Idempotent.
   void stop();
