@@ -234,7 +234,7 @@ guard_impl::behavior_type contract_guard(guard_ptr self,
   // two is then seen twice (and skipped) rather than missed.
   self
     ->request(st.store, st.options.timeout, subscribe_atom::value, st.prefix,
-              caf::actor_cast<subscriber_actor>(self))
+              subscriber_actor{self})
     .await(
       [self, fail](uint64_t) {
         auto& st = self->state;
