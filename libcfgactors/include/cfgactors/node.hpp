@@ -36,7 +36,7 @@ namespace cfgactors {
 class transaction;
 
 namespace detail {
-struct node_state;
+struct node_impl;
 } // namespace detail
 
 /// The counters of a node's actors (see node::stats).
@@ -276,10 +276,10 @@ public:
   }
 
 private:
-  node(std::shared_ptr<detail::node_state> state,
+  node(std::shared_ptr<detail::node_impl> state,
        std::shared_ptr<snapshot_cell> cell);
 
-  std::shared_ptr<detail::node_state> state_;
+  std::shared_ptr<detail::node_impl> state_;
   std::shared_ptr<snapshot_cell> cell_;
 };
 

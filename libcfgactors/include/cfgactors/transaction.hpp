@@ -15,7 +15,7 @@
 namespace cfgactors {
 
 namespace detail {
-struct node_state;
+struct node_impl;
 } // namespace detail
 
 /// ```cpp
@@ -55,9 +55,9 @@ public:
 private:
   friend class node;
 
-  explicit transaction(std::shared_ptr<const detail::node_state> state);
+  explicit transaction(std::shared_ptr<const detail::node_impl> state);
 
-  std::shared_ptr<const detail::node_state> state_;
+  std::shared_ptr<const detail::node_impl> state_;
   write_request req_;
 };
 

@@ -17,7 +17,7 @@
 #include "cluster/replica.hpp"
 #include "core/log.hpp"
 #include "node/node_actors.hpp"
-#include "node/node_state.hpp"
+#include "node/node_impl.hpp"
 
 namespace cfgactors {
 
@@ -44,7 +44,7 @@ std::string default_replica_name() {
 
 } // namespace
 
-node::node(std::shared_ptr<detail::node_state> state,
+node::node(std::shared_ptr<detail::node_impl> state,
            std::shared_ptr<snapshot_cell> cell)
   : state_(std::move(state)), cell_(std::move(cell)) {
   // nop
@@ -75,7 +75,7 @@ void node::stop() {
 caf::expected<node> node::primary(caf::actor_system& sys,
                                   node_options options) {
   auto& opts = options;
-  auto st = std::make_shared<detail::node_state>(sys);
+  auto st = std::make_shared<detail::node_impl>(sys);
   st->name = opts.node_name_.empty() ? "primary" : opts.node_name_;
   st->write_timeout = opts.write_timeout_;
   if (opts.cluster_port_ && !sys.has_middleman())
@@ -213,7 +213,7 @@ caf::expected<node> node::replica(caf::actor_system& sys, std::string host,
     return make_error(errc::invalid_argument,
                       "a replica takes its configuration from the primary: "
                       "`" + refused + "` belongs on the primary");
-  auto st = std::make_shared<detail::node_state>(sys);
+  auto st = std::make_shared<detail::node_impl>(sys);
   st->name = opts.node_name_.empty() ? default_replica_name()
                                      : opts.node_name_;
   st->is_primary = false;

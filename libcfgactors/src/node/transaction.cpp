@@ -2,11 +2,11 @@
 
 #include <utility>
 
-#include "node/node_state.hpp"
+#include "node/node_impl.hpp"
 
 namespace cfgactors {
 
-transaction::transaction(std::shared_ptr<const detail::node_state> state)
+transaction::transaction(std::shared_ptr<const detail::node_impl> state)
   : state_(std::move(state)) {
   // nop
 }

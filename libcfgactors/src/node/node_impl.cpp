@@ -1,4 +1,4 @@
-#include "node/node_state.hpp"
+#include "node/node_impl.hpp"
 
 #include <utility>
 
@@ -57,20 +57,20 @@ void end_and_wait(caf::actor_system& sys,
   }
 }
 
-node_state::node_state(caf::actor_system& sys) : sys(sys) {
+node_impl::node_impl(caf::actor_system& sys) : sys(sys) {
   // nop
 }
 
-node_state::~node_state() {
+node_impl::~node_impl() {
   stop();
 }
 
-bool node_state::stopped() const {
+bool node_impl::stopped() const {
   std::lock_guard<std::mutex> guard{mtx_};
   return stopped_;
 }
 
-void node_state::stop() {
+void node_impl::stop() {
   std::vector<caf::actor> workers;
   {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -108,7 +108,7 @@ void node_state::stop() {
 }
 
 consistent_write_result
-node_state::write(write_request req, consistency level,
+node_impl::write(write_request req, consistency level,
                   std::chrono::milliseconds timeout) const {
   if (timeout.count() <= 0)
     timeout = write_timeout;
@@ -135,7 +135,7 @@ node_state::write(write_request req, consistency level,
   return out;
 }
 
-caf::expected<uint64_t> node_state::attach(const std::string& prefix,
+caf::expected<uint64_t> node_impl::attach(const std::string& prefix,
                                            caf::actor worker) const {
   auto id = ask<uint64_t>(sys, store, std::chrono::milliseconds{10s},
                           subscribe_atom::value, prefix,
@@ -152,7 +152,7 @@ caf::expected<uint64_t> node_state::attach(const std::string& prefix,
   return id;
 }
 
-bool node_state::detach(uint64_t id, const caf::actor& worker) const {
+bool node_impl::detach(uint64_t id, const caf::actor& worker) const {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     auto i = workers_.find(id);

@@ -21,11 +21,11 @@
 
 namespace cfgactors::detail {
 
-struct node_state {
-  explicit node_state(caf::actor_system& sys);
+struct node_impl {
+  explicit node_impl(caf::actor_system& sys);
 
   /// Stops whatever is still running.
-  ~node_state();
+  ~node_impl();
 
   caf::actor_system& sys;
   std::string name;
