@@ -1,6 +1,5 @@
-// Read-only routes. Each handler asks an actor with a blocking request from
-// the io thread (api_support.hpp) and turns the answer or the error into
-// JSON.
+// Read-only routes. Each handler asks an actor of the node (api/context.hpp)
+// and turns the answer or the error into JSON.
 #include "api/reads.hpp"
 
 #include <optional>
