@@ -178,10 +178,11 @@ int run(const cfgd::options& opts, initial_config init) {
     fail("logging.level: " + sys.render(log_follower.error()));
     return cfgd::exit_failure;
   }
-  boost::asio::io_context ioc{1};
-  boost::asio::signal_set signals{ioc, SIGINT, SIGTERM};
-  auto ctx = std::make_shared<cfgd::api_context>(
-    cfgd::api_context{n, 5000ms, static_cast<uint32_t>(opts.history)});
+  // Shared with every answer still on its way from an actor.
+  auto ioc = std::make_shared<boost::asio::io_context>(1);
+  boost::asio::signal_set signals{*ioc, SIGINT, SIGTERM};
+  auto ctx = std::make_shared<const cfgd::api_context>(
+    cfgd::api_context{n, sys, 5000ms, static_cast<uint32_t>(opts.history)});
   auto routes = std::make_shared<cfgd::http::router>();
   auto auth = std::make_shared<const cfgd::authorizer>(opts.write_tokens,
                                                        opts.read_tokens);
@@ -211,14 +212,14 @@ int run(const cfgd::options& opts, initial_config init) {
     stop_signal = signo;
     hub->stop();
     server.stop();
-    ioc.stop();
+    ioc->stop();
   });
   auto first = n.snapshot();
   spdlog::info("event=cfgd_listening address={} version={} hash={}", address,
                first->version, first->hash.substr(0, 12));
   std::cout << "cfgd listening on http://" << address << " (version "
             << first->version << ")" << std::endl;
-  ioc.run();
+  ioc->run();
   spdlog::info("event=cfgd_stopping signal={}", stop_signal);
   hub->stop();
   server.stop();

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -184,6 +185,24 @@ def test_cluster(binary, ctl, source_dir, workdir):
           and body.get("missing") == ["r3"]
           and sorted(body.get("acked", [])) == ["r1", "r2"],
           f"{status} {body!r}")
+    # A consistent write waits on an actor, never on cfgd's io thread: while
+    # one waits 3 s for r3, reads and other writes are answered.
+    slow = {}
+    writer = threading.Thread(target=lambda: slow.update(res=post(
+        p, "/features/slow_all?consistency=all&timeout_ms=3000",
+        {"enabled": True})))
+    writer.start()
+    time.sleep(0.3)  # lets the slow write reach the primary first
+    health, _, _ = get_json(p, "/healthz")
+    local, _ = post(p, "/features/fast_local", {"enabled": True})
+    answered_meanwhile = writer.is_alive()
+    writer.join()
+    check("while an all write waits for a dead replica, /healthz and a local "
+          "write are answered",
+          health == 200 and local == 200 and answered_meanwhile
+          and slow.get("res", (0, {}))[1].get("missing") == ["r3"],
+          f"healthz {health}, local write {local}, answered before the slow "
+          f"write returned: {answered_meanwhile}, slow: {slow!r}")
     status, body = post(p, "/features/beta_ui?consistency=majority",
                         {"enabled": False})
     check("a majority write succeeds without r3",

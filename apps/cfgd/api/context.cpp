@@ -20,14 +20,9 @@ bool is_sec(const caf::error& err, caf::sec code) {
 
 } // namespace
 
-caf::expected<cfgactors::snapshot_ptr> current_snapshot(const api_context& ctx) {
-  return ask<cfgactors::snapshot_ptr>(ctx, ctx.node.store(),
-                                      cfgactors::get_atom::value);
-}
-
 http::response actor_error(const api_context& ctx, const http::request& req,
                            const caf::error& err) {
-  auto text = ctx.sys().render(err);
+  auto text = ctx.sys.render(err);
   if (err.category() == cfgactors::errc_category) {
     auto code = static_cast<cfgactors::errc>(err.code());
     auto name = code == cfgactors::errc::not_found ? std::string{"not found"}

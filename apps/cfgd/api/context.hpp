@@ -1,59 +1,70 @@
 // What every route of cfgd's API works with: the node it serves, and how to
-// ask the node's actors from the io thread and turn their errors and numbers
-// into HTTP answers.
+// ask the node's actors without ever blocking the io thread, turning their
+// answers and errors into HTTP responses.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <utility>
 
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
-#include <caf/scoped_actor.hpp>
-#include <caf/sec.hpp>
 
+#include "cfgactors/async_request.hpp"
 #include "cfgactors/node.hpp"
 #include "cfgactors/snapshot.hpp"
 
 #include "http/message.hpp"
+#include "http/responder.hpp"
 
 namespace cfgd {
 
 /// The node cfgd runs (a primary, or a replica with --join) and how long a
-/// route waits for one of its actors before answering 503.
+/// route waits for one of its actors before answering 503. Handlers use
+/// `node` on the io thread only; answers arrive on actor threads, where only
+/// `sys` is used (it outlives every request).
 struct api_context {
   cfgactors::node& node;
+  caf::actor_system& sys;
   std::chrono::milliseconds timeout{5000}; ///< per actor request; then 503
   uint32_t max_history = 100;              ///< default and cap of ?limit=
-
-  caf::actor_system& sys() const noexcept {
-    return node.system();
-  }
 };
 
-/// Asks `dest` and waits up to the context's timeout. A scoped_actor per
-/// request, so a late answer to a request that timed out can never be
-/// mistaken for the next one.
-template <class T, class Handle, class... Ts>
-caf::expected<T> ask(const api_context& ctx, const Handle& dest,
-                     const Ts&... xs) {
-  caf::scoped_actor self{ctx.sys()};
-  caf::expected<T> result{caf::make_error(caf::sec::request_timeout)};
-  self->request(dest, ctx.timeout, xs...)
-    .receive([&](T& x) { result = std::move(x); },
-             [&](caf::error& err) { result = std::move(err); });
-  return result;
-}
-
-/// The store's current snapshot.
-caf::expected<cfgactors::snapshot_ptr> current_snapshot(const api_context& ctx);
+using api_context_ptr = std::shared_ptr<const api_context>;
 
 /// An actor's error as an HTTP error: unknown versions are 404, an actor
 /// that is gone or too slow is 503.
 http::response actor_error(const api_context& ctx, const http::request& req,
                            const caf::error& err);
+
+/// Asks `dest` without blocking and answers `respond` with `then(answer)`,
+/// or with the actor's error (actor_error). `then` runs on an actor thread.
+/// `rc` stays valid until `respond` answered.
+template <class T, class Handle, class Then, class... Ts>
+void ask(const api_context_ptr& ctx, const http::request_context& rc,
+         http::responder respond, const Handle& dest, Then then,
+         Ts... xs) {
+  cfgactors::async_request<T>(
+    ctx->sys, dest, ctx->timeout,
+    [ctx, &rc, respond = std::move(respond),
+     then = std::move(then)](caf::expected<T> x) {
+      if (!x)
+        return respond(actor_error(*ctx, rc.req, x.error()));
+      respond(then(*x));
+    },
+    std::move(xs)...);
+}
+
+/// The current snapshot of the node's store, then `then(snapshot)`.
+template <class Then>
+void with_snapshot(const api_context_ptr& ctx, const http::request_context& rc,
+                   http::responder respond, Then then) {
+  ask<cfgactors::snapshot_ptr>(ctx, rc, std::move(respond), ctx->node.store(),
+                               std::move(then), cfgactors::get_atom::value);
+}
 
 /// A whole decimal number, nothing else.
 std::optional<uint64_t> to_u64(std::string_view text);

@@ -3,8 +3,13 @@
 #include "api/metrics.hpp"
 
 #include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "cfgactors/async_request.hpp"
 #include "cfgactors/cluster_messages.hpp"
 #include "cfgactors/stats.hpp"
 
@@ -18,20 +23,17 @@ namespace {
 
 /// A replica has no validator or router of its own: its version and
 /// whether it is stale.
-http::response replica_metrics(const api_context& ctx,
-                               const http::request_context& rc) {
-  auto st = ctx.node.status();
-  if (!st)
-    return actor_error(ctx, rc.req, st.error());
+http::response replica_metrics(const http::request_context& rc,
+                               const cfgactors::replica_status& st) {
   prometheus::writer w;
   w.family("cfg_version", "gauge", "The current config version.");
-  w.sample("cfg_version", static_cast<double>(st->version));
+  w.sample("cfg_version", static_cast<double>(st.version));
   w.family("cfg_stale", "gauge",
            "1 while this replica has no connection to its primary.");
-  w.sample("cfg_stale", st->stale ? 1.0 : 0.0);
+  w.sample("cfg_stale", st.stale ? 1.0 : 0.0);
   w.family("cfg_replica_resyncs_total", "counter",
            "Full snapshots asked for after a gap or a hash mismatch.");
-  w.sample("cfg_replica_resyncs_total", static_cast<double>(st->resyncs));
+  w.sample("cfg_replica_resyncs_total", static_cast<double>(st.resyncs));
   http::response res{http::status::ok, rc.req.version()};
   res.set(boost::beast::http::field::server, "cfgd");
   res.set(boost::beast::http::field::content_type,
@@ -40,18 +42,24 @@ http::response replica_metrics(const api_context& ctx,
   return res;
 }
 
-http::response get_metrics(const api_context& ctx, const ws_hub* hub,
-                           const http::request_context& rc) {
-  if (!ctx.node.is_primary())
-    return replica_metrics(ctx, rc);
-  auto stats = ctx.node.stats();
-  if (!stats)
-    return actor_error(ctx, rc.req, stats.error());
-  auto& vstats = stats->validator; // always there on a primary
-  auto& rstats = stats->router;
-  auto snap = current_snapshot(ctx);
-  if (!snap)
-    return actor_error(ctx, rc.req, snap.error());
+/// What a primary's scrape gathers from its actors, asked all at once; the
+/// last answer to arrive renders the page.
+struct scrape {
+  std::mutex mtx;
+  int pending = 0;
+  caf::error error; ///< the first failure: the scrape answers with it
+  cfgactors::node_stats stats;
+  cfgactors::snapshot_ptr snap;
+  std::vector<std::optional<cfgactors::source_status>> sources;
+  std::vector<cfgactors::replica_info> replicas;
+  std::size_t ws_clients = 0;
+};
+
+http::response primary_metrics(const http::request_context& rc,
+                               const scrape& sc) {
+  auto& vstats = sc.stats.validator; // always there on a primary
+  auto& rstats = sc.stats.router;
+  auto& snap = sc.snap;
   prometheus::writer w;
   w.family("cfg_updates_total", "counter",
            "Writes answered by the validator, by outcome.");
@@ -67,7 +75,7 @@ http::response get_metrics(const api_context& ctx, const ws_hub* hub,
     w.sample("cfg_validation_failures_total", {{"reason", rule}},
              static_cast<double>(n));
   w.family("cfg_version", "gauge", "The current config version.");
-  w.sample("cfg_version", static_cast<double>((*snap)->version));
+  w.sample("cfg_version", static_cast<double>(snap->version));
   w.family("cfg_reload_duration_seconds", "histogram",
            "Time from a write's arrival at the validator to its commit.");
   uint64_t cumulative = 0;
@@ -90,13 +98,10 @@ http::response get_metrics(const api_context& ctx, const ws_hub* hub,
   w.sample("cfg_subscribers", static_cast<double>(rstats.subscribers));
   w.family("cfg_websocket_clients", "gauge",
            "Clients connected to GET /ws.");
-  w.sample("cfg_websocket_clients",
-           static_cast<double>(hub ? hub->clients() : 0));
+  w.sample("cfg_websocket_clients", static_cast<double>(sc.ws_clients));
   w.family("cfg_sources", "gauge",
            "Each source's state: 1 for the state it is in.");
-  for (auto& src : ctx.node.sources()) {
-    auto st = ask<cfgactors::source_status>(ctx, src,
-                                            cfgactors::status_atom::value);
+  for (auto& st : sc.sources) {
     auto layer = st ? st->layer : std::string{"unknown"};
     for (auto state : {cfgactors::source_state::starting,
                        cfgactors::source_state::ok,
@@ -106,19 +111,17 @@ http::response get_metrics(const api_context& ctx, const ws_hub* hub,
                {{"source", layer}, {"state", to_string(state)}},
                st && st->state == state ? 1.0 : 0.0);
   }
-  auto replicas = ctx.node.replicas();
-  if (!replicas)
-    return actor_error(ctx, rc.req, replicas.error());
+  auto& replicas = sc.replicas;
   std::map<std::string, int> by_state{
     {"syncing", 0}, {"connected", 0}, {"disconnected", 0}};
-  for (auto& r : *replicas)
+  for (auto& r : replicas)
     ++by_state[r.state];
   w.family("cfg_replicas", "gauge", "Replicas known to this primary, by state.");
   for (auto& [state, n] : by_state)
     w.sample("cfg_replicas", {{"state", state}}, n);
   w.family("cfg_replica_lag_versions", "gauge",
            "Versions a replica has not acknowledged yet.");
-  for (auto& r : *replicas)
+  for (auto& r : replicas)
     w.sample("cfg_replica_lag_versions", {{"node", r.node}},
              static_cast<double>(r.lag));
   w.family("cfg_stale", "gauge", "1 while this node serves a stale config.");
@@ -131,16 +134,82 @@ http::response get_metrics(const api_context& ctx, const ws_hub* hub,
   return res;
 }
 
+void get_metrics(const api_context_ptr& ctx, const ws_hub* hub,
+                 const http::request_context& rc, http::responder respond) {
+  auto& node = ctx->node;
+  if (!node.is_primary()) {
+    node.status([ctx, &rc, respond](
+                  caf::expected<cfgactors::replica_status> st) {
+      if (!st)
+        return respond(actor_error(*ctx, rc.req, st.error()));
+      respond(replica_metrics(rc, *st));
+    });
+    return;
+  }
+  auto sources = node.sources();
+  auto sc = std::make_shared<scrape>();
+  sc->pending = 3 + static_cast<int>(sources.size());
+  sc->sources.resize(sources.size());
+  sc->ws_clients = hub ? hub->clients() : 0;
+  // Each answer fills its part; the last one renders. `fill` runs under the
+  // scrape's lock.
+  auto arrived = [ctx, &rc, respond, sc](auto fill) {
+    std::unique_lock<std::mutex> guard{sc->mtx};
+    fill(*sc);
+    if (--sc->pending > 0)
+      return;
+    guard.unlock();
+    if (sc->error)
+      return respond(actor_error(*ctx, rc.req, sc->error));
+    respond(primary_metrics(rc, *sc));
+  };
+  auto failed = [](scrape& x, caf::error& err) {
+    if (!x.error)
+      x.error = std::move(err);
+  };
+  node.stats([arrived, failed](caf::expected<cfgactors::node_stats> x) {
+    arrived([&](scrape& sc) {
+      x ? void(sc.stats = std::move(*x)) : failed(sc, x.error());
+    });
+  });
+  node.replicas(
+    [arrived, failed](caf::expected<std::vector<cfgactors::replica_info>> x) {
+      arrived([&](scrape& sc) {
+        x ? void(sc.replicas = std::move(*x)) : failed(sc, x.error());
+      });
+    });
+  cfgactors::async_request<cfgactors::snapshot_ptr>(
+    ctx->sys, node.store(), ctx->timeout,
+    [arrived, failed](caf::expected<cfgactors::snapshot_ptr> x) {
+      arrived([&](scrape& sc) {
+        x ? void(sc.snap = std::move(*x)) : failed(sc, x.error());
+      });
+    },
+    cfgactors::get_atom::value);
+  // A source that does not answer is shown in no state, not an error.
+  for (std::size_t i = 0; i < sources.size(); ++i)
+    cfgactors::async_request<cfgactors::source_status>(
+      ctx->sys, sources[i], ctx->timeout,
+      [arrived, i](caf::expected<cfgactors::source_status> x) {
+        arrived([&](scrape& sc) {
+          if (x)
+            sc.sources[i] = std::move(*x);
+        });
+      },
+      cfgactors::status_atom::value);
+}
+
 } // namespace
 
-void add_metrics_route(http::router& routes, std::shared_ptr<api_context> ctx,
+void add_metrics_route(http::router& routes, api_context_ptr ctx,
                        std::shared_ptr<const authorizer> auth,
                        std::shared_ptr<const ws_hub> hub) {
   routes.add(http::verb::get, "/metrics",
-             [ctx, auth, hub](const http::request_context& rc) {
+             [ctx, auth, hub](const http::request_context& rc,
+                              http::responder respond) {
                if (auto refusal = auth->check(rc.req, access::read))
-                 return std::move(*refusal);
-               return get_metrics(*ctx, hub.get(), rc);
+                 return respond(std::move(*refusal));
+               get_metrics(ctx, hub.get(), rc, std::move(respond));
              });
 }
 

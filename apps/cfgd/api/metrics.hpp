@@ -12,7 +12,7 @@ namespace cfgd {
 
 class ws_hub;
 
-void add_metrics_route(http::router& routes, std::shared_ptr<api_context> ctx,
+void add_metrics_route(http::router& routes, api_context_ptr ctx,
                        std::shared_ptr<const authorizer> auth,
                        std::shared_ptr<const ws_hub> hub);
 

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "cfgactors/async_request.hpp"
 #include "cfgactors/path.hpp"
 #include "cfgactors/snapshot.hpp"
 
@@ -67,70 +68,71 @@ http::response tagged_json(const http::request& req,
   return res;
 }
 
-http::response get_config(const api_context& ctx,
-                          const http::request_context& rc) {
-  auto snap = current_snapshot(ctx);
-  if (!snap)
-    return actor_error(ctx, rc.req, snap.error());
-  return tagged_json(rc.req, **snap, (*snap)->effective);
+void get_config(const api_context_ptr& ctx, const http::request_context& rc,
+                http::responder respond) {
+  with_snapshot(ctx, rc, std::move(respond),
+                [&rc](const cfgactors::snapshot_ptr& snap) {
+                  return tagged_json(rc.req, *snap, snap->effective);
+                });
 }
 
-http::response get_config_path(const api_context& ctx,
-                               const http::request_context& rc) {
+void get_config_path(const api_context_ptr& ctx,
+                     const http::request_context& rc,
+                     http::responder respond) {
   std::string error;
   auto path = cfgactors::config_path::parse(rc.rest, &error);
   if (!path)
-    return http::error_response(rc.req, status::bad_request, "bad path",
-                                {rc.rest + ": " + error});
-  auto snap = current_snapshot(ctx);
-  if (!snap)
-    return actor_error(ctx, rc.req, snap.error());
-  auto value = cfgactors::find((*snap)->effective, *path);
-  if (!value)
-    return http::error_response(rc.req, status::not_found, "not found",
-                                {"no value at '" + rc.rest + "' in version "
-                                 + std::to_string((*snap)->version)});
-  return tagged_json(rc.req, **snap, *value);
+    return respond(http::error_response(rc.req, status::bad_request,
+                                        "bad path", {rc.rest + ": " + error}));
+  with_snapshot(ctx, rc, std::move(respond),
+                [&rc, path = std::move(*path)](
+                  const cfgactors::snapshot_ptr& snap) {
+                  auto value = cfgactors::find(snap->effective, path);
+                  if (!value)
+                    return http::error_response(
+                      rc.req, status::not_found, "not found",
+                      {"no value at '" + rc.rest + "' in version "
+                       + std::to_string(snap->version)});
+                  return tagged_json(rc.req, *snap, *value);
+                });
 }
 
-http::response get_history(const api_context& ctx,
-                           const http::request_context& rc) {
-  uint64_t limit = ctx.max_history;
+void get_history(const api_context_ptr& ctx, const http::request_context& rc,
+                 http::responder respond) {
+  uint64_t limit = ctx->max_history;
   uint64_t before = 0;
   if (auto text = rc.param("limit")) {
     auto n = to_u64(*text);
     if (!n || *n == 0)
-      return http::error_response(rc.req, status::bad_request,
-                                  "bad parameter",
-                                  {"limit must be a positive integer, got '"
-                                   + *text + "'"});
-    limit = std::min<uint64_t>(*n, ctx.max_history);
+      return respond(http::error_response(
+        rc.req, status::bad_request, "bad parameter",
+        {"limit must be a positive integer, got '" + *text + "'"}));
+    limit = std::min<uint64_t>(*n, ctx->max_history);
   }
   if (auto text = rc.param("before")) {
     auto n = to_u64(*text);
     if (!n)
-      return http::error_response(rc.req, status::bad_request,
-                                  "bad parameter",
-                                  {"before must be a version number, got '"
-                                   + *text + "'"});
+      return respond(http::error_response(
+        rc.req, status::bad_request, "bad parameter",
+        {"before must be a version number, got '" + *text + "'"}));
     before = *n;
   }
-  auto rows = ask<std::vector<cfgactors::version_info>>(
-    ctx, ctx.node.store(), cfgactors::history_atom::value, before,
-    static_cast<uint32_t>(limit));
-  if (!rows)
-    return actor_error(ctx, rc.req, rows.error());
-  auto out = json::array();
-  for (auto& row : *rows)
-    out.push_back(json{{"version", row.version},
-                       {"hash", row.hash},
-                       {"timestamp_ms", row.timestamp_ms},
-                       {"origin", row.origin}});
-  return http::json_response(rc.req, status::ok, out);
+  ask<std::vector<cfgactors::version_info>>(
+    ctx, rc, std::move(respond), ctx->node.store(),
+    [&rc](const std::vector<cfgactors::version_info>& rows) {
+      auto out = json::array();
+      for (auto& row : rows)
+        out.push_back(json{{"version", row.version},
+                           {"hash", row.hash},
+                           {"timestamp_ms", row.timestamp_ms},
+                           {"origin", row.origin}});
+      return http::json_response(rc.req, status::ok, out);
+    },
+    cfgactors::history_atom::value, before, static_cast<uint32_t>(limit));
 }
 
-http::response get_diff(const api_context& ctx,
-                        const http::request_context& rc) {
+void get_diff(const api_context_ptr& ctx, const http::request_context& rc,
+              http::responder respond) {
   std::vector<std::string> problems;
   auto version_param = [&](std::string_view key) -> std::optional<uint64_t> {
     auto text = rc.param(key);
@@ -147,105 +149,136 @@ http::response get_diff(const api_context& ctx,
   auto from = version_param("from");
   auto to = version_param("to");
   if (!problems.empty())
-    return http::error_response(rc.req, status::bad_request, "bad parameter",
-                                std::move(problems));
-  auto diff = ask<cfgactors::diff_result>(ctx, ctx.node.store(),
-                                          cfgactors::diff_atom::value, *from,
-                                          *to);
-  if (!diff)
-    return actor_error(ctx, rc.req, diff.error());
-  return http::json_response(rc.req, status::ok,
-                             json{{"from", diff->from},
-                                  {"to", diff->to},
-                                  {"patch", diff->patch},
-                                  {"changes", diff->view}});
+    return respond(http::error_response(rc.req, status::bad_request,
+                                        "bad parameter", std::move(problems)));
+  ask<cfgactors::diff_result>(
+    ctx, rc, std::move(respond), ctx->node.store(),
+    [&rc](const cfgactors::diff_result& diff) {
+      return http::json_response(rc.req, status::ok,
+                                 json{{"from", diff.from},
+                                      {"to", diff.to},
+                                      {"patch", diff.patch},
+                                      {"changes", diff.view}});
+    },
+    cfgactors::diff_atom::value, *from, *to);
 }
 
-http::response get_healthz(const api_context& ctx,
-                           const http::request_context& rc) {
-  auto snap = current_snapshot(ctx);
-  if (!snap)
-    return actor_error(ctx, rc.req, snap.error());
-  return http::json_response(rc.req, status::ok,
-                             json{{"status", "ok"},
-                                  {"version", (*snap)->version},
-                                  {"node", ctx.node.name()}});
+void get_healthz(const api_context_ptr& ctx, const http::request_context& rc,
+                 http::responder respond) {
+  with_snapshot(ctx, rc, std::move(respond),
+                [&rc, name = ctx->node.name()](
+                  const cfgactors::snapshot_ptr& snap) {
+                  return http::json_response(rc.req, status::ok,
+                                             json{{"status", "ok"},
+                                                  {"version", snap->version},
+                                                  {"node", name}});
+                });
 }
 
 /// The nodes of the cluster as this node sees them: on a primary, itself and
 /// every replica it knows (acked version, lag, state); on a replica, itself.
-http::response get_nodes(const api_context& ctx,
-                         const http::request_context& rc) {
-  auto snap = current_snapshot(ctx);
-  if (!snap)
-    return actor_error(ctx, rc.req, snap.error());
-  auto list = json::array();
-  if (!ctx.node.is_primary()) {
-    auto st = ctx.node.status();
-    if (!st)
-      return actor_error(ctx, rc.req, st.error());
-    list.push_back(json{{"name", ctx.node.name()},
-                        {"role", "replica"},
-                        {"version", st->version},
-                        {"hash", st->hash},
-                        {"state", st->stale ? "stale"
-                                  : st->connected ? "connected"
-                                                  : "syncing"},
-                        {"stale", st->stale},
-                        {"resyncs", st->resyncs},
-                        {"reconnects", st->reconnects}});
-    return http::json_response(rc.req, status::ok, json{{"nodes", list}});
+void get_nodes(const api_context_ptr& ctx, const http::request_context& rc,
+               http::responder respond) {
+  auto name = ctx->node.name();
+  if (!ctx->node.is_primary()) {
+    ctx->node.status([ctx, &rc, respond,
+                      name](caf::expected<cfgactors::replica_status> st) {
+      if (!st)
+        return respond(actor_error(*ctx, rc.req, st.error()));
+      auto self = json{{"name", name},
+                       {"role", "replica"},
+                       {"version", st->version},
+                       {"hash", st->hash},
+                       {"state", st->stale       ? "stale"
+                                 : st->connected ? "connected"
+                                                 : "syncing"},
+                       {"stale", st->stale},
+                       {"resyncs", st->resyncs},
+                       {"reconnects", st->reconnects}};
+      respond(http::json_response(rc.req, status::ok,
+                                  json{{"nodes", json::array({self})}}));
+    });
+    return;
   }
-  list.push_back(json{{"name", ctx.node.name()},
-                      {"role", "primary"},
-                      {"version", (*snap)->version},
-                      {"hash", (*snap)->hash},
-                      {"lag", 0},
-                      {"state", "connected"},
-                      {"stale", false}});
-  auto replicas = ctx.node.replicas();
-  if (!replicas)
-    return actor_error(ctx, rc.req, replicas.error());
-  for (auto& r : *replicas)
-    list.push_back(json{{"name", r.node},
-                        {"role", "replica"},
-                        {"version", r.acked_version},
-                        {"hash", r.acked_hash},
-                        {"lag", r.lag},
-                        {"state", r.state},
-                        {"stale", r.state != "connected"},
-                        {"last_ack_ms", r.last_ack_ms}});
-  return http::json_response(rc.req, status::ok, json{{"nodes", list}});
+  // What the primary knows of the replicas, then its own version.
+  ctx->node.replicas([ctx, &rc, respond, name, store = ctx->node.store()](
+                       caf::expected<std::vector<cfgactors::replica_info>>
+                         replicas) {
+    if (!replicas)
+      return respond(actor_error(*ctx, rc.req, replicas.error()));
+    auto then = [&rc, name, replicas = std::move(*replicas)](
+                  const cfgactors::snapshot_ptr& snap) {
+      auto list = json::array();
+      list.push_back(json{{"name", name},
+                          {"role", "primary"},
+                          {"version", snap->version},
+                          {"hash", snap->hash},
+                          {"lag", 0},
+                          {"state", "connected"},
+                          {"stale", false}});
+      for (auto& r : replicas)
+        list.push_back(json{{"name", r.node},
+                            {"role", "replica"},
+                            {"version", r.acked_version},
+                            {"hash", r.acked_hash},
+                            {"lag", r.lag},
+                            {"state", r.state},
+                            {"stale", r.state != "connected"},
+                            {"last_ack_ms", r.last_ack_ms}});
+      return http::json_response(rc.req, status::ok, json{{"nodes", list}});
+    };
+    ask<cfgactors::snapshot_ptr>(ctx, rc, respond, store, std::move(then),
+                                 cfgactors::get_atom::value);
+  });
+}
+
+using source_list = std::shared_ptr<const std::vector<cfgactors::source_actor>>;
+
+/// Asks the sources one after the other, from `i` on, collecting `list`.
+void collect_sources(api_context_ptr ctx, const http::request_context& rc,
+                     http::responder respond, source_list sources,
+                     std::size_t i, json list) {
+  if (i == sources->size())
+    return respond(http::json_response(rc.req, status::ok,
+                                       json{{"sources", std::move(list)}}));
+  auto src = (*sources)[i];
+  cfgactors::async_request<cfgactors::source_status>(
+    ctx->sys, src, ctx->timeout,
+    [ctx, &rc, respond, sources, i, list = std::move(list)](
+      caf::expected<cfgactors::source_status> st) mutable {
+      if (st)
+        list.push_back(to_json(*st));
+      else
+        list.push_back(json{{"state", "unavailable"},
+                            {"last_error", ctx->sys.render(st.error())}});
+      collect_sources(std::move(ctx), rc, std::move(respond),
+                      std::move(sources), i + 1, std::move(list));
+    },
+    cfgactors::status_atom::value);
 }
 
 /// Every source's status, lowest precedence first. A source that does not
 /// answer is reported as such instead of failing the whole listing.
-http::response get_sources(const api_context& ctx,
-                           const http::request_context& rc) {
-  auto list = json::array();
-  for (auto& src : ctx.node.sources()) {
-    auto st = ask<cfgactors::source_status>(ctx, src,
-                                            cfgactors::status_atom::value);
-    if (st)
-      list.push_back(to_json(*st));
-    else
-      list.push_back(json{{"state", "unavailable"},
-                          {"last_error", ctx.sys().render(st.error())}});
-  }
-  return http::json_response(rc.req, status::ok, json{{"sources", list}});
+void get_sources(const api_context_ptr& ctx, const http::request_context& rc,
+                 http::responder respond) {
+  auto sources = std::make_shared<const std::vector<cfgactors::source_actor>>(
+    ctx->node.sources());
+  collect_sources(ctx, rc, std::move(respond), std::move(sources), 0,
+                  json::array());
 }
 
 } // namespace
 
-void add_read_routes(http::router& routes, std::shared_ptr<api_context> ctx,
+void add_read_routes(http::router& routes, api_context_ptr ctx,
                      std::shared_ptr<const authorizer> auth) {
-  using fn_ptr = http::response (*)(const api_context&,
-                                    const http::request_context&);
+  using fn_ptr = void (*)(const api_context_ptr&, const http::request_context&,
+                          http::responder);
   auto bind = [ctx, auth](fn_ptr fn) {
-    return [ctx, auth, fn](const http::request_context& rc) {
+    return [ctx, auth, fn](const http::request_context& rc,
+                           http::responder respond) {
       if (auto refusal = auth->check(rc.req, access::read))
-        return std::move(*refusal);
-      return fn(*ctx, rc);
+        return respond(std::move(*refusal));
+      fn(ctx, rc, std::move(respond));
     };
   };
   routes.add(http::verb::get, "/config", bind(get_config));
@@ -255,8 +288,8 @@ void add_read_routes(http::router& routes, std::shared_ptr<api_context> ctx,
   routes.add(http::verb::get, "/sources", bind(get_sources));
   routes.add(http::verb::get, "/nodes", bind(get_nodes));
   routes.add(http::verb::get, "/healthz",
-             [ctx](const http::request_context& rc) {
-               return get_healthz(*ctx, rc);
+             [ctx](const http::request_context& rc, http::responder respond) {
+               get_healthz(ctx, rc, std::move(respond));
              });
 }
 

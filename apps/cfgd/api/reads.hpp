@@ -11,9 +11,11 @@ namespace cfgd {
 struct api_context;
 class authorizer;
 
+using api_context_ptr = std::shared_ptr<const api_context>;
+
 /// GET /config, /config/<path>, /history, /diff, /sources, /nodes (need a
 /// read token when read tokens are configured) and /healthz (always open).
-void add_read_routes(http::router& routes, std::shared_ptr<api_context> ctx,
+void add_read_routes(http::router& routes, api_context_ptr ctx,
                      std::shared_ptr<const authorizer> auth);
 
 } // namespace cfgd

@@ -11,8 +11,8 @@
 
 #include <chrono>
 
-#include <caf/scoped_actor.hpp>
 
+#include "cfgactors/async_request.hpp"
 #include "cfgactors/cluster_messages.hpp"
 #include "cfgactors/operation.hpp"
 #include "cfgactors/parse.hpp"
@@ -54,82 +54,83 @@ std::string origin_of(const http::request& req) {
   return out;
 }
 
-/// `If-Match: "<hash>"` → the version that hash is current at, so the
-/// validator can compare-and-set; a stale hash is a conflict at once.
-std::variant<uint64_t, http::response>
-expected_version(const api_context& ctx, const http::request& req) {
-  auto it = req.find(boost::beast::http::field::if_match);
-  if (it == req.end())
-    return uint64_t{0};
-  std::string want{it->value().data(), it->value().size()};
-  if (want.size() >= 2 && want.front() == '"' && want.back() == '"')
-    want = want.substr(1, want.size() - 2);
-  auto snap = current_snapshot(ctx);
-  if (!snap)
-    return actor_error(ctx, req, snap.error());
-  if ((*snap)->hash != want)
-    return http::error_response(
-      req, status::conflict, "version conflict",
-      {"If-Match names " + want.substr(0, 12) + ", but version "
-       + std::to_string((*snap)->version) + " (" + (*snap)->hash.substr(0, 12)
-       + ") is current"});
-  return (*snap)->version;
+/// Sends `req` to the node's writer — the primary, which waits for the
+/// replicas' acks as the level asks, or a replica, which forwards to the
+/// primary — and answers with its result.
+void send_write(const api_context_ptr& ctx, const http::request_context& rc,
+                http::responder respond, write_request req,
+                cfgactors::consistency level, uint32_t timeout_ms) {
+  // Waiting for acks takes up to the write's timeout (the primary's default,
+  // at most 30 s, when none is given).
+  auto acks = level == cfgactors::consistency::local ? 0u
+              : timeout_ms != 0                       ? timeout_ms
+                                                      : 30000u;
+  auto wait = ctx->timeout + std::chrono::milliseconds{acks};
+  cfgactors::async_request<cfgactors::consistent_write_result>(
+    ctx->sys, ctx->node.writer(), wait,
+    [ctx, &rc, respond](caf::expected<cfgactors::consistent_write_result> x) {
+      if (x)
+        return respond(write_response(rc.req, *x));
+      // A replica without a primary says so with an errc (503).
+      auto& err = x.error();
+      if (err.category() == cfgactors::errc_category)
+        return respond(http::error_response(
+          rc.req, status_of(static_cast<cfgactors::errc>(err.code())),
+          to_string(static_cast<cfgactors::errc>(err.code())),
+          {ctx->sys.render(err)}));
+      respond(actor_error(*ctx, rc.req, err));
+    },
+    cfgactors::write_atom::value, std::move(req), level, timeout_ms);
 }
 
-/// Sends `ops` to the validator and answers with its result.
-http::response submit(const api_context& ctx, const http::request_context& rc,
-                      std::vector<operation> ops) {
+/// Sends `ops` as one write: `?consistency=`, `?timeout_ms=` and `If-Match`
+/// (the version whose hash it names, for compare-and-set; a stale hash is a
+/// conflict at once) shape the request.
+void submit(const api_context_ptr& ctx, const http::request_context& rc,
+            http::responder respond, std::vector<operation> ops) {
   auto level = cfgactors::consistency::local;
   if (auto c = rc.param("consistency")) {
     auto parsed = cfgactors::parse_consistency(*c);
     if (!parsed)
-      return http::error_response(rc.req, status::bad_request,
-                                  "bad parameter",
-                                  {"consistency must be local, majority or "
-                                   "all, got '" + *c + "'"});
+      return respond(http::error_response(
+        rc.req, status::bad_request, "bad parameter",
+        {"consistency must be local, majority or all, got '" + *c + "'"}));
     level = *parsed;
   }
   uint32_t timeout_ms = 0; // the primary's default
   if (auto t = rc.param("timeout_ms")) {
     auto parsed = to_u64(*t);
     if (!parsed || *parsed == 0 || *parsed > 600000)
-      return http::error_response(rc.req, status::bad_request,
-                                  "bad parameter",
-                                  {"timeout_ms must be 1..600000, got '" + *t
-                                   + "'"});
+      return respond(http::error_response(
+        rc.req, status::bad_request, "bad parameter",
+        {"timeout_ms must be 1..600000, got '" + *t + "'"}));
     timeout_ms = static_cast<uint32_t>(*parsed);
   }
-  auto expected = expected_version(ctx, rc.req);
-  if (auto res = std::get_if<http::response>(&expected))
-    return std::move(*res);
-  write_request req{std::move(ops), origin_of(rc.req),
-                    std::get<uint64_t>(expected), {}};
-  // Through the node's writer: the primary, which waits for the replicas'
-  // acks as the level asks, or a replica, which forwards to the primary.
-  caf::scoped_actor self{ctx.sys()};
-  caf::expected<cfgactors::consistent_write_result> result{
-    caf::make_error(caf::sec::request_timeout)};
-  // Waiting for acks takes up to the write's timeout (the primary's default,
-  // at most 30 s, when none is given).
-  auto acks = level == cfgactors::consistency::local ? 0u
-              : timeout_ms != 0                       ? timeout_ms
-                                                      : 30000u;
-  auto wait = ctx.timeout + std::chrono::milliseconds{acks};
-  self->request(ctx.node.writer(), wait, cfgactors::write_atom::value,
-                std::move(req), level, timeout_ms)
-    .receive([&](cfgactors::consistent_write_result& x) { result = std::move(x); },
-             [&](caf::error& err) { result = std::move(err); });
-  if (!result) {
-    // A replica without a primary says so with an errc (503).
-    auto& err = result.error();
-    if (err.category() == cfgactors::errc_category)
-      return http::error_response(
-        rc.req, status_of(static_cast<cfgactors::errc>(err.code())),
-        to_string(static_cast<cfgactors::errc>(err.code())),
-        {ctx.sys().render(err)});
-    return actor_error(ctx, rc.req, err);
-  }
-  return write_response(rc.req, *result);
+  write_request req{std::move(ops), origin_of(rc.req), 0, {}};
+  auto it = rc.req.find(boost::beast::http::field::if_match);
+  if (it == rc.req.end())
+    return send_write(ctx, rc, std::move(respond), std::move(req), level,
+                      timeout_ms);
+  std::string want{it->value().data(), it->value().size()};
+  if (want.size() >= 2 && want.front() == '"' && want.back() == '"')
+    want = want.substr(1, want.size() - 2);
+  cfgactors::async_request<cfgactors::snapshot_ptr>(
+    ctx->sys, ctx->node.store(), ctx->timeout,
+    [ctx, &rc, respond, req = std::move(req), level, timeout_ms,
+     want](caf::expected<cfgactors::snapshot_ptr> snap) mutable {
+      if (!snap)
+        return respond(actor_error(*ctx, rc.req, snap.error()));
+      if ((*snap)->hash != want)
+        return respond(http::error_response(
+          rc.req, status::conflict, "version conflict",
+          {"If-Match names " + want.substr(0, 12) + ", but version "
+           + std::to_string((*snap)->version) + " ("
+           + (*snap)->hash.substr(0, 12) + ") is current"}));
+      req.expected_version = (*snap)->version;
+      send_write(ctx, rc, std::move(respond), std::move(req), level,
+                 timeout_ms);
+    },
+    cfgactors::get_atom::value);
 }
 
 /// The body as a JSON object, or the 400 that says what `what` takes.
@@ -142,75 +143,83 @@ object_body(const http::request_context& rc, const char* what) {
   return body;
 }
 
-http::response put_config(const api_context& ctx,
-                          const http::request_context& rc) {
+void put_config(const api_context_ptr& ctx, const http::request_context& rc,
+                http::responder respond) {
   auto body = object_body(rc, "PUT /config takes a JSON object: the whole "
                               "runtime layer");
   if (auto res = std::get_if<http::response>(&body))
-    return std::move(*res);
-  return submit(ctx, rc, {operation::set("", std::move(std::get<json>(body)))});
+    return respond(std::move(*res));
+  submit(ctx, rc, std::move(respond),
+         {operation::set("", std::move(std::get<json>(body)))});
 }
 
-http::response patch_config(const api_context& ctx,
-                            const http::request_context& rc) {
+void patch_config(const api_context_ptr& ctx, const http::request_context& rc,
+                  http::responder respond) {
   auto body = object_body(rc, "PATCH /config takes a JSON merge patch "
                               "(RFC 7386): an object");
   if (auto res = std::get_if<http::response>(&body))
-    return std::move(*res);
-  return submit(ctx, rc,
-                {operation::merge_patch(std::move(std::get<json>(body)))});
+    return respond(std::move(*res));
+  submit(ctx, rc, std::move(respond),
+         {operation::merge_patch(std::move(std::get<json>(body)))});
 }
 
-http::response put_config_path(const api_context& ctx,
-                               const http::request_context& rc) {
+void put_config_path(const api_context_ptr& ctx,
+                     const http::request_context& rc,
+                     http::responder respond) {
   auto body = body_json(rc);
   if (auto res = std::get_if<http::response>(&body))
-    return std::move(*res);
-  return submit(ctx, rc,
-                {operation::set(rc.rest, std::move(std::get<json>(body)))});
+    return respond(std::move(*res));
+  submit(ctx, rc, std::move(respond),
+         {operation::set(rc.rest, std::move(std::get<json>(body)))});
 }
 
-http::response delete_config_path(const api_context& ctx,
-                                  const http::request_context& rc) {
-  return submit(ctx, rc, {operation::unset(rc.rest)});
+void delete_config_path(const api_context_ptr& ctx,
+                        const http::request_context& rc,
+                        http::responder respond) {
+  submit(ctx, rc, std::move(respond), {operation::unset(rc.rest)});
 }
 
-http::response post_feature(const api_context& ctx,
-                            const http::request_context& rc) {
+void post_feature(const api_context_ptr& ctx, const http::request_context& rc,
+                  http::responder respond) {
   auto body = body_json(rc);
   if (auto res = std::get_if<http::response>(&body))
-    return std::move(*res);
+    return respond(std::move(*res));
   auto& value = std::get<json>(body);
   auto enabled = value.is_object() ? value.find("enabled") : value.end();
   if (!value.is_object() || enabled == value.end() || !enabled->is_boolean())
-    return http::error_response(rc.req, status::bad_request, "bad request",
-                                {"POST /features/<name> takes "
-                                 "{\"enabled\": true|false}"});
-  return submit(ctx, rc, {operation::flag(rc.rest, enabled->get<bool>())});
+    return respond(http::error_response(rc.req, status::bad_request,
+                                        "bad request",
+                                        {"POST /features/<name> takes "
+                                         "{\"enabled\": true|false}"}));
+  submit(ctx, rc, std::move(respond),
+         {operation::flag(rc.rest, enabled->get<bool>())});
 }
 
-http::response post_rollback(const api_context& ctx,
-                             const http::request_context& rc) {
+void post_rollback(const api_context_ptr& ctx, const http::request_context& rc,
+                   http::responder respond) {
   auto version = to_u64(rc.rest);
   if (!version || *version == 0)
-    return http::error_response(rc.req, status::bad_request, "bad request",
-                                {"POST /rollback/<version> takes a version "
-                                 "number, got '" + rc.rest + "'"});
-  return submit(ctx, rc, {operation::rollback(*version)});
+    return respond(http::error_response(
+      rc.req, status::bad_request, "bad request",
+      {"POST /rollback/<version> takes a version number, got '" + rc.rest
+       + "'"}));
+  submit(ctx, rc, std::move(respond), {operation::rollback(*version)});
 }
 
 /// Forgets a replica that is gone for good (the primary refuses while it is
 /// connected), so `all` writes stop waiting for it.
-http::response delete_node(const api_context& ctx,
-                           const http::request_context& rc) {
-  if (!ctx.node.is_primary())
-    return http::error_response(rc.req, status::bad_request, "bad request",
-                                {"only the primary keeps a list of replicas"});
-  auto done = ctx.node.forget(rc.rest);
-  if (!done)
-    return actor_error(ctx, rc.req, done.error());
-  return http::json_response(rc.req, status::ok,
-                             json{{"forgotten", rc.rest}});
+void delete_node(const api_context_ptr& ctx, const http::request_context& rc,
+                 http::responder respond) {
+  if (!ctx->node.is_primary())
+    return respond(http::error_response(
+      rc.req, status::bad_request, "bad request",
+      {"only the primary keeps a list of replicas"}));
+  ctx->node.forget(rc.rest, [ctx, &rc, respond](caf::expected<bool> done) {
+    if (!done)
+      return respond(actor_error(*ctx, rc.req, done.error()));
+    respond(http::json_response(rc.req, status::ok,
+                                json{{"forgotten", rc.rest}}));
+  });
 }
 
 } // namespace
@@ -277,16 +286,17 @@ http::response write_response(const http::request& req,
   return res;
 }
 
-void add_write_routes(http::router& routes, std::shared_ptr<api_context> ctx,
+void add_write_routes(http::router& routes, api_context_ptr ctx,
                       std::shared_ptr<const authorizer> auth) {
-  using fn_ptr = http::response (*)(const api_context&,
-                                    const http::request_context&);
+  using fn_ptr = void (*)(const api_context_ptr&, const http::request_context&,
+                          http::responder);
   // Authorization first: a refused request reaches no actor.
   auto guarded = [ctx, auth](fn_ptr fn) {
-    return [ctx, auth, fn](const http::request_context& rc) {
+    return [ctx, auth, fn](const http::request_context& rc,
+                           http::responder respond) {
       if (auto refusal = auth->check(rc.req, access::write))
-        return std::move(*refusal);
-      return fn(*ctx, rc);
+        return respond(std::move(*refusal));
+      fn(ctx, rc, std::move(respond));
     };
   };
   routes.add(http::verb::put, "/config", guarded(put_config));

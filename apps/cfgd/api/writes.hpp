@@ -15,7 +15,7 @@ namespace cfgd {
 
 /// PUT /config (replace the runtime layer), PATCH /config (merge patch),
 /// PUT|DELETE /config/<path>, POST /features/<name>, POST /rollback/<version>.
-void add_write_routes(http::router& routes, std::shared_ptr<api_context> ctx,
+void add_write_routes(http::router& routes, api_context_ptr ctx,
                       std::shared_ptr<const authorizer> auth);
 
 /// The HTTP status of a refused write: 422 validation, 409 conflict, 404,

@@ -1,6 +1,9 @@
 #include "api/ws.hpp"
 
+#include <chrono>
 #include <deque>
+#include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -9,11 +12,11 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include <caf/all.hpp>
 
 #include <spdlog/spdlog.h>
 
 #include "cfgactors/actor_types.hpp"
+#include "cfgactors/async_request.hpp"
 #include "cfgactors/operation.hpp"
 
 #include "api/context.hpp"
@@ -26,6 +29,25 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using cfgactors::json;
 using error_code = boost::system::error_code;
+
+namespace {
+
+/// A message as every client gets it: serialized once, shared by all.
+using message = std::shared_ptr<const std::string>;
+
+/// Replies and pushes a client may leave unread before it is closed.
+constexpr std::size_t max_outbox = 64;
+
+message serialize(const cfgactors::snapshot& snap) {
+  return std::make_shared<const std::string>(
+    json{{"action", "update_config"},
+         {"config", snap.effective},
+         {"version", snap.version},
+         {"hash", snap.hash}}
+      .dump());
+}
+
+} // namespace
 
 /// One WebSocket client.
 class ws_session : public std::enable_shared_from_this<ws_session> {
@@ -54,20 +76,16 @@ public:
     });
   }
 
-  /// Queues the config of `snap`; a queued, unsent config is replaced.
-  void push(const cfgactors::snapshot_ptr& snap) {
-    if (snap->version <= last_version_)
+  /// Queues `msg`, the push of version `version` (serialized once for all
+  /// clients); a queued, unsent config is replaced.
+  void push(uint64_t version, const message& msg) {
+    if (version <= last_version_)
       return;
-    last_version_ = snap->version;
-    auto msg = json{{"action", "update_config"},
-                    {"config", snap->effective},
-                    {"version", snap->version},
-                    {"hash", snap->hash}}
-                 .dump();
+    last_version_ = version;
     if (outbox_.size() > 1 && outbox_.back().second)
-      outbox_.back().first = std::move(msg); // latest wins
+      outbox_.back().first = msg; // latest wins
     else
-      enqueue(std::move(msg), true);
+      enqueue(msg, true);
   }
 
   void close() {
@@ -84,9 +102,20 @@ private:
     if (ec || !hub)
       return;
     hub->attach(shared_from_this());
-    // Start in sync: the current config first, then every change.
-    if (auto snap = current_snapshot(hub->context()))
-      push(*snap);
+    // Start in sync: the current config first, then every change (a change
+    // that arrives before the store answered is newer and wins).
+    auto& ctx = hub->context();
+    cfgactors::async_request<cfgactors::snapshot_ptr>(
+      ctx.sys, ctx.node.store(), ctx.timeout,
+      [self = shared_from_this(),
+       ioc = hub->io()](caf::expected<cfgactors::snapshot_ptr> snap) {
+        if (!snap)
+          return;
+        asio::post(*ioc, [self, snap = std::move(*snap)] {
+          self->push(snap->version, serialize(*snap));
+        });
+      },
+      cfgactors::get_atom::value);
     read();
   }
 
@@ -109,8 +138,8 @@ private:
     read();
   }
 
-  void reply(json msg) {
-    enqueue(msg.dump(), false);
+  void reply(const json& msg) {
+    enqueue(std::make_shared<const std::string>(msg.dump()), false);
   }
 
   void handle(ws_hub& hub, const std::string& text) {
@@ -170,34 +199,87 @@ private:
                                    "request"}}});
       return;
     }
-    auto& ctx = hub.context();
-    if (action == "reload")
-      for (auto& src : ctx.node.sources()) // re-read every source first
-        ask<cfgactors::source_status>(ctx, src, cfgactors::reload_atom::value);
+    // The write (after a reload, every source re-read first) is answered on
+    // an actor thread; the reply is queued on the io thread.
     auto origin = "ws:" + (service_.empty() ? std::string{"client"} : service_);
-    auto result = ask<cfgactors::write_result>(
-      ctx, ctx.node.writer(), cfgactors::write_atom::value,
-      cfgactors::write_request{std::move(ops), origin, 0, {}});
-    if (!result) {
-      reply({{"action", "error"}, {"error", "unavailable"},
-             {"details", {ctx.sys().render(result.error())}}});
-      return;
-    }
-    json out{{"action", "result"},
-             {"request", action},
-             {"status", to_string(result->status)},
-             {"version", result->version}};
-    if (!result->ok()) {
-      out["error"] = to_string(result->code);
-      auto details = json::array();
-      for (auto& e : result->errors)
-        details.push_back(e.str());
-      out["details"] = std::move(details);
-    }
-    reply(std::move(out));
+    auto reply_later = [self = shared_from_this(),
+                        ioc = hub.io()](json out) {
+      asio::post(*ioc, [self, out = std::move(out)] { self->reply(out); });
+    };
+    auto& ctx = hub.context();
+    std::vector<cfgactors::source_actor> reloads;
+    if (action == "reload")
+      reloads = ctx.node.sources();
+    write_after_reloads(ctx.sys, ctx.timeout, ctx.node.writer(),
+                        std::move(reloads),
+                        cfgactors::write_request{std::move(ops), origin, 0, {}},
+                        [action, reply_later, &sys = ctx.sys](
+                          caf::expected<cfgactors::write_result> result) {
+                          if (!result)
+                            return reply_later(
+                              {{"action", "error"},
+                               {"error", "unavailable"},
+                               {"details", {sys.render(result.error())}}});
+                          json out{{"action", "result"},
+                                   {"request", action},
+                                   {"status", to_string(result->status)},
+                                   {"version", result->version}};
+                          if (!result->ok()) {
+                            out["error"] = to_string(result->code);
+                            auto details = json::array();
+                            for (auto& e : result->errors)
+                              details.push_back(e.str());
+                            out["details"] = std::move(details);
+                          }
+                          reply_later(std::move(out));
+                        });
   }
 
-  void enqueue(std::string msg, bool is_config) {
+  /// Asks each of `sources` to re-read, one after the other, then sends
+  /// `req` to the node's writer; `done` gets the write's answer.
+  /// Runs on actor threads: uses nothing of the hub or the node.
+  static void
+  write_after_reloads(caf::actor_system& sys, std::chrono::milliseconds timeout,
+                      cfgactors::writer_actor writer,
+                      std::vector<cfgactors::source_actor> sources,
+                      cfgactors::write_request req,
+                      std::function<void(caf::expected<cfgactors::write_result>)>
+                        done) {
+    if (sources.empty()) {
+      cfgactors::async_request<cfgactors::write_result>(
+        sys, writer, timeout, std::move(done), cfgactors::write_atom::value,
+        std::move(req));
+      return;
+    }
+    // Lowest precedence first, as the sources are listed.
+    auto next = sources.front();
+    sources.erase(sources.begin());
+    cfgactors::async_request<cfgactors::source_status>(
+      sys, next, timeout,
+      [&sys, timeout, writer, sources = std::move(sources),
+       req = std::move(req),
+       done = std::move(done)](caf::expected<cfgactors::source_status>) mutable {
+        write_after_reloads(sys, timeout, std::move(writer), std::move(sources),
+                            std::move(req), std::move(done));
+      },
+      cfgactors::reload_atom::value);
+  }
+
+  void enqueue(message msg, bool is_config) {
+    if (closed_)
+      return;
+    // A client that sends but never reads must not grow our memory: past
+    // the cap it is closed, with the reason.
+    if (outbox_.size() >= max_outbox) {
+      spdlog::warn("event=ws_client_dropped service=\"{}\" reason=\"send "
+                   "queue full\" queued={}",
+                   service_, outbox_.size());
+      closed_ = true;
+      websocket::close_reason why{websocket::close_code::policy_error,
+                                  "send queue full: read your messages"};
+      ws_.async_close(why, [self = shared_from_this()](error_code) {});
+      return;
+    }
     outbox_.emplace_back(std::move(msg), is_config);
     if (outbox_.size() == 1)
       write_next();
@@ -207,7 +289,7 @@ private:
     if (outbox_.empty() || closed_)
       return;
     ws_.text(true);
-    ws_.async_write(asio::buffer(outbox_.front().first),
+    ws_.async_write(asio::buffer(*outbox_.front().first),
                     [self = shared_from_this()](error_code ec, std::size_t) {
                       if (ec) {
                         self->closed_ = true;
@@ -227,12 +309,12 @@ private:
   beast::flat_buffer in_;
   /// Messages to send; the front one is being written. `second` marks a
   /// config push, which a newer one may replace while it waits.
-  std::deque<std::pair<std::string, bool>> outbox_;
+  std::deque<std::pair<message, bool>> outbox_;
 };
 
-ws_hub::ws_hub(asio::io_context& ioc, std::shared_ptr<api_context> ctx,
+ws_hub::ws_hub(std::shared_ptr<asio::io_context> ioc, api_context_ptr ctx,
                std::shared_ptr<const authorizer> auth)
-  : ioc_(ioc), ctx_(std::move(ctx)), auth_(std::move(auth)) {
+  : ioc_(std::move(ioc)), ctx_(std::move(ctx)), auth_(std::move(auth)) {
   // nop
 }
 
@@ -240,14 +322,14 @@ std::optional<std::string> ws_hub::start() {
   // The node calls this from an actor of its own: hand each change to the
   // io thread, which owns the sessions.
   auto feed = ctx_->node.subscribe(
-    "", [hub = weak_from_this(), ioc = &ioc_](const cfgactors::change& c) {
+    "", [hub = weak_from_this(), ioc = ioc_](const cfgactors::change& c) {
       asio::post(*ioc, [hub, snap = c.after] {
         if (auto h = hub.lock())
           h->publish(snap);
       });
     });
   if (!feed)
-    return "ws: " + ctx_->sys().render(feed.error());
+    return "ws: " + ctx_->sys.render(feed.error());
   feed_ = std::move(*feed);
   return std::nullopt;
 }
@@ -281,9 +363,13 @@ std::optional<http::response> ws_hub::upgrade(beast::tcp_stream& stream,
 }
 
 void ws_hub::publish(const cfgactors::snapshot_ptr& snap) {
+  if (sessions_.empty())
+    return;
+  // Serialized once, whatever the number of clients.
+  auto msg = serialize(*snap);
   for (auto& [ptr, weak] : sessions_)
     if (auto s = weak.lock())
-      s->push(snap);
+      s->push(snap->version, msg);
 }
 
 void ws_hub::attach(const std::shared_ptr<ws_session>& s) {

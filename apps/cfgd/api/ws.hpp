@@ -30,7 +30,7 @@ class ws_session;
 /// members run on the io thread.
 class ws_hub : public std::enable_shared_from_this<ws_hub> {
 public:
-  ws_hub(boost::asio::io_context& ioc, std::shared_ptr<api_context> ctx,
+  ws_hub(std::shared_ptr<boost::asio::io_context> ioc, api_context_ptr ctx,
          std::shared_ptr<const authorizer> auth);
 
   /// Subscribes to every change of the node; an error message if it
@@ -51,6 +51,12 @@ public:
     return *ctx_;
   }
 
+  /// The io_context the sessions run on; answers from actors are posted
+  /// there (shared: it outlives any answer still on its way).
+  const std::shared_ptr<boost::asio::io_context>& io() const noexcept {
+    return ioc_;
+  }
+
   void attach(const std::shared_ptr<ws_session>& s);
   void detach(ws_session* s);
 
@@ -59,8 +65,8 @@ public:
   }
 
 private:
-  boost::asio::io_context& ioc_;
-  std::shared_ptr<api_context> ctx_;
+  std::shared_ptr<boost::asio::io_context> ioc_;
+  api_context_ptr ctx_;
   std::shared_ptr<const authorizer> auth_;
   cfgactors::subscription feed_; ///< every change, posted to the io thread
   std::unordered_map<ws_session*, std::weak_ptr<ws_session>> sessions_;

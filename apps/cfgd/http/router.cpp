@@ -59,11 +59,13 @@ const upgrade_handler* router::upgrade_for(const request& req) const {
   return nullptr;
 }
 
-response router::dispatch(const request& req) const {
+void router::dispatch(request_context& rc, responder respond) const {
+  auto& req = rc.req;
   std::string_view target{req.target().data(), req.target().size()};
   if (target.empty() || target.front() != '/')
-    return error_response(req, status::bad_request, "bad request",
-                          {"the request target must be an absolute path"});
+    return respond(error_response(
+      req, status::bad_request, "bad request",
+      {"the request target must be an absolute path"}));
   auto qmark = target.find('?');
   auto raw_path = target.substr(0, qmark);
   // Routes match the raw path: an escaped `/` in a config key must not
@@ -93,7 +95,7 @@ response router::dispatch(const request& req) const {
   auto chosen = exact ? exact : longest_prefix;
   if (!chosen) {
     if (allowed.empty())
-      return error_response(req, status::not_found, "not found");
+      return respond(error_response(req, status::not_found, "not found"));
     std::string allow;
     std::sort(allowed.begin(), allowed.end());
     allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
@@ -109,26 +111,26 @@ response router::dispatch(const request& req) const {
                               {std::string{req.method_string()} + " "
                                + std::string{raw_path}});
     res.set(bhttp::field::allow, allow);
-    return res;
+    return respond(std::move(res));
   }
   auto path = url_decode(raw_path);
   auto rest = chosen->prefix ? url_decode(raw_path.substr(chosen->path.size()))
                              : std::optional<std::string>{std::string{}};
-  request_context ctx{req, {}, {}, {}};
   if (!path || !rest
       || (qmark != std::string_view::npos
-          && !parse_query(target.substr(qmark + 1), ctx.query)))
-    return error_response(req, status::bad_request, "bad request",
-                          {"malformed percent-encoding in the request target"});
-  ctx.path = std::move(*path);
-  ctx.rest = std::move(*rest);
+          && !parse_query(target.substr(qmark + 1), rc.query)))
+    return respond(error_response(
+      req, status::bad_request, "bad request",
+      {"malformed percent-encoding in the request target"}));
+  rc.path = std::move(*path);
+  rc.rest = std::move(*rest);
   try {
-    return chosen->fn(ctx);
+    chosen->fn(rc, respond);
   } catch (const std::exception& e) {
     spdlog::error("event=http_handler_failed target=\"{}\" what=\"{}\"",
                   target, e.what());
-    return error_response(req, status::internal_server_error,
-                          "internal error", {e.what()});
+    respond(error_response(req, status::internal_server_error,
+                           "internal error", {e.what()}));
   }
 }
 

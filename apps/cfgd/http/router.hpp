@@ -11,10 +11,13 @@
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include "http/message.hpp"
+#include "http/responder.hpp"
 
 namespace cfgd::http {
 
-using handler = std::function<response(const request_context&)>;
+/// Answers a request through its responder, at once or later. The request
+/// context (and the request it refers to) stays valid until it answered.
+using handler = std::function<void(const request_context&, responder)>;
 
 /// Takes over a connection whose request asks for a WebSocket upgrade: either
 /// moves the stream out and returns nullopt, or leaves it and returns the
@@ -37,8 +40,11 @@ public:
   /// Serves WebSocket upgrades of `path` (`/ws`).
   void add_upgrade(std::string path, upgrade_handler fn);
 
-  /// Runs the matching handler; never throws (a throwing handler yields 500).
-  response dispatch(const request& req) const;
+  /// Decodes `rc.req`'s target into `rc` (path, rest, query) and runs the
+  /// matching handler, which answers through `respond`. `rc` must live until
+  /// `respond` answered (the session that owns it is kept alive by the
+  /// responder). Never throws: a handler that throws yields 500.
+  void dispatch(request_context& rc, responder respond) const;
 
   /// The upgrade handler for `req`'s path, if any.
   const upgrade_handler* upgrade_for(const request& req) const;

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
@@ -39,13 +40,14 @@ const boost::system::error_category& http_error_category() {
 } // namespace
 
 struct server::state {
-  state(asio::io_context& io, std::shared_ptr<const router> r,
+  state(std::shared_ptr<asio::io_context> io, std::shared_ptr<const router> r,
         server_limits l)
-    : ioc(io), acceptor(io), retry(io), routes(std::move(r)), limits(l) {
+    : ioc(std::move(io)), acceptor(*ioc), retry(*ioc), routes(std::move(r)),
+      limits(l) {
     // nop
   }
 
-  asio::io_context& ioc;
+  std::shared_ptr<asio::io_context> ioc;
   tcp::acceptor acceptor;
   asio::steady_timer retry; ///< delays accepting after an error (EMFILE)
   std::shared_ptr<const router> routes;
@@ -124,21 +126,36 @@ private:
         return write(std::move(*refusal), true);
       }
     }
-    auto res = state_->routes->dispatch(req);
+    // The handler may answer later, from an actor's thread: the session
+    // keeps the request until then and writes the answer on the io thread.
+    req_ = std::move(req);
+    rc_.emplace(http::request_context{*req_, {}, {}, {}});
+    http::responder respond{
+      [self = shared_from_this(), ioc = state_->ioc](response res) {
+        asio::post(*ioc, [self, res = std::move(res)]() mutable {
+          self->answer(std::move(res));
+        });
+      }};
+    state_->routes->dispatch(*rc_, std::move(respond));
+  }
+
+  void answer(response res) {
+    auto& req = *req_;
     spdlog::debug("event=http_request method={} target=\"{}\" status={}",
                   std::string_view{req.method_string().data(),
                                    req.method_string().size()},
                   std::string_view{req.target().data(), req.target().size()},
                   res.result_int());
+    auto close_after = !req.keep_alive();
     if (req.method() == verb::head) {
       // The length of the body a GET would have sent, without the body.
       res.prepare_payload();
       auto length = res.body().size();
       res.body().clear();
       res.content_length(length);
-      return write(std::move(res), !req.keep_alive(), false);
+      return write(std::move(res), close_after, false);
     }
-    write(std::move(res), !req.keep_alive());
+    write(std::move(res), close_after);
   }
 
   void reply_and_close(status code, std::string error, std::string detail) {
@@ -158,6 +175,8 @@ private:
                        [self = shared_from_this(),
                         close_after](error_code ec, std::size_t) {
                          self->res_.reset();
+                         self->rc_.reset();
+                         self->req_.reset();
                          if (ec || close_after || self->state_->stopped)
                            return self->close();
                          self->read();
@@ -168,6 +187,8 @@ private:
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<response> res_;
+  std::optional<request> req_;                ///< the one being answered
+  std::optional<request_context> rc_;         ///< refers to req_
   state_ptr state_;
 };
 
@@ -194,9 +215,11 @@ void accept(const state_ptr& st) {
 
 } // namespace
 
-server::server(asio::io_context& ioc, std::shared_ptr<const router> routes,
+server::server(std::shared_ptr<asio::io_context> ioc,
+               std::shared_ptr<const router> routes,
                server_limits limits)
-  : state_(std::make_shared<state>(ioc, std::move(routes), limits)) {
+  : state_(std::make_shared<state>(std::move(ioc), std::move(routes),
+                                   limits)) {
   // nop
 }
 
@@ -207,7 +230,7 @@ server::~server() {
 std::optional<std::string> server::listen(const std::string& host,
                                           uint16_t port) {
   error_code ec;
-  tcp::resolver resolver{state_->ioc};
+  tcp::resolver resolver{*state_->ioc};
   auto endpoints = resolver.resolve(host, std::to_string(port),
                                     tcp::resolver::passive
                                       | tcp::resolver::numeric_service,

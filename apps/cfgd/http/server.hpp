@@ -27,7 +27,10 @@ struct server_limits {
 /// member functions must run on the io_context's thread (or before it runs).
 class server {
 public:
-  server(boost::asio::io_context& ioc, std::shared_ptr<const router> routes,
+  /// Answers that come from other threads are posted to `ioc`, which they
+  /// keep alive.
+  server(std::shared_ptr<boost::asio::io_context> ioc,
+         std::shared_ptr<const router> routes,
          server_limits limits = {});
   ~server();
   server(const server&) = delete;

@@ -129,6 +129,11 @@ public:
   /// A primary never is.
   bool stale() const;
 
+  /// Where a non-blocking call delivers its answer: once, on a thread of
+  /// the actor system, so it must not block either.
+  template <class T>
+  using callback = std::function<void(caf::expected<T>)>;
+
   /// The replica's own view (connected, version, resyncs); an error on a
   /// primary.
   caf::expected<replica_status> status() const;
@@ -141,15 +146,22 @@ public:
   /// error on a replica.
   caf::expected<bool> forget(std::string replica) const;
 
-  /// The sources the node started, lowest precedence first (none on a
-  /// replica): ask them for their `source_status` or to `reload`.
-  const std::vector<source_actor>& sources() const noexcept;
-
   /// What the node's actors count (stats.hpp): the validator's outcomes,
   /// failures by rule and commit latencies (a primary only: a replica's
   /// writes are counted by its primary), and the topic router's
   /// subscribers and deliveries.
   caf::expected<node_stats> stats() const;
+
+  /// The same four without blocking the caller: for threads that must never
+  /// wait, such as a server's I/O thread.
+  void status(callback<replica_status> done) const;
+  void replicas(callback<std::vector<replica_info>> done) const;
+  void forget(std::string replica, callback<bool> done) const;
+  void stats(callback<node_stats> done) const;
+
+  /// The sources the node started, lowest precedence first (none on a
+  /// replica): ask them for their `source_status` or to `reload`.
+  const std::vector<source_actor>& sources() const noexcept;
 
   caf::actor_system& system() const noexcept;
 

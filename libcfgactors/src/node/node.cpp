@@ -12,6 +12,7 @@
 #include "cfgactors/flags.hpp"
 #include "cfgactors/layer.hpp"
 #include "cfgactors/sources.hpp"
+#include "cfgactors/async_request.hpp"
 #include "cfgactors/transaction.hpp"
 #include "cluster/primary.hpp"
 #include "cluster/replica.hpp"
@@ -28,6 +29,14 @@ using std::chrono::milliseconds;
 
 /// How long a primary waits for its first version to reach the cell.
 constexpr milliseconds startup_timeout{30s};
+
+/// How long the cluster view and the counters wait for an actor.
+constexpr milliseconds admin_timeout{5s};
+
+/// The two actors that answer router counters: a primary's topic router and
+/// a replica (which delegates to its own).
+using router_stats_source
+  = caf::typed_actor<caf::replies_to<stats_atom>::with<router_stats>>;
 
 caf::error needs_middleman(const std::string& what) {
   return make_error(errc::invalid_argument,
@@ -281,28 +290,44 @@ bool node::stale() const {
 }
 
 caf::expected<replica_status> node::status() const {
+  return detail::await_callback<replica_status>(
+    [this](auto done) { status(std::move(done)); });
+}
+
+void node::status(callback<replica_status> done) const {
   if (state_->is_primary)
-    return make_error(errc::invalid_argument, "a primary has no replica "
-                                              "status");
-  return detail::ask<replica_status>(state_->sys, state_->replica,
-                                     milliseconds{5s}, status_atom::value);
+    return done(make_error(errc::invalid_argument,
+                           "a primary has no replica status"));
+  async_request<replica_status>(state_->sys, state_->replica, admin_timeout,
+                                std::move(done), status_atom::value);
 }
 
 caf::expected<std::vector<replica_info>> node::replicas() const {
+  return detail::await_callback<std::vector<replica_info>>(
+    [this](auto done) { replicas(std::move(done)); });
+}
+
+void node::replicas(callback<std::vector<replica_info>> done) const {
   if (!state_->is_primary)
-    return make_error(errc::invalid_argument,
-                      "a replica does not know the other replicas");
-  return detail::ask<std::vector<replica_info>>(state_->sys, state_->primary,
-                                                milliseconds{5s},
-                                                replicas_atom::value);
+    return done(make_error(errc::invalid_argument,
+                           "a replica does not know the other replicas"));
+  async_request<std::vector<replica_info>>(state_->sys, state_->primary,
+                                           admin_timeout, std::move(done),
+                                           replicas_atom::value);
 }
 
 caf::expected<bool> node::forget(std::string replica) const {
+  return detail::await_callback<bool>([this, &replica](auto done) {
+    forget(std::move(replica), std::move(done));
+  });
+}
+
+void node::forget(std::string replica, callback<bool> done) const {
   if (!state_->is_primary)
-    return make_error(errc::invalid_argument,
-                      "only the primary keeps a list of replicas");
-  return detail::ask<bool>(state_->sys, state_->primary, milliseconds{5s},
-                           forget_atom::value, std::move(replica));
+    return done(make_error(errc::invalid_argument,
+                           "only the primary keeps a list of replicas"));
+  async_request<bool>(state_->sys, state_->primary, admin_timeout,
+                      std::move(done), forget_atom::value, std::move(replica));
 }
 
 const std::vector<source_actor>& node::sources() const noexcept {
@@ -310,24 +335,38 @@ const std::vector<source_actor>& node::sources() const noexcept {
 }
 
 caf::expected<node_stats> node::stats() const {
+  return detail::await_callback<node_stats>(
+    [this](auto done) { stats(std::move(done)); });
+}
+
+void node::stats(callback<node_stats> done) const {
   auto& st = *state_;
-  node_stats out;
-  if (st.is_primary) {
-    auto v = detail::ask<validator_stats>(st.sys, st.pipeline.validator,
-                                          milliseconds{5s}, stats_atom::value);
-    if (!v)
-      return std::move(v.error());
-    out.validator = std::move(*v);
-  }
-  auto r = st.is_primary
-             ? detail::ask<router_stats>(st.sys, st.pipeline.router,
-                                         milliseconds{5s}, stats_atom::value)
-             : detail::ask<router_stats>(st.sys, st.replica, milliseconds{5s},
-                                         stats_atom::value);
-  if (!r)
-    return std::move(r.error());
-  out.router = std::move(*r);
-  return out;
+  // The router's counters, and before them the validator's on a primary.
+  auto with_router = [&sys = st.sys, done](const router_stats_source& router,
+                                           node_stats out) {
+    async_request<router_stats>(
+      sys, router, admin_timeout,
+      [done, out = std::move(out)](caf::expected<router_stats> r) mutable {
+        if (!r)
+          return done(std::move(r.error()));
+        out.router = std::move(*r);
+        done(std::move(out));
+      },
+      stats_atom::value);
+  };
+  if (!st.is_primary)
+    return with_router(st.replica, {});
+  async_request<validator_stats>(
+    st.sys, st.pipeline.validator, admin_timeout,
+    [with_router, router = st.pipeline.router,
+     done](caf::expected<validator_stats> v) {
+      if (!v)
+        return done(std::move(v.error()));
+      node_stats out;
+      out.validator = std::move(*v);
+      with_router(router, std::move(out));
+    },
+    stats_atom::value);
 }
 
 caf::actor_system& node::system() const noexcept {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <future>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -79,6 +80,17 @@ caf::expected<T> ask(caf::actor_system& sys, const Handle& dest,
     .receive([&](T& x) { result = std::move(x); },
              [&](caf::error& err) { result = std::move(err); });
   return result;
+}
+
+/// Runs `start` with a callback and blocks until it was called: the blocking
+/// form of a node's non-blocking calls (whose requests carry a timeout, so
+/// the callback always comes).
+template <class T, class Start>
+caf::expected<T> await_callback(Start&& start) {
+  std::promise<caf::expected<T>> result;
+  auto answer = result.get_future();
+  start([&result](caf::expected<T> x) { result.set_value(std::move(x)); });
+  return answer.get();
 }
 
 } // namespace cfgactors::detail

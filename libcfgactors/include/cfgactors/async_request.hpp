@@ -1,0 +1,34 @@
+// Asking an actor from outside the actor system without blocking: the answer
+// arrives in a callback. For threads that must never wait, e.g. a server's
+// I/O thread (a caf::scoped_actor's receive would block it).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <utility>
+
+#include <caf/actor_system.hpp>
+#include <caf/error.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/expected.hpp>
+
+namespace cfgactors {
+
+/// Sends `xs...` to `dest` from a one-shot actor and calls `done` with the
+/// answer, or with the error (`caf::sec::request_timeout` after `timeout`,
+/// `request_receiver_down`, the receiver's own error). `done` runs once, on
+/// a thread of the actor system: it must not block either.
+template <class T, class Handle, class... Ts>
+void async_request(caf::actor_system& sys, const Handle& dest,
+                   std::chrono::milliseconds timeout,
+                   std::function<void(caf::expected<T>)> done, Ts... xs) {
+  sys.spawn([dest, timeout, done = std::move(done),
+             xs...](caf::event_based_actor* self) mutable {
+    // The actor has no behavior of its own: it lives until the answer.
+    self->request(dest, timeout, std::move(xs)...)
+      .then([done](T& x) { done(std::move(x)); },
+            [done](caf::error& err) { done(std::move(err)); });
+  });
+}
+
+} // namespace cfgactors
