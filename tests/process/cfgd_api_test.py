@@ -67,6 +67,37 @@ def oversized_put(d, path, length):
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
 
 
+def announce_body(d, path, length, token):
+    """Opens a connection that announces a `length`-byte PUT body with
+    `token` and sends no body byte; returns the socket, or None."""
+    host, port = d.url.rsplit("/", 1)[1].rsplit(":", 1)
+    s = socket.create_connection((host, int(port)), timeout=10)
+    s.sendall((f"PUT {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+               f"Authorization: Bearer {token}\r\n"
+               f"Content-Type: application/json\r\n"
+               f"Content-Length: {length}\r\n\r\n").encode())
+    return s
+
+
+def status_of(sock):
+    """The status code of the response waiting on `sock`, None if none
+    came before the socket's timeout."""
+    try:
+        head = sock.recv(4096).decode(errors="replace")
+    except OSError:
+        return None
+    parts = head.split(" ", 2)
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+
+
+def rss_kb(d):
+    with open(f"/proc/{d.proc.pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def version(d, token=None):
     status, hdrs, _ = get_json(d, "/config", auth(token) if token else None)
     return int(hdrs.get("X-Config-Version", "0")) if status == 200 else None
@@ -84,6 +115,42 @@ def start(binary, source_dir, workdir, extra=()):
 
 
 # -- writes and auth ----------------------------------------------------------
+
+def test_refused_on_headers(binary, source_dir, workdir):
+    d = start(binary, source_dir, workdir)
+    if not d:
+        return
+    # A wrong token of the right length: refused from the headers alone,
+    # before a single body byte was sent.
+    wrong = "x" * len(TOKEN)
+    with announce_body(d, "/config", 4_000_000, wrong) as s:
+        code = status_of(s)
+    check("a write with a wrong token is refused before its body is read",
+          code == 401, f"status {code}")
+    # Many such clients cannot make cfgd buffer their bodies.
+    before = rss_kb(d)
+    socks = [announce_body(d, "/config", 4_000_000, wrong) for _ in range(200)]
+    codes = [status_of(s) for s in socks]
+    started = time.monotonic()
+    health, _, _ = get_json(d, "/healthz")
+    health_s = time.monotonic() - started
+    grown_mb = (rss_kb(d) - before) / 1024
+    for s in socks:
+        s.close()
+    check("200 unauthenticated clients announcing 4 MB bodies are all "
+          "refused (401) and cfgd's memory grows < 50 MB",
+          codes.count(401) == 200 and grown_mb < 50,
+          f"codes {sorted(set(map(str, codes)))}, RSS +{grown_mb:.1f} MB")
+    check("a legit request is served meanwhile", health == 200,
+          f"{health} after {health_s:.3f} s")
+    # The right token: the header is admitted and the body awaited.
+    with announce_body(d, "/config/buffer_size", 4, TOKEN) as s:
+        s.sendall(b"2048")
+        code = status_of(s)
+    check("the right token's body is read and committed", code == 200,
+          f"status {code}")
+    d.stop()
+
 
 def test_writes(binary, source_dir, workdir):
     d = start(binary, source_dir, workdir)
@@ -459,6 +526,7 @@ def main():
     source_dir = sys.argv[3]
     return run_sections("cfgd-api-", [
         lambda w: test_writes(binary, source_dir, w),
+        lambda w: test_refused_on_headers(binary, source_dir, w),
         lambda w: test_read_tokens(binary, source_dir, w),
         lambda w: test_cfgctl(binary, ctl, source_dir, w),
         lambda w: test_seed_clients(binary, ctl, source_dir, w),

@@ -204,13 +204,12 @@ void get_metrics(const api_context_ptr& ctx, const ws_hub* hub,
 void add_metrics_route(http::router& routes, api_context_ptr ctx,
                        std::shared_ptr<const authorizer> auth,
                        std::shared_ptr<const ws_hub> hub) {
-  routes.add(http::verb::get, "/metrics",
-             [ctx, auth, hub](const http::request_context& rc,
-                              http::responder respond) {
-               if (auto refusal = auth->check(rc.req, access::read))
-                 return respond(std::move(*refusal));
-               get_metrics(ctx, hub.get(), rc, std::move(respond));
-             });
+  routes.add(
+    http::verb::get, "/metrics",
+    [ctx, hub](const http::request_context& rc, http::responder respond) {
+      get_metrics(ctx, hub.get(), rc, std::move(respond));
+    },
+    [auth](const http::request& req) { return auth->check(req, access::read); });
 }
 
 } // namespace cfgd

@@ -273,20 +273,23 @@ void add_read_routes(http::router& routes, api_context_ptr ctx,
                      std::shared_ptr<const authorizer> auth) {
   using fn_ptr = void (*)(const api_context_ptr&, const http::request_context&,
                           http::responder);
-  auto bind = [ctx, auth](fn_ptr fn) {
-    return [ctx, auth, fn](const http::request_context& rc,
-                           http::responder respond) {
-      if (auto refusal = auth->check(rc.req, access::read))
-        return respond(std::move(*refusal));
+  auto bind = [ctx](fn_ptr fn) {
+    return [ctx, fn](const http::request_context& rc,
+                     http::responder respond) {
       fn(ctx, rc, std::move(respond));
     };
   };
-  routes.add(http::verb::get, "/config", bind(get_config));
-  routes.add_prefix(http::verb::get, "/config/", bind(get_config_path));
-  routes.add(http::verb::get, "/history", bind(get_history));
-  routes.add(http::verb::get, "/diff", bind(get_diff));
-  routes.add(http::verb::get, "/sources", bind(get_sources));
-  routes.add(http::verb::get, "/nodes", bind(get_nodes));
+  // The token is checked on the headers, before anything else.
+  auto readers = [auth](const http::request& req) {
+    return auth->check(req, access::read);
+  };
+  routes.add(http::verb::get, "/config", bind(get_config), readers);
+  routes.add_prefix(http::verb::get, "/config/", bind(get_config_path),
+                    readers);
+  routes.add(http::verb::get, "/history", bind(get_history), readers);
+  routes.add(http::verb::get, "/diff", bind(get_diff), readers);
+  routes.add(http::verb::get, "/sources", bind(get_sources), readers);
+  routes.add(http::verb::get, "/nodes", bind(get_nodes), readers);
   routes.add(http::verb::get, "/healthz",
              [ctx](const http::request_context& rc, http::responder respond) {
                get_healthz(ctx, rc, std::move(respond));

@@ -290,23 +290,26 @@ void add_write_routes(http::router& routes, api_context_ptr ctx,
                       std::shared_ptr<const authorizer> auth) {
   using fn_ptr = void (*)(const api_context_ptr&, const http::request_context&,
                           http::responder);
-  // Authorization first: a refused request reaches no actor.
-  auto guarded = [ctx, auth](fn_ptr fn) {
-    return [ctx, auth, fn](const http::request_context& rc,
-                           http::responder respond) {
-      if (auto refusal = auth->check(rc.req, access::write))
-        return respond(std::move(*refusal));
+  auto bind = [ctx](fn_ptr fn) {
+    return [ctx, fn](const http::request_context& rc,
+                     http::responder respond) {
       fn(ctx, rc, std::move(respond));
     };
   };
-  routes.add(http::verb::put, "/config", guarded(put_config));
-  routes.add(http::verb::patch, "/config", guarded(patch_config));
-  routes.add_prefix(http::verb::put, "/config/", guarded(put_config_path));
-  routes.add_prefix(http::verb::delete_, "/config/",
-                    guarded(delete_config_path));
-  routes.add_prefix(http::verb::post, "/features/", guarded(post_feature));
-  routes.add_prefix(http::verb::post, "/rollback/", guarded(post_rollback));
-  routes.add_prefix(http::verb::delete_, "/nodes/", guarded(delete_node));
+  // Authorization on the headers: a refused request has its body never
+  // read and reaches no actor.
+  auto writers = [auth](const http::request& req) {
+    return auth->check(req, access::write);
+  };
+  using http::verb;
+  routes.add(verb::put, "/config", bind(put_config), writers);
+  routes.add(verb::patch, "/config", bind(patch_config), writers);
+  routes.add_prefix(verb::put, "/config/", bind(put_config_path), writers);
+  routes.add_prefix(verb::delete_, "/config/", bind(delete_config_path),
+                    writers);
+  routes.add_prefix(verb::post, "/features/", bind(post_feature), writers);
+  routes.add_prefix(verb::post, "/rollback/", bind(post_rollback), writers);
+  routes.add_prefix(verb::delete_, "/nodes/", bind(delete_node), writers);
 }
 
 } // namespace cfgd

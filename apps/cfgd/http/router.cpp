@@ -38,12 +38,32 @@ bool parse_query(std::string_view text,
 
 } // namespace
 
-void router::add(verb method, std::string path, handler fn) {
-  routes_.push_back(route{method, std::move(path), false, std::move(fn)});
+void router::add(verb method, std::string path, handler fn, gate admit) {
+  routes_.push_back(
+    route{method, std::move(path), false, std::move(fn), std::move(admit)});
 }
 
-void router::add_prefix(verb method, std::string prefix, handler fn) {
-  routes_.push_back(route{method, std::move(prefix), true, std::move(fn)});
+void router::add_prefix(verb method, std::string prefix, handler fn,
+                        gate admit) {
+  routes_.push_back(
+    route{method, std::move(prefix), true, std::move(fn), std::move(admit)});
+}
+
+void router::set_gate(gate admit) {
+  gate_ = std::move(admit);
+}
+
+std::optional<response> router::admit(const request& req) const {
+  auto found = match(req);
+  if (auto refusal = std::get_if<response>(&found))
+    return std::move(*refusal);
+  if (gate_)
+    if (auto refusal = gate_(req))
+      return refusal;
+  auto& r = *std::get<const route*>(found);
+  if (r.admit)
+    return r.admit(req);
+  return std::nullopt;
 }
 
 void router::add_upgrade(std::string path, upgrade_handler fn) {
@@ -59,13 +79,12 @@ const upgrade_handler* router::upgrade_for(const request& req) const {
   return nullptr;
 }
 
-void router::dispatch(request_context& rc, responder respond) const {
-  auto& req = rc.req;
+std::variant<const router::route*, response>
+router::match(const request& req) const {
   std::string_view target{req.target().data(), req.target().size()};
   if (target.empty() || target.front() != '/')
-    return respond(error_response(
-      req, status::bad_request, "bad request",
-      {"the request target must be an absolute path"}));
+    return error_response(req, status::bad_request, "bad request",
+                          {"the request target must be an absolute path"});
   auto qmark = target.find('?');
   auto raw_path = target.substr(0, qmark);
   // Routes match the raw path: an escaped `/` in a config key must not
@@ -95,7 +114,7 @@ void router::dispatch(request_context& rc, responder respond) const {
   auto chosen = exact ? exact : longest_prefix;
   if (!chosen) {
     if (allowed.empty())
-      return respond(error_response(req, status::not_found, "not found"));
+      return error_response(req, status::not_found, "not found");
     std::string allow;
     std::sort(allowed.begin(), allowed.end());
     allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
@@ -111,8 +130,21 @@ void router::dispatch(request_context& rc, responder respond) const {
                               {std::string{req.method_string()} + " "
                                + std::string{raw_path}});
     res.set(bhttp::field::allow, allow);
-    return respond(std::move(res));
+    return res;
   }
+  return chosen;
+}
+
+void router::dispatch(request_context& rc, responder respond) const {
+  auto& req = rc.req;
+  // The session judged the headers before reading the body; judging them
+  // again keeps a dispatch without that step (a test harness) just as safe.
+  if (auto refusal = admit(req))
+    return respond(std::move(*refusal));
+  auto chosen = std::get<const route*>(match(req));
+  std::string_view target{req.target().data(), req.target().size()};
+  auto qmark = target.find('?');
+  auto raw_path = target.substr(0, qmark);
   auto path = url_decode(raw_path);
   auto rest = chosen->prefix ? url_decode(raw_path.substr(chosen->path.size()))
                              : std::optional<std::string>{std::string{}};

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <boost/beast/core/tcp_stream.hpp>
@@ -19,6 +20,10 @@ namespace cfgd::http {
 /// context (and the request it refers to) stays valid until it answered.
 using handler = std::function<void(const request_context&, responder)>;
 
+/// Judges a request on its headers alone, before its body is read: nullopt
+/// admits it, a response refuses it (and the body is never read).
+using gate = std::function<std::optional<response>(const request&)>;
+
 /// Takes over a connection whose request asks for a WebSocket upgrade: either
 /// moves the stream out and returns nullopt, or leaves it and returns the
 /// response that refuses the upgrade (401, ...).
@@ -30,12 +35,22 @@ using upgrade_handler = std::function<std::optional<response>(
 /// 404.
 class router {
 public:
-  /// Serves `method path` exactly (`/config`).
-  void add(verb method, std::string path, handler fn);
+  /// Serves `method path` exactly (`/config`); `admit` judges the headers
+  /// first (e.g. the bearer token).
+  void add(verb method, std::string path, handler fn, gate admit = {});
 
   /// Serves every path that starts with `prefix` (`/config/`); the handler
   /// finds the decoded remainder in `request_context::rest`.
-  void add_prefix(verb method, std::string prefix, handler fn);
+  void add_prefix(verb method, std::string prefix, handler fn,
+                  gate admit = {});
+
+  /// Runs before every route's own gate (e.g. `Host` and `Origin` checks).
+  void set_gate(gate admit);
+
+  /// The answer to `req` on its headers alone: nullopt when its body may be
+  /// read and the request dispatched; else the refusal (400 for a bad
+  /// target, 404, 405, or a gate's answer).
+  std::optional<response> admit(const request& req) const;
 
   /// Serves WebSocket upgrades of `path` (`/ws`).
   void add_upgrade(std::string path, upgrade_handler fn);
@@ -55,7 +70,13 @@ private:
     std::string path;
     bool prefix;
     handler fn;
+    gate admit;
   };
+
+  /// The route serving `req`, or the response refusing it.
+  std::variant<const route*, response> match(const request& req) const;
+
+  gate gate_;
   std::vector<route> routes_;
   std::vector<std::pair<std::string, upgrade_handler>> upgrades_;
 };

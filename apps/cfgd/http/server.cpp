@@ -91,30 +91,55 @@ private:
     parser_->body_limit(state_->limits.body_limit);
     parser_->header_limit(static_cast<uint32_t>(state_->limits.header_limit));
     stream_.expires_after(state_->limits.idle_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             beast::bind_front_handler(&session::on_header,
+                                                       shared_from_this()));
+  }
+
+  /// Ends the session on a read error, answering what deserves an answer;
+  /// false when there was none.
+  bool failed(error_code ec) {
+    if (!ec)
+      return false;
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout
+        || ec == asio::error::operation_aborted)
+      close();
+    else if (ec == bhttp::error::body_limit)
+      reply_and_close(status::payload_too_large, "request too large",
+                      "the body exceeds "
+                        + std::to_string(state_->limits.body_limit)
+                        + " bytes");
+    else if (ec == bhttp::error::header_limit)
+      reply_and_close(status::request_header_fields_too_large,
+                      "request header too large",
+                      "the header exceeds "
+                        + std::to_string(state_->limits.header_limit)
+                        + " bytes");
+    else if (ec.category() == http_error_category())
+      reply_and_close(status::bad_request, "bad request", ec.message());
+    else
+      close();
+    return true;
+  }
+
+  /// The headers are in: a request its route refuses (no or a wrong token,
+  /// a foreign Host) is answered now and its body never read, so nobody
+  /// without a token makes us buffer a body.
+  void on_header(error_code ec, std::size_t) {
+    if (failed(ec))
+      return;
+    auto& head = parser_->get();
+    if (!beast::websocket::is_upgrade(head))
+      if (auto refusal = state_->routes->admit(head))
+        return write(std::move(*refusal), true);
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&session::on_read,
                                                 shared_from_this()));
   }
 
   void on_read(error_code ec, std::size_t) {
-    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout
-        || ec == asio::error::operation_aborted)
-      return close();
-    if (ec == bhttp::error::body_limit)
-      return reply_and_close(status::payload_too_large, "request too large",
-                             "the body exceeds "
-                               + std::to_string(state_->limits.body_limit)
-                               + " bytes");
-    if (ec == bhttp::error::header_limit)
-      return reply_and_close(status::request_header_fields_too_large,
-                             "request header too large",
-                             "the header exceeds "
-                               + std::to_string(state_->limits.header_limit)
-                               + " bytes");
-    if (ec && ec.category() == http_error_category())
-      return reply_and_close(status::bad_request, "bad request", ec.message());
-    if (ec)
-      return close();
+    if (failed(ec))
+      return;
     auto req = parser_->release();
     if (beast::websocket::is_upgrade(req)) {
       if (auto fn = state_->routes->upgrade_for(req)) {
