@@ -23,6 +23,7 @@
 
 #include "api/auth.hpp"
 #include "api/context.hpp"
+#include "api/host_guard.hpp"
 #include "api/metrics.hpp"
 #include "api/reads.hpp"
 #include "api/writes.hpp"
@@ -189,8 +190,12 @@ int run(const cfgd::options& opts, initial_config init) {
   cfgd::add_read_routes(*routes, ctx, auth);
   cfgd::add_write_routes(*routes, ctx, auth);
   auto hub = std::make_shared<cfgd::ws_hub>(ioc, ctx, auth);
-  routes->add_upgrade("/ws", [hub](boost::beast::tcp_stream& stream,
-                                   cfgd::http::request& req) {
+  // Host and Origin are judged once the bound port is known (below).
+  std::shared_ptr<const cfgd::host_guard> hosts;
+  routes->add_upgrade("/ws", [hub, &hosts](boost::beast::tcp_stream& stream,
+                                           cfgd::http::request& req) {
+    if (auto refusal = hosts->check(req))
+      return std::optional{std::move(*refusal)};
     return hub->upgrade(stream, req);
   });
   if (auto err = hub->start()) {
@@ -204,6 +209,11 @@ int run(const cfgd::options& opts, initial_config init) {
     fail(*err);
     return cfgd::exit_failure;
   }
+  hosts = std::make_shared<const cfgd::host_guard>(
+    opts.http.host, server.local_endpoint().port(), opts.allowed_hosts,
+    opts.allowed_origins);
+  routes->set_gate(
+    [hosts](const cfgd::http::request& req) { return hosts->check(req); });
   auto address = address_text(server.local_endpoint());
   int stop_signal = 0;
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {

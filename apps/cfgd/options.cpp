@@ -221,6 +221,14 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
     ->type_name("HOST:PORT")
     ->capture_default_str()
     ->check(is_host_port);
+  app.add_option("--allowed-host", opts.allowed_hosts,
+                 "a Host header to answer besides --http's address (and "
+                 "localhost's, on loopback); repeat for more")
+    ->type_name("HOST[:PORT]");
+  app.add_option("--allowed-origin", opts.allowed_origins,
+                 "a browser Origin that may read, write and open /ws "
+                 "(e.g. https://admin.example.com); repeat for more")
+    ->type_name("ORIGIN");
   app.add_option("--node-name", opts.node_name, "name of this node")
     ->type_name("NAME")
     ->capture_default_str();

@@ -45,6 +45,8 @@ struct options {
   std::string service;            ///< --service (default: the node name)
   std::string schema;             ///< --schema (empty: none, or embedded)
   host_port http{"127.0.0.1", 7070};
+  std::vector<std::string> allowed_hosts;   ///< --allowed-host
+  std::vector<std::string> allowed_origins; ///< --allowed-origin
   std::string node_name;          ///< --node-name (default: hostname)
   log_format logs = log_format::text;
   std::string scheduler = "sharing"; ///< CAF scheduler.policy

@@ -90,6 +90,20 @@ def status_of(sock):
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
 
 
+def raw(d, method, path, headers, body=None):
+    """A request with exactly these headers (Host too); returns the status."""
+    import http.client
+    host, port = d.url.rsplit("/", 1)[1].rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        res = conn.getresponse()
+        res.read()
+        return res.status
+    finally:
+        conn.close()
+
+
 def rss_kb(d):
     with open(f"/proc/{d.proc.pid}/status") as f:
         for line in f:
@@ -115,6 +129,53 @@ def start(binary, source_dir, workdir, extra=()):
 
 
 # -- writes and auth ----------------------------------------------------------
+
+def test_hosts_and_origins(binary, source_dir, workdir):
+    d = start(binary, source_dir, workdir,
+              ["--allowed-origin", "https://admin.example.com"])
+    if not d:
+        return
+    ours = d.url.rsplit("/", 1)[1]
+    port = ours.rsplit(":", 1)[1]
+    body = b'"WARNING"'
+    writing = {**auth(), "Content-Type": "application/json"}
+    check("our own Host is answered",
+          raw(d, "GET", "/config", {"Host": ours}) == 200)
+    check("localhost with our port is answered (loopback)",
+          raw(d, "GET", "/config", {"Host": "localhost:" + port}) == 200)
+    check("a foreign Host (DNS rebinding) is refused on reads",
+          raw(d, "GET", "/config", {"Host": "evil.example:" + port}) == 403)
+    check("a foreign Host is refused on writes, token or not",
+          raw(d, "PUT", "/config/logging.level",
+              {"Host": "evil.example:" + port, **writing}, body) == 403)
+    check("a foreign Origin is refused on reads",
+          raw(d, "GET", "/config",
+              {"Host": ours, "Origin": "http://evil.example"}) == 403)
+    check("a foreign Origin is refused on writes, token or not",
+          raw(d, "PUT", "/config/logging.level",
+              {"Host": ours, "Origin": "http://evil.example", **writing},
+              body) == 403)
+    check("our own origin is answered",
+          raw(d, "GET", "/config",
+              {"Host": ours, "Origin": "http://" + ours}) == 200)
+    check("an --allowed-origin is answered",
+          raw(d, "PUT", "/config/logging.level",
+              {"Host": ours, "Origin": "https://admin.example.com",
+               **writing}, body) == 200)
+    upgrade = {"Host": ours, "Upgrade": "websocket", "Connection": "Upgrade",
+               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+               "Sec-WebSocket-Version": "13"}
+    check("/ws from a foreign Origin is refused",
+          raw(d, "GET", "/ws", {**upgrade, "Origin": "http://evil.example"})
+          == 403)
+    check("/ws from a foreign Host is refused",
+          raw(d, "GET", "/ws", {**upgrade, "Host": "evil.example:" + port})
+          == 403)
+    check("/ws from our own origin upgrades",
+          raw(d, "GET", "/ws", {**upgrade, "Origin": "http://" + ours})
+          == 101)
+    d.stop()
+
 
 def test_refused_on_headers(binary, source_dir, workdir):
     d = start(binary, source_dir, workdir)
@@ -527,6 +588,7 @@ def main():
     return run_sections("cfgd-api-", [
         lambda w: test_writes(binary, source_dir, w),
         lambda w: test_refused_on_headers(binary, source_dir, w),
+        lambda w: test_hosts_and_origins(binary, source_dir, w),
         lambda w: test_read_tokens(binary, source_dir, w),
         lambda w: test_cfgctl(binary, ctl, source_dir, w),
         lambda w: test_seed_clients(binary, ctl, source_dir, w),
