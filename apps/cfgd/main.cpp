@@ -193,17 +193,21 @@ int run(const cfgd::options& opts, initial_config init) {
   // Host and Origin are judged once the bound port is known (below).
   std::shared_ptr<const cfgd::host_guard> hosts;
   routes->add_upgrade("/ws", [hub, &hosts](boost::beast::tcp_stream& stream,
-                                           cfgd::http::request& req) {
+                                           cfgd::http::request& req,
+                                           cfgd::http::connection_ticket t) {
     if (auto refusal = hosts->check(req))
       return std::optional{std::move(*refusal)};
-    return hub->upgrade(stream, req);
+    return hub->upgrade(stream, req, std::move(t));
   });
   if (auto err = hub->start()) {
     fail(*err);
     return cfgd::exit_failure;
   }
   cfgd::add_metrics_route(*routes, ctx, auth, hub);
-  cfgd::http::server server{ioc, routes};
+  cfgd::http::server_limits limits;
+  limits.max_connections = opts.max_connections;
+  limits.max_per_peer = opts.max_connections_per_peer;
+  cfgd::http::server server{ioc, routes, limits};
   if (auto err = server.listen(opts.http.host, opts.http.port)) {
     hub->stop();
     fail(*err);

@@ -229,6 +229,15 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
                  "a browser Origin that may read, write and open /ws "
                  "(e.g. https://admin.example.com); repeat for more")
     ->type_name("ORIGIN");
+  app.add_option("--max-connections", opts.max_connections,
+                 "open HTTP and WebSocket connections at most; more are "
+                 "answered 503 and closed")
+    ->capture_default_str()
+    ->check(CLI::PositiveNumber.description(""));
+  app.add_option("--max-connections-per-peer", opts.max_connections_per_peer,
+                 "open connections at most from one address")
+    ->capture_default_str()
+    ->check(CLI::PositiveNumber.description(""));
   app.add_option("--node-name", opts.node_name, "name of this node")
     ->type_name("NAME")
     ->capture_default_str();

@@ -47,6 +47,8 @@ struct options {
   host_port http{"127.0.0.1", 7070};
   std::vector<std::string> allowed_hosts;   ///< --allowed-host
   std::vector<std::string> allowed_origins; ///< --allowed-origin
+  std::size_t max_connections = 1024;         ///< --max-connections
+  std::size_t max_connections_per_peer = 64;  ///< --max-connections-per-peer
   std::string node_name;          ///< --node-name (default: hostname)
   log_format logs = log_format::text;
   std::string scheduler = "sharing"; ///< CAF scheduler.policy

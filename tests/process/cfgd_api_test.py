@@ -104,6 +104,22 @@ def raw(d, method, path, headers, body=None):
         conn.close()
 
 
+def connect(d, source="127.0.0.1"):
+    host, port = d.url.rsplit("/", 1)[1].rsplit(":", 1)
+    return socket.create_connection((host, int(port)), timeout=10,
+                                    source_address=(source, 0))
+
+
+def healthz_from(d, source):
+    """GET /healthz from the loopback address `source`; the status, or None
+    when the connection was refused."""
+    with connect(d, source) as s:
+        host = d.url.rsplit("/", 1)[1]
+        s.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n"
+                  f"Connection: close\r\n\r\n".encode())
+        return status_of(s)
+
+
 def rss_kb(d):
     with open(f"/proc/{d.proc.pid}/status") as f:
         for line in f:
@@ -129,6 +145,29 @@ def start(binary, source_dir, workdir, extra=()):
 
 
 # -- writes and auth ----------------------------------------------------------
+
+def test_connection_limits(binary, source_dir, workdir):
+    d = start(binary, source_dir, workdir,
+              ["--max-connections", "12", "--max-connections-per-peer", "5"])
+    if not d:
+        return
+    idle = [connect(d) for _ in range(5)]  # 5 idle clients from 127.0.0.1
+    time.sleep(0.2)  # lets cfgd accept them before the next one
+    check("a 6th connection from one address is answered 503",
+          healthz_from(d, "127.0.0.1") == 503)
+    check("another address is still served",
+          healthz_from(d, "127.0.0.2") == 200)
+    idle += [connect(d, f"127.0.0.{3 + i // 5}") for i in range(7)]
+    time.sleep(0.2)
+    check("past --max-connections every new connection is answered 503",
+          healthz_from(d, "127.0.0.9") == 503)
+    for s in idle:
+        s.close()
+    time.sleep(0.2)  # lets cfgd see them closed
+    check("once clients leave, new ones are served",
+          healthz_from(d, "127.0.0.1") == 200)
+    d.stop()
+
 
 def test_hosts_and_origins(binary, source_dir, workdir):
     d = start(binary, source_dir, workdir,
@@ -589,6 +628,7 @@ def main():
         lambda w: test_writes(binary, source_dir, w),
         lambda w: test_refused_on_headers(binary, source_dir, w),
         lambda w: test_hosts_and_origins(binary, source_dir, w),
+        lambda w: test_connection_limits(binary, source_dir, w),
         lambda w: test_read_tokens(binary, source_dir, w),
         lambda w: test_cfgctl(binary, ctl, source_dir, w),
         lambda w: test_seed_clients(binary, ctl, source_dir, w),

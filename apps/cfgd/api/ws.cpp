@@ -53,8 +53,9 @@ message serialize(const cfgactors::snapshot& snap) {
 class ws_session : public std::enable_shared_from_this<ws_session> {
 public:
   ws_session(beast::tcp_stream stream, std::weak_ptr<ws_hub> hub,
-             bool can_write)
-    : ws_(std::move(stream)), hub_(std::move(hub)), can_write_(can_write) {
+             bool can_write, http::connection_ticket ticket)
+    : ws_(std::move(stream)), hub_(std::move(hub)), can_write_(can_write),
+      ticket_(std::move(ticket)) {
     // nop
   }
 
@@ -107,12 +108,15 @@ private:
     auto& ctx = hub->context();
     cfgactors::async_request<cfgactors::snapshot_ptr>(
       ctx.sys, ctx.node.store(), ctx.timeout,
-      [self = shared_from_this(),
+      // Weak: the pending read keeps the session alive, and it must never
+      // die on the actor's thread (the hub's list lives on the io thread).
+      [weak = weak_from_this(),
        ioc = hub->io()](caf::expected<cfgactors::snapshot_ptr> snap) {
         if (!snap)
           return;
-        asio::post(*ioc, [self, snap = std::move(*snap)] {
-          self->push(snap->version, serialize(*snap));
+        asio::post(*ioc, [weak, snap = std::move(*snap)] {
+          if (auto self = weak.lock())
+            self->push(snap->version, serialize(*snap));
         });
       },
       cfgactors::get_atom::value);
@@ -202,9 +206,11 @@ private:
     // The write (after a reload, every source re-read first) is answered on
     // an actor thread; the reply is queued on the io thread.
     auto origin = "ws:" + (service_.empty() ? std::string{"client"} : service_);
-    auto reply_later = [self = shared_from_this(),
-                        ioc = hub.io()](json out) {
-      asio::post(*ioc, [self, out = std::move(out)] { self->reply(out); });
+    auto reply_later = [weak = weak_from_this(), ioc = hub.io()](json out) {
+      asio::post(*ioc, [weak, out = std::move(out)] {
+        if (auto self = weak.lock())
+          self->reply(out);
+      });
     };
     auto& ctx = hub.context();
     std::vector<cfgactors::source_actor> reloads;
@@ -303,6 +309,7 @@ private:
   websocket::stream<beast::tcp_stream> ws_;
   std::weak_ptr<ws_hub> hub_;
   bool can_write_;
+  http::connection_ticket ticket_; ///< counts this connection while open
   bool closed_ = false;
   std::string service_;
   uint64_t last_version_ = 0;
@@ -348,7 +355,8 @@ void ws_hub::stop() {
 }
 
 std::optional<http::response> ws_hub::upgrade(beast::tcp_stream& stream,
-                                              http::request& req) {
+                                              http::request& req,
+                                              http::connection_ticket ticket) {
   if (stopped_)
     return http::error_response(req, http::status::service_unavailable,
                                 "stopping");
@@ -357,7 +365,7 @@ std::optional<http::response> ws_hub::upgrade(beast::tcp_stream& stream,
   // Writing through the socket needs a write token on the upgrade request.
   auto can_write = !auth_->check(req, access::write).has_value();
   auto s = std::make_shared<ws_session>(std::move(stream), weak_from_this(),
-                                        can_write);
+                                        can_write, std::move(ticket));
   s->start(std::move(req));
   return std::nullopt;
 }

@@ -42,7 +42,8 @@ public:
 
   /// The router hook for `/ws`.
   std::optional<http::response> upgrade(boost::beast::tcp_stream& stream,
-                                        http::request& req);
+                                        http::request& req,
+                                        http::connection_ticket ticket);
 
   /// Sends `snap` to every session (called on the io thread).
   void publish(const cfgactors::snapshot_ptr& snap);

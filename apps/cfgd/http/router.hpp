@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -24,11 +25,15 @@ using handler = std::function<void(const request_context&, responder)>;
 /// admits it, a response refuses it (and the body is never read).
 using gate = std::function<std::optional<response>(const request&)>;
 
+/// Keeps a connection counted against the server's limits while held: the
+/// WebSocket session a connection became holds it for its lifetime.
+using connection_ticket = std::shared_ptr<const void>;
+
 /// Takes over a connection whose request asks for a WebSocket upgrade: either
-/// moves the stream out and returns nullopt, or leaves it and returns the
-/// response that refuses the upgrade (401, ...).
+/// moves the stream (and keeps the ticket) and returns nullopt, or leaves
+/// both and returns the response that refuses the upgrade (401, ...).
 using upgrade_handler = std::function<std::optional<response>(
-  boost::beast::tcp_stream& stream, request& req)>;
+  boost::beast::tcp_stream& stream, request& req, connection_ticket ticket)>;
 
 /// Maps (method, path) to handlers. Exact routes win over prefix routes; a
 /// path served under another method yields 405 with `Allow`, anything else

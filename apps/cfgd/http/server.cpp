@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <exception>
+#include <map>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -53,6 +55,8 @@ struct server::state {
   std::shared_ptr<const router> routes;
   server_limits limits;
   std::unordered_map<session*, std::weak_ptr<session>> sessions;
+  std::size_t open = 0; ///< connections, WebSockets included
+  std::map<asio::ip::address, std::size_t> open_by_peer;
   bool stopped = false;
 };
 
@@ -60,13 +64,33 @@ namespace {
 
 using state_ptr = std::shared_ptr<server::state>;
 
+/// One open connection, counted until the last holder lets go (always on
+/// the io thread: sessions live and die there).
+struct counted_connection {
+  counted_connection(state_ptr st, asio::ip::address peer)
+    : st(std::move(st)), peer(std::move(peer)) {
+    ++this->st->open;
+    ++this->st->open_by_peer[this->peer];
+  }
+
+  ~counted_connection() {
+    --st->open;
+    if (auto i = st->open_by_peer.find(peer); --i->second == 0)
+      st->open_by_peer.erase(i);
+  }
+
+  state_ptr st;
+  asio::ip::address peer;
+};
+
 } // namespace
 
 /// One connection: read a request, answer it, repeat while keep-alive.
 class session : public std::enable_shared_from_this<session> {
 public:
-  session(tcp::socket socket, state_ptr st)
-    : stream_(std::move(socket)), state_(std::move(st)) {
+  session(tcp::socket socket, state_ptr st, connection_ticket ticket)
+    : stream_(std::move(socket)), state_(std::move(st)),
+      ticket_(std::move(ticket)) {
     // nop
   }
 
@@ -90,7 +114,7 @@ private:
     parser_.emplace();
     parser_->body_limit(state_->limits.body_limit);
     parser_->header_limit(static_cast<uint32_t>(state_->limits.header_limit));
-    stream_.expires_after(state_->limits.idle_timeout);
+    stream_.expires_after(state_->limits.header_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              beast::bind_front_handler(&session::on_header,
                                                        shared_from_this()));
@@ -132,6 +156,7 @@ private:
     if (!beast::websocket::is_upgrade(head))
       if (auto refusal = state_->routes->admit(head))
         return write(std::move(*refusal), true);
+    stream_.expires_after(state_->limits.idle_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&session::on_read,
                                                 shared_from_this()));
@@ -145,7 +170,7 @@ private:
       if (auto fn = state_->routes->upgrade_for(req)) {
         // The handler takes the stream (and this session ends) or refuses.
         stream_.expires_never();
-        auto refusal = (*fn)(stream_, req);
+        auto refusal = (*fn)(stream_, req, ticket_);
         if (!refusal)
           return;
         return write(std::move(*refusal), true);
@@ -155,9 +180,13 @@ private:
     // keeps the request until then and writes the answer on the io thread.
     req_ = std::move(req);
     rc_.emplace(http::request_context{*req_, {}, {}, {}});
+    // The session lives on in the answer: its last reference must be let go
+    // on the io thread (where the session list lives), never on the actor's
+    // thread that answered, so the sink hands its reference to the post.
     http::responder respond{
-      [self = shared_from_this(), ioc = state_->ioc](response res) {
-        asio::post(*ioc, [self, res = std::move(res)]() mutable {
+      [self = shared_from_this(), ioc = state_->ioc](response res) mutable {
+        asio::post(*ioc, [self = std::move(self),
+                          res = std::move(res)]() mutable {
           self->answer(std::move(res));
         });
       }};
@@ -215,9 +244,29 @@ private:
   std::optional<request> req_;                ///< the one being answered
   std::optional<request_context> rc_;         ///< refers to req_
   state_ptr state_;
+  connection_ticket ticket_;
 };
 
 namespace {
+
+/// Answers a connection over the limits with 503 and closes it, without
+/// ever waiting for the peer (a full send buffer drops the answer).
+void refuse(tcp::socket socket, const std::string& peer, std::size_t open) {
+  spdlog::warn("event=http_connection_refused peer={} open={}", peer, open);
+  static const std::string body
+    = R"({"error":"unavailable","details":["too many connections, try again"]})"
+      "\n";
+  static const std::string answer
+    = "HTTP/1.1 503 Service Unavailable\r\nServer: cfgd\r\n"
+      "Content-Type: application/json\r\nConnection: close\r\n"
+      "Content-Length: "
+      + std::to_string(body.size()) + "\r\n\r\n" + body;
+  error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.write_some(asio::buffer(answer.data(), answer.size()), ignored);
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+}
 
 void accept(const state_ptr& st) {
   st->acceptor.async_accept([st](error_code ec, tcp::socket socket) {
@@ -233,7 +282,20 @@ void accept(const state_ptr& st) {
       });
       return;
     }
-    std::make_shared<session>(std::move(socket), st)->start();
+    error_code peer_ec;
+    auto peer = socket.remote_endpoint(peer_ec).address();
+    auto& limits = st->limits;
+    auto by_peer = st->open_by_peer.find(peer);
+    if (peer_ec || st->open >= limits.max_connections
+        || (by_peer != st->open_by_peer.end()
+            && by_peer->second >= limits.max_per_peer)) {
+      refuse(std::move(socket), peer_ec ? std::string{"?"} : peer.to_string(),
+             st->open);
+      return accept(st);
+    }
+    auto ticket = std::make_shared<const counted_connection>(st, peer);
+    std::make_shared<session>(std::move(socket), st, std::move(ticket))
+      ->start();
     accept(st);
   });
 }

@@ -20,7 +20,12 @@ namespace cfgd::http {
 struct server_limits {
   std::size_t body_limit = std::size_t{4} << 20;   ///< 413 above
   std::size_t header_limit = std::size_t{16} << 10; ///< 431 above
+  std::chrono::seconds header_timeout{10};         ///< for a request's headers
   std::chrono::seconds idle_timeout{60};           ///< per read and write
+  /// Open connections (WebSockets included), in all and from one address;
+  /// past either a new connection is answered 503 and closed at once.
+  std::size_t max_connections = 1024;
+  std::size_t max_per_peer = 64;
 };
 
 /// Accepts connections on one address and serves them with a router. All
