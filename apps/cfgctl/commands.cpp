@@ -101,8 +101,12 @@ int cmd_unset(const context& ctx, const std::string& path) {
   return write_outcome(ctx, r);
 }
 
-int cmd_flag(const context& ctx, const std::string& name, bool on) {
-  auto r = ctx.cli.send("POST", "/features/" + url_encode(name) + query(ctx),
+int cmd_flag(const context& ctx, const std::string& name, bool on,
+             bool create) {
+  auto q = query(ctx);
+  if (create)
+    q += (q.empty() ? "?" : "&") + std::string{"create=true"};
+  auto r = ctx.cli.send("POST", "/features/" + url_encode(name) + q,
                         json{{"enabled", on}}.dump());
   return write_outcome(ctx, r);
 }

@@ -18,7 +18,9 @@ int cmd_get(const context& ctx, const std::string& path);
 int cmd_set(const context& ctx, const std::string& path,
             const std::string& value, bool as_string);
 int cmd_unset(const context& ctx, const std::string& path);
-int cmd_flag(const context& ctx, const std::string& name, bool on);
+/// `create`: the flag may be new (else cfgd refuses an unknown name: 404).
+int cmd_flag(const context& ctx, const std::string& name, bool on,
+             bool create);
 int cmd_history(const context& ctx, int limit);
 int cmd_diff(const context& ctx, uint64_t from, uint64_t to);
 int cmd_rollback(const context& ctx, uint64_t version);

@@ -79,6 +79,9 @@ int main(int argc, char** argv) {
   flag->add_option("state", state)
     ->required()
     ->check(CLI::IsMember({"on", "off"}).description(""));
+  bool create = false;
+  flag->add_flag("--create", create,
+                 "create the flag if it does not exist (else: refused)");
   auto watch = app.add_subcommand("watch",
                                   "print one line per change under PREFIX");
   watch->add_option("prefix", prefix);
@@ -122,7 +125,7 @@ int main(int argc, char** argv) {
   if (unset->parsed())
     return cmd_unset(ctx, path);
   if (flag->parsed())
-    return cmd_flag(ctx, name, state == "on");
+    return cmd_flag(ctx, name, state == "on", create);
   if (watch->parsed())
     return cmd_watch(ctx, prefix);
   if (history->parsed())

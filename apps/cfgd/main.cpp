@@ -183,7 +183,7 @@ int run(const cfgd::options& opts, initial_config init) {
   auto ioc = std::make_shared<boost::asio::io_context>(1);
   boost::asio::signal_set signals{*ioc, SIGINT, SIGTERM};
   auto ctx = std::make_shared<const cfgd::api_context>(
-    cfgd::api_context{n, sys, 5000ms, static_cast<uint32_t>(opts.history)});
+    n, sys, 5000ms, static_cast<uint32_t>(opts.history));
   auto routes = std::make_shared<cfgd::http::router>();
   auto auth = std::make_shared<const cfgd::authorizer>(opts.write_tokens,
                                                        opts.read_tokens);

@@ -146,6 +146,57 @@ def start(binary, source_dir, workdir, extra=()):
 
 # -- writes and auth ----------------------------------------------------------
 
+def test_flags_api(binary, ctl, source_dir, workdir):
+    d = start(binary, source_dir, workdir)
+    if not d:
+        return
+    before = version(d)
+    status, _, body = send(d, "POST", "/features/new_algorithm",
+                           {"enabled": True, "rollout": 10})
+    _, _, flag = get_json(d, "/config/features.new_algorithm")
+    check("a whole flag object keeps its rollout",
+          status == 200 and flag == {"enabled": True, "rollout": 10},
+          f"{status} {body!r} -> {flag!r}")
+    status, _, body = send(d, "POST", "/features/new_algorithm",
+                           {"enabled": False})
+    _, _, flag = get_json(d, "/config/features.new_algorithm")
+    check("{enabled} alone flips a flag and keeps its rollout",
+          status == 200 and flag == {"enabled": False, "rollout": 10},
+          f"{status} {body!r} -> {flag!r}")
+    mark = version(d)
+    status, _, body = send(d, "POST", "/features/new_algoritm",
+                           {"enabled": True})
+    check("an unknown flag name is refused (404) naming it",
+          status == 404 and "new_algoritm" in json.dumps(body),
+          f"{status} {body!r}")
+    status, _, body = send(d, "POST", "/features/new_algorithm",
+                           {"enabled": True, "rolout": 50})
+    check("an unknown field is refused naming its path",
+          status == 422 and "features.new_algorithm.rolout" in json.dumps(body),
+          f"{status} {body!r}")
+    status, _, body = send(d, "POST", "/features/new_algorithm",
+                           {"enabled": "yes"})
+    check("a non-bool enabled is refused (400)", status == 400,
+          f"{status} {body!r}")
+    status, _, body = send(d, "POST", "/features/a.b", {"enabled": True})
+    check("a dotted flag name is refused (400)", status == 400,
+          f"{status} {body!r}")
+    check("the refused flag writes made no version", version(d) == mark,
+          f"{version(d)} vs {mark}")
+    status, _, body = send(d, "POST", "/features/brand_new?create=true",
+                           {"enabled": True})
+    check("?create=true creates a flag", status == 200, f"{status} {body!r}")
+    code, out, err = cfgctl(ctl, d, "flag", "other_new", "on")
+    check("cfgctl flag on an unknown name exits 1", code == 1,
+          f"{code} {out!r} {err!r}")
+    code, out, err = cfgctl(ctl, d, "flag", "other_new", "on", "--create")
+    check("cfgctl flag --create creates it", code == 0,
+          f"{code} {out!r} {err!r}")
+    check("every accepted write made a version",
+          version(d) == before + 4, f"{version(d)} vs {before}")
+    d.stop()
+
+
 def test_connection_limits(binary, source_dir, workdir):
     d = start(binary, source_dir, workdir,
               ["--max-connections", "12", "--max-connections-per-peer", "5"])
@@ -629,6 +680,7 @@ def main():
         lambda w: test_refused_on_headers(binary, source_dir, w),
         lambda w: test_hosts_and_origins(binary, source_dir, w),
         lambda w: test_connection_limits(binary, source_dir, w),
+        lambda w: test_flags_api(binary, ctl, source_dir, w),
         lambda w: test_read_tokens(binary, source_dir, w),
         lambda w: test_cfgctl(binary, ctl, source_dir, w),
         lambda w: test_seed_clients(binary, ctl, source_dir, w),

@@ -189,12 +189,12 @@ def test_cluster(binary, ctl, source_dir, workdir):
     # one waits 3 s for r3, reads and other writes are answered.
     slow = {}
     writer = threading.Thread(target=lambda: slow.update(res=post(
-        p, "/features/slow_all?consistency=all&timeout_ms=3000",
+        p, "/features/slow_all?consistency=all&timeout_ms=3000&create=true",
         {"enabled": True})))
     writer.start()
     time.sleep(0.3)  # lets the slow write reach the primary first
     health, _, _ = get_json(p, "/healthz")
-    local, _ = post(p, "/features/fast_local", {"enabled": True})
+    local, _ = post(p, "/features/fast_local?create=true", {"enabled": True})
     answered_meanwhile = writer.is_alive()
     writer.join()
     check("while an all write waits for a dead replica, /healthz and a local "
@@ -208,7 +208,8 @@ def test_cluster(binary, ctl, source_dir, workdir):
     check("a majority write succeeds without r3",
           status == 200 and body.get("satisfied") is True, f"{status} {body!r}")
     # A write through a replica is forwarded and acknowledged.
-    status, body = post(rs["r1"], "/features/via_replica?consistency=majority",
+    status, body = post(rs["r1"],
+                        "/features/via_replica?consistency=majority&create=true",
                         {"enabled": True})
     check("a write on a replica commits on the primary",
           status == 200 and body.get("status") == "committed"
@@ -230,7 +231,7 @@ def test_cluster(binary, ctl, source_dir, workdir):
     check("replicas keep serving the last config",
           all(head(r) == last for r in rs.values()),
           f"{last} vs {[head(r) for r in rs.values()]}")
-    status, body = post(rs["r2"], "/features/x", {"enabled": True})
+    status, body = post(rs["r2"], "/features/x?create=true", {"enabled": True})
     check("a write on a replica without a primary answers 503",
           status == 503, f"{status} {body!r}")
     p = c.primary()
@@ -290,7 +291,7 @@ def test_cluster(binary, ctl, source_dir, workdir):
     status, body = delete(p, "/nodes/r4")
     check("forgetting an unknown replica is a 404", status == 404,
           f"{status} {body!r}")
-    status, body = post(p, "/features/after_forget?consistency=all",
+    status, body = post(p, "/features/after_forget?consistency=all&create=true",
                         {"enabled": True})
     check("an all write no longer waits for the forgotten replica",
           status == 200 and body.get("satisfied") is True

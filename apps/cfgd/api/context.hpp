@@ -25,10 +25,19 @@ namespace cfgd {
 /// The node cfgd runs (a primary, or a replica with --join) and how long a
 /// route waits for one of its actors before answering 503. Handlers use
 /// `node` on the io thread only; answers arrive on actor threads, where only
-/// `sys` is used (it outlives every request).
+/// `sys` (it outlives every request) and the node's actor handles are used.
 struct api_context {
+  api_context(cfgactors::node& n, caf::actor_system& sys,
+              std::chrono::milliseconds timeout, uint32_t max_history)
+    : node(n), sys(sys), store(n.store()), writer(n.writer()),
+      timeout(timeout), max_history(max_history) {
+    // nop
+  }
+
   cfgactors::node& node;
   caf::actor_system& sys;
+  cfgactors::store_actor store;             ///< the node's, for reads
+  cfgactors::consistent_writer_actor writer; ///< the node's, for writes
   std::chrono::milliseconds timeout{5000}; ///< per actor request; then 503
   uint32_t max_history = 100;              ///< default and cap of ?limit=
 };
@@ -62,7 +71,7 @@ void ask(const api_context_ptr& ctx, const http::request_context& rc,
 template <class Then>
 void with_snapshot(const api_context_ptr& ctx, const http::request_context& rc,
                    http::responder respond, Then then) {
-  ask<cfgactors::snapshot_ptr>(ctx, rc, std::move(respond), ctx->node.store(),
+  ask<cfgactors::snapshot_ptr>(ctx, rc, std::move(respond), ctx->store,
                                std::move(then), cfgactors::get_atom::value);
 }
 

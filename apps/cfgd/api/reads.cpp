@@ -118,7 +118,7 @@ void get_history(const api_context_ptr& ctx, const http::request_context& rc,
     before = *n;
   }
   ask<std::vector<cfgactors::version_info>>(
-    ctx, rc, std::move(respond), ctx->node.store(),
+    ctx, rc, std::move(respond), ctx->store,
     [&rc](const std::vector<cfgactors::version_info>& rows) {
       auto out = json::array();
       for (auto& row : rows)
@@ -152,7 +152,7 @@ void get_diff(const api_context_ptr& ctx, const http::request_context& rc,
     return respond(http::error_response(rc.req, status::bad_request,
                                         "bad parameter", std::move(problems)));
   ask<cfgactors::diff_result>(
-    ctx, rc, std::move(respond), ctx->node.store(),
+    ctx, rc, std::move(respond), ctx->store,
     [&rc](const cfgactors::diff_result& diff) {
       return http::json_response(rc.req, status::ok,
                                  json{{"from", diff.from},
@@ -201,7 +201,7 @@ void get_nodes(const api_context_ptr& ctx, const http::request_context& rc,
     return;
   }
   // What the primary knows of the replicas, then its own version.
-  ctx->node.replicas([ctx, &rc, respond, name, store = ctx->node.store()](
+  ctx->node.replicas([ctx, &rc, respond, name, store = ctx->store](
                        caf::expected<std::vector<cfgactors::replica_info>>
                          replicas) {
     if (!replicas)

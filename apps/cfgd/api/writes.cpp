@@ -67,7 +67,7 @@ void send_write(const api_context_ptr& ctx, const http::request_context& rc,
                                                       : 30000u;
   auto wait = ctx->timeout + std::chrono::milliseconds{acks};
   cfgactors::async_request<cfgactors::consistent_write_result>(
-    ctx->sys, ctx->node.writer(), wait,
+    ctx->sys, ctx->writer, wait,
     [ctx, &rc, respond](caf::expected<cfgactors::consistent_write_result> x) {
       if (x)
         return respond(write_response(rc.req, *x));
@@ -115,7 +115,7 @@ void submit(const api_context_ptr& ctx, const http::request_context& rc,
   if (want.size() >= 2 && want.front() == '"' && want.back() == '"')
     want = want.substr(1, want.size() - 2);
   cfgactors::async_request<cfgactors::snapshot_ptr>(
-    ctx->sys, ctx->node.store(), ctx->timeout,
+    ctx->sys, ctx->store, ctx->timeout,
     [ctx, &rc, respond, req = std::move(req), level, timeout_ms,
      want](caf::expected<cfgactors::snapshot_ptr> snap) mutable {
       if (!snap)
@@ -179,20 +179,59 @@ void delete_config_path(const api_context_ptr& ctx,
   submit(ctx, rc, std::move(respond), {operation::unset(rc.rest)});
 }
 
+/// POST /features/<name>: `{"enabled": bool}` flips a flag (a flag with a
+/// rollout or rules keeps them); any other object is the whole flag, checked
+/// like every write (unknown fields and malformed rules are refused with
+/// their path). A flag that does not exist yet is refused (404) unless the
+/// request says `?create=true`: a typo must not create a flag.
 void post_feature(const api_context_ptr& ctx, const http::request_context& rc,
                   http::responder respond) {
-  auto body = body_json(rc);
+  auto& name = rc.rest;
+  if (name.empty() || name.find_first_of(".[]") != std::string::npos)
+    return respond(http::error_response(
+      rc.req, status::bad_request, "bad request",
+      {"POST /features/<name> takes a flag name without '.', '[' or ']', "
+       "got '" + name + "'"}));
+  auto body = object_body(rc, "POST /features/<name> takes {\"enabled\": "
+                              "true|false} or a whole flag object");
   if (auto res = std::get_if<http::response>(&body))
     return respond(std::move(*res));
   auto& value = std::get<json>(body);
-  auto enabled = value.is_object() ? value.find("enabled") : value.end();
-  if (!value.is_object() || enabled == value.end() || !enabled->is_boolean())
-    return respond(http::error_response(rc.req, status::bad_request,
-                                        "bad request",
-                                        {"POST /features/<name> takes "
-                                         "{\"enabled\": true|false}"}));
-  submit(ctx, rc, std::move(respond),
-         {operation::flag(rc.rest, enabled->get<bool>())});
+  operation op;
+  if (value.size() == 1 && value.contains("enabled")) {
+    if (!value["enabled"].is_boolean())
+      return respond(http::error_response(
+        rc.req, status::bad_request, "bad request",
+        {"enabled: expected true or false, got " + value["enabled"].dump()}));
+    op = operation::flag(name, value["enabled"].get<bool>());
+  } else {
+    op = operation::set("features." + name, std::move(value));
+  }
+  auto create = rc.param("create");
+  if (create && *create != "true" && *create != "false")
+    return respond(http::error_response(
+      rc.req, status::bad_request, "bad parameter",
+      {"create must be true or false, got '" + *create + "'"}));
+  if (create && *create == "true")
+    return submit(ctx, rc, std::move(respond), {std::move(op)});
+  cfgactors::async_request<cfgactors::snapshot_ptr>(
+    ctx->sys, ctx->store, ctx->timeout,
+    [ctx, &rc, respond,
+     op = std::move(op)](caf::expected<cfgactors::snapshot_ptr> snap) mutable {
+      if (!snap)
+        return respond(actor_error(*ctx, rc.req, snap.error()));
+      auto& effective = (*snap)->effective;
+      auto features = effective.find("features");
+      if (features == effective.end() || !features->is_object()
+          || !features->contains(rc.rest))
+        return respond(http::error_response(
+          rc.req, status::not_found, "unknown flag",
+          {"no flag '" + rc.rest + "' in version "
+           + std::to_string((*snap)->version) + "; POST /features/" + rc.rest
+           + "?create=true creates it"}));
+      submit(ctx, rc, std::move(respond), {std::move(op)});
+    },
+    cfgactors::get_atom::value);
 }
 
 void post_rollback(const api_context_ptr& ctx, const http::request_context& rc,

@@ -107,14 +107,15 @@ private:
     // that arrives before the store answered is newer and wins).
     auto& ctx = hub->context();
     cfgactors::async_request<cfgactors::snapshot_ptr>(
-      ctx.sys, ctx.node.store(), ctx.timeout,
+      ctx.sys, ctx.store, ctx.timeout,
       // Weak: the pending read keeps the session alive, and it must never
       // die on the actor's thread (the hub's list lives on the io thread).
       [weak = weak_from_this(),
        ioc = hub->io()](caf::expected<cfgactors::snapshot_ptr> snap) {
-        if (!snap)
+        auto io = ioc.lock();
+        if (!snap || !io)
           return;
-        asio::post(*ioc, [weak, snap = std::move(*snap)] {
+        asio::post(*io, [weak, snap = std::move(*snap)] {
           if (auto self = weak.lock())
             self->push(snap->version, serialize(*snap));
         });
@@ -207,7 +208,10 @@ private:
     // an actor thread; the reply is queued on the io thread.
     auto origin = "ws:" + (service_.empty() ? std::string{"client"} : service_);
     auto reply_later = [weak = weak_from_this(), ioc = hub.io()](json out) {
-      asio::post(*ioc, [weak, out = std::move(out)] {
+      auto io = ioc.lock();
+      if (!io)
+        return;
+      asio::post(*io, [weak, out = std::move(out)] {
         if (auto self = weak.lock())
           self->reply(out);
       });
@@ -216,7 +220,7 @@ private:
     std::vector<cfgactors::source_actor> reloads;
     if (action == "reload")
       reloads = ctx.node.sources();
-    write_after_reloads(ctx.sys, ctx.timeout, ctx.node.writer(),
+    write_after_reloads(ctx.sys, ctx.timeout, ctx.writer,
                         std::move(reloads),
                         cfgactors::write_request{std::move(ops), origin, 0, {}},
                         [action, reply_later, &sys = ctx.sys](
@@ -330,7 +334,10 @@ std::optional<std::string> ws_hub::start() {
   // io thread, which owns the sessions.
   auto feed = ctx_->node.subscribe(
     "", [hub = weak_from_this(), ioc = ioc_](const cfgactors::change& c) {
-      asio::post(*ioc, [hub, snap = c.after] {
+      auto io = ioc.lock();
+      if (!io)
+        return;
+      asio::post(*io, [hub, snap = c.after] {
         if (auto h = hub.lock())
           h->publish(snap);
       });

@@ -52,9 +52,9 @@ public:
     return *ctx_;
   }
 
-  /// The io_context the sessions run on; answers from actors are posted
-  /// there (shared: it outlives any answer still on its way).
-  const std::shared_ptr<boost::asio::io_context>& io() const noexcept {
+  /// The io_context the sessions run on, for answers from actors; weak, as
+  /// cfgd owns it (an answer after it is gone is dropped).
+  const std::weak_ptr<boost::asio::io_context>& io() const noexcept {
     return ioc_;
   }
 
@@ -66,7 +66,7 @@ public:
   }
 
 private:
-  std::shared_ptr<boost::asio::io_context> ioc_;
+  std::weak_ptr<boost::asio::io_context> ioc_;
   api_context_ptr ctx_;
   std::shared_ptr<const authorizer> auth_;
   cfgactors::subscription feed_; ///< every change, posted to the io thread

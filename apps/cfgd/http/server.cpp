@@ -44,12 +44,16 @@ const boost::system::error_category& http_error_category() {
 struct server::state {
   state(std::shared_ptr<asio::io_context> io, std::shared_ptr<const router> r,
         server_limits l)
-    : ioc(std::move(io)), acceptor(*ioc), retry(*ioc), routes(std::move(r)),
+    : ioc(*io), io_owner(io), acceptor(*io), retry(*io), routes(std::move(r)),
       limits(l) {
     // nop
   }
 
-  std::shared_ptr<asio::io_context> ioc;
+  asio::io_context& ioc;
+  /// For answers from other threads. Weak: a strong one here (and in every
+  /// session's answer) would keep the io_context, its pending handlers, the
+  /// sessions and the routes alive in a cycle after cfgd stopped.
+  std::weak_ptr<asio::io_context> io_owner;
   tcp::acceptor acceptor;
   asio::steady_timer retry; ///< delays accepting after an error (EMFILE)
   std::shared_ptr<const router> routes;
@@ -184,7 +188,11 @@ private:
     // on the io thread (where the session list lives), never on the actor's
     // thread that answered, so the sink hands its reference to the post.
     http::responder respond{
-      [self = shared_from_this(), ioc = state_->ioc](response res) mutable {
+      [self = shared_from_this(),
+       io = state_->io_owner](response res) mutable {
+        auto ioc = io.lock();
+        if (!ioc)
+          return; // cfgd stopped: nobody waits for the answer any more
         asio::post(*ioc, [self = std::move(self),
                           res = std::move(res)]() mutable {
           self->answer(std::move(res));
@@ -317,7 +325,7 @@ server::~server() {
 std::optional<std::string> server::listen(const std::string& host,
                                           uint16_t port) {
   error_code ec;
-  tcp::resolver resolver{*state_->ioc};
+  tcp::resolver resolver{state_->ioc};
   auto endpoints = resolver.resolve(host, std::to_string(port),
                                     tcp::resolver::passive
                                       | tcp::resolver::numeric_service,

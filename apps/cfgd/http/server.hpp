@@ -32,8 +32,8 @@ struct server_limits {
 /// member functions must run on the io_context's thread (or before it runs).
 class server {
 public:
-  /// Answers that come from other threads are posted to `ioc`, which they
-  /// keep alive.
+  /// Answers that come from other threads are posted to `ioc` while it
+  /// exists (the caller owns it).
   server(std::shared_ptr<boost::asio::io_context> ioc,
          std::shared_ptr<const router> routes,
          server_limits limits = {});
