@@ -1,8 +1,6 @@
 // A replica: applies the primary's stream in order, verifies every version's
 // hash, serves the store's read interface from its own history, and forwards
 // writes to the primary.
-#include <algorithm>
-#include <deque>
 #include <set>
 
 #include <caf/io/middleman.hpp>
@@ -12,11 +10,11 @@
 
 #include "sources/backoff.hpp"
 #include "cluster/replica.hpp"
-#include "cfgactors/diff.hpp"
 #include "cfgactors/errc.hpp"
 #include "cfgactors/hash.hpp"
 #include "cfgactors/merge.hpp"
 #include "pipeline/topic_router.hpp"
+#include "pipeline/version_history.hpp"
 #include "core/log.hpp"
 #include "pipeline/tree_pool.hpp"
 
@@ -37,12 +35,12 @@ struct replica_state {
 
   replica_options options;
   topic_router_actor router;
-  snapshot_ptr current;             ///< never null; version 0 is empty
+  /// The versions applied, newest (current) last; nothing is read from disk.
+  detail::version_history versions;
   /// Trees of snapshots nobody holds any more: the next version is built in
   /// one of them rather than in a fresh copy of the current tree.
   std::shared_ptr<detail::tree_pool> trees
     = std::make_shared<detail::tree_pool>();
-  std::deque<snapshot_ptr> history; ///< oldest first, newest last
   primary_actor primary;            ///< null while disconnected
   bool in_sync = false;             ///< the primary answered our last hello
   bool told_stale = false;          ///< subscribers were told we are stale
@@ -52,10 +50,6 @@ struct replica_state {
   uint64_t reconnects = 0;
   detail::backoff retry{std::chrono::milliseconds{100},
                         std::chrono::milliseconds{5000}};
-
-  snapshot_ptr find(uint64_t version) const {
-    return find_version(history, version);
-  }
 };
 
 using replica_ptr = replica_impl::stateful_pointer<replica_state>;
@@ -65,8 +59,9 @@ void say_hello(replica_ptr self, bool full) {
   if (!st.primary)
     return;
   st.in_sync = false;
-  hello h{st.options.node, full ? 0 : st.current->version,
-          full ? std::string{} : st.current->hash};
+  auto& cur = *st.versions.current();
+  hello h{st.options.node, full ? 0 : cur.version,
+          full ? std::string{} : cur.hash};
   self->send(st.primary, std::move(h));
 }
 
@@ -76,7 +71,8 @@ void resync(replica_ptr self, const char* why, uint64_t version) {
   ++st.resyncs;
   detail::log().warn("event=replica_resync node=\"{}\" reason={} version={} "
                      "have={}",
-                     st.options.node, why, version, st.current->version);
+                     st.options.node, why, version,
+                     st.versions.current()->version);
   say_hello(self, true);
 }
 
@@ -94,15 +90,10 @@ void mark_fresh(replica_ptr self) {
 void install(replica_ptr self, snapshot_ptr next) {
   auto& st = self->state;
   mark_fresh(self);
-  auto before = std::move(st.current);
-  st.current = next;
+  auto before = st.versions.current();
   // A full snapshot may go back (a primary that lost its history): the
-  // history must stay sorted, so it starts over.
-  if (!st.history.empty() && st.history.back()->version >= next->version)
-    st.history.clear();
-  st.history.push_back(next);
-  while (st.history.size() > st.options.history_size)
-    st.history.pop_front();
+  // history then starts over.
+  st.versions.push(next);
   self->send(st.router, publish_atom::value, std::move(before), next);
 }
 
@@ -111,9 +102,9 @@ void send_ack(replica_ptr self) {
   st.in_sync = true;
   mark_fresh(self);
   if (st.primary) {
-    st.acked = st.current->version;
-    self->send(st.primary,
-               ack{st.options.node, st.current->version, st.current->hash});
+    auto& cur = *st.versions.current();
+    st.acked = cur.version;
+    self->send(st.primary, ack{st.options.node, cur.version, cur.hash});
   }
 }
 
@@ -152,7 +143,7 @@ void follow(replica_ptr self, primary_actor primary) {
   self->monitor(st.primary);
   st.retry.reset();
   detail::log().info("event=replica_joined node=\"{}\" version={}",
-                     st.options.node, st.current->version);
+                     st.options.node, st.versions.current()->version);
   say_hello(self, false);
 }
 
@@ -188,18 +179,16 @@ caf::error not_connected() {
 replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
   auto& st = self->state;
   st.options = std::move(options);
-  st.options.history_size = std::max<std::size_t>(st.options.history_size, 1);
   st.retry = detail::backoff{st.options.min_backoff, st.options.max_backoff};
-  st.current = snapshot::empty();
-  st.history.push_back(st.current);
-  st.router = self->spawn<caf::linked>(topic_router, st.current);
+  st.versions = detail::version_history{st.options.history_size, {}};
+  st.router = self->spawn<caf::linked>(topic_router, st.versions.current());
   self->set_down_handler([self](const caf::down_msg& msg) {
     auto& st = self->state;
     if (!st.primary || msg.source != st.primary.address())
       return;
     detail::log().warn("event=replica_stale node=\"{}\" version={} "
                        "reason=\"{}\"",
-                       st.options.node, st.current->version,
+                       st.options.node, st.versions.current()->version,
                        self->system().render(msg.reason));
     st.primary = nullptr;
     st.in_sync = false;
@@ -222,14 +211,15 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
     [self](ack_tick_atom) {
       auto& st = self->state;
       st.ack_armed = false;
-      if (st.primary && st.in_sync && st.acked != st.current->version)
+      if (st.primary && st.in_sync
+          && st.acked != st.versions.current()->version)
         send_ack(self);
     },
     [self](replicated_change& m) {
       auto& st = self->state;
       if (!from_primary(self))
         return;
-      auto& cur = *st.current;
+      auto& cur = *st.versions.current();
       if (m.prev_version != cur.version) {
         // Waiting for the answer to a hello, or a message older than what
         // we have: the stream still in flight from before. Else a gap.
@@ -282,8 +272,8 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
                             st.options.node, m.version);
         return;
       }
-      if (next->version != st.current->version
-          || next->hash != st.current->hash)
+      if (next->version != st.versions.current()->version
+          || next->hash != st.versions.current()->hash)
         install(self, std::move(next));
       send_ack(self);
     },
@@ -293,38 +283,16 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
       return self->delegate(self->state.router, subscribe_atom::value,
                             std::move(prefix), std::move(sub));
     },
-    [self](get_atom) { return self->state.current; },
+    [self](get_atom) { return self->state.versions.current(); },
     [self](get_atom, uint64_t version) -> caf::result<snapshot_ptr> {
-      if (auto snap = self->state.find(version))
-        return snap;
-      return make_error(errc::not_found,
-                        "version " + std::to_string(version)
-                          + " is not in the history");
+      return self->state.versions.lookup(version);
     },
     [self](diff_atom, uint64_t from, uint64_t to) -> caf::result<diff_result> {
-      auto& st = self->state;
-      auto a = st.find(from);
-      auto b = st.find(to);
-      if (!a || !b)
-        return make_error(errc::not_found,
-                          "version " + std::to_string(!a ? from : to)
-                            + " is not in the history");
-      return diff_result{from, to, json_patch(a->effective, b->effective),
-                         diff_view(a->effective, b->effective)};
+      return self->state.versions.diff(from, to);
     },
     [self](history_atom, uint64_t before,
-           uint32_t limit) -> std::vector<version_info> {
-      std::vector<version_info> result;
-      auto& hist = self->state.history;
-      for (auto i = hist.rbegin(); i != hist.rend() && result.size() < limit;
-           ++i) {
-        auto& snap = **i;
-        if (snap.version == 0 || (before != 0 && snap.version >= before))
-          continue;
-        result.push_back(version_info{snap.version, snap.hash,
-                                      snap.timestamp_ms, snap.origin});
-      }
-      return result;
+           uint32_t limit) -> caf::result<std::vector<version_info>> {
+      return self->state.versions.history(before, limit);
     },
     // Writes: the primary's validator decides; the answer comes after commit.
     [self](write_atom, write_request& req) -> caf::result<write_result> {
@@ -350,8 +318,8 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
       out.node = st.options.node;
       out.connected = st.primary && st.in_sync;
       out.stale = !st.primary;
-      out.version = st.current->version;
-      out.hash = st.current->hash;
+      out.version = st.versions.current()->version;
+      out.hash = st.versions.current()->hash;
       out.resyncs = st.resyncs;
       out.reconnects = st.reconnects;
       return out;
