@@ -172,8 +172,132 @@ void connect(replica_ptr self) {
       });
 }
 
+/// The primary is gone: serve the last snapshot, tell the subscribers we
+/// are stale, and try to reconnect.
+void on_primary_down(replica_ptr self, const caf::down_msg& msg) {
+  auto& st = self->state;
+  if (!st.primary || msg.source != st.primary.address())
+    return;
+  detail::log().warn("event=replica_stale node=\"{}\" version={} "
+                     "reason=\"{}\"",
+                     st.options.node, st.versions.current()->version,
+                     self->system().render(msg.reason));
+  st.primary = nullptr;
+  st.in_sync = false;
+  if (!st.told_stale) {
+    st.told_stale = true;
+    self->send(st.router, stale_atom::value, true);
+  }
+  schedule_connect(self);
+}
+
+/// The ack delay passed: one ack for every version applied meanwhile.
+void on_ack_tick(replica_ptr self) {
+  auto& st = self->state;
+  st.ack_armed = false;
+  if (st.primary && st.in_sync && st.acked != st.versions.current()->version)
+    send_ack(self);
+}
+
+/// One step of the stream: applied only on top of `prev_version`, kept only
+/// if the result hashes to `hash`; a gap or a mismatch asks for everything.
+void on_replicated_change(replica_ptr self, replicated_change& m) {
+  auto& st = self->state;
+  if (!from_primary(self))
+    return;
+  auto& cur = *st.versions.current();
+  if (m.prev_version != cur.version) {
+    // Waiting for the answer to a hello, or a message older than what we
+    // have: the stream still in flight from before. Else a gap.
+    if (!st.in_sync || m.version <= cur.version)
+      return;
+    resync(self, "gap", m.version);
+    return;
+  }
+  if (m.version == cur.version) {
+    // The primary confirms we are in step.
+    if (m.hash != cur.hash || !m.patch.empty()) {
+      resync(self, "mismatch", m.version);
+      return;
+    }
+    send_ack(self);
+    return;
+  }
+  auto tree = st.trees->take().value_or(json{});
+  assign_reusing(tree, cur.effective);
+  try {
+    tree.patch_inplace(m.patch);
+  } catch (const std::exception& e) {
+    resync(self, "bad_patch", m.version);
+    return;
+  }
+  auto next = detail::make_recycled(st.trees, m.version, std::move(m.origin),
+                                    {}, std::move(tree), m.timestamp_ms);
+  if (next->hash != m.hash) {
+    resync(self, "mismatch", m.version);
+    return;
+  }
+  install(self, std::move(next));
+  if (m.ack_now || !st.in_sync || st.options.ack_delay.count() <= 0)
+    send_ack(self);
+  else
+    ack_later(self);
+}
+
+/// The whole configuration, for a new replica or one out of step: kept only
+/// if it hashes to `hash`.
+void on_full_snapshot(replica_ptr self, full_snapshot& m) {
+  auto& st = self->state;
+  if (!from_primary(self))
+    return;
+  auto next = snapshot::make(m.version, std::move(m.origin),
+                             layer_stack::from_json(m.layers),
+                             std::move(m.effective), m.timestamp_ms);
+  if (next->hash != m.hash) {
+    // Not recoverable by asking again: keep the last good snapshot.
+    detail::log().error("event=replica_bad_snapshot node=\"{}\" version={}",
+                        st.options.node, m.version);
+    return;
+  }
+  auto& cur = *st.versions.current();
+  if (next->version != cur.version || next->hash != cur.hash)
+    install(self, std::move(next));
+  send_ack(self);
+}
+
 caf::error not_connected() {
   return make_error(errc::unavailable, "no connection to the primary");
+}
+
+/// Writes go to the primary's validator; the answer comes after commit.
+caf::result<write_result> on_write(replica_ptr self, write_request& req) {
+  auto& st = self->state;
+  if (!st.primary)
+    return not_connected();
+  return self->delegate(st.primary, write_atom::value, std::move(req));
+}
+
+caf::result<consistent_write_result>
+on_consistent_write(replica_ptr self, write_request& req, consistency level,
+                    uint32_t timeout_ms) {
+  auto& st = self->state;
+  if (!st.primary)
+    return not_connected();
+  return self->delegate(st.primary, write_atom::value, std::move(req), level,
+                        timeout_ms);
+}
+
+replica_status on_status(replica_ptr self) {
+  auto& st = self->state;
+  replica_status out;
+  out.node = st.options.node;
+  out.connected = st.primary && st.in_sync;
+  out.stale = !st.primary;
+  out.version = st.versions.current()->version;
+  out.hash = st.versions.current()->hash;
+  out.resyncs = st.resyncs;
+  out.reconnects = st.reconnects;
+  return out;
 }
 
 replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
@@ -182,22 +306,8 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
   st.retry = detail::backoff{st.options.min_backoff, st.options.max_backoff};
   st.versions = detail::version_history{st.options.history_size, {}};
   st.router = self->spawn<caf::linked>(topic_router, st.versions.current());
-  self->set_down_handler([self](const caf::down_msg& msg) {
-    auto& st = self->state;
-    if (!st.primary || msg.source != st.primary.address())
-      return;
-    detail::log().warn("event=replica_stale node=\"{}\" version={} "
-                       "reason=\"{}\"",
-                       st.options.node, st.versions.current()->version,
-                       self->system().render(msg.reason));
-    st.primary = nullptr;
-    st.in_sync = false;
-    if (!st.told_stale) {
-      st.told_stale = true;
-      self->send(st.router, stale_atom::value, true);
-    }
-    schedule_connect(self);
-  });
+  self->set_down_handler(
+    [self](const caf::down_msg& msg) { on_primary_down(self, msg); });
   if (!st.options.host.empty())
     connect(self);
   return {
@@ -208,75 +318,9 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
       if (!self->state.primary)
         connect(self);
     },
-    [self](ack_tick_atom) {
-      auto& st = self->state;
-      st.ack_armed = false;
-      if (st.primary && st.in_sync
-          && st.acked != st.versions.current()->version)
-        send_ack(self);
-    },
-    [self](replicated_change& m) {
-      auto& st = self->state;
-      if (!from_primary(self))
-        return;
-      auto& cur = *st.versions.current();
-      if (m.prev_version != cur.version) {
-        // Waiting for the answer to a hello, or a message older than what
-        // we have: the stream still in flight from before. Else a gap.
-        if (!st.in_sync || m.version <= cur.version)
-          return;
-        resync(self, "gap", m.version);
-        return;
-      }
-      if (m.version == cur.version) {
-        // The primary confirms we are in step.
-        if (m.hash != cur.hash || !m.patch.empty()) {
-          resync(self, "mismatch", m.version);
-          return;
-        }
-        send_ack(self);
-        return;
-      }
-      auto tree = st.trees->take().value_or(json{});
-      assign_reusing(tree, cur.effective);
-      try {
-        tree.patch_inplace(m.patch);
-      } catch (const std::exception& e) {
-        resync(self, "bad_patch", m.version);
-        return;
-      }
-      auto next = detail::make_recycled(st.trees, m.version,
-                                        std::move(m.origin), {},
-                                        std::move(tree), m.timestamp_ms);
-      if (next->hash != m.hash) {
-        resync(self, "mismatch", m.version);
-        return;
-      }
-      install(self, std::move(next));
-      if (m.ack_now || !st.in_sync || st.options.ack_delay.count() <= 0)
-        send_ack(self);
-      else
-        ack_later(self);
-    },
-    [self](full_snapshot& m) {
-      auto& st = self->state;
-      if (!from_primary(self))
-        return;
-      auto next = snapshot::make(m.version, std::move(m.origin),
-                                 layer_stack::from_json(m.layers),
-                                 std::move(m.effective), m.timestamp_ms);
-      if (next->hash != m.hash) {
-        // Not recoverable by asking again: keep the last good snapshot.
-        detail::log().error("event=replica_bad_snapshot node=\"{}\" "
-                            "version={}",
-                            st.options.node, m.version);
-        return;
-      }
-      if (next->version != st.versions.current()->version
-          || next->hash != st.versions.current()->hash)
-        install(self, std::move(next));
-      send_ack(self);
-    },
+    [self](ack_tick_atom) { on_ack_tick(self); },
+    [self](replicated_change& m) { on_replicated_change(self, m); },
+    [self](full_snapshot& m) { on_full_snapshot(self, m); },
     // The store's read interface, from the replica's own history.
     [self](subscribe_atom, std::string& prefix,
            subscriber_actor& sub) -> caf::delegated<uint64_t> {
@@ -294,36 +338,15 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
            uint32_t limit) -> caf::result<std::vector<version_info>> {
       return self->state.versions.history(before, limit);
     },
-    // Writes: the primary's validator decides; the answer comes after commit.
-    [self](write_atom, write_request& req) -> caf::result<write_result> {
-      auto& st = self->state;
-      if (!st.primary)
-        return not_connected();
-      return self->delegate(st.primary, write_atom::value, std::move(req));
-    },
+    [self](write_atom, write_request& req) { return on_write(self, req); },
     [self](write_atom, write_request& req, consistency level,
-           uint32_t timeout_ms) -> caf::result<consistent_write_result> {
-      auto& st = self->state;
-      if (!st.primary)
-        return not_connected();
-      return self->delegate(st.primary, write_atom::value, std::move(req),
-                            level, timeout_ms);
+           uint32_t timeout_ms) {
+      return on_consistent_write(self, req, level, timeout_ms);
     },
     [self](stats_atom) -> caf::delegated<router_stats> {
       return self->delegate(self->state.router, stats_atom::value);
     },
-    [self](status_atom) {
-      auto& st = self->state;
-      replica_status out;
-      out.node = st.options.node;
-      out.connected = st.primary && st.in_sync;
-      out.stale = !st.primary;
-      out.version = st.versions.current()->version;
-      out.hash = st.versions.current()->hash;
-      out.resyncs = st.resyncs;
-      out.reconnects = st.reconnects;
-      return out;
-    },
+    [self](status_atom) { return on_status(self); },
   };
 }
 
