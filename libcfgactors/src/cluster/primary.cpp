@@ -30,7 +30,7 @@ struct primary_state {
 
   struct replica {
     replica_link_actor link; ///< null while disconnected
-    std::string state = "syncing";
+    replica_state state = replica_state::syncing;
     uint64_t acked_version = 0;
     std::string acked_hash;
     int64_t last_ack_ms = 0;
@@ -149,7 +149,7 @@ void start_stream(primary_ptr self, const std::string& node,
   // A newer hello from the same node replaced this link meanwhile.
   if (i == st.replicas.end() || i->second.link != link)
     return;
-  i->second.state = "connected";
+  i->second.state = replica_state::connected;
   // The answer to a hello is acked at once: the replica counts as connected
   // from then on.
   if constexpr (std::is_same_v<Message, replicated_change>)
@@ -182,7 +182,7 @@ void on_replica_down(primary_ptr self, const caf::down_msg& msg) {
       detail::log().warn("event=replica_gone node=\"{}\" reason=\"{}\"", node,
                          self->system().render(msg.reason));
       r.link = nullptr;
-      r.state = "disconnected";
+      r.state = replica_state::disconnected;
       auto after = self->state.options.forget_after;
       if (after.count() > 0)
         self->delayed_send(self, after, forget_atom::value, node, ++r.epoch);
@@ -202,7 +202,7 @@ void on_publish(primary_ptr self, const snapshot_ptr& before,
   if (before->hash == after->hash)
     return;
   auto streaming = [](const auto& kvp) {
-    return kvp.second.link && kvp.second.state == "connected";
+    return kvp.second.link && kvp.second.state == replica_state::connected;
   };
   // No replica in the stream: no patch to compute (a replica that joins
   // later gets its own from the history or a full snapshot).
@@ -229,7 +229,7 @@ void on_hello(primary_ptr self, hello& h) {
     r.link = link;
     self->monitor(link);
   }
-  r.state = "syncing";
+  r.state = replica_state::syncing;
   detail::log().info("event=replica_hello node=\"{}\" last_version={}", h.node,
                      h.last_version);
   auto& cur = st.current;

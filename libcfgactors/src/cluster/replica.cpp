@@ -30,7 +30,7 @@ using ack_tick_atom = caf::atom_constant<caf::atom("acktick")>;
 using replica_impl = replica_actor::extend<caf::reacts_to<connect_tick_atom>,
                                            caf::reacts_to<ack_tick_atom>>;
 
-struct replica_state {
+struct replica_actor_state {
   static inline const char* name = "cfgactors.replica";
 
   replica_options options;
@@ -52,7 +52,7 @@ struct replica_state {
                         std::chrono::milliseconds{5000}};
 };
 
-using replica_ptr = replica_impl::stateful_pointer<replica_state>;
+using replica_ptr = replica_impl::stateful_pointer<replica_actor_state>;
 
 void say_hello(replica_ptr self, bool full) {
   auto& st = self->state;
