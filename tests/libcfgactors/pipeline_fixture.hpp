@@ -59,7 +59,7 @@ struct pipeline_fixture : test_coordinator_fixture<system_config> {
   }
 
   snapshot_ptr current() {
-    return store_st().current;
+    return store_st().versions.current();
   }
 
   /// Subscribes a recorder to `prefix` and returns its log.

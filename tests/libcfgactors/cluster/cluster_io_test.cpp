@@ -195,7 +195,7 @@ CAF_TEST(replicas on two other nodes join with a full snapshot) {
   CAF_CHECK_EQUAL(infos[0].node, "jupiter");
   CAF_CHECK_EQUAL(infos[1].node, "mars");
   for (auto& x : infos) {
-    CAF_CHECK_EQUAL(x.state, "connected");
+    CAF_CHECK_EQUAL(x.state, replica_state::connected);
     CAF_CHECK_EQUAL(x.acked_version, cur->version);
     CAF_CHECK_EQUAL(x.acked_hash, cur->hash);
     CAF_CHECK_EQUAL(x.lag, 0u);
@@ -344,8 +344,8 @@ CAF_TEST(a replica cut off is missed by writes and stale until it resyncs) {
   CAF_REQUIRE_EQUAL(log->size(), 1u);
   cut(to_jupiter);
   // Each side saw the other go down.
-  CAF_CHECK_EQUAL(info("jupiter").state, "disconnected");
-  CAF_CHECK_EQUAL(info("mars").state, "connected");
+  CAF_CHECK_EQUAL(info("jupiter").state, replica_state::disconnected);
+  CAF_CHECK_EQUAL(info("mars").state, replica_state::connected);
   auto st = status(jupiter, r_jupiter);
   CAF_CHECK(st.stale);
   CAF_CHECK(!st.connected);
@@ -398,7 +398,7 @@ CAF_TEST(a replica cut off is missed by writes and stale until it resyncs) {
   check_in_step(jupiter, r_jupiter);
   auto cur = primary_current();
   auto i = info("jupiter");
-  CAF_CHECK_EQUAL(i.state, "connected");
+  CAF_CHECK_EQUAL(i.state, replica_state::connected);
   CAF_CHECK_EQUAL(i.acked_version, cur->version);
   CAF_CHECK_EQUAL(i.acked_hash, cur->hash);
   // Its subscriber gets the missed versions in one change, no longer stale.
