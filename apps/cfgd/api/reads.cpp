@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cfgactors/path.hpp"
+#include "cfgactors/replica_state.hpp"
 #include "cfgactors/snapshot.hpp"
 
 #include "api/context.hpp"
@@ -188,9 +189,7 @@ http::response get_nodes(const api_context& ctx,
                         {"role", "replica"},
                         {"version", st->version},
                         {"hash", st->hash},
-                        {"state", st->stale ? "stale"
-                                  : st->connected ? "connected"
-                                                  : "syncing"},
+                        {"state", to_string(st->state())},
                         {"stale", st->stale},
                         {"resyncs", st->resyncs},
                         {"reconnects", st->reconnects}});
@@ -201,7 +200,7 @@ http::response get_nodes(const api_context& ctx,
                       {"version", (*snap)->version},
                       {"hash", (*snap)->hash},
                       {"lag", 0},
-                      {"state", "connected"},
+                      {"state", to_string(cfgactors::replica_state::connected)},
                       {"stale", false}});
   auto replicas = ctx.node.replicas();
   if (!replicas)
@@ -212,8 +211,8 @@ http::response get_nodes(const api_context& ctx,
                         {"version", r.acked_version},
                         {"hash", r.acked_hash},
                         {"lag", r.lag},
-                        {"state", r.state},
-                        {"stale", r.state != "connected"},
+                        {"state", to_string(r.state)},
+                        {"stale", r.state != cfgactors::replica_state::connected},
                         {"last_ack_ms", r.last_ack_ms}});
   return http::json_response(rc.req, status::ok, json{{"nodes", list}});
 }

@@ -25,14 +25,8 @@ struct store_state {
   /// are written before they are acknowledged.
   detail::version_history versions;
   /// Where committed snapshots leave their tree when the last reference to
-  /// them goes (see src/tree_pool.hpp).
+  /// them goes (see pipeline/tree_pool.hpp).
   std::shared_ptr<detail::tree_pool> trees;
-
-  /// The snapshot of `version` if still in memory, else nullptr (suites
-  /// outside the pipeline read the store's versions through this).
-  snapshot_ptr find(uint64_t version) const {
-    return versions.find(version);
-  }
 };
 
 /// A store in memory only (`options.data_dir` is not used).

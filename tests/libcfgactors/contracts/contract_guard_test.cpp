@@ -107,7 +107,7 @@ struct fixture : log_recorder, pipeline_fixture {
   }
 
   snapshot_ptr version(uint64_t v) {
-    auto snap = store_st().find(v);
+    auto snap = store_st().versions.find(v);
     CAF_REQUIRE(snap != nullptr);
     return snap;
   }
