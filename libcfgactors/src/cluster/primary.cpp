@@ -1,4 +1,4 @@
-// The primary's node actor: the replication stream and consistent writes.
+// The primary: the replication stream and consistent writes.
 #include <algorithm>
 #include <map>
 #include <type_traits>
@@ -18,7 +18,7 @@ namespace {
 
 using timeout_atom = caf::atom_constant<caf::atom("wtimeout")>;
 
-/// The node actor's own messages: every version from the store (it is the
+/// The primary's own messages: every version from the store (it is the
 /// store's replication tap), write timeouts, and `forget, node, epoch`:
 /// forget `node` if it is still in the disconnection numbered `epoch`.
 using primary_impl = primary_actor::extend_with<replication_tap_actor>::extend<

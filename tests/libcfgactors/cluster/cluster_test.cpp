@@ -40,7 +40,7 @@ struct fixture : pipeline_fixture {
     primary_options popts;
     popts.write_timeout = std::chrono::seconds{2};
     popts.forget_after = std::chrono::milliseconds{0}; // tests fire timeouts
-    primary = spawn_primary(sys, nodes.store, nodes.validator, popts);
+    primary = spawn_primary(sys, pipe.store, pipe.validator, popts);
     run();
   }
 
@@ -321,7 +321,7 @@ CAF_TEST(versions nobody waits for are acked after the delay and at once) {
   auto quiet = [&](std::string path, json value) {
     write_request req{{operation::set(std::move(path), std::move(value))},
                       "test", 0, {}};
-    self->send(nodes.validator, write_atom::value, std::move(req));
+    self->send(pipe.validator, write_atom::value, std::move(req));
     sched.run();
   };
   auto infos_now = [&] {
@@ -376,7 +376,7 @@ CAF_TEST(a replica gone for long or on request is forgotten) {
   run();
   primary_options popts;
   popts.forget_after = std::chrono::minutes{1};
-  primary = spawn_primary(sys, nodes.store, nodes.validator, popts);
+  primary = spawn_primary(sys, pipe.store, pipe.validator, popts);
   run();
   auto r1 = join("r1");
   auto r2 = join("r2");
@@ -473,7 +473,7 @@ CAF_TEST(a replica that loses the primary keeps serving and reports stale) {
   CAF_CHECK(refused);
   // A new primary over the same store: the replica resyncs by patch.
   set("a", 5);
-  primary = spawn_primary(sys, nodes.store, nodes.validator, {});
+  primary = spawn_primary(sys, pipe.store, pipe.validator, {});
   run();
   self->send(r, join_atom::value, primary);
   run();

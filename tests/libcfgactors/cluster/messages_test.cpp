@@ -22,7 +22,7 @@ constexpr replica_state all_replica_states[] = {
   replica_state::syncing, replica_state::connected, replica_state::stale,
   replica_state::disconnected};
 
-/// replica_info as it was when its state was a string: what nodes of older
+/// replica_info as it was when its state was a string: what pipe of older
 /// builds send and expect.
 struct string_state_replica_info {
   std::string node;
@@ -81,7 +81,7 @@ struct fixture {
     return std::move(*result);
   }
 
-  /// Round trip inside a caf::message, as across nodes: only works for a
+  /// Round trip inside a caf::message, as across pipe: only works for a
   /// registered type (an unregistered one fails to load).
   template <class T>
   bool message_round_trip(const T& x) {
@@ -192,11 +192,11 @@ CAF_TEST(consistent write results and node listings round trip) {
   CAF_CHECK_EQUAL(round_trip(r), r);
   CAF_CHECK(message_round_trip(r));
   CAF_CHECK(message_round_trip(consistency::all));
-  std::vector<replica_info> nodes{
+  std::vector<replica_info> pipe{
     {"r1", replica_state::connected, 5, "h", 0, 17},
     {"r3", replica_state::disconnected, 3, "g", 2, 11}};
-  CAF_CHECK_EQUAL(round_trip(nodes), nodes);
-  CAF_CHECK(message_round_trip(nodes));
+  CAF_CHECK_EQUAL(round_trip(pipe), pipe);
+  CAF_CHECK(message_round_trip(pipe));
   replica_status st{"r1", true, false, 5, "h", 1, 2};
   CAF_CHECK_EQUAL(round_trip(st), st);
   CAF_CHECK(message_round_trip(st));

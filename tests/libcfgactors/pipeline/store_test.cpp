@@ -20,7 +20,7 @@ struct fixture : pipeline_fixture {
   template <class T, class... Ts>
   caf::expected<T> ask(Ts&&... xs) {
     caf::expected<T> result{caf::sec::bad_function_call};
-    auto f = self->request(nodes.store, caf::infinite, std::forward<Ts>(xs)...);
+    auto f = self->request(pipe.store, caf::infinite, std::forward<Ts>(xs)...);
     run();
     f.receive([&](T& x) { result = std::move(x); },
               [&](caf::error& err) { result = std::move(err); });
