@@ -1,5 +1,5 @@
-// cfgactors: the coordinator runs a primary (validator → store → router →
-// primary node, published with the middleman) and writes each flip through
+// cfgactors: the coordinator runs a pipeline (validator → store → router)
+// and the primary, published with the middleman, and writes each flip through
 // the validator; every worker runs a replica and a subscriber actor on it.
 #include <chrono>
 #include <thread>

@@ -1,4 +1,4 @@
-// Three CAF nodes ("planets") in one process, each an actor system with its
+// Three CAF pipe ("planets") in one process, each an actor system with its
 // own test coordinator and test multiplexer (caf/test/io_dsl.hpp), knowing
 // cfgactors' message types: every message between planets goes through BASP
 // serialization, and the interleaving is the test's choice.

@@ -26,21 +26,21 @@ inline caf::behavior recorder(caf::event_based_actor*, change_log log) {
 }
 
 struct pipeline_fixture : test_coordinator_fixture<system_config> {
-  detail::pipeline_core nodes; ///< with the store's commit interface
+  detail::pipeline_core pipe; ///< with the store's commit interface
 
   explicit pipeline_fixture(pipeline_options opts = {}) {
-    nodes = *detail::open_pipeline_core(sys, std::move(opts));
+    pipe = *detail::open_pipeline_core(sys, std::move(opts));
     run();
   }
 
   ~pipeline_fixture() {
-    shutdown(nodes.handles());
+    shutdown(pipe.handles());
     run();
   }
 
   write_result write(write_request req) {
     write_result result;
-    auto f = self->request(nodes.validator, caf::infinite, write_atom::value,
+    auto f = self->request(pipe.validator, caf::infinite, write_atom::value,
                            std::move(req));
     run();
     f.receive([&](write_result& r) { result = std::move(r); },
@@ -59,14 +59,14 @@ struct pipeline_fixture : test_coordinator_fixture<system_config> {
   }
 
   snapshot_ptr current() {
-    return store_st().current;
+    return store_st().versions.current();
   }
 
   /// Subscribes a recorder to `prefix` and returns its log.
   change_log subscribe(std::string prefix) {
     auto log = std::make_shared<std::vector<change>>();
     auto sub = caf::actor_cast<subscriber_actor>(sys.spawn(recorder, log));
-    self->send(nodes.router, subscribe_atom::value, std::move(prefix), sub);
+    self->send(pipe.router, subscribe_atom::value, std::move(prefix), sub);
     run();
     return log;
   }
@@ -79,15 +79,15 @@ struct pipeline_fixture : test_coordinator_fixture<system_config> {
   }
 
   store_state& store_st() {
-    return state_of<store_state>(nodes.store);
+    return state_of<store_state>(pipe.store);
   }
 
   validator_state& validator_st() {
-    return state_of<validator_state>(nodes.validator);
+    return state_of<validator_state>(pipe.validator);
   }
 
   topic_router_state& router_st() {
-    return state_of<topic_router_state>(nodes.router);
+    return state_of<topic_router_state>(pipe.router);
   }
 };
 

@@ -114,7 +114,7 @@ struct remote_fixture {
   system_config cfg;
   caf::actor_system sys{sharing_scheduler(cfg)};
   caf::scoped_actor self{sys};
-  pipeline nodes;
+  pipeline pipe;
   std::vector<source_actor> sources; ///< stopped before the pipeline
 
   /// Spawns the pipeline with the example schema and commits the example
@@ -127,7 +127,7 @@ struct remote_fixture {
       CAF_FAIL("schema: " << err);
     pipeline_options opts;
     opts.validation.schema = schema;
-    nodes = spawn_pipeline(sys, opts);
+    pipe = spawn_pipeline(sys, opts);
     auto path = source_path("examples/config.yaml");
     auto doc = parse_file(path);
     if (!doc)
@@ -140,13 +140,13 @@ struct remote_fixture {
   ~remote_fixture() {
     for (auto& src : sources)
       self->send_exit(src, caf::exit_reason::user_shutdown);
-    shutdown(nodes);
+    shutdown(pipe);
   }
 
   write_result write(operation op) {
     write_result result;
     self
-      ->request(nodes.validator, 30s, write_atom::value,
+      ->request(pipe.validator, 30s, write_atom::value,
                 write_request{{std::move(op)}, "test", 0, {}})
       .receive([&](write_result& r) { result = std::move(r); },
                [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
@@ -175,7 +175,7 @@ struct remote_fixture {
 
   snapshot_ptr current() {
     snapshot_ptr result;
-    self->request(nodes.store, 30s, get_atom::value)
+    self->request(pipe.store, 30s, get_atom::value)
       .receive([&](snapshot_ptr& x) { result = std::move(x); },
                [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
     return result;

@@ -7,10 +7,12 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cfgactors/async_request.hpp"
 #include "cfgactors/cluster_messages.hpp"
+#include "cfgactors/replica_state.hpp"
 #include "cfgactors/stats.hpp"
 
 #include "api/context.hpp"
@@ -112,13 +114,17 @@ http::response primary_metrics(const http::request_context& rc,
                st && st->state == state ? 1.0 : 0.0);
   }
   auto& replicas = sc.replicas;
-  std::map<std::string, int> by_state{
-    {"syncing", 0}, {"connected", 0}, {"disconnected", 0}};
+  // Every state a primary sets, listed even when no replica is in it.
+  using cfgactors::replica_state;
+  std::map<std::string_view, int> by_state;
+  for (auto x : {replica_state::syncing, replica_state::connected,
+                 replica_state::disconnected})
+    by_state[to_string(x)] = 0;
   for (auto& r : replicas)
-    ++by_state[r.state];
+    ++by_state[to_string(r.state)];
   w.family("cfg_replicas", "gauge", "Replicas known to this primary, by state.");
   for (auto& [state, n] : by_state)
-    w.sample("cfg_replicas", {{"state", state}}, n);
+    w.sample("cfg_replicas", {{"state", std::string{state}}}, n);
   w.family("cfg_replica_lag_versions", "gauge",
            "Versions a replica has not acknowledged yet.");
   for (auto& r : replicas)

@@ -9,6 +9,7 @@
 
 #include "cfgactors/async_request.hpp"
 #include "cfgactors/path.hpp"
+#include "cfgactors/replica_state.hpp"
 #include "cfgactors/snapshot.hpp"
 
 #include "api/context.hpp"
@@ -189,9 +190,7 @@ void get_nodes(const api_context_ptr& ctx, const http::request_context& rc,
                        {"role", "replica"},
                        {"version", st->version},
                        {"hash", st->hash},
-                       {"state", st->stale       ? "stale"
-                                 : st->connected ? "connected"
-                                                 : "syncing"},
+                       {"state", to_string(st->state())},
                        {"stale", st->stale},
                        {"resyncs", st->resyncs},
                        {"reconnects", st->reconnects}};
@@ -214,7 +213,8 @@ void get_nodes(const api_context_ptr& ctx, const http::request_context& rc,
                           {"version", snap->version},
                           {"hash", snap->hash},
                           {"lag", 0},
-                          {"state", "connected"},
+                          {"state", to_string(
+                                      cfgactors::replica_state::connected)},
                           {"stale", false}});
       for (auto& r : replicas)
         list.push_back(json{{"name", r.node},
@@ -222,8 +222,9 @@ void get_nodes(const api_context_ptr& ctx, const http::request_context& rc,
                             {"version", r.acked_version},
                             {"hash", r.acked_hash},
                             {"lag", r.lag},
-                            {"state", r.state},
-                            {"stale", r.state != "connected"},
+                            {"state", to_string(r.state)},
+                            {"stale",
+                             r.state != cfgactors::replica_state::connected},
                             {"last_ack_ms", r.last_ack_ms}});
       return http::json_response(rc.req, status::ok, json{{"nodes", list}});
     };

@@ -30,6 +30,7 @@
 #include "cfgactors/parse.hpp"
 #include "cfgactors/path.hpp"
 #include "cfgactors/pipeline.hpp"
+#include "cfgactors/replica_state.hpp"
 #include "cfgactors/rules.hpp"
 #include "cfgactors/schema.hpp"
 #include "cfgactors/semver.hpp"

@@ -7,11 +7,16 @@
 #include <string_view>
 #include <vector>
 
+#include <caf/error.hpp>
+#include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/none.hpp>
+#include <caf/sec.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include "cfgactors/json_inspect.hpp"
+#include "cfgactors/replica_state.hpp"
 #include "cfgactors/write_result.hpp"
 
 namespace cfgactors {
@@ -147,7 +152,8 @@ typename Inspector::result_type inspect(Inspector& f,
 /// How the primary sees one replica.
 struct replica_info {
   std::string node;
-  std::string state;         ///< `syncing`, `connected` or `disconnected`
+  /// syncing, connected or disconnected (stale is a replica's own view)
+  replica_state state = replica_state::syncing;
   uint64_t acked_version = 0;
   std::string acked_hash;
   uint64_t lag = 0;          ///< primary's version minus acked_version
@@ -160,10 +166,23 @@ struct replica_info {
   }
 };
 
+/// The state travels as its name (to_string), as it did when it was a
+/// string: a node of an older build reads it unchanged, and a name this
+/// build does not know fails to load rather than turning into a default.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, replica_info& x) {
-  return f(caf::meta::type_name("replica_info"), x.node, x.state,
-           x.acked_version, x.acked_hash, x.lag, x.last_ack_ms);
+  std::string state;
+  if constexpr (Inspector::reads_state)
+    state = to_string(x.state);
+  auto load = [&]() -> caf::error {
+    if (!from_string(state, x.state))
+      return caf::make_error(caf::sec::invalid_argument,
+                             "unknown replica state \"" + state + "\"");
+    return caf::none;
+  };
+  return f(caf::meta::type_name("replica_info"), x.node, state,
+           caf::meta::load_callback(load), x.acked_version, x.acked_hash,
+           x.lag, x.last_ack_ms);
 }
 
 /// How a replica sees itself.
@@ -175,6 +194,14 @@ struct replica_status {
   std::string hash;
   uint64_t resyncs = 0;   ///< full snapshots asked for after a gap/mismatch
   uint64_t reconnects = 0;
+
+  /// `stale` without a primary, else `connected` once in its stream, else
+  /// `syncing`.
+  replica_state state() const noexcept {
+    if (stale)
+      return replica_state::stale;
+    return connected ? replica_state::connected : replica_state::syncing;
+  }
 
   friend bool operator==(const replica_status& x, const replica_status& y) {
     return x.node == y.node && x.connected == y.connected

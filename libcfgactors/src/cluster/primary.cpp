@@ -1,4 +1,4 @@
-// The primary's node actor: the replication stream and consistent writes.
+// The primary: the replication stream and consistent writes.
 #include <algorithm>
 #include <map>
 #include <type_traits>
@@ -18,7 +18,7 @@ namespace {
 
 using timeout_atom = caf::atom_constant<caf::atom("wtimeout")>;
 
-/// The node actor's own messages: every version from the store (it is the
+/// The primary's own messages: every version from the store (it is the
 /// store's replication tap), write timeouts, and `forget, node, epoch`:
 /// forget `node` if it is still in the disconnection numbered `epoch`.
 using primary_impl = primary_actor::extend_with<replication_tap_actor>::extend<
@@ -30,7 +30,7 @@ struct primary_state {
 
   struct replica {
     replica_link_actor link; ///< null while disconnected
-    std::string state = "syncing";
+    replica_state state = replica_state::syncing;
     uint64_t acked_version = 0;
     std::string acked_hash;
     int64_t last_ack_ms = 0;
@@ -149,12 +149,221 @@ void start_stream(primary_ptr self, const std::string& node,
   // A newer hello from the same node replaced this link meanwhile.
   if (i == st.replicas.end() || i->second.link != link)
     return;
-  i->second.state = "connected";
+  i->second.state = replica_state::connected;
   // The answer to a hello is acked at once: the replica counts as connected
   // from then on.
   if constexpr (std::is_same_v<Message, replicated_change>)
     first.ack_now = true;
   self->send(link, std::move(first));
+}
+
+/// Registers as the store's replication tap. The store answers with its
+/// current version and hands us every later one directly (not through the
+/// router: no diff of paths, no credit round trip, no conflation). `await`
+/// holds back hellos until the current version is known.
+void become_tap(primary_ptr self) {
+  self
+    ->request(self->state.store, caf::infinite, replicate_atom::value,
+              replication_tap_actor{self})
+    .await(
+      [self](snapshot_ptr& snap) { self->state.current = std::move(snap); },
+      [self](caf::error& err) {
+        detail::log().error("event=primary_tap_failed error=\"{}\"",
+                            self->system().render(err));
+        self->quit(err);
+      });
+}
+
+/// A replica's link went down: it stays listed as disconnected, and is
+/// forgotten after `forget_after` unless it comes back.
+void on_replica_down(primary_ptr self, const caf::down_msg& msg) {
+  for (auto& [node, r] : self->state.replicas)
+    if (r.link && r.link.address() == msg.source) {
+      detail::log().warn("event=replica_gone node=\"{}\" reason=\"{}\"", node,
+                         self->system().render(msg.reason));
+      r.link = nullptr;
+      r.state = replica_state::disconnected;
+      auto after = self->state.options.forget_after;
+      if (after.count() > 0)
+        self->delayed_send(self, after, forget_atom::value, node, ++r.epoch);
+    }
+}
+
+/// A version from the store (we are its tap): streamed as one patch to
+/// every replica in the stream.
+void on_publish(primary_ptr self, const snapshot_ptr& before,
+                const snapshot_ptr& after) {
+  auto& st = self->state;
+  if (st.current && after->version <= st.current->version)
+    return; // already known when the store answered `replicate`
+  st.current = after;
+  // A version that left the tree as it was streams nothing: the acked hash
+  // still matches it (see has_applied).
+  if (before->hash == after->hash)
+    return;
+  auto streaming = [](const auto& kvp) {
+    return kvp.second.link && kvp.second.state == replica_state::connected;
+  };
+  // No replica in the stream: no patch to compute (a replica that joins
+  // later gets its own from the history or a full snapshot).
+  if (std::none_of(st.replicas.begin(), st.replicas.end(), streaming))
+    return;
+  auto msg = step(*before, *after);
+  msg.ack_now = st.acks_wanted();
+  for (auto& kvp : st.replicas)
+    if (streaming(kvp))
+      self->send(kvp.second.link, msg);
+}
+
+/// A replica joins or asks to resync: it gets a patch from its version when
+/// that is still ours, else a full snapshot, and is in the stream from then.
+void on_hello(primary_ptr self, hello& h) {
+  auto& st = self->state;
+  auto link = caf::actor_cast<replica_link_actor>(self->current_sender());
+  if (!link)
+    return;
+  auto& r = st.replicas[h.node];
+  if (r.link != link) {
+    if (r.link)
+      self->demonitor(r.link.address());
+    r.link = link;
+    self->monitor(link);
+  }
+  r.state = replica_state::syncing;
+  detail::log().info("event=replica_hello node=\"{}\" last_version={}", h.node,
+                     h.last_version);
+  auto& cur = st.current;
+  if (h.last_version == 0 || h.last_version > cur->version) {
+    start_stream(self, h.node, link, full_of(*cur));
+    return;
+  }
+  if (h.last_version == cur->version) {
+    if (h.last_hash == cur->hash)
+      start_stream(self, h.node, link, step(*cur, *cur));
+    else
+      start_stream(self, h.node, link, full_of(*cur));
+    return;
+  }
+  // Older: patch from the history if the store still has that version.
+  self->request(st.store, caf::infinite, get_atom::value, h.last_version)
+    .then(
+      [self, h, link](snapshot_ptr& old) {
+        auto& cur = *self->state.current;
+        if (old->hash == h.last_hash)
+          start_stream(self, h.node, link, step(*old, cur));
+        else
+          start_stream(self, h.node, link, full_of(cur));
+      },
+      [self, h, link](caf::error&) {
+        start_stream(self, h.node, link, full_of(*self->state.current));
+      });
+}
+
+/// A replica applied every version up to `a.version`.
+void on_ack(primary_ptr self, ack& a) {
+  auto& st = self->state;
+  auto i = st.replicas.find(a.node);
+  if (i == st.replicas.end())
+    return;
+  auto& r = i->second;
+  r.acked_version = a.version;
+  r.acked_hash = std::move(a.hash);
+  r.last_ack_ms = now_ms();
+  settle(self);
+}
+
+/// A write answered once `level` replicas applied it, or at the timeout
+/// (0: the primary's write_timeout) with who is missing.
+caf::result<consistent_write_result>
+on_consistent_write(primary_ptr self, write_request& req, consistency level,
+                    uint32_t timeout_ms) {
+  auto rp = self->make_response_promise<consistent_write_result>();
+  auto timeout = timeout_ms == 0 ? self->state.options.write_timeout
+                                 : std::chrono::milliseconds{timeout_ms};
+  auto counted = level != consistency::local;
+  if (counted)
+    ++self->state.consistent_in_flight;
+  self
+    ->request(self->state.validator, caf::infinite, write_atom::value,
+              std::move(req))
+    .then(
+      [self, rp, level, timeout, counted](write_result& res) mutable {
+        auto& st = self->state;
+        if (counted)
+          --st.consistent_in_flight;
+        primary_state::pending_write w;
+        w.result = std::move(res);
+        w.level = level;
+        if (level != consistency::local && w.result.ok())
+          for (auto& [node, r] : st.replicas)
+            w.targets.push_back(node);
+        if (!w.result.ok() || st.satisfied(w)) {
+          rp.deliver(st.answer(w));
+          return;
+        }
+        w.promise = std::move(rp);
+        auto id = st.next_write++;
+        st.pending.emplace(id, std::move(w));
+        self->delayed_send(self, timeout, timeout_atom::value, id);
+      },
+      [self, rp, counted](caf::error& err) mutable {
+        if (counted)
+          --self->state.consistent_in_flight;
+        rp.deliver(std::move(err));
+      });
+  return rp;
+}
+
+/// A consistent write's time is up: answered with what was reached.
+void on_write_timeout(primary_ptr self, uint64_t id) {
+  auto& st = self->state;
+  auto i = st.pending.find(id);
+  if (i == st.pending.end())
+    return;
+  auto out = st.answer(i->second);
+  detail::log().warn("event=write_consistency_timeout version={} level={} "
+                     "missing={}",
+                     out.result.version, to_string(out.level),
+                     out.missing.size());
+  i->second.promise.deliver(std::move(out));
+  st.pending.erase(i);
+}
+
+/// `forget_after` passed since `node` went down: forgotten unless it came
+/// back (or went down again: a later `epoch`) meanwhile.
+void on_forget_timer(primary_ptr self, const std::string& node,
+                     uint64_t epoch) {
+  auto& st = self->state;
+  auto i = st.replicas.find(node);
+  if (i != st.replicas.end() && !i->second.link && i->second.epoch == epoch)
+    forget(self, node, "disconnected_too_long");
+}
+
+/// Asked to forget `node`: only a disconnected replica can be.
+caf::result<bool> on_forget(primary_ptr self, const std::string& node) {
+  auto& st = self->state;
+  auto i = st.replicas.find(node);
+  if (i == st.replicas.end())
+    return make_error(errc::not_found, "no replica named " + node);
+  if (i->second.link)
+    return make_error(errc::invalid_argument,
+                      "replica " + node
+                        + " is connected: stop it before forgetting it");
+  forget(self, node, "asked");
+  return true;
+}
+
+/// Every known replica as the primary sees it.
+std::vector<replica_info> on_replicas(primary_ptr self) {
+  auto& st = self->state;
+  std::vector<replica_info> out;
+  auto version = st.current ? st.current->version : 0;
+  for (auto& [node, r] : st.replicas)
+    out.push_back(replica_info{
+      node, r.state, r.acked_version, r.acked_hash,
+      version > r.acked_version ? version - r.acked_version : 0,
+      r.last_ack_ms});
+  return out;
 }
 
 primary_impl::behavior_type primary(primary_ptr self, store_backend_actor store,
@@ -164,191 +373,31 @@ primary_impl::behavior_type primary(primary_ptr self, store_backend_actor store,
   st.options = std::move(options);
   st.store = std::move(store);
   st.validator = std::move(validator);
-  // The store answers with its current version and hands us every later one
-  // directly (not through the router: no diff of paths, no credit round
-  // trip, no conflation). `await` holds back hellos until it is known.
-  self
-    ->request(st.store, caf::infinite, replicate_atom::value,
-              replication_tap_actor{self})
-    .await([self](snapshot_ptr& snap) { self->state.current = std::move(snap); },
-           [self](caf::error& err) {
-             detail::log().error("event=primary_tap_failed error=\"{}\"",
-                                 self->system().render(err));
-             self->quit(err);
-           });
-  self->set_down_handler([self](const caf::down_msg& msg) {
-    for (auto& [node, r] : self->state.replicas)
-      if (r.link && r.link.address() == msg.source) {
-        detail::log().warn("event=replica_gone node=\"{}\" reason=\"{}\"",
-                           node, self->system().render(msg.reason));
-        r.link = nullptr;
-        r.state = "disconnected";
-        auto after = self->state.options.forget_after;
-        if (after.count() > 0)
-          self->delayed_send(self, after, forget_atom::value, node,
-                             ++r.epoch);
-      }
-  });
+  become_tap(self);
+  self->set_down_handler(
+    [self](const caf::down_msg& msg) { on_replica_down(self, msg); });
   return {
     [self](publish_atom, snapshot_ptr& before, snapshot_ptr& after) {
-      auto& st = self->state;
-      if (st.current && after->version <= st.current->version)
-        return; // already known when the store answered `replicate`
-      st.current = after;
-      // A version that left the tree as it was streams nothing: the acked
-      // hash still matches it (see has_applied).
-      if (before->hash == after->hash)
-        return;
-      auto streaming = [](const auto& kvp) {
-        return kvp.second.link && kvp.second.state == "connected";
-      };
-      // No replica in the stream: no patch to compute (a replica that joins
-      // later gets its own from the history or a full snapshot).
-      if (std::none_of(st.replicas.begin(), st.replicas.end(), streaming))
-        return;
-      auto msg = step(*before, *after);
-      msg.ack_now = st.acks_wanted();
-      for (auto& kvp : st.replicas)
-        if (streaming(kvp))
-          self->send(kvp.second.link, msg);
+      on_publish(self, before, after);
     },
-    [self](hello& h) {
-      auto& st = self->state;
-      auto link = caf::actor_cast<replica_link_actor>(self->current_sender());
-      if (!link)
-        return;
-      auto& r = st.replicas[h.node];
-      if (r.link != link) {
-        if (r.link)
-          self->demonitor(r.link.address());
-        r.link = link;
-        self->monitor(link);
-      }
-      r.state = "syncing";
-      detail::log().info("event=replica_hello node=\"{}\" last_version={}",
-                         h.node, h.last_version);
-      auto& cur = st.current;
-      if (h.last_version == 0 || h.last_version > cur->version) {
-        start_stream(self, h.node, link, full_of(*cur));
-        return;
-      }
-      if (h.last_version == cur->version) {
-        if (h.last_hash == cur->hash)
-          start_stream(self, h.node, link, step(*cur, *cur));
-        else
-          start_stream(self, h.node, link, full_of(*cur));
-        return;
-      }
-      // Older: patch from the history if the store still has that version.
-      self->request(st.store, caf::infinite, get_atom::value, h.last_version)
-        .then(
-          [self, h, link](snapshot_ptr& old) {
-            auto& cur = *self->state.current;
-            if (old->hash == h.last_hash)
-              start_stream(self, h.node, link, step(*old, cur));
-            else
-              start_stream(self, h.node, link, full_of(cur));
-          },
-          [self, h, link](caf::error&) {
-            start_stream(self, h.node, link, full_of(*self->state.current));
-          });
-    },
-    [self](ack& a) {
-      auto& st = self->state;
-      auto i = st.replicas.find(a.node);
-      if (i == st.replicas.end())
-        return;
-      auto& r = i->second;
-      r.acked_version = a.version;
-      r.acked_hash = std::move(a.hash);
-      r.last_ack_ms = now_ms();
-      settle(self);
-    },
+    [self](hello& h) { on_hello(self, h); },
+    [self](ack& a) { on_ack(self, a); },
     [self](write_atom, write_request& req) {
       return self->delegate(self->state.validator, write_atom::value,
                             std::move(req));
     },
     [self](write_atom, write_request& req, consistency level,
            uint32_t timeout_ms) {
-      auto rp = self->make_response_promise<consistent_write_result>();
-      auto timeout = timeout_ms == 0
-                       ? self->state.options.write_timeout
-                       : std::chrono::milliseconds{timeout_ms};
-      auto counted = level != consistency::local;
-      if (counted)
-        ++self->state.consistent_in_flight;
-      self->request(self->state.validator, caf::infinite, write_atom::value,
-                    std::move(req))
-        .then(
-          [self, rp, level, timeout, counted](write_result& res) mutable {
-            auto& st = self->state;
-            if (counted)
-              --st.consistent_in_flight;
-            primary_state::pending_write w;
-            w.result = std::move(res);
-            w.level = level;
-            if (level != consistency::local && w.result.ok())
-              for (auto& [node, r] : st.replicas)
-                w.targets.push_back(node);
-            if (!w.result.ok() || st.satisfied(w)) {
-              rp.deliver(st.answer(w));
-              return;
-            }
-            w.promise = std::move(rp);
-            auto id = st.next_write++;
-            st.pending.emplace(id, std::move(w));
-            self->delayed_send(self, timeout, timeout_atom::value, id);
-          },
-          [self, rp, counted](caf::error& err) mutable {
-            if (counted)
-              --self->state.consistent_in_flight;
-            rp.deliver(std::move(err));
-          });
-      return rp;
+      return on_consistent_write(self, req, level, timeout_ms);
     },
-    [self](timeout_atom, uint64_t id) {
-      auto& st = self->state;
-      auto i = st.pending.find(id);
-      if (i == st.pending.end())
-        return;
-      auto out = st.answer(i->second);
-      detail::log().warn("event=write_consistency_timeout version={} level={} "
-                         "missing={}",
-                         out.result.version, to_string(out.level),
-                         out.missing.size());
-      i->second.promise.deliver(std::move(out));
-      st.pending.erase(i);
-    },
+    [self](timeout_atom, uint64_t id) { on_write_timeout(self, id); },
     [self](forget_atom, const std::string& node, uint64_t epoch) {
-      auto& st = self->state;
-      auto i = st.replicas.find(node);
-      if (i != st.replicas.end() && !i->second.link
-          && i->second.epoch == epoch)
-        forget(self, node, "disconnected_too_long");
+      on_forget_timer(self, node, epoch);
     },
-    [self](forget_atom, const std::string& node) -> caf::result<bool> {
-      auto& st = self->state;
-      auto i = st.replicas.find(node);
-      if (i == st.replicas.end())
-        return make_error(errc::not_found, "no replica named " + node);
-      if (i->second.link)
-        return make_error(errc::invalid_argument,
-                          "replica " + node
-                            + " is connected: stop it before forgetting it");
-      forget(self, node, "asked");
-      return true;
+    [self](forget_atom, const std::string& node) {
+      return on_forget(self, node);
     },
-    [self](replicas_atom) {
-      auto& st = self->state;
-      std::vector<replica_info> out;
-      auto version = st.current ? st.current->version : 0;
-      for (auto& [node, r] : st.replicas)
-        out.push_back(replica_info{
-          node, r.state, r.acked_version, r.acked_hash,
-          version > r.acked_version ? version - r.acked_version : 0,
-          r.last_ack_ms});
-      return out;
-    },
+    [self](replicas_atom) { return on_replicas(self); },
   };
 }
 

@@ -25,8 +25,8 @@ struct primary_options {
   std::chrono::milliseconds forget_after{std::chrono::minutes{10}};
 };
 
-/// Spawns the primary's node actor over a running store and validator: it
-/// subscribes to the store, answers hellos, streams each change to every
+/// Spawns the primary over a running store and validator: it becomes the
+/// store's replication tap, answers hellos, streams each change to every
 /// replica, and coordinates writes with a consistency level. Publish it with
 /// the middleman to let replicas of other processes join.
 primary_actor spawn_primary(caf::actor_system& sys, store_backend_actor store,

@@ -1,8 +1,6 @@
 // A replica: applies the primary's stream in order, verifies every version's
 // hash, serves the store's read interface from its own history, and forwards
 // writes to the primary.
-#include <algorithm>
-#include <deque>
 #include <set>
 
 #include <caf/io/middleman.hpp>
@@ -12,11 +10,11 @@
 
 #include "sources/backoff.hpp"
 #include "cluster/replica.hpp"
-#include "cfgactors/diff.hpp"
 #include "cfgactors/errc.hpp"
 #include "cfgactors/hash.hpp"
 #include "cfgactors/merge.hpp"
 #include "pipeline/topic_router.hpp"
+#include "pipeline/version_history.hpp"
 #include "core/log.hpp"
 #include "pipeline/tree_pool.hpp"
 
@@ -32,17 +30,17 @@ using ack_tick_atom = caf::atom_constant<caf::atom("acktick")>;
 using replica_impl = replica_actor::extend<caf::reacts_to<connect_tick_atom>,
                                            caf::reacts_to<ack_tick_atom>>;
 
-struct replica_state {
+struct replica_actor_state {
   static inline const char* name = "cfgactors.replica";
 
   replica_options options;
   topic_router_actor router;
-  snapshot_ptr current;             ///< never null; version 0 is empty
+  /// The versions applied, newest (current) last; nothing is read from disk.
+  detail::version_history versions;
   /// Trees of snapshots nobody holds any more: the next version is built in
   /// one of them rather than in a fresh copy of the current tree.
   std::shared_ptr<detail::tree_pool> trees
     = std::make_shared<detail::tree_pool>();
-  std::deque<snapshot_ptr> history; ///< oldest first, newest last
   primary_actor primary;            ///< null while disconnected
   bool in_sync = false;             ///< the primary answered our last hello
   bool told_stale = false;          ///< subscribers were told we are stale
@@ -52,21 +50,18 @@ struct replica_state {
   uint64_t reconnects = 0;
   detail::backoff retry{std::chrono::milliseconds{100},
                         std::chrono::milliseconds{5000}};
-
-  snapshot_ptr find(uint64_t version) const {
-    return find_version(history, version);
-  }
 };
 
-using replica_ptr = replica_impl::stateful_pointer<replica_state>;
+using replica_ptr = replica_impl::stateful_pointer<replica_actor_state>;
 
 void say_hello(replica_ptr self, bool full) {
   auto& st = self->state;
   if (!st.primary)
     return;
   st.in_sync = false;
-  hello h{st.options.node, full ? 0 : st.current->version,
-          full ? std::string{} : st.current->hash};
+  auto& cur = *st.versions.current();
+  hello h{st.options.node, full ? 0 : cur.version,
+          full ? std::string{} : cur.hash};
   self->send(st.primary, std::move(h));
 }
 
@@ -76,7 +71,8 @@ void resync(replica_ptr self, const char* why, uint64_t version) {
   ++st.resyncs;
   detail::log().warn("event=replica_resync node=\"{}\" reason={} version={} "
                      "have={}",
-                     st.options.node, why, version, st.current->version);
+                     st.options.node, why, version,
+                     st.versions.current()->version);
   say_hello(self, true);
 }
 
@@ -94,15 +90,10 @@ void mark_fresh(replica_ptr self) {
 void install(replica_ptr self, snapshot_ptr next) {
   auto& st = self->state;
   mark_fresh(self);
-  auto before = std::move(st.current);
-  st.current = next;
+  auto before = st.versions.current();
   // A full snapshot may go back (a primary that lost its history): the
-  // history must stay sorted, so it starts over.
-  if (!st.history.empty() && st.history.back()->version >= next->version)
-    st.history.clear();
-  st.history.push_back(next);
-  while (st.history.size() > st.options.history_size)
-    st.history.pop_front();
+  // history then starts over.
+  st.versions.push(next);
   self->send(st.router, publish_atom::value, std::move(before), next);
 }
 
@@ -111,9 +102,9 @@ void send_ack(replica_ptr self) {
   st.in_sync = true;
   mark_fresh(self);
   if (st.primary) {
-    st.acked = st.current->version;
-    self->send(st.primary,
-               ack{st.options.node, st.current->version, st.current->hash});
+    auto& cur = *st.versions.current();
+    st.acked = cur.version;
+    self->send(st.primary, ack{st.options.node, cur.version, cur.hash});
   }
 }
 
@@ -152,7 +143,7 @@ void follow(replica_ptr self, primary_actor primary) {
   self->monitor(st.primary);
   st.retry.reset();
   detail::log().info("event=replica_joined node=\"{}\" version={}",
-                     st.options.node, st.current->version);
+                     st.options.node, st.versions.current()->version);
   say_hello(self, false);
 }
 
@@ -181,34 +172,142 @@ void connect(replica_ptr self) {
       });
 }
 
+/// The primary is gone: serve the last snapshot, tell the subscribers we
+/// are stale, and try to reconnect.
+void on_primary_down(replica_ptr self, const caf::down_msg& msg) {
+  auto& st = self->state;
+  if (!st.primary || msg.source != st.primary.address())
+    return;
+  detail::log().warn("event=replica_stale node=\"{}\" version={} "
+                     "reason=\"{}\"",
+                     st.options.node, st.versions.current()->version,
+                     self->system().render(msg.reason));
+  st.primary = nullptr;
+  st.in_sync = false;
+  if (!st.told_stale) {
+    st.told_stale = true;
+    self->send(st.router, stale_atom::value, true);
+  }
+  schedule_connect(self);
+}
+
+/// The ack delay passed: one ack for every version applied meanwhile.
+void on_ack_tick(replica_ptr self) {
+  auto& st = self->state;
+  st.ack_armed = false;
+  if (st.primary && st.in_sync && st.acked != st.versions.current()->version)
+    send_ack(self);
+}
+
+/// One step of the stream: applied only on top of `prev_version`, kept only
+/// if the result hashes to `hash`; a gap or a mismatch asks for everything.
+void on_replicated_change(replica_ptr self, replicated_change& m) {
+  auto& st = self->state;
+  if (!from_primary(self))
+    return;
+  auto& cur = *st.versions.current();
+  if (m.prev_version != cur.version) {
+    // Waiting for the answer to a hello, or a message older than what we
+    // have: the stream still in flight from before. Else a gap.
+    if (!st.in_sync || m.version <= cur.version)
+      return;
+    resync(self, "gap", m.version);
+    return;
+  }
+  if (m.version == cur.version) {
+    // The primary confirms we are in step.
+    if (m.hash != cur.hash || !m.patch.empty()) {
+      resync(self, "mismatch", m.version);
+      return;
+    }
+    send_ack(self);
+    return;
+  }
+  auto tree = st.trees->take().value_or(json{});
+  assign_reusing(tree, cur.effective);
+  try {
+    tree.patch_inplace(m.patch);
+  } catch (const std::exception& e) {
+    resync(self, "bad_patch", m.version);
+    return;
+  }
+  auto next = detail::make_recycled(st.trees, m.version, std::move(m.origin),
+                                    {}, std::move(tree), m.timestamp_ms);
+  if (next->hash != m.hash) {
+    resync(self, "mismatch", m.version);
+    return;
+  }
+  install(self, std::move(next));
+  if (m.ack_now || !st.in_sync || st.options.ack_delay.count() <= 0)
+    send_ack(self);
+  else
+    ack_later(self);
+}
+
+/// The whole configuration, for a new replica or one out of step: kept only
+/// if it hashes to `hash`.
+void on_full_snapshot(replica_ptr self, full_snapshot& m) {
+  auto& st = self->state;
+  if (!from_primary(self))
+    return;
+  auto next = snapshot::make(m.version, std::move(m.origin),
+                             layer_stack::from_json(m.layers),
+                             std::move(m.effective), m.timestamp_ms);
+  if (next->hash != m.hash) {
+    // Not recoverable by asking again: keep the last good snapshot.
+    detail::log().error("event=replica_bad_snapshot node=\"{}\" version={}",
+                        st.options.node, m.version);
+    return;
+  }
+  auto& cur = *st.versions.current();
+  if (next->version != cur.version || next->hash != cur.hash)
+    install(self, std::move(next));
+  send_ack(self);
+}
+
 caf::error not_connected() {
   return make_error(errc::unavailable, "no connection to the primary");
+}
+
+/// Writes go to the primary's validator; the answer comes after commit.
+caf::result<write_result> on_write(replica_ptr self, write_request& req) {
+  auto& st = self->state;
+  if (!st.primary)
+    return not_connected();
+  return self->delegate(st.primary, write_atom::value, std::move(req));
+}
+
+caf::result<consistent_write_result>
+on_consistent_write(replica_ptr self, write_request& req, consistency level,
+                    uint32_t timeout_ms) {
+  auto& st = self->state;
+  if (!st.primary)
+    return not_connected();
+  return self->delegate(st.primary, write_atom::value, std::move(req), level,
+                        timeout_ms);
+}
+
+replica_status on_status(replica_ptr self) {
+  auto& st = self->state;
+  replica_status out;
+  out.node = st.options.node;
+  out.connected = st.primary && st.in_sync;
+  out.stale = !st.primary;
+  out.version = st.versions.current()->version;
+  out.hash = st.versions.current()->hash;
+  out.resyncs = st.resyncs;
+  out.reconnects = st.reconnects;
+  return out;
 }
 
 replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
   auto& st = self->state;
   st.options = std::move(options);
-  st.options.history_size = std::max<std::size_t>(st.options.history_size, 1);
   st.retry = detail::backoff{st.options.min_backoff, st.options.max_backoff};
-  st.current = snapshot::empty();
-  st.history.push_back(st.current);
-  st.router = self->spawn<caf::linked>(topic_router, st.current);
-  self->set_down_handler([self](const caf::down_msg& msg) {
-    auto& st = self->state;
-    if (!st.primary || msg.source != st.primary.address())
-      return;
-    detail::log().warn("event=replica_stale node=\"{}\" version={} "
-                       "reason=\"{}\"",
-                       st.options.node, st.current->version,
-                       self->system().render(msg.reason));
-    st.primary = nullptr;
-    st.in_sync = false;
-    if (!st.told_stale) {
-      st.told_stale = true;
-      self->send(st.router, stale_atom::value, true);
-    }
-    schedule_connect(self);
-  });
+  st.versions = detail::version_history{st.options.history_size, {}};
+  st.router = self->spawn<caf::linked>(topic_router, st.versions.current());
+  self->set_down_handler(
+    [self](const caf::down_msg& msg) { on_primary_down(self, msg); });
   if (!st.options.host.empty())
     connect(self);
   return {
@@ -219,143 +318,35 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
       if (!self->state.primary)
         connect(self);
     },
-    [self](ack_tick_atom) {
-      auto& st = self->state;
-      st.ack_armed = false;
-      if (st.primary && st.in_sync && st.acked != st.current->version)
-        send_ack(self);
-    },
-    [self](replicated_change& m) {
-      auto& st = self->state;
-      if (!from_primary(self))
-        return;
-      auto& cur = *st.current;
-      if (m.prev_version != cur.version) {
-        // Waiting for the answer to a hello, or a message older than what
-        // we have: the stream still in flight from before. Else a gap.
-        if (!st.in_sync || m.version <= cur.version)
-          return;
-        resync(self, "gap", m.version);
-        return;
-      }
-      if (m.version == cur.version) {
-        // The primary confirms we are in step.
-        if (m.hash != cur.hash || !m.patch.empty()) {
-          resync(self, "mismatch", m.version);
-          return;
-        }
-        send_ack(self);
-        return;
-      }
-      auto tree = st.trees->take().value_or(json{});
-      assign_reusing(tree, cur.effective);
-      try {
-        tree.patch_inplace(m.patch);
-      } catch (const std::exception& e) {
-        resync(self, "bad_patch", m.version);
-        return;
-      }
-      auto next = detail::make_recycled(st.trees, m.version,
-                                        std::move(m.origin), {},
-                                        std::move(tree), m.timestamp_ms);
-      if (next->hash != m.hash) {
-        resync(self, "mismatch", m.version);
-        return;
-      }
-      install(self, std::move(next));
-      if (m.ack_now || !st.in_sync || st.options.ack_delay.count() <= 0)
-        send_ack(self);
-      else
-        ack_later(self);
-    },
-    [self](full_snapshot& m) {
-      auto& st = self->state;
-      if (!from_primary(self))
-        return;
-      auto next = snapshot::make(m.version, std::move(m.origin),
-                                 layer_stack::from_json(m.layers),
-                                 std::move(m.effective), m.timestamp_ms);
-      if (next->hash != m.hash) {
-        // Not recoverable by asking again: keep the last good snapshot.
-        detail::log().error("event=replica_bad_snapshot node=\"{}\" "
-                            "version={}",
-                            st.options.node, m.version);
-        return;
-      }
-      if (next->version != st.current->version
-          || next->hash != st.current->hash)
-        install(self, std::move(next));
-      send_ack(self);
-    },
+    [self](ack_tick_atom) { on_ack_tick(self); },
+    [self](replicated_change& m) { on_replicated_change(self, m); },
+    [self](full_snapshot& m) { on_full_snapshot(self, m); },
     // The store's read interface, from the replica's own history.
     [self](subscribe_atom, std::string& prefix,
            subscriber_actor& sub) -> caf::delegated<uint64_t> {
       return self->delegate(self->state.router, subscribe_atom::value,
                             std::move(prefix), std::move(sub));
     },
-    [self](get_atom) { return self->state.current; },
+    [self](get_atom) { return self->state.versions.current(); },
     [self](get_atom, uint64_t version) -> caf::result<snapshot_ptr> {
-      if (auto snap = self->state.find(version))
-        return snap;
-      return make_error(errc::not_found,
-                        "version " + std::to_string(version)
-                          + " is not in the history");
+      return self->state.versions.lookup(version);
     },
     [self](diff_atom, uint64_t from, uint64_t to) -> caf::result<diff_result> {
-      auto& st = self->state;
-      auto a = st.find(from);
-      auto b = st.find(to);
-      if (!a || !b)
-        return make_error(errc::not_found,
-                          "version " + std::to_string(!a ? from : to)
-                            + " is not in the history");
-      return diff_result{from, to, json_patch(a->effective, b->effective),
-                         diff_view(a->effective, b->effective)};
+      return self->state.versions.diff(from, to);
     },
     [self](history_atom, uint64_t before,
-           uint32_t limit) -> std::vector<version_info> {
-      std::vector<version_info> result;
-      auto& hist = self->state.history;
-      for (auto i = hist.rbegin(); i != hist.rend() && result.size() < limit;
-           ++i) {
-        auto& snap = **i;
-        if (snap.version == 0 || (before != 0 && snap.version >= before))
-          continue;
-        result.push_back(version_info{snap.version, snap.hash,
-                                      snap.timestamp_ms, snap.origin});
-      }
-      return result;
+           uint32_t limit) -> caf::result<std::vector<version_info>> {
+      return self->state.versions.history(before, limit);
     },
-    // Writes: the primary's validator decides; the answer comes after commit.
-    [self](write_atom, write_request& req) -> caf::result<write_result> {
-      auto& st = self->state;
-      if (!st.primary)
-        return not_connected();
-      return self->delegate(st.primary, write_atom::value, std::move(req));
-    },
+    [self](write_atom, write_request& req) { return on_write(self, req); },
     [self](write_atom, write_request& req, consistency level,
-           uint32_t timeout_ms) -> caf::result<consistent_write_result> {
-      auto& st = self->state;
-      if (!st.primary)
-        return not_connected();
-      return self->delegate(st.primary, write_atom::value, std::move(req),
-                            level, timeout_ms);
+           uint32_t timeout_ms) {
+      return on_consistent_write(self, req, level, timeout_ms);
     },
     [self](stats_atom) -> caf::delegated<router_stats> {
       return self->delegate(self->state.router, stats_atom::value);
     },
-    [self](status_atom) {
-      auto& st = self->state;
-      replica_status out;
-      out.node = st.options.node;
-      out.connected = st.primary && st.in_sync;
-      out.stale = !st.primary;
-      out.version = st.current->version;
-      out.hash = st.current->hash;
-      out.resyncs = st.resyncs;
-      out.reconnects = st.reconnects;
-      return out;
-    },
+    [self](status_atom) { return on_status(self); },
   };
 }
 

@@ -16,7 +16,7 @@ namespace cfgactors {
 struct replica_options {
   std::string node = "replica";
   std::size_t history_size = 100; ///< snapshots kept (at least 1)
-  /// Where the primary's node actor is published; empty = wait for `join`.
+  /// Where the primary is published; empty = wait for `join`.
   /// Connecting needs the middleman (`cfg.load<caf::io::middleman>()`).
   std::string host;
   uint16_t port = 0;

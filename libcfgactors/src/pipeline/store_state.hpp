@@ -2,38 +2,31 @@
 // store_backend_actor; its options are cfgactors/store.hpp).
 #pragma once
 
-#include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <string>
 
 #include "cfgactors/store.hpp"
 #include "core/internal_actor_types.hpp"
+#include "pipeline/version_history.hpp"
 
 namespace cfgactors {
 
 namespace detail {
-class journal;
 class tree_pool;
 } // namespace detail
 
 struct store_state {
   static inline const char* name = "cfgactors.store";
 
-  store_options options;
   topic_router_actor router;
   replication_tap_actor tap; ///< null: no primary streams this store
-  snapshot_ptr current;             ///< never null; version 0 is empty
-  std::deque<snapshot_ptr> history; ///< oldest first, newest last
-  /// Versions that left `history` are read back from here; null: memory only.
-  std::shared_ptr<detail::journal> journal;
+  /// Every version readers may ask for; the newest is current (version 0,
+  /// empty, before the first commit). Its journal, if any, is where commits
+  /// are written before they are acknowledged.
+  detail::version_history versions;
   /// Where committed snapshots leave their tree when the last reference to
-  /// them goes (see src/tree_pool.hpp).
+  /// them goes (see pipeline/tree_pool.hpp).
   std::shared_ptr<detail::tree_pool> trees;
-
-  /// The snapshot of `version` if still in the history, else nullptr.
-  snapshot_ptr find(uint64_t version) const;
 };
 
 /// A store in memory only (`options.data_dir` is not used).

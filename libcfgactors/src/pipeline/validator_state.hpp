@@ -33,7 +33,7 @@ struct validator_state {
   /// error the validator reports or logs.
   std::vector<std::string> secrets;
   /// Trees of snapshots the store let go of, to build candidates in; found
-  /// on the first snapshot the store commits (see src/tree_pool.hpp).
+  /// on the first snapshot the store commits (see pipeline/tree_pool.hpp).
   std::shared_ptr<detail::tree_pool> trees;
 };
 

@@ -1,5 +1,5 @@
 #define CAF_SUITE cluster_io
-// The cluster across three simulated nodes (caf/test/io_dsl.hpp): the primary
+// The cluster across three simulated pipe (caf/test/io_dsl.hpp): the primary
 // on earth, replicas on mars and jupiter. Every message between them is
 // serialized by BASP; timers fire only when a test fires them.
 #include "io_fixture.hpp"
@@ -35,7 +35,7 @@ struct fixture : io_fixture {
   caf::io::accept_handle acceptor = next_accept_handle();
   wire to_mars;
   wire to_jupiter;
-  detail::pipeline_core nodes;
+  detail::pipeline_core pipe;
   primary_actor primary;
   std::vector<replica_actor> replicas;
 
@@ -48,19 +48,19 @@ struct fixture : io_fixture {
   }
 
   fixture() {
-    nodes = *detail::open_pipeline_core(earth.sys, earth_pipeline());
+    pipe = *detail::open_pipeline_core(earth.sys, earth_pipeline());
     primary_options popts;
     popts.node = "earth";
     popts.write_timeout = 2s;
     popts.forget_after = 0ms; // a lost replica stays listed
-    primary = spawn_primary(earth.sys, nodes.store, nodes.validator, popts);
+    primary = spawn_primary(earth.sys, pipe.store, pipe.validator, popts);
     run();
     to_mars = prepare(earth, mars, "earth", port, acceptor);
     to_jupiter = prepare(earth, jupiter, "earth", port, acceptor);
     CAF_REQUIRE_EQUAL(earth.publish(primary, port), port);
     run();
     // Some config before anyone joins.
-    auto res = write(earth, nodes.validator,
+    auto res = write(earth, pipe.validator,
                      write_request{{operation::set("service", "checkout"),
                                     operation::set("buffer_size", 1024),
                                     operation::set("features.beta", false)},
@@ -74,7 +74,7 @@ struct fixture : io_fixture {
     for (auto& r : replicas)
       caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(primary, caf::exit_reason::user_shutdown);
-    shutdown(nodes.handles());
+    shutdown(pipe.handles());
     run();
   }
 
@@ -119,7 +119,7 @@ struct fixture : io_fixture {
   }
 
   snapshot_ptr primary_current() {
-    return ask<snapshot_ptr>(earth, nodes.store, get_atom::value);
+    return ask<snapshot_ptr>(earth, pipe.store, get_atom::value);
   }
 
   replica_status status(planet& p, const replica_actor& r) {
@@ -166,7 +166,7 @@ struct fixture : io_fixture {
 
 CAF_TEST_FIXTURE_SCOPE(cluster_io_tests, fixture)
 
-CAF_TEST(replicas on two other nodes join with a full snapshot) {
+CAF_TEST(replicas on two other pipe join with a full snapshot) {
   auto r_mars = connect_replica(mars, "mars");
   primary_actor seen_from_jupiter;
   auto r_jupiter = join_replica(jupiter, "jupiter", seen_from_jupiter);
@@ -195,7 +195,7 @@ CAF_TEST(replicas on two other nodes join with a full snapshot) {
   CAF_CHECK_EQUAL(infos[0].node, "jupiter");
   CAF_CHECK_EQUAL(infos[1].node, "mars");
   for (auto& x : infos) {
-    CAF_CHECK_EQUAL(x.state, "connected");
+    CAF_CHECK_EQUAL(x.state, replica_state::connected);
     CAF_CHECK_EQUAL(x.acked_version, cur->version);
     CAF_CHECK_EQUAL(x.acked_hash, cur->hash);
     CAF_CHECK_EQUAL(x.lag, 0u);
@@ -225,7 +225,7 @@ CAF_TEST(commits stream to every replica in order and one patch each) {
   std::vector<write_result> results;
   for (auto& [path, value] : writes) {
     auto before = primary_current()->version;
-    auto f = earth.self->request(nodes.validator, caf::infinite,
+    auto f = earth.self->request(pipe.validator, caf::infinite,
                                  write_atom::value, set_request(path, value));
     // Earth commits and sends; the bytes wait at the replicas' doors.
     run_alone(earth);
@@ -344,8 +344,8 @@ CAF_TEST(a replica cut off is missed by writes and stale until it resyncs) {
   CAF_REQUIRE_EQUAL(log->size(), 1u);
   cut(to_jupiter);
   // Each side saw the other go down.
-  CAF_CHECK_EQUAL(info("jupiter").state, "disconnected");
-  CAF_CHECK_EQUAL(info("mars").state, "connected");
+  CAF_CHECK_EQUAL(info("jupiter").state, replica_state::disconnected);
+  CAF_CHECK_EQUAL(info("mars").state, replica_state::connected);
   auto st = status(jupiter, r_jupiter);
   CAF_CHECK(st.stale);
   CAF_CHECK(!st.connected);
@@ -370,7 +370,7 @@ CAF_TEST(a replica cut off is missed by writes and stale until it resyncs) {
   CAF_CHECK(!late.satisfied);
   CAF_CHECK_EQUAL(late.acked, std::vector<std::string>({"mars"}));
   CAF_CHECK_EQUAL(late.missing, std::vector<std::string>({"jupiter"}));
-  // `majority` (earth and mars of three nodes) needs no wait.
+  // `majority` (earth and mars of three pipe) needs no wait.
   auto maj = write_with(earth, primary, consistency::majority,
                         set_request("features.rollout", 50), 1000);
   CAF_CHECK(maj.satisfied);
@@ -398,7 +398,7 @@ CAF_TEST(a replica cut off is missed by writes and stale until it resyncs) {
   check_in_step(jupiter, r_jupiter);
   auto cur = primary_current();
   auto i = info("jupiter");
-  CAF_CHECK_EQUAL(i.state, "connected");
+  CAF_CHECK_EQUAL(i.state, replica_state::connected);
   CAF_CHECK_EQUAL(i.acked_version, cur->version);
   CAF_CHECK_EQUAL(i.acked_hash, cur->hash);
   // Its subscriber gets the missed versions in one change, no longer stale.

@@ -73,37 +73,37 @@ std::optional<T> ask(caf::actor_system& sys, const Handle& dest, Ts&&... xs) {
   return result;
 }
 
-/// The primary side: pipeline + published node actor.
+/// The primary side: pipeline + published primary.
 struct primary_side {
   net_config cfg;
   caf::actor_system sys{cfg};
-  detail::pipeline_core nodes;
-  primary_actor node;
+  detail::pipeline_core pipe;
+  primary_actor primary;
   uint16_t port = 0;
 
   explicit primary_side(uint16_t at = 0) {
-    nodes = *detail::open_pipeline_core(sys, {});
-    node = spawn_primary(sys, nodes.store, nodes.validator, {});
-    auto p = sys.middleman().publish(node, at, "127.0.0.1", true);
+    pipe = *detail::open_pipeline_core(sys, {});
+    primary = spawn_primary(sys, pipe.store, pipe.validator, {});
+    auto p = sys.middleman().publish(primary, at, "127.0.0.1", true);
     CAF_REQUIRE(p);
     port = *p;
   }
 
   ~primary_side() {
     // A published actor keeps the system alive: end it explicitly.
-    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
-    shutdown(nodes.handles());
+    caf::anon_send_exit(primary, caf::exit_reason::user_shutdown);
+    shutdown(pipe.handles());
   }
 
   snapshot_ptr current() {
-    return ask<snapshot_ptr>(sys, nodes.store, get_atom::value).value_or(nullptr);
+    return ask<snapshot_ptr>(sys, pipe.store, get_atom::value).value_or(nullptr);
   }
 };
 
 struct replica_side {
   net_config cfg;
   caf::actor_system sys{cfg};
-  replica_actor node;
+  replica_actor replica;
 
   replica_side(std::string name, uint16_t port) {
     replica_options opts;
@@ -112,15 +112,15 @@ struct replica_side {
     opts.port = port;
     opts.min_backoff = 20ms;
     opts.max_backoff = 200ms;
-    node = spawn_replica(sys, opts);
+    replica = spawn_replica(sys, opts);
   }
 
   ~replica_side() {
-    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(replica, caf::exit_reason::user_shutdown);
   }
 
   replica_status status() {
-    return ask<replica_status>(sys, node, status_atom::value)
+    return ask<replica_status>(sys, replica, status_atom::value)
       .value_or(replica_status{});
   }
 
@@ -151,35 +151,35 @@ CAF_TEST(a replica in another system mirrors the primary over tcp) {
   auto log = std::make_shared<seen_log>();
   auto sub = caf::actor_cast<subscriber_actor>(
     replica.sys.spawn(seen_subscriber, log));
-  CAF_REQUIRE(ask<uint64_t>(replica.sys, replica.node, subscribe_atom::value,
+  CAF_REQUIRE(ask<uint64_t>(replica.sys, replica.replica, subscribe_atom::value,
                             std::string{"features"}, sub));
   CAF_REQUIRE(eventually([&] { return replica.mirrors(primary->current()); }));
   // A write through the replica reaches the primary and comes back acked.
-  auto res = write_all(replica.sys, replica.node, "features.new_algorithm",
+  auto res = write_all(replica.sys, replica.replica, "features.new_algorithm",
                        true);
   CAF_CHECK(res.result.ok());
   CAF_CHECK(res.satisfied);
   CAF_CHECK_EQUAL(res.acked, std::vector<std::string>{"r1"});
   CAF_CHECK(eventually(
     [&] { return log->has(json{{"new_algorithm", true}}); }));
-  auto nodes = ask<std::vector<replica_info>>(primary->sys, primary->node,
-                                              replicas_atom::value);
-  CAF_REQUIRE(nodes);
-  CAF_REQUIRE_EQUAL(nodes->size(), 1u);
-  CAF_CHECK_EQUAL(nodes->front().node, "r1");
-  CAF_CHECK_EQUAL(nodes->front().acked_version, res.result.version);
+  auto replicas = ask<std::vector<replica_info>>(
+    primary->sys, primary->primary, replicas_atom::value);
+  CAF_REQUIRE(replicas);
+  CAF_REQUIRE_EQUAL(replicas->size(), 1u);
+  CAF_CHECK_EQUAL(replicas->front().node, "r1");
+  CAF_CHECK_EQUAL(replicas->front().acked_version, res.result.version);
   // The primary goes away: the replica keeps its snapshot and is stale.
   auto last = primary->current();
   primary.reset();
   CAF_CHECK(eventually([&] { return replica.status().stale; }));
-  auto snap = ask<snapshot_ptr>(replica.sys, replica.node, get_atom::value);
+  auto snap = ask<snapshot_ptr>(replica.sys, replica.replica, get_atom::value);
   CAF_REQUIRE(snap);
   CAF_CHECK_EQUAL((*snap)->hash, last->hash);
   // It comes back on the same port (with a fresh store): the replica
   // reconnects by itself and follows it, even though versions went back.
   primary.emplace(port);
   CAF_REQUIRE(eventually([&] { return replica.mirrors(primary->current()); }));
-  res = write_all(replica.sys, replica.node, "features.new_algorithm", false);
+  res = write_all(replica.sys, replica.replica, "features.new_algorithm", false);
   CAF_CHECK(res.satisfied);
   CAF_CHECK(eventually(
     [&] { return log->has(json{{"new_algorithm", false}}); }));

@@ -40,7 +40,7 @@ struct fixture : pipeline_fixture {
     primary_options popts;
     popts.write_timeout = std::chrono::seconds{2};
     popts.forget_after = std::chrono::milliseconds{0}; // tests fire timeouts
-    primary = spawn_primary(sys, nodes.store, nodes.validator, popts);
+    primary = spawn_primary(sys, pipe.store, pipe.validator, popts);
     run();
   }
 
@@ -163,7 +163,7 @@ CAF_TEST(a version gone from history or a foreign hash gets a full snapshot) {
   auto gone = hello_from_probe(hello{"p", v1->version, v1->hash});
   CAF_CHECK_EQUAL(gone->snapshots.size(), 1u);
   CAF_CHECK(gone->changes.empty());
-  auto prev = store_st().history.front();
+  auto prev = store_st().versions.oldest();
   auto foreign = hello_from_probe(hello{"q", prev->version, "not-the-hash"});
   CAF_CHECK_EQUAL(foreign->snapshots.size(), 1u);
   CAF_CHECK(foreign->changes.empty());
@@ -201,7 +201,7 @@ CAF_TEST(a replica mirrors the primary and its subscribers see changes) {
   CAF_CHECK_EQUAL(rows.front().version, current()->version);
   // Acks reached the primary.
   auto i = info("r1");
-  CAF_CHECK_EQUAL(i.state, "connected");
+  CAF_CHECK_EQUAL(i.state, replica_state::connected);
   CAF_CHECK_EQUAL(i.acked_version, current()->version);
   CAF_CHECK_EQUAL(i.acked_hash, current()->hash);
   CAF_CHECK_EQUAL(i.lag, 0u);
@@ -278,7 +278,7 @@ CAF_TEST(consistency all waits for every replica and names the missing) {
   // One replica dies: `all` cannot be reached, `majority` can.
   caf::anon_send_exit(r3, caf::exit_reason::kill);
   run();
-  CAF_CHECK_EQUAL(info("r3").state, "disconnected");
+  CAF_CHECK_EQUAL(info("r3").state, replica_state::disconnected);
   write_request req{{operation::set("a", 2)}, "test", 0, {}};
   auto f = self->request(primary, caf::infinite, write_atom::value, req,
                          consistency::all, uint32_t{1000});
@@ -321,7 +321,7 @@ CAF_TEST(versions nobody waits for are acked after the delay and at once) {
   auto quiet = [&](std::string path, json value) {
     write_request req{{operation::set(std::move(path), std::move(value))},
                       "test", 0, {}};
-    self->send(nodes.validator, write_atom::value, std::move(req));
+    self->send(pipe.validator, write_atom::value, std::move(req));
     sched.run();
   };
   auto infos_now = [&] {
@@ -376,7 +376,7 @@ CAF_TEST(a replica gone for long or on request is forgotten) {
   run();
   primary_options popts;
   popts.forget_after = std::chrono::minutes{1};
-  primary = spawn_primary(sys, nodes.store, nodes.validator, popts);
+  primary = spawn_primary(sys, pipe.store, pipe.validator, popts);
   run();
   auto r1 = join("r1");
   auto r2 = join("r2");
@@ -433,7 +433,7 @@ CAF_TEST(a replica gone for long or on request is forgotten) {
   sched.run();
   run(); // fires the timer of r4's first life
   CAF_CHECK_EQUAL(listed_now(), std::vector<std::string>({"r1", "r4"}));
-  CAF_CHECK_EQUAL(info("r4").state, "connected");
+  CAF_CHECK_EQUAL(info("r4").state, replica_state::connected);
   for (auto& r : {r1, r4})
     caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
   run();
@@ -473,7 +473,7 @@ CAF_TEST(a replica that loses the primary keeps serving and reports stale) {
   CAF_CHECK(refused);
   // A new primary over the same store: the replica resyncs by patch.
   set("a", 5);
-  primary = spawn_primary(sys, nodes.store, nodes.validator, {});
+  primary = spawn_primary(sys, pipe.store, pipe.validator, {});
   run();
   self->send(r, join_atom::value, primary);
   run();

@@ -93,7 +93,7 @@ struct fixture : log_recorder, pipeline_fixture {
   void start_guard() {
     guard_options opts;
     opts.detached = false;
-    guard = spawn_contract_guard(sys, db, nodes.store, nodes.validator, opts);
+    guard = spawn_contract_guard(sys, db, pipe.store, pipe.validator, opts);
     run();
   }
 
@@ -107,7 +107,7 @@ struct fixture : log_recorder, pipeline_fixture {
   }
 
   snapshot_ptr version(uint64_t v) {
-    auto snap = store_st().find(v);
+    auto snap = store_st().versions.find(v);
     CAF_REQUIRE(snap != nullptr);
     return snap;
   }
@@ -276,7 +276,7 @@ CAF_TEST(a newer write before the rollback wins and the rollback is logged) {
   db->on_health_check = [&] {
     if (db->config.value("pool", 1) == 0 && !fixed) {
       fixed = true;
-      caf::anon_send(nodes.validator, write_atom::value,
+      caf::anon_send(pipe.validator, write_atom::value,
                      write_request{{operation::set("db.pool", 2)}, "operator",
                                    0, {}});
     }
@@ -417,16 +417,16 @@ struct real_fixture {
   system_config cfg;
   caf::actor_system sys{threads(cfg)};
   caf::scoped_actor self{sys};
-  pipeline nodes = spawn_pipeline(sys, {});
+  pipeline pipe = spawn_pipeline(sys, {});
 
   ~real_fixture() {
-    shutdown(nodes);
+    shutdown(pipe);
   }
 
   write_result write(operation op) {
     write_result result;
     self
-      ->request(nodes.validator, 30s, write_atom::value,
+      ->request(pipe.validator, 30s, write_atom::value,
                 write_request{{std::move(op)}, "test", 0, {}})
       .receive([&](write_result& r) { result = std::move(r); },
                [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
@@ -479,8 +479,8 @@ CAF_TEST(a detached guard rolls back a version its component finds unhealthy) {
                        return std::nullopt;
                      })
                      .build();
-  auto guard = spawn_contract_guard(sys, component, nodes.store,
-                                    nodes.validator);
+  auto guard = spawn_contract_guard(sys, component, pipe.store,
+                                    pipe.validator);
   auto st = wait_for(guard, [](auto& x) { return x.version == 1; });
   CAF_REQUIRE_EQUAL(st.version, 1u);
   CAF_REQUIRE_EQUAL(write(operation::set("db.pool", 0)).version, 2u);
@@ -488,8 +488,8 @@ CAF_TEST(a detached guard rolls back a version its component finds unhealthy) {
   CAF_CHECK_EQUAL(st.health_failures, 1u);
   CAF_CHECK_EQUAL(st.rollbacks, 1u);
   CAF_CHECK(st.healthy);
-  auto now = ask<snapshot_ptr>(nodes.store, get_atom::value);
-  auto first = ask<snapshot_ptr>(nodes.store, get_atom::value, uint64_t{1});
+  auto now = ask<snapshot_ptr>(pipe.store, get_atom::value);
+  auto first = ask<snapshot_ptr>(pipe.store, get_atom::value, uint64_t{1});
   CAF_CHECK_EQUAL(now->version, 3u);
   CAF_CHECK_EQUAL(now->effective, first->effective);
   CAF_CHECK(logs.contains("event=contract_rollback contract=pool version=2 "

@@ -568,10 +568,10 @@ CAF_TEST(a replica over loopback follows the primary and forwards writes) {
   CAF_CHECK_EQUAL(r.result.status, write_status::rejected);
   CAF_REQUIRE_EQUAL(r.result.errors.size(), 1u);
   CAF_CHECK_EQUAL(r.result.errors[0].path, "logging.level");
-  auto nodes = primary.replicas();
-  CAF_REQUIRE(nodes);
-  CAF_REQUIRE_EQUAL(nodes->size(), 1u);
-  CAF_CHECK_EQUAL(nodes->front().node, "r1");
+  auto replicas = primary.replicas();
+  CAF_REQUIRE(replicas);
+  CAF_REQUIRE_EQUAL(replicas->size(), 1u);
+  CAF_CHECK_EQUAL(replicas->front().node, "r1");
   // The primary leaves: its port closes, the replica keeps its snapshot
   // and says it is stale; writes there are refused with the reason.
   auto last = primary.version();

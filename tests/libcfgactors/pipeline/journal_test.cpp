@@ -322,10 +322,10 @@ struct fixture {
   system_config cfg;
   caf::actor_system sys{sharing(cfg)};
   caf::scoped_actor self{sys};
-  std::optional<pipeline> nodes;
+  std::optional<pipeline> pipe;
 
   ~fixture() {
-    if (nodes)
+    if (pipe)
       stop();
   }
 
@@ -341,14 +341,14 @@ struct fixture {
     auto p = open_pipeline(sys, options(history, retention));
     if (!p)
       CAF_FAIL("open_pipeline: " << sys.render(p.error()));
-    nodes = std::move(*p);
+    pipe = std::move(*p);
   }
 
   /// Stops the pipeline and waits until the store (and its journal) is gone.
   void stop() {
-    self->monitor(nodes->store);
-    shutdown(*nodes);
-    nodes.reset();
+    self->monitor(pipe->store);
+    shutdown(*pipe);
+    pipe.reset();
     self->receive([](const caf::down_msg&) {},
                   caf::after(30s) >> [] { CAF_FAIL("the store did not stop"); });
   }
@@ -356,7 +356,7 @@ struct fixture {
   write_result write(operation op, std::string origin = "test") {
     write_result result;
     self
-      ->request(nodes->validator, 30s, write_atom::value,
+      ->request(pipe->validator, 30s, write_atom::value,
                 write_request{{std::move(op)}, std::move(origin), 0, {}})
       .receive([&](write_result& r) { result = std::move(r); },
                [&](caf::error& err) {
@@ -373,7 +373,7 @@ struct fixture {
   template <class T, class... Ts>
   caf::expected<T> ask(Ts&&... xs) {
     caf::expected<T> result{caf::sec::bad_function_call};
-    self->request(nodes->store, 30s, std::forward<Ts>(xs)...)
+    self->request(pipe->store, 30s, std::forward<Ts>(xs)...)
       .receive([&](T& x) { result = std::move(x); },
                [&](caf::error& err) { result = std::move(err); });
     return result;

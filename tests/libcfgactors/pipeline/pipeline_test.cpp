@@ -66,7 +66,7 @@ struct fixture {
   system_config cfg;
   caf::actor_system sys{threads(cfg)};
   caf::scoped_actor self{sys};
-  pipeline nodes;
+  pipeline pipe;
 
   fixture() {
     std::string err;
@@ -76,16 +76,16 @@ struct fixture {
       CAF_FAIL("schema: " << err);
     pipeline_options opts;
     opts.validation.schema = schema;
-    nodes = spawn_pipeline(sys, opts);
+    pipe = spawn_pipeline(sys, opts);
   }
 
   ~fixture() {
-    shutdown(nodes);
+    shutdown(pipe);
   }
 
   write_result write(write_request req) {
     write_result result;
-    self->request(nodes.validator, 30s, write_atom::value, std::move(req))
+    self->request(pipe.validator, 30s, write_atom::value, std::move(req))
       .receive([&](write_result& r) { result = std::move(r); },
                [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
     return result;
@@ -98,7 +98,7 @@ struct fixture {
   template <class T, class... Ts>
   T ask(const Ts&... xs) {
     T result;
-    self->request(nodes.store, 30s, xs...)
+    self->request(pipe.store, 30s, xs...)
       .receive([&](T& x) { result = std::move(x); },
                [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
     return result;
@@ -107,7 +107,7 @@ struct fixture {
   std::shared_ptr<mailbox_log> subscribe(const std::string& prefix) {
     auto log = std::make_shared<mailbox_log>();
     auto sub = sys.spawn(logging_subscriber, log);
-    self->request(nodes.store, 30s, subscribe_atom::value, prefix,
+    self->request(pipe.store, 30s, subscribe_atom::value, prefix,
                   caf::actor_cast<subscriber_actor>(sub))
       .receive([](uint64_t) {}, [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
     return log;
@@ -185,7 +185,7 @@ CAF_TEST(a blocked subscriber ends with the latest version and bounded memory) {
   auto log = std::make_shared<mailbox_log>();
   auto sub = sys.spawn(blocking_subscriber, log,
                        release.get_future().share());
-  self->request(nodes.store, 30s, subscribe_atom::value,
+  self->request(pipe.store, 30s, subscribe_atom::value,
                 std::string{"buffer_size"},
                 caf::actor_cast<subscriber_actor>(sub))
     .receive([](uint64_t) {}, [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
@@ -202,7 +202,7 @@ CAF_TEST(a blocked subscriber ends with the latest version and bounded memory) {
   // the last version before looking at what it holds.
   auto stats = router_stats{};
   for (int i = 0; i < 3000 && stats.version < last; ++i) {
-    self->request(nodes.router, 30s, stats_atom::value)
+    self->request(pipe.router, 30s, stats_atom::value)
       .receive([&](router_stats& x) { stats = x; }, [](caf::error&) {});
     if (stats.version < last)
       std::this_thread::sleep_for(10ms);
@@ -234,7 +234,7 @@ CAF_TEST(concurrent writers each get an answer and every write lands once) {
       for (int i = 0; i < per_writer; ++i) {
         auto req = write_request{
           {operation::set("counters.w" + std::to_string(w), i)}, "w", 0, {}};
-        writer->request(nodes.validator, 30s, write_atom::value, req)
+        writer->request(pipe.validator, 30s, write_atom::value, req)
           .receive(
             [&](write_result& r) {
               if (r.status == write_status::committed)
@@ -257,7 +257,7 @@ CAF_TEST(writes sent without waiting are all committed in order) {
   load_example();
   constexpr int n = 500;
   for (int i = 0; i < n; ++i)
-    self->send(nodes.validator, write_atom::value,
+    self->send(pipe.validator, write_atom::value,
                write_request{{operation::set("buffer_size", 100 + i)}, "s", 0, {}});
   int answers = 0;
   uint64_t last = 0;

@@ -20,7 +20,7 @@ struct fixture : pipeline_fixture {
   template <class T, class... Ts>
   caf::expected<T> ask(Ts&&... xs) {
     caf::expected<T> result{caf::sec::bad_function_call};
-    auto f = self->request(nodes.store, caf::infinite, std::forward<Ts>(xs)...);
+    auto f = self->request(pipe.store, caf::infinite, std::forward<Ts>(xs)...);
     run();
     f.receive([&](T& x) { result = std::move(x); },
               [&](caf::error& err) { result = std::move(err); });
@@ -44,10 +44,10 @@ CAF_TEST(versions start at one and only go up) {
 CAF_TEST(the history ring keeps the newest versions only) {
   for (int i = 1; i <= 12; ++i)
     set("n", i);
-  auto& st = store_st();
-  CAF_CHECK_EQUAL(st.history.size(), 5u);
-  CAF_CHECK_EQUAL(st.history.front()->version, 8u);
-  CAF_CHECK_EQUAL(st.history.back()->version, 12u);
+  auto& versions = store_st().versions;
+  CAF_CHECK_EQUAL(versions.size(), 5u);
+  CAF_CHECK_EQUAL(versions.oldest()->version, 8u);
+  CAF_CHECK_EQUAL(versions.current()->version, 12u);
   auto old = ask<snapshot_ptr>(get_atom::value, uint64_t{3});
   CAF_REQUIRE(!old);
   CAF_CHECK_EQUAL(old.error().code(), static_cast<uint8_t>(errc::not_found));

@@ -82,7 +82,7 @@ CAF_TEST(replacing an ancestor notifies the subscribers below it) {
 CAF_TEST(dead subscribers are dropped) {
   auto log = std::make_shared<std::vector<change>>();
   auto sub = sys.spawn(recorder, log);
-  self->send(nodes.router, subscribe_atom::value, std::string{},
+  self->send(pipe.router, subscribe_atom::value, std::string{},
              caf::actor_cast<subscriber_actor>(sub));
   run();
   CAF_CHECK_EQUAL(stats().subscribers, 1u);
@@ -97,13 +97,13 @@ CAF_TEST(dead subscribers are dropped) {
 CAF_TEST(unsubscribing stops the changes) {
   auto log = std::make_shared<std::vector<change>>();
   auto sub = caf::actor_cast<subscriber_actor>(sys.spawn(recorder, log));
-  auto f = self->request(nodes.router, caf::infinite, subscribe_atom::value,
+  auto f = self->request(pipe.router, caf::infinite, subscribe_atom::value,
                          std::string{}, sub);
   run();
   uint64_t id = 0;
   f.receive([&](uint64_t x) { id = x; }, [](caf::error&) {});
   set("n", 1);
-  self->send(nodes.router, unsubscribe_atom::value, id);
+  self->send(pipe.router, unsubscribe_atom::value, id);
   run();
   set("n", 2);
   CAF_CHECK_EQUAL(log->size(), 1u);
@@ -112,7 +112,7 @@ CAF_TEST(unsubscribing stops the changes) {
 CAF_TEST(a busy subscriber gets the latest version and the count skipped) {
   auto log = std::make_shared<std::vector<change>>();
   auto busy = sys.spawn(gate, log);
-  self->send(nodes.router, subscribe_atom::value, std::string{"n"},
+  self->send(pipe.router, subscribe_atom::value, std::string{"n"},
              caf::actor_cast<subscriber_actor>(busy));
   run();
   for (int i = 1; i <= 10000; ++i) {
@@ -145,7 +145,7 @@ CAF_TEST(a busy subscriber gets the latest version and the count skipped) {
 CAF_TEST(a folded change names every path any folded version touched) {
   auto log = std::make_shared<std::vector<change>>();
   auto busy = sys.spawn(gate, log);
-  self->send(nodes.router, subscribe_atom::value, std::string{"a"},
+  self->send(pipe.router, subscribe_atom::value, std::string{"a"},
              caf::actor_cast<subscriber_actor>(busy));
   run();
   set("a.x", 1); // delivered: the subscriber is busy from here on

@@ -225,16 +225,16 @@ CAF_TEST(the next write waits until the store answered the previous one) {
     auto ptr = caf::actor_cast<caf::abstract_actor*>(hdl);
     return static_cast<caf::scheduled_actor*>(ptr)->mailbox().size();
   };
-  self->send(nodes.validator, write_atom::value,
+  self->send(pipe.validator, write_atom::value,
              write_request{{operation::set("buffer_size", 2000)}, "a", 0, {}});
-  self->send(nodes.validator, write_atom::value,
+  self->send(pipe.validator, write_atom::value,
              write_request{{operation::set("buffer_size", 3000)}, "b", 0, {}});
-  expect((write_atom, write_request), from(self).to(nodes.validator));
+  expect((write_atom, write_request), from(self).to(pipe.validator));
   // The store has not answered: one commit only, the second write waits.
-  CAF_CHECK_EQUAL(mailbox_size(nodes.store), 1u);
-  CAF_CHECK_EQUAL(mailbox_size(nodes.validator), 1u);
+  CAF_CHECK_EQUAL(mailbox_size(pipe.store), 1u);
+  CAF_CHECK_EQUAL(mailbox_size(pipe.validator), 1u);
   CAF_CHECK_EQUAL(validator_st().version, 1u);
-  expect((commit_atom, commit_request), from(nodes.validator).to(nodes.store));
+  expect((commit_atom, commit_request), from(pipe.validator).to(pipe.store));
   run();
   CAF_CHECK_EQUAL(current()->version, 3u);
   CAF_CHECK_EQUAL(current()->origin, "b");

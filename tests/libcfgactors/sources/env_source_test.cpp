@@ -369,19 +369,19 @@ struct fixture {
   caf::actor_system sys{threads(cfg)};
   caf::scoped_actor self{sys};
   json_schema_ptr schema = example_schema();
-  pipeline nodes;
+  pipeline pipe;
   std::vector<source_actor> sources;
 
   fixture() {
     pipeline_options opts;
     opts.validation.schema = schema;
-    nodes = spawn_pipeline(sys, opts);
+    pipe = spawn_pipeline(sys, opts);
     auto path = test::source_path("examples/config.yaml");
     auto doc = parse_file(path);
     if (!doc)
       CAF_FAIL(doc.error->str());
     self
-      ->request(nodes.validator, 30s, write_atom::value,
+      ->request(pipe.validator, 30s, write_atom::value,
                 write_request{{operation::replace_layer("file:" + path,
                                                         doc.value)},
                               "test",
@@ -397,7 +397,7 @@ struct fixture {
   ~fixture() {
     for (auto& src : sources)
       self->send_exit(src, caf::exit_reason::user_shutdown);
-    shutdown(nodes);
+    shutdown(pipe);
   }
 
   source_actor spawn(std::string prefix,
@@ -406,7 +406,7 @@ struct fixture {
     opts.prefix = std::move(prefix);
     opts.poll_interval = interval;
     opts.schema = schema;
-    sources.push_back(spawn_env_source(sys, nodes.validator, opts));
+    sources.push_back(spawn_env_source(sys, pipe.validator, opts));
     return sources.back();
   }
 
@@ -420,7 +420,7 @@ struct fixture {
 
   snapshot_ptr current() {
     snapshot_ptr result;
-    self->request(nodes.store, 30s, get_atom::value)
+    self->request(pipe.store, 30s, get_atom::value)
       .receive([&](snapshot_ptr& x) { result = std::move(x); },
                [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
     return result;

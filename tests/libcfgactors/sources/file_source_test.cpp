@@ -115,7 +115,7 @@ struct fixture {
   system_config cfg;
   caf::actor_system sys{threads(cfg)};
   caf::scoped_actor self{sys};
-  pipeline nodes;
+  pipeline pipe;
   test::temp_dir tmp{"file"};
   std::string dir = tmp.str();
   std::vector<source_actor> sources;
@@ -128,13 +128,13 @@ struct fixture {
       CAF_FAIL("schema: " << err);
     pipeline_options opts;
     opts.validation.schema = schema;
-    nodes = spawn_pipeline(sys, opts);
+    pipe = spawn_pipeline(sys, opts);
   }
 
   ~fixture() {
     for (auto& src : sources)
       caf::anon_send_exit(src, caf::exit_reason::user_shutdown);
-    shutdown(nodes);
+    shutdown(pipe);
   }
 
   std::string path(const std::string& name) const {
@@ -149,7 +149,7 @@ struct fixture {
   }
 
   source_actor start(file_source_options opts) {
-    auto src = spawn_file_source(sys, nodes.validator, std::move(opts));
+    auto src = spawn_file_source(sys, pipe.validator, std::move(opts));
     if (!src)
       CAF_FAIL("spawn_file_source: " << sys.render(src.error()));
     sources.push_back(*src);
@@ -166,7 +166,7 @@ struct fixture {
   }
 
   snapshot_ptr current() {
-    return ask<snapshot_ptr>(nodes.store, get_atom::value);
+    return ask<snapshot_ptr>(pipe.store, get_atom::value);
   }
 
   source_status status(const source_actor& src) {
@@ -431,7 +431,7 @@ CAF_TEST(later files override earlier ones and keep the given layer order) {
 }
 
 CAF_TEST(a missing required file is an error at start naming it) {
-  auto res = spawn_file_source(sys, nodes.validator,
+  auto res = spawn_file_source(sys, pipe.validator,
                                options({{path("absent.yaml")}}));
   CAF_REQUIRE(!res);
   auto text = sys.render(res.error());
@@ -442,13 +442,13 @@ CAF_TEST(a missing required file is an error at start naming it) {
 
 CAF_TEST(unknown extensions and broken files are errors at start) {
   write_file(path("config.toml"), "buffer_size = 1000\n");
-  auto toml = spawn_file_source(sys, nodes.validator,
+  auto toml = spawn_file_source(sys, pipe.validator,
                                 options({{path("config.toml")}}));
   CAF_REQUIRE(!toml);
   CAF_CHECK_NOT_EQUAL(sys.render(toml.error()).find(path("config.toml")),
                       std::string::npos);
   write_file(path("broken.json"), "{\"buffer_size\": 1000,\n  oops}\n");
-  auto broken = spawn_file_source(sys, nodes.validator,
+  auto broken = spawn_file_source(sys, pipe.validator,
                                   options({{path("broken.json")}}));
   CAF_REQUIRE(!broken);
   auto text = sys.render(broken.error());

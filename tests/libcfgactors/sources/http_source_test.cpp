@@ -223,7 +223,7 @@ struct fixture : remote_fixture {
   }
 
   source_actor spawn(http_source_options opts) {
-    auto src = spawn_http_source(sys, nodes.validator, std::move(opts));
+    auto src = spawn_http_source(sys, pipe.validator, std::move(opts));
     sources.push_back(src);
     return src;
   }

@@ -263,9 +263,9 @@ struct fixture : remote_fixture {
     opts.min_backoff = 50ms;
     opts.max_backoff = 500ms;
     opts.connect_timeout = 2s;
-    opts.store = nodes.store;
+    opts.store = pipe.store;
     opts.reload = std::move(reload);
-    auto src = spawn_ws_source(sys, nodes.validator, std::move(opts));
+    auto src = spawn_ws_source(sys, pipe.validator, std::move(opts));
     sources.push_back(src);
     return src;
   }
