@@ -96,7 +96,8 @@ validation_errors problems_of(const validation_errors& all,
 }
 
 void check_flag(const feature_flags& flags, const json& config,
-                const std::string& name, const flag_context& ctx) {
+                const validation_errors& all, const std::string& name,
+                const flag_context& ctx) {
   auto r = flags.evaluate(name, ctx);
   auto detail = name + ": " + show(r);
   FUZZ_CHECK(r.reason.rfind("error:", 0) != 0, detail);
@@ -119,7 +120,6 @@ void check_flag(const feature_flags& flags, const json& config,
   FUZZ_CHECK(r.rule.has_value() == (r.reason.rfind("rule[", 0) == 0),
              detail);
   // A malformed flag reports the first problem validate_features finds.
-  auto all = validate_features(config);
   if (!name.empty() && config.contains("features")
       && config["features"].is_object()) {
     auto own = problems_of(all, name);
@@ -186,7 +186,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto contexts = contexts_for(config);
   for (auto& name : names)
     for (auto& ctx : contexts)
-      check_flag(flags, config, name, ctx);
+      check_flag(flags, config, problems, name, ctx);
 
   // Through an overlay, a view evaluates as the merged tree does. The base
   // is an effective tree (merges leave no nulls in objects).
