@@ -182,8 +182,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     vars.insert_or_assign(std::move(name), std::move(value));
   }
 
-  // The public wrapper builds the layer a second time: the same result.
   auto build = detail::build_env_layer(vars, options);
+  // The public wrapper builds the layer a second time: the same result.
   json layer;
   std::vector<std::string> secret_paths;
   std::string error;
@@ -222,7 +222,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (auto& token : quotable)
     for (std::size_t at; !token.empty()
                          && (at = rest.find(token)) != std::string::npos;)
-      rest.erase(at, token.size()); // shrinks: ends
+      rest.erase(at, token.size()); // the text shrinks: this ends
   // Only text that no message could hold by itself is looked for: at least
   // four bytes, one of them outside the messages' own alphabet.
   auto distinctive = [](std::string_view text) {
