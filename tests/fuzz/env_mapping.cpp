@@ -199,7 +199,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                               json::error_handler_t::replace)),
              fuzz::show(build.layer));
 
-  // What messages may quote: names, the paths their keys spell, file names.
+  // What messages may quote: names, the paths their keys spell, file names
+  // (with and without the scheme).
   // They are cut out of the error before looking for values in it.
   std::vector<std::string> quotable{options.prefix, secrets().string()};
   for (auto& [name, value] : vars) {
@@ -211,8 +212,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         quotable.push_back(prefix.str());
       }
     }
-    if (value.rfind(scheme, 0) == 0)
+    if (value.rfind(scheme, 0) == 0) {
       quotable.push_back(value);
+      quotable.push_back(value.substr(scheme.size()));
+    }
   }
   std::sort(quotable.begin(), quotable.end(),
             [](const std::string& x, const std::string& y) {
