@@ -118,4 +118,10 @@ load_tokens(const std::string& file, const char* env_var, std::string& error) {
   return tokens;
 }
 
+http::gate token_gate(std::shared_ptr<const authorizer> auth, access what) {
+  return [auth = std::move(auth), what](const http::request& req) {
+    return auth->check(req, what);
+  };
+}
+
 } // namespace cfgd

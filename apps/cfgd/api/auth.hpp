@@ -4,10 +4,12 @@
 // configured.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "http/router.hpp"
 #include "http/server.hpp"
 
 namespace cfgd {
@@ -49,5 +51,9 @@ private:
 /// and sets `error` if the file cannot be read or holds no token.
 std::optional<std::vector<std::string>>
 load_tokens(const std::string& file, const char* env_var, std::string& error);
+
+/// The gate of a route that needs `what`: the bearer token is judged on the
+/// request's headers, before its body is read.
+http::gate token_gate(std::shared_ptr<const authorizer> auth, access what);
 
 } // namespace cfgd

@@ -18,6 +18,7 @@
 #include "cfgactors/snapshot.hpp"
 
 #include "http/message.hpp"
+#include "http/router.hpp"
 #include "http/responder.hpp"
 
 namespace cfgd {
@@ -73,6 +74,18 @@ void with_snapshot(const api_context_ptr& ctx, const http::request_context& rc,
                    http::responder respond, Then then) {
   ask<cfgactors::snapshot_ptr>(ctx, rc, std::move(respond), ctx->store,
                                std::move(then), cfgactors::get_atom::value);
+}
+
+/// A route over the API context: answers through its responder.
+using route_fn = void (*)(const api_context_ptr&, const http::request_context&,
+                          http::responder);
+
+/// The router's handler for `fn`.
+inline http::handler bind_route(api_context_ptr ctx, route_fn fn) {
+  return [ctx = std::move(ctx), fn](const http::request_context& rc,
+                                    http::responder respond) {
+    fn(ctx, rc, std::move(respond));
+  };
 }
 
 /// A whole decimal number, nothing else.

@@ -215,7 +215,7 @@ void add_metrics_route(http::router& routes, api_context_ptr ctx,
     [ctx, hub](const http::request_context& rc, http::responder respond) {
       get_metrics(ctx, hub.get(), rc, std::move(respond));
     },
-    [auth](const http::request& req) { return auth->check(req, access::read); });
+    token_gate(auth, access::read));
 }
 
 } // namespace cfgd

@@ -272,18 +272,8 @@ void get_sources(const api_context_ptr& ctx, const http::request_context& rc,
 
 void add_read_routes(http::router& routes, api_context_ptr ctx,
                      std::shared_ptr<const authorizer> auth) {
-  using fn_ptr = void (*)(const api_context_ptr&, const http::request_context&,
-                          http::responder);
-  auto bind = [ctx](fn_ptr fn) {
-    return [ctx, fn](const http::request_context& rc,
-                     http::responder respond) {
-      fn(ctx, rc, std::move(respond));
-    };
-  };
-  // The token is checked on the headers, before anything else.
-  auto readers = [auth](const http::request& req) {
-    return auth->check(req, access::read);
-  };
+  auto bind = [ctx](route_fn fn) { return bind_route(ctx, fn); };
+  auto readers = token_gate(auth, access::read);
   routes.add(http::verb::get, "/config", bind(get_config), readers);
   routes.add_prefix(http::verb::get, "/config/", bind(get_config_path),
                     readers);

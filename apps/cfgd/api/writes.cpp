@@ -327,19 +327,9 @@ http::response write_response(const http::request& req,
 
 void add_write_routes(http::router& routes, api_context_ptr ctx,
                       std::shared_ptr<const authorizer> auth) {
-  using fn_ptr = void (*)(const api_context_ptr&, const http::request_context&,
-                          http::responder);
-  auto bind = [ctx](fn_ptr fn) {
-    return [ctx, fn](const http::request_context& rc,
-                     http::responder respond) {
-      fn(ctx, rc, std::move(respond));
-    };
-  };
-  // Authorization on the headers: a refused request has its body never
-  // read and reaches no actor.
-  auto writers = [auth](const http::request& req) {
-    return auth->check(req, access::write);
-  };
+  auto bind = [ctx](route_fn fn) { return bind_route(ctx, fn); };
+  // A refused write has its body never read and reaches no actor.
+  auto writers = token_gate(auth, access::write);
   using http::verb;
   routes.add(verb::put, "/config", bind(put_config), writers);
   routes.add(verb::patch, "/config", bind(patch_config), writers);
