@@ -224,6 +224,21 @@ def test_bad_inputs(binary, source_dir, workdir):
     check("an unknown key in --config-file exits 2 naming it",
           code == 2 and "colour" in err, f"exit {code}: {err}")
 
+    # Whoever may write a token file may grant themselves access.
+    tokens = write(os.path.join(workdir, "tokens"), "a-token-0123456789\n")
+    for mode, name in ((0o666, "everyone"), (0o620, "the group")):
+        os.chmod(tokens, mode)
+        code, err = run_to_exit(binary, ["--http", "127.0.0.1:0",
+                                         "--token-file", tokens])
+        check(f"a token file writable by {name} exits 1 naming it and its "
+              "mode", code == 1 and tokens in err and f"{mode:04o}" in err,
+              f"exit {code}: {err}")
+    os.chmod(tokens, 0o600)
+    d = daemon(binary, ["--http", "127.0.0.1:0", "--token-file", tokens],
+               workdir)
+    check("a token file of mode 0600 is accepted", d.wait_listening())
+    d.stop()
+
 
 def main():
     if len(sys.argv) != 3:

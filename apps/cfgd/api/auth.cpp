@@ -1,6 +1,12 @@
 #include "api/auth.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 #include <openssl/crypto.h>
@@ -100,6 +106,28 @@ load_tokens(const std::string& file, const char* env_var, std::string& error) {
     if (auto value = std::getenv(env_var); value && *value)
       tokens.push_back(trim(value));
     return tokens;
+  }
+  // Whoever may write the file may grant themselves access: it must belong
+  // to cfgd's user (or root, as mounted secrets do) and be writable by no
+  // one else. A symlink is followed (Kubernetes mounts secrets so).
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) {
+    error = file + ": cannot read the token file: " + std::strerror(errno);
+    return std::nullopt;
+  }
+  if (st.st_uid != ::geteuid() && st.st_uid != 0) {
+    error = file + ": the token file belongs to uid " + std::to_string(st.st_uid)
+            + ", not to cfgd's user (uid " + std::to_string(::geteuid())
+            + ") or root";
+    return std::nullopt;
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o",
+                  static_cast<unsigned>(st.st_mode & 07777));
+    error = file + ": the token file is writable by group or others (mode "
+            + mode + "); chmod go-w it";
+    return std::nullopt;
   }
   std::ifstream in{file};
   if (!in) {
