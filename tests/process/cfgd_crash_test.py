@@ -311,6 +311,40 @@ def test_refusals(binary, workdir):
     check("a data dir that is a file stops cfgd with exit 1 naming it",
           code == 1 and not_a_dir in err, f"exit {code}: {err}")
 
+    # The history is cfgd's alone.
+    fresh = os.path.join(workdir, "fresh-data")
+    d = start(binary, workdir, fresh)
+    if d:
+        put(d, "counter", 1)
+        modes = {name: oct(os.stat(os.path.join(fresh, name)).st_mode & 0o777)
+                 for name in ("", "journal.db", "journal.db-wal")}
+        check("a new data dir is 0700, its journal and WAL 0600",
+              modes == {"": "0o700", "journal.db": "0o600",
+                        "journal.db-wal": "0o600"}, repr(modes))
+        d.stop()
+    shared = os.path.join(workdir, "shared-data")
+    os.makedirs(shared)
+    os.chmod(shared, 0o777)
+    code, err = run_to_exit(binary, base + ["--data-dir", shared])
+    check("a data dir writable by others stops cfgd, naming it and its mode",
+          code == 1 and shared in err and "0777" in err, f"exit {code}: {err}")
+    planted = os.path.join(workdir, "planted-data")
+    os.makedirs(planted, mode=0o700)
+    elsewhere = write(os.path.join(workdir, "elsewhere.db"), "")
+    os.symlink(elsewhere, os.path.join(planted, "journal.db"))
+    code, err = run_to_exit(binary, base + ["--data-dir", planted])
+    check("a journal that is a symbolic link stops cfgd, naming it",
+          code == 1 and "symbolic link" in err
+          and os.path.join(planted, "journal.db") in err, f"exit {code}: {err}")
+    check("the link's target was not written", os.path.getsize(elsewhere) == 0)
+    foreign = os.path.join(workdir, "foreign-data")
+    os.makedirs(foreign, mode=0o700)
+    os.chown(foreign, 65534, 65534)  # nobody: the tests run as root
+    code, err = run_to_exit(binary, base + ["--data-dir", foreign])
+    check("a data dir another user owns stops cfgd, naming it and the uid",
+          code == 1 and foreign in err and "uid 65534" in err,
+          f"exit {code}: {err}")
+
 
 def main():
     if len(sys.argv) != 3:

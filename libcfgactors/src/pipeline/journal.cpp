@@ -4,11 +4,18 @@
 #include "pipeline/journal.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <sstream>
 #include <system_error>
 #include <utility>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -160,16 +167,76 @@ caf::error journal::error(const std::string& what) const {
   return make_error(errc::store_failed, std::move(msg));
 }
 
+namespace {
+
+/// Refuses `path` (when it exists) unless this process's user owns it and
+/// nobody else may write it; a file must not be a symbolic link (a planted
+/// link would make us write where its author chose).
+caf::error check_ours(const std::string& what, const std::string& path,
+                      bool follow) {
+  struct stat st {};
+  auto rc = follow ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st);
+  if (rc != 0)
+    return errno == ENOENT
+             ? caf::error{}
+             : make_error(errc::store_failed, what + " " + path + ": "
+                                                + std::strerror(errno));
+  if (S_ISLNK(st.st_mode))
+    return make_error(errc::store_failed,
+                      what + " " + path
+                        + ": is a symbolic link; refusing to follow it");
+  if (st.st_uid != ::geteuid())
+    return make_error(errc::store_failed,
+                      what + " " + path + ": belongs to uid "
+                        + std::to_string(st.st_uid)
+                        + ", not to this process's user (uid "
+                        + std::to_string(::geteuid()) + ")");
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o",
+                  static_cast<unsigned>(st.st_mode & 07777));
+    return make_error(errc::store_failed,
+                      what + " " + path
+                        + ": is writable by group or others (mode " + mode
+                        + "); chmod go-w it");
+  }
+  return caf::error{};
+}
+
+} // namespace
+
 caf::expected<std::shared_ptr<journal>> journal::open(const std::string& dir,
                                                       std::size_t retention) {
   namespace fs = std::filesystem;
   std::error_code ec;
+  auto fresh_dir = !fs::exists(dir, ec);
   fs::create_directories(dir, ec);
   if (ec || !fs::is_directory(dir))
     return make_error(errc::store_failed,
                       "data dir " + dir + ": cannot create the directory: "
                         + (ec ? ec.message() : "a file of that name exists"));
+  // The history is ours alone: a directory we create is 0700, and one that
+  // someone else owns or may write is refused (they could plant a journal).
+  if (fresh_dir)
+    ::chmod(dir.c_str(), 0700);
+  if (auto err = check_ours("data dir", dir, true))
+    return err;
   auto path = (fs::path{dir} / file_name).string();
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    // A new journal: 0600 from the start (SQLite gives its WAL file the
+    // database file's mode).
+    auto fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
+                     0600);
+    if (fd < 0)
+      return make_error(errc::store_failed, "journal " + path
+                                              + ": cannot create the file: "
+                                              + std::strerror(errno));
+    ::close(fd);
+  }
+  for (auto& file : {path, path + "-wal", path + "-shm"})
+    if (auto err = check_ours("journal", file, false))
+      return err;
   std::shared_ptr<journal> result{new journal(path, retention)};
   if (sqlite3_open_v2(path.c_str(), &result->db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr)
