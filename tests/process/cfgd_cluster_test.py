@@ -301,6 +301,59 @@ def test_cluster(binary, ctl, source_dir, workdir):
         check("a cluster node stops on SIGTERM", d.stop() == 0, d.stderr())
 
 
+def test_readiness(binary, source_dir, workdir):
+    """/readyz and reads while a replica has never synced, is in sync, is
+    stale; a primary whose file source is degraded."""
+    os.makedirs(workdir)
+    c = cluster(binary, source_dir, workdir)
+    r = c.replica("early")  # no primary yet: it starts, never synced
+    if not r:
+        return
+    status, _, body = get_json(r, "/readyz")
+    check("a replica that never synced is not ready (503, saying so)",
+          status == 503 and "never synced" in json.dumps(body),
+          f"{status} {body!r}")
+    status, _, body = get_json(r, "/config")
+    check("a replica that never synced answers reads with 503, not {}",
+          status == 503, f"{status} {body!r}")
+    status, _, _ = get_json(r, "/healthz")
+    check("it is alive all the same (/healthz 200)", status == 200)
+    p = c.primary()
+    if not p:
+        return
+    check("once synced the replica is ready and serves the config",
+          eventually(lambda: get_json(r, "/readyz")[0] == 200
+                     and get_json(r, "/config")[0] == 200),
+          repr(get_json(r, "/readyz")))
+    status, _, _ = get_json(p, "/readyz")
+    check("the primary is ready", status == 200)
+    p.kill()
+    check("a stale replica is not ready, and still serves its last config",
+          eventually(lambda: get_json(r, "/readyz")[0] == 503)
+          and "stale" in json.dumps(get_json(r, "/readyz")[2])
+          and get_json(r, "/config")[0] == 200,
+          repr(get_json(r, "/readyz")))
+    r.stop()
+    # A local source that fails holds traffic back.
+    cfg = write(os.path.join(workdir, "service.yaml"), "buffer_size: 2048\n")
+    d = daemon(binary, ["--http", "127.0.0.1:0", "--file", cfg,
+                        "--watch-debounce-ms", "20"], workdir)
+    if not d.wait_listening():
+        return
+    check("a primary with a good file is ready",
+          get_json(d, "/readyz")[0] == 200)
+    write(cfg, "buffer_size: [unclosed\n")
+    check("a broken file makes it not ready, naming the source",
+          eventually(lambda: get_json(d, "/readyz")[0] == 503)
+          and "file:" + cfg in json.dumps(get_json(d, "/readyz")[2]),
+          repr(get_json(d, "/readyz")))
+    write(cfg, "buffer_size: 4096\n")
+    check("mended, it is ready again",
+          eventually(lambda: get_json(d, "/readyz")[0] == 200),
+          repr(get_json(d, "/readyz")))
+    d.stop()
+
+
 def main():
     if len(sys.argv) != 4:
         print(__doc__, file=sys.stderr)
@@ -309,6 +362,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="cfgd-cluster-") as workdir:
         try:
             test_cluster(binary, ctl, sys.argv[3], workdir)
+            test_readiness(binary, sys.argv[3],
+                           os.path.join(workdir, "readiness"))
         except Exception as e:
             check("test completes", False, repr(e))
         finally:

@@ -2,12 +2,15 @@
 // and turns the answer or the error into JSON.
 #include "api/reads.hpp"
 
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "cfgactors/async_request.hpp"
+#include "cfgactors/layer.hpp"
 #include "cfgactors/path.hpp"
 #include "cfgactors/replica_state.hpp"
 #include "cfgactors/snapshot.hpp"
@@ -233,27 +236,26 @@ void get_nodes(const api_context_ptr& ctx, const http::request_context& rc,
   });
 }
 
-using source_list = std::shared_ptr<const std::vector<cfgactors::source_actor>>;
+using source_answers = std::vector<caf::expected<cfgactors::source_status>>;
 
-/// Asks the sources one after the other, from `i` on, collecting `list`.
-void collect_sources(api_context_ptr ctx, const http::request_context& rc,
-                     http::responder respond, source_list sources,
-                     std::size_t i, json list) {
-  if (i == sources->size())
-    return respond(http::json_response(rc.req, status::ok,
-                                       json{{"sources", std::move(list)}}));
-  auto src = (*sources)[i];
+/// Asks `sources` one after the other (none of them can delay the others'
+/// answers: each has the context's timeout); `done` gets every answer, in
+/// order, on an actor thread.
+void ask_sources(caf::actor_system& sys, std::chrono::milliseconds timeout,
+                 std::vector<cfgactors::source_actor> sources,
+                 source_answers answers,
+                 std::function<void(source_answers)> done) {
+  if (answers.size() == sources.size())
+    return done(std::move(answers));
+  auto next = sources[answers.size()];
   cfgactors::async_request<cfgactors::source_status>(
-    ctx->sys, src, ctx->timeout,
-    [ctx, &rc, respond, sources, i, list = std::move(list)](
+    sys, next, timeout,
+    [&sys, timeout, sources = std::move(sources), answers = std::move(answers),
+     done = std::move(done)](
       caf::expected<cfgactors::source_status> st) mutable {
-      if (st)
-        list.push_back(to_json(*st));
-      else
-        list.push_back(json{{"state", "unavailable"},
-                            {"last_error", ctx->sys.render(st.error())}});
-      collect_sources(std::move(ctx), rc, std::move(respond),
-                      std::move(sources), i + 1, std::move(list));
+      answers.push_back(std::move(st));
+      ask_sources(sys, timeout, std::move(sources), std::move(answers),
+                  std::move(done));
     },
     cfgactors::status_atom::value);
 }
@@ -262,10 +264,69 @@ void collect_sources(api_context_ptr ctx, const http::request_context& rc,
 /// answer is reported as such instead of failing the whole listing.
 void get_sources(const api_context_ptr& ctx, const http::request_context& rc,
                  http::responder respond) {
-  auto sources = std::make_shared<const std::vector<cfgactors::source_actor>>(
-    ctx->node.sources());
-  collect_sources(ctx, rc, std::move(respond), std::move(sources), 0,
-                  json::array());
+  ask_sources(ctx->sys, ctx->timeout, ctx->node.sources(), {},
+              [ctx, &rc, respond](source_answers answers) {
+                auto list = json::array();
+                for (auto& st : answers)
+                  if (st)
+                    list.push_back(to_json(*st));
+                  else
+                    list.push_back(
+                      json{{"state", "unavailable"},
+                           {"last_error", ctx->sys.render(st.error())}});
+                respond(http::json_response(rc.req, status::ok,
+                                            json{{"sources", list}}));
+              });
+}
+
+/// A replica that has not had a single version from its primary (its cell
+/// still holds version 0; a primary always has its first version).
+bool never_synced(const api_context& ctx) {
+  return !ctx.node.is_primary() && ctx.node.version() == 0;
+}
+
+/// GET /readyz: 200 when this node should get traffic; else 503 with every
+/// reason: a replica never synced or stale, a local source (file, env) not
+/// ok. Remote sources may be down: the node serves what it has.
+void get_readyz(const api_context_ptr& ctx, const http::request_context& rc,
+                http::responder respond) {
+  auto reply = [&rc, respond](std::vector<std::string> reasons) {
+    if (reasons.empty())
+      return respond(http::json_response(rc.req, status::ok,
+                                         json{{"status", "ready"}}));
+    respond(http::error_response(rc.req, status::service_unavailable,
+                                 "not ready", std::move(reasons)));
+  };
+  if (!ctx->node.is_primary()) {
+    auto synced = !never_synced(*ctx);
+    ctx->node.status(
+      [reply, synced](caf::expected<cfgactors::replica_status> st) {
+        std::vector<std::string> reasons;
+        if (!synced)
+          reasons.emplace_back("never synced with its primary");
+        else if (!st || st->stale)
+          reasons.emplace_back("stale: no connection to its primary");
+        reply(std::move(reasons));
+      });
+    return;
+  }
+  // A source that does not answer in time (a remote one may be busy) is
+  // left out: only what is known to be wrong holds traffic back.
+  ask_sources(ctx->sys, ctx->timeout, ctx->node.sources(), {},
+              [reply](source_answers answers) {
+                std::vector<std::string> reasons;
+                for (auto& st : answers) {
+                  if (!st)
+                    continue;
+                  auto kind = cfgactors::kind_of(st->layer);
+                  auto local = kind == cfgactors::layer_kind::file
+                               || kind == cfgactors::layer_kind::env;
+                  if (local && st->state != cfgactors::source_state::ok)
+                    reasons.push_back("source " + st->layer + " is "
+                                      + to_string(st->state));
+                }
+                reply(std::move(reasons));
+              });
 }
 
 } // namespace
@@ -273,7 +334,17 @@ void get_sources(const api_context_ptr& ctx, const http::request_context& rc,
 void add_read_routes(http::router& routes, api_context_ptr ctx,
                      std::shared_ptr<const authorizer> auth) {
   auto bind = [ctx](route_fn fn) { return bind_route(ctx, fn); };
-  auto readers = token_gate(auth, access::read);
+  // A replica that never synced has no config to serve: 503, not `{}`.
+  auto readers = [token = token_gate(auth, access::read),
+                  ctx](const http::request& req) -> std::optional<http::response> {
+    if (auto refusal = token(req))
+      return refusal;
+    if (never_synced(*ctx))
+      return http::error_response(
+        req, status::service_unavailable, "not synced",
+        {"this replica has not synced with its primary yet"});
+    return std::nullopt;
+  };
   routes.add(http::verb::get, "/config", bind(get_config), readers);
   routes.add_prefix(http::verb::get, "/config/", bind(get_config_path),
                     readers);
@@ -281,6 +352,7 @@ void add_read_routes(http::router& routes, api_context_ptr ctx,
   routes.add(http::verb::get, "/diff", bind(get_diff), readers);
   routes.add(http::verb::get, "/sources", bind(get_sources), readers);
   routes.add(http::verb::get, "/nodes", bind(get_nodes), readers);
+  routes.add(http::verb::get, "/readyz", bind(get_readyz));
   routes.add(http::verb::get, "/healthz",
              [ctx](const http::request_context& rc, http::responder respond) {
                get_healthz(ctx, rc, std::move(respond));
