@@ -321,9 +321,15 @@ void get_readyz(const api_context_ptr& ctx, const http::request_context& rc,
                   auto kind = cfgactors::kind_of(st->layer);
                   auto local = kind == cfgactors::layer_kind::file
                                || kind == cfgactors::layer_kind::env;
+                  // /readyz needs no token: it names the kind of source,
+                  // never its path (GET /sources does, to readers).
                   if (local && st->state != cfgactors::source_state::ok)
-                    reasons.push_back("source " + st->layer + " is "
-                                      + to_string(st->state));
+                    reasons.push_back(
+                      std::string{kind == cfgactors::layer_kind::file
+                                    ? "a file"
+                                    : "the env"}
+                      + " source is " + to_string(st->state)
+                      + " (GET /sources says which and why)");
                 }
                 reply(std::move(reasons));
               });
