@@ -233,6 +233,12 @@ def test_bad_inputs(binary, source_dir, workdir):
         check(f"a token file writable by {name} exits 1 naming it and its "
               "mode", code == 1 and tokens in err and f"{mode:04o}" in err,
               f"exit {code}: {err}")
+    huge = write(os.path.join(workdir, "huge-tokens"), "t" * (70 * 1024))
+    os.chmod(huge, 0o600)
+    code, err = run_to_exit(binary, ["--http", "127.0.0.1:0",
+                                     "--token-file", huge])
+    check("a token file over 64 KiB exits 1 naming it",
+          code == 1 and huge in err and "64 KiB" in err, f"exit {code}: {err}")
     os.chmod(tokens, 0o600)
     d = daemon(binary, ["--http", "127.0.0.1:0", "--token-file", tokens],
                workdir)

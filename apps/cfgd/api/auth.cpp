@@ -1,5 +1,6 @@
 #include "api/auth.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -7,7 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
+#include <sstream>
 
 #include <openssl/crypto.h>
 
@@ -110,9 +111,22 @@ load_tokens(const std::string& file, const char* env_var, std::string& error) {
   // Whoever may write the file may grant themselves access: it must belong
   // to cfgd's user (or root, as mounted secrets do) and be writable by no
   // one else. A symlink is followed (Kubernetes mounts secrets so).
-  struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) {
+  // Checked on the descriptor that is read, so the file cannot be swapped
+  // between the check and the read.
+  auto fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     error = file + ": cannot read the token file: " + std::strerror(errno);
+    return std::nullopt;
+  }
+  struct closer {
+    int fd;
+    ~closer() {
+      ::close(fd);
+    }
+  } close_at_exit{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    error = file + ": the token file is not a regular file";
     return std::nullopt;
   }
   if (st.st_uid != ::geteuid() && st.st_uid != 0) {
@@ -129,11 +143,27 @@ load_tokens(const std::string& file, const char* env_var, std::string& error) {
             + mode + "); chmod go-w it";
     return std::nullopt;
   }
-  std::ifstream in{file};
-  if (!in) {
-    error = file + ": cannot read the token file";
+  // Tokens are short: a file of more than 64 KiB is a mistake, not tokens.
+  constexpr std::size_t max_size = 64 * 1024;
+  std::string text(max_size + 1, '\0');
+  std::size_t size = 0;
+  for (ssize_t n; size < text.size()
+                  && (n = ::read(fd, text.data() + size, text.size() - size))
+                       != 0;) {
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      error = file + ": cannot read the token file: " + std::strerror(errno);
+      return std::nullopt;
+    }
+    size += static_cast<std::size_t>(n);
+  }
+  if (size > max_size) {
+    error = file + ": the token file is larger than 64 KiB";
     return std::nullopt;
   }
+  text.resize(size);
+  std::istringstream in{text};
   for (std::string line; std::getline(in, line);) {
     line = trim(line);
     if (!line.empty() && line.front() != '#')

@@ -239,7 +239,9 @@ caf::expected<std::shared_ptr<journal>> journal::open(const std::string& dir,
       return err;
   std::shared_ptr<journal> result{new journal(path, retention)};
   if (sqlite3_open_v2(path.c_str(), &result->db_,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr)
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                        | SQLITE_OPEN_NOFOLLOW, // a link planted after the check
+                      nullptr)
       != SQLITE_OK)
     return result->error("cannot open");
   sqlite3_extended_result_codes(result->db_, 1);
