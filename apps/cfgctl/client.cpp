@@ -1,6 +1,14 @@
 #include "client.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <iostream>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <httplib.h>
 
@@ -122,6 +130,53 @@ reply client::send(const std::string& method, const std::string& target,
         return cli.Delete(path, h, body, "application/json");
       return cli.Post(path, h, body, "application/json");
     });
+}
+
+bool is_loopback_host(const std::string& host, std::string& error) {
+  auto name = host;
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  if (name == "localhost")
+    return true;
+  // Any other name is judged by what it resolves to now: all loopback, or
+  // the token stays here.
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (auto rc = getaddrinfo(host.c_str(), nullptr, &hints, &found); rc != 0) {
+    error = "cannot resolve '" + host + "': " + gai_strerror(rc);
+    return false;
+  }
+  auto loopback = [](const sockaddr* sa) {
+    if (sa->sa_family == AF_INET) {
+      auto& in = reinterpret_cast<const sockaddr_in*>(sa)->sin_addr;
+      return (ntohl(in.s_addr) >> 24) == 127;
+    }
+    if (sa->sa_family == AF_INET6) {
+      auto& in6 = reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr;
+      return IN6_IS_ADDR_LOOPBACK(&in6)
+             || (IN6_IS_ADDR_V4MAPPED(&in6) && in6.s6_addr[12] == 127);
+    }
+    return false;
+  };
+  bool all = found != nullptr;
+  for (auto i = found; i != nullptr; i = i->ai_next)
+    if (!loopback(i->ai_addr)) {
+      char text[INET6_ADDRSTRLEN] = "?";
+      auto* addr = i->ai_family == AF_INET6
+                     ? static_cast<const void*>(
+                       &reinterpret_cast<sockaddr_in6*>(i->ai_addr)->sin6_addr)
+                     : &reinterpret_cast<sockaddr_in*>(i->ai_addr)->sin_addr;
+      inet_ntop(i->ai_family, addr, text, sizeof(text));
+      error = host == text ? host + " is not a loopback address"
+                           : host + " resolves to " + text
+                               + ", not a loopback address";
+      all = false;
+      break;
+    }
+  freeaddrinfo(found);
+  return all;
 }
 
 std::string url_encode(const std::string& text) {

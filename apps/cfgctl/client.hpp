@@ -58,6 +58,12 @@ private:
   std::chrono::milliseconds timeout_;
 };
 
+/// Whether every address `host` stands for is a loopback address:
+/// 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z), the name `localhost`, or
+/// any other name that resolves to loopback addresses only. A name that
+/// does not resolve is not (`error` says why).
+bool is_loopback_host(const std::string& host, std::string& error);
+
 /// Percent-encodes a path segment or query value.
 std::string url_encode(const std::string& text);
 

@@ -1,6 +1,7 @@
 // cfgctl: the command line over cfgd's HTTP API.
 //   cfgctl [--url URL] [--token-file PATH] [--json] COMMAND ...
-// Exit codes: 0 ok, 1 rejected (reasons printed), 2 usage, 3 unreachable or
+// Exit codes: 0 ok, 1 rejected (reasons printed), 2 usage (also: a token
+// that would travel in clear text, see plain_text_allowed), 3 unreachable or
 // unauthorized.
 #include <cstdlib>
 #include <fstream>
@@ -32,6 +33,33 @@ bool load_token(const std::string& file, std::string& token) {
   return false;
 }
 
+/// A bearer token over plain http:// or ws:// can be read by anyone on the
+/// path, so it goes only to a loopback address (an SSH tunnel is one) unless
+/// the user says --insecure, and then with a warning. A name counts as
+/// loopback when `localhost` or when all it resolves to is loopback: a name
+/// that also resolves elsewhere may be connected elsewhere. Judged before
+/// any connection is made; false when cfgctl must stop.
+bool plain_text_allowed(const cfgctl::endpoint& ep, const std::string& token,
+                        const std::string& target, bool insecure,
+                        bool https_possible) {
+  if (token.empty() || ep.scheme != "http")
+    return true;
+  std::string why;
+  if (cfgctl::is_loopback_host(ep.host, why))
+    return true;
+  if (insecure) {
+    std::cerr << "cfgctl: warning: sending the bearer token unencrypted to "
+              << target << " (" << why << "; --insecure)\n";
+    return true;
+  }
+  std::cerr << "cfgctl: refusing to send the bearer token unencrypted to "
+            << target << ": " << why
+            << ".\nUse " << (https_possible ? "https://, " : "")
+            << "a loopback address (e.g. through an SSH tunnel: ssh -L "
+               "7070:127.0.0.1:7070 HOST), or --insecure to send it anyway.\n";
+  return false;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -58,6 +86,10 @@ int main(int argc, char** argv) {
                  "for writes: wait until local, majority or all nodes have "
                  "applied it")
     ->check(CLI::IsMember({"local", "majority", "all"}).description(""));
+  bool insecure = false;
+  app.add_flag("--insecure", insecure,
+               "send the token over plain http:// (and ws://) to a host "
+               "that is not loopback, with a warning (else refused)");
   app.add_option("--timeout-ms", timeout_ms, "per request")
     ->capture_default_str()
     ->check(CLI::Range(1, 3600000).description(""));
@@ -115,6 +147,18 @@ int main(int argc, char** argv) {
   }
   std::string token;
   if (!load_token(token_file, token))
+    return exit_usage;
+  // watch talks WebSocket to /ws: name the URL it would really use.
+  auto target = url;
+  if (watch->parsed()) {
+    auto host = ep->host.find(':') == std::string::npos ? ep->host
+                                                        : "[" + ep->host + "]";
+    target = "ws://" + host + ":" + std::to_string(ep->port) + ep->base
+             + "/ws";
+  }
+  // cfgctl speaks TLS for requests (cpp-httplib with OpenSSL, certificates
+  // verified), not for watch.
+  if (!plain_text_allowed(*ep, token, target, insecure, !watch->parsed()))
     return exit_usage;
   client cli{*ep, token, std::chrono::milliseconds{timeout_ms}};
   context ctx{cli, as_json, consistency};
