@@ -8,6 +8,8 @@
 #include <string>
 #include <utility>
 
+#include <sys/resource.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
@@ -140,6 +142,32 @@ cfgactors::node_options node_options_of(const cfgd::options& opts,
   return n;
 }
 
+/// Every connection is a descriptor, and the usual soft limit (1,024 under
+/// systemd or a login shell) is below --max-connections plus cfgd's own
+/// files: past it accept fails (EMFILE) and clients wait. The hard limit is
+/// what the administrator allows, so cfgd takes all of it.
+void raise_fd_limit(std::size_t max_connections) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0)
+    return;
+  if (lim.rlim_cur < lim.rlim_max) {
+    auto before = lim.rlim_cur;
+    lim.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &lim) == 0)
+      spdlog::info("event=fd_limit_raised from={} to={}", before,
+                   lim.rlim_cur);
+    else
+      lim.rlim_cur = before;
+  }
+  // Some room for the journal, the watched files, the actor system's pipes.
+  constexpr rlim_t own_files = 64;
+  if (lim.rlim_cur != RLIM_INFINITY
+      && lim.rlim_cur < max_connections + own_files)
+    spdlog::warn("event=fd_limit_low limit={} max_connections={} "
+                 "reason=\"connections past the limit fail to be accepted\"",
+                 lim.rlim_cur, max_connections);
+}
+
 /// `127.0.0.1:7070`, `[::1]:7070`.
 std::string address_text(const boost::asio::ip::tcp::endpoint& ep) {
   auto addr = ep.address().to_string();
@@ -248,6 +276,7 @@ int main(int argc, char** argv) {
   if (!opts)
     return code;
   cfgd::setup_logging(opts->logs);
+  raise_fd_limit(opts->max_connections);
   auto init = load_inputs(*opts);
   if (!init)
     return cfgd::exit_failure;
