@@ -285,9 +285,14 @@ private:
                    "queue full\" queued={}",
                    service_, outbox_.size());
       closed_ = true;
-      websocket::close_reason why{websocket::close_code::policy_error,
-                                  "send queue full: read your messages"};
-      ws_.async_close(why, [self = shared_from_this()](error_code) {});
+      // A close frame would queue behind the write this client does not
+      // read, and wait for it for ever: reset the connection instead (no
+      // linger), which ends the pending operations and frees the data the
+      // kernel holds for it.
+      auto& stream = beast::get_lowest_layer(ws_);
+      error_code ignored;
+      stream.socket().set_option(asio::socket_base::linger{true, 0}, ignored);
+      stream.close();
       return;
     }
     outbox_.emplace_back(std::move(msg), is_config);
