@@ -15,6 +15,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <caf/send.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
 #include "cfgactors/actor_types.hpp"
 #include "cfgactors/async_request.hpp"
 #include "cfgactors/operation.hpp"
@@ -72,6 +75,9 @@ public:
         res.set(beast::http::field::server, "cfgd");
       }));
     ws_.read_message_max(std::size_t{4} << 20);
+    // One frame per message: Beast otherwise cuts a push into 4 KB frames,
+    // each its own write, 256 of them per client for a 1 MB config.
+    ws_.auto_fragment(false);
     ws_.async_accept(req, [self = shared_from_this()](error_code ec) {
       self->on_accept(ec);
     });
@@ -103,24 +109,10 @@ private:
     if (ec || !hub)
       return;
     hub->attach(shared_from_this());
-    // Start in sync: the current config first, then every change (a change
-    // that arrives before the store answered is newer and wins).
-    auto& ctx = hub->context();
-    cfgactors::async_request<cfgactors::snapshot_ptr>(
-      ctx.sys, ctx.store, ctx.timeout,
-      // Weak: the pending read keeps the session alive, and it must never
-      // die on the actor's thread (the hub's list lives on the io thread).
-      [weak = weak_from_this(),
-       ioc = hub->io()](caf::expected<cfgactors::snapshot_ptr> snap) {
-        auto io = ioc.lock();
-        if (!snap || !io)
-          return;
-        asio::post(*io, [weak, snap = std::move(*snap)] {
-          if (auto self = weak.lock())
-            self->push(snap->version, serialize(*snap));
-        });
-      },
-      cfgactors::get_atom::value);
+    // Start in sync: the newest push first; attached, this session is in
+    // every later round.
+    if (auto msg = hub->newest())
+      push(hub->newest_version(), msg);
     read();
   }
 
@@ -334,22 +326,39 @@ ws_hub::ws_hub(std::shared_ptr<asio::io_context> ioc, api_context_ptr ctx,
   // nop
 }
 
+ws_hub::~ws_hub() {
+  caf::anon_send_exit(serializer_, caf::exit_reason::user_shutdown);
+}
+
 std::optional<std::string> ws_hub::start() {
-  // The node calls this from an actor of its own: hand each change to the
-  // io thread, which owns the sessions.
-  auto feed = ctx_->node.subscribe(
-    "", [hub = weak_from_this(), ioc = ioc_](const cfgactors::change& c) {
-      auto io = ioc.lock();
-      if (!io)
-        return;
-      asio::post(*io, [hub, snap = c.after] {
-        if (auto h = hub.lock())
-          h->publish(snap);
-      });
+  // Each change is serialized once, on a thread of its own (a detached
+  // actor): a 1 MB config takes tens of milliseconds, which neither the io
+  // thread (every request waits for it) nor the scheduler (where the store
+  // answers reads) should spend. While it is busy the router folds versions
+  // into the latest.
+  serializer_ = ctx_->sys.spawn<caf::detached>(
+    [hub = weak_from_this(),
+     ioc = ioc_]() -> cfgactors::subscriber_actor::behavior_type {
+      return {[hub, ioc](const cfgactors::change& c) {
+        auto msg = serialize(*c.after);
+        if (auto io = ioc.lock())
+          asio::post(*io, [hub, version = c.after->version,
+                           msg = std::move(msg)] {
+            if (auto h = hub.lock())
+              h->publish(version, msg);
+          });
+      }};
     });
-  if (!feed)
+  auto feed = ctx_->node.subscribe_actor("", serializer_);
+  if (!feed) {
+    caf::anon_send_exit(serializer_, caf::exit_reason::user_shutdown);
     return "ws: " + ctx_->sys.render(feed.error());
+  }
   feed_ = std::move(*feed);
+  // What a client that connects before the first change starts from.
+  auto snap = ctx_->node.snapshot();
+  newest_ = serialize(*snap);
+  newest_version_ = snap->version;
   return std::nullopt;
 }
 
@@ -358,6 +367,7 @@ void ws_hub::stop() {
     return;
   stopped_ = true;
   ctx_->node.unsubscribe(feed_);
+  caf::anon_send_exit(serializer_, caf::exit_reason::user_shutdown);
   std::vector<std::shared_ptr<ws_session>> open;
   for (auto& [ptr, weak] : sessions_)
     if (auto s = weak.lock())
@@ -382,14 +392,41 @@ std::optional<http::response> ws_hub::upgrade(beast::tcp_stream& stream,
   return std::nullopt;
 }
 
-void ws_hub::publish(const cfgactors::snapshot_ptr& snap) {
+void ws_hub::publish(uint64_t version, std::shared_ptr<const std::string> msg) {
+  // In the feed's order, which is the versions' (a replica's versions start
+  // again when its primary restarted empty).
+  newest_ = msg;
+  newest_version_ = version;
   if (sessions_.empty())
     return;
-  // Serialized once, whatever the number of clients.
-  auto msg = serialize(*snap);
+  auto targets = std::make_shared<session_list>();
+  targets->reserve(sessions_.size());
   for (auto& [ptr, weak] : sessions_)
-    if (auto s = weak.lock())
-      s->push(snap->version, msg);
+    targets->push_back(weak);
+  pushing_ = version;
+  push_from(targets, 0, version, std::move(msg));
+}
+
+void ws_hub::push_from(std::shared_ptr<const session_list> targets,
+                       std::size_t next, uint64_t version,
+                       std::shared_ptr<const std::string> msg) {
+  // A newer version ends this round: its own reaches every session.
+  if (stopped_ || pushing_ != version)
+    return;
+  // A push's first write copies what the socket buffer takes at once (Asio
+  // writes before it waits), on loopback about the whole 1 MB push: one
+  // session per handler, so that requests are served between them rather
+  // than after all of them.
+  if (auto s = (*targets)[next].lock())
+    s->push(version, msg);
+  if (++next == targets->size())
+    return;
+  if (auto io = ioc_.lock())
+    asio::post(*io, [hub = weak_from_this(), targets = std::move(targets),
+                     next, version, msg = std::move(msg)]() mutable {
+      if (auto h = hub.lock())
+        h->push_from(std::move(targets), next, version, std::move(msg));
+    });
 }
 
 void ws_hub::attach(const std::shared_ptr<ws_session>& s) {

@@ -12,9 +12,11 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/beast/core/tcp_stream.hpp>
 
+#include "cfgactors/actor_types.hpp"
 #include "cfgactors/node.hpp"
 #include "cfgactors/snapshot.hpp"
 
@@ -33,6 +35,9 @@ public:
   ws_hub(std::shared_ptr<boost::asio::io_context> ioc, api_context_ptr ctx,
          std::shared_ptr<const authorizer> auth);
 
+  /// Ends the serializer if stop() did not (the actor system waits for it).
+  ~ws_hub();
+
   /// Subscribes to every change of the node; an error message if it
   /// cannot.
   std::optional<std::string> start();
@@ -45,8 +50,18 @@ public:
                                         http::request& req,
                                         http::connection_ticket ticket);
 
-  /// Sends `snap` to every session (called on the io thread).
-  void publish(const cfgactors::snapshot_ptr& snap);
+  /// Sends `msg`, the push of `version`, to every session (called on the
+  /// io thread).
+  void publish(uint64_t version, std::shared_ptr<const std::string> msg);
+
+  /// The newest push, serialized once for every client, and its version.
+  const std::shared_ptr<const std::string>& newest() const noexcept {
+    return newest_;
+  }
+
+  uint64_t newest_version() const noexcept {
+    return newest_version_;
+  }
 
   const api_context& context() const noexcept {
     return *ctx_;
@@ -66,11 +81,23 @@ public:
   }
 
 private:
+  using session_list = std::vector<std::weak_ptr<ws_session>>;
+
+  /// Pushes `msg` (version `version`) to `targets` from `next` on, one
+  /// session per io handler.
+  void push_from(std::shared_ptr<const session_list> targets,
+                 std::size_t next, uint64_t version,
+                 std::shared_ptr<const std::string> msg);
+
   std::weak_ptr<boost::asio::io_context> ioc_;
   api_context_ptr ctx_;
   std::shared_ptr<const authorizer> auth_;
-  cfgactors::subscription feed_; ///< every change, posted to the io thread
+  cfgactors::subscriber_actor serializer_; ///< every change, serialized
+  cfgactors::subscription feed_;           ///< of serializer_
   std::unordered_map<ws_session*, std::weak_ptr<ws_session>> sessions_;
+  std::shared_ptr<const std::string> newest_;
+  uint64_t newest_version_ = 0;
+  uint64_t pushing_ = 0; ///< the version publish is handing out
   bool stopped_ = false;
 };
 
