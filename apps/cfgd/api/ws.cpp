@@ -326,6 +326,34 @@ ws_hub::ws_hub(std::shared_ptr<asio::io_context> ioc, api_context_ptr ctx,
   // nop
 }
 
+namespace {
+
+/// Serializes each change it is sent and hands the push to `hub` on the io
+/// thread. (Its state comes as spawn arguments: CAF 0.17 binds a reference
+/// to a null argument tuple when a function is spawned without any, which
+/// UBSan reports.)
+cfgactors::subscriber_actor::behavior_type
+serializer(std::weak_ptr<ws_hub> hub, std::weak_ptr<asio::io_context> ioc) {
+  return {[hub, ioc](const cfgactors::change& c) {
+    std::shared_ptr<const std::string> msg;
+    try {
+      msg = serialize(*c.after);
+    } catch (const std::exception& e) {
+      // Skip this version, keep the feed: an exception would end it.
+      spdlog::error("event=ws_serialize_failed version={} error=\"{}\"",
+                    c.after->version, e.what());
+      return;
+    }
+    if (auto io = ioc.lock())
+      asio::post(*io, [hub, version = c.after->version, msg = std::move(msg)] {
+        if (auto h = hub.lock())
+          h->publish(version, msg);
+      });
+  }};
+}
+
+} // namespace
+
 ws_hub::~ws_hub() {
   caf::anon_send_exit(serializer_, caf::exit_reason::user_shutdown);
 }
@@ -336,19 +364,8 @@ std::optional<std::string> ws_hub::start() {
   // thread (every request waits for it) nor the scheduler (where the store
   // answers reads) should spend. While it is busy the router folds versions
   // into the latest.
-  serializer_ = ctx_->sys.spawn<caf::detached>(
-    [hub = weak_from_this(),
-     ioc = ioc_]() -> cfgactors::subscriber_actor::behavior_type {
-      return {[hub, ioc](const cfgactors::change& c) {
-        auto msg = serialize(*c.after);
-        if (auto io = ioc.lock())
-          asio::post(*io, [hub, version = c.after->version,
-                           msg = std::move(msg)] {
-            if (auto h = hub.lock())
-              h->publish(version, msg);
-          });
-      }};
-    });
+  serializer_ = ctx_->sys.spawn<caf::detached>(serializer, weak_from_this(),
+                                               ioc_);
   auto feed = ctx_->node.subscribe_actor("", serializer_);
   if (!feed) {
     caf::anon_send_exit(serializer_, caf::exit_reason::user_shutdown);
