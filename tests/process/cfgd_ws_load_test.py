@@ -19,6 +19,11 @@ caller's), so that the clients' event loop, in this process, does not hold
 them off a CPU. Other work on the machine still can (nice counts within a
 session's autogroup): each phase prints how long the io thread ran and how
 long it waited for a CPU (/proc schedstat), and the latency distribution.
+
+With CFGD_TEST_SANITIZED=1 (CTest sets it in an ASan+UBSan build) the
+latency and RSS bounds are printed as not checked: the instrumentation, not
+cfgd, sets them there (ASan's quarantine alone holds 256 MB of freed
+memory). Everything else is checked, and ASan watches it.
 """
 
 import asyncio
@@ -56,6 +61,16 @@ RSS_LOAD_KB = 64 * 1024
 # allocator, far below what an unbounded queue of its answers would take.
 RSS_NON_READER_KB = 16 * 1024
 NOFILE = CLIENTS + 512    # this process: the clients and a margin
+SANITIZED = os.environ.get("CFGD_TEST_SANITIZED") == "1"
+
+
+def bound(name, ok, detail):
+    """A performance bound: checked, except in a sanitizer build."""
+    if not SANITIZED:
+        return check(name, ok, detail)
+    print(f"# not checked in a sanitizer build: {name} "
+          f"({'holds' if ok else 'does not hold'}: {detail})", flush=True)
+    return ok
 
 
 def rss_kb(pid, field="VmRSS"):
@@ -421,7 +436,7 @@ def test_load(binary, workdir):
           f"{len(everything)} probes in "
           f"{marks['end'] - marks['connect']:.1f} s")
     check("/healthz answers 200 throughout", not failed, repr(failed[:5]))
-    check(f"/healthz answers within {HEALTHZ_MS} ms throughout",
+    bound(f"/healthz answers within {HEALTHZ_MS} ms throughout",
           worst is not None and worst < HEALTHZ_MS,
           f"{summary(everything)}; slowest "
           f"{sorted(everything, key=lambda p: -p[1])[:5]}")
@@ -430,11 +445,11 @@ def test_load(binary, workdir):
           f"{report['rss_changed']} kB (peak {report['peak_load']} kB); "
           f"after the non-reader {report['rss_end']} kB (peak "
           f"{report['peak_non_reader']} kB since the change)", flush=True)
-    check(f"RSS peaks less than {RSS_LOAD_KB // 1024} MiB above idle with "
+    bound(f"RSS peaks less than {RSS_LOAD_KB // 1024} MiB above idle with "
           f"{CLIENTS} clients and the change",
           report["peak_load"] - rss_idle < RSS_LOAD_KB,
           f"idle {rss_idle} kB, peak {report['peak_load']} kB")
-    check(f"RSS peaks less than {RSS_NON_READER_KB // 1024} MiB higher "
+    bound(f"RSS peaks less than {RSS_NON_READER_KB // 1024} MiB higher "
           "while the non-reader sends",
           report["peak_non_reader"] - report["rss_changed"]
           < RSS_NON_READER_KB,
