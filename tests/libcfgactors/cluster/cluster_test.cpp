@@ -219,7 +219,7 @@ CAF_TEST(a replica refuses commits and forwards writes to the primary) {
   // Its interface has no commit: sent untyped, as a stray peer could.
   auto f = self->request(caf::actor_cast<caf::actor>(r), caf::infinite,
                          commit_atom::value,
-                         commit_request{{}, json::object(), "x"});
+                         commit_request{{}, json::object(), "x", nullptr});
   run();
   bool refused = false;
   f.receive([](snapshot_ptr&) {}, [&](caf::error&) { refused = true; });
@@ -234,7 +234,8 @@ CAF_TEST(a gap in the stream makes the replica ask for a full snapshot) {
   auto have = status(r).version;
   // A change that does not follow what the replica has.
   replicated_change m{have + 5, have + 4, "h", 0, "x",
-                      json::parse(R"([{"op":"add","path":"/z","value":1}])")};
+                      json::parse(R"([{"op":"add","path":"/z","value":1}])"),
+                      false, {}};
   caf::send_as(caf::actor_cast<caf::actor>(primary), r, m);
   run();
   auto st = status(r);
@@ -252,7 +253,8 @@ CAF_TEST(a hash mismatch makes the replica ask for a full snapshot) {
   auto have = status(r);
   replicated_change m{have.version + 1, have.version, std::string(64, '0'), 0,
                       "x",
-                      json::parse(R"([{"op":"add","path":"/z","value":1}])")};
+                      json::parse(R"([{"op":"add","path":"/z","value":1}])"),
+                      false, {}};
   caf::send_as(caf::actor_cast<caf::actor>(primary), r, m);
   run();
   auto st = status(r);
