@@ -38,10 +38,11 @@ using message = std::shared_ptr<const std::string>;
 /// Replies and pushes a client may leave unread before it is closed.
 constexpr std::size_t max_outbox = 64;
 
-message serialize(const cfgactors::snapshot& snap) {
+/// The push of `snap`, secrets masked unless `with_secrets`.
+message serialize(const cfgactors::snapshot& snap, bool with_secrets) {
   return std::make_shared<const std::string>(
     json{{"action", "update_config"},
-         {"config", snap.effective},
+         {"config", snap.shown(with_secrets)},
          {"version", snap.version},
          {"hash", snap.hash}}
       .dump());
@@ -53,10 +54,16 @@ message serialize(const cfgactors::snapshot& snap) {
 class ws_session : public std::enable_shared_from_this<ws_session> {
 public:
   ws_session(beast::tcp_stream stream, std::weak_ptr<ws_hub> hub,
-             bool can_write, http::connection_ticket ticket)
-    : ws_(std::move(stream)), hub_(std::move(hub)), can_write_(can_write),
-      ticket_(std::move(ticket)) {
+             std::optional<identity> who, bool can_write,
+             http::connection_ticket ticket)
+    : ws_(std::move(stream)), hub_(std::move(hub)), who_(std::move(who)),
+      can_write_(can_write), ticket_(std::move(ticket)) {
     // nop
+  }
+
+  /// True if this client's token may see secret values.
+  bool sees_secrets() const noexcept {
+    return who_ && who_->has(scope_secrets);
   }
 
   ~ws_session() {
@@ -117,7 +124,8 @@ private:
           return;
         asio::post(*io, [weak, snap = std::move(*snap)] {
           if (auto self = weak.lock())
-            self->push(snap->version, serialize(*snap));
+            self->push(snap->version,
+                       serialize(*snap, self->sees_secrets()));
         });
       },
       cfgactors::get_atom::value);
@@ -206,7 +214,11 @@ private:
     }
     // The write (after a reload, every source re-read first) is answered on
     // an actor thread; the reply is queued on the io thread.
-    auto origin = "ws:" + (service_.empty() ? std::string{"client"} : service_);
+    // A named token writes as itself, whatever the client says it is.
+    auto origin = who_ && !who_->name.empty()
+                    ? "api:" + who_->name
+                    : "ws:" + (service_.empty() ? std::string{"client"}
+                                                : service_);
     auto reply_later = [weak = weak_from_this(), ioc = hub.io()](json out) {
       auto io = ioc.lock();
       if (!io)
@@ -312,6 +324,7 @@ private:
 
   websocket::stream<beast::tcp_stream> ws_;
   std::weak_ptr<ws_hub> hub_;
+  std::optional<identity> who_; ///< of the upgrade request's token
   bool can_write_;
   http::connection_ticket ticket_; ///< counts this connection while open
   bool closed_ = false;
@@ -372,7 +385,8 @@ std::optional<http::response> ws_hub::upgrade(beast::tcp_stream& stream,
   // Writing through the socket needs a write token on the upgrade request.
   auto can_write = !auth_->check(req, access::write).has_value();
   auto s = std::make_shared<ws_session>(std::move(stream), weak_from_this(),
-                                        can_write, std::move(ticket));
+                                        auth_->identify(req), can_write,
+                                        std::move(ticket));
   s->start(std::move(req));
   return std::nullopt;
 }
@@ -380,11 +394,18 @@ std::optional<http::response> ws_hub::upgrade(beast::tcp_stream& stream,
 void ws_hub::publish(const cfgactors::snapshot_ptr& snap) {
   if (sessions_.empty())
     return;
-  // Serialized once, whatever the number of clients.
-  auto msg = serialize(*snap);
-  for (auto& [ptr, weak] : sessions_)
-    if (auto s = weak.lock())
-      s->push(snap->version, msg);
+  // Serialized once per form (secrets masked or not), whatever the number
+  // of clients.
+  message masked, full;
+  for (auto& [ptr, weak] : sessions_) {
+    auto s = weak.lock();
+    if (!s)
+      continue;
+    auto& msg = s->sees_secrets() ? full : masked;
+    if (!msg)
+      msg = serialize(*snap, s->sees_secrets());
+    s->push(snap->version, msg);
+  }
 }
 
 void ws_hub::attach(const std::shared_ptr<ws_session>& s) {
