@@ -335,7 +335,20 @@ def test_scopes(binary, cfgctl, workdir):
     _, _, hist = get_json(d, "/history?limit=2")
     check("a named token writes as itself, whatever X-Config-Origin says",
           [r["origin"] for r in hist] == ["api:alice", "api:bob"], hist)
+    for query, want in (("timeout_ms=60000", 200), ("timeout_ms=60001", 400)):
+        status, _, body = http("DELETE", d.url + "/config/logging?"
+                               + query, bearer(s.alice))
+        check(f"?{query} is {want} (capped by --max-timeout-ms, 60 s)",
+              status == want and (want == 200 or "--max-timeout-ms" in body),
+              f"{status} {body}")
     d.stop()
+    d = s.start("--max-timeout-ms", "1000")
+    if d:
+        status, _, body = http("DELETE", d.url + "/config/database.host"
+                               "?timeout_ms=1001", bearer(s.alice))
+        check("--max-timeout-ms 1000 refuses ?timeout_ms=1001",
+              status == 400 and "1..1000" in body, f"{status} {body}")
+        d.stop()
 
     # Token files that are wrong say where, never the token.
     for text, want in ((f"alice:admin:{s.alice}\n", "line 1"),
