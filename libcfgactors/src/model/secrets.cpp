@@ -223,12 +223,14 @@ secret_paths_ptr secret_paths::with(const secret_paths_ptr& base,
   if (base)
     all = base->patterns();
   auto before = all.size();
+  // A set, not a scan of `all` per pattern: a schema may mark thousands.
+  std::set<std::string> known{all.begin(), all.end()};
   for (auto& text : more)
-    if (std::find(all.begin(), all.end(), text) == all.end())
+    // A pattern that does not parse would be left out again: it adds
+    // nothing, and must not cost a new set.
+    if (config_path::parse(text) && known.insert(text).second)
       all.push_back(text);
-  if (base && all.size() == before)
-    return base;
-  if (all.empty())
+  if (all.size() == before)
     return base;
   return std::make_shared<const secret_paths>(std::move(all));
 }
