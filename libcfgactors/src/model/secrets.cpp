@@ -2,6 +2,7 @@
 #include "cfgactors/secrets.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <set>
 #include <utility>
 
@@ -223,76 +224,101 @@ secret_paths_ptr secret_paths::with(const secret_paths_ptr& base,
   if (base)
     all = base->patterns();
   auto before = all.size();
+  // A set, not a scan of `all` per pattern: a schema may mark thousands.
+  std::set<std::string> known{all.begin(), all.end()};
   for (auto& text : more)
-    if (std::find(all.begin(), all.end(), text) == all.end())
+    // A pattern that does not parse would be left out again: it adds
+    // nothing, and must not cost a new set.
+    if (config_path::parse(text) && known.insert(text).second)
       all.push_back(text);
-  if (base && all.size() == before)
-    return base;
-  if (all.empty())
+  if (all.size() == before)
     return base;
   return std::make_shared<const secret_paths>(std::move(all));
 }
 
 namespace {
 
-void collect(const json& root, const json& schema, config_path& path,
-             int depth, std::set<std::string>& out) {
-  // Deep enough for any real schema; stops `$ref` cycles.
-  if (depth > 32 || !schema.is_object())
-    return;
-  auto flag = [&schema](const char* key) {
-    auto i = schema.find(key);
-    return i != schema.end() && i->is_boolean() && i->template get<bool>();
-  };
-  if (flag("x-secret") || flag("writeOnly"))
-    out.insert(path.str());
-  auto below = [&](path_segment seg, const json& sub) {
-    path.segments.push_back(std::move(seg));
-    collect(root, sub, path, depth + 1, out);
-    path.segments.pop_back();
-  };
-  if (auto ref = schema.find("$ref");
-      ref != schema.end() && ref->is_string()) {
-    auto text = ref->get<std::string>();
-    if (!text.empty() && text.front() == '#') {
-      try {
-        auto pointer = json::json_pointer{text.substr(1)};
-        if (root.contains(pointer))
-          collect(root, root.at(pointer), path, depth + 1, out);
-      } catch (const json::exception&) {
-        // A malformed pointer: the schema compiler reports it.
-      }
-    }
-  }
-  if (auto props = schema.find("properties");
-      props != schema.end() && props->is_object())
-    for (auto i = props->begin(); i != props->end(); ++i)
-      below(i.key(), i.value());
-  if (auto extra = schema.find("additionalProperties"); extra != schema.end())
-    below(std::string{"*"}, *extra);
-  if (auto patterns = schema.find("patternProperties");
-      patterns != schema.end() && patterns->is_object())
-    for (auto& sub : *patterns)
-      below(std::string{"*"}, sub);
-  if (auto items = schema.find("items"); items != schema.end()) {
-    if (items->is_array())
-      for (auto& sub : *items)
-        below(std::string{"*"}, sub);
-    else
-      below(std::string{"*"}, *items);
-  }
-  for (auto key : {"allOf", "anyOf", "oneOf"})
-    if (auto list = schema.find(key); list != schema.end() && list->is_array())
-      for (auto& sub : *list)
-        collect(root, sub, path, depth + 1, out);
-}
+/// Deep enough for any real schema; stops `$ref` cycles.
+constexpr int max_schema_depth = 32;
+
+/// Subschemas visited at most. A recursive schema that refers to itself
+/// from several places (`left` and `right` of a tree node) unfolds into a
+/// number of subschemas exponential in the depth: without a bound the walk
+/// would not end in any useful time, nor fit in memory.
+constexpr std::size_t max_schema_visits = 65536;
+
+struct schema_item {
+  const json* schema;
+  config_path path;
+  int depth;
+};
 
 } // namespace
 
 std::vector<std::string> schema_secret_paths(const json& schema) {
   std::set<std::string> out;
-  config_path path;
-  collect(schema, schema, path, 0, out);
+  // Breadth first: when the bound cuts a recursive schema short, it cuts
+  // the deepest paths, never a shallow one.
+  std::deque<schema_item> queue;
+  queue.push_back({&schema, {}, 0});
+  for (std::size_t visits = 0; !queue.empty() && visits < max_schema_visits;
+       ++visits) {
+    auto item = std::move(queue.front());
+    queue.pop_front();
+    auto& node = *item.schema;
+    if (!node.is_object())
+      continue;
+    auto flag = [&node](const char* key) {
+      auto i = node.find(key);
+      return i != node.end() && i->is_boolean() && i->template get<bool>();
+    };
+    if (flag("x-secret") || flag("writeOnly"))
+      out.insert(item.path.str());
+    auto next = item.depth + 1;
+    if (next > max_schema_depth)
+      continue;
+    auto same = [&](const json& sub) {
+      queue.push_back({&sub, item.path, next});
+    };
+    auto below = [&](path_segment seg, const json& sub) {
+      auto path = item.path;
+      path.segments.push_back(std::move(seg));
+      queue.push_back({&sub, std::move(path), next});
+    };
+    if (auto ref = node.find("$ref"); ref != node.end() && ref->is_string()) {
+      auto text = ref->get<std::string>();
+      if (!text.empty() && text.front() == '#') {
+        try {
+          auto pointer = json::json_pointer{text.substr(1)};
+          if (schema.contains(pointer))
+            same(schema.at(pointer));
+        } catch (const json::exception&) {
+          // A malformed pointer: the schema compiler reports it.
+        }
+      }
+    }
+    if (auto props = node.find("properties");
+        props != node.end() && props->is_object())
+      for (auto i = props->begin(); i != props->end(); ++i)
+        below(i.key(), i.value());
+    if (auto extra = node.find("additionalProperties"); extra != node.end())
+      below(std::string{"*"}, *extra);
+    if (auto patterns = node.find("patternProperties");
+        patterns != node.end() && patterns->is_object())
+      for (auto& sub : *patterns)
+        below(std::string{"*"}, sub);
+    if (auto items = node.find("items"); items != node.end()) {
+      if (items->is_array())
+        for (auto& sub : *items)
+          below(std::string{"*"}, sub);
+      else
+        below(std::string{"*"}, *items);
+    }
+    for (auto key : {"allOf", "anyOf", "oneOf"})
+      if (auto list = node.find(key); list != node.end() && list->is_array())
+        for (auto& sub : *list)
+          same(sub);
+  }
   return {out.begin(), out.end()};
 }
 

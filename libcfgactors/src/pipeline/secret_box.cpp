@@ -49,6 +49,11 @@ std::optional<std::string> unbase64(std::string_view text) {
   // EVP_DecodeBlock counts the padding as zero bytes.
   auto pad = text.back() == '=' ? (text[text.size() - 2] == '=' ? 2 : 1) : 0;
   out.resize(static_cast<std::size_t>(n - pad));
+  // Only the one encoding of these bytes: EVP_DecodeBlock ignores the bits
+  // the last character has beyond them (and skips some whitespace), so
+  // several texts would decode alike and a changed one would still open.
+  if (base64(out) != text)
+    return std::nullopt;
   return out;
 }
 
@@ -161,7 +166,9 @@ caf::expected<std::string> read_key_file(const std::string& path) {
     return fail(path, std::string{"group or others may access it (mode "}
                         + mode + "); chmod 600 it");
   }
-  char buf[2 * secret_box::key_size + 3];
+  // One byte more than a key file may hold (64 hex digits and a line
+  // break): a longer file is refused, not read in part.
+  char buf[2 * secret_box::key_size + 4];
   std::size_t size = 0;
   for (ssize_t n; size < sizeof(buf)
                   && (n = ::read(fd, buf + size, sizeof(buf) - size)) != 0;) {
@@ -172,6 +179,10 @@ caf::expected<std::string> read_key_file(const std::string& path) {
     }
     size += static_cast<std::size_t>(n);
   }
+  if (size == sizeof(buf))
+    return fail(path, "must hold 32 bytes, or 64 hex digits (openssl rand "
+                      "-hex 32), got more than "
+                        + std::to_string(sizeof(buf) - 1) + " bytes");
   std::string text{buf, size};
   if (text.size() == secret_box::key_size)
     return text;

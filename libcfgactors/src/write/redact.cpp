@@ -1,5 +1,7 @@
 #include "write/redact.hpp"
 
+#include <functional>
+
 #include "cfgactors/path.hpp"
 
 namespace cfgactors::detail {
@@ -24,15 +26,23 @@ void redact_errors(validation_errors& errors, const json& effective,
       }
     }
   };
-  secrets.for_each(effective, [&](const config_path&, const json& value) {
+  // A secret object or array is secret in every part: a message about a
+  // value inside it quotes that value, not the whole.
+  std::function<void(const json&)> hide = [&](const json& value) {
     if (value.is_string()) {
       // The dumped form first: it may escape characters of the raw one.
       mask(value.dump());
       mask(value.get<std::string>());
-    } else if (auto text = value.dump(); text.size() >= 6) {
-      mask(text); // shorter numbers would mask unrelated digits
+      return;
     }
-  });
+    if (auto text = value.dump(); text.size() >= 6)
+      mask(text); // shorter numbers would mask unrelated digits
+    if (value.is_structured())
+      for (auto& x : value)
+        hide(x);
+  };
+  secrets.for_each(effective,
+                   [&](const config_path&, const json& value) { hide(value); });
 }
 
 } // namespace cfgactors::detail
