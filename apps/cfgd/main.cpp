@@ -125,6 +125,7 @@ cfgactors::node_options node_options_of(const cfgd::options& opts,
     .file_poll(milliseconds{opts.file_poll_ms})
     .forget_after(milliseconds{opts.forget_after_ms})
     .data_dir(opts.data_dir)
+    .secrets_key_file(opts.secrets_key_file)
     .retention(opts.retention);
   if (init.schema)
     n.schema(init.schema);
@@ -210,11 +211,12 @@ int run(const cfgd::options& opts, initial_config init) {
   // Shared with every answer still on its way from an actor.
   auto ioc = std::make_shared<boost::asio::io_context>(1);
   boost::asio::signal_set signals{*ioc, SIGINT, SIGTERM};
+  auto auth = std::make_shared<const cfgd::authorizer>(opts.tokens,
+                                                       opts.reads_need_token);
   auto ctx = std::make_shared<const cfgd::api_context>(
-    n, sys, 5000ms, static_cast<uint32_t>(opts.history));
+    n, sys, auth, 5000ms, static_cast<uint32_t>(opts.history),
+    opts.max_timeout_ms);
   auto routes = std::make_shared<cfgd::http::router>();
-  auto auth = std::make_shared<const cfgd::authorizer>(opts.write_tokens,
-                                                       opts.read_tokens);
   cfgd::add_read_routes(*routes, ctx, auth);
   cfgd::add_write_routes(*routes, ctx, auth);
   auto hub = std::make_shared<cfgd::ws_hub>(ioc, ctx, auth);

@@ -184,13 +184,25 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
     ->capture_default_str()
     ->check(CLI::Range(0u, 3600000u).description(""));
   app.add_option("--token-file", token_file,
-                 "write tokens, one per line (else CFGD_TOKEN); without one "
-                 "the API is read-only")
+                 "tokens, one per line (else CFGD_TOKEN): a bare token may "
+                 "read and write; NAME:SCOPES:TOKEN has the scopes listed "
+                 "(read, write, secrets) and writes as api:NAME; without a "
+                 "write token the API is read-only")
     ->type_name("PATH");
   app.add_option("--read-token-file", read_token_file,
-                 "read tokens, one per line (else CFGD_READ_TOKEN); with one, "
-                 "reads need a read or write token")
+                 "read tokens, one per line (else CFGD_READ_TOKEN), bare or "
+                 "NAME:SCOPES:TOKEN; with one, reads need a token")
     ->type_name("PATH");
+  app.add_option("--secrets-key-file", opts.secrets_key_file,
+                 "key that seals secret values in the journal (32 bytes or "
+                 "64 hex digits, mode 0600); default: DATA_DIR/secrets.key, "
+                 "created when missing")
+    ->type_name("PATH");
+  app.add_option("--max-timeout-ms", opts.max_timeout_ms,
+                 "the longest ?timeout_ms= a write may ask for")
+    ->type_name("MS")
+    ->capture_default_str()
+    ->check(CLI::Range(1u, 600000u).description(""));
   app.add_option("--remote", opts.remote,
                  "poll GET URL/config of a config server as the remote layer")
     ->type_name("URL");
@@ -331,9 +343,23 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
   }
   // Tokens: from files or the environment, never from the command line.
   std::string error;
-  auto write_tokens = load_tokens(token_file, "CFGD_TOKEN", error);
-  auto read_tokens = write_tokens ? load_tokens(read_token_file,
-                                                "CFGD_READ_TOKEN", error)
+  auto tokens_of = [&error](const std::string& file, const char* env_var,
+                            unsigned scopes) {
+    auto text = read_token_source(file, env_var, error);
+    if (!text)
+      return std::optional<std::vector<token_entry>>{};
+    auto source = file.empty() ? std::string{env_var} : file;
+    auto entries = parse_tokens(*text, scopes, source, error);
+    if (entries && entries->empty() && !file.empty()) {
+      error = file + ": the token file holds no token";
+      return std::optional<std::vector<token_entry>>{};
+    }
+    return entries;
+  };
+  auto write_tokens = tokens_of(token_file, "CFGD_TOKEN",
+                                scope_read | scope_write);
+  auto read_tokens = write_tokens ? tokens_of(read_token_file,
+                                              "CFGD_READ_TOKEN", scope_read)
                                   : std::nullopt;
   auto remote_token = read_tokens ? load_tokens(remote_token_file,
                                                 "CFGD_REMOTE_TOKEN", error)
@@ -346,8 +372,19 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
     exit_code = exit_failure;
     return std::nullopt;
   }
-  opts.write_tokens = std::move(*write_tokens);
-  opts.read_tokens = std::move(*read_tokens);
+  opts.reads_need_token = !read_tokens->empty();
+  opts.tokens = std::move(*write_tokens);
+  opts.tokens.insert(opts.tokens.end(), read_tokens->begin(),
+                     read_tokens->end());
+  for (std::size_t i = 0; i < opts.tokens.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (!opts.tokens[i].name.empty()
+          && opts.tokens[i].name == opts.tokens[j].name) {
+        std::cerr << "token name '" << opts.tokens[i].name
+                  << "' appears in both token files\n";
+        exit_code = exit_failure;
+        return std::nullopt;
+      }
   // A client presents one token: the first line of its file.
   opts.remote_token = remote_token->empty() ? std::string{} : remote_token->front();
   opts.ws_token = ws_token->empty() ? std::string{} : ws_token->front();

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "api/auth.hpp"
+
 namespace cfgd {
 
 enum class log_format { text, json };
@@ -35,8 +37,12 @@ struct options {
   uint32_t file_poll_ms = 0;      ///< --file-poll-ms (0: inotify only)
   std::string env_prefix;         ///< --env-prefix (empty: no env source)
   uint32_t env_poll_ms = 1000;    ///< --env-poll-ms
-  std::vector<std::string> write_tokens; ///< --token-file / CFGD_TOKEN
-  std::vector<std::string> read_tokens;  ///< --read-token-file / CFGD_READ_TOKEN
+  /// From --token-file / CFGD_TOKEN (bare tokens: read, write) and
+  /// --read-token-file / CFGD_READ_TOKEN (bare tokens: read).
+  std::vector<token_entry> tokens;
+  bool reads_need_token = false; ///< a read token file or variable was given
+  std::string secrets_key_file;  ///< --secrets-key-file (empty: in data dir)
+  uint32_t max_timeout_ms = 60000; ///< --max-timeout-ms: cap of ?timeout_ms=
   std::string remote;             ///< --remote: a config server to poll
   std::string remote_token;       ///< from --remote-token-file / CFGD_REMOTE_TOKEN
   uint32_t remote_interval_ms = 5000; ///< --remote-interval-ms

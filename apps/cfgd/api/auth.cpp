@@ -26,15 +26,6 @@ std::string trim(const std::string& text) {
   return text.substr(first, last - first + 1);
 }
 
-/// Tokens are compared by their digests: equal length, so CRYPTO_memcmp's
-/// constant time covers the length of the token too.
-std::vector<std::string> digests(const std::vector<std::string>& tokens) {
-  std::vector<std::string> out;
-  for (auto& t : tokens)
-    out.push_back(cfgactors::sha256_hex(t));
-  return out;
-}
-
 http::response unauthorized(const http::request& req, std::string detail) {
   auto res = http::error_response(req, http::status::unauthorized,
                                   "unauthorized", {std::move(detail)});
@@ -45,10 +36,104 @@ http::response unauthorized(const http::request& req, std::string detail) {
 
 } // namespace
 
-authorizer::authorizer(std::vector<std::string> write_tokens,
-                       std::vector<std::string> read_tokens)
-  : write_(digests(write_tokens)), read_(digests(read_tokens)) {
+std::optional<unsigned> parse_scopes(std::string_view text,
+                                     std::string& error) {
+  unsigned scopes = 0;
+  while (true) {
+    auto comma = text.find(',');
+    auto name = text.substr(0, comma);
+    if (name == "read")
+      scopes |= scope_read;
+    else if (name == "write")
+      scopes |= scope_write | scope_read;
+    else if (name == "secrets")
+      scopes |= scope_secrets | scope_read;
+    else {
+      error = "unknown scope '" + std::string{name.substr(0, 32)}
+              + "' (scopes are read, write, secrets)";
+      return std::nullopt;
+    }
+    if (comma == std::string_view::npos)
+      return scopes;
+    text.remove_prefix(comma + 1);
+  }
+}
+
+std::string to_string_scopes(unsigned scopes) {
+  std::string out;
+  for (auto [bit, name] : {std::pair{scope_read, "read"},
+                           std::pair{scope_write, "write"},
+                           std::pair{scope_secrets, "secrets"}})
+    if ((scopes & bit) != 0)
+      out += (out.empty() ? "" : ",") + std::string{name};
+  return out;
+}
+
+std::optional<std::vector<token_entry>>
+parse_tokens(const std::string& text, unsigned default_scopes,
+             const std::string& source, std::string& error) {
+  std::vector<token_entry> out;
+  std::istringstream in{text};
+  std::size_t number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    line = trim(line);
+    if (line.empty() || line.front() == '#')
+      continue;
+    auto where = source + " line " + std::to_string(number) + ": ";
+    auto colon = line.find(':');
+    if (colon == std::string::npos) {
+      out.push_back(
+        token_entry{{}, default_scopes, cfgactors::sha256_hex(line)});
+      continue;
+    }
+    // NAME:SCOPES:TOKEN. A line with a colon is never taken for a bare
+    // token: a typo in the scopes must not grant the file's defaults.
+    auto second = line.find(':', colon + 1);
+    if (second == std::string::npos || second + 1 == line.size()) {
+      error = where + "expected NAME:SCOPES:TOKEN (a token file line with "
+                      "a ':' names its token), or a bare token";
+      return std::nullopt;
+    }
+    auto name = line.substr(0, colon);
+    auto valid_name
+      = !name.empty() && name.size() <= 64
+        && name.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+             == std::string::npos;
+    if (!valid_name) {
+      error = where + "a token name is 1..64 letters, digits, '_', '.' or "
+                      "'-'";
+      return std::nullopt;
+    }
+    std::string why;
+    auto scopes = parse_scopes(
+      std::string_view{line}.substr(colon + 1, second - colon - 1), why);
+    if (!scopes) {
+      error = where + "token '" + name + "': " + why;
+      return std::nullopt;
+    }
+    for (auto& other : out)
+      if (other.name == name) {
+        error = where + "token name '" + name + "' appears twice";
+        return std::nullopt;
+      }
+    out.push_back(token_entry{name, *scopes,
+                              cfgactors::sha256_hex(line.substr(second + 1))});
+  }
+  return out;
+}
+
+authorizer::authorizer(std::vector<token_entry> tokens, bool reads_need_token)
+  : tokens_(std::move(tokens)), reads_need_token_(reads_need_token) {
   // nop
+}
+
+bool authorizer::writes_enabled() const noexcept {
+  for (auto& t : tokens_)
+    if ((t.scopes & scope_write) != 0)
+      return true;
+  return false;
 }
 
 std::optional<std::string> authorizer::bearer(const http::request& req) {
@@ -68,45 +153,56 @@ std::optional<std::string> authorizer::bearer(const http::request& req) {
   return token;
 }
 
-bool authorizer::matches(const std::string& token,
-                         const std::vector<std::string>& tokens) {
-  auto digest = cfgactors::sha256_hex(token);
-  bool found = false;
-  for (auto& t : tokens) // no early exit: the time does not say which one
-    found |= t.size() == digest.size()
-             && CRYPTO_memcmp(t.data(), digest.data(), digest.size()) == 0;
-  return found;
+std::optional<identity> authorizer::identify(const http::request& req) const {
+  auto token = bearer(req);
+  if (!token)
+    return std::nullopt;
+  // Compared by digests, of equal length, so CRYPTO_memcmp's constant time
+  // covers the length of the token too; no early exit, so the time does not
+  // say which token matched.
+  auto digest = cfgactors::sha256_hex(*token);
+  const token_entry* found = nullptr;
+  for (auto& t : tokens_)
+    if (t.digest.size() == digest.size()
+        && CRYPTO_memcmp(t.digest.data(), digest.data(), digest.size()) == 0)
+      found = &t;
+  if (found == nullptr)
+    return std::nullopt;
+  return identity{found->name, found->scopes};
+}
+
+bool authorizer::may_read_secrets(const http::request& req) const {
+  auto who = identify(req);
+  return who && who->has(scope_secrets);
 }
 
 std::optional<http::response> authorizer::check(const http::request& req,
                                                 access what) const {
-  if (what == access::read && read_.empty())
+  if (what == access::read && !reads_need_token_)
     return std::nullopt;
-  if (what == access::write && write_.empty())
+  if (what == access::write && !writes_enabled())
     return http::error_response(req, http::status::forbidden,
                                 "writes disabled",
                                 {"this cfgd has no write token: start it with "
                                  "--token-file PATH or CFGD_TOKEN"});
-  auto token = bearer(req);
-  if (!token)
+  if (!bearer(req))
     return unauthorized(req, "this request needs an `Authorization: Bearer "
                              "<token>` header");
-  // A write token may read too.
-  if (matches(*token, write_)
-      || (what == access::read && matches(*token, read_)))
-    return std::nullopt;
-  return unauthorized(req, what == access::write
-                             ? "the token is not a write token"
-                             : "the token is not valid");
+  auto who = identify(req);
+  if (!who)
+    return unauthorized(req, "the token is not valid");
+  if (what == access::write && !who->has(scope_write))
+    return http::error_response(req, http::status::forbidden, "forbidden",
+                                {"the token has no write scope"});
+  return std::nullopt;
 }
 
-std::optional<std::vector<std::string>>
-load_tokens(const std::string& file, const char* env_var, std::string& error) {
-  std::vector<std::string> tokens;
+std::optional<std::string> read_token_source(const std::string& file,
+                                             const char* env_var,
+                                             std::string& error) {
   if (file.empty()) {
-    if (auto value = std::getenv(env_var); value && *value)
-      tokens.push_back(trim(value));
-    return tokens;
+    auto value = std::getenv(env_var);
+    return std::string{value ? value : ""};
   }
   // Whoever may write the file may grant themselves access: it must belong
   // to cfgd's user (or root, as mounted secrets do) and be writable by no
@@ -163,13 +259,22 @@ load_tokens(const std::string& file, const char* env_var, std::string& error) {
     return std::nullopt;
   }
   text.resize(size);
-  std::istringstream in{text};
+  return text;
+}
+
+std::optional<std::vector<std::string>>
+load_tokens(const std::string& file, const char* env_var, std::string& error) {
+  auto text = read_token_source(file, env_var, error);
+  if (!text)
+    return std::nullopt;
+  std::vector<std::string> tokens;
+  std::istringstream in{*text};
   for (std::string line; std::getline(in, line);) {
     line = trim(line);
     if (!line.empty() && line.front() != '#')
       tokens.push_back(line);
   }
-  if (tokens.empty()) {
+  if (tokens.empty() && !file.empty()) {
     error = file + ": the token file holds no token";
     return std::nullopt;
   }

@@ -17,6 +17,7 @@
 #include "cfgactors/node.hpp"
 #include "cfgactors/snapshot.hpp"
 
+#include "api/auth.hpp"
 #include "http/message.hpp"
 #include "http/router.hpp"
 #include "http/responder.hpp"
@@ -29,9 +30,12 @@ namespace cfgd {
 /// `sys` (it outlives every request) and the node's actor handles are used.
 struct api_context {
   api_context(cfgactors::node& n, caf::actor_system& sys,
-              std::chrono::milliseconds timeout, uint32_t max_history)
+              std::shared_ptr<const authorizer> auth,
+              std::chrono::milliseconds timeout, uint32_t max_history,
+              uint32_t max_timeout_ms)
     : node(n), sys(sys), store(n.store()), writer(n.writer()),
-      timeout(timeout), max_history(max_history) {
+      auth(std::move(auth)), timeout(timeout), max_history(max_history),
+      max_timeout_ms(max_timeout_ms) {
     // nop
   }
 
@@ -39,8 +43,10 @@ struct api_context {
   caf::actor_system& sys;
   cfgactors::store_actor store;             ///< the node's, for reads
   cfgactors::consistent_writer_actor writer; ///< the node's, for writes
+  std::shared_ptr<const authorizer> auth;    ///< who may do what
   std::chrono::milliseconds timeout{5000}; ///< per actor request; then 503
   uint32_t max_history = 100;              ///< default and cap of ?limit=
+  uint32_t max_timeout_ms = 60000;         ///< cap of a write's ?timeout_ms=
 };
 
 using api_context_ptr = std::shared_ptr<const api_context>;

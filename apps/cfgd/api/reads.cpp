@@ -13,6 +13,7 @@
 #include "cfgactors/layer.hpp"
 #include "cfgactors/path.hpp"
 #include "cfgactors/replica_state.hpp"
+#include "cfgactors/secrets.hpp"
 #include "cfgactors/snapshot.hpp"
 
 #include "api/context.hpp"
@@ -25,11 +26,18 @@ using http::status;
 
 namespace {
 
-/// `ETag` and `X-Config-Version` of a snapshot.
+/// `ETag` and `X-Config-Version` of a snapshot. What is shown depends on
+/// the token (secrets masked or not): `Vary` says so to caches.
 void tag(http::response& res, const cfgactors::snapshot& snap) {
   res.set(boost::beast::http::field::etag, "\"" + snap.hash + "\"");
   res.set("X-Config-Version", std::to_string(snap.version));
   res.set(boost::beast::http::field::cache_control, "no-cache");
+  res.set(boost::beast::http::field::vary, "Authorization");
+}
+
+/// True if the caller's token may see secret values unmasked.
+bool with_secrets(const api_context& ctx, const http::request& req) {
+  return ctx.auth->may_read_secrets(req);
 }
 
 /// True if `If-None-Match` lists the snapshot's ETag (weak or strong) or `*`.
@@ -74,9 +82,12 @@ http::response tagged_json(const http::request& req,
 
 void get_config(const api_context_ptr& ctx, const http::request_context& rc,
                 http::responder respond) {
+  auto secrets = with_secrets(*ctx, rc.req);
   with_snapshot(ctx, rc, std::move(respond),
-                [&rc](const cfgactors::snapshot_ptr& snap) {
-                  return tagged_json(rc.req, *snap, snap->effective);
+                [&rc, secrets](const cfgactors::snapshot_ptr& snap) {
+                  if (!snap->secrets || secrets)
+                    return tagged_json(rc.req, *snap, snap->effective);
+                  return tagged_json(rc.req, *snap, snap->shown(false));
                 });
 }
 
@@ -88,8 +99,9 @@ void get_config_path(const api_context_ptr& ctx,
   if (!path)
     return respond(http::error_response(rc.req, status::bad_request,
                                         "bad path", {rc.rest + ": " + error}));
+  auto secrets = with_secrets(*ctx, rc.req);
   with_snapshot(ctx, rc, std::move(respond),
-                [&rc, path = std::move(*path)](
+                [&rc, secrets, path = std::move(*path)](
                   const cfgactors::snapshot_ptr& snap) {
                   auto value = cfgactors::find(snap->effective, path);
                   if (!value)
@@ -97,7 +109,11 @@ void get_config_path(const api_context_ptr& ctx,
                       rc.req, status::not_found, "not found",
                       {"no value at '" + rc.rest + "' in version "
                        + std::to_string(snap->version)});
-                  return tagged_json(rc.req, *snap, *value);
+                  if (!snap->secrets || secrets)
+                    return tagged_json(rc.req, *snap, *value);
+                  auto shown = *value;
+                  snap->secrets->mask(shown, path);
+                  return tagged_json(rc.req, *snap, shown);
                 });
 }
 
@@ -155,14 +171,22 @@ void get_diff(const api_context_ptr& ctx, const http::request_context& rc,
   if (!problems.empty())
     return respond(http::error_response(rc.req, status::bad_request,
                                         "bad parameter", std::move(problems)));
+  auto secrets = with_secrets(*ctx, rc.req);
   ask<cfgactors::diff_result>(
     ctx, rc, std::move(respond), ctx->store,
-    [&rc](const cfgactors::diff_result& diff) {
+    [&rc, secrets](const cfgactors::diff_result& diff) {
+      auto patch = diff.patch;
+      auto view = diff.view;
+      if (!secrets && !diff.secrets.empty()) {
+        cfgactors::secret_paths masks{diff.secrets};
+        masks.mask_patch(patch);
+        masks.mask_view(view);
+      }
       return http::json_response(rc.req, status::ok,
                                  json{{"from", diff.from},
                                       {"to", diff.to},
-                                      {"patch", diff.patch},
-                                      {"changes", diff.view}});
+                                      {"patch", std::move(patch)},
+                                      {"changes", std::move(view)}});
     },
     cfgactors::diff_atom::value, *from, *to);
 }

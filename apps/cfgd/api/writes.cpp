@@ -41,9 +41,13 @@ std::variant<json, http::response> body_json(const http::request_context& rc) {
   return std::move(doc.value);
 }
 
-/// Who made the change, for the history: `api` or `api:<X-Config-Origin>`
-/// (printable ASCII, at most 64 characters, e.g. `cfgctl:alice`).
-std::string origin_of(const http::request& req) {
+/// Who made the change, for the history: `api:<name>` for a named token
+/// (the name cannot be claimed otherwise), else `api` or
+/// `api:<X-Config-Origin>` (printable ASCII, at most 64 characters, e.g.
+/// `cfgctl:alice`).
+std::string origin_of(const api_context& ctx, const http::request& req) {
+  if (auto who = ctx.auth->identify(req); who && !who->name.empty())
+    return "api:" + who->name;
   auto it = req.find("X-Config-Origin");
   if (it == req.end())
     return "api";
@@ -100,13 +104,14 @@ void submit(const api_context_ptr& ctx, const http::request_context& rc,
   uint32_t timeout_ms = 0; // the primary's default
   if (auto t = rc.param("timeout_ms")) {
     auto parsed = to_u64(*t);
-    if (!parsed || *parsed == 0 || *parsed > 600000)
+    if (!parsed || *parsed == 0 || *parsed > ctx->max_timeout_ms)
       return respond(http::error_response(
         rc.req, status::bad_request, "bad parameter",
-        {"timeout_ms must be 1..600000, got '" + *t + "'"}));
+        {"timeout_ms must be 1.." + std::to_string(ctx->max_timeout_ms)
+         + " (--max-timeout-ms), got '" + *t + "'"}));
     timeout_ms = static_cast<uint32_t>(*parsed);
   }
-  write_request req{std::move(ops), origin_of(rc.req), 0, {}};
+  write_request req{std::move(ops), origin_of(*ctx, rc.req), 0, {}};
   auto it = rc.req.find(boost::beast::http::field::if_match);
   if (it == rc.req.end())
     return send_write(ctx, rc, std::move(respond), std::move(req), level,

@@ -41,13 +41,24 @@ using message = std::shared_ptr<const std::string>;
 /// Replies and pushes a client may leave unread before it is closed.
 constexpr std::size_t max_outbox = 64;
 
-message serialize(const cfgactors::snapshot& snap) {
+/// The push of `snap`, secrets masked unless `with_secrets`.
+message serialize(const cfgactors::snapshot& snap, bool with_secrets) {
   return std::make_shared<const std::string>(
     json{{"action", "update_config"},
-         {"config", snap.effective},
+         {"config", snap.shown(with_secrets)},
          {"version", snap.version},
          {"hash", snap.hash}}
       .dump());
+}
+
+/// Both forms of the push of `snap`; one serialization when it has no
+/// secrets.
+ws_push serialize_push(const cfgactors::snapshot& snap) {
+  ws_push p;
+  p.version = snap.version;
+  p.masked = serialize(snap, false);
+  p.full = snap.secrets ? serialize(snap, true) : p.masked;
+  return p;
 }
 
 } // namespace
@@ -56,10 +67,16 @@ message serialize(const cfgactors::snapshot& snap) {
 class ws_session : public std::enable_shared_from_this<ws_session> {
 public:
   ws_session(beast::tcp_stream stream, std::weak_ptr<ws_hub> hub,
-             bool can_write, http::connection_ticket ticket)
-    : ws_(std::move(stream)), hub_(std::move(hub)), can_write_(can_write),
-      ticket_(std::move(ticket)) {
+             std::optional<identity> who, bool can_write,
+             http::connection_ticket ticket)
+    : ws_(std::move(stream)), hub_(std::move(hub)), who_(std::move(who)),
+      can_write_(can_write), ticket_(std::move(ticket)) {
     // nop
+  }
+
+  /// True if this client's token may see secret values.
+  bool sees_secrets() const noexcept {
+    return who_ && who_->has(scope_secrets);
   }
 
   ~ws_session() {
@@ -111,8 +128,8 @@ private:
     hub->attach(shared_from_this());
     // Start in sync: the newest push first; attached, this session is in
     // every later round.
-    if (auto msg = hub->newest())
-      push(hub->newest_version(), msg);
+    if (auto& newest = hub->newest(); newest.masked)
+      push(newest.version, newest.for_client(sees_secrets()));
     read();
   }
 
@@ -198,7 +215,11 @@ private:
     }
     // The write (after a reload, every source re-read first) is answered on
     // an actor thread; the reply is queued on the io thread.
-    auto origin = "ws:" + (service_.empty() ? std::string{"client"} : service_);
+    // A named token writes as itself, whatever the client says it is.
+    auto origin = who_ && !who_->name.empty()
+                    ? "api:" + who_->name
+                    : "ws:" + (service_.empty() ? std::string{"client"}
+                                                : service_);
     auto reply_later = [weak = weak_from_this(), ioc = hub.io()](json out) {
       auto io = ioc.lock();
       if (!io)
@@ -309,6 +330,7 @@ private:
 
   websocket::stream<beast::tcp_stream> ws_;
   std::weak_ptr<ws_hub> hub_;
+  std::optional<identity> who_; ///< of the upgrade request's token
   bool can_write_;
   http::connection_ticket ticket_; ///< counts this connection while open
   bool closed_ = false;
@@ -335,9 +357,9 @@ namespace {
 cfgactors::subscriber_actor::behavior_type
 serializer(std::weak_ptr<ws_hub> hub, std::weak_ptr<asio::io_context> ioc) {
   return {[hub, ioc](const cfgactors::change& c) {
-    std::shared_ptr<const std::string> msg;
+    ws_push p;
     try {
-      msg = serialize(*c.after);
+      p = serialize_push(*c.after);
     } catch (const std::exception& e) {
       // Skip this version, keep the feed: an exception would end it.
       spdlog::error("event=ws_serialize_failed version={} error=\"{}\"",
@@ -345,9 +367,9 @@ serializer(std::weak_ptr<ws_hub> hub, std::weak_ptr<asio::io_context> ioc) {
       return;
     }
     if (auto io = ioc.lock())
-      asio::post(*io, [hub, version = c.after->version, msg = std::move(msg)] {
+      asio::post(*io, [hub, p = std::move(p)]() mutable {
         if (auto h = hub.lock())
-          h->publish(version, msg);
+          h->publish(std::move(p));
       });
   }};
 }
@@ -373,9 +395,7 @@ std::optional<std::string> ws_hub::start() {
   }
   feed_ = std::move(*feed);
   // What a client that connects before the first change starts from.
-  auto snap = ctx_->node.snapshot();
-  newest_ = serialize(*snap);
-  newest_version_ = snap->version;
+  newest_ = serialize_push(*ctx_->node.snapshot());
   return std::nullopt;
 }
 
@@ -404,45 +424,44 @@ std::optional<http::response> ws_hub::upgrade(beast::tcp_stream& stream,
   // Writing through the socket needs a write token on the upgrade request.
   auto can_write = !auth_->check(req, access::write).has_value();
   auto s = std::make_shared<ws_session>(std::move(stream), weak_from_this(),
-                                        can_write, std::move(ticket));
+                                        auth_->identify(req), can_write,
+                                        std::move(ticket));
   s->start(std::move(req));
   return std::nullopt;
 }
 
-void ws_hub::publish(uint64_t version, std::shared_ptr<const std::string> msg) {
+void ws_hub::publish(ws_push p) {
   // In the feed's order, which is the versions' (a replica's versions start
   // again when its primary restarted empty).
-  newest_ = msg;
-  newest_version_ = version;
+  newest_ = p;
   if (sessions_.empty())
     return;
   auto targets = std::make_shared<session_list>();
   targets->reserve(sessions_.size());
   for (auto& [ptr, weak] : sessions_)
     targets->push_back(weak);
-  pushing_ = version;
-  push_from(targets, 0, version, std::move(msg));
+  pushing_ = p.version;
+  push_from(targets, 0, std::move(p));
 }
 
 void ws_hub::push_from(std::shared_ptr<const session_list> targets,
-                       std::size_t next, uint64_t version,
-                       std::shared_ptr<const std::string> msg) {
+                       std::size_t next, ws_push p) {
   // A newer version ends this round: its own reaches every session.
-  if (stopped_ || pushing_ != version)
+  if (stopped_ || pushing_ != p.version)
     return;
   // A push's first write copies what the socket buffer takes at once (Asio
   // writes before it waits), on loopback about the whole 1 MB push: one
   // session per handler, so that requests are served between them rather
   // than after all of them.
   if (auto s = (*targets)[next].lock())
-    s->push(version, msg);
+    s->push(p.version, p.for_client(s->sees_secrets()));
   if (++next == targets->size())
     return;
   if (auto io = ioc_.lock())
     asio::post(*io, [hub = weak_from_this(), targets = std::move(targets),
-                     next, version, msg = std::move(msg)]() mutable {
+                     next, p = std::move(p)]() mutable {
       if (auto h = hub.lock())
-        h->push_from(std::move(targets), next, version, std::move(msg));
+        h->push_from(std::move(targets), next, std::move(p));
     });
 }
 

@@ -28,6 +28,18 @@ namespace cfgd {
 
 class ws_session;
 
+/// One version as the clients get it, serialized once per form.
+struct ws_push {
+  uint64_t version = 0;
+  std::shared_ptr<const std::string> masked; ///< secrets masked
+  std::shared_ptr<const std::string> full;   ///< secrets shown (= masked if none)
+
+  const std::shared_ptr<const std::string>&
+  for_client(bool sees_secrets) const noexcept {
+    return sees_secrets ? full : masked;
+  }
+};
+
 /// Owns the WebSocket sessions and the actor that feeds them changes. All
 /// members run on the io thread.
 class ws_hub : public std::enable_shared_from_this<ws_hub> {
@@ -50,17 +62,13 @@ public:
                                         http::request& req,
                                         http::connection_ticket ticket);
 
-  /// Sends `msg`, the push of `version`, to every session (called on the
-  /// io thread).
-  void publish(uint64_t version, std::shared_ptr<const std::string> msg);
+  /// Sends `p` to every session, in the form it may see (called on the io
+  /// thread).
+  void publish(ws_push p);
 
-  /// The newest push, serialized once for every client, and its version.
-  const std::shared_ptr<const std::string>& newest() const noexcept {
+  /// The newest push, what a new client starts from.
+  const ws_push& newest() const noexcept {
     return newest_;
-  }
-
-  uint64_t newest_version() const noexcept {
-    return newest_version_;
   }
 
   const api_context& context() const noexcept {
@@ -83,11 +91,9 @@ public:
 private:
   using session_list = std::vector<std::weak_ptr<ws_session>>;
 
-  /// Pushes `msg` (version `version`) to `targets` from `next` on, one
-  /// session per io handler.
+  /// Pushes `p` to `targets` from `next` on, one session per io handler.
   void push_from(std::shared_ptr<const session_list> targets,
-                 std::size_t next, uint64_t version,
-                 std::shared_ptr<const std::string> msg);
+                 std::size_t next, ws_push p);
 
   std::weak_ptr<boost::asio::io_context> ioc_;
   api_context_ptr ctx_;
@@ -95,8 +101,7 @@ private:
   cfgactors::subscriber_actor serializer_; ///< every change, serialized
   cfgactors::subscription feed_;           ///< of serializer_
   std::unordered_map<ws_session*, std::weak_ptr<ws_session>> sessions_;
-  std::shared_ptr<const std::string> newest_;
-  uint64_t newest_version_ = 0;
+  ws_push newest_;
   uint64_t pushing_ = 0; ///< the version publish is handing out
   bool stopped_ = false;
 };

@@ -33,6 +33,7 @@
 #include "cfgactors/replica_state.hpp"
 #include "cfgactors/rules.hpp"
 #include "cfgactors/schema.hpp"
+#include "cfgactors/secrets.hpp"
 #include "cfgactors/semver.hpp"
 #include "cfgactors/setting.hpp"
 #include "cfgactors/snapshot.hpp"

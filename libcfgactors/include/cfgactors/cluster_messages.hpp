@@ -55,13 +55,16 @@ struct replicated_change {
   /// A write waits for this version's acks: ack it at once rather than
   /// after the replica's ack delay.
   bool ack_now = false;
+  /// The version's secret paths (cfgactors/secrets.hpp): a replica masks
+  /// what its primary masks.
+  std::vector<std::string> secrets;
 
   friend bool operator==(const replicated_change& x,
                          const replicated_change& y) {
     return x.version == y.version && x.prev_version == y.prev_version
            && x.hash == y.hash && x.timestamp_ms == y.timestamp_ms
            && x.origin == y.origin && x.patch == y.patch
-           && x.ack_now == y.ack_now;
+           && x.ack_now == y.ack_now && x.secrets == y.secrets;
   }
 };
 
@@ -69,7 +72,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, replicated_change& x) {
   return f(caf::meta::type_name("replicated_change"), x.version,
            x.prev_version, x.hash, x.timestamp_ms, x.origin,
-           json_field{x.patch}, x.ack_now);
+           json_field{x.patch}, x.ack_now, x.secrets);
 }
 
 /// The whole configuration at one version, for a replica that cannot be
@@ -81,11 +84,13 @@ struct full_snapshot {
   std::string origin;
   json layers = json::array(); ///< layer_stack::to_json()
   json effective = json::object();
+  std::vector<std::string> secrets; ///< as in replicated_change
 
   friend bool operator==(const full_snapshot& x, const full_snapshot& y) {
     return x.version == y.version && x.hash == y.hash
            && x.timestamp_ms == y.timestamp_ms && x.origin == y.origin
-           && x.layers == y.layers && x.effective == y.effective;
+           && x.layers == y.layers && x.effective == y.effective
+           && x.secrets == y.secrets;
   }
 };
 
@@ -93,7 +98,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, full_snapshot& x) {
   return f(caf::meta::type_name("full_snapshot"), x.version, x.hash,
            x.timestamp_ms, x.origin, json_field{x.layers},
-           json_field{x.effective});
+           json_field{x.effective}, x.secrets);
 }
 
 /// A replica applied `version` (whose tree hashes to `hash`) and every

@@ -69,6 +69,10 @@ public:
   /// version). Without it, history is in memory only.
   node_options& data_dir(std::string dir);
 
+  /// The key file that seals secret values in the journal (see
+  /// store_options::secrets_key_file). Default: `data_dir/secrets.key`.
+  node_options& secrets_key_file(std::string path);
+
   /// Versions kept in memory (default 100).
   node_options& history(std::size_t n);
 
@@ -148,6 +152,7 @@ private:
   std::optional<json> defaults_;
   std::string defaults_origin_;
   std::string data_dir_;
+  std::string secrets_key_file_;
   std::size_t history_ = 100;
   std::size_t retention_ = 0;
   std::string remote_;

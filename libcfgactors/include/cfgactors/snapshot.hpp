@@ -12,6 +12,7 @@
 
 #include "cfgactors/fwd.hpp"
 #include "cfgactors/layer.hpp"
+#include "cfgactors/secrets.hpp"
 
 namespace cfgactors {
 
@@ -22,11 +23,18 @@ struct snapshot {
   std::string origin;       ///< who made it: source, user or node
   layer_stack layers;       ///< the layers it was merged from
   json effective;           ///< the merged tree readers see
+  /// The paths whose values are secrets (null: none); shared by the
+  /// versions that have the same ones.
+  secret_paths_ptr secrets;
 
   /// Builds a snapshot and computes its hash.
   static snapshot_ptr make(uint64_t version, std::string origin,
                            layer_stack layers, json effective,
-                           int64_t timestamp_ms);
+                           int64_t timestamp_ms,
+                           secret_paths_ptr secrets = nullptr);
+
+  /// `effective`, or a copy with every secret masked (`***`).
+  json shown(bool with_secrets) const;
 
   /// Version 0: no layers, an empty object.
   static snapshot_ptr empty();

@@ -16,6 +16,10 @@ struct store_options {
   /// store on restart. Empty: memory only. Used by `open_pipeline`.
   std::string data_dir;
   std::size_t retention = 0; ///< versions kept in the journal (0: all)
+  /// The key that seals secret values in the journal (32 bytes or 64 hex
+  /// digits; a file only its owner may read). Empty: `data_dir/secrets.key`,
+  /// created when missing. The journal refuses a key other than its own.
+  std::string secrets_key_file;
 };
 
 } // namespace cfgactors

@@ -129,14 +129,18 @@ void settle(primary_ptr self) {
   }
 }
 
+std::vector<std::string> secrets_of(const snapshot& s) {
+  return s.secrets ? s.secrets->patterns() : std::vector<std::string>{};
+}
+
 full_snapshot full_of(const snapshot& s) {
-  return {s.version, s.hash, s.timestamp_ms, s.origin, s.layers.to_json(),
-          s.effective};
+  return {s.version, s.hash,  s.timestamp_ms, s.origin, s.layers.to_json(),
+          s.effective, secrets_of(s)};
 }
 
 replicated_change step(const snapshot& from, const snapshot& to) {
-  return {to.version,   from.version, to.hash, to.timestamp_ms,
-          to.origin,    json_patch(from.effective, to.effective)};
+  return {to.version, from.version, to.hash, to.timestamp_ms, to.origin,
+          json_patch(from.effective, to.effective), false, secrets_of(to)};
 }
 
 /// Starts streaming to `node` with `first`: from here on every change goes

@@ -199,6 +199,16 @@ void on_ack_tick(replica_ptr self) {
     send_ack(self);
 }
 
+/// The secret paths of a version: those of `cur` when they are the same.
+secret_paths_ptr secrets_from(const snapshot& cur,
+                              const std::vector<std::string>& patterns) {
+  if (cur.secrets && cur.secrets->patterns() == patterns)
+    return cur.secrets;
+  if (patterns.empty())
+    return nullptr;
+  return std::make_shared<const secret_paths>(patterns);
+}
+
 /// One step of the stream: applied only on top of `prev_version`, kept only
 /// if the result hashes to `hash`; a gap or a mismatch asks for everything.
 void on_replicated_change(replica_ptr self, replicated_change& m) {
@@ -232,7 +242,8 @@ void on_replicated_change(replica_ptr self, replicated_change& m) {
     return;
   }
   auto next = detail::make_recycled(st.trees, m.version, std::move(m.origin),
-                                    {}, std::move(tree), m.timestamp_ms);
+                                    {}, std::move(tree), m.timestamp_ms,
+                                    secrets_from(cur, m.secrets));
   if (next->hash != m.hash) {
     resync(self, "mismatch", m.version);
     return;
@@ -252,7 +263,8 @@ void on_full_snapshot(replica_ptr self, full_snapshot& m) {
     return;
   auto next = snapshot::make(m.version, std::move(m.origin),
                              layer_stack::from_json(m.layers),
-                             std::move(m.effective), m.timestamp_ms);
+                             std::move(m.effective), m.timestamp_ms,
+                             secrets_from(*st.versions.current(), m.secrets));
   if (next->hash != m.hash) {
     // Not recoverable by asking again: keep the last good snapshot.
     detail::log().error("event=replica_bad_snapshot node=\"{}\" version={}",

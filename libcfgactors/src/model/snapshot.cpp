@@ -9,7 +9,8 @@ namespace cfgactors {
 
 snapshot_ptr snapshot::make(uint64_t version, std::string origin,
                             layer_stack layers, json effective,
-                            int64_t timestamp_ms) {
+                            int64_t timestamp_ms,
+                            secret_paths_ptr secrets) {
   auto result = std::make_shared<snapshot>();
   result->version = version;
   result->hash = canonical_hash(effective);
@@ -17,11 +18,21 @@ snapshot_ptr snapshot::make(uint64_t version, std::string origin,
   result->origin = std::move(origin);
   result->layers = std::move(layers);
   result->effective = std::move(effective);
+  if (secrets && !secrets->empty())
+    result->secrets = std::move(secrets);
   return result;
 }
 
 snapshot_ptr snapshot::empty() {
   return make(0, "empty", {}, json::object(), 0);
+}
+
+json snapshot::shown(bool with_secrets) const {
+  if (with_secrets || !secrets)
+    return effective;
+  auto result = effective;
+  secrets->mask(result);
+  return result;
 }
 
 json snapshot::to_json(bool with_layers) const {

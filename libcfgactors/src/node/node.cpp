@@ -107,6 +107,7 @@ caf::expected<node> node::primary(caf::actor_system& sys,
   popts.storage.history_size = opts.history_;
   popts.storage.data_dir = opts.data_dir_;
   popts.storage.retention = opts.retention_;
+  popts.storage.secrets_key_file = opts.secrets_key_file_;
   // A journal that cannot be opened or trusted stops here: starting empty
   // would hand out version numbers already used.
   auto opened = detail::open_pipeline_core(sys, std::move(popts));

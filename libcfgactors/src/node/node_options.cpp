@@ -66,6 +66,11 @@ node_options& node_options::data_dir(std::string dir) {
   return *this;
 }
 
+node_options& node_options::secrets_key_file(std::string path) {
+  secrets_key_file_ = std::move(path);
+  return *this;
+}
+
 node_options& node_options::history(std::size_t n) {
   history_ = n;
   return *this;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cfgactors/layer.hpp"
+#include "cfgactors/secrets.hpp"
 
 namespace cfgactors {
 
@@ -15,6 +16,7 @@ struct commit_request {
   layer_stack layers;
   json effective;
   std::string origin;
+  secret_paths_ptr secrets; ///< in force for this version
 
   friend bool operator==(const commit_request& x, const commit_request& y) {
     return x.layers == y.layers && x.effective == y.effective

@@ -21,6 +21,8 @@
 
 #include "cfgactors/errc.hpp"
 #include "cfgactors/layer.hpp"
+#include "cfgactors/path.hpp"
+#include "cfgactors/secrets.hpp"
 
 namespace cfgactors::detail {
 
@@ -103,48 +105,73 @@ layer_stack share_layers(const layer_stack& prev, const layer_stack& fresh) {
   return same_order ? result : fresh;
 }
 
-/// `[{"name": .., "data": ..}, ...]` as layer_stack::to_json, without
-/// copying the layers first. `replace`: invalid UTF-8 is stored as U+FFFD,
-/// which is also how canonical_hash saw it.
-std::string layers_text(const layer_stack& layers) {
-  auto dump = [](const json& x) {
-    return x.dump(-1, ' ', false, json::error_handler_t::replace);
-  };
+std::string dump(const json& x) {
+  // `replace`: invalid UTF-8 is stored as U+FFFD, which is also how
+  // canonical_hash saw it.
+  return x.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+/// What a sealed value is bound to: it opens only in its own version,
+/// layer and place.
+std::string seal_context(uint64_t version, const std::string& layer,
+                         const config_path& path) {
+  return "cfgactors journal version " + std::to_string(version) + " layer "
+         + layer + " path " + path.str();
+}
+
+constexpr const char* row_columns = "SELECT version, hash, timestamp_ms, "
+                                    "origin, layers, secrets FROM versions ";
+
+} // namespace
+
+/// One row of the versions table as read.
+struct journal_row {
+  uint64_t version = 0;
+  std::string hash;
+  int64_t timestamp_ms = 0;
+  std::string origin;
+  std::string layers;
+  std::string secrets; ///< a JSON array of secret paths, or empty
+};
+
+namespace {
+
+journal_row read_row(statement& stmt) {
+  return journal_row{static_cast<uint64_t>(stmt.integer(0)), stmt.text(1),
+                     stmt.integer(2), stmt.text(3), stmt.text(4),
+                     stmt.is_null(5) ? std::string{} : stmt.text(5)};
+}
+
+} // namespace
+
+std::string journal::sealed_layers(const snapshot& snap) const {
+  // `[{"name": .., "data": ..}, ...]` as layer_stack::to_json, without
+  // copying the layers that hold no secret.
   std::string out = "[";
-  for (auto& x : layers) {
+  for (auto& x : snap.layers) {
     if (out.size() > 1)
       out += ',';
     out += "{\"name\":";
     out += dump(json(x.name));
     out += ",\"data\":";
-    out += dump(*x.data);
+    if (snap.secrets && snap.secrets->any_in(*x.data)) {
+      auto data = *x.data;
+      snap.secrets->for_each(data, [&](const config_path& at, json& value) {
+        value = box_->seal(dump(value), seal_context(snap.version, x.name, at));
+      });
+      out += dump(data);
+    } else {
+      out += dump(*x.data);
+    }
     out += '}';
   }
   out += ']';
   return out;
 }
 
-/// One row of the versions table as read.
-struct row {
-  uint64_t version = 0;
-  std::string hash;
-  int64_t timestamp_ms = 0;
-  std::string origin;
-  std::string layers;
-};
-
-constexpr const char* row_columns
-  = "SELECT version, hash, timestamp_ms, origin, layers FROM versions ";
-
-row read_row(statement& stmt) {
-  return row{static_cast<uint64_t>(stmt.integer(0)), stmt.text(1),
-             stmt.integer(2), stmt.text(3), stmt.text(4)};
-}
-
-} // namespace
-
-journal::journal(std::string path, std::size_t retention)
-  : path_(std::move(path)), retention_(retention) {
+journal::journal(std::string path, std::size_t retention,
+                 std::unique_ptr<secret_box> box)
+  : box_(std::move(box)), path_(std::move(path)), retention_(retention) {
   // nop
 }
 
@@ -205,8 +232,9 @@ caf::error check_ours(const std::string& what, const std::string& path,
 
 } // namespace
 
-caf::expected<std::shared_ptr<journal>> journal::open(const std::string& dir,
-                                                      std::size_t retention) {
+caf::expected<std::shared_ptr<journal>>
+journal::open(const std::string& dir, std::size_t retention,
+              const std::string& key_file) {
   namespace fs = std::filesystem;
   std::error_code ec;
   auto fresh_dir = !fs::exists(dir, ec);
@@ -237,7 +265,11 @@ caf::expected<std::shared_ptr<journal>> journal::open(const std::string& dir,
   for (auto& file : {path, path + "-wal", path + "-shm"})
     if (auto err = check_ours("journal", file, false))
       return err;
-  std::shared_ptr<journal> result{new journal(path, retention)};
+  auto key = key_file.empty() ? data_dir_key(dir) : read_key_file(key_file);
+  if (!key)
+    return std::move(key.error());
+  std::shared_ptr<journal> result{
+    new journal(path, retention, std::make_unique<secret_box>(*key))};
   if (sqlite3_open_v2(path.c_str(), &result->db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                         | SQLITE_OPEN_NOFOLLOW, // a link planted after the check
@@ -246,6 +278,8 @@ caf::expected<std::shared_ptr<journal>> journal::open(const std::string& dir,
     return result->error("cannot open");
   sqlite3_extended_result_codes(result->db_, 1);
   if (auto err = result->init())
+    return err;
+  if (auto err = result->check_key())
     return err;
   return result;
 }
@@ -323,11 +357,11 @@ caf::error journal::init() {
   if (tables == 0) {
     auto ok = exec("BEGIN")
               && exec("CREATE TABLE meta(key TEXT PRIMARY KEY, value)")
-              && exec("INSERT INTO meta VALUES('format', 1)")
+              && exec("INSERT INTO meta VALUES('format', 2)")
               && exec("CREATE TABLE versions("
                       "version INTEGER PRIMARY KEY, hash TEXT NOT NULL, "
                       "timestamp_ms INTEGER NOT NULL, origin TEXT NOT NULL, "
-                      "layers TEXT NOT NULL)")
+                      "layers TEXT NOT NULL, secrets TEXT)")
               && exec("COMMIT");
     if (!ok) {
       auto err = error("cannot create the tables");
@@ -346,11 +380,24 @@ caf::error journal::init() {
     if (!format.ok() || format.step() != SQLITE_ROW)
       return make_error(errc::store_failed,
                         "journal " + path_ + ": no format version in meta");
-    if (format.integer(0) != format_version)
+    auto format_found = format.integer(0);
+    if (format_found == 1) {
+      // Format 1 had no secret paths: its rows hold whatever they held.
+      auto ok = exec("BEGIN")
+                && exec("ALTER TABLE versions ADD COLUMN secrets TEXT")
+                && exec("UPDATE meta SET value = 2 WHERE key = 'format'")
+                && exec("COMMIT");
+      if (!ok) {
+        auto err = error("cannot upgrade format 1 to 2");
+        exec("ROLLBACK");
+        return err;
+      }
+    } else if (format_found != format_version) {
       return make_error(errc::store_failed,
                         "journal " + path_ + ": format " + format.text(0)
                           + ", this build reads format "
                           + std::to_string(format_version));
+    }
   }
   statement last{db_, "SELECT max(version) FROM versions"};
   if (!last.ok() || last.step() != SQLITE_ROW)
@@ -359,11 +406,38 @@ caf::error journal::init() {
   return caf::none;
 }
 
+caf::error journal::check_key() {
+  statement select{db_, "SELECT value FROM meta WHERE key = 'secrets_key'"};
+  if (!select.ok())
+    return error("cannot read the key id");
+  auto rc = select.step();
+  if (rc == SQLITE_ROW) {
+    if (select.text(0) == box_->key_id())
+      return caf::none;
+    return make_error(errc::store_failed,
+                      "journal " + path_ + ": its secrets are sealed with key "
+                        + select.text(0) + ", but the key given is "
+                        + box_->key_id()
+                        + " (give the journal's key with --secrets-key-file, "
+                          "or start on an empty data dir)");
+  }
+  if (rc != SQLITE_DONE)
+    return error("cannot read the key id");
+  statement insert{db_, "INSERT INTO meta VALUES('secrets_key', ?)"};
+  auto id = box_->key_id();
+  insert.bind(1, id);
+  if (!insert.ok() || insert.step() != SQLITE_DONE)
+    return error("cannot record the key id");
+  return caf::none;
+}
+
 caf::error journal::append(const snapshot& snap) {
   auto exec = [this](const char* sql) {
     return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
   };
-  auto layers = layers_text(snap.layers);
+  auto layers = sealed_layers(snap);
+  auto secrets = snap.secrets ? json(snap.secrets->patterns()).dump()
+                              : std::string{};
   auto fail = [&](const std::string& what) {
     auto err = error(what);
     if (sqlite3_get_autocommit(db_) == 0)
@@ -380,7 +454,7 @@ caf::error journal::append(const snapshot& snap) {
     return fail("cannot begin a transaction");
   {
     statement insert{db_, "INSERT INTO versions(version, hash, timestamp_ms, "
-                          "origin, layers) VALUES(?, ?, ?, ?, ?)"};
+                          "origin, layers, secrets) VALUES(?, ?, ?, ?, ?, ?)"};
     if (!insert.ok())
       return fail("cannot write version " + std::to_string(snap.version));
     insert.bind(1, to_sql(snap.version));
@@ -388,6 +462,8 @@ caf::error journal::append(const snapshot& snap) {
     insert.bind(3, snap.timestamp_ms);
     insert.bind(4, snap.origin);
     insert.bind(5, layers);
+    if (!secrets.empty())
+      insert.bind(6, secrets);
     if (insert.step() != SQLITE_DONE)
       return fail("cannot write version " + std::to_string(snap.version));
   }
@@ -405,19 +481,54 @@ caf::error journal::append(const snapshot& snap) {
   return caf::none;
 }
 
-namespace {
-
-/// Rebuilds a snapshot from its row and checks it against the stored hash.
-caf::expected<snapshot_ptr> to_snapshot(const std::string& path, row& r,
-                                        const snapshot* prev) {
+/// Rebuilds a snapshot from its row, opens its secrets, and checks it
+/// against the stored hash.
+caf::expected<snapshot_ptr> journal::to_snapshot(journal_row& r,
+                                                 const snapshot* prev) const {
   auto fail = [&](const std::string& what) {
-    return make_error(errc::store_failed, "journal " + path + ": version "
+    return make_error(errc::store_failed, "journal " + path_ + ": version "
                                             + std::to_string(r.version)
                                             + ": " + what);
   };
   auto doc = json::parse(r.layers, nullptr, false);
   if (doc.is_discarded() || !doc.is_array())
     return fail("the layers are not a JSON array");
+  secret_paths_ptr secrets;
+  if (!r.secrets.empty()) {
+    auto list = json::parse(r.secrets, nullptr, false);
+    if (!list.is_array()
+        || !std::all_of(list.begin(), list.end(),
+                        [](const json& x) { return x.is_string(); }))
+      return fail("the secret paths are not a JSON array of strings");
+    auto patterns = list.get<std::vector<std::string>>();
+    secrets = prev && prev->secrets && prev->secrets->patterns() == patterns
+                ? prev->secrets
+                : std::make_shared<const secret_paths>(std::move(patterns));
+  }
+  if (secrets) {
+    std::string problem;
+    for (auto& entry : doc) {
+      if (!entry.is_object() || !entry.contains("data")
+          || !entry.contains("name") || !entry["name"].is_string())
+        continue; // from_json below refuses it
+      auto& name = entry["name"].get_ref<const std::string&>();
+      secrets->for_each(entry["data"], [&](const config_path& at, json& value) {
+        auto text = value.is_string() ? value.get<std::string>() : std::string{};
+        auto plain = box_->open(text, seal_context(r.version, name, at));
+        auto parsed = plain ? json::parse(*plain, nullptr, false) : json{};
+        if (!plain || parsed.is_discarded()) {
+          if (problem.empty())
+            problem = "the secret at " + at.str() + " in layer " + name
+                      + " does not open with key " + box_->key_id()
+                      + ": the row was changed or is damaged";
+          return;
+        }
+        value = std::move(parsed);
+      });
+    }
+    if (!problem.empty())
+      return fail(problem);
+  }
   auto layers = layer_stack::from_json(doc);
   if (layers.size() != doc.size())
     return fail("the layer list has malformed or repeated entries");
@@ -425,7 +536,8 @@ caf::expected<snapshot_ptr> to_snapshot(const std::string& path, row& r,
     layers = share_layers(prev->layers, layers);
   auto effective = layers.effective();
   auto snap = snapshot::make(r.version, std::move(r.origin), std::move(layers),
-                             std::move(effective), r.timestamp_ms);
+                             std::move(effective), r.timestamp_ms,
+                             std::move(secrets));
   if (snap->hash != r.hash)
     return fail("the stored hash " + r.hash.substr(0, 12)
                 + " does not match its layers (" + snap->hash.substr(0, 12)
@@ -433,10 +545,8 @@ caf::expected<snapshot_ptr> to_snapshot(const std::string& path, row& r,
   return snapshot_ptr{std::move(snap)};
 }
 
-} // namespace
-
 caf::expected<std::vector<snapshot_ptr>> journal::newest(std::size_t n) {
-  std::vector<row> rows;
+  std::vector<journal_row> rows;
   {
     statement select{db_, (std::string{row_columns}
                            + "ORDER BY version DESC LIMIT ?")
@@ -454,8 +564,8 @@ caf::expected<std::vector<snapshot_ptr>> journal::newest(std::size_t n) {
   std::vector<snapshot_ptr> result;
   result.reserve(rows.size());
   for (auto i = rows.rbegin(); i != rows.rend(); ++i) {
-    auto snap = to_snapshot(path_, *i,
-                            result.empty() ? nullptr : result.back().get());
+    auto snap = to_snapshot(*i, result.empty() ? nullptr
+                                               : result.back().get());
     if (!snap)
       return std::move(snap.error());
     result.push_back(std::move(*snap));
@@ -472,7 +582,7 @@ caf::expected<snapshot_ptr> journal::read(uint64_t version) {
   switch (select.step()) {
     case SQLITE_ROW: {
       auto r = read_row(select);
-      return to_snapshot(path_, r, nullptr);
+      return to_snapshot(r, nullptr);
     }
     case SQLITE_DONE:
       return make_error(errc::not_found, "version " + std::to_string(version)

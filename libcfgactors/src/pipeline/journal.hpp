@@ -13,6 +13,7 @@
 #include <caf/expected.hpp>
 
 #include "cfgactors/actor_types.hpp"
+#include "pipeline/secret_box.hpp"
 #include "cfgactors/snapshot.hpp"
 #include "pipeline/store_state.hpp"
 #include "cfgactors/version_info.hpp"
@@ -21,20 +22,27 @@ struct sqlite3;
 
 namespace cfgactors::detail {
 
+struct journal_row;
+
 class journal {
 public:
   /// File name of the database inside the data dir.
   static constexpr const char* file_name = "journal.db";
 
-  /// Layout of the tables; a database of another format is refused.
-  static constexpr int64_t format_version = 1;
+  /// Layout of the tables; format 1 (no secrets column) is upgraded in
+  /// place, another format is refused.
+  static constexpr int64_t format_version = 2;
 
   /// Opens `dir/journal.db`, creating the directory and the database if
   /// missing, and checks it (quick_check, format, a writable file no other
   /// process holds). `retention` is the number of versions kept (0: all).
-  /// Errors are errc::store_failed naming the file and the problem.
-  static caf::expected<std::shared_ptr<journal>> open(const std::string& dir,
-                                                      std::size_t retention);
+  /// Secret values are sealed with the key in `key_file`, or else in
+  /// `dir/secrets.key` (created when missing); the journal records which
+  /// key, and refuses another. Errors are errc::store_failed naming the file
+  /// and the problem.
+  static caf::expected<std::shared_ptr<journal>>
+  open(const std::string& dir, std::size_t retention,
+       const std::string& key_file = {});
 
   journal(const journal&) = delete;
   journal& operator=(const journal&) = delete;
@@ -68,11 +76,22 @@ public:
                                                    uint32_t limit);
 
 private:
-  journal(std::string path, std::size_t retention);
+  journal(std::string path, std::size_t retention,
+          std::unique_ptr<secret_box> box);
 
   caf::error error(const std::string& what) const;
 
   caf::error init();
+
+  caf::error check_key();
+
+  /// The layers of `snap` as stored: every secret value sealed.
+  std::string sealed_layers(const snapshot& snap) const;
+
+  caf::expected<snapshot_ptr> to_snapshot(journal_row& r,
+                                          const snapshot* prev) const;
+
+  std::unique_ptr<secret_box> box_;
 
   sqlite3* db_ = nullptr;
   std::string path_;

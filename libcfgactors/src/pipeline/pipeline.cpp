@@ -26,7 +26,8 @@ caf::expected<pipeline_core> open_pipeline_core(caf::actor_system& sys,
     result.router = sys.spawn(topic_router, snapshot::empty());
     result.store = sys.spawn(store, storage, result.router);
   } else {
-    auto db = journal::open(storage.data_dir, storage.retention);
+    auto db = journal::open(storage.data_dir, storage.retention,
+                            storage.secrets_key_file);
     if (!db)
       return std::move(db.error());
     auto restored = (*db)->newest(

@@ -21,7 +21,7 @@ snapshot_ptr make_snapshot(store_state& st, uint64_t version,
                            commit_request& req) {
   return detail::make_recycled(st.trees, version, std::move(req.origin),
                                std::move(req.layers), std::move(req.effective),
-                               now_ms());
+                               now_ms(), std::move(req.secrets));
 }
 
 using store_ptr = store_backend_actor::stateful_pointer<store_state>;

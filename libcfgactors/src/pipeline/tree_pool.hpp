@@ -49,6 +49,7 @@ struct snapshot_recycler {
 snapshot_ptr make_recycled(const std::shared_ptr<tree_pool>& pool,
                            uint64_t version, std::string origin,
                            layer_stack layers, json effective,
-                           int64_t timestamp_ms);
+                           int64_t timestamp_ms,
+                           secret_paths_ptr secrets = nullptr);
 
 } // namespace cfgactors::detail

@@ -68,13 +68,14 @@ void admit(validator_ptr self, layer_stack candidate, std::string origin,
   auto effective = st.merge_cache.effective(candidate);
   auto errors = check_candidate(effective, st.options);
   if (!errors.empty()) {
-    detail::redact_errors(errors, effective, st.secrets);
+    if (st.secrets)
+      detail::redact_errors(errors, effective, *st.secrets);
     reject(self, rp, write_result::reject(errc::validation_failed,
                                           std::move(errors)),
            origin);
     return;
   }
-  commit_request req{candidate, std::move(effective), origin};
+  commit_request req{candidate, std::move(effective), origin, st.secrets};
   self->request(st.store, caf::infinite, commit_atom::value, std::move(req))
     .await(
       [self, rp, started,
@@ -146,10 +147,8 @@ void handle_write(validator_ptr self, write_request req, promise rp) {
         });
     return;
   }
-  for (auto& path : req.redact)
-    if (std::find(st.secrets.begin(), st.secrets.end(), path)
-        == st.secrets.end())
-      st.secrets.push_back(path);
+  if (!req.redact.empty())
+    st.secrets = secret_paths::with(st.secrets, req.redact);
   auto candidate = st.layers;
   validation_errors errors;
   auto code = detail::apply_operations(candidate, req, st.options.max_depth, errors);
@@ -182,6 +181,9 @@ validator_actor::behavior_type validator(validator_ptr self,
   auto& st = self->state;
   st.options = std::move(options);
   st.store = std::move(store);
+  if (st.options.schema)
+    st.secrets = secret_paths::with(
+      nullptr, schema_secret_paths(st.options.schema->document()));
   // Start from what the store holds (it may have restored a journal); no write
   // is taken before that answer.
   self->request(st.store, caf::infinite, get_atom::value)
@@ -190,6 +192,8 @@ validator_actor::behavior_type validator(validator_ptr self,
       st.layers = snap->layers;
       st.version = snap->version;
       st.hash = snap->hash;
+      if (snap->secrets)
+        st.secrets = secret_paths::with(st.secrets, snap->secrets->patterns());
     });
   return {
     [self](write_atom, write_request& req) -> caf::result<write_result> {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cfgactors/layer.hpp"
+#include "cfgactors/secrets.hpp"
 #include "cfgactors/stats.hpp"
 #include "cfgactors/validator.hpp"
 #include "core/internal_actor_types.hpp"
@@ -29,9 +30,10 @@ struct validator_state {
   std::string hash;
   validator_stats stats;
   detail::base_merge_cache merge_cache;
-  /// Paths any source marked secret; their values are masked in every
-  /// error the validator reports or logs.
-  std::vector<std::string> secrets;
+  /// Paths the schema or any source marked secret: every version carries
+  /// them, and their values are masked in every error the validator reports
+  /// or logs. A path once secret stays secret.
+  secret_paths_ptr secrets;
   /// Trees of snapshots the store let go of, to build candidates in; found
   /// on the first snapshot the store commits (see pipeline/tree_pool.hpp).
   std::shared_ptr<detail::tree_pool> trees;

@@ -73,7 +73,12 @@ caf::expected<diff_result> version_history::diff(uint64_t from,
     return std::move(b.error());
   auto& x = (*a)->effective;
   auto& y = (*b)->effective;
-  return diff_result{from, to, json_patch(x, y), diff_view(x, y)};
+  auto secrets = secret_paths::with((*a)->secrets, (*b)->secrets
+                                                    ? (*b)->secrets->patterns()
+                                                    : std::vector<std::string>{});
+  return diff_result{from, to, json_patch(x, y), diff_view(x, y),
+                     secrets ? secrets->patterns()
+                             : std::vector<std::string>{}};
 }
 
 caf::expected<std::vector<version_info>>

@@ -6,13 +6,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cfgactors/secrets.hpp"
 #include "cfgactors/validation_error.hpp"
 
 namespace cfgactors::detail {
 
-/// Replaces the values found at `secret_paths` in `effective` by `***`
-/// wherever they occur in the messages of `errors`.
+/// Replaces the values found at `secrets` in `effective` by `***` wherever
+/// they occur in the messages of `errors`.
 void redact_errors(validation_errors& errors, const json& effective,
-                   const std::vector<std::string>& secret_paths);
+                   const secret_paths& secrets);
 
 } // namespace cfgactors::detail

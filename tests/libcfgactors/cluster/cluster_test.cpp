@@ -219,7 +219,7 @@ CAF_TEST(a replica refuses commits and forwards writes to the primary) {
   // Its interface has no commit: sent untyped, as a stray peer could.
   auto f = self->request(caf::actor_cast<caf::actor>(r), caf::infinite,
                          commit_atom::value,
-                         commit_request{{}, json::object(), "x"});
+                         commit_request{{}, json::object(), "x", nullptr});
   run();
   bool refused = false;
   f.receive([](snapshot_ptr&) {}, [&](caf::error&) { refused = true; });
@@ -234,7 +234,8 @@ CAF_TEST(a gap in the stream makes the replica ask for a full snapshot) {
   auto have = status(r).version;
   // A change that does not follow what the replica has.
   replicated_change m{have + 5, have + 4, "h", 0, "x",
-                      json::parse(R"([{"op":"add","path":"/z","value":1}])")};
+                      json::parse(R"([{"op":"add","path":"/z","value":1}])"),
+                      false, {}};
   caf::send_as(caf::actor_cast<caf::actor>(primary), r, m);
   run();
   auto st = status(r);
@@ -252,7 +253,8 @@ CAF_TEST(a hash mismatch makes the replica ask for a full snapshot) {
   auto have = status(r);
   replicated_change m{have.version + 1, have.version, std::string(64, '0'), 0,
                       "x",
-                      json::parse(R"([{"op":"add","path":"/z","value":1}])")};
+                      json::parse(R"([{"op":"add","path":"/z","value":1}])"),
+                      false, {}};
   caf::send_as(caf::actor_cast<caf::actor>(primary), r, m);
   run();
   auto st = status(r);
@@ -492,6 +494,69 @@ CAF_TEST(a replica that loses the primary keeps serving and reports stale) {
   run();
   CAF_REQUIRE_EQUAL(log->size(), 3u);
   CAF_CHECK(log->at(2).stale);
+  caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  run();
+}
+
+CAF_TEST(a replica carries the secret paths of every version) {
+  using strings = std::vector<std::string>;
+  auto secrets_of = [](const snapshot_ptr& snap) {
+    return snap->secrets ? snap->secrets->patterns() : strings{};
+  };
+  auto marked = [&](std::string path, json value, strings redact) {
+    write_request req{{operation::set(std::move(path), std::move(value))},
+                      "env:CFG_", 0, std::move(redact)};
+    auto res = ask<write_result>(pipe.validator, write_atom::value, req);
+    CAF_REQUIRE(res.status == write_status::committed);
+  };
+  marked("db.password", "Zq7VtK2mXw9LrB4nJd8sHc3PfG6yTa1eUo5iRb0N",
+         {"db.password"});
+  // Joins at version 0: a full snapshot brings the paths.
+  auto r = join("r1");
+  auto snap = ask<snapshot_ptr>(r, get_atom::value);
+  CAF_CHECK_EQUAL(snap->version, current()->version);
+  CAF_CHECK_EQUAL(secrets_of(snap), strings{"db.password"});
+  auto shown = snap->shown(false);
+  CAF_CHECK_EQUAL(shown["db"]["password"], "***");
+  // The stream brings new paths, and keeps the old ones.
+  marked("api.token", "tok-1234567890", {"api.token"});
+  snap = ask<snapshot_ptr>(r, get_atom::value);
+  CAF_CHECK_EQUAL(snap->version, current()->version);
+  CAF_CHECK_EQUAL(secrets_of(snap), (strings{"api.token", "db.password"}));
+  CAF_CHECK_EQUAL(secrets_of(snap), secrets_of(current()));
+  set("plain", 1);
+  auto later = ask<snapshot_ptr>(r, get_atom::value);
+  CAF_CHECK_EQUAL(later->version, current()->version);
+  CAF_CHECK_EQUAL(secrets_of(later), (strings{"api.token", "db.password"}));
+  // Unchanged paths: the replica's versions share one set.
+  CAF_CHECK_EQUAL(later->secrets, snap->secrets);
+  // Its diffs name them too.
+  auto d = ask<diff_result>(r, diff_atom::value, uint64_t{0},
+                            current()->version);
+  CAF_CHECK_EQUAL(d.secrets, (strings{"api.token", "db.password"}));
+  // What goes on the wire: full snapshots and changes alike.
+  auto full = hello_from_probe(hello{"p", 0, ""});
+  CAF_REQUIRE_EQUAL(full->snapshots.size(), 1u);
+  CAF_CHECK_EQUAL(full->snapshots[0].secrets,
+                  (strings{"api.token", "db.password"}));
+  auto prev = current();
+  set("plain", 2);
+  auto step = hello_from_probe(hello{"q", prev->version, prev->hash});
+  CAF_REQUIRE_EQUAL(step->changes.size(), 1u);
+  CAF_CHECK_EQUAL(step->changes[0].secrets,
+                  (strings{"api.token", "db.password"}));
+  // A resync (here: after a forged change) brings them again.
+  auto have = status(r);
+  replicated_change bad{have.version + 1, have.version, std::string(64, '0'),
+                        0, "x",
+                        json::parse(R"([{"op":"add","path":"/z","value":1}])"),
+                        false, {}};
+  caf::send_as(caf::actor_cast<caf::actor>(primary), r, bad);
+  run();
+  CAF_CHECK_EQUAL(status(r).resyncs, 1u);
+  snap = ask<snapshot_ptr>(r, get_atom::value);
+  CAF_CHECK_EQUAL(snap->hash, current()->hash);
+  CAF_CHECK_EQUAL(secrets_of(snap), (strings{"api.token", "db.password"}));
   caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
   run();
 }

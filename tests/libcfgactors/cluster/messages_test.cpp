@@ -142,7 +142,7 @@ CAF_TEST(history rows diffs and stats round trip) {
   version_info row{9, "abc", 1700000000000, "file:x"};
   CAF_CHECK_EQUAL(round_trip(row), row);
   diff_result d{1, 2, json::parse(R"([{"op":"remove","path":"/a"}])"),
-                json::parse(R"({"a":{"removed":1}})")};
+                json::parse(R"({"a":{"removed":1}})"), {"db.password"}};
   CAF_CHECK_EQUAL(round_trip(d), d);
   validator_stats vs{3, 1, 2, {{"range", 2}}};
   CAF_CHECK_EQUAL(round_trip(vs), vs);
@@ -162,7 +162,7 @@ CAF_TEST(cluster messages round trip) {
   CAF_CHECK(message_round_trip(h));
   replicated_change c{18, 17, "abc", 1700000000123, "api:alice",
                       json::parse(R"([{"op":"replace","path":"/a/b","value":[1,{"x":null}]}])"),
-                      true};
+                      true, {"db.password", "tenants.*.key"}};
   CAF_CHECK_EQUAL(round_trip(c), c);
   c.ack_now = false;
   CAF_CHECK_EQUAL(round_trip(c), c);
@@ -172,7 +172,8 @@ CAF_TEST(cluster messages round trip) {
                   1700000000123,
                   "file:x",
                   json::parse(R"([{"name":"defaults","data":{"a":1}}])"),
-                  json::parse(R"({"a":1,"s":"\u00e9\n"})")};
+                  json::parse(R"({"a":1,"s":"\u00e9\n"})"),
+                  {"s"}};
   CAF_CHECK_EQUAL(round_trip(f), f);
   CAF_CHECK(message_round_trip(f));
   ack a{"replica-1", 18, "abc"};
