@@ -9,6 +9,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "sources/backoff.hpp"
+#include "cluster/cluster_auth.hpp"
 #include "cluster/replica.hpp"
 #include "cfgactors/errc.hpp"
 #include "cfgactors/hash.hpp"
@@ -42,6 +43,9 @@ struct replica_actor_state {
   std::shared_ptr<detail::tree_pool> trees
     = std::make_shared<detail::tree_pool>();
   primary_actor primary;            ///< null while disconnected
+  /// Derived in the handshake with `primary`; empty until the primary
+  /// proved the secret back.
+  std::string session;
   bool in_sync = false;             ///< the primary answered our last hello
   bool told_stale = false;          ///< subscribers were told we are stale
   bool ack_armed = false;           ///< an ack tick is on its way
@@ -56,12 +60,12 @@ using replica_ptr = replica_impl::stateful_pointer<replica_actor_state>;
 
 void say_hello(replica_ptr self, bool full) {
   auto& st = self->state;
-  if (!st.primary)
+  if (!st.primary || st.session.empty())
     return;
   st.in_sync = false;
   auto& cur = *st.versions.current();
   hello h{st.options.node, full ? 0 : cur.version,
-          full ? std::string{} : cur.hash};
+          full ? std::string{} : cur.hash, st.session};
   self->send(st.primary, std::move(h));
 }
 
@@ -104,7 +108,8 @@ void send_ack(replica_ptr self) {
   if (st.primary) {
     auto& cur = *st.versions.current();
     st.acked = cur.version;
-    self->send(st.primary, ack{st.options.node, cur.version, cur.hash});
+    self->send(st.primary,
+               ack{st.options.node, cur.version, cur.hash, st.session});
   }
 }
 
@@ -135,16 +140,85 @@ void schedule_connect(replica_ptr self) {
   self->delayed_send(self, delay, connect_tick_atom::value);
 }
 
+/// The primary is gone or failed the handshake: serve the last snapshot,
+/// tell the subscribers we are stale, and try to reconnect.
+void lose_primary(replica_ptr self) {
+  auto& st = self->state;
+  if (st.primary)
+    self->demonitor(st.primary.address());
+  st.primary = nullptr;
+  st.session.clear();
+  st.in_sync = false;
+  if (!st.told_stale) {
+    st.told_stale = true;
+    self->send(st.router, stale_atom::value, true);
+  }
+  schedule_connect(self);
+}
+
+/// The handshake with `primary` failed: unless we follow another by now,
+/// we follow none.
+void auth_failed(replica_ptr self, const primary_actor& primary,
+                 const std::string& why) {
+  auto& st = self->state;
+  detail::log().error("event=replica_auth_failed node=\"{}\" error=\"{}\"",
+                      st.options.node, why);
+  if (st.primary == primary)
+    lose_primary(self);
+}
+
+/// Proves the cluster secret to `primary` and checks its proof back; only
+/// then says hello. Every later message to it carries the session.
+void authenticate(replica_ptr self, primary_actor primary) {
+  auto& st = self->state;
+  auto fail = [self, primary](caf::error& err) {
+    auth_failed(self, primary, self->system().render(err));
+  };
+  self->request(primary, st.options.connect_timeout, auth_atom::value)
+    .then(
+      [self, primary, fail](auth_challenge& c) {
+        auto& st = self->state;
+        if (st.primary != primary)
+          return;
+        auto nonce = detail::random_nonce();
+        auto node_id = caf::to_string(self->node());
+        detail::auth_context ctx{c.nonce, nonce, st.options.node, node_id};
+        auth_proof proof{st.options.node, c.nonce, nonce,
+                         detail::client_proof(st.options.secret, ctx)};
+        self->request(primary, st.options.connect_timeout, std::move(proof))
+          .then(
+            [self, primary, c, nonce, node_id](auth_accept& a) {
+              auto& st = self->state;
+              if (st.primary != primary)
+                return;
+              detail::auth_context ctx{c.nonce, nonce, st.options.node,
+                                       node_id};
+              auto& secret = st.options.secret;
+              if (!detail::same_mac(detail::server_proof(secret, ctx),
+                                    a.mac)) {
+                auth_failed(self, primary,
+                            "the primary did not prove the cluster secret");
+                return;
+              }
+              st.session = detail::session_of(secret, ctx);
+              st.retry.reset();
+              say_hello(self, false);
+            },
+            fail);
+      },
+      fail);
+}
+
 void follow(replica_ptr self, primary_actor primary) {
   auto& st = self->state;
   if (st.primary)
     self->demonitor(st.primary.address());
   st.primary = std::move(primary);
+  st.session.clear();
   self->monitor(st.primary);
-  st.retry.reset();
   detail::log().info("event=replica_joined node=\"{}\" version={}",
                      st.options.node, st.versions.current()->version);
-  say_hello(self, false);
+  authenticate(self, st.primary);
 }
 
 void connect(replica_ptr self) {
@@ -182,13 +256,7 @@ void on_primary_down(replica_ptr self, const caf::down_msg& msg) {
                      "reason=\"{}\"",
                      st.options.node, st.versions.current()->version,
                      self->system().render(msg.reason));
-  st.primary = nullptr;
-  st.in_sync = false;
-  if (!st.told_stale) {
-    st.told_stale = true;
-    self->send(st.router, stale_atom::value, true);
-  }
-  schedule_connect(self);
+  lose_primary(self);
 }
 
 /// The ack delay passed: one ack for every version applied meanwhile.
@@ -281,22 +349,54 @@ caf::error not_connected() {
   return make_error(errc::unavailable, "no connection to the primary");
 }
 
-/// Writes go to the primary's validator; the answer comes after commit.
-caf::result<write_result> on_write(replica_ptr self, write_request& req) {
-  auto& st = self->state;
-  if (!st.primary)
-    return not_connected();
-  return self->delegate(st.primary, write_atom::value, std::move(req));
-}
-
+/// Writes go to the primary's validator in our session; the answer comes
+/// after commit. We ask and answer ourselves rather than delegate: a
+/// delegated request would hand the writer's handle to the primary's node
+/// (and into CAF's registry here, where peers could address it).
 caf::result<consistent_write_result>
 on_consistent_write(replica_ptr self, write_request& req, consistency level,
                     uint32_t timeout_ms) {
   auto& st = self->state;
-  if (!st.primary)
+  if (!st.primary || st.session.empty())
     return not_connected();
-  return self->delegate(st.primary, write_atom::value, std::move(req), level,
-                        timeout_ms);
+  auto rp = self->make_response_promise<consistent_write_result>();
+  self
+    ->request(st.primary, caf::infinite,
+              linked_write{st.session, std::move(req), level, timeout_ms})
+    .then([rp](consistent_write_result& x) mutable { rp.deliver(std::move(x)); },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+caf::result<write_result> on_write(replica_ptr self, write_request& req) {
+  auto& st = self->state;
+  if (!st.primary || st.session.empty())
+    return not_connected();
+  auto rp = self->make_response_promise<write_result>();
+  self
+    ->request(st.primary, caf::infinite,
+              linked_write{st.session, std::move(req), consistency::local, 0})
+    .then(
+      [rp](consistent_write_result& x) mutable {
+        rp.deliver(std::move(x.result));
+      },
+      [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+/// Whether the current message comes from another actor of this process:
+/// the only ones a replica serves. Messages from other nodes (a peer can
+/// address the replica through the primary's node, and make a message look
+/// as if the replica sent it itself) are dropped; only the stream from our
+/// primary is taken (from_primary).
+bool from_local_client(replica_ptr self) {
+  auto& sender = self->current_sender();
+  return sender && sender != self->ctrl() && sender->node() == self->node();
+}
+
+caf::error not_local() {
+  return make_error(errc::unauthenticated,
+                    "a replica serves actors of its own process only");
 }
 
 replica_status on_status(replica_ptr self) {
@@ -322,9 +422,12 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
     [self](const caf::down_msg& msg) { on_primary_down(self, msg); });
   if (!st.options.host.empty())
     connect(self);
+  // Every handler but the stream and our own ticks serves this process
+  // only (from_local_client).
   return {
     [self](join_atom, primary_actor& primary) {
-      follow(self, std::move(primary));
+      if (from_local_client(self))
+        follow(self, std::move(primary));
     },
     [self](connect_tick_atom) {
       if (!self->state.primary)
@@ -335,30 +438,54 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
     [self](full_snapshot& m) { on_full_snapshot(self, m); },
     // The store's read interface, from the replica's own history.
     [self](subscribe_atom, std::string& prefix,
-           subscriber_actor& sub) -> caf::delegated<uint64_t> {
+           subscriber_actor& sub) -> caf::result<uint64_t> {
+      if (!from_local_client(self))
+        return not_local();
       return self->delegate(self->state.router, subscribe_atom::value,
                             std::move(prefix), std::move(sub));
     },
-    [self](get_atom) { return self->state.versions.current(); },
+    [self](get_atom) -> caf::result<snapshot_ptr> {
+      if (!from_local_client(self))
+        return not_local();
+      return self->state.versions.current();
+    },
     [self](get_atom, uint64_t version) -> caf::result<snapshot_ptr> {
+      if (!from_local_client(self))
+        return not_local();
       return self->state.versions.lookup(version);
     },
     [self](diff_atom, uint64_t from, uint64_t to) -> caf::result<diff_result> {
+      if (!from_local_client(self))
+        return not_local();
       return self->state.versions.diff(from, to);
     },
     [self](history_atom, uint64_t before,
            uint32_t limit) -> caf::result<std::vector<version_info>> {
+      if (!from_local_client(self))
+        return not_local();
       return self->state.versions.history(before, limit);
     },
-    [self](write_atom, write_request& req) { return on_write(self, req); },
+    [self](write_atom, write_request& req) -> caf::result<write_result> {
+      if (!from_local_client(self))
+        return not_local();
+      return on_write(self, req);
+    },
     [self](write_atom, write_request& req, consistency level,
-           uint32_t timeout_ms) {
+           uint32_t timeout_ms) -> caf::result<consistent_write_result> {
+      if (!from_local_client(self))
+        return not_local();
       return on_consistent_write(self, req, level, timeout_ms);
     },
-    [self](stats_atom) -> caf::delegated<router_stats> {
+    [self](stats_atom) -> caf::result<router_stats> {
+      if (!from_local_client(self))
+        return not_local();
       return self->delegate(self->state.router, stats_atom::value);
     },
-    [self](status_atom) { return on_status(self); },
+    [self](status_atom) -> caf::result<replica_status> {
+      if (!from_local_client(self))
+        return not_local();
+      return on_status(self);
+    },
   };
 }
 

@@ -6,26 +6,12 @@
 #include "cluster/primary.hpp"
 #include "cluster/replica.hpp"
 #include "cfgactors/hash.hpp"
+#include "link_probe.hpp"
 
 using namespace cfgactors;
 using namespace cfgactors::test;
 
 namespace {
-
-/// What a probe standing in for a replica's link received.
-struct link_log {
-  std::vector<replicated_change> changes;
-  std::vector<full_snapshot> snapshots;
-};
-
-using link_log_ptr = std::shared_ptr<link_log>;
-
-caf::behavior probe(caf::event_based_actor*, link_log_ptr log) {
-  return {
-    [log](replicated_change& m) { log->changes.push_back(std::move(m)); },
-    [log](full_snapshot& m) { log->snapshots.push_back(std::move(m)); },
-  };
-}
 
 struct fixture : pipeline_fixture {
   primary_actor primary;
@@ -88,10 +74,15 @@ struct fixture : pipeline_fixture {
     return {};
   }
 
-  /// Sends `h` to the primary as if the probe's replica said it.
+  /// Sends `h` to the primary as if the probe's replica said it, after the
+  /// probe passed the handshake as `h.node`.
   link_log_ptr hello_from_probe(hello h) {
     auto log = std::make_shared<link_log>();
-    auto p = sys.spawn(probe, log);
+    auto p = sys.spawn(link_probe, log);
+    // Messages only: run() would also fire the handshake timeout.
+    auto hs = handshake(p, *log, primary, h.node, "", [this] { sched.run(); });
+    CAF_REQUIRE(!hs.session.empty());
+    h.session = hs.session;
     caf::send_as(p, primary, std::move(h));
     run();
     probes.push_back(p);
@@ -117,7 +108,7 @@ CAF_TEST_FIXTURE_SCOPE(cluster_tests, fixture)
 CAF_TEST(a replica joining at version 0 gets a full snapshot) {
   set("a", 1);
   set("b", "x");
-  auto log = hello_from_probe(hello{"p", 0, ""});
+  auto log = hello_from_probe(hello{"p", 0, "", ""});
   CAF_REQUIRE_EQUAL(log->snapshots.size(), 1u);
   CAF_CHECK(log->changes.empty());
   auto& s = log->snapshots.front();
@@ -132,7 +123,7 @@ CAF_TEST(a replica with a version still in history gets one patch) {
   auto v1 = current();
   set("a", 2);
   set("b", true);
-  auto log = hello_from_probe(hello{"p", v1->version, v1->hash});
+  auto log = hello_from_probe(hello{"p", v1->version, v1->hash, ""});
   CAF_CHECK(log->snapshots.empty());
   CAF_REQUIRE_EQUAL(log->changes.size(), 1u);
   auto m = log->changes.front(); // a copy: the log grows below
@@ -149,7 +140,7 @@ CAF_TEST(a replica with a version still in history gets one patch) {
 
 CAF_TEST(a replica that is up to date gets a confirmation) {
   set("a", 1);
-  auto log = hello_from_probe(hello{"p", current()->version, current()->hash});
+  auto log = hello_from_probe(hello{"p", current()->version, current()->hash, ""});
   CAF_REQUIRE_EQUAL(log->changes.size(), 1u);
   CAF_CHECK_EQUAL(log->changes[0].version, log->changes[0].prev_version);
   CAF_CHECK(log->changes[0].patch.empty());
@@ -160,14 +151,14 @@ CAF_TEST(a version gone from history or a foreign hash gets a full snapshot) {
   auto v1 = current();
   for (int i = 2; i < 8; ++i)
     set("a", i); // history_size 3: v1 is gone
-  auto gone = hello_from_probe(hello{"p", v1->version, v1->hash});
+  auto gone = hello_from_probe(hello{"p", v1->version, v1->hash, ""});
   CAF_CHECK_EQUAL(gone->snapshots.size(), 1u);
   CAF_CHECK(gone->changes.empty());
   auto prev = store_st().versions.oldest();
-  auto foreign = hello_from_probe(hello{"q", prev->version, "not-the-hash"});
+  auto foreign = hello_from_probe(hello{"q", prev->version, "not-the-hash", ""});
   CAF_CHECK_EQUAL(foreign->snapshots.size(), 1u);
   CAF_CHECK(foreign->changes.empty());
-  auto ahead = hello_from_probe(hello{"s", 1000, "x"});
+  auto ahead = hello_from_probe(hello{"s", 1000, "x", ""});
   CAF_CHECK_EQUAL(ahead->snapshots.size(), 1u);
 }
 
@@ -535,13 +526,13 @@ CAF_TEST(a replica carries the secret paths of every version) {
                             current()->version);
   CAF_CHECK_EQUAL(d.secrets, (strings{"api.token", "db.password"}));
   // What goes on the wire: full snapshots and changes alike.
-  auto full = hello_from_probe(hello{"p", 0, ""});
+  auto full = hello_from_probe(hello{"p", 0, "", ""});
   CAF_REQUIRE_EQUAL(full->snapshots.size(), 1u);
   CAF_CHECK_EQUAL(full->snapshots[0].secrets,
                   (strings{"api.token", "db.password"}));
   auto prev = current();
   set("plain", 2);
-  auto step = hello_from_probe(hello{"q", prev->version, prev->hash});
+  auto step = hello_from_probe(hello{"q", prev->version, prev->hash, ""});
   CAF_REQUIRE_EQUAL(step->changes.size(), 1u);
   CAF_CHECK_EQUAL(step->changes[0].secrets,
                   (strings{"api.token", "db.password"}));
