@@ -636,6 +636,17 @@ primary_impl::behavior_type primary(primary_ptr self, store_backend_actor store,
   become_tap(self);
   self->set_down_handler(
     [self](const caf::down_msg& msg) { on_replica_down(self, msg); });
+  // A peer may send anything: what no handler takes is dropped and counted
+  // (CAF would print it), and a bare error (CAF would end the actor with
+  // it) too.
+  self->set_default_handler(
+    [self](caf::scheduled_actor* ptr, caf::message_view& x) {
+      refuse(self, "unexpected", "message");
+      return caf::drop(ptr, x);
+    });
+  self->set_error_handler([self](caf::scheduled_actor*, caf::error&) {
+    refuse(self, "unexpected", "error");
+  });
   return {
     [self](publish_atom, snapshot_ptr& before, snapshot_ptr& after) {
       if (self->current_sender()

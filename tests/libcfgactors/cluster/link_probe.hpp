@@ -29,7 +29,13 @@ struct link_log {
 
 using link_log_ptr = std::shared_ptr<link_log>;
 
-inline caf::behavior link_probe(caf::event_based_actor*, link_log_ptr log) {
+inline caf::behavior link_probe(caf::event_based_actor* self,
+                                link_log_ptr log) {
+  // Errors answering its messages arrive as system messages: CAF's default
+  // would end the probe.
+  self->set_error_handler([log](caf::scheduled_actor*, caf::error& err) {
+    log->errors.push_back(std::move(err));
+  });
   return {
     [log](replicated_change& m) { log->changes.push_back(std::move(m)); },
     [log](full_snapshot& m) { log->snapshots.push_back(std::move(m)); },
@@ -40,7 +46,6 @@ inline caf::behavior link_probe(caf::event_based_actor*, link_log_ptr log) {
       log->listings.push_back(std::move(m));
     },
     [log](bool x) { log->forgotten.push_back(x); },
-    [log](caf::error& err) { log->errors.push_back(std::move(err)); },
   };
 }
 
