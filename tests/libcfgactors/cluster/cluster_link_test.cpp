@@ -305,12 +305,26 @@ CAF_TEST(the name of a live replica stays with its connection) {
   run();
   CAF_CHECK(liar_log->snapshots.empty());
   CAF_CHECK_EQUAL(refused("name_mismatch"), 1u);
+  // Two peers may prove the same free name; the first hello takes it.
+  auto [first, first_log] = probe(jupiter);
+  auto [second, second_log] = probe(jupiter);
+  auto a = prove(first, *first_log, prim, "venus-2", secret);
+  auto b = prove(second, *second_log, prim, "venus-2", secret);
+  CAF_REQUIRE(!a.session.empty() && !b.session.empty());
+  caf::send_as(first, prim, hello{"venus-2", 0, "", a.session});
+  run();
+  caf::send_as(second, prim, hello{"venus-2", 0, "", b.session});
+  run();
+  CAF_CHECK_EQUAL(first_log->snapshots.size(), 1u);
+  CAF_CHECK(second_log->snapshots.empty());
+  CAF_CHECK_EQUAL(refused("name_taken"), 2u);
   // A replica with the secret and mars's name stays out as well.
   auto twin = connect_replica(jupiter, "mars", secret);
   CAF_CHECK(!status(jupiter, twin).connected);
-  CAF_CHECK_EQUAL(refused("name_taken"), 2u);
+  CAF_CHECK_EQUAL(refused("name_taken"), 3u);
   auto xs = listing();
-  CAF_REQUIRE_EQUAL(xs.size(), 1u);
+  CAF_REQUIRE_EQUAL(xs.size(), 2u); // mars and venus-2
+  CAF_CHECK_EQUAL(xs[0].node, "mars");
   CAF_CHECK_EQUAL(xs[0].state, replica_state::connected);
   check_streaming(r_mars, 500);
 }
