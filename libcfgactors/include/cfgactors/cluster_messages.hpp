@@ -119,13 +119,18 @@ struct replicated_change {
   /// The version's secret paths (cfgactors/secrets.hpp): a replica masks
   /// what its primary masks.
   std::vector<std::string> secrets;
+  /// HMAC with the replica's session over everything but the patch (which
+  /// the hash checks): BASP lets a peer make a message look as if the
+  /// primary sent it, not sign it.
+  std::string mac;
 
   friend bool operator==(const replicated_change& x,
                          const replicated_change& y) {
     return x.version == y.version && x.prev_version == y.prev_version
            && x.hash == y.hash && x.timestamp_ms == y.timestamp_ms
            && x.origin == y.origin && x.patch == y.patch
-           && x.ack_now == y.ack_now && x.secrets == y.secrets;
+           && x.ack_now == y.ack_now && x.secrets == y.secrets
+           && x.mac == y.mac;
   }
 };
 
@@ -133,7 +138,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, replicated_change& x) {
   return f(caf::meta::type_name("replicated_change"), x.version,
            x.prev_version, x.hash, x.timestamp_ms, x.origin,
-           json_field{x.patch}, x.ack_now, x.secrets);
+           json_field{x.patch}, x.ack_now, x.secrets, x.mac);
 }
 
 /// The whole configuration at one version, for a replica that cannot be
@@ -146,12 +151,15 @@ struct full_snapshot {
   json layers = json::array(); ///< layer_stack::to_json()
   json effective = json::object();
   std::vector<std::string> secrets; ///< as in replicated_change
+  /// As in replicated_change; covers the layers too (the hash covers the
+  /// effective tree).
+  std::string mac;
 
   friend bool operator==(const full_snapshot& x, const full_snapshot& y) {
     return x.version == y.version && x.hash == y.hash
            && x.timestamp_ms == y.timestamp_ms && x.origin == y.origin
            && x.layers == y.layers && x.effective == y.effective
-           && x.secrets == y.secrets;
+           && x.secrets == y.secrets && x.mac == y.mac;
   }
 };
 
@@ -159,7 +167,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, full_snapshot& x) {
   return f(caf::meta::type_name("full_snapshot"), x.version, x.hash,
            x.timestamp_ms, x.origin, json_field{x.layers},
-           json_field{x.effective}, x.secrets);
+           json_field{x.effective}, x.secrets, x.mac);
 }
 
 /// A replica applied `version` (whose tree hashes to `hash`) and every

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -32,14 +33,8 @@ void append_field(std::string& out, std::string_view x) {
   out.append(x.data(), x.size());
 }
 
-std::string mac(std::string_view secret, std::string_view label,
-                const auth_context& ctx) {
-  std::string input;
-  append_field(input, label);
-  append_field(input, ctx.primary_nonce);
-  append_field(input, ctx.peer_nonce);
-  append_field(input, ctx.node);
-  append_field(input, ctx.node_id);
+/// HMAC-SHA256 of `input` with `secret`, hex.
+std::string hmac_hex(std::string_view secret, const std::string& input) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
   unsigned size = 0;
   // An empty secret (a loopback cluster without one) still needs a key
@@ -54,6 +49,34 @@ std::string mac(std::string_view secret, std::string_view label,
       == nullptr)
     return {};
   return hex(out.data(), size);
+}
+
+std::string mac(std::string_view secret, std::string_view label,
+                const auth_context& ctx) {
+  std::string input;
+  for (auto x : {label, ctx.primary_nonce, ctx.peer_nonce, ctx.node,
+                 ctx.node_id})
+    append_field(input, x);
+  return hmac_hex(secret, input);
+}
+
+/// The fields every stream message signs; `std::to_string` of numbers.
+std::string stream_input(std::string_view kind, uint64_t version,
+                         uint64_t prev_version, const std::string& hash,
+                         int64_t timestamp_ms, const std::string& origin,
+                         const std::vector<std::string>& secrets) {
+  std::string input;
+  append_field(input, "cfgactors-cluster-v1 stream");
+  append_field(input, kind);
+  append_field(input, std::to_string(version));
+  append_field(input, std::to_string(prev_version));
+  append_field(input, hash);
+  append_field(input, std::to_string(timestamp_ms));
+  append_field(input, origin);
+  append_field(input, std::to_string(secrets.size()));
+  for (auto& x : secrets)
+    append_field(input, x);
+  return input;
 }
 
 } // namespace
@@ -75,6 +98,20 @@ std::string server_proof(std::string_view secret, const auth_context& ctx) {
 
 std::string session_of(std::string_view secret, const auth_context& ctx) {
   return mac(secret, "cfgactors-cluster-v1 session", ctx);
+}
+
+std::string stream_mac(std::string_view session, const replicated_change& x) {
+  auto input = stream_input("change", x.version, x.prev_version, x.hash,
+                            x.timestamp_ms, x.origin, x.secrets);
+  append_field(input, x.ack_now ? "1" : "0");
+  return hmac_hex(session, input);
+}
+
+std::string stream_mac(std::string_view session, const full_snapshot& x) {
+  auto input = stream_input("snapshot", x.version, 0, x.hash, x.timestamp_ms,
+                            x.origin, x.secrets);
+  append_field(input, x.layers.dump());
+  return hmac_hex(session, input);
 }
 
 bool same_mac(std::string_view x, std::string_view y) {

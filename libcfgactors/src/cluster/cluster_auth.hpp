@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "cfgactors/cluster_messages.hpp"
+
 namespace cfgactors::detail {
 
 /// What a peer binds its proof to: the nonces of this handshake, the name it
@@ -32,6 +34,10 @@ std::string server_proof(std::string_view secret, const auth_context& ctx);
 /// peer puts in each later message: it binds them to this handshake, so that
 /// a message whose source node id a third party forged is refused.
 std::string session_of(std::string_view secret, const auth_context& ctx);
+
+/// The MAC a stream message carries for the replica with `session`.
+std::string stream_mac(std::string_view session, const replicated_change& x);
+std::string stream_mac(std::string_view session, const full_snapshot& x);
 
 /// Compares two MACs in constant time (CRYPTO_memcmp).
 bool same_mac(std::string_view x, std::string_view y);

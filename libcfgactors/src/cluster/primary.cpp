@@ -41,6 +41,7 @@ struct primary_state {
     /// null while disconnected; while connected, the name is bound to this
     /// actor (and so to its node id)
     replica_link_actor link;
+    std::string session; ///< of the connection in `link`: signs its stream
     replica_state state = replica_state::syncing;
     uint64_t acked_version = 0;
     std::string acked_hash;
@@ -164,12 +165,13 @@ std::vector<std::string> secrets_of(const snapshot& s) {
 
 full_snapshot full_of(const snapshot& s) {
   return {s.version, s.hash,  s.timestamp_ms, s.origin, s.layers.to_json(),
-          s.effective, secrets_of(s)};
+          s.effective, secrets_of(s), {}};
 }
 
 replicated_change step(const snapshot& from, const snapshot& to) {
   return {to.version, from.version, to.hash, to.timestamp_ms, to.origin,
-          json_patch(from.effective, to.effective), false, secrets_of(to)};
+          json_patch(from.effective, to.effective), false, secrets_of(to),
+          {}};
 }
 
 /// Starts streaming to `node` with `first`: from here on every change goes
@@ -187,6 +189,7 @@ void start_stream(primary_ptr self, const std::string& node,
   // from then on.
   if constexpr (std::is_same_v<Message, replicated_change>)
     first.ack_now = true;
+  first.mac = detail::stream_mac(i->second.session, first);
   self->send(link, std::move(first));
 }
 
@@ -251,8 +254,10 @@ void on_publish(primary_ptr self, const snapshot_ptr& before,
   auto msg = step(*before, *after);
   msg.ack_now = st.acks_wanted();
   for (auto& kvp : st.replicas)
-    if (streaming(kvp))
+    if (streaming(kvp)) {
+      msg.mac = detail::stream_mac(kvp.second.session, msg);
       self->send(kvp.second.link, msg);
+    }
 }
 
 
@@ -458,6 +463,7 @@ void on_hello(primary_ptr self, hello& h) {
     r.link = link;
     self->monitor(link);
   }
+  r.session = peer->session;
   r.state = replica_state::syncing;
   detail::log().info("event=replica_hello node=\"{}\" last_version={}", h.node,
                      h.last_version);

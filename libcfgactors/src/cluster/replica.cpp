@@ -52,6 +52,7 @@ struct replica_actor_state {
   uint64_t acked = 0;               ///< the last version we acked
   uint64_t resyncs = 0;
   uint64_t reconnects = 0;
+  uint64_t forged = 0; ///< stream messages without our session's MAC
   detail::backoff retry{std::chrono::milliseconds{100},
                         std::chrono::milliseconds{5000}};
 };
@@ -126,10 +127,23 @@ void ack_later(replica_ptr self) {
 }
 
 /// Whether a stream message comes from the primary we follow (a message of
-/// a previous connection may still arrive after a reconnect).
-bool from_primary(replica_ptr self) {
+/// a previous connection may still arrive after a reconnect) and carries
+/// the MAC of our session: BASP lets a peer of the primary's node forge the
+/// sender, not the MAC.
+template <class Message>
+bool from_primary(replica_ptr self, const Message& m) {
   auto& st = self->state;
-  return st.primary && self->current_sender() == st.primary.address();
+  if (!st.primary || self->current_sender() != st.primary.address()
+      || st.session.empty())
+    return false;
+  if (detail::same_mac(m.mac, detail::stream_mac(st.session, m)))
+    return true;
+  // Logged at 1, 2, 4, ... : a flood of them must not flood the log.
+  if (auto n = ++st.forged; (n & (n - 1)) == 0)
+    detail::log().warn("event=replica_forged_stream node=\"{}\" version={} "
+                       "count={}",
+                       st.options.node, m.version, n);
+  return false;
 }
 
 void schedule_connect(replica_ptr self) {
@@ -281,7 +295,7 @@ secret_paths_ptr secrets_from(const snapshot& cur,
 /// if the result hashes to `hash`; a gap or a mismatch asks for everything.
 void on_replicated_change(replica_ptr self, replicated_change& m) {
   auto& st = self->state;
-  if (!from_primary(self))
+  if (!from_primary(self, m))
     return;
   auto& cur = *st.versions.current();
   if (m.prev_version != cur.version) {
@@ -327,7 +341,7 @@ void on_replicated_change(replica_ptr self, replicated_change& m) {
 /// if it hashes to `hash`.
 void on_full_snapshot(replica_ptr self, full_snapshot& m) {
   auto& st = self->state;
-  if (!from_primary(self))
+  if (!from_primary(self, m))
     return;
   auto next = snapshot::make(m.version, std::move(m.origin),
                              layer_stack::from_json(m.layers),

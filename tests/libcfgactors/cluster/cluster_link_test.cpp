@@ -8,6 +8,7 @@
 #include "cluster/primary.hpp"
 #include "cluster/replica.hpp"
 #include "cfgactors/errc.hpp"
+#include "cfgactors/hash.hpp"
 #include "link_probe.hpp"
 #include "pipeline/pipeline_core.hpp"
 
@@ -434,6 +435,32 @@ CAF_TEST(only the primary and the replica are addressable from other nodes) {
   CAF_CHECK(!registered(earth, pipe.router.id()));
   CAF_CHECK(registered(mars, r_mars.id()));
   CAF_CHECK(!registered(mars, mars.self->id()));
+}
+
+CAF_TEST(a replica applies only what the primary signed for its session) {
+  auto r_mars = connect_replica(mars, "mars", secret);
+  auto cur = ask<snapshot_ptr>(mars, r_mars, get_atom::value);
+  // The same proxy the replica follows: as a BASP routed message that names
+  // the primary as its source would arrive.
+  auto as_primary = caf::actor_cast<caf::actor>(
+    mars.remote_actor<primary_actor>("earth", port));
+  auto patch = json::parse(R"([{"op":"add","path":"/pwned","value":true}])");
+  auto tree = cur->effective.patch(patch);
+  replicated_change change{cur->version + 1, cur->version,
+                           canonical_hash(tree), 0, "evil", patch, false,
+                           {}, std::string(64, '0')};
+  full_snapshot snap{cur->version + 2, canonical_hash(tree), 0, "evil",
+                     json::array(), tree, {}, std::string(64, '0')};
+  caf::send_as(as_primary, r_mars, change);
+  caf::send_as(as_primary, r_mars, snap);
+  run();
+  auto st = status(mars, r_mars);
+  CAF_CHECK_EQUAL(st.version, cur->version);
+  CAF_CHECK_EQUAL(st.hash, cur->hash);
+  CAF_CHECK_EQUAL(st.resyncs, 0u);
+  CAF_CHECK(!ask<snapshot_ptr>(mars, r_mars, get_atom::value)
+               ->effective.contains("pwned"));
+  check_streaming(r_mars, 800);
 }
 
 CAF_TEST(stray and forged messages change nothing and are counted) {

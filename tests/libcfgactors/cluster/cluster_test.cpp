@@ -8,6 +8,8 @@
 #include "cfgactors/hash.hpp"
 #include "link_probe.hpp"
 
+#include <optional>
+
 using namespace cfgactors;
 using namespace cfgactors::test;
 
@@ -56,6 +58,34 @@ struct fixture : pipeline_fixture {
     self->send(r, join_atom::value, primary);
     run();
     return r;
+  }
+
+  /// Joins a replica and learns the session of its handshake from the proof
+  /// it sends (the test plays a primary that forges stream messages).
+  std::pair<replica_actor, std::string> join_seen(std::string node) {
+    replica_options opts;
+    opts.node = std::move(node);
+    auto r = spawn_replica(sys, opts);
+    self->send(r, join_atom::value, primary);
+    auto ptr = caf::actor_cast<caf::abstract_actor*>(primary);
+    std::optional<auth_proof> proof;
+    while (!proof && sched.try_run_once())
+      if (auto elem = ptr->peek_at_next_mailbox_element();
+          elem && elem->content().match_elements<auth_proof>())
+        proof = elem->content().get_as<auth_proof>(0);
+    CAF_REQUIRE(proof);
+    run();
+    auto node_id = caf::to_string(r.node());
+    detail::auth_context ctx{proof->primary_nonce, proof->peer_nonce,
+                             proof->node, node_id};
+    return {r, detail::session_of("", ctx)};
+  }
+
+  /// Sends `m` to `r` as if the primary streamed it, signed with `session`.
+  void stream_as_primary(const replica_actor& r, const std::string& session,
+                         replicated_change m) {
+    m.mac = detail::stream_mac(session, m);
+    caf::send_as(caf::actor_cast<caf::actor>(primary), r, std::move(m));
   }
 
   replica_status status(const replica_actor& r) {
@@ -221,13 +251,13 @@ CAF_TEST(a replica refuses commits and forwards writes to the primary) {
 
 CAF_TEST(a gap in the stream makes the replica ask for a full snapshot) {
   set("a", 1);
-  auto r = join("r1");
+  auto [r, session] = join_seen("r1");
   auto have = status(r).version;
   // A change that does not follow what the replica has.
   replicated_change m{have + 5, have + 4, "h", 0, "x",
                       json::parse(R"([{"op":"add","path":"/z","value":1}])"),
-                      false, {}};
-  caf::send_as(caf::actor_cast<caf::actor>(primary), r, m);
+                      false, {}, {}};
+  stream_as_primary(r, session, m);
   run();
   auto st = status(r);
   CAF_CHECK_EQUAL(st.resyncs, 1u);
@@ -240,13 +270,17 @@ CAF_TEST(a gap in the stream makes the replica ask for a full snapshot) {
 
 CAF_TEST(a hash mismatch makes the replica ask for a full snapshot) {
   set("a", 1);
-  auto r = join("r1");
+  auto [r, session] = join_seen("r1");
   auto have = status(r);
   replicated_change m{have.version + 1, have.version, std::string(64, '0'), 0,
                       "x",
                       json::parse(R"([{"op":"add","path":"/z","value":1}])"),
-                      false, {}};
+                      false, {}, {}};
+  // Unsigned, it is not even looked at.
   caf::send_as(caf::actor_cast<caf::actor>(primary), r, m);
+  run();
+  CAF_CHECK_EQUAL(status(r).resyncs, 0u);
+  stream_as_primary(r, session, m);
   run();
   auto st = status(r);
   CAF_CHECK_EQUAL(st.resyncs, 1u);
@@ -503,7 +537,7 @@ CAF_TEST(a replica carries the secret paths of every version) {
   marked("db.password", "Zq7VtK2mXw9LrB4nJd8sHc3PfG6yTa1eUo5iRb0N",
          {"db.password"});
   // Joins at version 0: a full snapshot brings the paths.
-  auto r = join("r1");
+  auto [r, r_session] = join_seen("r1");
   auto snap = ask<snapshot_ptr>(r, get_atom::value);
   CAF_CHECK_EQUAL(snap->version, current()->version);
   CAF_CHECK_EQUAL(secrets_of(snap), strings{"db.password"});
@@ -541,8 +575,8 @@ CAF_TEST(a replica carries the secret paths of every version) {
   replicated_change bad{have.version + 1, have.version, std::string(64, '0'),
                         0, "x",
                         json::parse(R"([{"op":"add","path":"/z","value":1}])"),
-                        false, {}};
-  caf::send_as(caf::actor_cast<caf::actor>(primary), r, bad);
+                        false, {}, {}};
+  stream_as_primary(r, r_session, bad);
   run();
   CAF_CHECK_EQUAL(status(r).resyncs, 1u);
   snap = ask<snapshot_ptr>(r, get_atom::value);

@@ -162,7 +162,8 @@ CAF_TEST(cluster messages round trip) {
   CAF_CHECK(message_round_trip(h));
   replicated_change c{18, 17, "abc", 1700000000123, "api:alice",
                       json::parse(R"([{"op":"replace","path":"/a/b","value":[1,{"x":null}]}])"),
-                      true, {"db.password", "tenants.*.key"}};
+                      true, {"db.password", "tenants.*.key"},
+                      std::string(64, 'b')};
   CAF_CHECK_EQUAL(round_trip(c), c);
   c.ack_now = false;
   CAF_CHECK_EQUAL(round_trip(c), c);
@@ -173,7 +174,8 @@ CAF_TEST(cluster messages round trip) {
                   "file:x",
                   json::parse(R"([{"name":"defaults","data":{"a":1}}])"),
                   json::parse(R"({"a":1,"s":"\u00e9\n"})"),
-                  {"s"}};
+                  {"s"},
+                  std::string(64, 'c')};
   CAF_CHECK_EQUAL(round_trip(f), f);
   CAF_CHECK(message_round_trip(f));
   ack a{"replica-1", 18, "abc", "session"};
