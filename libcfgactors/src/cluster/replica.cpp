@@ -25,11 +25,14 @@ namespace {
 
 using connect_tick_atom = caf::atom_constant<caf::atom("reconnect")>;
 using ack_tick_atom = caf::atom_constant<caf::atom("acktick")>;
+using hello_tick_atom = caf::atom_constant<caf::atom("hellotick")>;
 
 /// The replica's own messages: time to try connecting again, time to ack
-/// what was applied since the last ack.
-using replica_impl = replica_actor::extend<caf::reacts_to<connect_tick_atom>,
-                                           caf::reacts_to<ack_tick_atom>>;
+/// what was applied since the last ack, time for hello number n to have
+/// been answered.
+using replica_impl = replica_actor::extend<
+  caf::reacts_to<connect_tick_atom>, caf::reacts_to<ack_tick_atom>,
+  caf::reacts_to<hello_tick_atom, uint64_t>>;
 
 struct replica_actor_state {
   static inline const char* name = "cfgactors.replica";
@@ -49,6 +52,7 @@ struct replica_actor_state {
   bool in_sync = false;             ///< the primary answered our last hello
   bool told_stale = false;          ///< subscribers were told we are stale
   bool ack_armed = false;           ///< an ack tick is on its way
+  uint64_t hellos = 0;              ///< hellos sent, for their timeouts
   uint64_t acked = 0;               ///< the last version we acked
   uint64_t resyncs = 0;
   uint64_t reconnects = 0;
@@ -68,6 +72,11 @@ void say_hello(replica_ptr self, bool full) {
   hello h{st.options.node, full ? 0 : cur.version,
           full ? std::string{} : cur.hash, st.session};
   self->send(st.primary, std::move(h));
+  // A primary refuses a hello without an answer (its name is held by a
+  // connection it has not seen go yet, or its replica cap is reached):
+  // then we start over, with backoff.
+  self->delayed_send(self, st.options.connect_timeout, hello_tick_atom::value,
+                     ++st.hellos);
 }
 
 /// A gap or a hash mismatch: start over from a full snapshot.
@@ -273,6 +282,17 @@ void on_primary_down(replica_ptr self, const caf::down_msg& msg) {
   lose_primary(self);
 }
 
+/// Hello number `n` had its time: unanswered, we drop the primary (and
+/// reconnect if we found it ourselves).
+void on_hello_tick(replica_ptr self, uint64_t n) {
+  auto& st = self->state;
+  if (n != st.hellos || !st.primary || st.in_sync)
+    return;
+  detail::log().warn("event=replica_hello_unanswered node=\"{}\"",
+                     st.options.node);
+  lose_primary(self);
+}
+
 /// The ack delay passed: one ack for every version applied meanwhile.
 void on_ack_tick(replica_ptr self) {
   auto& st = self->state;
@@ -448,6 +468,7 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
         connect(self);
     },
     [self](ack_tick_atom) { on_ack_tick(self); },
+    [self](hello_tick_atom, uint64_t n) { on_hello_tick(self, n); },
     [self](replicated_change& m) { on_replicated_change(self, m); },
     [self](full_snapshot& m) { on_full_snapshot(self, m); },
     // The store's read interface, from the replica's own history.

@@ -352,6 +352,14 @@ CAF_TEST(hundreds of names register neither without the secret nor past the cap)
   CAF_CHECK_EQUAL(listing().size(), max_replicas);
   CAF_CHECK_EQUAL(refused("too_many_replicas"), 300u - (max_replicas - 1));
   check_streaming(r_mars, 600);
+  // A real replica past the cap hears nothing back: after its hello's
+  // timeout it drops the primary, goes stale and tries again later.
+  auto late = connect_replica(jupiter, "late", secret);
+  CAF_CHECK(!status(jupiter, late).connected);
+  CAF_CHECK(!status(jupiter, late).stale);
+  fire_timers(jupiter);
+  CAF_CHECK(status(jupiter, late).stale);
+  CAF_CHECK_EQUAL(refused("too_many_replicas"), 301u - (max_replicas - 1));
 }
 
 CAF_TEST(a proof counts once and only for the peer it was asked by) {
