@@ -260,7 +260,6 @@ void on_publish(primary_ptr self, const snapshot_ptr& before,
     }
 }
 
-
 /// Counts a refused message by `reason`; logged once per peer node (a
 /// flood of them would flood the log).
 void refuse(primary_ptr self, const char* reason, const char* what) {
@@ -497,11 +496,13 @@ void on_hello(primary_ptr self, hello& h) {
 /// A replica applied every version up to `a.version`.
 void on_ack(primary_ptr self, ack& a) {
   auto& st = self->state;
-  if (!authenticated(self, a.session, "ack"))
+  auto peer = authenticated(self, a.session, "ack");
+  if (!peer)
     return;
-  // Only the connection bound to the replica's name acks for it.
+  // Only the connection bound to the replica's name, under the name it
+  // proved last, acks for it.
   auto i = st.replicas.find(a.node);
-  if (i == st.replicas.end() || !i->second.link
+  if (a.node != peer->name || i == st.replicas.end() || !i->second.link
       || i->second.link.address() != self->current_sender()->address()) {
     refuse(self, "not_owner", "ack");
     return;

@@ -282,6 +282,20 @@ CAF_TEST(an ack counts only from the replica it names) {
   CAF_CHECK(!answered(earth));
   CAF_CHECK_EQUAL(refused("unauthenticated"), 1u);
   CAF_CHECK_EQUAL(refused("not_owner"), 1u);
+  // Nor from a replica's own connection, once it proved another name.
+  auto [renamed, renamed_log] = probe(jupiter);
+  auto old_name = prove(renamed, *renamed_log, prim, "venus", secret);
+  CAF_REQUIRE(!old_name.session.empty());
+  caf::send_as(renamed, prim, hello{"venus", 0, "", old_name.session});
+  run_alone(jupiter);
+  run_alone(earth);
+  auto new_name = prove(renamed, *renamed_log, prim, "venus-2", secret);
+  CAF_REQUIRE(!new_name.session.empty());
+  caf::send_as(renamed, prim, ack{"venus", version, "forged",
+                                  new_name.session});
+  run_alone(jupiter);
+  run_alone(earth);
+  CAF_CHECK_EQUAL(refused("not_owner"), 2u);
   // Mars's own ack satisfies it.
   run();
   auto res = answer_of<consistent_write_result>(earth, f);
