@@ -108,6 +108,10 @@ cfgactors::node_options node_options_of(const cfgd::options& opts,
     .threads(opts.threads);
   if (opts.io_workers >= 0)
     n.io_workers(static_cast<std::size_t>(opts.io_workers));
+  // Read and checked by the node, which refuses a cluster port beyond
+  // loopback without it.
+  if (!opts.cluster_secret_file.empty())
+    n.cluster_secret_file(opts.cluster_secret_file);
   if (opts.join) {
     // cfgd starts before its primary may be up: serve stale, connect later.
     n.join_timeout(milliseconds{0});
@@ -138,8 +142,9 @@ cfgactors::node_options node_options_of(const cfgd::options& opts,
       .remote_poll(milliseconds{opts.remote_interval_ms});
   if (!opts.ws.empty())
     n.ws(opts.ws, opts.ws_token).ws_service(opts.service);
-  if (opts.cluster_port != 0)
-    n.cluster_port(opts.cluster_port);
+  if (opts.cluster_listen)
+    n.cluster_port(opts.cluster_listen->port, opts.cluster_listen->host)
+      .max_replicas(opts.max_replicas);
   return n;
 }
 
@@ -196,7 +201,9 @@ int run(const cfgd::options& opts, initial_config init) {
   // sessions) is gone before the node stops and the system shuts down.
   auto& n = *started;
   if (n.cluster_port() != 0)
-    spdlog::info("event=cluster_listening port={}", n.cluster_port());
+    spdlog::info("event=cluster_listening address={} port={} secret={}",
+                 opts.cluster_listen->host, n.cluster_port(),
+                 opts.cluster_secret_file.empty() ? "none" : "file");
   spdlog::info("event=cfgd_starting node=\"{}\" files={} env=\"{}\" "
                "remote=\"{}\" ws=\"{}\" schema=\"{}\" scheduler={} threads={} "
                "history={} data_dir=\"{}\" retention={}",

@@ -281,9 +281,27 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
     ->capture_default_str()
     ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}).description(""));
   std::string join;
-  app.add_option("--cluster-port", opts.cluster_port,
-                 "publish this primary to replicas on 127.0.0.1:PORT")
-    ->type_name("PORT");
+  std::string cluster_listen;
+  auto* cluster_port_opt =
+    app.add_option("--cluster-port", opts.cluster_port,
+                   "publish this primary to replicas on 127.0.0.1:PORT")
+      ->type_name("PORT");
+  app
+    .add_option("--cluster-listen", cluster_listen,
+                "publish this primary to replicas on HOST:PORT; any address "
+                "but loopback needs --cluster-secret-file")
+    ->type_name("HOST:PORT")
+    ->check(is_host_port)
+    ->excludes(cluster_port_opt);
+  app.add_option("--cluster-secret-file", opts.cluster_secret_file,
+                 "the shared cluster secret (one line, at least 16 bytes, "
+                 "mode 0600): replicas and primary prove it to each other")
+    ->type_name("PATH");
+  app.add_option("--max-replicas", opts.max_replicas,
+                 "replicas a primary knows at most, connected or not")
+    ->type_name("N")
+    ->capture_default_str()
+    ->check(CLI::Range(std::size_t{1}, std::size_t{100000}).description(""));
   app
     .add_option("--join", join,
                 "run as a read-only replica of the primary at HOST:PORT; "
@@ -325,8 +343,13 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
   opts.http = *host_port::parse(http);
   if (!join.empty())
     opts.join = host_port::parse(join);
-  if (opts.join && opts.cluster_port != 0) {
-    std::cerr << "--join and --cluster-port: a replica does not publish\n";
+  if (!cluster_listen.empty())
+    opts.cluster_listen = host_port::parse(cluster_listen);
+  else if (opts.cluster_port != 0)
+    opts.cluster_listen = host_port{"127.0.0.1", opts.cluster_port};
+  if (opts.join && opts.cluster_listen) {
+    std::cerr << "--join and --cluster-port/--cluster-listen: a replica does "
+                 "not publish\n";
     exit_code = exit_usage;
     return std::nullopt;
   }

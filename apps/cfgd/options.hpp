@@ -66,6 +66,10 @@ struct options {
   int io_workers = -1;        ///< CAF middleman.workers (-1: CAF's default)
   std::size_t history = 100;         ///< store history size
   uint16_t cluster_port = 0;  ///< --cluster-port: publish the primary (0: no)
+  /// --cluster-listen HOST:PORT (or --cluster-port PORT: 127.0.0.1:PORT)
+  std::optional<host_port> cluster_listen;
+  std::string cluster_secret_file; ///< --cluster-secret-file
+  std::size_t max_replicas = 256;  ///< --max-replicas
   std::optional<host_port> join; ///< --join: run as a replica of that primary
   uint32_t write_timeout_ms = 5000; ///< --write-timeout-ms: majority/all writes
   uint64_t forget_after_ms = 600000; ///< --forget-after-ms: 0 = never

@@ -21,6 +21,8 @@ import urllib.request
 from cfgd_harness import check, daemon, finish, get_json, write
 
 TOKEN = "cluster-token-0123456789"
+SECRET = "cluster-secret-0123456789abcdef"
+WRONG_SECRET = "cluster-secret-0123456789abcdeF"  # same length, one byte off
 WAIT = 20  # seconds for any condition
 
 
@@ -90,30 +92,47 @@ def cfgctl(binary, d, *args):
     return res.returncode, res.stdout, res.stderr
 
 
+def secret_file(workdir, name, text):
+    path = write(os.path.join(workdir, name), text + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
 class cluster:
-    def __init__(self, binary, source_dir, workdir):
+    """A primary and its replicas on loopback; with `secret`, the cluster
+    link proves a shared secret (--cluster-listen, --cluster-secret-file),
+    else it runs without one (--cluster-port: loopback only)."""
+
+    def __init__(self, binary, source_dir, workdir, secret=True):
         self.binary = binary
         self.workdir = workdir
         self.port = free_port()
         self.tokens = write(os.path.join(workdir, "tokens"), TOKEN + "\n")
         self.schema = os.path.join(source_dir, "examples", "schema.json")
         self.cfg = os.path.join(source_dir, "examples", "config.yaml")
+        self.secret = secret_file(workdir, "cluster.secret", SECRET) \
+            if secret else None
 
     def primary(self):
+        link = ["--cluster-listen", f"127.0.0.1:{self.port}",
+                "--cluster-secret-file", self.secret] if self.secret \
+            else ["--cluster-port", str(self.port)]
         d = daemon(self.binary,
                    ["--http", "127.0.0.1:0", "--schema", self.schema,
                     "--file", self.cfg, "--token-file", self.tokens,
-                    "--node-name", "primary", "--cluster-port",
-                    str(self.port), "--write-timeout-ms", "1500",
-                    "--data-dir", os.path.join(self.workdir, "primary")],
+                    "--node-name", "primary", "--write-timeout-ms", "1500",
+                    "--data-dir", os.path.join(self.workdir, "primary")]
+                   + link,
                    self.workdir)
         return d if d.wait_listening() else None
 
-    def replica(self, name):
+    def replica(self, name, secret=None):
+        secret = secret or self.secret
         d = daemon(self.binary,
                    ["--http", "127.0.0.1:0", "--token-file", self.tokens,
                     "--node-name", name, "--join",
-                    f"127.0.0.1:{self.port}"],
+                    f"127.0.0.1:{self.port}"]
+                   + (["--cluster-secret-file", secret] if secret else []),
                    self.workdir)
         return d if d.wait_listening() else None
 
@@ -301,11 +320,79 @@ def test_cluster(binary, ctl, source_dir, workdir):
         check("a cluster node stops on SIGTERM", d.stop() == 0, d.stderr())
 
 
+def metrics(d):
+    req = urllib.request.Request(d.url + "/metrics",
+                                 headers={"Authorization": "Bearer " + TOKEN})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as res:
+            return res.read().decode()
+    except (OSError, urllib.error.HTTPError):
+        return ""
+
+
+def start_fails(binary, args, workdir):
+    """(exit code, stderr) of a cfgd that must refuse to start."""
+    res = subprocess.run([binary, "--http", "127.0.0.1:0"] + args,
+                         capture_output=True, text=True, timeout=60,
+                         cwd=workdir)
+    return res.returncode, res.stderr
+
+
+def test_link(binary, source_dir, workdir):
+    """Who gets in through the cluster link: the secret's file, the listen
+    address, and a replica with a wrong secret."""
+    os.makedirs(workdir)
+    port = free_port()
+    code, err = start_fails(binary, ["--cluster-listen", f"0.0.0.0:{port}"],
+                            workdir)
+    check("cfgd refuses a cluster port beyond loopback without a secret",
+          code != 0 and "needs a cluster secret" in err, f"{code} {err!r}")
+    loose = write(os.path.join(workdir, "loose.secret"), SECRET + "\n")
+    os.chmod(loose, 0o644)
+    code, err = start_fails(binary, ["--cluster-listen", f"0.0.0.0:{port}",
+                                     "--cluster-secret-file", loose], workdir)
+    check("cfgd refuses a cluster secret file others may read",
+          code != 0 and "chmod 600" in err, f"{code} {err!r}")
+    short = secret_file(workdir, "short.secret", "tiny")
+    code, err = start_fails(binary, ["--cluster-port", str(port),
+                                     "--cluster-secret-file", short], workdir)
+    check("cfgd refuses a cluster secret under 16 bytes",
+          code != 0 and "at least 16 bytes" in err, f"{code} {err!r}")
+    c = cluster(binary, source_dir, workdir)
+    p = c.primary()
+    if not p:
+        return
+    wrong = secret_file(workdir, "wrong.secret", WRONG_SECRET)
+    bad = c.replica("intruder", wrong)
+    good = c.replica("member")
+    if not bad or not good:
+        return
+    check("a replica with the secret converges",
+          eventually(lambda: converged(p, [good])),
+          f"{head(p)} vs {head(good)}")
+    check("the primary refuses a wrong secret of the same length, counted",
+          eventually(lambda: 'cfg_cluster_refused_total{reason="bad_proof"}'
+                     in metrics(p)), metrics(p)[-600:])
+    check("the replica with the wrong secret never syncs",
+          get_json(bad, "/readyz")[0] == 503
+          and "intruder" not in nodes(p), repr(nodes(p)))
+    status, body = post(p, "/features/after_intruder?create=true&"
+                           "consistency=all&timeout_ms=2000",
+                        {"enabled": True})
+    check("an all write waits for the authenticated replica only",
+          status == 200 and body.get("satisfied") is True
+          and body.get("acked") == ["member"], f"{status} {body!r}")
+    for d in (bad, good, p):
+        check("a node of the link test stops on SIGTERM", d.stop() == 0,
+              d.stderr())
+
+
 def test_readiness(binary, source_dir, workdir):
     """/readyz and reads while a replica has never synced, is in sync, is
-    stale; a primary whose file source is degraded."""
+    stale; a primary whose file source is degraded. The cluster runs
+    without a secret: loopback only (--cluster-port)."""
     os.makedirs(workdir)
-    c = cluster(binary, source_dir, workdir)
+    c = cluster(binary, source_dir, workdir, secret=False)
     r = c.replica("early")  # no primary yet: it starts, never synced
     if not r:
         return
@@ -364,6 +451,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="cfgd-cluster-") as workdir:
         try:
             test_cluster(binary, ctl, sys.argv[3], workdir)
+            test_link(binary, sys.argv[3], os.path.join(workdir, "link"))
             test_readiness(binary, sys.argv[3],
                            os.path.join(workdir, "readiness"))
         except Exception as e:

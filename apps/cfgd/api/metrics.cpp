@@ -125,6 +125,20 @@ http::response primary_metrics(const http::request_context& rc,
   w.family("cfg_replicas", "gauge", "Replicas known to this primary, by state.");
   for (auto& [state, n] : by_state)
     w.sample("cfg_replicas", {{"state", std::string{state}}}, n);
+  // What the cluster link refused, by reason: listed once the primary
+  // refused anything (a reason appears with its first refusal).
+  w.family("cfg_cluster_refused_total", "counter",
+           "Cluster link messages refused (unauthenticated peers, names "
+           "taken, replays, caps), by reason.");
+  if (sc.stats.cluster)
+    for (auto& [reason, n] : sc.stats.cluster->refused)
+      w.sample("cfg_cluster_refused_total", {{"reason", reason}},
+               static_cast<double>(n));
+  w.family("cfg_cluster_peers", "gauge",
+           "Cluster peers that proved the cluster secret and are connected.");
+  w.sample("cfg_cluster_peers",
+           sc.stats.cluster ? static_cast<double>(sc.stats.cluster->peers)
+                            : 0.0);
   w.family("cfg_replica_lag_versions", "gauge",
            "Versions a replica has not acknowledged yet.");
   for (auto& r : replicas)

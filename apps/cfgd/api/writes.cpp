@@ -286,6 +286,7 @@ http::status status_of(cfgactors::errc code) {
     case errc::store_failed:
     case errc::unavailable:
     case errc::timeout:
+    case errc::unauthenticated: // this node's link to its primary
       return status::service_unavailable;
     case errc::none:
       break;

@@ -22,5 +22,7 @@ using join_atom = caf::atom_constant<caf::atom("join")>;
 using stale_atom = caf::atom_constant<caf::atom("stale")>;
 using forget_atom = caf::atom_constant<caf::atom("forget")>;
 using replicate_atom = caf::atom_constant<caf::atom("replicate")>;
+/// A cluster peer asks the primary for a handshake challenge.
+using auth_atom = caf::atom_constant<caf::atom("auth")>;
 
 } // namespace cfgactors

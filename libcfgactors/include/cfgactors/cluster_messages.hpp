@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cfgactors/json_inspect.hpp"
+#include "cfgactors/operation.hpp"
 #include "cfgactors/replica_state.hpp"
 #include "cfgactors/write_result.hpp"
 
@@ -29,17 +30,77 @@ struct hello {
   std::string node;
   uint64_t last_version = 0;
   std::string last_hash;
+  std::string session; ///< from the handshake (auth_accept)
 
   friend bool operator==(const hello& x, const hello& y) {
     return x.node == y.node && x.last_version == y.last_version
-           && x.last_hash == y.last_hash;
+           && x.last_hash == y.last_hash && x.session == y.session;
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, hello& x) {
   return f(caf::meta::type_name("hello"), x.node, x.last_version,
-           x.last_hash);
+           x.last_hash, x.session);
+}
+
+// -- the handshake: a peer proves the cluster secret before anything else --
+//
+// peer -> primary   (auth_atom)              asks for a challenge
+// primary -> peer   auth_challenge{nonce}    fresh, single-use, bound to the
+//                                            asking actor (and its node id)
+// peer -> primary   auth_proof               its own nonce and its MAC
+// primary -> peer   auth_accept              the primary's MAC: mutual
+//
+// Both then derive the same session (cluster_auth.hpp) that every later
+// hello, ack and write of the peer carries.
+
+/// The primary's fresh nonce for one peer.
+struct auth_challenge {
+  std::string nonce;
+
+  friend bool operator==(const auth_challenge& x, const auth_challenge& y) {
+    return x.nonce == y.nonce;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, auth_challenge& x) {
+  return f(caf::meta::type_name("auth_challenge"), x.nonce);
+}
+
+/// The peer's answer: HMAC-SHA256(secret, "cfgactors-cluster-v1 client" |
+/// primary_nonce | peer_nonce | node | the peer's CAF node id), hex.
+struct auth_proof {
+  std::string node;
+  std::string primary_nonce;
+  std::string peer_nonce;
+  std::string mac;
+
+  friend bool operator==(const auth_proof& x, const auth_proof& y) {
+    return x.node == y.node && x.primary_nonce == y.primary_nonce
+           && x.peer_nonce == y.peer_nonce && x.mac == y.mac;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, auth_proof& x) {
+  return f(caf::meta::type_name("auth_proof"), x.node, x.primary_nonce,
+           x.peer_nonce, x.mac);
+}
+
+/// The primary's proof over the same context with the "server" label.
+struct auth_accept {
+  std::string mac;
+
+  friend bool operator==(const auth_accept& x, const auth_accept& y) {
+    return x.mac == y.mac;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, auth_accept& x) {
+  return f(caf::meta::type_name("auth_accept"), x.mac);
 }
 
 /// One step of the stream: the RFC 6902 patch from `prev_version` to
@@ -58,13 +119,18 @@ struct replicated_change {
   /// The version's secret paths (cfgactors/secrets.hpp): a replica masks
   /// what its primary masks.
   std::vector<std::string> secrets;
+  /// HMAC with the replica's session over everything but the patch (which
+  /// the hash checks): BASP lets a peer make a message look as if the
+  /// primary sent it, not sign it.
+  std::string mac;
 
   friend bool operator==(const replicated_change& x,
                          const replicated_change& y) {
     return x.version == y.version && x.prev_version == y.prev_version
            && x.hash == y.hash && x.timestamp_ms == y.timestamp_ms
            && x.origin == y.origin && x.patch == y.patch
-           && x.ack_now == y.ack_now && x.secrets == y.secrets;
+           && x.ack_now == y.ack_now && x.secrets == y.secrets
+           && x.mac == y.mac;
   }
 };
 
@@ -72,7 +138,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, replicated_change& x) {
   return f(caf::meta::type_name("replicated_change"), x.version,
            x.prev_version, x.hash, x.timestamp_ms, x.origin,
-           json_field{x.patch}, x.ack_now, x.secrets);
+           json_field{x.patch}, x.ack_now, x.secrets, x.mac);
 }
 
 /// The whole configuration at one version, for a replica that cannot be
@@ -85,12 +151,15 @@ struct full_snapshot {
   json layers = json::array(); ///< layer_stack::to_json()
   json effective = json::object();
   std::vector<std::string> secrets; ///< as in replicated_change
+  /// As in replicated_change; covers the layers too (the hash covers the
+  /// effective tree).
+  std::string mac;
 
   friend bool operator==(const full_snapshot& x, const full_snapshot& y) {
     return x.version == y.version && x.hash == y.hash
            && x.timestamp_ms == y.timestamp_ms && x.origin == y.origin
            && x.layers == y.layers && x.effective == y.effective
-           && x.secrets == y.secrets;
+           && x.secrets == y.secrets && x.mac == y.mac;
   }
 };
 
@@ -98,7 +167,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, full_snapshot& x) {
   return f(caf::meta::type_name("full_snapshot"), x.version, x.hash,
            x.timestamp_ms, x.origin, json_field{x.layers},
-           json_field{x.effective}, x.secrets);
+           json_field{x.effective}, x.secrets, x.mac);
 }
 
 /// A replica applied `version` (whose tree hashes to `hash`) and every
@@ -107,15 +176,18 @@ struct ack {
   std::string node;
   uint64_t version = 0;
   std::string hash;
+  std::string session; ///< from the handshake
 
   friend bool operator==(const ack& x, const ack& y) {
-    return x.node == y.node && x.version == y.version && x.hash == y.hash;
+    return x.node == y.node && x.version == y.version && x.hash == y.hash
+           && x.session == y.session;
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ack& x) {
-  return f(caf::meta::type_name("ack"), x.node, x.version, x.hash);
+  return f(caf::meta::type_name("ack"), x.node, x.version, x.hash,
+           x.session);
 }
 
 /// How many nodes must have applied a write before it is answered.
@@ -152,6 +224,27 @@ typename Inspector::result_type inspect(Inspector& f,
                                         consistent_write_result& x) {
   return f(caf::meta::type_name("consistent_write_result"), x.result, x.level,
            x.satisfied, x.acked, x.missing);
+}
+
+/// A write a replica forwards to its primary: the session proves which
+/// authenticated replica sends it; `request.origin` is the writer the
+/// replica's own API admitted ("api:alice"), recorded as is.
+struct linked_write {
+  std::string session;
+  write_request request;
+  consistency level = consistency::local;
+  uint32_t timeout_ms = 0;
+
+  friend bool operator==(const linked_write& x, const linked_write& y) {
+    return x.session == y.session && x.request == y.request
+           && x.level == y.level && x.timeout_ms == y.timeout_ms;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, linked_write& x) {
+  return f(caf::meta::type_name("linked_write"), x.session, x.request,
+           x.level, x.timeout_ms);
 }
 
 /// How the primary sees one replica.

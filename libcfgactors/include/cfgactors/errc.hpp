@@ -21,6 +21,7 @@ enum class errc : uint8_t {
   store_failed,      ///< the store could not commit (durability)
   unavailable,       ///< a peer or backend is gone
   timeout,           ///< no answer in time
+  unauthenticated,   ///< a cluster peer that did not prove the secret
 };
 
 std::string to_string(errc x);

@@ -43,6 +43,9 @@ struct node_impl;
 struct node_stats {
   std::optional<validator_stats> validator; ///< none on a replica
   router_stats router;
+  /// What the primary's cluster link refused, and who is on it; none on a
+  /// replica.
+  std::optional<cluster_stats> cluster;
 };
 
 /// A subscription made through a node: hand it back to `unsubscribe`.

@@ -97,6 +97,25 @@ public:
   /// (`cfg.load<caf::io::middleman>()`).
   node_options& cluster_port(uint16_t port, std::string address = "127.0.0.1");
 
+  /// The shared cluster secret: a replica proves it to its primary, the
+  /// primary proves it back, before anything else crosses the link (HMAC
+  /// over fresh nonces; docs/SECURITY.md). Without one, a primary listens
+  /// on a loopback address only, and its replicas must have none either.
+  node_options& cluster_secret(std::string secret);
+
+  /// The cluster secret from a file: this user's (or root's), not readable
+  /// by group or others, one line of at least 16 bytes. Read when the node
+  /// starts.
+  node_options& cluster_secret_file(std::string path);
+
+  /// Replicas a primary knows at most, connected or not (default 256): a
+  /// new name beyond it is refused.
+  node_options& max_replicas(std::size_t n);
+
+  /// How long a primary waits for a peer to finish its handshake
+  /// (default 10 s).
+  node_options& handshake_timeout(std::chrono::milliseconds x);
+
   /// The node's name in the cluster (who acked a write, `GET /nodes`).
   node_options& node_name(std::string name);
 
@@ -164,6 +183,10 @@ private:
   std::string ws_service_version_ = "0.0.0";
   std::optional<uint16_t> cluster_port_;
   std::string cluster_address_ = "127.0.0.1";
+  std::string cluster_secret_;
+  std::string cluster_secret_file_;
+  std::size_t max_replicas_ = 256;
+  std::chrono::milliseconds handshake_timeout_{10000};
   std::string node_name_;
   std::chrono::milliseconds write_timeout_{5000};
   std::chrono::milliseconds forget_after_{std::chrono::minutes{10}};

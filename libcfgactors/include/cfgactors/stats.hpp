@@ -103,4 +103,25 @@ typename Inspector::result_type inspect(Inspector& f, guard_stats& x) {
            x.version, x.healthy);
 }
 
+/// What the primary refused on its cluster link, and who is on it.
+struct cluster_stats {
+  /// Messages dropped (or answered with an error) by reason:
+  /// `unauthenticated`, `bad_proof`, `unknown_nonce`, `name_taken`, ...
+  std::map<std::string, uint64_t> refused;
+  uint64_t peers = 0;    ///< peers that proved the secret, connected
+  uint64_t pending = 0;  ///< handshakes under way
+  uint64_t replicas = 0; ///< replicas known (connected or not)
+
+  friend bool operator==(const cluster_stats& x, const cluster_stats& y) {
+    return x.refused == y.refused && x.peers == y.peers
+           && x.pending == y.pending && x.replicas == y.replicas;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_stats& x) {
+  return f(caf::meta::type_name("cluster_stats"), x.refused, x.peers,
+           x.pending, x.replicas);
+}
+
 } // namespace cfgactors

@@ -23,6 +23,18 @@ struct primary_options {
   /// to forget it). Replicas with new names (a redeploy) would otherwise
   /// make every `all` write fail forever.
   std::chrono::milliseconds forget_after{std::chrono::minutes{10}};
+  /// The shared cluster secret every peer proves before any other message
+  /// of it is handled. Empty: peers prove the empty secret, which anyone
+  /// can; node::primary allows that on a loopback address only.
+  std::string secret;
+  /// Replicas known at most (connected or not): a hello with a new name
+  /// beyond it is refused.
+  std::size_t max_replicas = 256;
+  /// Handshakes under way at most, and per peer node.
+  std::size_t max_pending = 64;
+  std::size_t max_pending_per_node = 4;
+  /// A peer that does not finish its handshake in time is forgotten.
+  std::chrono::milliseconds handshake_timeout{10000};
 };
 
 /// Spawns the primary over a running store and validator: it becomes the

@@ -9,6 +9,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "sources/backoff.hpp"
+#include "cluster/cluster_auth.hpp"
 #include "cluster/replica.hpp"
 #include "cfgactors/errc.hpp"
 #include "cfgactors/hash.hpp"
@@ -24,11 +25,14 @@ namespace {
 
 using connect_tick_atom = caf::atom_constant<caf::atom("reconnect")>;
 using ack_tick_atom = caf::atom_constant<caf::atom("acktick")>;
+using hello_tick_atom = caf::atom_constant<caf::atom("hellotick")>;
 
 /// The replica's own messages: time to try connecting again, time to ack
-/// what was applied since the last ack.
-using replica_impl = replica_actor::extend<caf::reacts_to<connect_tick_atom>,
-                                           caf::reacts_to<ack_tick_atom>>;
+/// what was applied since the last ack, time for hello number n to have
+/// been answered.
+using replica_impl = replica_actor::extend<
+  caf::reacts_to<connect_tick_atom>, caf::reacts_to<ack_tick_atom>,
+  caf::reacts_to<hello_tick_atom, uint64_t>>;
 
 struct replica_actor_state {
   static inline const char* name = "cfgactors.replica";
@@ -42,12 +46,17 @@ struct replica_actor_state {
   std::shared_ptr<detail::tree_pool> trees
     = std::make_shared<detail::tree_pool>();
   primary_actor primary;            ///< null while disconnected
+  /// Derived in the handshake with `primary`; empty until the primary
+  /// proved the secret back.
+  std::string session;
   bool in_sync = false;             ///< the primary answered our last hello
   bool told_stale = false;          ///< subscribers were told we are stale
   bool ack_armed = false;           ///< an ack tick is on its way
+  uint64_t hellos = 0;              ///< hellos sent, for their timeouts
   uint64_t acked = 0;               ///< the last version we acked
   uint64_t resyncs = 0;
   uint64_t reconnects = 0;
+  uint64_t forged = 0; ///< stream messages without our session's MAC
   detail::backoff retry{std::chrono::milliseconds{100},
                         std::chrono::milliseconds{5000}};
 };
@@ -56,13 +65,18 @@ using replica_ptr = replica_impl::stateful_pointer<replica_actor_state>;
 
 void say_hello(replica_ptr self, bool full) {
   auto& st = self->state;
-  if (!st.primary)
+  if (!st.primary || st.session.empty())
     return;
   st.in_sync = false;
   auto& cur = *st.versions.current();
   hello h{st.options.node, full ? 0 : cur.version,
-          full ? std::string{} : cur.hash};
+          full ? std::string{} : cur.hash, st.session};
   self->send(st.primary, std::move(h));
+  // A primary refuses a hello without an answer (its name is held by a
+  // connection it has not seen go yet, or its replica cap is reached):
+  // then we start over, with backoff.
+  self->delayed_send(self, st.options.connect_timeout, hello_tick_atom::value,
+                     ++st.hellos);
 }
 
 /// A gap or a hash mismatch: start over from a full snapshot.
@@ -104,7 +118,8 @@ void send_ack(replica_ptr self) {
   if (st.primary) {
     auto& cur = *st.versions.current();
     st.acked = cur.version;
-    self->send(st.primary, ack{st.options.node, cur.version, cur.hash});
+    self->send(st.primary,
+               ack{st.options.node, cur.version, cur.hash, st.session});
   }
 }
 
@@ -121,10 +136,23 @@ void ack_later(replica_ptr self) {
 }
 
 /// Whether a stream message comes from the primary we follow (a message of
-/// a previous connection may still arrive after a reconnect).
-bool from_primary(replica_ptr self) {
+/// a previous connection may still arrive after a reconnect) and carries
+/// the MAC of our session: BASP lets a peer of the primary's node forge the
+/// sender, not the MAC.
+template <class Message>
+bool from_primary(replica_ptr self, const Message& m) {
   auto& st = self->state;
-  return st.primary && self->current_sender() == st.primary.address();
+  if (!st.primary || self->current_sender() != st.primary.address()
+      || st.session.empty())
+    return false;
+  if (detail::same_mac(m.mac, detail::stream_mac(st.session, m)))
+    return true;
+  // Logged at 1, 2, 4, ... : a flood of them must not flood the log.
+  if (auto n = ++st.forged; (n & (n - 1)) == 0)
+    detail::log().warn("event=replica_forged_stream node=\"{}\" version={} "
+                       "count={}",
+                       st.options.node, m.version, n);
+  return false;
 }
 
 void schedule_connect(replica_ptr self) {
@@ -135,16 +163,85 @@ void schedule_connect(replica_ptr self) {
   self->delayed_send(self, delay, connect_tick_atom::value);
 }
 
+/// The primary is gone or failed the handshake: serve the last snapshot,
+/// tell the subscribers we are stale, and try to reconnect.
+void lose_primary(replica_ptr self) {
+  auto& st = self->state;
+  if (st.primary)
+    self->demonitor(st.primary.address());
+  st.primary = nullptr;
+  st.session.clear();
+  st.in_sync = false;
+  if (!st.told_stale) {
+    st.told_stale = true;
+    self->send(st.router, stale_atom::value, true);
+  }
+  schedule_connect(self);
+}
+
+/// The handshake with `primary` failed: unless we follow another by now,
+/// we follow none.
+void auth_failed(replica_ptr self, const primary_actor& primary,
+                 const std::string& why) {
+  auto& st = self->state;
+  detail::log().error("event=replica_auth_failed node=\"{}\" error=\"{}\"",
+                      st.options.node, why);
+  if (st.primary == primary)
+    lose_primary(self);
+}
+
+/// Proves the cluster secret to `primary` and checks its proof back; only
+/// then says hello. Every later message to it carries the session.
+void authenticate(replica_ptr self, primary_actor primary) {
+  auto& st = self->state;
+  auto fail = [self, primary](caf::error& err) {
+    auth_failed(self, primary, self->system().render(err));
+  };
+  self->request(primary, st.options.connect_timeout, auth_atom::value)
+    .then(
+      [self, primary, fail](auth_challenge& c) {
+        auto& st = self->state;
+        if (st.primary != primary)
+          return;
+        auto nonce = detail::random_nonce();
+        auto node_id = caf::to_string(self->node());
+        detail::auth_context ctx{c.nonce, nonce, st.options.node, node_id};
+        auth_proof proof{st.options.node, c.nonce, nonce,
+                         detail::client_proof(st.options.secret, ctx)};
+        self->request(primary, st.options.connect_timeout, std::move(proof))
+          .then(
+            [self, primary, c, nonce, node_id](auth_accept& a) {
+              auto& st = self->state;
+              if (st.primary != primary)
+                return;
+              detail::auth_context ctx{c.nonce, nonce, st.options.node,
+                                       node_id};
+              auto& secret = st.options.secret;
+              if (!detail::same_mac(detail::server_proof(secret, ctx),
+                                    a.mac)) {
+                auth_failed(self, primary,
+                            "the primary did not prove the cluster secret");
+                return;
+              }
+              st.session = detail::session_of(secret, ctx);
+              st.retry.reset();
+              say_hello(self, false);
+            },
+            fail);
+      },
+      fail);
+}
+
 void follow(replica_ptr self, primary_actor primary) {
   auto& st = self->state;
   if (st.primary)
     self->demonitor(st.primary.address());
   st.primary = std::move(primary);
+  st.session.clear();
   self->monitor(st.primary);
-  st.retry.reset();
   detail::log().info("event=replica_joined node=\"{}\" version={}",
                      st.options.node, st.versions.current()->version);
-  say_hello(self, false);
+  authenticate(self, st.primary);
 }
 
 void connect(replica_ptr self) {
@@ -182,13 +279,18 @@ void on_primary_down(replica_ptr self, const caf::down_msg& msg) {
                      "reason=\"{}\"",
                      st.options.node, st.versions.current()->version,
                      self->system().render(msg.reason));
-  st.primary = nullptr;
-  st.in_sync = false;
-  if (!st.told_stale) {
-    st.told_stale = true;
-    self->send(st.router, stale_atom::value, true);
-  }
-  schedule_connect(self);
+  lose_primary(self);
+}
+
+/// Hello number `n` had its time: unanswered, we drop the primary (and
+/// reconnect if we found it ourselves).
+void on_hello_tick(replica_ptr self, uint64_t n) {
+  auto& st = self->state;
+  if (n != st.hellos || !st.primary || st.in_sync)
+    return;
+  detail::log().warn("event=replica_hello_unanswered node=\"{}\"",
+                     st.options.node);
+  lose_primary(self);
 }
 
 /// The ack delay passed: one ack for every version applied meanwhile.
@@ -213,7 +315,7 @@ secret_paths_ptr secrets_from(const snapshot& cur,
 /// if the result hashes to `hash`; a gap or a mismatch asks for everything.
 void on_replicated_change(replica_ptr self, replicated_change& m) {
   auto& st = self->state;
-  if (!from_primary(self))
+  if (!from_primary(self, m))
     return;
   auto& cur = *st.versions.current();
   if (m.prev_version != cur.version) {
@@ -259,7 +361,7 @@ void on_replicated_change(replica_ptr self, replicated_change& m) {
 /// if it hashes to `hash`.
 void on_full_snapshot(replica_ptr self, full_snapshot& m) {
   auto& st = self->state;
-  if (!from_primary(self))
+  if (!from_primary(self, m))
     return;
   auto next = snapshot::make(m.version, std::move(m.origin),
                              layer_stack::from_json(m.layers),
@@ -281,22 +383,54 @@ caf::error not_connected() {
   return make_error(errc::unavailable, "no connection to the primary");
 }
 
-/// Writes go to the primary's validator; the answer comes after commit.
-caf::result<write_result> on_write(replica_ptr self, write_request& req) {
-  auto& st = self->state;
-  if (!st.primary)
-    return not_connected();
-  return self->delegate(st.primary, write_atom::value, std::move(req));
-}
-
+/// Writes go to the primary's validator in our session; the answer comes
+/// after commit. We ask and answer ourselves rather than delegate: a
+/// delegated request would hand the writer's handle to the primary's node
+/// (and into CAF's registry here, where peers could address it).
 caf::result<consistent_write_result>
 on_consistent_write(replica_ptr self, write_request& req, consistency level,
                     uint32_t timeout_ms) {
   auto& st = self->state;
-  if (!st.primary)
+  if (!st.primary || st.session.empty())
     return not_connected();
-  return self->delegate(st.primary, write_atom::value, std::move(req), level,
-                        timeout_ms);
+  auto rp = self->make_response_promise<consistent_write_result>();
+  self
+    ->request(st.primary, caf::infinite,
+              linked_write{st.session, std::move(req), level, timeout_ms})
+    .then([rp](consistent_write_result& x) mutable { rp.deliver(std::move(x)); },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+caf::result<write_result> on_write(replica_ptr self, write_request& req) {
+  auto& st = self->state;
+  if (!st.primary || st.session.empty())
+    return not_connected();
+  auto rp = self->make_response_promise<write_result>();
+  self
+    ->request(st.primary, caf::infinite,
+              linked_write{st.session, std::move(req), consistency::local, 0})
+    .then(
+      [rp](consistent_write_result& x) mutable {
+        rp.deliver(std::move(x.result));
+      },
+      [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+/// Whether the current message comes from another actor of this process:
+/// the only ones a replica serves. Messages from other nodes (a peer can
+/// address the replica through the primary's node, and make a message look
+/// as if the replica sent it itself) are dropped; only the stream from our
+/// primary is taken (from_primary).
+bool from_local_client(replica_ptr self) {
+  auto& sender = self->current_sender();
+  return sender && sender != self->ctrl() && sender->node() == self->node();
+}
+
+caf::error not_local() {
+  return make_error(errc::unauthenticated,
+                    "a replica serves actors of its own process only");
 }
 
 replica_status on_status(replica_ptr self) {
@@ -322,43 +456,71 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
     [self](const caf::down_msg& msg) { on_primary_down(self, msg); });
   if (!st.options.host.empty())
     connect(self);
+  // Every handler but the stream and our own ticks serves this process
+  // only (from_local_client).
   return {
     [self](join_atom, primary_actor& primary) {
-      follow(self, std::move(primary));
+      if (from_local_client(self))
+        follow(self, std::move(primary));
     },
     [self](connect_tick_atom) {
       if (!self->state.primary)
         connect(self);
     },
     [self](ack_tick_atom) { on_ack_tick(self); },
+    [self](hello_tick_atom, uint64_t n) { on_hello_tick(self, n); },
     [self](replicated_change& m) { on_replicated_change(self, m); },
     [self](full_snapshot& m) { on_full_snapshot(self, m); },
     // The store's read interface, from the replica's own history.
     [self](subscribe_atom, std::string& prefix,
-           subscriber_actor& sub) -> caf::delegated<uint64_t> {
+           subscriber_actor& sub) -> caf::result<uint64_t> {
+      if (!from_local_client(self))
+        return not_local();
       return self->delegate(self->state.router, subscribe_atom::value,
                             std::move(prefix), std::move(sub));
     },
-    [self](get_atom) { return self->state.versions.current(); },
+    [self](get_atom) -> caf::result<snapshot_ptr> {
+      if (!from_local_client(self))
+        return not_local();
+      return self->state.versions.current();
+    },
     [self](get_atom, uint64_t version) -> caf::result<snapshot_ptr> {
+      if (!from_local_client(self))
+        return not_local();
       return self->state.versions.lookup(version);
     },
     [self](diff_atom, uint64_t from, uint64_t to) -> caf::result<diff_result> {
+      if (!from_local_client(self))
+        return not_local();
       return self->state.versions.diff(from, to);
     },
     [self](history_atom, uint64_t before,
            uint32_t limit) -> caf::result<std::vector<version_info>> {
+      if (!from_local_client(self))
+        return not_local();
       return self->state.versions.history(before, limit);
     },
-    [self](write_atom, write_request& req) { return on_write(self, req); },
+    [self](write_atom, write_request& req) -> caf::result<write_result> {
+      if (!from_local_client(self))
+        return not_local();
+      return on_write(self, req);
+    },
     [self](write_atom, write_request& req, consistency level,
-           uint32_t timeout_ms) {
+           uint32_t timeout_ms) -> caf::result<consistent_write_result> {
+      if (!from_local_client(self))
+        return not_local();
       return on_consistent_write(self, req, level, timeout_ms);
     },
-    [self](stats_atom) -> caf::delegated<router_stats> {
+    [self](stats_atom) -> caf::result<router_stats> {
+      if (!from_local_client(self))
+        return not_local();
       return self->delegate(self->state.router, stats_atom::value);
     },
-    [self](status_atom) { return on_status(self); },
+    [self](status_atom) -> caf::result<replica_status> {
+      if (!from_local_client(self))
+        return not_local();
+      return on_status(self);
+    },
   };
 }
 

@@ -28,6 +28,9 @@ struct replica_options {
   /// A version a majority/all write waits for is acked at once regardless.
   /// The primary's view of this replica (`GET /nodes`) lags by up to this.
   std::chrono::milliseconds ack_delay{20};
+  /// The cluster secret this replica proves to its primary, and expects the
+  /// primary to prove back (see primary_options::secret).
+  std::string secret;
 };
 
 /// Spawns a replica: a read-only mirror of the primary's store with its own

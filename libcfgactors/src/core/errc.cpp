@@ -17,6 +17,7 @@ std::string to_string(errc x) {
     case errc::store_failed: return "store_failed";
     case errc::unavailable: return "unavailable";
     case errc::timeout: return "timeout";
+    case errc::unauthenticated: return "unauthenticated";
   }
   return "errc(" + std::to_string(static_cast<int>(x)) + ")";
 }

@@ -33,14 +33,20 @@ using store_backend_actor = store_actor::extend<
 using replica_link_actor = caf::typed_actor<caf::reacts_to<replicated_change>,
                                             caf::reacts_to<full_snapshot>>;
 
-/// The primary, published on the cluster port. A replica sends `hello` and
-/// `ack` from its link actor (the primary answers the sender); writes go to
-/// the validator, with a consistency level when asked. `forget` drops a
-/// disconnected replica from the list (and from what `all` waits for).
+/// The primary, published on the cluster port. A peer first proves the
+/// cluster secret (`auth`, then `auth_proof`; see cluster_messages.hpp);
+/// then its replica actor sends `hello` and `ack` (the primary answers the
+/// sender) and forwards writes as `linked_write`, each with the session of
+/// its handshake. The plain writes, `forget` and `stats` serve actors of the
+/// primary's own process only; `replicas` also serves authenticated peers.
 using primary_actor = consistent_writer_actor::extend<
+  caf::replies_to<auth_atom>::with<auth_challenge>,
+  caf::replies_to<auth_proof>::with<auth_accept>,
   caf::reacts_to<hello>, caf::reacts_to<ack>,
+  caf::replies_to<linked_write>::with<consistent_write_result>,
   caf::replies_to<forget_atom, std::string>::with<bool>,
-  caf::replies_to<replicas_atom>::with<std::vector<replica_info>>>;
+  caf::replies_to<replicas_atom>::with<std::vector<replica_info>>,
+  caf::replies_to<stats_atom>::with<cluster_stats>>;
 
 /// A replica: the read side of a store, a link for the primary's stream, and
 /// writes forwarded to the primary. `join` hands it a primary to follow

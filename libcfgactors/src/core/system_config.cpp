@@ -24,6 +24,11 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<replicated_change>("cfgactors::replicated_change");
   cfg.add_message_type<full_snapshot>("cfgactors::full_snapshot");
   cfg.add_message_type<ack>("cfgactors::ack");
+  cfg.add_message_type<auth_challenge>("cfgactors::auth_challenge");
+  cfg.add_message_type<auth_proof>("cfgactors::auth_proof");
+  cfg.add_message_type<auth_accept>("cfgactors::auth_accept");
+  cfg.add_message_type<linked_write>("cfgactors::linked_write");
+  cfg.add_message_type<cluster_stats>("cfgactors::cluster_stats");
   cfg.add_message_type<consistency>("cfgactors::consistency");
   cfg.add_message_type<consistent_write_result>(
     "cfgactors::consistent_write_result");

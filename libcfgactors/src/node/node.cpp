@@ -14,6 +14,7 @@
 #include "cfgactors/sources.hpp"
 #include "cfgactors/async_request.hpp"
 #include "cfgactors/transaction.hpp"
+#include "cluster/cluster_secret.hpp"
 #include "cluster/primary.hpp"
 #include "cluster/replica.hpp"
 #include "core/log.hpp"
@@ -37,6 +38,20 @@ constexpr milliseconds admin_timeout{5s};
 /// a replica (which delegates to its own).
 using router_stats_source
   = caf::typed_actor<caf::replies_to<stats_atom>::with<router_stats>>;
+
+/// The cluster secret the options give, read from its file if they name
+/// one.
+caf::expected<std::string> secret_of(const std::string& secret,
+                                     const std::string& file) {
+  if (!file.empty())
+    return detail::read_cluster_secret(file);
+  if (!secret.empty() && secret.size() < detail::min_cluster_secret)
+    return make_error(errc::invalid_argument,
+                      "cluster secret: must hold at least "
+                        + std::to_string(detail::min_cluster_secret)
+                        + " bytes");
+  return secret;
+}
 
 caf::error needs_middleman(const std::string& what) {
   return make_error(errc::invalid_argument,
@@ -89,6 +104,20 @@ caf::expected<node> node::primary(caf::actor_system& sys,
   st->write_timeout = opts.write_timeout_;
   if (opts.cluster_port_ && !sys.has_middleman())
     return needs_middleman("cluster_port");
+  auto secret = secret_of(opts.cluster_secret_, opts.cluster_secret_file_);
+  if (!secret)
+    return std::move(secret.error());
+  // Without a secret anyone who reaches the port can join: only this host
+  // may reach it.
+  if (opts.cluster_port_ && secret->empty()
+      && !detail::is_loopback_address(opts.cluster_address_))
+    return make_error(errc::invalid_argument,
+                      "cluster port on " + (opts.cluster_address_.empty()
+                                              ? std::string{"every address"}
+                                              : opts.cluster_address_)
+                        + " needs a cluster secret (cluster_secret_file / "
+                          "--cluster-secret-file): only a loopback address "
+                          "may go without one");
   auto schema = opts.schema_;
   if (!opts.schema_path_.empty()) {
     std::string err;
@@ -119,6 +148,9 @@ caf::expected<node> node::primary(caf::actor_system& sys,
   prim.node = st->name;
   prim.write_timeout = opts.write_timeout_;
   prim.forget_after = opts.forget_after_;
+  prim.secret = std::move(*secret);
+  prim.max_replicas = opts.max_replicas_;
+  prim.handshake_timeout = opts.handshake_timeout_;
   st->primary = spawn_primary(sys, st->pipeline.store,
                               st->pipeline.validator, prim);
   st->writer = st->primary;
@@ -223,6 +255,9 @@ caf::expected<node> node::replica(caf::actor_system& sys, std::string host,
     return make_error(errc::invalid_argument,
                       "a replica takes its configuration from the primary: "
                       "`" + refused + "` belongs on the primary");
+  auto secret = secret_of(opts.cluster_secret_, opts.cluster_secret_file_);
+  if (!secret)
+    return std::move(secret.error());
   auto st = std::make_shared<detail::node_impl>(sys);
   st->name = opts.node_name_.empty() ? default_replica_name()
                                      : opts.node_name_;
@@ -236,6 +271,7 @@ caf::expected<node> node::replica(caf::actor_system& sys, std::string host,
   ropts.min_backoff = opts.min_backoff_;
   ropts.max_backoff = opts.max_backoff_;
   ropts.ack_delay = opts.ack_delay_;
+  ropts.secret = std::move(*secret);
   st->replica = spawn_replica(sys, std::move(ropts));
   st->store = st->replica;
   st->writer = st->replica;
@@ -357,15 +393,29 @@ void node::stats(callback<node_stats> done) const {
   };
   if (!st.is_primary)
     return with_router(st.replica, {});
+  // Then the primary's cluster counters, then the router's.
+  auto with_cluster = [&sys = st.sys, with_router, primary = st.primary,
+                       router = st.pipeline.router,
+                       done](node_stats out) {
+    async_request<cluster_stats>(
+      sys, primary, admin_timeout,
+      [with_router, router, done,
+       out = std::move(out)](caf::expected<cluster_stats> c) mutable {
+        if (!c)
+          return done(std::move(c.error()));
+        out.cluster = std::move(*c);
+        with_router(router, std::move(out));
+      },
+      stats_atom::value);
+  };
   async_request<validator_stats>(
     st.sys, st.pipeline.validator, admin_timeout,
-    [with_router, router = st.pipeline.router,
-     done](caf::expected<validator_stats> v) {
+    [with_cluster, done](caf::expected<validator_stats> v) {
       if (!v)
         return done(std::move(v.error()));
       node_stats out;
       out.validator = std::move(*v);
-      with_router(router, std::move(out));
+      with_cluster(std::move(out));
     },
     stats_atom::value);
 }

@@ -94,6 +94,28 @@ node_options& node_options::cluster_port(uint16_t port, std::string address) {
   return *this;
 }
 
+node_options& node_options::cluster_secret(std::string secret) {
+  cluster_secret_ = std::move(secret);
+  cluster_secret_file_.clear();
+  return *this;
+}
+
+node_options& node_options::cluster_secret_file(std::string path) {
+  cluster_secret_file_ = std::move(path);
+  cluster_secret_.clear();
+  return *this;
+}
+
+node_options& node_options::max_replicas(std::size_t n) {
+  max_replicas_ = n;
+  return *this;
+}
+
+node_options& node_options::handshake_timeout(std::chrono::milliseconds x) {
+  handshake_timeout_ = x;
+  return *this;
+}
+
 node_options& node_options::node_name(std::string name) {
   node_name_ = std::move(name);
   return *this;

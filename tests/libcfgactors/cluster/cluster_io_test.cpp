@@ -188,8 +188,9 @@ CAF_TEST(replicas on two other pipe join with a full snapshot) {
   CAF_CHECK_EQUAL(status(mars, r_mars).node, "mars");
   CAF_CHECK_EQUAL(status(mars, r_mars).reconnects, 1u); // its own connect
   CAF_CHECK_EQUAL(status(jupiter, r_jupiter).reconnects, 0u); // told to join
-  // The listing, asked across the wire.
-  auto infos = ask<std::vector<replica_info>>(jupiter, seen_from_jupiter,
+  // The listing, asked on earth (a peer that did not prove the secret
+  // gets none: cluster_link_test).
+  auto infos = ask<std::vector<replica_info>>(earth, primary,
                                               replicas_atom::value);
   CAF_REQUIRE_EQUAL(infos.size(), 2u);
   CAF_CHECK_EQUAL(infos[0].node, "jupiter");
@@ -201,14 +202,21 @@ CAF_TEST(replicas on two other pipe join with a full snapshot) {
     CAF_CHECK_EQUAL(x.lag, 0u);
     CAF_CHECK_GREATER(x.last_ack_ms, 0);
   }
-  // cfgactors' errors cross the wire with their category and text.
-  auto err = ask_error<bool>(jupiter, seen_from_jupiter, forget_atom::value,
+  auto err = ask_error<bool>(earth, primary, forget_atom::value,
                              std::string{"mars"});
-  CAF_CHECK_EQUAL(err.category(), errc_category);
   CAF_CHECK_EQUAL(err.code(), static_cast<uint8_t>(errc::invalid_argument));
-  CAF_CHECK_EQUAL(jupiter.sys.render(err),
+  CAF_CHECK_EQUAL(earth.sys.render(err),
                   "cfgactors.invalid_argument: replica mars is connected: "
                   "stop it before forgetting it");
+  // cfgactors' errors cross the wire with their category and text: `forget`
+  // serves the primary's own process only.
+  err = ask_error<bool>(jupiter, seen_from_jupiter, forget_atom::value,
+                        std::string{"mars"});
+  CAF_CHECK_EQUAL(err.category(), errc_category);
+  CAF_CHECK_EQUAL(err.code(), static_cast<uint8_t>(errc::unauthenticated));
+  CAF_CHECK_EQUAL(jupiter.sys.render(err),
+                  "cfgactors.unauthenticated: forget refused: prove the "
+                  "cluster secret first");
 }
 
 CAF_TEST(commits stream to every replica in order and one patch each) {

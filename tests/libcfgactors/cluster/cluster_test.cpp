@@ -6,26 +6,14 @@
 #include "cluster/primary.hpp"
 #include "cluster/replica.hpp"
 #include "cfgactors/hash.hpp"
+#include "link_probe.hpp"
+
+#include <optional>
 
 using namespace cfgactors;
 using namespace cfgactors::test;
 
 namespace {
-
-/// What a probe standing in for a replica's link received.
-struct link_log {
-  std::vector<replicated_change> changes;
-  std::vector<full_snapshot> snapshots;
-};
-
-using link_log_ptr = std::shared_ptr<link_log>;
-
-caf::behavior probe(caf::event_based_actor*, link_log_ptr log) {
-  return {
-    [log](replicated_change& m) { log->changes.push_back(std::move(m)); },
-    [log](full_snapshot& m) { log->snapshots.push_back(std::move(m)); },
-  };
-}
 
 struct fixture : pipeline_fixture {
   primary_actor primary;
@@ -72,6 +60,34 @@ struct fixture : pipeline_fixture {
     return r;
   }
 
+  /// Joins a replica and learns the session of its handshake from the proof
+  /// it sends (the test plays a primary that forges stream messages).
+  std::pair<replica_actor, std::string> join_seen(std::string node) {
+    replica_options opts;
+    opts.node = std::move(node);
+    auto r = spawn_replica(sys, opts);
+    self->send(r, join_atom::value, primary);
+    auto ptr = caf::actor_cast<caf::abstract_actor*>(primary);
+    std::optional<auth_proof> proof;
+    while (!proof && sched.try_run_once())
+      if (auto elem = ptr->peek_at_next_mailbox_element();
+          elem && elem->content().match_elements<auth_proof>())
+        proof = elem->content().get_as<auth_proof>(0);
+    CAF_REQUIRE(proof);
+    run();
+    auto node_id = caf::to_string(r.node());
+    detail::auth_context ctx{proof->primary_nonce, proof->peer_nonce,
+                             proof->node, node_id};
+    return {r, detail::session_of("", ctx)};
+  }
+
+  /// Sends `m` to `r` as if the primary streamed it, signed with `session`.
+  void stream_as_primary(const replica_actor& r, const std::string& session,
+                         replicated_change m) {
+    m.mac = detail::stream_mac(session, m);
+    caf::send_as(caf::actor_cast<caf::actor>(primary), r, std::move(m));
+  }
+
   replica_status status(const replica_actor& r) {
     return ask<replica_status>(r, status_atom::value);
   }
@@ -88,10 +104,15 @@ struct fixture : pipeline_fixture {
     return {};
   }
 
-  /// Sends `h` to the primary as if the probe's replica said it.
+  /// Sends `h` to the primary as if the probe's replica said it, after the
+  /// probe passed the handshake as `h.node`.
   link_log_ptr hello_from_probe(hello h) {
     auto log = std::make_shared<link_log>();
-    auto p = sys.spawn(probe, log);
+    auto p = sys.spawn(link_probe, log);
+    // Messages only: run() would also fire the handshake timeout.
+    auto hs = handshake(p, *log, primary, h.node, "", [this] { sched.run(); });
+    CAF_REQUIRE(!hs.session.empty());
+    h.session = hs.session;
     caf::send_as(p, primary, std::move(h));
     run();
     probes.push_back(p);
@@ -117,7 +138,7 @@ CAF_TEST_FIXTURE_SCOPE(cluster_tests, fixture)
 CAF_TEST(a replica joining at version 0 gets a full snapshot) {
   set("a", 1);
   set("b", "x");
-  auto log = hello_from_probe(hello{"p", 0, ""});
+  auto log = hello_from_probe(hello{"p", 0, "", ""});
   CAF_REQUIRE_EQUAL(log->snapshots.size(), 1u);
   CAF_CHECK(log->changes.empty());
   auto& s = log->snapshots.front();
@@ -132,7 +153,7 @@ CAF_TEST(a replica with a version still in history gets one patch) {
   auto v1 = current();
   set("a", 2);
   set("b", true);
-  auto log = hello_from_probe(hello{"p", v1->version, v1->hash});
+  auto log = hello_from_probe(hello{"p", v1->version, v1->hash, ""});
   CAF_CHECK(log->snapshots.empty());
   CAF_REQUIRE_EQUAL(log->changes.size(), 1u);
   auto m = log->changes.front(); // a copy: the log grows below
@@ -149,7 +170,7 @@ CAF_TEST(a replica with a version still in history gets one patch) {
 
 CAF_TEST(a replica that is up to date gets a confirmation) {
   set("a", 1);
-  auto log = hello_from_probe(hello{"p", current()->version, current()->hash});
+  auto log = hello_from_probe(hello{"p", current()->version, current()->hash, ""});
   CAF_REQUIRE_EQUAL(log->changes.size(), 1u);
   CAF_CHECK_EQUAL(log->changes[0].version, log->changes[0].prev_version);
   CAF_CHECK(log->changes[0].patch.empty());
@@ -160,14 +181,14 @@ CAF_TEST(a version gone from history or a foreign hash gets a full snapshot) {
   auto v1 = current();
   for (int i = 2; i < 8; ++i)
     set("a", i); // history_size 3: v1 is gone
-  auto gone = hello_from_probe(hello{"p", v1->version, v1->hash});
+  auto gone = hello_from_probe(hello{"p", v1->version, v1->hash, ""});
   CAF_CHECK_EQUAL(gone->snapshots.size(), 1u);
   CAF_CHECK(gone->changes.empty());
   auto prev = store_st().versions.oldest();
-  auto foreign = hello_from_probe(hello{"q", prev->version, "not-the-hash"});
+  auto foreign = hello_from_probe(hello{"q", prev->version, "not-the-hash", ""});
   CAF_CHECK_EQUAL(foreign->snapshots.size(), 1u);
   CAF_CHECK(foreign->changes.empty());
-  auto ahead = hello_from_probe(hello{"s", 1000, "x"});
+  auto ahead = hello_from_probe(hello{"s", 1000, "x", ""});
   CAF_CHECK_EQUAL(ahead->snapshots.size(), 1u);
 }
 
@@ -230,13 +251,13 @@ CAF_TEST(a replica refuses commits and forwards writes to the primary) {
 
 CAF_TEST(a gap in the stream makes the replica ask for a full snapshot) {
   set("a", 1);
-  auto r = join("r1");
+  auto [r, session] = join_seen("r1");
   auto have = status(r).version;
   // A change that does not follow what the replica has.
   replicated_change m{have + 5, have + 4, "h", 0, "x",
                       json::parse(R"([{"op":"add","path":"/z","value":1}])"),
-                      false, {}};
-  caf::send_as(caf::actor_cast<caf::actor>(primary), r, m);
+                      false, {}, {}};
+  stream_as_primary(r, session, m);
   run();
   auto st = status(r);
   CAF_CHECK_EQUAL(st.resyncs, 1u);
@@ -249,13 +270,17 @@ CAF_TEST(a gap in the stream makes the replica ask for a full snapshot) {
 
 CAF_TEST(a hash mismatch makes the replica ask for a full snapshot) {
   set("a", 1);
-  auto r = join("r1");
+  auto [r, session] = join_seen("r1");
   auto have = status(r);
   replicated_change m{have.version + 1, have.version, std::string(64, '0'), 0,
                       "x",
                       json::parse(R"([{"op":"add","path":"/z","value":1}])"),
-                      false, {}};
+                      false, {}, {}};
+  // Unsigned, it is not even looked at.
   caf::send_as(caf::actor_cast<caf::actor>(primary), r, m);
+  run();
+  CAF_CHECK_EQUAL(status(r).resyncs, 0u);
+  stream_as_primary(r, session, m);
   run();
   auto st = status(r);
   CAF_CHECK_EQUAL(st.resyncs, 1u);
@@ -512,7 +537,7 @@ CAF_TEST(a replica carries the secret paths of every version) {
   marked("db.password", "Zq7VtK2mXw9LrB4nJd8sHc3PfG6yTa1eUo5iRb0N",
          {"db.password"});
   // Joins at version 0: a full snapshot brings the paths.
-  auto r = join("r1");
+  auto [r, r_session] = join_seen("r1");
   auto snap = ask<snapshot_ptr>(r, get_atom::value);
   CAF_CHECK_EQUAL(snap->version, current()->version);
   CAF_CHECK_EQUAL(secrets_of(snap), strings{"db.password"});
@@ -535,13 +560,13 @@ CAF_TEST(a replica carries the secret paths of every version) {
                             current()->version);
   CAF_CHECK_EQUAL(d.secrets, (strings{"api.token", "db.password"}));
   // What goes on the wire: full snapshots and changes alike.
-  auto full = hello_from_probe(hello{"p", 0, ""});
+  auto full = hello_from_probe(hello{"p", 0, "", ""});
   CAF_REQUIRE_EQUAL(full->snapshots.size(), 1u);
   CAF_CHECK_EQUAL(full->snapshots[0].secrets,
                   (strings{"api.token", "db.password"}));
   auto prev = current();
   set("plain", 2);
-  auto step = hello_from_probe(hello{"q", prev->version, prev->hash});
+  auto step = hello_from_probe(hello{"q", prev->version, prev->hash, ""});
   CAF_REQUIRE_EQUAL(step->changes.size(), 1u);
   CAF_CHECK_EQUAL(step->changes[0].secrets,
                   (strings{"api.token", "db.password"}));
@@ -550,8 +575,8 @@ CAF_TEST(a replica carries the secret paths of every version) {
   replicated_change bad{have.version + 1, have.version, std::string(64, '0'),
                         0, "x",
                         json::parse(R"([{"op":"add","path":"/z","value":1}])"),
-                        false, {}};
-  caf::send_as(caf::actor_cast<caf::actor>(primary), r, bad);
+                        false, {}, {}};
+  stream_as_primary(r, r_session, bad);
   run();
   CAF_CHECK_EQUAL(status(r).resyncs, 1u);
   snap = ask<snapshot_ptr>(r, get_atom::value);

@@ -157,12 +157,13 @@ CAF_TEST(errors render with their category and context) {
 }
 
 CAF_TEST(cluster messages round trip) {
-  hello h{"replica-1", 17, std::string(64, 'f')};
+  hello h{"replica-1", 17, std::string(64, 'f'), std::string(64, 'e')};
   CAF_CHECK_EQUAL(round_trip(h), h);
   CAF_CHECK(message_round_trip(h));
   replicated_change c{18, 17, "abc", 1700000000123, "api:alice",
                       json::parse(R"([{"op":"replace","path":"/a/b","value":[1,{"x":null}]}])"),
-                      true, {"db.password", "tenants.*.key"}};
+                      true, {"db.password", "tenants.*.key"},
+                      std::string(64, 'b')};
   CAF_CHECK_EQUAL(round_trip(c), c);
   c.ack_now = false;
   CAF_CHECK_EQUAL(round_trip(c), c);
@@ -173,12 +174,35 @@ CAF_TEST(cluster messages round trip) {
                   "file:x",
                   json::parse(R"([{"name":"defaults","data":{"a":1}}])"),
                   json::parse(R"({"a":1,"s":"\u00e9\n"})"),
-                  {"s"}};
+                  {"s"},
+                  std::string(64, 'c')};
   CAF_CHECK_EQUAL(round_trip(f), f);
   CAF_CHECK(message_round_trip(f));
-  ack a{"replica-1", 18, "abc"};
+  ack a{"replica-1", 18, "abc", "session"};
   CAF_CHECK_EQUAL(round_trip(a), a);
   CAF_CHECK(message_round_trip(a));
+}
+
+CAF_TEST(handshake messages and forwarded writes round trip) {
+  auth_challenge c{std::string(64, 'a')};
+  CAF_CHECK_EQUAL(round_trip(c), c);
+  CAF_CHECK(message_round_trip(c));
+  auth_proof p{"replica-1", std::string(64, 'a'), std::string(64, 'b'),
+               std::string(64, 'c')};
+  CAF_CHECK_EQUAL(round_trip(p), p);
+  CAF_CHECK(message_round_trip(p));
+  auth_accept a{std::string(64, 'd')};
+  CAF_CHECK_EQUAL(round_trip(a), a);
+  CAF_CHECK(message_round_trip(a));
+  linked_write w{"session",
+                 write_request{{operation::set("a.b", 1)}, "api:alice", 3,
+                               {"a.b"}},
+                 consistency::all, 250};
+  CAF_CHECK_EQUAL(round_trip(w), w);
+  CAF_CHECK(message_round_trip(w));
+  cluster_stats s{{{"bad_proof", 2}, {"unauthenticated", 7}}, 1, 2, 3};
+  CAF_CHECK_EQUAL(round_trip(s), s);
+  CAF_CHECK(message_round_trip(s));
 }
 
 CAF_TEST(consistent write results and node listings round trip) {
