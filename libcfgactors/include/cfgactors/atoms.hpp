@@ -22,5 +22,6 @@ using join_atom = caf::atom_constant<caf::atom("join")>;
 using stale_atom = caf::atom_constant<caf::atom("stale")>;
 using forget_atom = caf::atom_constant<caf::atom("forget")>;
 using replicate_atom = caf::atom_constant<caf::atom("replicate")>;
+using every_version_atom = caf::atom_constant<caf::atom("everyver")>;
 
 } // namespace cfgactors

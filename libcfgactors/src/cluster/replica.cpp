@@ -327,6 +327,12 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
       return self->delegate(self->state.router, subscribe_atom::value,
                             std::move(prefix), std::move(sub));
     },
+    [self](subscribe_atom, std::string& prefix, subscriber_actor& sub,
+           every_version_atom) -> caf::delegated<uint64_t> {
+      return self->delegate(self->state.router, subscribe_atom::value,
+                            std::move(prefix), std::move(sub),
+                            every_version_atom::value);
+    },
     [self](get_atom) { return self->state.versions.current(); },
     [self](get_atom, uint64_t version) -> caf::result<snapshot_ptr> {
       return self->state.versions.lookup(version);
