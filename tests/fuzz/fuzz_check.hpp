@@ -1,5 +1,5 @@
 // Shared by the fuzz targets: invariant checks that stop the run (a broken
-// invariant is a finding, like a crash), and the tolerance of known findings.
+// invariant is a finding, like a crash).
 #pragma once
 
 #include <cstdio>
@@ -18,16 +18,6 @@ namespace cfgactors::fuzz {
                                   const std::string& detail) {
   std::fprintf(stderr, "\n==== invariant violated at %s:%d: %s\n%s\n", file,
                line, what, detail.c_str());
-  std::abort();
-}
-
-/// A finding reported but not fixed yet (tests/fuzz/crashes/, FUZZING.md):
-/// tolerated, so that runs go on to find other things, unless the
-/// environment sets CFGACTORS_FUZZ_STRICT (to reproduce the saved crash).
-inline bool known_finding(const char* id) {
-  if (std::getenv("CFGACTORS_FUZZ_STRICT") == nullptr)
-    return true;
-  std::fprintf(stderr, "\n==== known finding %s (CFGACTORS_FUZZ_STRICT)\n", id);
   std::abort();
 }
 

@@ -18,7 +18,7 @@ if(NOT DEFINED SECONDS)
 endif()
 set(fuzz_dir "${SOURCE_DIR}/tests/fuzz")
 if(NOT DEFINED TARGETS)
-  set(TARGETS parse_document path merge_patch env_mapping flags)
+  set(TARGETS parse_document path merge_patch env_mapping flags http_router)
 endif()
 
 find_program(clangxx clang++-14)

@@ -27,9 +27,13 @@ using subscriber_actor = caf::typed_actor<caf::reacts_to<change>>;
 
 /// Fans each committed version out to subscribers by path prefix; `stale`
 /// tells every subscriber that the node lost (true) or regained (false) its
-/// primary.
+/// primary. A subscription with `every_version` also gets the versions that
+/// change no value (a layer changed, the tree did not), with no paths: what
+/// follows version numbers, like a node's snapshot cell, needs them.
 using topic_router_actor = caf::typed_actor<
   caf::replies_to<subscribe_atom, std::string, subscriber_actor>::with<uint64_t>,
+  caf::replies_to<subscribe_atom, std::string, subscriber_actor,
+                  every_version_atom>::with<uint64_t>,
   caf::reacts_to<unsubscribe_atom, uint64_t>,
   caf::reacts_to<publish_atom, snapshot_ptr, snapshot_ptr>,
   caf::reacts_to<stale_atom, bool>,
@@ -40,9 +44,11 @@ using topic_router_actor = caf::typed_actor<
 /// and so does a replica from its mirror. Subscribing here (the store
 /// forwards to its router behind every publish it has sent) guarantees that
 /// a subscription made after a write was acknowledged never receives that
-/// write or an older one.
+/// write or an older one. `every_version` as for the topic router.
 using store_actor = caf::typed_actor<
   caf::replies_to<subscribe_atom, std::string, subscriber_actor>::with<uint64_t>,
+  caf::replies_to<subscribe_atom, std::string, subscriber_actor,
+                  every_version_atom>::with<uint64_t>,
   caf::replies_to<get_atom>::with<snapshot_ptr>,
   caf::replies_to<get_atom, uint64_t>::with<snapshot_ptr>,
   caf::replies_to<diff_atom, uint64_t, uint64_t>::with<diff_result>,

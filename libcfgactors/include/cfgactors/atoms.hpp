@@ -24,5 +24,6 @@ using forget_atom = caf::atom_constant<caf::atom("forget")>;
 using replicate_atom = caf::atom_constant<caf::atom("replicate")>;
 /// A cluster peer asks the primary for a handshake challenge.
 using auth_atom = caf::atom_constant<caf::atom("auth")>;
+using every_version_atom = caf::atom_constant<caf::atom("everyver")>;
 
 } // namespace cfgactors

@@ -10,7 +10,10 @@
 
 namespace cfgactors {
 
-/// RFC 6902 JSON Patch turning `from` into `to`.
+/// RFC 6902 JSON Patch turning `from` into `to`, down to the canonical text
+/// (hash.hpp): a number that changes only its kind (1 to 1.0) or its sign
+/// (0.0 to -0.0) is replaced too, though nlohmann's == calls them equal, so
+/// that the patched tree has the hash of `to`.
 json json_patch(const json& from, const json& to);
 
 /// The seed's view of a diff, keyed by dotted path:
@@ -19,8 +22,8 @@ json json_patch(const json& from, const json& to);
 /// arrays and scalars are compared whole.
 json diff_view(const json& from, const json& to);
 
-/// Dotted paths of every leaf that differs (same granularity as diff_view),
-/// sorted.
+/// Dotted paths of every leaf that differs (same granularity as diff_view,
+/// and the same notion of differing as json_patch), sorted.
 std::vector<std::string> changed_paths(const json& from, const json& to);
 
 } // namespace cfgactors

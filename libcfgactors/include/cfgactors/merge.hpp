@@ -14,10 +14,14 @@ void merge_into(json& target, const json& overlay);
 /// Returns `base` with `overlay` merged over it.
 json merged(json base, const json& overlay);
 
-/// Like merge_into, but keeps `null` values in the result: used to combine
-/// two overlays into one (a runtime merge-patch onto the runtime layer)
-/// without losing the deletions they carry.
-void merge_overlays(json& target, const json& overlay);
+/// Combines two merge patches into one: afterwards `target` does to `base`
+/// what applying `target` and then `overlay` did. Nulls stay as tombstones
+/// (a runtime merge-patch onto the runtime layer, a request's overlay over a
+/// tenant's). Where `target` holds a value or a deletion and `overlay` an
+/// object, the object replaces whatever `base` holds there; a merge patch
+/// cannot say "replace", so the combination deletes `base`'s other members
+/// there one by one, which is why it needs `base`.
+void merge_overlays(json& target, const json& overlay, const json& base);
 
 /// Makes `target` equal to `source`, reusing the storage of `target` where
 /// both have the same keys (and arrays and strings in place): cheaper than a

@@ -479,6 +479,14 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
       return self->delegate(self->state.router, subscribe_atom::value,
                             std::move(prefix), std::move(sub));
     },
+    [self](subscribe_atom, std::string& prefix, subscriber_actor& sub,
+           every_version_atom) -> caf::result<uint64_t> {
+      if (!from_local_client(self))
+        return not_local();
+      return self->delegate(self->state.router, subscribe_atom::value,
+                            std::move(prefix), std::move(sub),
+                            every_version_atom::value);
+    },
     [self](get_atom) -> caf::result<snapshot_ptr> {
       if (!from_local_client(self))
         return not_local();

@@ -126,7 +126,7 @@ config_view config_view::overlaid(const json& more) const {
   if (!more.is_object())
     return result;
   json combined = overlay_ ? *overlay_ : json::object();
-  merge_overlays(combined, more);
+  merge_overlays(combined, more, *base_);
   result.overlay_ = std::make_shared<const json>(std::move(combined));
   return result;
 }

@@ -3,12 +3,98 @@
 #include "cfgactors/diff.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <string>
 
 #include "cfgactors/path.hpp"
 
 namespace cfgactors {
 
 namespace {
+
+// Whether two trees have the same canonical text (hash.hpp), which is what
+// their hashes compare. Like ==, except that a number keeps its kind and
+// sign: 1 is not 1.0, 0.0 is not -0.0 (== says they are).
+bool same(const json& x, const json& y) {
+  if (x.is_number() && y.is_number()) {
+    if (x.is_number_float() != y.is_number_float())
+      return false;
+    if (!x.is_number_float())
+      return x == y; // signed against unsigned: by value, they print alike
+    auto a = x.get<double>();
+    auto b = y.get<double>();
+    return (a == b && std::signbit(a) == std::signbit(b))
+           || (std::isnan(a) && std::isnan(b));
+  }
+  if (x.type() != y.type() || x.size() != y.size())
+    return false;
+  if (x.is_object()) {
+    // Both iterate in key order.
+    for (auto i = x.begin(), j = y.begin(); i != x.end(); ++i, ++j)
+      if (i.key() != j.key() || !same(*i, *j))
+        return false;
+    return true;
+  }
+  if (x.is_array()) {
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (!same(x[i], y[i]))
+        return false;
+    return true;
+  }
+  return x == y;
+}
+
+// An object key as a JSON Pointer segment (RFC 6901).
+std::string pointer_segment(const std::string& key) {
+  std::string out;
+  out.reserve(key.size());
+  for (auto c : key) {
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
+  }
+  return out;
+}
+
+// json::diff's algorithm (and output), comparing with same() instead of ==.
+void diff_into(json& ops, const json& from, const json& to,
+               const std::string& path) {
+  if (same(from, to))
+    return;
+  auto op = [&ops](const char* name, const std::string& at) -> json& {
+    ops.push_back(json{{"op", name}, {"path", at}});
+    return ops.back();
+  };
+  if (from.type() != to.type() || (!from.is_object() && !from.is_array())) {
+    op("replace", path)["value"] = to;
+    return;
+  }
+  if (from.is_array()) {
+    std::size_t i = 0;
+    for (; i < from.size() && i < to.size(); ++i)
+      diff_into(ops, from[i], to[i], path + "/" + std::to_string(i));
+    // Removals from the back, so that each index is still valid.
+    for (auto n = from.size(); n > i; --n)
+      op("remove", path + "/" + std::to_string(n - 1));
+    for (; i < to.size(); ++i)
+      op("add", path + "/-")["value"] = to[i];
+    return;
+  }
+  for (auto it = from.begin(); it != from.end(); ++it) {
+    auto at = path + "/" + pointer_segment(it.key());
+    auto other = to.find(it.key());
+    if (other != to.end())
+      diff_into(ops, *it, *other, at);
+    else
+      op("remove", at);
+  }
+  for (auto it = to.begin(); it != to.end(); ++it)
+    if (!from.contains(it.key()))
+      op("add", path + "/" + pointer_segment(it.key()))["value"] = *it;
+}
 
 // Calls `on_change(path_text, from_or_null, to_or_null)` for every differing
 // leaf: objects are walked key by key, anything else is compared whole. An
@@ -17,7 +103,7 @@ namespace {
 template <class F>
 void walk(config_path& path, const json& from, const json& to, F& on_change) {
   if (!from.is_object() || !to.is_object()) {
-    if (from != to)
+    if (!same(from, to))
       on_change(path.str(), &from, &to);
     return;
   }
@@ -36,7 +122,7 @@ void walk(config_path& path, const json& from, const json& to, F& on_change) {
       path.segments.pop_back();
       ++j;
     } else {
-      if (*i != *j) {
+      if (!same(*i, *j)) {
         path.segments.emplace_back(i.key());
         walk(path, *i, *j, on_change);
         path.segments.pop_back();
@@ -50,7 +136,9 @@ void walk(config_path& path, const json& from, const json& to, F& on_change) {
 } // namespace
 
 json json_patch(const json& from, const json& to) {
-  return json::diff(from, to);
+  auto ops = json::array();
+  diff_into(ops, from, to, "");
+  return ops;
 }
 
 json diff_view(const json& from, const json& to) {

@@ -27,20 +27,53 @@ json merged(json base, const json& overlay) {
   return base;
 }
 
-void merge_overlays(json& target, const json& overlay) {
+namespace {
+
+// The merge patch that turns `lower` into `value` (which holds no nulls in
+// objects): members of `lower` that `value` lacks become tombstones.
+json replacing(const json& lower, const json& value) {
+  if (!lower.is_object() || !value.is_object())
+    return value;
+  auto patch = json::object();
+  for (auto it = lower.begin(); it != lower.end(); ++it)
+    if (!value.contains(it.key()))
+      patch[it.key()] = nullptr;
+  for (auto it = value.begin(); it != value.end(); ++it) {
+    auto below = lower.find(it.key());
+    patch[it.key()] = below == lower.end() ? *it : replacing(*below, *it);
+  }
+  return patch;
+}
+
+} // namespace
+
+void merge_overlays(json& target, const json& overlay, const json& base) {
   if (!overlay.is_object()) {
     target = overlay;
     return;
   }
-  if (!target.is_object())
-    target = json::object();
+  if (!target.is_object()) {
+    // `target` replaced or deleted what `base` holds here, so the object
+    // `overlay` makes must not merge with it: recursing as if `target` said
+    // nothing here brought `base`'s members back.
+    target = replacing(base, merged(json::object(), overlay));
+    return;
+  }
+  static const json absent;
   for (auto it = overlay.begin(); it != overlay.end(); ++it) {
+    auto existing = target.find(it.key());
     // A null stays as a tombstone: the combined patch must still delete the
-    // key from the layers below it.
-    if (it->is_object())
-      merge_overlays(target[it.key()], *it);
-    else
+    // key from the layers below it. Where `target` says nothing, `overlay`
+    // patches `base` directly.
+    if (!it->is_object() || existing == target.end()) {
       target[it.key()] = *it;
+      continue;
+    }
+    const json* below = &absent;
+    if (base.is_object())
+      if (auto b = base.find(it.key()); b != base.end())
+        below = &*b;
+    merge_overlays(*existing, *it, *below);
   }
 }
 

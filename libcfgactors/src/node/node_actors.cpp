@@ -27,9 +27,11 @@ cell_updater(updater_ptr self, std::shared_ptr<snapshot_cell> cell,
              store_actor store) {
   self->state.cell = std::move(cell);
   // Subscribe first, then read the current version; `await` holds the
-  // change stream back until it is known.
+  // change stream back until it is known. Every version: one that changes
+  // no value still moves the version (and read-your-writes waits for it).
   self->request(store, caf::infinite, subscribe_atom::value, std::string{},
-                caf::actor_cast<subscriber_actor>(self))
+                caf::actor_cast<subscriber_actor>(self),
+                every_version_atom::value)
     .then([](uint64_t) {},
           [self](caf::error& err) {
             log().error("event=cell_updater_subscribe_failed error=\"{}\"",

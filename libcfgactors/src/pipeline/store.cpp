@@ -85,6 +85,12 @@ make_store(store_ptr self, store_options options, topic_router_actor router,
       return self->delegate(self->state.router, subscribe_atom::value,
                             std::move(prefix), std::move(sub));
     },
+    [self](subscribe_atom, std::string& prefix, subscriber_actor& sub,
+           every_version_atom) -> caf::delegated<uint64_t> {
+      return self->delegate(self->state.router, subscribe_atom::value,
+                            std::move(prefix), std::move(sub),
+                            every_version_atom::value);
+    },
     // The read side: get, diff and history (see version_history.hpp).
     [self](get_atom) { return self->state.versions.current(); },
     [self](get_atom, uint64_t version) -> caf::result<snapshot_ptr> {

@@ -104,6 +104,22 @@ void deliver(router_ptr self, uint64_t id, subscription& sub,
           });
 }
 
+uint64_t add(router_ptr self, std::string prefix, subscriber_actor handle,
+             bool every_version) {
+  auto& st = self->state;
+  auto id = st.next_id++;
+  self->monitor(handle);
+  subscription sub;
+  sub.prefix = std::move(prefix);
+  sub.handle = std::move(handle);
+  sub.base = st.current;
+  sub.every_version = every_version;
+  auto& added = st.subscriptions.emplace(id, std::move(sub)).first->second;
+  if (st.stale) // it would otherwise take the last snapshot as fresh
+    deliver(self, id, added, added.base, {}, 0);
+  return id;
+}
+
 void drop(router_ptr self, uint64_t id) {
   auto& st = self->state;
   auto i = st.subscriptions.find(id);
@@ -130,19 +146,12 @@ topic_router_actor::behavior_type topic_router(router_ptr self,
       drop(self, id);
   });
   return {
-    [self](subscribe_atom, std::string& prefix,
-           subscriber_actor& handle) -> uint64_t {
-      auto& st = self->state;
-      auto id = st.next_id++;
-      self->monitor(handle);
-      subscription sub;
-      sub.prefix = std::move(prefix);
-      sub.handle = std::move(handle);
-      sub.base = st.current;
-      auto& added = st.subscriptions.emplace(id, std::move(sub)).first->second;
-      if (st.stale) // it would otherwise take the last snapshot as fresh
-        deliver(self, id, added, added.base, {}, 0);
-      return id;
+    [self](subscribe_atom, std::string& prefix, subscriber_actor& handle) {
+      return add(self, std::move(prefix), std::move(handle), false);
+    },
+    [self](subscribe_atom, std::string& prefix, subscriber_actor& handle,
+           every_version_atom) {
+      return add(self, std::move(prefix), std::move(handle), true);
     },
     [self](unsubscribe_atom, uint64_t id) { drop(self, id); },
     [self](publish_atom, snapshot_ptr& before, snapshot_ptr& after) {
@@ -151,15 +160,13 @@ topic_router_actor::behavior_type topic_router(router_ptr self,
       if (st.subscriptions.empty())
         return; // nobody to tell: skip the diff
       auto all = changed_paths(before->effective, after->effective);
-      if (all.empty())
-        return;
       // Subscribers often share prefixes: filter once per prefix.
       std::unordered_map<std::string, std::vector<std::string>> by_prefix;
       for (auto& [id, sub] : st.subscriptions) {
         auto i = by_prefix.find(sub.prefix);
         if (i == by_prefix.end())
           i = by_prefix.emplace(sub.prefix, relevant(all, sub.prefix)).first;
-        if (i->second.empty())
+        if (i->second.empty() && !sub.every_version)
           continue;
         if (sub.in_flight) {
           if (!sub.pending)

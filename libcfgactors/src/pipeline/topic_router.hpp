@@ -24,6 +24,7 @@ struct topic_router_state {
     std::vector<std::string> pending_paths; ///< union over the folded versions
     bool in_flight = false;
     bool notice = false; ///< owes a stale/fresh notice (sent when idle)
+    bool every_version = false; ///< also versions that change no value
   };
 
   uint64_t next_id = 1;

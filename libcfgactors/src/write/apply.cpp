@@ -32,6 +32,15 @@ void materialize_arrays(json& runtime, const json& effective,
   }
 }
 
+/// Every layer but the runtime layer merged: what the runtime layer patches.
+json below_runtime(const layer_stack& layers) {
+  auto result = json::object();
+  for (auto& x : layers)
+    if (x.name != runtime_layer && !x.data->is_null())
+      merge_into(result, *x.data);
+  return result;
+}
+
 bool crosses_array(const config_path& path) {
   for (auto& seg : path.segments)
     if (std::holds_alternative<std::size_t>(seg))
@@ -48,8 +57,13 @@ errc apply_one(layer_stack& layers, const operation& op,
     return code;
   };
   auto runtime_data = [&]() -> json& {
-    if (auto ptr = layers.get(runtime_layer))
+    if (auto ptr = layers.get(runtime_layer)) {
+      // A null layer contributes nothing (layer_stack::effective); as the
+      // start of a patch it would mean "delete everything".
+      if (ptr->is_null())
+        *ptr = json::object();
       return *ptr;
+    }
     layers.put(std::string{runtime_layer}, json::object());
     return *layers.get(runtime_layer);
   };
@@ -133,22 +147,39 @@ errc apply_one(layer_stack& layers, const operation& op,
       auto path = parse_path(op.path);
       if (!path)
         return errc::invalid_argument;
-      auto& runtime = runtime_data();
-      if (path->empty()) {
-        if (!op.value.is_object())
-          return fail(errc::invalid_argument, "", "type",
-                      "a merge patch of the root must be an object");
-        merge_overlays(runtime, op.value);
+      if (path->empty() && !op.value.is_object())
+        return fail(errc::invalid_argument, "", "type",
+                    "a merge patch of the root must be an object");
+      if (crosses_array(*path)) {
+        // Below an array the runtime layer holds data, not a patch (its
+        // array replaces the lower one whole): copy the array up and merge
+        // into it in place.
+        auto effective = layers.effective();
+        auto& runtime = runtime_data();
+        materialize_arrays(runtime, effective, *path);
+        auto target = find(runtime, *path);
+        if (!target) {
+          std::string err;
+          if (!assign(runtime, *path, json::object(), &err))
+            return fail(errc::invalid_argument, op.path, "path", err);
+          target = find(runtime, *path);
+        }
+        merge_into(*target, op.value);
         return errc::none;
       }
-      auto target = find(runtime, *path);
-      if (!target) {
-        std::string err;
-        if (!assign(runtime, *path, json::object(), &err))
-          return fail(errc::invalid_argument, op.path, "path", err);
-        target = find(runtime, *path);
+      // Object keys only: the patch is `value` under those keys, combined
+      // with the whole runtime layer, so that a value or a deletion the
+      // runtime layer holds at or above `path` keeps hiding what the layers
+      // below hold there.
+      auto patch = op.value;
+      for (auto seg = path->segments.rbegin(); seg != path->segments.rend();
+           ++seg) {
+        auto outer = json::object();
+        outer[std::get<std::string>(*seg)] = std::move(patch);
+        patch = std::move(outer);
       }
-      merge_overlays(*target, op.value);
+      auto lower = below_runtime(layers);
+      merge_overlays(runtime_data(), patch, lower);
       return errc::none;
     }
     case op_kind::replace_layer: {

@@ -331,6 +331,16 @@ CAF_TEST(a request overlay stacks on a tenant overlay) {
                          j(R"({"db": {"host": null, "user": "r"}})")));
 }
 
+CAF_TEST(a request overlay does not bring back what the tenant replaced) {
+  auto base = base_tree();
+  config_view tenant{base, j(R"({"db": 7, "name": null})")};
+  auto request = tenant.overlaid(
+    j(R"({"db": {"port": 1, "user": null}, "name": {"x": 2}})"));
+  CAF_CHECK_EQUAL(at(request, "db"), R"({"port":1})");
+  CAF_CHECK_EQUAL(at(request, "db.host"), "absent");
+  CAF_CHECK_EQUAL(at(request, "name"), R"({"x":2})");
+}
+
 CAF_TEST(a view keeps its snapshot alive and leaves it unchanged) {
   auto tree = base_tree();
   auto snap = snapshot::make(9, "test", {}, tree, now_ms());

@@ -3,6 +3,7 @@
 #include "cfgactors_test.hpp"
 
 #include "cfgactors/diff.hpp"
+#include "cfgactors/hash.hpp"
 
 #include <string>
 #include <vector>
@@ -41,6 +42,26 @@ CAF_TEST(json_patch escapes keys as json pointers) {
   CAF_CHECK_EQUAL(patch.dump(),
                   R"([{"op":"replace","path":"/a~1b","value":2},)"
                   R"({"op":"replace","path":"/m~0n","value":2}])");
+}
+
+CAF_TEST(json_patch sees a number change only its kind or sign) {
+  // 1 and 1.0 are equal to nlohmann but not in the canonical text that the
+  // snapshot hash covers: the patch must carry the change, or a replica that
+  // applies it ends with a different hash than the primary.
+  auto from = j(R"({"a": 1, "b": 0.0, "c": [2], "d": {"e": 3}})");
+  auto to = j(R"({"a": 1.0, "b": -0.0, "c": [2.0], "d": {"e": 3}})");
+  CAF_CHECK_EQUAL(json_patch(from, to).dump(),
+                  R"([{"op":"replace","path":"/a","value":1.0},)"
+                  R"({"op":"replace","path":"/b","value":-0.0},)"
+                  R"({"op":"replace","path":"/c/0","value":2.0}])");
+  CAF_CHECK_EQUAL(canonical_hash(from.patch(json_patch(from, to))),
+                  canonical_hash(to));
+  CAF_CHECK_EQUAL(canonical_hash(to.patch(json_patch(to, from))),
+                  canonical_hash(from));
+  CAF_CHECK_EQUAL(changed_paths(from, to), (paths{"a", "b", "c"}));
+  CAF_CHECK_EQUAL(diff_view(from, to)["a"].dump(), R"({"new":1.0,"old":1})");
+  // Signed and unsigned integers print alike: no change.
+  CAF_CHECK_EQUAL(json_patch(j(R"({"a": 1})"), json{{"a", 1}}).dump(), "[]");
 }
 
 CAF_TEST(diff_view renders the seed view for a concrete change) {

@@ -5,6 +5,7 @@
 #include "cfgactors/merge.hpp"
 
 #include <string>
+#include <utility>
 
 using namespace cfgactors;
 
@@ -20,10 +21,21 @@ std::string patched(const char* target, const char* patch) {
   return result.dump();
 }
 
-std::string combined(const char* first, const char* second) {
+std::string combined(const char* first, const char* second,
+                     const char* base = "{}") {
   auto result = j(first);
-  merge_overlays(result, j(second));
+  merge_overlays(result, j(second), j(base));
   return result.dump();
+}
+
+// Applying `first` then `second` to `base`, and their combination at once.
+std::pair<std::string, std::string> in_turn_and_at_once(const char* base,
+                                                        const char* first,
+                                                        const char* second) {
+  auto patch = j(first);
+  merge_overlays(patch, j(second), j(base));
+  return {merged(merged(j(base), j(first)), j(second)).dump(),
+          merged(j(base), patch).dump()};
 }
 
 } // namespace
@@ -98,7 +110,10 @@ CAF_TEST(merge_overlays lets a later value replace an earlier tombstone) {
 
 CAF_TEST(merge_overlays with non object overlays replaces like merge_into) {
   CAF_CHECK_EQUAL(combined(R"({"a":1})", "[1,null]"), "[1,null]");
-  CAF_CHECK_EQUAL(combined("7", R"({"a":null})"), R"({"a":null})");
+  // After a non-object, an object patch starts from nothing: every member
+  // of the base goes.
+  CAF_CHECK_EQUAL(combined("7", R"({"a":null})", R"({"a":1,"b":2})"),
+                  R"({"a":null,"b":null})");
 }
 
 CAF_TEST(two combined patches act like applying them one after another) {
@@ -107,8 +122,32 @@ CAF_TEST(two combined patches act like applying them one after another) {
   const auto second = j(R"({"log":{"file":null},"m":3,"n":4})");
   auto sequential = merged(merged(base, first), second);
   auto patch = first;
-  merge_overlays(patch, second);
+  merge_overlays(patch, second, base);
   CAF_CHECK_EQUAL(merged(base, patch).dump(), sequential.dump());
+}
+
+CAF_TEST(a combined patch does not bring back what the first one replaced) {
+  // `set x 7` in the runtime layer, then a patch that makes x an object:
+  // the object replaces the file's x, it does not merge with it.
+  auto [in_turn, at_once] = in_turn_and_at_once(R"({"x":{"a":1}})",
+                                                R"({"x":7})",
+                                                R"({"x":{"b":2}})");
+  CAF_CHECK_EQUAL(in_turn, R"({"x":{"b":2}})");
+  CAF_CHECK_EQUAL(at_once, in_turn);
+  // The same below a deletion, an array, and a non-object first patch.
+  std::tie(in_turn, at_once) = in_turn_and_at_once(
+    R"({"x":{"a":{"b":1,"c":2}},"y":{"z":1},"k":1})",
+    R"({"x":null,"y":{"z":[1]}})",
+    R"({"x":{"a":{"c":3,"d":null},"e":{"f":null}},"y":{"z":{"w":1}}})");
+  CAF_CHECK_EQUAL(in_turn, R"({"k":1,"x":{"a":{"c":3},"e":{}},"y":{"z":{"w":1}}})");
+  CAF_CHECK_EQUAL(at_once, in_turn);
+  std::tie(in_turn, at_once) = in_turn_and_at_once(R"({"":7})", "7", "{}");
+  CAF_CHECK_EQUAL(in_turn, "{}");
+  CAF_CHECK_EQUAL(at_once, in_turn);
+  // What the base holds there is deleted member by member.
+  CAF_CHECK_EQUAL(combined(R"({"x":7})", R"({"x":{"a":{"b":2}}})",
+                           R"({"x":{"a":{"b":1,"c":1},"d":1}})"),
+                  R"({"x":{"a":{"b":2,"c":null},"d":null}})");
 }
 
 CAF_TEST(assign_reusing turns any tree into an exact copy of the source) {

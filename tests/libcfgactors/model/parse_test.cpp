@@ -112,6 +112,13 @@ CAF_TEST(json rejects trailing garbage comments and invalid utf8) {
   CAF_CHECK(contains(e.message, "ill-formed UTF-8"));
 }
 
+CAF_TEST(a json number overflow names the line and column of the number) {
+  // nlohmann reports an overflow as out_of_range, without a position.
+  CAF_CHECK_EQUAL(json_error("{\"port\":\n  1e400}").str(),
+                  "doc:2:3: number overflow parsing '1e400'");
+  CAF_CHECK_EQUAL(where(json_error("[1, \"1e999\", -1e999]")), "1:14");
+}
+
 CAF_TEST(the error string is source line column and message) {
   parse_error e{"conf.yaml", 3, 7, "duplicate key 'a'"};
   CAF_CHECK_EQUAL(e.str(), "conf.yaml:3:7: duplicate key 'a'");

@@ -585,6 +585,23 @@ CAF_TEST(a replica over loopback follows the primary and forwards writes) {
   CAF_CHECK_EQUAL(r.result.code, errc::unavailable);
 }
 
+CAF_TEST(a write that changes no value is visible at once) {
+  auto n = start_primary();
+  auto v0 = n.version();
+  // The file holds 2048 already: the runtime layer changes, the tree and
+  // its hash do not, and no subscriber hears of the version.
+  auto started = std::chrono::steady_clock::now();
+  auto r = n.set("buffer_size", 2048);
+  auto took = std::chrono::steady_clock::now() - started;
+  CAF_CHECK_EQUAL(r.result.status, write_status::committed);
+  CAF_CHECK_EQUAL(r.result.version, v0 + 1);
+  // Read your writes: set() returns once the cell holds the version, not
+  // after its whole timeout (5 s) with the cell still one behind.
+  CAF_CHECK_EQUAL(n.version(), v0 + 1);
+  CAF_CHECK_EQUAL(n.snapshot()->hash, r.result.hash);
+  CAF_CHECK_LESS(took, 2s);
+}
+
 CAF_TEST(a primary restarts from its journal with the same values) {
   auto data = (dir.path / "data").string();
   uint64_t version = 0;

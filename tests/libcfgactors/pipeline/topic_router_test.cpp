@@ -169,4 +169,27 @@ CAF_TEST(a folded change names every path any folded version touched) {
   self->send_exit(busy, caf::exit_reason::kill);
 }
 
+CAF_TEST(a version that changes no value reaches every version subscribers) {
+  set("logging.level", "INFO");
+  auto all = subscribe("");
+  auto every = std::make_shared<std::vector<change>>();
+  self->send(pipe.router, subscribe_atom::value, std::string{},
+             caf::actor_cast<subscriber_actor>(sys.spawn(recorder, every)),
+             every_version_atom::value);
+  run();
+  // A layer below the runtime layer with the same value: a new version,
+  // the same tree.
+  auto res = write(operation::replace_layer(
+    "file:more.yaml", json{{"logging", {{"level", "INFO"}}}}));
+  CAF_REQUIRE_EQUAL(res.status, write_status::committed);
+  CAF_CHECK_EQUAL(all->size(), 0u);
+  CAF_REQUIRE_EQUAL(every->size(), 1u);
+  CAF_CHECK_EQUAL(every->front().version, res.version);
+  CAF_CHECK(every->front().paths.empty());
+  // Changes of values reach both as before.
+  set("logging.level", "DEBUG");
+  CAF_CHECK_EQUAL(all->size(), 1u);
+  CAF_CHECK_EQUAL(every->size(), 2u);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -157,6 +157,26 @@ CAF_TEST(a merge patch merges into the runtime layer and null deletes) {
   CAF_CHECK(!effective().contains("servers"));
 }
 
+CAF_TEST(a merge patch over a replaced value keeps the file value hidden) {
+  // The runtime layer replaces beta_ui, then a patch makes it an object
+  // again: the file's rollout stays hidden, as after the two writes in turn.
+  CAF_CHECK_EQUAL(set("features.beta_ui", true).status,
+                  write_status::committed);
+  auto patch = json::parse(R"({"features": {"beta_ui": {"enabled": true}}})");
+  CAF_CHECK_EQUAL(write(operation::merge_patch(patch)).status,
+                  write_status::committed);
+  CAF_CHECK_EQUAL(effective()["features"]["beta_ui"], (json{{"enabled", true}}));
+  // The same after a deletion, at a path below the deleted object.
+  CAF_CHECK_EQUAL(write(operation::unset("features")).status,
+                  write_status::committed);
+  CAF_CHECK_EQUAL(write(operation::merge_patch(json{{"enabled", false}},
+                                               "features.beta_ui"))
+                    .status,
+                  write_status::committed);
+  CAF_CHECK_EQUAL(effective()["features"],
+                  json::parse(R"({"beta_ui": {"enabled": false}})"));
+}
+
 CAF_TEST(rollback restores the content and hash of an earlier version) {
   auto v1 = current();
   set("buffer_size", 2048);
