@@ -31,6 +31,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cfgactors/atoms.hpp"
+#include "cfgactors/hash.hpp"
 #include "cfgactors/node.hpp"
 #include "cfgactors/node_options.hpp"
 #include "cfgactors/operation.hpp"
@@ -108,11 +109,16 @@ struct harness {
       std::abort();
     }
     primary = std::make_unique<node>(std::move(*started));
-    ctx = std::make_shared<const cfgd::api_context>(
-      *primary, *sys, std::chrono::milliseconds{5000}, 100);
+    // A bare write token and a bare read token, as cfgd's two token files
+    // give them (reads then need a token).
     auto auth = std::make_shared<const cfgd::authorizer>(
-      std::vector<std::string>{std::string{write_token}},
-      std::vector<std::string>{std::string{read_token}});
+      std::vector<cfgd::token_entry>{
+        {{}, cfgd::scope_read | cfgd::scope_write,
+         cfgactors::sha256_hex(write_token)},
+        {{}, cfgd::scope_read, cfgactors::sha256_hex(read_token)}},
+      true);
+    ctx = std::make_shared<const cfgd::api_context>(
+      *primary, *sys, auth, std::chrono::milliseconds{5000}, 100, 60000);
     auto r = std::make_shared<cfgd::http::router>();
     cfgd::add_read_routes(*r, ctx, auth);
     cfgd::add_write_routes(*r, ctx, auth);
