@@ -16,6 +16,7 @@
 #include <openssl/rand.h>
 
 #include "cfgactors/errc.hpp"
+#include "core/private_file.hpp"
 
 namespace cfgactors::detail {
 
@@ -142,48 +143,19 @@ std::optional<std::string> secret_box::open(std::string_view sealed,
 }
 
 caf::expected<std::string> read_key_file(const std::string& path) {
-  // Checked on the descriptor that is read: no swap between check and read.
-  auto fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return fail(path, std::string{"cannot open: "} + std::strerror(errno));
-  struct closer {
-    int fd;
-    ~closer() {
-      ::close(fd);
-    }
-  } close_at_exit{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-    return fail(path, "not a regular file");
-  if (st.st_uid != ::geteuid() && st.st_uid != 0)
-    return fail(path, "belongs to uid " + std::to_string(st.st_uid)
-                        + ", not to this process's user (uid "
-                        + std::to_string(::geteuid()) + ") or root");
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof(mode), "%04o",
-                  static_cast<unsigned>(st.st_mode & 07777));
-    return fail(path, std::string{"group or others may access it (mode "}
-                        + mode + "); chmod 600 it");
-  }
-  // One byte more than a key file may hold (64 hex digits and a line
-  // break): a longer file is refused, not read in part.
-  char buf[2 * secret_box::key_size + 4];
-  std::size_t size = 0;
-  for (ssize_t n; size < sizeof(buf)
-                  && (n = ::read(fd, buf + size, sizeof(buf) - size)) != 0;) {
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return fail(path, std::string{"cannot read: "} + std::strerror(errno));
-    }
-    size += static_cast<std::size_t>(n);
-  }
-  if (size == sizeof(buf))
+  // 64 hex digits and a line break at most.
+  constexpr auto max_size = 2 * secret_box::key_size + 3;
+  std::string why;
+  bool too_large = false;
+  auto content = read_private_file(path, max_size, why, too_large);
+  if (too_large)
     return fail(path, "must hold 32 bytes, or 64 hex digits (openssl rand "
                       "-hex 32), got more than "
-                        + std::to_string(sizeof(buf) - 1) + " bytes");
-  std::string text{buf, size};
+                        + std::to_string(max_size) + " bytes");
+  if (!content)
+    return fail(path, why);
+  auto& text = *content;
+  auto size = text.size();
   if (text.size() == secret_box::key_size)
     return text;
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
