@@ -1,6 +1,7 @@
 // cfgactors: the coordinator runs a pipeline (validator → store → router)
-// and the primary, published with the middleman, and writes each flip through
-// the validator; every worker runs a replica and a subscriber actor on it.
+// and the primary behind its link gate (as a node publishes it: every byte
+// sealed, peers authenticated), and writes each flip through the validator;
+// every worker runs a replica and a subscriber actor on it.
 #include <chrono>
 #include <thread>
 
@@ -10,6 +11,8 @@
 #include "cfgactors/cfgactors.hpp"
 #include "cluster/primary.hpp"
 #include "cluster/replica.hpp"
+#include "link/link_dialer.hpp"
+#include "link/primary_gate.hpp"
 #include "pipeline/pipeline_core.hpp"
 
 #include "caf_settings.hpp"
@@ -39,6 +42,11 @@ cfgactors::json base_config(int keys) {
   return cfg;
 }
 
+/// The link both ends use: no secret (loopback), the node's defaults.
+cfgactors::detail::link_options link_options() {
+  return {};
+}
+
 class cfgactors_publisher : public publisher {
 public:
   explicit cfgactors_publisher(const bench_options& opts)
@@ -48,6 +56,9 @@ public:
   }
 
   ~cfgactors_publisher() override {
+    if (gate_)
+      gate_->close();
+    link_->stop();
     // A published actor keeps the system alive: end it explicitly.
     if (node_)
       caf::anon_send_exit(node_, caf::exit_reason::user_shutdown);
@@ -62,10 +73,12 @@ public:
     if (!err.empty())
       return "initial config: " + err;
     node_ = cfgactors::spawn_primary(sys_, pipeline_.store, pipeline_.validator, {});
-    auto port = sys_.middleman().publish(node_, 0, "127.0.0.1", true);
-    if (!port)
-      return "publish: " + sys_.render(port.error());
-    port_ = *port;
+    auto gate = cfgactors::detail::open_primary_gate(
+      sys_, link_, node_, "127.0.0.1", 0, link_options());
+    if (!gate)
+      return "cluster port: " + sys_.render(gate.error());
+    gate_ = *gate;
+    port_ = gate_->port();
     return {};
   }
 
@@ -101,6 +114,9 @@ private:
   caf::actor_system sys_;
   cfgactors::detail::pipeline_core pipeline_;
   cfgactors::primary_actor node_;
+  cfgactors::detail::link_context_ptr link_
+    = std::make_shared<cfgactors::detail::link_context>();
+  cfgactors::detail::link_gate_ptr gate_;
   uint16_t port_ = 0;
   caf::scoped_actor self_;
 };
@@ -145,6 +161,9 @@ public:
     ropts.port = static_cast<uint16_t>(std::stoi(arg_or(args, "port", "0")));
     ropts.min_backoff = 20ms;
     ropts.max_backoff = 500ms;
+    auto link = std::make_shared<cfgactors::detail::link_context>();
+    ropts.dialer = std::make_shared<cfgactors::detail::link_dialer>(
+      link, link_options());
     auto replica = cfgactors::spawn_replica(sys, ropts);
     auto sub = sys.spawn(flip_subscriber, id);
     struct stop_guard {

@@ -371,7 +371,7 @@ def test_link(binary, source_dir, workdir):
           eventually(lambda: converged(p, [good])),
           f"{head(p)} vs {head(good)}")
     check("the primary refuses a wrong secret of the same length, counted",
-          eventually(lambda: 'cfg_cluster_refused_total{reason="bad_proof"}'
+          eventually(lambda: 'cfg_cluster_refused_total{reason="link_bad_proof"}'
                      in metrics(p)), metrics(p)[-600:])
     check("the replica with the wrong secret never syncs",
           get_json(bad, "/readyz")[0] == 503

@@ -37,6 +37,7 @@ class transaction;
 
 namespace detail {
 struct node_impl;
+struct link_options;
 } // namespace detail
 
 /// The counters of a node's actors (see node::stats).
@@ -293,6 +294,10 @@ public:
 private:
   node(std::shared_ptr<detail::node_impl> state,
        std::shared_ptr<snapshot_cell> cell);
+
+  /// How this node's end of the cluster link behaves.
+  static detail::link_options link_options_of(const node_options& opts,
+                                              std::string secret);
 
   std::shared_ptr<detail::node_impl> state_;
   std::shared_ptr<snapshot_cell> cell_;

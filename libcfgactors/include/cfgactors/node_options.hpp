@@ -116,6 +116,21 @@ public:
   /// (default 10 s).
   node_options& handshake_timeout(std::chrono::milliseconds x);
 
+  /// How long the cluster link may stay silent before it counts as cut
+  /// (default 5 s): both ends send a heartbeat every quarter of it. A
+  /// partition keeps TCP open but silent; this is how long a replica takes
+  /// to report itself stale and a primary to see the replica gone.
+  node_options& link_timeout(std::chrono::milliseconds x);
+
+  /// How long a replica's connect to its primary may take, the TCP connect
+  /// and the link's handshake each (default 2 s): a frozen primary costs a
+  /// failed attempt and a backoff, not a hang.
+  node_options& connect_timeout(std::chrono::milliseconds x);
+
+  /// Handshakes a primary lets run at once (default 64; 8 per remote
+  /// address): more connections are closed at once.
+  node_options& max_pending_peers(std::size_t n);
+
   /// The node's name in the cluster (who acked a write, `GET /nodes`).
   node_options& node_name(std::string name);
 
@@ -187,6 +202,9 @@ private:
   std::string cluster_secret_file_;
   std::size_t max_replicas_ = 256;
   std::chrono::milliseconds handshake_timeout_{10000};
+  std::chrono::milliseconds link_timeout_{5000};
+  std::chrono::milliseconds connect_timeout_{2000};
+  std::size_t max_pending_ = 64;
   std::string node_name_;
   std::chrono::milliseconds write_timeout_{5000};
   std::chrono::milliseconds forget_after_{std::chrono::minutes{10}};

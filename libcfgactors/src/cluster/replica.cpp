@@ -1,13 +1,17 @@
 // A replica: applies the primary's stream in order, verifies every version's
 // hash, serves the store's read interface from its own history, and forwards
 // writes to the primary.
+#include <mutex>
 #include <set>
+
+#include <unistd.h>
 
 #include <caf/io/middleman.hpp>
 #include <caf/io/middleman_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "link/basp_handoff.hpp"
 #include "sources/backoff.hpp"
 #include "cluster/cluster_auth.hpp"
 #include "cluster/replica.hpp"
@@ -26,13 +30,47 @@ namespace {
 using connect_tick_atom = caf::atom_constant<caf::atom("reconnect")>;
 using ack_tick_atom = caf::atom_constant<caf::atom("acktick")>;
 using hello_tick_atom = caf::atom_constant<caf::atom("hellotick")>;
+using link_tick_atom = caf::atom_constant<caf::atom("linktick")>;
+
+/// Where the link thread leaves the outcome of a dial for the replica: the
+/// replica then gets only a tick naming the dial. A descriptor never travels
+/// in a message, which a peer could forge.
+struct link_inbox {
+  std::mutex mtx;
+  uint64_t dial = 0;
+  std::optional<detail::link_result> result;
+
+  /// Takes the result of dial `n`; closes what an older dial left.
+  std::optional<detail::link_result> take(uint64_t n) {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (!result || dial != n)
+      return std::nullopt;
+    auto out = std::move(result);
+    result.reset();
+    return out;
+  }
+
+  void put(uint64_t n, detail::link_result r) {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (result && result->fd >= 0)
+      ::close(result->fd);
+    dial = n;
+    result = std::move(r);
+  }
+
+  ~link_inbox() {
+    if (result && result->fd >= 0)
+      ::close(result->fd);
+  }
+};
 
 /// The replica's own messages: time to try connecting again, time to ack
 /// what was applied since the last ack, time for hello number n to have
 /// been answered.
 using replica_impl = replica_actor::extend<
   caf::reacts_to<connect_tick_atom>, caf::reacts_to<ack_tick_atom>,
-  caf::reacts_to<hello_tick_atom, uint64_t>>;
+  caf::reacts_to<hello_tick_atom, uint64_t>,
+  caf::reacts_to<link_tick_atom, uint64_t>>;
 
 struct replica_actor_state {
   static inline const char* name = "cfgactors.replica";
@@ -57,6 +95,9 @@ struct replica_actor_state {
   uint64_t resyncs = 0;
   uint64_t reconnects = 0;
   uint64_t forged = 0; ///< stream messages without our session's MAC
+  uint64_t dials = 0;  ///< links asked for; the last one counts
+  std::shared_ptr<link_inbox> inbox = std::make_shared<link_inbox>();
+  std::string link_error; ///< the last dial's error, logged once
   detail::backoff retry{std::chrono::milliseconds{100},
                         std::chrono::milliseconds{5000}};
 };
@@ -244,12 +285,50 @@ void follow(replica_ptr self, primary_actor primary) {
   authenticate(self, st.primary);
 }
 
+/// Asks the link thread for an authenticated link to the primary; the
+/// outcome arrives as a link tick.
 void connect(replica_ptr self) {
   auto& st = self->state;
-  auto mm = self->system().middleman().actor_handle();
+  if (!st.options.dialer) {
+    detail::log().error("event=replica_no_link node=\"{}\"",
+                        st.options.node);
+    return;
+  }
+  auto n = ++st.dials;
+  auto hdl = caf::actor_cast<caf::actor>(self);
+  st.options.dialer->dial(st.options.host, st.options.port,
+                          [inbox = st.inbox, hdl, n](detail::link_result r) {
+                            inbox->put(n, std::move(r));
+                            caf::anon_send(hdl, link_tick_atom::value, n);
+                          });
+}
+
+/// A dial ended: BASP takes the link (its handshake names the primary's
+/// node and hands us the published primary), or we try again later.
+void on_link_tick(replica_ptr self, uint64_t n) {
+  auto& st = self->state;
+  auto r = st.inbox->take(n);
+  if (!r || n != st.dials)
+    return;
+  if (r->fd < 0 || st.primary) {
+    if (r->fd >= 0) {
+      ::close(r->fd);
+    } else if (r->error != st.link_error) {
+      // Said once per distinct error, not once per retry.
+      detail::log().warn("event=replica_connect_failed node=\"{}\" "
+                         "error=\"{}\"",
+                         st.options.node, r->error);
+      st.link_error = r->error;
+    }
+    if (!st.primary)
+      schedule_connect(self);
+    return;
+  }
+  auto& sys = self->system();
   self
-    ->request(mm, st.options.connect_timeout, caf::connect_atom::value,
-              st.options.host, st.options.port)
+    ->request(detail::basp_broker(sys), st.options.connect_timeout,
+              caf::connect_atom::value, detail::basp_scribe(sys, r->fd),
+              st.options.port)
     .then(
       [self](caf::node_id&, caf::strong_actor_ptr& ptr,
              std::set<std::string>&) {
@@ -258,6 +337,7 @@ void connect(replica_ptr self) {
           return;
         }
         ++self->state.reconnects;
+        self->state.link_error.clear();
         follow(self, caf::actor_cast<primary_actor>(std::move(ptr)));
       },
       [self](caf::error& err) {
@@ -469,6 +549,7 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
     },
     [self](ack_tick_atom) { on_ack_tick(self); },
     [self](hello_tick_atom, uint64_t n) { on_hello_tick(self, n); },
+    [self](link_tick_atom, uint64_t n) { on_link_tick(self, n); },
     [self](replicated_change& m) { on_replicated_change(self, m); },
     [self](full_snapshot& m) { on_full_snapshot(self, m); },
     // The store's read interface, from the replica's own history.

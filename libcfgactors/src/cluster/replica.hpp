@@ -10,16 +10,22 @@
 #include <caf/actor_system.hpp>
 
 #include "core/internal_actor_types.hpp"
+#include "link/link_dialer.hpp"
 
 namespace cfgactors {
 
 struct replica_options {
   std::string node = "replica";
   std::size_t history_size = 100; ///< snapshots kept (at least 1)
-  /// Where the primary is published; empty = wait for `join`.
-  /// Connecting needs the middleman (`cfg.load<caf::io::middleman>()`).
+  /// Where the primary's cluster port is; empty = wait for `join`.
+  /// Connecting needs the middleman (`cfg.load<caf::io::middleman>()`) and
+  /// `dialer`.
   std::string host;
   uint16_t port = 0;
+  /// Opens the authenticated link (link/link_dialer.hpp) that BASP then
+  /// talks through; its options say how long a connect and a handshake
+  /// may take.
+  detail::link_dialer_ptr dialer;
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds min_backoff{100};
   std::chrono::milliseconds max_backoff{5000};

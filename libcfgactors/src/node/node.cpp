@@ -18,6 +18,8 @@
 #include "cluster/primary.hpp"
 #include "cluster/replica.hpp"
 #include "core/log.hpp"
+#include "link/link_dialer.hpp"
+#include "link/primary_gate.hpp"
 #include "node/node_actors.hpp"
 #include "node/node_impl.hpp"
 
@@ -67,6 +69,21 @@ std::string default_replica_name() {
 }
 
 } // namespace
+
+/// How the node's end of the cluster link behaves.
+detail::link_options node::link_options_of(const node_options& opts,
+                                           std::string secret) {
+  detail::link_options out;
+  out.secret = std::move(secret);
+  out.handshake_timeout = opts.handshake_timeout_;
+  out.connect_timeout = opts.connect_timeout_;
+  out.idle_timeout = opts.link_timeout_;
+  // Four heartbeats fit in the idle timeout: one lost or late frame does
+  // not end a link.
+  out.heartbeat = std::max(milliseconds{10}, opts.link_timeout_ / 4);
+  out.max_pending = opts.max_pending_;
+  return out;
+}
 
 node::node(std::shared_ptr<detail::node_impl> state,
            std::shared_ptr<snapshot_cell> cell)
@@ -148,7 +165,7 @@ caf::expected<node> node::primary(caf::actor_system& sys,
   prim.node = st->name;
   prim.write_timeout = opts.write_timeout_;
   prim.forget_after = opts.forget_after_;
-  prim.secret = std::move(*secret);
+  prim.secret = *secret;
   prim.max_replicas = opts.max_replicas_;
   prim.handshake_timeout = opts.handshake_timeout_;
   st->primary = spawn_primary(sys, st->pipeline.store,
@@ -158,15 +175,15 @@ caf::expected<node> node::primary(caf::actor_system& sys,
   // From here on, a failure stops what runs (st's destructor) before it
   // returns the error.
   if (opts.cluster_port_) {
-    auto& mm = sys.middleman();
-    auto port = mm.publish(st->primary, *opts.cluster_port_,
-                           opts.cluster_address_.c_str(), true);
-    if (!port)
-      return make_error(errc::unavailable,
-                        "cluster port " + opts.cluster_address_ + ":"
-                          + std::to_string(*opts.cluster_port_) + ": "
-                          + sys.render(port.error()));
-    st->port = *port;
+    // The gate owns the port; BASP gets each peer that proved the secret.
+    st->link = std::make_shared<detail::link_context>();
+    auto gate = detail::open_primary_gate(
+      sys, st->link, st->primary, opts.cluster_address_, *opts.cluster_port_,
+      link_options_of(opts, prim.secret), st->published);
+    if (!gate)
+      return std::move(gate.error());
+    st->gate = std::move(*gate);
+    st->port = st->gate->port();
   }
   if (opts.defaults_) {
     write_request req{{operation::replace_layer(std::string{defaults_layer},
@@ -271,7 +288,11 @@ caf::expected<node> node::replica(caf::actor_system& sys, std::string host,
   ropts.min_backoff = opts.min_backoff_;
   ropts.max_backoff = opts.max_backoff_;
   ropts.ack_delay = opts.ack_delay_;
-  ropts.secret = std::move(*secret);
+  ropts.secret = *secret;
+  st->link = std::make_shared<detail::link_context>();
+  ropts.dialer = std::make_shared<detail::link_dialer>(
+    st->link, link_options_of(opts, std::move(*secret)));
+  ropts.connect_timeout = opts.connect_timeout_;
   st->replica = spawn_replica(sys, std::move(ropts));
   st->store = st->replica;
   st->writer = st->replica;
@@ -395,14 +416,21 @@ void node::stats(callback<node_stats> done) const {
     return with_router(st.replica, {});
   // Then the primary's cluster counters, then the router's.
   auto with_cluster = [&sys = st.sys, with_router, primary = st.primary,
-                       router = st.pipeline.router,
+                       router = st.pipeline.router, gate = st.gate,
                        done](node_stats out) {
     async_request<cluster_stats>(
       sys, primary, admin_timeout,
-      [with_router, router, done,
+      [with_router, router, done, gate,
        out = std::move(out)](caf::expected<cluster_stats> c) mutable {
         if (!c)
           return done(std::move(c.error()));
+        // What the gate refused before BASP saw a byte, beside what the
+        // primary refused after.
+        if (gate) {
+          for (auto& [reason, n] : gate->refused())
+            c->refused[reason] += n;
+          c->pending += gate->pending();
+        }
         out.cluster = std::move(*c);
         with_router(router, std::move(out));
       },

@@ -91,18 +91,23 @@ void node_impl::stop() {
   end_and_wait(sys, first);
   // The port closes before the primary goes, so that no replica joins a
   // node that is leaving.
-  if (port != 0) {
+  if (gate)
+    gate->close();
+  if (port != 0 && published->load()) {
     if (auto res = sys.middleman().unpublish(primary, port); !res)
       log().warn("event=node_unpublish_failed port={} error=\"{}\"", port,
                  sys.render(res.error()));
-    port = 0;
   }
+  port = 0;
   workers.push_back(updater);
   workers.push_back(as_actor(primary));
   end_and_wait(sys, workers);
   // Last the write path (or the replica, whose router is linked to it).
   end_and_wait(sys, {as_actor(pipeline.validator), as_actor(pipeline.store),
                      as_actor(pipeline.router), as_actor(replica)});
+  // The links go last: BASP sees them close, every peer sees us leave.
+  if (link)
+    link->stop();
   log().info("event=node_stopped node=\"{}\" version={}", name,
              cell->load()->version);
 }

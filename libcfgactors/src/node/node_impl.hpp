@@ -1,6 +1,7 @@
 // Private: what a node owns, shared by the node handle and its transactions.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <cstdint>
@@ -18,6 +19,8 @@
 #include "cfgactors/actor_types.hpp"
 #include "cfgactors/snapshot_cell.hpp"
 #include "core/internal_actor_types.hpp"
+#include "link/link_context.hpp"
+#include "link/link_gate.hpp"
 #include "pipeline/pipeline_core.hpp"
 
 namespace cfgactors::detail {
@@ -41,6 +44,14 @@ struct node_impl {
   std::vector<source_actor> sources;
   caf::actor updater;     ///< feeds `cell`
   uint16_t port = 0;      ///< published cluster port
+  /// The cluster link's thread and, on a primary with a cluster port, its
+  /// gate (BASP itself listens nowhere).
+  link_context_ptr link;
+  link_gate_ptr gate;
+  /// Whether a peer came through the gate: BASP then holds the primary as
+  /// published at `port` until it is unpublished.
+  std::shared_ptr<std::atomic<bool>> published
+    = std::make_shared<std::atomic<bool>>(false);
   std::chrono::milliseconds write_timeout{5000};
 
   /// Sends a write to the primary (or through the replica)

@@ -111,6 +111,21 @@ node_options& node_options::max_replicas(std::size_t n) {
   return *this;
 }
 
+node_options& node_options::link_timeout(std::chrono::milliseconds x) {
+  link_timeout_ = x;
+  return *this;
+}
+
+node_options& node_options::connect_timeout(std::chrono::milliseconds x) {
+  connect_timeout_ = x;
+  return *this;
+}
+
+node_options& node_options::max_pending_peers(std::size_t n) {
+  max_pending_ = n;
+  return *this;
+}
+
 node_options& node_options::handshake_timeout(std::chrono::milliseconds x) {
   handshake_timeout_ = x;
   return *this;

@@ -1,6 +1,7 @@
 #define CAF_SUITE cluster_net
-// Primary and replica in two actor systems over real loopback TCP (CAF's
-// middleman): join, stream, forwarded writes, primary loss and return.
+// Primary and replica in two actor systems over real loopback TCP, through
+// the cluster link (link/) that BASP talks over: join, stream, forwarded
+// writes, primary loss and return.
 #include "cfgactors_test.hpp"
 
 #include <chrono>
@@ -14,6 +15,8 @@
 
 #include "cluster/primary.hpp"
 #include "cluster/replica.hpp"
+#include "link/link_dialer.hpp"
+#include "link/primary_gate.hpp"
 #include "pipeline/pipeline_core.hpp"
 #include "cfgactors/system_config.hpp"
 
@@ -73,23 +76,41 @@ std::optional<T> ask(caf::actor_system& sys, const Handle& dest, Ts&&... xs) {
   return result;
 }
 
-/// The primary side: pipeline + published primary.
+constexpr const char* test_secret = "cluster-net-secret-0123456789";
+
+detail::link_options test_link() {
+  detail::link_options out;
+  out.secret = test_secret;
+  out.heartbeat = 100ms;
+  out.idle_timeout = 1s;
+  return out;
+}
+
+/// The primary side: pipeline + primary behind a link gate.
 struct primary_side {
   net_config cfg;
   caf::actor_system sys{cfg};
   detail::pipeline_core pipe;
   primary_actor primary;
+  detail::link_context_ptr link = std::make_shared<detail::link_context>();
+  detail::link_gate_ptr gate;
   uint16_t port = 0;
 
   explicit primary_side(uint16_t at = 0) {
     pipe = *detail::open_pipeline_core(sys, {});
-    primary = spawn_primary(sys, pipe.store, pipe.validator, {});
-    auto p = sys.middleman().publish(primary, at, "127.0.0.1", true);
-    CAF_REQUIRE(p);
-    port = *p;
+    primary_options popts;
+    popts.secret = test_secret;
+    primary = spawn_primary(sys, pipe.store, pipe.validator, popts);
+    auto g = detail::open_primary_gate(sys, link, primary, "127.0.0.1", at,
+                                       test_link());
+    CAF_REQUIRE(g);
+    gate = *g;
+    port = gate->port();
   }
 
   ~primary_side() {
+    gate->close();
+    link->stop();
     // A published actor keeps the system alive: end it explicitly.
     caf::anon_send_exit(primary, caf::exit_reason::user_shutdown);
     shutdown(pipe.handles());
@@ -103,6 +124,7 @@ struct primary_side {
 struct replica_side {
   net_config cfg;
   caf::actor_system sys{cfg};
+  detail::link_context_ptr link = std::make_shared<detail::link_context>();
   replica_actor replica;
 
   replica_side(std::string name, uint16_t port) {
@@ -112,11 +134,14 @@ struct replica_side {
     opts.port = port;
     opts.min_backoff = 20ms;
     opts.max_backoff = 200ms;
+    opts.secret = test_secret;
+    opts.dialer = std::make_shared<detail::link_dialer>(link, test_link());
     replica = spawn_replica(sys, opts);
   }
 
   ~replica_side() {
     caf::anon_send_exit(replica, caf::exit_reason::user_shutdown);
+    link->stop();
   }
 
   replica_status status() {
