@@ -112,6 +112,9 @@ cfgactors::node_options node_options_of(const cfgd::options& opts,
   // loopback without it.
   if (!opts.cluster_secret_file.empty())
     n.cluster_secret_file(opts.cluster_secret_file);
+  n.link_timeout(milliseconds{opts.link_timeout_ms})
+    .handshake_timeout(milliseconds{opts.handshake_timeout_ms})
+    .connect_timeout(milliseconds{opts.connect_timeout_ms});
   if (opts.join) {
     // cfgd starts before its primary may be up: serve stale, connect later.
     n.join_timeout(milliseconds{0});
@@ -145,6 +148,12 @@ cfgactors::node_options node_options_of(const cfgd::options& opts,
   if (opts.cluster_listen)
     n.cluster_port(opts.cluster_listen->port, opts.cluster_listen->host)
       .max_replicas(opts.max_replicas);
+  if (opts.advertise)
+    n.advertise((opts.advertise->host.find(':') != std::string::npos
+                   ? "[" + opts.advertise->host + "]"
+                   : opts.advertise->host)
+                + ":"
+                + std::to_string(opts.advertise->port));
   return n;
 }
 
@@ -201,9 +210,11 @@ int run(const cfgd::options& opts, initial_config init) {
   // sessions) is gone before the node stops and the system shuts down.
   auto& n = *started;
   if (n.cluster_port() != 0)
-    spdlog::info("event=cluster_listening address={} port={} secret={}",
+    spdlog::info("event=cluster_listening address={} port={} secret={} "
+                 "advertised={}",
                  opts.cluster_listen->host, n.cluster_port(),
-                 opts.cluster_secret_file.empty() ? "none" : "file");
+                 opts.cluster_secret_file.empty() ? "none" : "file",
+                 n.advertised());
   spdlog::info("event=cfgd_starting node=\"{}\" files={} env=\"{}\" "
                "remote=\"{}\" ws=\"{}\" schema=\"{}\" scheduler={} threads={} "
                "history={} data_dir=\"{}\" retention={}",

@@ -302,6 +302,32 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
     ->type_name("N")
     ->capture_default_str()
     ->check(CLI::Range(std::size_t{1}, std::size_t{100000}).description(""));
+  app.add_option("--cluster-link-timeout-ms", opts.link_timeout_ms,
+                 "cut a cluster link silent this long (both ends send a "
+                 "heartbeat every quarter of it): how soon a partitioned "
+                 "replica reports stale")
+    ->type_name("MS")
+    ->capture_default_str()
+    ->check(CLI::Range(uint64_t{100}, uint64_t{3600000}).description(""));
+  app.add_option("--cluster-handshake-timeout-ms", opts.handshake_timeout_ms,
+                 "close a cluster peer that has not proved the secret by "
+                 "then")
+    ->type_name("MS")
+    ->capture_default_str()
+    ->check(CLI::Range(uint64_t{100}, uint64_t{600000}).description(""));
+  app.add_option("--cluster-connect-timeout-ms", opts.connect_timeout_ms,
+                 "replica: give up a connect to the primary after this "
+                 "long, then back off")
+    ->type_name("MS")
+    ->capture_default_str()
+    ->check(CLI::Range(uint64_t{100}, uint64_t{600000}).description(""));
+  std::string advertise;
+  app.add_option("--advertise", advertise,
+                 "where peers should reach this node's cluster port, when "
+                 "it is not the listen address (0.0.0.0, NAT); shown in "
+                 "/nodes")
+    ->type_name("HOST:PORT")
+    ->check(is_host_port);
   app
     .add_option("--join", join,
                 "run as a read-only replica of the primary at HOST:PORT; "
@@ -343,6 +369,8 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
   opts.http = *host_port::parse(http);
   if (!join.empty())
     opts.join = host_port::parse(join);
+  if (!advertise.empty())
+    opts.advertise = host_port::parse(advertise);
   if (!cluster_listen.empty())
     opts.cluster_listen = host_port::parse(cluster_listen);
   else if (opts.cluster_port != 0)

@@ -70,6 +70,14 @@ struct options {
   std::optional<host_port> cluster_listen;
   std::string cluster_secret_file; ///< --cluster-secret-file
   std::size_t max_replicas = 256;  ///< --max-replicas
+  /// --cluster-link-timeout-ms: a silent link is cut after this long
+  uint64_t link_timeout_ms = 5000;
+  /// --cluster-handshake-timeout-ms: a peer proves the secret by then
+  uint64_t handshake_timeout_ms = 10000;
+  /// --cluster-connect-timeout-ms: a replica's connect to its primary
+  uint64_t connect_timeout_ms = 2000;
+  /// --advertise HOST:PORT: where peers should reach this node
+  std::optional<host_port> advertise;
   std::optional<host_port> join; ///< --join: run as a replica of that primary
   uint32_t write_timeout_ms = 5000; ///< --write-timeout-ms: majority/all writes
   uint64_t forget_after_ms = 600000; ///< --forget-after-ms: 0 = never

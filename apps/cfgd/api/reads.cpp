@@ -227,16 +227,18 @@ void get_nodes(const api_context_ptr& ctx, const http::request_context& rc,
     return;
   }
   // What the primary knows of the replicas, then its own version.
-  ctx->node.replicas([ctx, &rc, respond, name, store = ctx->store](
+  ctx->node.replicas([ctx, &rc, respond, name, store = ctx->store,
+                      advertised = ctx->node.advertised()](
                        caf::expected<std::vector<cfgactors::replica_info>>
                          replicas) {
     if (!replicas)
       return respond(actor_error(*ctx, rc.req, replicas.error()));
-    auto then = [&rc, name, replicas = std::move(*replicas)](
+    auto then = [&rc, name, advertised, replicas = std::move(*replicas)](
                   const cfgactors::snapshot_ptr& snap) {
       auto list = json::array();
       list.push_back(json{{"name", name},
                           {"role", "primary"},
+                          {"address", advertised},
                           {"version", snap->version},
                           {"hash", snap->hash},
                           {"lag", 0},

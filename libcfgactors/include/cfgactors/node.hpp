@@ -129,6 +129,11 @@ public:
   /// the node publishes none.
   uint16_t cluster_port() const noexcept;
 
+  /// Where peers reach this node's cluster port ("host:port"; empty
+  /// without one): node_options::advertise, else the listen address (this
+  /// host's name for a wildcard).
+  const std::string& advertised() const noexcept;
+
   /// A replica without its primary serves its last snapshot and is stale.
   /// A primary never is.
   bool stale() const;

@@ -116,6 +116,11 @@ public:
   /// (default 10 s).
   node_options& handshake_timeout(std::chrono::milliseconds x);
 
+  /// Where peers should reach this node's cluster port ("host:port"), when
+  /// it is not the address it listens on (every address, NAT). Default:
+  /// the listen address, or this host's name for a wildcard.
+  node_options& advertise(std::string host_port);
+
   /// How long the cluster link may stay silent before it counts as cut
   /// (default 5 s): both ends send a heartbeat every quarter of it. A
   /// partition keeps TCP open but silent; this is how long a replica takes
@@ -202,6 +207,7 @@ private:
   std::string cluster_secret_file_;
   std::size_t max_replicas_ = 256;
   std::chrono::milliseconds handshake_timeout_{10000};
+  std::string advertise_;
   std::chrono::milliseconds link_timeout_{5000};
   std::chrono::milliseconds connect_timeout_{2000};
   std::size_t max_pending_ = 64;

@@ -285,15 +285,39 @@ void follow(replica_ptr self, primary_actor primary) {
   authenticate(self, st.primary);
 }
 
+/// Without a dialer: BASP connects by itself, through the middleman (the
+/// test DSL's multiplexer has no sockets for a link).
+void connect_direct(replica_ptr self) {
+  auto& st = self->state;
+  auto mm = self->system().middleman().actor_handle();
+  self
+    ->request(mm, st.options.connect_timeout, caf::connect_atom::value,
+              st.options.host, st.options.port)
+    .then(
+      [self](caf::node_id&, caf::strong_actor_ptr& ptr,
+             std::set<std::string>&) {
+        if (!ptr) {
+          schedule_connect(self);
+          return;
+        }
+        ++self->state.reconnects;
+        follow(self, caf::actor_cast<primary_actor>(std::move(ptr)));
+      },
+      [self](caf::error& err) {
+        detail::log().debug("event=replica_connect_failed node=\"{}\" "
+                            "error=\"{}\"",
+                            self->state.options.node,
+                            self->system().render(err));
+        schedule_connect(self);
+      });
+}
+
 /// Asks the link thread for an authenticated link to the primary; the
 /// outcome arrives as a link tick.
 void connect(replica_ptr self) {
   auto& st = self->state;
-  if (!st.options.dialer) {
-    detail::log().error("event=replica_no_link node=\"{}\"",
-                        st.options.node);
-    return;
-  }
+  if (!st.options.dialer)
+    return connect_direct(self);
   auto n = ++st.dials;
   auto hdl = caf::actor_cast<caf::actor>(self);
   st.options.dialer->dial(st.options.host, st.options.port,

@@ -24,7 +24,9 @@ struct replica_options {
   uint16_t port = 0;
   /// Opens the authenticated link (link/link_dialer.hpp) that BASP then
   /// talks through; its options say how long a connect and a handshake
-  /// may take.
+  /// may take. Null: BASP connects to `host:port` itself, as the test DSL
+  /// needs (its multiplexer has no real sockets); node::replica always
+  /// sets one.
   detail::link_dialer_ptr dialer;
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds min_backoff{100};

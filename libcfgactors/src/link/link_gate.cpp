@@ -120,11 +120,12 @@ private:
     if (done_)
       return;
     done_ = true;
+    // Counted before the peer can see the close.
+    gate_->handshake_done(address_, false);
+    gate_->refuse(address_, reason);
     boost::system::error_code ignored;
     timer_.cancel();
     sock_.close(ignored);
-    gate_->handshake_done(address_, false);
-    gate_->refuse(address_, reason);
   }
 
   std::shared_ptr<link_gate> gate_;
@@ -214,8 +215,8 @@ void link_gate::accept() {
           || n >= self->options_.max_pending_per_address) {
         if (n == 0)
           self->pending_by_address_.erase(address);
-        sock.close(ignored);
         self->refuse(address, "link_too_many_pending");
+        sock.close(ignored);
       } else {
         ++n;
         ++self->pending_;

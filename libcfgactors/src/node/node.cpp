@@ -184,6 +184,24 @@ caf::expected<node> node::primary(caf::actor_system& sys,
       return std::move(gate.error());
     st->gate = std::move(*gate);
     st->port = st->gate->port();
+    st->advertised = opts.advertise_;
+    if (st->advertised.empty()) {
+      auto& addr = opts.cluster_address_;
+      auto wildcard = addr.empty() || addr == "0.0.0.0" || addr == "::";
+      std::string host = addr;
+      if (wildcard) {
+        char name[256] = {};
+        ::gethostname(name, sizeof(name) - 1);
+        host = name;
+        detail::log().warn("event=cluster_listening_everywhere port={} "
+                           "advertised=\"{}:{}\" hint=\"set advertise "
+                           "(--advertise) to the address peers use\"",
+                           st->port, host, st->port);
+      }
+      if (host.find(':') != std::string::npos)
+        host = "[" + host + "]";
+      st->advertised = host + ":" + std::to_string(st->port);
+    }
   }
   if (opts.defaults_) {
     write_request req{{operation::replace_layer(std::string{defaults_layer},
@@ -338,6 +356,10 @@ const std::string& node::name() const noexcept {
 
 uint16_t node::cluster_port() const noexcept {
   return state_->port;
+}
+
+const std::string& node::advertised() const noexcept {
+  return state_->advertised;
 }
 
 bool node::stale() const {

@@ -44,6 +44,7 @@ struct node_impl {
   std::vector<source_actor> sources;
   caf::actor updater;     ///< feeds `cell`
   uint16_t port = 0;      ///< published cluster port
+  std::string advertised; ///< where peers reach `port`
   /// The cluster link's thread and, on a primary with a cluster port, its
   /// gate (BASP itself listens nowhere).
   link_context_ptr link;

@@ -111,6 +111,11 @@ node_options& node_options::max_replicas(std::size_t n) {
   return *this;
 }
 
+node_options& node_options::advertise(std::string host_port) {
+  advertise_ = std::move(host_port);
+  return *this;
+}
+
 node_options& node_options::link_timeout(std::chrono::milliseconds x) {
   link_timeout_ = x;
   return *this;
