@@ -611,15 +611,18 @@ std::vector<replica_info> on_replicas(primary_ptr self) {
 }
 
 /// A write a replica forwards: only from an authenticated peer, in its
-/// session. The origin is the one the replica's API admitted; without one
-/// the replica's name stands in.
+/// session. It is recorded as the writer the replica's API admitted, via the
+/// name the replica proved ("api:alice via mars"), or as that name alone
+/// ("node:mars"): a replica cannot pass a write off as anyone's but its
+/// writers' through itself (a file source's, another node's).
 caf::result<consistent_write_result> on_linked_write(primary_ptr self,
                                                      linked_write& w) {
   auto peer = authenticated(self, w.session, "write");
   if (!peer)
     return refused_error("write");
-  if (w.request.origin.empty())
-    w.request.origin = "node:" + peer->name;
+  w.request.origin = w.request.origin.empty()
+                       ? "node:" + peer->name
+                       : w.request.origin + " via " + peer->name;
   return on_consistent_write(self, w.request, w.level, w.timeout_ms);
 }
 

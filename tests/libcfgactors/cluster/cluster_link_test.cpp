@@ -173,14 +173,26 @@ CAF_TEST(a replica that knows the secret authenticates and streams) {
   CAF_CHECK_EQUAL(st.pending, 0u);
   CAF_CHECK_EQUAL(st.replicas, 1u);
   CAF_CHECK(st.refused.empty());
-  // Its writes are committed under the origin its own API gave them.
+  // Its writes are committed under the origin its own API gave them, via
+  // the name it proved: whatever it claims, the relay shows.
   auto res = ask<write_result>(mars, r_mars, write_atom::value,
                                write_request{{operation::set("a", 1)},
                                              "api:alice",
                                              0,
                                              {}});
   CAF_REQUIRE(res.ok());
-  CAF_CHECK_EQUAL(primary_current()->origin, "api:alice");
+  CAF_CHECK_EQUAL(primary_current()->origin, "api:alice via mars");
+  res = ask<write_result>(mars, r_mars, write_atom::value,
+                          write_request{{operation::set("a", 2)},
+                                        "file:/etc/app.yaml",
+                                        0,
+                                        {}});
+  CAF_REQUIRE(res.ok());
+  CAF_CHECK_EQUAL(primary_current()->origin, "file:/etc/app.yaml via mars");
+  res = ask<write_result>(mars, r_mars, write_atom::value,
+                          write_request{{operation::set("a", 3)}, "", 0, {}});
+  CAF_REQUIRE(res.ok());
+  CAF_CHECK_EQUAL(primary_current()->origin, "node:mars");
 }
 
 CAF_TEST(a replica with a wrong secret of the same length gets nothing) {
