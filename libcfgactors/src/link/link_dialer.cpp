@@ -22,18 +22,18 @@ using asio::ip::tcp;
 /// One dial, from resolving the name to the tunnel.
 class dial_attempt : public std::enable_shared_from_this<dial_attempt> {
 public:
-  dial_attempt(link_context_ptr ctx, const link_options& options,
+  dial_attempt(asio::io_context& io, const link_options& options,
                std::string host, uint16_t port,
                std::function<void(link_result)> done)
-    : ctx_(std::move(ctx)),
+    : io_(io),
       options_(options),
       host_(std::move(host)),
       port_(port),
       where_(host_ + ":" + std::to_string(port_)),
       done_(std::move(done)),
-      resolver_(ctx_->io()),
-      sock_(ctx_->io()),
-      timer_(ctx_->io()) {
+      resolver_(io_),
+      sock_(io_),
+      timer_(io_) {
     // nop
   }
 
@@ -122,9 +122,9 @@ private:
   }
 
   void open() {
-    asio::local::stream_protocol::socket ours{ctx_->io()};
+    asio::local::stream_protocol::socket ours{io_};
     int basp_fd = -1;
-    if (!make_basp_pair(ctx_->io(), ours, basp_fd))
+    if (!make_basp_pair(io_, ours, basp_fd))
       return fail("no file descriptors left");
     finished_ = true;
     timer_.cancel();
@@ -151,7 +151,8 @@ private:
     done_(link_result{-1, "cluster link to " + where_ + ": " + why});
   }
 
-  link_context_ptr ctx_;
+  // Not the link_context: the context holds this attempt's handlers.
+  asio::io_context& io_;
   link_options options_;
   std::string host_;
   uint16_t port_;
@@ -177,8 +178,8 @@ link_dialer::link_dialer(link_context_ptr ctx, link_options options)
 
 void link_dialer::dial(const std::string& host, uint16_t port,
                        std::function<void(link_result)> done) {
-  auto attempt = std::make_shared<dial_attempt>(ctx_, options_, host, port,
-                                                std::move(done));
+  auto attempt = std::make_shared<dial_attempt>(ctx_->io(), options_, host,
+                                                port, std::move(done));
   asio::post(ctx_->io(), [attempt] { attempt->start(); });
 }
 

@@ -1,5 +1,7 @@
 #include "link/link_gate.hpp"
 
+#include <future>
+
 #include <unistd.h>
 
 #include <boost/asio/ip/address.hpp>
@@ -96,7 +98,7 @@ private:
     auto& gate = *gate_;
     if (gate.links_.load() >= gate.options_.max_links)
       return finish("link_too_many");
-    if (!make_basp_pair(gate.ctx_->io(), ours, basp_fd))
+    if (!make_basp_pair(gate.io_, ours, basp_fd))
       return finish("link_no_descriptors");
     done_ = true;
     timer_.cancel();
@@ -144,7 +146,7 @@ private:
 caf::expected<link_gate_ptr>
 link_gate::open(link_context_ptr ctx, const std::string& address,
                 uint16_t port, link_options options, admit_fn admit) {
-  auto gate = std::make_shared<link_gate>(ctx, std::move(options),
+  auto gate = std::make_shared<link_gate>(ctx->io(), std::move(options),
                                           std::move(admit));
   auto where = address + ":" + std::to_string(port);
   boost::system::error_code ec;
@@ -174,16 +176,17 @@ link_gate::open(link_context_ptr ctx, const std::string& address,
   gate->port_ = acc.local_endpoint().port();
   // Accepting starts on the link thread, like everything the gate does.
   asio::post(ctx->io(), [gate] { gate->accept(); });
+  // The context outlives the gate: the node (or test) holds both.
   return gate;
 }
 
-link_gate::link_gate(link_context_ptr ctx, link_options options,
+link_gate::link_gate(asio::io_context& io, link_options options,
                      admit_fn admit)
-  : ctx_(std::move(ctx)),
+  : io_(io),
     options_(std::move(options)),
     admit_(std::move(admit)),
-    acceptor_(ctx_->io()),
-    retry_(ctx_->io()) {
+    acceptor_(io),
+    retry_(io) {
   // nop
 }
 
@@ -193,12 +196,22 @@ link_gate::~link_gate() {
 }
 
 void link_gate::close() {
-  // The acceptor belongs to the link thread.
-  asio::post(ctx_->io(), [self = shared_from_this()] {
+  auto shut = [self = shared_from_this()] {
     boost::system::error_code ignored;
     self->acceptor_.close(ignored);
     self->retry_.cancel();
+  };
+  if (io_.stopped()) // no thread runs handlers: nothing races with us
+    return shut();
+  // The acceptor belongs to the link thread: close it there, and wait, so
+  // that the port is free when this returns.
+  auto done = std::make_shared<std::promise<void>>();
+  auto closed = done->get_future();
+  asio::post(io_, [shut, done] {
+    shut();
+    done->set_value();
   });
+  closed.wait_for(std::chrono::seconds{2});
 }
 
 void link_gate::accept() {

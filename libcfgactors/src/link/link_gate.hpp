@@ -35,7 +35,8 @@ public:
   open(link_context_ptr ctx, const std::string& address, uint16_t port,
        link_options options, admit_fn admit);
 
-  link_gate(link_context_ptr ctx, link_options options, admit_fn admit);
+  link_gate(boost::asio::io_context& io, link_options options,
+            admit_fn admit);
 
   ~link_gate();
 
@@ -55,7 +56,8 @@ public:
     return links_.load();
   }
 
-  /// Stops accepting; links already open stay.
+  /// Stops accepting and frees the port before it returns (links already
+  /// open stay).
   void close();
 
 private:
@@ -65,7 +67,9 @@ private:
   void refuse(const std::string& address, const char* reason);
   void handshake_done(const std::string& address, bool admitted);
 
-  link_context_ptr ctx_;
+  // Not the link_context: handlers hold the gate, and the context holds the
+  // handlers.
+  boost::asio::io_context& io_;
   link_options options_;
   admit_fn admit_;
   boost::asio::ip::tcp::acceptor acceptor_;
