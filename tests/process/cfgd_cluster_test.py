@@ -126,13 +126,14 @@ class cluster:
                    self.workdir)
         return d if d.wait_listening() else None
 
-    def replica(self, name, secret=None):
+    def replica(self, name, secret=None, extra=()):
         secret = secret or self.secret
         d = daemon(self.binary,
                    ["--http", "127.0.0.1:0", "--token-file", self.tokens,
                     "--node-name", name, "--join",
                     f"127.0.0.1:{self.port}"]
-                   + (["--cluster-secret-file", secret] if secret else []),
+                   + (["--cluster-secret-file", secret] if secret else [])
+                   + list(extra),
                    self.workdir)
         return d if d.wait_listening() else None
 
@@ -387,6 +388,54 @@ def test_link(binary, source_dir, workdir):
               d.stderr())
 
 
+def test_frozen_primary(binary, source_dir, workdir):
+    """A primary that freezes (SIGSTOP): TCP stays open and silent. The
+    replica cuts the link after the link timeout, reports stale, and its
+    dials (the kernel still completes TCP's handshake) fail after the
+    handshake timeout and back off; thawed, the primary is followed again."""
+    os.makedirs(workdir)
+    c = cluster(binary, source_dir, workdir)
+    p = c.primary()
+    if not p:
+        return
+    r = c.replica("frost", extra=["--cluster-link-timeout-ms", "1000",
+                                  "--cluster-handshake-timeout-ms", "1000"])
+    if not r:
+        return
+    check("the replica converges with the primary",
+          eventually(lambda: converged(p, [r])), f"{head(p)} vs {head(r)}")
+    os.kill(p.proc.pid, signal.SIGSTOP)
+    try:
+        start = time.monotonic()
+        stale = eventually(lambda: get_json(r, "/nodes")[2]["nodes"][0]
+                           .get("stale") is True)
+        took = time.monotonic() - start
+        print(f"# frozen primary: replica stale after {took:.1f} s",
+              flush=True)
+        check("a frozen primary: the replica reports stale (link timeout "
+              "1 s)", stale and took < 10, f"{took:.1f} s")
+        check("the replica keeps serving its last config while stale",
+              get_json(r, "/config")[0] == 200)
+        # Its dials to the frozen primary connect (the kernel answers TCP)
+        # and then time out in the handshake, again and again.
+        check("its dials to the frozen primary time out and back off",
+              eventually(lambda: "no handshake within 1000 ms" in r.stderr()),
+              r.stderr()[-1500:])
+    finally:
+        os.kill(p.proc.pid, signal.SIGCONT)
+    check("thawed, the primary is followed again (version and hash)",
+          eventually(lambda: converged(p, [r])), f"{head(p)} vs {head(r)}")
+    status, body = post(p, "/features/after_thaw?create=true&"
+                           "consistency=all&timeout_ms=5000",
+                        {"enabled": True})
+    check("and an all write is acked by it",
+          status == 200 and body.get("acked") == ["frost"],
+          f"{status} {body!r}")
+    for d in (r, p):
+        check("a node of the frozen-primary test stops on SIGTERM",
+              d.stop() == 0, d.stderr())
+
+
 def test_readiness(binary, source_dir, workdir):
     """/readyz and reads while a replica has never synced, is in sync, is
     stale; a primary whose file source is degraded. The cluster runs
@@ -452,6 +501,8 @@ def main():
         try:
             test_cluster(binary, ctl, sys.argv[3], workdir)
             test_link(binary, sys.argv[3], os.path.join(workdir, "link"))
+            test_frozen_primary(binary, sys.argv[3],
+                                os.path.join(workdir, "frozen"))
             test_readiness(binary, sys.argv[3],
                            os.path.join(workdir, "readiness"))
         except Exception as e:
