@@ -18,7 +18,8 @@ if(NOT DEFINED SECONDS)
 endif()
 set(fuzz_dir "${SOURCE_DIR}/tests/fuzz")
 if(NOT DEFINED TARGETS)
-  set(TARGETS parse_document path merge_patch env_mapping flags http_router)
+  set(TARGETS parse_document path merge_patch env_mapping flags http_router
+      link_frames)
 endif()
 
 find_program(clangxx clang++-14)

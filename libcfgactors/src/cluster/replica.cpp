@@ -285,6 +285,25 @@ void follow(replica_ptr self, primary_actor primary) {
   authenticate(self, st.primary);
 }
 
+/// BASP finished its handshake with the primary's node: follow the primary
+/// it offers (none: try again later).
+void on_basp_connected(replica_ptr self, caf::strong_actor_ptr& ptr) {
+  if (!ptr) {
+    schedule_connect(self);
+    return;
+  }
+  ++self->state.reconnects;
+  self->state.link_error.clear();
+  follow(self, caf::actor_cast<primary_actor>(std::move(ptr)));
+}
+
+void on_basp_failed(replica_ptr self, const caf::error& err) {
+  detail::log().debug("event=replica_connect_failed node=\"{}\" "
+                      "error=\"{}\"",
+                      self->state.options.node, self->system().render(err));
+  schedule_connect(self);
+}
+
 /// Without a dialer: BASP connects by itself, through the middleman (the
 /// test DSL's multiplexer has no sockets for a link).
 void connect_direct(replica_ptr self) {
@@ -295,21 +314,8 @@ void connect_direct(replica_ptr self) {
               st.options.host, st.options.port)
     .then(
       [self](caf::node_id&, caf::strong_actor_ptr& ptr,
-             std::set<std::string>&) {
-        if (!ptr) {
-          schedule_connect(self);
-          return;
-        }
-        ++self->state.reconnects;
-        follow(self, caf::actor_cast<primary_actor>(std::move(ptr)));
-      },
-      [self](caf::error& err) {
-        detail::log().debug("event=replica_connect_failed node=\"{}\" "
-                            "error=\"{}\"",
-                            self->state.options.node,
-                            self->system().render(err));
-        schedule_connect(self);
-      });
+             std::set<std::string>&) { on_basp_connected(self, ptr); },
+      [self](caf::error& err) { on_basp_failed(self, err); });
 }
 
 /// Asks the link thread for an authenticated link to the primary; the
@@ -355,22 +361,8 @@ void on_link_tick(replica_ptr self, uint64_t n) {
               st.options.port)
     .then(
       [self](caf::node_id&, caf::strong_actor_ptr& ptr,
-             std::set<std::string>&) {
-        if (!ptr) {
-          schedule_connect(self);
-          return;
-        }
-        ++self->state.reconnects;
-        self->state.link_error.clear();
-        follow(self, caf::actor_cast<primary_actor>(std::move(ptr)));
-      },
-      [self](caf::error& err) {
-        detail::log().debug("event=replica_connect_failed node=\"{}\" "
-                            "error=\"{}\"",
-                            self->state.options.node,
-                            self->system().render(err));
-        schedule_connect(self);
-      });
+             std::set<std::string>&) { on_basp_connected(self, ptr); },
+      [self](caf::error& err) { on_basp_failed(self, err); });
 }
 
 /// The primary is gone: serve the last snapshot, tell the subscribers we

@@ -115,6 +115,50 @@ bool read_exact(int fd, unsigned char* out, std::size_t n) {
   return true;
 }
 
+/// A socket listening on a free loopback port (it never accepts by itself).
+struct listener {
+  int fd = -1;
+  uint16_t port = 0;
+
+  listener() {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0
+        || ::listen(fd, 4) != 0)
+      return;
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+  }
+
+  ~listener() {
+    ::close(fd);
+  }
+};
+
+/// A fake primary on one accepted connection: its challenge, then a server
+/// proof made with `proof_secret`; it holds the connection open (silent)
+/// until `release` is ready.
+void fake_primary(int lfd, const char* proof_secret,
+                  std::shared_future<void> release) {
+  int fd = ::accept(lfd, nullptr, nullptr);
+  auto primary = counting_nonce(1);
+  std::vector<unsigned char> out(link_magic.begin(), link_magic.end());
+  out.insert(out.end(), primary.begin(), primary.end());
+  [[maybe_unused]] auto n = ::write(fd, out.data(), out.size());
+  std::array<unsigned char, 72> in{};
+  if (read_exact(fd, in.data(), in.size())) {
+    link_nonce peer;
+    std::copy(in.begin() + 8, in.begin() + 40, peer.begin());
+    auto mac = link_server_proof(proof_secret, primary, peer);
+    n = ::write(fd, mac.data(), mac.size());
+  }
+  release.wait();
+  ::close(fd);
+}
+
 /// A gate whose admitted links land in `admitted` (BASP's ends).
 struct gate_fixture {
   link_context_ptr ctx = std::make_shared<link_context>();
@@ -162,8 +206,7 @@ link_result dial(link_options opts, uint16_t port) {
   dialer->dial("127.0.0.1", port,
                [&done](link_result r) { done.set_value(std::move(r)); });
   auto out = result.get();
-  // The tunnel (if any) belongs to ctx: keep it running for the caller by
-  // leaking nothing: tests that need the tunnel use dial_keep.
+  // For tests of failed dials: a tunnel, if any, ends with ctx.
   ctx->stop();
   return out;
 }
@@ -321,37 +364,14 @@ CAF_TEST(a wrong secret of the same length is refused and counted) {
 }
 
 CAF_TEST(a primary that proves a wrong secret is refused by the peer) {
-  // A fake primary: it sends a challenge and answers any proof with a MAC
-  // made with another secret of the same length.
-  int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  CAF_REQUIRE(::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr))
-              == 0);
-  CAF_REQUIRE(::listen(lfd, 4) == 0);
-  socklen_t len = sizeof(addr);
-  ::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len);
-  auto port = ntohs(addr.sin_port);
-  std::thread fake{[lfd] {
-    int fd = ::accept(lfd, nullptr, nullptr);
-    auto primary = counting_nonce(1);
-    std::vector<unsigned char> out(link_magic.begin(), link_magic.end());
-    out.insert(out.end(), primary.begin(), primary.end());
-    [[maybe_unused]] auto n = ::write(fd, out.data(), out.size());
-    std::array<unsigned char, 72> in{};
-    if (read_exact(fd, in.data(), in.size())) {
-      link_nonce peer;
-      std::copy(in.begin() + 8, in.begin() + 40, peer.begin());
-      auto mac = link_server_proof(wrong_secret, primary, peer);
-      n = ::write(fd, mac.data(), mac.size());
-    }
-    std::this_thread::sleep_for(200ms);
-    ::close(fd);
-  }};
-  auto r = dial(fast_link(), port);
+  listener l;
+  CAF_REQUIRE(l.port != 0);
+  std::promise<void> release;
+  std::thread fake{fake_primary, l.fd, wrong_secret,
+                   release.get_future().share()};
+  auto r = dial(fast_link(), l.port);
+  release.set_value();
   fake.join();
-  ::close(lfd);
   CAF_CHECK_EQUAL(r.fd, -1);
   CAF_CHECK(r.error.find("did not prove the cluster secret")
             != std::string::npos);
@@ -410,19 +430,11 @@ CAF_TEST(handshakes beyond the cap are closed at once) {
 CAF_TEST(a dial to a frozen primary fails within its timeouts) {
   // A socket that listens but never accepts: the kernel completes the TCP
   // handshake, nothing ever answers (a SIGSTOPped primary).
-  int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  CAF_REQUIRE(::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr))
-              == 0);
-  CAF_REQUIRE(::listen(lfd, 4) == 0);
-  socklen_t len = sizeof(addr);
-  ::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len);
+  listener l;
+  CAF_REQUIRE(l.port != 0);
   auto start = std::chrono::steady_clock::now();
-  auto r = dial(fast_link(), ntohs(addr.sin_port));
+  auto r = dial(fast_link(), l.port);
   auto took = std::chrono::steady_clock::now() - start;
-  ::close(lfd);
   CAF_CHECK_EQUAL(r.fd, -1);
   CAF_CHECK(r.error.find("no handshake within 300 ms") != std::string::npos);
   CAF_CHECK(took < 2s);
@@ -431,45 +443,21 @@ CAF_TEST(a dial to a frozen primary fails within its timeouts) {
 CAF_TEST(a link whose other end goes silent is closed) {
   // A fake primary that completes the handshake, then never sends a frame
   // (a partition keeps TCP open and silent).
-  int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  CAF_REQUIRE(::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr))
-              == 0);
-  CAF_REQUIRE(::listen(lfd, 4) == 0);
-  socklen_t len = sizeof(addr);
-  ::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len);
+  listener l;
+  CAF_REQUIRE(l.port != 0);
   std::promise<void> release;
-  auto released = release.get_future();
-  std::thread fake{[lfd, &released] {
-    int fd = ::accept(lfd, nullptr, nullptr);
-    auto primary = counting_nonce(1);
-    std::vector<unsigned char> out(link_magic.begin(), link_magic.end());
-    out.insert(out.end(), primary.begin(), primary.end());
-    [[maybe_unused]] auto n = ::write(fd, out.data(), out.size());
-    std::array<unsigned char, 72> in{};
-    if (read_exact(fd, in.data(), in.size())) {
-      link_nonce peer;
-      std::copy(in.begin() + 8, in.begin() + 40, peer.begin());
-      auto mac = link_server_proof(secret, primary, peer);
-      n = ::write(fd, mac.data(), mac.size());
-    }
-    released.wait();
-    ::close(fd);
-  }};
+  std::thread fake{fake_primary, l.fd, secret, release.get_future().share()};
   auto ctx = std::make_shared<link_context>();
   auto dialer = std::make_shared<link_dialer>(ctx, fast_link());
   std::promise<link_result> done;
   auto result = done.get_future();
-  dialer->dial("127.0.0.1", ntohs(addr.sin_port),
+  dialer->dial("127.0.0.1", l.port,
                [&done](link_result r) { done.set_value(std::move(r)); });
   auto r = result.get();
   CAF_REQUIRE_EQUAL(r.error, "");
   auto took = time_to_close(r.fd, 3s);
   release.set_value();
   fake.join();
-  ::close(lfd);
   CAF_REQUIRE(took.has_value());
   CAF_MESSAGE("silent link closed after " << took->count() << " ms");
   CAF_CHECK(*took >= 350ms);
