@@ -169,6 +169,20 @@ int cmd_nodes(const context& ctx) {
   return exit_ok;
 }
 
+int cmd_resync(const context& ctx) {
+  auto r = ctx.cli.send("POST", "/cluster/resync", "");
+  if (r.status != 200)
+    return report_failure(r);
+  if (ctx.json) {
+    std::cout << r.body.dump() << '\n';
+    return exit_ok;
+  }
+  std::cout << "resynced: version " << r.body.value("version", 0) << " hash "
+            << r.body.value("hash", std::string{"?"}) << " from cluster "
+            << r.body.value("cluster_id", std::string{"?"}) << '\n';
+  return exit_ok;
+}
+
 int cmd_sources(const context& ctx) {
   auto r = ctx.cli.get("/sources");
   if (r.status != 200)

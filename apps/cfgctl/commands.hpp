@@ -25,6 +25,9 @@ int cmd_history(const context& ctx, int limit);
 int cmd_diff(const context& ctx, uint64_t from, uint64_t to);
 int cmd_rollback(const context& ctx, uint64_t version);
 int cmd_nodes(const context& ctx);
+/// On a replica: follow its primary's history whatever it is (another
+/// cluster's, or behind the replica's), after a primary lost its journal.
+int cmd_resync(const context& ctx);
 int cmd_sources(const context& ctx);
 
 /// Offline: parses `file` and checks it against `schema`, printing every

@@ -126,6 +126,9 @@ int main(int argc, char** argv) {
                                      "restore VERSION as a new version");
   rollback->add_option("version", version)->required();
   auto nodes = app.add_subcommand("nodes", "list the cluster's nodes");
+  auto resync = app.add_subcommand(
+    "resync", "on a replica: install whatever its primary has (after the "
+              "primary lost its history)");
   auto sources = app.add_subcommand("sources", "show each source's status");
   auto validate = app.add_subcommand(
     "validate", "check FILE offline (syntax, and --schema if given)");
@@ -180,6 +183,8 @@ int main(int argc, char** argv) {
     return cmd_rollback(ctx, version);
   if (nodes->parsed())
     return cmd_nodes(ctx);
+  if (resync->parsed())
+    return cmd_resync(ctx);
   if (sources->parsed())
     return cmd_sources(ctx);
   return exit_usage;

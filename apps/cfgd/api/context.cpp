@@ -42,6 +42,21 @@ http::response actor_error(const api_context& ctx, const http::request& req,
                               "internal error", {text});
 }
 
+cfgactors::json replica_json(const std::string& name,
+                             const cfgactors::replica_status& st) {
+  return cfgactors::json{{"name", name},
+                         {"role", "replica"},
+                         {"version", st.version},
+                         {"hash", st.hash},
+                         {"state", to_string(st.state())},
+                         {"stale", st.stale},
+                         {"reason", st.reason},
+                         {"cluster_id", st.cluster_id},
+                         {"epoch", st.epoch},
+                         {"resyncs", st.resyncs},
+                         {"reconnects", st.reconnects}};
+}
+
 std::optional<uint64_t> to_u64(std::string_view text) {
   uint64_t value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(),

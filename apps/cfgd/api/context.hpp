@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -93,6 +94,10 @@ inline http::handler bind_route(api_context_ptr ctx, route_fn fn) {
     fn(ctx, rc, std::move(respond));
   };
 }
+
+/// A replica as it reports itself (GET /nodes, POST /cluster/resync).
+cfgactors::json replica_json(const std::string& name,
+                             const cfgactors::replica_status& st);
 
 /// A whole decimal number, nothing else.
 std::optional<uint64_t> to_u64(std::string_view text);

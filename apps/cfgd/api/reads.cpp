@@ -213,16 +213,9 @@ void get_nodes(const api_context_ptr& ctx, const http::request_context& rc,
                       name](caf::expected<cfgactors::replica_status> st) {
       if (!st)
         return respond(actor_error(*ctx, rc.req, st.error()));
-      auto self = json{{"name", name},
-                       {"role", "replica"},
-                       {"version", st->version},
-                       {"hash", st->hash},
-                       {"state", to_string(st->state())},
-                       {"stale", st->stale},
-                       {"resyncs", st->resyncs},
-                       {"reconnects", st->reconnects}};
-      respond(http::json_response(rc.req, status::ok,
-                                  json{{"nodes", json::array({self})}}));
+      respond(http::json_response(
+        rc.req, status::ok,
+        json{{"nodes", json::array({replica_json(name, *st)})}}));
     });
     return;
   }
@@ -330,8 +323,10 @@ void get_readyz(const api_context_ptr& ctx, const http::request_context& rc,
         std::vector<std::string> reasons;
         if (!synced)
           reasons.emplace_back("never synced with its primary");
-        else if (!st || st->stale)
-          reasons.emplace_back("stale: no connection to its primary");
+        else if (!st)
+          reasons.emplace_back("stale: no answer from the replica");
+        else if (st->stale)
+          reasons.push_back("stale: " + st->reason);
         reply(std::move(reasons));
       });
     return;

@@ -266,6 +266,24 @@ void delete_node(const api_context_ptr& ctx, const http::request_context& rc,
   });
 }
 
+/// An operator makes a replica follow its primary's history whatever it is
+/// (another cluster's, or behind the replica's): answered with the status
+/// once the primary's snapshot is installed.
+void post_resync(const api_context_ptr& ctx, const http::request_context& rc,
+                 http::responder respond) {
+  if (ctx->node.is_primary())
+    return respond(http::error_response(
+      rc.req, status::bad_request, "bad request",
+      {"a primary has no primary to resync from"}));
+  auto name = ctx->node.name();
+  ctx->node.resync([ctx, &rc, respond, name](
+                     caf::expected<cfgactors::replica_status> st) {
+    if (!st)
+      return respond(actor_error(*ctx, rc.req, st.error()));
+    respond(http::json_response(rc.req, status::ok, replica_json(name, *st)));
+  });
+}
+
 } // namespace
 
 http::status status_of(cfgactors::errc code) {
@@ -345,6 +363,7 @@ void add_write_routes(http::router& routes, api_context_ptr ctx,
   routes.add_prefix(verb::post, "/features/", bind(post_feature), writers);
   routes.add_prefix(verb::post, "/rollback/", bind(post_rollback), writers);
   routes.add_prefix(verb::delete_, "/nodes/", bind(delete_node), writers);
+  routes.add(verb::post, "/cluster/resync", bind(post_resync), writers);
 }
 
 } // namespace cfgd

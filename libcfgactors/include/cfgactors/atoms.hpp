@@ -24,6 +24,9 @@ using forget_atom = caf::atom_constant<caf::atom("forget")>;
 using replicate_atom = caf::atom_constant<caf::atom("replicate")>;
 /// A cluster peer asks the primary for a handshake challenge.
 using auth_atom = caf::atom_constant<caf::atom("auth")>;
+/// An operator tells a replica to follow its primary's history whatever it
+/// is (another cluster's, or behind the replica's).
+using resync_atom = caf::atom_constant<caf::atom("resync")>;
 using every_version_atom = caf::atom_constant<caf::atom("everyver")>;
 
 } // namespace cfgactors

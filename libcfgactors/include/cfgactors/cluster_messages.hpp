@@ -31,17 +31,21 @@ struct hello {
   uint64_t last_version = 0;
   std::string last_hash;
   std::string session; ///< from the handshake (auth_accept)
+  /// The cluster whose history the replica holds (empty: none yet, or an
+  /// operator's resync): a primary of another cluster has no patch for it.
+  std::string cluster_id;
 
   friend bool operator==(const hello& x, const hello& y) {
     return x.node == y.node && x.last_version == y.last_version
-           && x.last_hash == y.last_hash && x.session == y.session;
+           && x.last_hash == y.last_hash && x.session == y.session
+           && x.cluster_id == y.cluster_id;
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, hello& x) {
   return f(caf::meta::type_name("hello"), x.node, x.last_version,
-           x.last_hash, x.session);
+           x.last_hash, x.session, x.cluster_id);
 }
 
 // -- the handshake: a peer proves the cluster secret before anything else --
@@ -119,6 +123,11 @@ struct replicated_change {
   /// The version's secret paths (cfgactors/secrets.hpp): a replica masks
   /// what its primary masks.
   std::vector<std::string> secrets;
+  /// The primary's cluster (created with its journal) and incarnation
+  /// (counts the journal's openings): a replica follows one cluster's
+  /// history and never goes back in it without an operator's resync.
+  std::string cluster_id;
+  uint64_t epoch = 0;
   /// HMAC with the replica's session over everything but the patch (which
   /// the hash checks): BASP lets a peer make a message look as if the
   /// primary sent it, not sign it.
@@ -130,6 +139,7 @@ struct replicated_change {
            && x.hash == y.hash && x.timestamp_ms == y.timestamp_ms
            && x.origin == y.origin && x.patch == y.patch
            && x.ack_now == y.ack_now && x.secrets == y.secrets
+           && x.cluster_id == y.cluster_id && x.epoch == y.epoch
            && x.mac == y.mac;
   }
 };
@@ -138,7 +148,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, replicated_change& x) {
   return f(caf::meta::type_name("replicated_change"), x.version,
            x.prev_version, x.hash, x.timestamp_ms, x.origin,
-           json_field{x.patch}, x.ack_now, x.secrets, x.mac);
+           json_field{x.patch}, x.ack_now, x.secrets, x.cluster_id, x.epoch,
+           x.mac);
 }
 
 /// The whole configuration at one version, for a replica that cannot be
@@ -151,6 +162,8 @@ struct full_snapshot {
   json layers = json::array(); ///< layer_stack::to_json()
   json effective = json::object();
   std::vector<std::string> secrets; ///< as in replicated_change
+  std::string cluster_id;           ///< as in replicated_change
+  uint64_t epoch = 0;               ///< as in replicated_change
   /// As in replicated_change; covers the layers too (the hash covers the
   /// effective tree).
   std::string mac;
@@ -159,7 +172,8 @@ struct full_snapshot {
     return x.version == y.version && x.hash == y.hash
            && x.timestamp_ms == y.timestamp_ms && x.origin == y.origin
            && x.layers == y.layers && x.effective == y.effective
-           && x.secrets == y.secrets && x.mac == y.mac;
+           && x.secrets == y.secrets && x.cluster_id == y.cluster_id
+           && x.epoch == y.epoch && x.mac == y.mac;
   }
 };
 
@@ -167,7 +181,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, full_snapshot& x) {
   return f(caf::meta::type_name("full_snapshot"), x.version, x.hash,
            x.timestamp_ms, x.origin, json_field{x.layers},
-           json_field{x.effective}, x.secrets, x.mac);
+           json_field{x.effective}, x.secrets, x.cluster_id, x.epoch, x.mac);
 }
 
 /// A replica applied `version` (whose tree hashes to `hash`) and every
@@ -290,11 +304,18 @@ struct replica_status {
   bool stale = true;      ///< not connected: serving the last good snapshot
   uint64_t version = 0;
   std::string hash;
-  uint64_t resyncs = 0;   ///< full snapshots asked for after a gap/mismatch
+  /// Full snapshots asked for: after a gap or a mismatch, or an operator's
+  /// resync.
+  uint64_t resyncs = 0;
   uint64_t reconnects = 0;
+  /// Why it is stale ("no connection to its primary", or why it refuses
+  /// its primary's stream); empty when it is not.
+  std::string reason;
+  std::string cluster_id; ///< the cluster it follows (empty: none yet)
+  uint64_t epoch = 0;     ///< the incarnation of the primary it synced with
 
-  /// `stale` without a primary, else `connected` once in its stream, else
-  /// `syncing`.
+  /// `stale` without a primary or refusing its stream, else `connected`
+  /// once in its stream, else `syncing`.
   replica_state state() const noexcept {
     if (stale)
       return replica_state::stale;
@@ -304,14 +325,17 @@ struct replica_status {
   friend bool operator==(const replica_status& x, const replica_status& y) {
     return x.node == y.node && x.connected == y.connected
            && x.stale == y.stale && x.version == y.version && x.hash == y.hash
-           && x.resyncs == y.resyncs && x.reconnects == y.reconnects;
+           && x.resyncs == y.resyncs && x.reconnects == y.reconnects
+           && x.reason == y.reason && x.cluster_id == y.cluster_id
+           && x.epoch == y.epoch;
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, replica_status& x) {
   return f(caf::meta::type_name("replica_status"), x.node, x.connected,
-           x.stale, x.version, x.hash, x.resyncs, x.reconnects);
+           x.stale, x.version, x.hash, x.resyncs, x.reconnects, x.reason,
+           x.cluster_id, x.epoch);
 }
 
 } // namespace cfgactors

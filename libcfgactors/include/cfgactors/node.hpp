@@ -147,6 +147,15 @@ public:
   /// primary.
   caf::expected<replica_status> status() const;
 
+  /// On a replica: follow the primary's history whatever it is. A replica
+  /// refuses a primary of another cluster, or one behind its own version
+  /// (a primary restarted without its journal): it keeps its snapshot and
+  /// reports stale with the reason until told to resync. Returns the status
+  /// once the primary's full snapshot is installed (history starts over;
+  /// subscribers get the change); errc::invalid_argument on a primary, a
+  /// timeout after `write_timeout` if the primary does not answer.
+  caf::expected<replica_status> resync() const;
+
   /// On a primary: the replicas it knows; an error on a replica.
   caf::expected<std::vector<replica_info>> replicas() const;
 
@@ -161,9 +170,10 @@ public:
   /// subscribers and deliveries.
   caf::expected<node_stats> stats() const;
 
-  /// The same four without blocking the caller: for threads that must never
+  /// The same five without blocking the caller: for threads that must never
   /// wait, such as a server's I/O thread.
   void status(callback<replica_status> done) const;
+  void resync(callback<replica_status> done) const;
   void replicas(callback<std::vector<replica_info>> done) const;
   void forget(std::string replica, callback<bool> done) const;
   void stats(callback<node_stats> done) const;

@@ -61,21 +61,24 @@ std::string mac(std::string_view secret, std::string_view label,
 }
 
 /// The fields every stream message signs; `std::to_string` of numbers.
-std::string stream_input(std::string_view kind, uint64_t version,
-                         uint64_t prev_version, const std::string& hash,
-                         int64_t timestamp_ms, const std::string& origin,
-                         const std::vector<std::string>& secrets) {
+/// The cluster id and epoch are signed too: a peer that could forge them
+/// could make a replica refuse its own primary, or follow another's.
+template <class Message>
+std::string stream_input(std::string_view kind, const Message& x,
+                         uint64_t prev_version) {
   std::string input;
   append_field(input, "cfgactors-cluster-v1 stream");
   append_field(input, kind);
-  append_field(input, std::to_string(version));
+  append_field(input, std::to_string(x.version));
   append_field(input, std::to_string(prev_version));
-  append_field(input, hash);
-  append_field(input, std::to_string(timestamp_ms));
-  append_field(input, origin);
-  append_field(input, std::to_string(secrets.size()));
-  for (auto& x : secrets)
-    append_field(input, x);
+  append_field(input, x.hash);
+  append_field(input, std::to_string(x.timestamp_ms));
+  append_field(input, x.origin);
+  append_field(input, std::to_string(x.secrets.size()));
+  for (auto& path : x.secrets)
+    append_field(input, path);
+  append_field(input, x.cluster_id);
+  append_field(input, std::to_string(x.epoch));
   return input;
 }
 
@@ -101,15 +104,13 @@ std::string session_of(std::string_view secret, const auth_context& ctx) {
 }
 
 std::string stream_mac(std::string_view session, const replicated_change& x) {
-  auto input = stream_input("change", x.version, x.prev_version, x.hash,
-                            x.timestamp_ms, x.origin, x.secrets);
+  auto input = stream_input("change", x, x.prev_version);
   append_field(input, x.ack_now ? "1" : "0");
   return hmac_hex(session, input);
 }
 
 std::string stream_mac(std::string_view session, const full_snapshot& x) {
-  auto input = stream_input("snapshot", x.version, 0, x.hash, x.timestamp_ms,
-                            x.origin, x.secrets);
+  auto input = stream_input("snapshot", x, 0);
   append_field(input, x.layers.dump());
   return hmac_hex(session, input);
 }

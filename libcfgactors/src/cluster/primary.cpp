@@ -163,14 +163,25 @@ std::vector<std::string> secrets_of(const snapshot& s) {
   return s.secrets ? s.secrets->patterns() : std::vector<std::string>{};
 }
 
-full_snapshot full_of(const snapshot& s) {
-  return {s.version, s.hash,  s.timestamp_ms, s.origin, s.layers.to_json(),
-          s.effective, secrets_of(s), {}};
+full_snapshot full_of(const primary_options& opts, const snapshot& s) {
+  return {s.version,     s.hash,          s.timestamp_ms,
+          s.origin,      s.layers.to_json(), s.effective,
+          secrets_of(s), opts.cluster_id, opts.epoch,
+          {}};
 }
 
-replicated_change step(const snapshot& from, const snapshot& to) {
-  return {to.version, from.version, to.hash, to.timestamp_ms, to.origin,
-          json_patch(from.effective, to.effective), false, secrets_of(to),
+replicated_change step(const primary_options& opts, const snapshot& from,
+                       const snapshot& to) {
+  return {to.version,
+          from.version,
+          to.hash,
+          to.timestamp_ms,
+          to.origin,
+          json_patch(from.effective, to.effective),
+          false,
+          secrets_of(to),
+          opts.cluster_id,
+          opts.epoch,
           {}};
 }
 
@@ -251,7 +262,7 @@ void on_publish(primary_ptr self, const snapshot_ptr& before,
   // later gets its own from the history or a full snapshot).
   if (std::none_of(st.replicas.begin(), st.replicas.end(), streaming))
     return;
-  auto msg = step(*before, *after);
+  auto msg = step(st.options, *before, *after);
   msg.ack_now = st.acks_wanted();
   for (auto& kvp : st.replicas)
     if (streaming(kvp)) {
@@ -464,32 +475,41 @@ void on_hello(primary_ptr self, hello& h) {
   }
   r.session = peer->session;
   r.state = replica_state::syncing;
-  detail::log().info("event=replica_hello node=\"{}\" last_version={}", h.node,
-                     h.last_version);
+  detail::log().info("event=replica_hello node=\"{}\" last_version={} "
+                     "cluster_id={}",
+                     h.node, h.last_version,
+                     h.cluster_id.empty() ? "-" : h.cluster_id);
   auto& cur = st.current;
-  if (h.last_version == 0 || h.last_version > cur->version) {
-    start_stream(self, h.node, link, full_of(*cur));
+  auto& opts = st.options;
+  // A history of another cluster has no version in common with ours, even
+  // one of the same number: it gets everything (and refuses it, until an
+  // operator resyncs it).
+  auto foreign = !h.cluster_id.empty() && h.cluster_id != opts.cluster_id;
+  if (h.last_version == 0 || h.last_version > cur->version || foreign) {
+    start_stream(self, h.node, link, full_of(opts, *cur));
     return;
   }
   if (h.last_version == cur->version) {
     if (h.last_hash == cur->hash)
-      start_stream(self, h.node, link, step(*cur, *cur));
+      start_stream(self, h.node, link, step(opts, *cur, *cur));
     else
-      start_stream(self, h.node, link, full_of(*cur));
+      start_stream(self, h.node, link, full_of(opts, *cur));
     return;
   }
   // Older: patch from the history if the store still has that version.
   self->request(st.store, caf::infinite, get_atom::value, h.last_version)
     .then(
       [self, h, link](snapshot_ptr& old) {
-        auto& cur = *self->state.current;
+        auto& st = self->state;
+        auto& cur = *st.current;
         if (old->hash == h.last_hash)
-          start_stream(self, h.node, link, step(*old, cur));
+          start_stream(self, h.node, link, step(st.options, *old, cur));
         else
-          start_stream(self, h.node, link, full_of(cur));
+          start_stream(self, h.node, link, full_of(st.options, cur));
       },
       [self, h, link](caf::error&) {
-        start_stream(self, h.node, link, full_of(*self->state.current));
+        auto& st = self->state;
+        start_stream(self, h.node, link, full_of(st.options, *st.current));
       });
 }
 

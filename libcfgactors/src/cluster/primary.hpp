@@ -35,6 +35,10 @@ struct primary_options {
   std::size_t max_pending_per_node = 4;
   /// A peer that does not finish its handshake in time is forgotten.
   std::chrono::milliseconds handshake_timeout{10000};
+  /// The cluster whose history the store holds and this incarnation of the
+  /// primary (pipeline_core): every stream message carries both, signed.
+  std::string cluster_id;
+  uint64_t epoch = 0;
 };
 
 /// Spawns the primary over a running store and validator: it becomes the

@@ -2,7 +2,10 @@
 // hash, serves the store's read interface from its own history, and forwards
 // writes to the primary.
 #include <mutex>
+#include <optional>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include <unistd.h>
 
@@ -98,6 +101,19 @@ struct replica_actor_state {
   uint64_t dials = 0;  ///< links asked for; the last one counts
   std::shared_ptr<link_inbox> inbox = std::make_shared<link_inbox>();
   std::string link_error; ///< the last dial's error, logged once
+  /// The cluster whose history we hold (adopted at the first sync) and the
+  /// epoch of the primary we last synced with.
+  std::string cluster_id;
+  uint64_t epoch = 0;
+  /// Whether (and why) we refuse the stream of this connection's primary:
+  /// another cluster, or behind us. Dropped until a resync; another
+  /// connection is judged anew.
+  bool refusing = false;
+  std::string refusal;
+  /// An operator asked to install whatever the primary has: these wait for
+  /// its full snapshot.
+  bool resync_wanted = false;
+  std::vector<caf::typed_response_promise<replica_status>> resync_waiters;
   detail::backoff retry{std::chrono::milliseconds{100},
                         std::chrono::milliseconds{5000}};
 };
@@ -109,9 +125,11 @@ void say_hello(replica_ptr self, bool full) {
   if (!st.primary || st.session.empty())
     return;
   st.in_sync = false;
+  full = full || st.resync_wanted;
   auto& cur = *st.versions.current();
   hello h{st.options.node, full ? 0 : cur.version,
-          full ? std::string{} : cur.hash, st.session};
+          full ? std::string{} : cur.hash, st.session,
+          st.resync_wanted ? std::string{} : st.cluster_id};
   self->send(st.primary, std::move(h));
   // A primary refuses a hello without an answer (its name is held by a
   // connection it has not seen go yet, or its replica cap is reached):
@@ -139,6 +157,78 @@ void mark_fresh(replica_ptr self) {
     return;
   st.told_stale = false;
   self->send(st.router, stale_atom::value, false);
+}
+
+void tell_stale(replica_ptr self) {
+  auto& st = self->state;
+  if (st.told_stale)
+    return;
+  st.told_stale = true;
+  self->send(st.router, stale_atom::value, true);
+}
+
+/// Why we must not install a stream message of `cluster_id` at `version`
+/// (a full snapshot's; nullopt for a patch, which only the cluster can
+/// refuse: its base is our own version), or empty. A primary that lost its
+/// journal comes back with another cluster id or behind us: following it
+/// would silently roll every subscriber back.
+std::string refusal_of(replica_ptr self, const std::string& cluster_id,
+                       std::optional<uint64_t> version) {
+  auto& st = self->state;
+  if (st.resync_wanted)
+    return {};
+  if (!st.cluster_id.empty() && cluster_id != st.cluster_id)
+    return "primary belongs to another cluster (id "
+           + (cluster_id.empty() ? std::string{"none"} : cluster_id)
+           + ", expected " + st.cluster_id + ")";
+  auto have = st.versions.current()->version;
+  if (version && *version < have)
+    return "primary is at version " + std::to_string(*version)
+           + ", behind this replica's " + std::to_string(have)
+           + ": refusing to go back";
+  return {};
+}
+
+/// Keeps what we have and drops this connection's stream until an
+/// operator's resync: stale, with the reason, logged once per connection.
+void refuse_primary(replica_ptr self, std::string reason) {
+  auto& st = self->state;
+  st.in_sync = false;
+  if (!st.refusing)
+    detail::log().error("event=replica_refused_rollback node=\"{}\" "
+                        "version={} reason=\"{}\" fix=\"cfgctl resync\"",
+                        st.options.node, st.versions.current()->version,
+                        reason);
+  st.refusing = true;
+  st.refusal = std::move(reason);
+  tell_stale(self);
+}
+
+/// Whether a stream message (MAC checked) may be looked at: not while we
+/// refuse this connection's primary, nor when it refuses itself now.
+template <class Message>
+bool acceptable(replica_ptr self, const Message& m,
+                std::optional<uint64_t> version) {
+  auto& st = self->state;
+  if (st.refusing)
+    return false;
+  if (auto why = refusal_of(self, m.cluster_id, version); !why.empty()) {
+    refuse_primary(self, std::move(why));
+    return false;
+  }
+  return true;
+}
+
+/// The primary's stream is ours: its cluster is the one we follow.
+template <class Message>
+void adopt(replica_ptr self, const Message& m) {
+  auto& st = self->state;
+  if (st.cluster_id != m.cluster_id)
+    detail::log().info("event=replica_adopted_cluster node=\"{}\" "
+                       "cluster_id={} epoch={}",
+                       st.options.node, m.cluster_id, m.epoch);
+  st.cluster_id = m.cluster_id;
+  st.epoch = m.epoch;
 }
 
 /// Makes `next` current, tells the local subscribers, acks it.
@@ -213,10 +303,8 @@ void lose_primary(replica_ptr self) {
   st.primary = nullptr;
   st.session.clear();
   st.in_sync = false;
-  if (!st.told_stale) {
-    st.told_stale = true;
-    self->send(st.router, stale_atom::value, true);
-  }
+  st.refusing = false;
+  tell_stale(self);
   schedule_connect(self);
 }
 
@@ -279,6 +367,9 @@ void follow(replica_ptr self, primary_actor primary) {
     self->demonitor(st.primary.address());
   st.primary = std::move(primary);
   st.session.clear();
+  // Another connection: its primary is judged anew (the one we followed
+  // may be back).
+  st.refusing = false;
   self->monitor(st.primary);
   detail::log().info("event=replica_joined node=\"{}\" version={}",
                      st.options.node, st.versions.current()->version);
@@ -382,7 +473,8 @@ void on_primary_down(replica_ptr self, const caf::down_msg& msg) {
 /// reconnect if we found it ourselves).
 void on_hello_tick(replica_ptr self, uint64_t n) {
   auto& st = self->state;
-  if (n != st.hellos || !st.primary || st.in_sync)
+  // A refused answer is an answer: we stay, refusing, until a resync.
+  if (n != st.hellos || !st.primary || st.in_sync || st.refusing)
     return;
   detail::log().warn("event=replica_hello_unanswered node=\"{}\"",
                      st.options.node);
@@ -411,7 +503,9 @@ secret_paths_ptr secrets_from(const snapshot& cur,
 /// if the result hashes to `hash`; a gap or a mismatch asks for everything.
 void on_replicated_change(replica_ptr self, replicated_change& m) {
   auto& st = self->state;
-  if (!from_primary(self, m))
+  // While a resync is wanted only its full snapshot counts.
+  if (!from_primary(self, m) || st.resync_wanted
+      || !acceptable(self, m, std::nullopt))
     return;
   auto& cur = *st.versions.current();
   if (m.prev_version != cur.version) {
@@ -428,6 +522,7 @@ void on_replicated_change(replica_ptr self, replicated_change& m) {
       resync(self, "mismatch", m.version);
       return;
     }
+    adopt(self, m);
     send_ack(self);
     return;
   }
@@ -446,6 +541,7 @@ void on_replicated_change(replica_ptr self, replicated_change& m) {
     resync(self, "mismatch", m.version);
     return;
   }
+  adopt(self, m);
   install(self, std::move(next));
   if (m.ack_now || !st.in_sync || st.options.ack_delay.count() <= 0)
     send_ack(self);
@@ -453,11 +549,26 @@ void on_replicated_change(replica_ptr self, replicated_change& m) {
     ack_later(self);
 }
 
+replica_status on_status(replica_ptr self);
+
+/// The operator's resync took effect: the waiters get the status.
+void resynced(replica_ptr self) {
+  auto& st = self->state;
+  st.resync_wanted = false;
+  auto& cur = *st.versions.current();
+  detail::log().warn("event=replica_resynced node=\"{}\" version={} "
+                     "hash={} cluster_id={}",
+                     st.options.node, cur.version, cur.hash, st.cluster_id);
+  auto status = on_status(self);
+  for (auto& rp : std::exchange(st.resync_waiters, {}))
+    rp.deliver(status);
+}
+
 /// The whole configuration, for a new replica or one out of step: kept only
 /// if it hashes to `hash`.
 void on_full_snapshot(replica_ptr self, full_snapshot& m) {
   auto& st = self->state;
-  if (!from_primary(self, m))
+  if (!from_primary(self, m) || !acceptable(self, m, m.version))
     return;
   auto next = snapshot::make(m.version, std::move(m.origin),
                              layer_stack::from_json(m.layers),
@@ -470,13 +581,24 @@ void on_full_snapshot(replica_ptr self, full_snapshot& m) {
     return;
   }
   auto& cur = *st.versions.current();
+  adopt(self, m);
+  // After a resync this may go back: the history then starts over
+  // (version_history::push).
   if (next->version != cur.version || next->hash != cur.hash)
     install(self, std::move(next));
   send_ack(self);
+  if (st.resync_wanted)
+    resynced(self);
 }
 
 caf::error not_connected() {
   return make_error(errc::unavailable, "no connection to the primary");
+}
+
+caf::error refusing_primary(const std::string& why) {
+  return make_error(errc::unavailable,
+                    "this replica refuses its primary (" + why
+                      + "); an operator's resync makes it follow");
 }
 
 /// Writes go to the primary's validator in our session; the answer comes
@@ -489,6 +611,8 @@ on_consistent_write(replica_ptr self, write_request& req, consistency level,
   auto& st = self->state;
   if (!st.primary || st.session.empty())
     return not_connected();
+  if (st.refusing)
+    return refusing_primary(st.refusal);
   auto rp = self->make_response_promise<consistent_write_result>();
   self
     ->request(st.primary, caf::infinite,
@@ -502,6 +626,8 @@ caf::result<write_result> on_write(replica_ptr self, write_request& req) {
   auto& st = self->state;
   if (!st.primary || st.session.empty())
     return not_connected();
+  if (st.refusing)
+    return refusing_primary(st.refusal);
   auto rp = self->make_response_promise<write_result>();
   self
     ->request(st.primary, caf::infinite,
@@ -533,13 +659,39 @@ replica_status on_status(replica_ptr self) {
   auto& st = self->state;
   replica_status out;
   out.node = st.options.node;
-  out.connected = st.primary && st.in_sync;
-  out.stale = !st.primary;
+  out.connected = st.primary && st.in_sync && !st.refusing;
+  out.stale = !st.primary || st.refusing;
+  if (st.refusing)
+    out.reason = st.refusal;
+  else if (!st.primary)
+    out.reason = "no connection to its primary";
+  out.cluster_id = st.cluster_id;
+  out.epoch = st.epoch;
   out.version = st.versions.current()->version;
   out.hash = st.versions.current()->hash;
   out.resyncs = st.resyncs;
   out.reconnects = st.reconnects;
   return out;
+}
+
+/// An operator's resync: forget the cluster and the version floor, ask for
+/// everything, and install whatever the authenticated primary sends; the
+/// answer is the status once it did.
+caf::result<replica_status> on_resync(replica_ptr self) {
+  auto& st = self->state;
+  if (!st.primary || st.session.empty())
+    return not_connected();
+  detail::log().warn("event=replica_resync_asked node=\"{}\" version={} "
+                     "cluster_id={}",
+                     st.options.node, st.versions.current()->version,
+                     st.cluster_id.empty() ? "-" : st.cluster_id);
+  st.resync_wanted = true;
+  st.refusing = false;
+  ++st.resyncs;
+  auto rp = self->make_response_promise<replica_status>();
+  st.resync_waiters.push_back(rp);
+  say_hello(self, true);
+  return rp;
 }
 
 replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
@@ -625,6 +777,11 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
       if (!from_local_client(self))
         return not_local();
       return on_status(self);
+    },
+    [self](resync_atom) -> caf::result<replica_status> {
+      if (!from_local_client(self))
+        return not_local();
+      return on_resync(self);
     },
   };
 }

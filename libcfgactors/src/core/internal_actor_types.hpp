@@ -51,10 +51,12 @@ using primary_actor = consistent_writer_actor::extend<
 /// A replica: the read side of a store, a link for the primary's stream, and
 /// writes forwarded to the primary. `join` hands it a primary to follow
 /// (replicas given a host and port find it themselves); `stats` answers its
-/// topic router's counters.
+/// topic router's counters; `resync` installs whatever the primary has, and
+/// answers the status once it did.
 using replica_actor = store_actor::extend_with<consistent_writer_actor>::extend<
   caf::reacts_to<replicated_change>, caf::reacts_to<full_snapshot>,
   caf::replies_to<status_atom>::with<replica_status>,
+  caf::replies_to<resync_atom>::with<replica_status>,
   caf::replies_to<stats_atom>::with<router_stats>,
   caf::reacts_to<join_atom, primary_actor>>;
 

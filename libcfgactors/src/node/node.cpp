@@ -168,6 +168,16 @@ caf::expected<node> node::primary(caf::actor_system& sys,
   prim.secret = *secret;
   prim.max_replicas = opts.max_replicas_;
   prim.handshake_timeout = opts.handshake_timeout_;
+  prim.cluster_id = st->pipeline.cluster_id;
+  prim.epoch = st->pipeline.epoch;
+  // Replicas hold versions this process will not remember: after a restart
+  // it is another cluster to them, which they refuse until resynced.
+  if (opts.cluster_port_ && !st->pipeline.durable)
+    detail::log().warn("event=primary_not_durable node=\"{}\" cluster_id={} "
+                       "detail=\"no data dir: the history is not durable; "
+                       "replicas will refuse this primary after a restart "
+                       "until resynced\"",
+                       st->name, prim.cluster_id);
   st->primary = spawn_primary(sys, st->pipeline.store,
                               st->pipeline.validator, prim);
   st->writer = st->primary;
@@ -252,9 +262,9 @@ caf::expected<node> node::primary(caf::actor_system& sys,
                                        + std::to_string((*current)->version)
                                        + " did not reach the node's readers");
   detail::log().info("event=node_started role=primary node=\"{}\" version={} "
-                     "port={} sources={}",
+                     "port={} sources={} cluster_id={} epoch={}",
                      st->name, (*current)->version, st->port,
-                     st->sources.size());
+                     st->sources.size(), prim.cluster_id, prim.epoch);
   auto cell = st->cell;
   return node{std::move(st), std::move(cell)};
 }
@@ -385,6 +395,21 @@ void node::status(callback<replica_status> done) const {
 caf::expected<std::vector<replica_info>> node::replicas() const {
   return detail::await_callback<std::vector<replica_info>>(
     [this](auto done) { replicas(std::move(done)); });
+}
+
+caf::expected<replica_status> node::resync() const {
+  return detail::await_callback<replica_status>(
+    [this](auto done) { resync(std::move(done)); });
+}
+
+void node::resync(callback<replica_status> done) const {
+  if (state_->is_primary)
+    return done(make_error(errc::invalid_argument,
+                           "a primary has no primary to resync from"));
+  // The full snapshot comes from the primary: as long as a write may take.
+  async_request<replica_status>(state_->sys, state_->replica,
+                                state_->write_timeout, std::move(done),
+                                resync_atom::value);
 }
 
 void node::replicas(callback<std::vector<replica_info>> done) const {

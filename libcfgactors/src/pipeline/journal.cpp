@@ -23,6 +23,7 @@
 #include "cfgactors/layer.hpp"
 #include "cfgactors/path.hpp"
 #include "cfgactors/secrets.hpp"
+#include "core/random_id.hpp"
 
 namespace cfgactors::detail {
 
@@ -281,6 +282,8 @@ journal::open(const std::string& dir, std::size_t retention,
     return err;
   if (auto err = result->check_key())
     return err;
+  if (auto err = result->identify())
+    return err;
   return result;
 }
 
@@ -428,6 +431,60 @@ caf::error journal::check_key() {
   insert.bind(1, id);
   if (!insert.ok() || insert.step() != SQLITE_DONE)
     return error("cannot record the key id");
+  return caf::none;
+}
+
+caf::error journal::identify() {
+  auto exec = [this](const char* sql) {
+    return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+  };
+  auto fail = [&](const std::string& what) {
+    auto err = error(what);
+    if (sqlite3_get_autocommit(db_) == 0)
+      exec("ROLLBACK");
+    return err;
+  };
+  if (!exec("BEGIN"))
+    return fail("cannot begin a transaction");
+  {
+    statement select{db_, "SELECT value FROM meta WHERE key = 'cluster_id'"};
+    if (!select.ok())
+      return fail("cannot read the cluster id");
+    auto rc = select.step();
+    if (rc == SQLITE_ROW) {
+      cluster_id_ = select.text(0);
+    } else if (rc == SQLITE_DONE) {
+      // A journal of this format from before cluster ids: its history
+      // starts a cluster here.
+      cluster_id_ = random_id();
+      if (cluster_id_.empty())
+        return fail("no randomness for a cluster id");
+      statement insert{db_, "INSERT INTO meta VALUES('cluster_id', ?)"};
+      insert.bind(1, cluster_id_);
+      if (!insert.ok() || insert.step() != SQLITE_DONE)
+        return fail("cannot record the cluster id");
+    } else {
+      return fail("cannot read the cluster id");
+    }
+  }
+  {
+    statement select{db_, "SELECT value FROM meta WHERE key = 'epoch'"};
+    if (!select.ok())
+      return fail("cannot read the epoch");
+    auto rc = select.step();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+      return fail("cannot read the epoch");
+    epoch_ = rc == SQLITE_ROW ? static_cast<uint64_t>(select.integer(0)) + 1
+                              : 1;
+  }
+  {
+    statement upsert{db_, "INSERT OR REPLACE INTO meta VALUES('epoch', ?)"};
+    upsert.bind(1, to_sql(epoch_));
+    if (!upsert.ok() || upsert.step() != SQLITE_DONE)
+      return fail("cannot record the epoch");
+  }
+  if (!exec("COMMIT"))
+    return fail("cannot record the epoch");
   return caf::none;
 }
 

@@ -54,6 +54,19 @@ public:
     return path_;
   }
 
+  /// The cluster this history belongs to: 128 random bits (hex) drawn when
+  /// the journal was created (or first opened by a build that has them),
+  /// kept in `meta`. Replicas follow one cluster id only.
+  const std::string& cluster_id() const noexcept {
+    return cluster_id_;
+  }
+
+  /// How many times the journal was opened, this time included: the
+  /// primary's incarnation, also kept in `meta`.
+  uint64_t epoch() const noexcept {
+    return epoch_;
+  }
+
   /// The highest version in the database, 0 if none. The store numbers the
   /// next version above it, so no number is ever used twice.
   uint64_t last_version() const noexcept {
@@ -85,6 +98,9 @@ private:
 
   caf::error check_key();
 
+  /// Reads (or draws) the cluster id and counts this opening in the epoch.
+  caf::error identify();
+
   /// The layers of `snap` as stored: every secret value sealed.
   std::string sealed_layers(const snapshot& snap) const;
 
@@ -97,6 +113,8 @@ private:
   std::string path_;
   std::size_t retention_;
   uint64_t last_version_ = 0;
+  std::string cluster_id_;
+  uint64_t epoch_ = 0;
 };
 
 using journal_ptr = std::shared_ptr<journal>;

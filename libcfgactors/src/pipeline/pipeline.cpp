@@ -9,6 +9,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/send.hpp>
 
+#include "core/random_id.hpp"
 #include "pipeline/journal.hpp"
 #include "pipeline/store_state.hpp"
 #include "pipeline/topic_router.hpp"
@@ -25,6 +26,8 @@ caf::expected<pipeline_core> open_pipeline_core(caf::actor_system& sys,
   if (storage.data_dir.empty()) {
     result.router = sys.spawn(topic_router, snapshot::empty());
     result.store = sys.spawn(store, storage, result.router);
+    result.cluster_id = random_id();
+    result.epoch = static_cast<uint64_t>(now_ms());
   } else {
     auto db = journal::open(storage.data_dir, storage.retention,
                             storage.secrets_key_file);
@@ -36,6 +39,9 @@ caf::expected<pipeline_core> open_pipeline_core(caf::actor_system& sys,
       return std::move(restored.error());
     // Subscribers start from the restored version, not from an empty one.
     auto current = restored->empty() ? snapshot::empty() : restored->back();
+    result.cluster_id = (*db)->cluster_id();
+    result.epoch = (*db)->epoch();
+    result.durable = true;
     result.router = sys.spawn(topic_router, current);
     result.store = sys.spawn<caf::detached>(journaled_store, storage,
                                             result.router, std::move(*db),

@@ -2,6 +2,9 @@
 // replication tap), which only the validator and the primary may use.
 #pragma once
 
+#include <cstdint>
+#include <string>
+
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
@@ -14,6 +17,12 @@ struct pipeline_core {
   topic_router_actor router;
   store_backend_actor store;
   validator_actor validator;
+  /// The history's cluster id and this opening's epoch (journal.hpp); without
+  /// a journal, a fresh id and the start time in ms: nothing survives the
+  /// process, so each run is a cluster of its own.
+  std::string cluster_id;
+  uint64_t epoch = 0;
+  bool durable = false; ///< versions are written to a journal
 
   /// The same actors as the public handles.
   pipeline handles() const {

@@ -98,8 +98,12 @@ struct primary_side {
 
   explicit primary_side(uint16_t at = 0) {
     pipe = *detail::open_pipeline_core(sys, {});
+    // As node::primary does: without a journal, each start is a cluster of
+    // its own.
     primary_options popts;
     popts.secret = test_secret;
+    popts.cluster_id = pipe.cluster_id;
+    popts.epoch = pipe.epoch;
     primary = spawn_primary(sys, pipe.store, pipe.validator, popts);
     auto g = detail::open_primary_gate(sys, link, primary, "127.0.0.1", at,
                                        test_link());
@@ -200,9 +204,25 @@ CAF_TEST(a replica in another system mirrors the primary over tcp) {
   auto snap = ask<snapshot_ptr>(replica.sys, replica.replica, get_atom::value);
   CAF_REQUIRE(snap);
   CAF_CHECK_EQUAL((*snap)->hash, last->hash);
-  // It comes back on the same port (with a fresh store): the replica
-  // reconnects by itself and follows it, even though versions went back.
+  // It comes back on the same port with a fresh store (another cluster,
+  // versions gone back): the replica reconnects by itself but keeps its
+  // snapshot and says why it is stale...
   primary.emplace(port);
+  CAF_CHECK(eventually([&] {
+    auto st = replica.status();
+    return st.stale && st.reason.find("another cluster") != std::string::npos;
+  }));
+  snap = ask<snapshot_ptr>(replica.sys, replica.replica, get_atom::value);
+  CAF_REQUIRE(snap);
+  CAF_CHECK_EQUAL((*snap)->hash, last->hash);
+  CAF_CHECK_NOT_EQUAL((*snap)->hash, primary->current()->hash);
+  // ... until it is told to resync: then it follows the new primary.
+  auto resynced = ask<replica_status>(replica.sys, replica.replica,
+                                      resync_atom::value);
+  CAF_REQUIRE(resynced);
+  CAF_CHECK_EQUAL(resynced->hash, primary->current()->hash);
+  CAF_CHECK_EQUAL(resynced->cluster_id, primary->pipe.cluster_id);
+  CAF_CHECK(resynced->reason.empty());
   CAF_REQUIRE(eventually([&] { return replica.mirrors(primary->current()); }));
   res = write_all(replica.sys, replica.replica, "features.new_algorithm", false);
   CAF_CHECK(res.satisfied);

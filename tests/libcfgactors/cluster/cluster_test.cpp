@@ -138,7 +138,7 @@ CAF_TEST_FIXTURE_SCOPE(cluster_tests, fixture)
 CAF_TEST(a replica joining at version 0 gets a full snapshot) {
   set("a", 1);
   set("b", "x");
-  auto log = hello_from_probe(hello{"p", 0, "", ""});
+  auto log = hello_from_probe(hello{"p", 0, "", "", {}});
   CAF_REQUIRE_EQUAL(log->snapshots.size(), 1u);
   CAF_CHECK(log->changes.empty());
   auto& s = log->snapshots.front();
@@ -153,7 +153,7 @@ CAF_TEST(a replica with a version still in history gets one patch) {
   auto v1 = current();
   set("a", 2);
   set("b", true);
-  auto log = hello_from_probe(hello{"p", v1->version, v1->hash, ""});
+  auto log = hello_from_probe(hello{"p", v1->version, v1->hash, "", {}});
   CAF_CHECK(log->snapshots.empty());
   CAF_REQUIRE_EQUAL(log->changes.size(), 1u);
   auto m = log->changes.front(); // a copy: the log grows below
@@ -170,7 +170,7 @@ CAF_TEST(a replica with a version still in history gets one patch) {
 
 CAF_TEST(a replica that is up to date gets a confirmation) {
   set("a", 1);
-  auto log = hello_from_probe(hello{"p", current()->version, current()->hash, ""});
+  auto log = hello_from_probe(hello{"p", current()->version, current()->hash, "", {}});
   CAF_REQUIRE_EQUAL(log->changes.size(), 1u);
   CAF_CHECK_EQUAL(log->changes[0].version, log->changes[0].prev_version);
   CAF_CHECK(log->changes[0].patch.empty());
@@ -181,14 +181,14 @@ CAF_TEST(a version gone from history or a foreign hash gets a full snapshot) {
   auto v1 = current();
   for (int i = 2; i < 8; ++i)
     set("a", i); // history_size 3: v1 is gone
-  auto gone = hello_from_probe(hello{"p", v1->version, v1->hash, ""});
+  auto gone = hello_from_probe(hello{"p", v1->version, v1->hash, "", {}});
   CAF_CHECK_EQUAL(gone->snapshots.size(), 1u);
   CAF_CHECK(gone->changes.empty());
   auto prev = store_st().versions.oldest();
-  auto foreign = hello_from_probe(hello{"q", prev->version, "not-the-hash", ""});
+  auto foreign = hello_from_probe(hello{"q", prev->version, "not-the-hash", "", {}});
   CAF_CHECK_EQUAL(foreign->snapshots.size(), 1u);
   CAF_CHECK(foreign->changes.empty());
-  auto ahead = hello_from_probe(hello{"s", 1000, "x", ""});
+  auto ahead = hello_from_probe(hello{"s", 1000, "x", "", {}});
   CAF_CHECK_EQUAL(ahead->snapshots.size(), 1u);
 }
 
@@ -256,7 +256,7 @@ CAF_TEST(a gap in the stream makes the replica ask for a full snapshot) {
   // A change that does not follow what the replica has.
   replicated_change m{have + 5, have + 4, "h", 0, "x",
                       json::parse(R"([{"op":"add","path":"/z","value":1}])"),
-                      false, {}, {}};
+                      false, {}, {}, 0, {}};
   stream_as_primary(r, session, m);
   run();
   auto st = status(r);
@@ -275,7 +275,7 @@ CAF_TEST(a hash mismatch makes the replica ask for a full snapshot) {
   replicated_change m{have.version + 1, have.version, std::string(64, '0'), 0,
                       "x",
                       json::parse(R"([{"op":"add","path":"/z","value":1}])"),
-                      false, {}, {}};
+                      false, {}, {}, 0, {}};
   // Unsigned, it is not even looked at.
   caf::send_as(caf::actor_cast<caf::actor>(primary), r, m);
   run();
@@ -560,13 +560,13 @@ CAF_TEST(a replica carries the secret paths of every version) {
                             current()->version);
   CAF_CHECK_EQUAL(d.secrets, (strings{"api.token", "db.password"}));
   // What goes on the wire: full snapshots and changes alike.
-  auto full = hello_from_probe(hello{"p", 0, "", ""});
+  auto full = hello_from_probe(hello{"p", 0, "", "", {}});
   CAF_REQUIRE_EQUAL(full->snapshots.size(), 1u);
   CAF_CHECK_EQUAL(full->snapshots[0].secrets,
                   (strings{"api.token", "db.password"}));
   auto prev = current();
   set("plain", 2);
-  auto step = hello_from_probe(hello{"q", prev->version, prev->hash, ""});
+  auto step = hello_from_probe(hello{"q", prev->version, prev->hash, "", {}});
   CAF_REQUIRE_EQUAL(step->changes.size(), 1u);
   CAF_CHECK_EQUAL(step->changes[0].secrets,
                   (strings{"api.token", "db.password"}));
@@ -575,7 +575,7 @@ CAF_TEST(a replica carries the secret paths of every version) {
   replicated_change bad{have.version + 1, have.version, std::string(64, '0'),
                         0, "x",
                         json::parse(R"([{"op":"add","path":"/z","value":1}])"),
-                        false, {}, {}};
+                        false, {}, {}, 0, {}};
   stream_as_primary(r, r_session, bad);
   run();
   CAF_CHECK_EQUAL(status(r).resyncs, 1u);

@@ -157,13 +157,14 @@ CAF_TEST(errors render with their category and context) {
 }
 
 CAF_TEST(cluster messages round trip) {
-  hello h{"replica-1", 17, std::string(64, 'f'), std::string(64, 'e')};
+  hello h{"replica-1", 17, std::string(64, 'f'), std::string(64, 'e'),
+          std::string(32, 'd')};
   CAF_CHECK_EQUAL(round_trip(h), h);
   CAF_CHECK(message_round_trip(h));
   replicated_change c{18, 17, "abc", 1700000000123, "api:alice",
                       json::parse(R"([{"op":"replace","path":"/a/b","value":[1,{"x":null}]}])"),
                       true, {"db.password", "tenants.*.key"},
-                      std::string(64, 'b')};
+                      std::string(32, 'a'), 7, std::string(64, 'b')};
   CAF_CHECK_EQUAL(round_trip(c), c);
   c.ack_now = false;
   CAF_CHECK_EQUAL(round_trip(c), c);
@@ -175,6 +176,8 @@ CAF_TEST(cluster messages round trip) {
                   json::parse(R"([{"name":"defaults","data":{"a":1}}])"),
                   json::parse(R"({"a":1,"s":"\u00e9\n"})"),
                   {"s"},
+                  std::string(32, 'a'),
+                  7,
                   std::string(64, 'c')};
   CAF_CHECK_EQUAL(round_trip(f), f);
   CAF_CHECK(message_round_trip(f));
@@ -222,7 +225,10 @@ CAF_TEST(consistent write results and node listings round trip) {
     {"r3", replica_state::disconnected, 3, "g", 2, 11}};
   CAF_CHECK_EQUAL(round_trip(pipe), pipe);
   CAF_CHECK(message_round_trip(pipe));
-  replica_status st{"r1", true, false, 5, "h", 1, 2};
+  replica_status st{"r1", true, false, 5, "h", 1, 2,
+                    "primary is at version 3, behind this replica's 5: "
+                    "refusing to go back",
+                    std::string(32, 'a'), 4};
   CAF_CHECK_EQUAL(round_trip(st), st);
   CAF_CHECK(message_round_trip(st));
 }

@@ -135,6 +135,32 @@ CAF_TEST(a journal reads back every version written to it after a reopen) {
   CAF_CHECK_EQUAL(newest->back()->effective["n"], 3);
 }
 
+CAF_TEST(a journal keeps its cluster id and counts its openings) {
+  temp_dir dir;
+  std::string id;
+  {
+    auto db = must_open(dir);
+    id = db->cluster_id();
+    CAF_CHECK_EQUAL(id.size(), 32u);
+    CAF_CHECK_EQUAL(id.find_first_not_of("0123456789abcdef"), std::string::npos);
+    CAF_CHECK_EQUAL(db->epoch(), 1u);
+  }
+  {
+    auto db = must_open(dir);
+    CAF_CHECK_EQUAL(db->cluster_id(), id);
+    CAF_CHECK_EQUAL(db->epoch(), 2u);
+  }
+  // A journal of this format from before cluster ids gets one on open.
+  raw_sql(dir.db(), "DELETE FROM meta WHERE key IN ('cluster_id', 'epoch')");
+  auto db = must_open(dir);
+  CAF_CHECK_EQUAL(db->cluster_id().size(), 32u);
+  CAF_CHECK_NOT_EQUAL(db->cluster_id(), id);
+  CAF_CHECK_EQUAL(db->epoch(), 1u);
+  // Another data dir is another cluster.
+  temp_dir other;
+  CAF_CHECK_NOT_EQUAL(must_open(other)->cluster_id(), db->cluster_id());
+}
+
 CAF_TEST(a value with invalid UTF-8 is restored under the hash it had) {
   temp_dir dir;
   auto snap = make_version(1, json{{"secret", std::string{"ab\xff"}}});
