@@ -121,18 +121,18 @@ outcome attempt(caf::actor_system& sys, const primary_actor& prim,
                       {}};
     as_probe(linked_write{session, req, consistency::local, 0});
   } else if (kind == "hello") {
-    as_probe(hello{"probe", 0, "", session});
+    as_probe(hello{"probe", 0, "", session, ""});
   } else if (kind == "ack") {
     // Acks for the named replica at every version a write may wait for.
     for (uint64_t v = 1; v <= 200; ++v)
       as_probe(ack{replica, v, "", session});
   } else if (kind == "takeover") {
-    as_probe(hello{replica, 0, "", session});
+    as_probe(hello{replica, 0, "", session, ""});
   } else if (kind == "forget") {
     as_probe(forget_atom::value, replica);
   } else if (kind == "names") {
     for (int i = 0; i < names; ++i)
-      as_probe(hello{"ghost-" + std::to_string(i), 0, "", session});
+      as_probe(hello{"ghost-" + std::to_string(i), 0, "", session, ""});
   }
   std::this_thread::sleep_for(1500ms);
   caf::anon_send_exit(probe, caf::exit_reason::user_shutdown);
