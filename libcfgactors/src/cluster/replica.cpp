@@ -679,8 +679,6 @@ replica_status on_status(replica_ptr self) {
 /// answer is the status once it did.
 caf::result<replica_status> on_resync(replica_ptr self) {
   auto& st = self->state;
-  if (!st.primary || st.session.empty())
-    return not_connected();
   detail::log().warn("event=replica_resync_asked node=\"{}\" version={} "
                      "cluster_id={}",
                      st.options.node, st.versions.current()->version,
@@ -690,7 +688,11 @@ caf::result<replica_status> on_resync(replica_ptr self) {
   ++st.resyncs;
   auto rp = self->make_response_promise<replica_status>();
   st.resync_waiters.push_back(rp);
-  say_hello(self, true);
+  // Between two connections (the primary restarting, a dial backing off)
+  // the next hello asks for everything; the operator's request waits for
+  // it as long as its own timeout.
+  if (st.primary && !st.session.empty())
+    say_hello(self, true);
   return rp;
 }
 
