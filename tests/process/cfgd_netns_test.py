@@ -521,12 +521,15 @@ def section_probe(c, probe):
             pending = None
             if kind == "ack":
                 # Only a forged ack for replica-c could satisfy this write.
+                # The write must make a new version: one that changes
+                # nothing is acked by both at once and proves nothing.
+                _, _, current = get_json(c.p, "/config/features.beta_ui")
                 c.net.link("c", "down")
                 pending = {}
                 writer = threading.Thread(target=lambda: pending.update(
                     res=post(c.p, "/features/beta_ui?consistency=all&"
                                   "timeout_ms=8000",
-                             {"enabled": label == "without a secret"})))
+                             {"enabled": current is not True})))
                 writer.start()
                 time.sleep(0.5)  # the write is in flight first
             in_flight = None
