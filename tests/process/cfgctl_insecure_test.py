@@ -24,34 +24,14 @@ import sys
 import threading
 import time
 
-from cfgd_harness import check, daemon, finish, write
+from cfgd_harness import (add_namespace, check, daemon, finish, in_ns, ip,
+                          remove_namespace, remove_stale_namespaces, write)
 
 TOKEN = "write-token-0123456789"
 SERVER_IP = "10.213.7.2"
 CLIENT_IP = "10.213.7.1"
 PREFIX = "cfgctl-ins-"  # namespace names: PREFIX + s|c + pid
 CTL_TIMEOUT = 30
-
-
-def ip(*args, ok=True):
-    res = subprocess.run(["ip"] + list(args), capture_output=True, text=True,
-                         timeout=30)
-    if ok and res.returncode != 0:
-        raise RuntimeError(f"ip {' '.join(args)}: {res.stderr.strip()}")
-    return res
-
-
-def remove_namespace(name):
-    ip("netns", "del", name, ok=False)
-    shutil.rmtree(f"/etc/netns/{name}", ignore_errors=True)
-
-
-def remove_stale():
-    """Namespaces left by a run that was killed (its pid is gone)."""
-    listing = ip("netns", "list", ok=False).stdout
-    for name in re.findall(rf"^({re.escape(PREFIX)}[sc](\d+))", listing, re.M):
-        if not os.path.exists(f"/proc/{name[1]}"):
-            remove_namespace(name[0])
 
 
 class namespaces:
@@ -66,12 +46,9 @@ class namespaces:
     def __enter__(self):
         try:
             for ns in (self.server, self.client):
-                ip("netns", "add", ns)
-                ip("-n", ns, "link", "set", "lo", "up")
                 # Resolver queries stay inside the namespace (nobody answers
                 # on its loopback), whatever the host's resolv.conf says.
-                os.makedirs(f"/etc/netns/{ns}", exist_ok=True)
-                write(f"/etc/netns/{ns}/resolv.conf", "nameserver 127.0.0.1\n")
+                add_namespace(ns)
             ip("link", "add", self.veth[0], "type", "veth", "peer", "name",
                self.veth[1])
             for ns, dev, addr in ((self.server, self.veth[0], SERVER_IP),
@@ -91,10 +68,6 @@ class namespaces:
 
     def hosts(self, ns, text):
         write(f"/etc/netns/{ns}/hosts", text)
-
-
-def in_ns(ns, argv):
-    return ["ip", "netns", "exec", ns] + argv
 
 
 class listener:
@@ -275,7 +248,7 @@ def main():
     import tempfile
     with tempfile.TemporaryDirectory(prefix="cfgctl-insecure-") as workdir:
         try:
-            remove_stale()
+            remove_stale_namespaces(PREFIX)
             with namespaces() as net:
                 try:
                     run(binary, ctl, source_dir, workdir, net)

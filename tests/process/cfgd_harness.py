@@ -9,6 +9,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -21,8 +22,10 @@ STOP_TIMEOUT = 15   # seconds from SIGTERM to exit
 RUN_TIMEOUT = 30    # seconds for a run that must fail at startup
 HTTP_TIMEOUT = 10   # seconds per request
 
+# Any IPv4 address: a cfgd in a network namespace listens on its own.
 LISTENING = re.compile(
-    r"^cfgd listening on http://(127\.0\.0\.1):(\d+) \(version (\d+)\)$")
+    r"^cfgd listening on http://(\d+\.\d+\.\d+\.\d+):(\d+) "
+    r"\(version (\d+)\)$")
 
 
 class checks:
@@ -154,6 +157,15 @@ def write(path, text):
     return path
 
 
+def run_section(section, *args):
+    """Runs section(*args); a crash fails it (one check), not the test."""
+    try:
+        section(*args)
+    except Exception as e:  # a crash in one part fails it, not all
+        name = getattr(section, "__name__", "section")
+        check(f"{name} completes", False, repr(e))
+
+
 def run_sections(prefix, sections):
     """Runs each section (a function of a scratch directory) in one fresh
     temporary directory. A crash in one section fails it, not the others;
@@ -162,10 +174,7 @@ def run_sections(prefix, sections):
     with tempfile.TemporaryDirectory(prefix=prefix) as workdir:
         for section in sections:
             try:
-                section(workdir)
-            except Exception as e:  # a crash in one part fails it, not all
-                name = getattr(section, "__name__", "section")
-                check(f"{name} completes", False, repr(e))
+                run_section(section, workdir)
             finally:
                 for d in daemon.started:
                     d.kill()
@@ -179,3 +188,51 @@ def finish():
         d.kill()
     print(f"{checks.passed} passed, {checks.failed} failed", flush=True)
     return 0 if checks.failed == 0 and checks.passed > 0 else 1
+
+
+# Network namespaces (root and `ip netns`): each one a host of its own.
+
+def ip(*args, ok=True):
+    """Runs `ip ARGS`; raises on failure unless ok=False."""
+    res = subprocess.run(["ip"] + list(args), capture_output=True, text=True,
+                         timeout=30)
+    if ok and res.returncode != 0:
+        raise RuntimeError(f"ip {' '.join(args)}: {res.stderr.strip()}")
+    return res
+
+
+def in_ns(ns, argv):
+    """argv run inside namespace ns (`ip netns exec` execs it: same pid)."""
+    return ["ip", "netns", "exec", ns] + list(argv)
+
+
+def add_namespace(name):
+    """A namespace with loopback up; resolver queries stay inside it."""
+    ip("netns", "add", name)
+    ip("-n", name, "link", "set", "lo", "up")
+    os.makedirs(f"/etc/netns/{name}", exist_ok=True)
+    write(f"/etc/netns/{name}/resolv.conf", "nameserver 127.0.0.1\n")
+
+
+def remove_namespace(name, kill=False):
+    """Deletes namespace `name` (its veth pairs go with it) and its files;
+    with kill, first kills the processes left in it (by pid)."""
+    if kill:
+        pids = ip("netns", "pids", name, ok=False).stdout.split()
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ValueError, OSError):
+                pass
+    ip("netns", "del", name, ok=False)
+    shutil.rmtree(f"/etc/netns/{name}", ignore_errors=True)
+
+
+def remove_stale_namespaces(prefix):
+    """Namespaces named PREFIX + letters + PID whose run is gone (the pid no
+    longer exists): killed runs leave them, and their processes, behind."""
+    listing = ip("netns", "list", ok=False).stdout
+    for name, pid in re.findall(rf"^({re.escape(prefix)}[a-z]*(\d+))\b",
+                                listing, re.M):
+        if not os.path.exists(f"/proc/{pid}"):
+            remove_namespace(name, kill=True)
