@@ -104,6 +104,7 @@ cfgactors::node_options node_options_of(const cfgd::options& opts,
     .history(opts.history)
     .write_timeout(milliseconds{opts.write_timeout_ms})
     .ack_delay(milliseconds{opts.ack_delay_ms})
+    .cluster_secrets(opts.cluster_secrets)
     .scheduler(opts.scheduler)
     .threads(opts.threads);
   if (opts.io_workers >= 0)

@@ -343,6 +343,9 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
                  "DELETE /nodes/NAME forgets one at once)")
     ->type_name("MS")
     ->capture_default_str();
+  app.add_flag("--cluster-secrets", opts.cluster_secrets,
+               "replica: receive secret values from the primary (else it "
+               "gets them masked and serves `***` to every reader)");
   app.add_option("--ack-delay-ms", opts.ack_delay_ms,
                  "replica: ack versions no write waits for this long after "
                  "the first, in one ack (0: ack each at once)")

@@ -81,6 +81,7 @@ struct options {
   std::optional<host_port> join; ///< --join: run as a replica of that primary
   uint32_t write_timeout_ms = 5000; ///< --write-timeout-ms: majority/all writes
   uint64_t forget_after_ms = 600000; ///< --forget-after-ms: 0 = never
+  bool cluster_secrets = false; ///< --cluster-secrets: a replica gets them
   uint32_t ack_delay_ms = 20; ///< --ack-delay-ms: a replica's cumulative acks
   std::string data_dir;              ///< --data-dir: journal (empty: memory)
   std::size_t retention = 0;         ///< --retention: versions on disk (0: all)

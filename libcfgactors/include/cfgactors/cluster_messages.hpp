@@ -34,18 +34,21 @@ struct hello {
   /// The cluster whose history the replica holds (empty: none yet, or an
   /// operator's resync): a primary of another cluster has no patch for it.
   std::string cluster_id;
+  /// The replica is configured to receive secret values (cfgd
+  /// --cluster-secrets); else the primary sends it every version masked.
+  bool secrets = false;
 
   friend bool operator==(const hello& x, const hello& y) {
     return x.node == y.node && x.last_version == y.last_version
            && x.last_hash == y.last_hash && x.session == y.session
-           && x.cluster_id == y.cluster_id;
+           && x.cluster_id == y.cluster_id && x.secrets == y.secrets;
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, hello& x) {
   return f(caf::meta::type_name("hello"), x.node, x.last_version,
-           x.last_hash, x.session, x.cluster_id);
+           x.last_hash, x.session, x.cluster_id, x.secrets);
 }
 
 // -- the handshake: a peer proves the cluster secret before anything else --
@@ -128,6 +131,11 @@ struct replicated_change {
   /// history and never goes back in it without an operator's resync.
   std::string cluster_id;
   uint64_t epoch = 0;
+  /// Set when the patch leads to the masked tree (every value at a secret
+  /// path `***`) of a replica that does not receive secrets: the
+  /// canonical_hash of that masked tree, which the replica checks instead
+  /// of `hash` (still the true tree's, which it reports and acks).
+  std::string masked_hash;
   /// HMAC with the replica's session over everything but the patch (which
   /// the hash checks): BASP lets a peer make a message look as if the
   /// primary sent it, not sign it.
@@ -140,7 +148,7 @@ struct replicated_change {
            && x.origin == y.origin && x.patch == y.patch
            && x.ack_now == y.ack_now && x.secrets == y.secrets
            && x.cluster_id == y.cluster_id && x.epoch == y.epoch
-           && x.mac == y.mac;
+           && x.masked_hash == y.masked_hash && x.mac == y.mac;
   }
 };
 
@@ -149,7 +157,7 @@ typename Inspector::result_type inspect(Inspector& f, replicated_change& x) {
   return f(caf::meta::type_name("replicated_change"), x.version,
            x.prev_version, x.hash, x.timestamp_ms, x.origin,
            json_field{x.patch}, x.ack_now, x.secrets, x.cluster_id, x.epoch,
-           x.mac);
+           x.masked_hash, x.mac);
 }
 
 /// The whole configuration at one version, for a replica that cannot be
@@ -164,6 +172,8 @@ struct full_snapshot {
   std::vector<std::string> secrets; ///< as in replicated_change
   std::string cluster_id;           ///< as in replicated_change
   uint64_t epoch = 0;               ///< as in replicated_change
+  /// As in replicated_change: set when `effective` and `layers` are masked.
+  std::string masked_hash;
   /// As in replicated_change; covers the layers too (the hash covers the
   /// effective tree).
   std::string mac;
@@ -173,7 +183,8 @@ struct full_snapshot {
            && x.timestamp_ms == y.timestamp_ms && x.origin == y.origin
            && x.layers == y.layers && x.effective == y.effective
            && x.secrets == y.secrets && x.cluster_id == y.cluster_id
-           && x.epoch == y.epoch && x.mac == y.mac;
+           && x.epoch == y.epoch && x.masked_hash == y.masked_hash
+           && x.mac == y.mac;
   }
 };
 
@@ -181,7 +192,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, full_snapshot& x) {
   return f(caf::meta::type_name("full_snapshot"), x.version, x.hash,
            x.timestamp_ms, x.origin, json_field{x.layers},
-           json_field{x.effective}, x.secrets, x.cluster_id, x.epoch, x.mac);
+           json_field{x.effective}, x.secrets, x.cluster_id, x.epoch,
+           x.masked_hash, x.mac);
 }
 
 /// A replica applied `version` (whose tree hashes to `hash`) and every

@@ -160,6 +160,12 @@ public:
   /// `replica_options::ack_delay`.
   node_options& ack_delay(std::chrono::milliseconds x);
 
+  /// A replica receives secret values from its primary (default: no). Else
+  /// the primary sends every version with its secrets masked: the replica
+  /// never holds one and serves `***` even to readers allowed to see
+  /// secrets. Refused on a primary.
+  node_options& cluster_secrets(bool x);
+
   // -- the actor system ---------------------------------------------------
 
   /// CAF's scheduler policy, `sharing` or `stealing` (default: CAF's).
@@ -218,6 +224,7 @@ private:
   std::chrono::milliseconds min_backoff_{100};
   std::chrono::milliseconds max_backoff_{5000};
   std::chrono::milliseconds ack_delay_{20};
+  bool cluster_secrets_ = false;
   std::string scheduler_;
   std::size_t threads_ = 0;
   std::optional<std::size_t> io_workers_;

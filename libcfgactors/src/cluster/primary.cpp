@@ -2,6 +2,7 @@
 // the cluster link (who proved the secret, which name is whose).
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <type_traits>
@@ -14,6 +15,7 @@
 #include "cluster/primary.hpp"
 #include "cfgactors/diff.hpp"
 #include "cfgactors/errc.hpp"
+#include "cfgactors/hash.hpp"
 #include "core/log.hpp"
 
 namespace cfgactors {
@@ -42,6 +44,9 @@ struct primary_state {
     /// actor (and so to its node id)
     replica_link_actor link;
     std::string session; ///< of the connection in `link`: signs its stream
+    /// It asked for secret values (hello::secrets); else it gets every
+    /// version masked.
+    bool secrets = false;
     replica_state state = replica_state::syncing;
     uint64_t acked_version = 0;
     std::string acked_hash;
@@ -163,26 +168,57 @@ std::vector<std::string> secrets_of(const snapshot& s) {
   return s.secrets ? s.secrets->patterns() : std::vector<std::string>{};
 }
 
-full_snapshot full_of(const primary_options& opts, const snapshot& s) {
-  return {s.version,     s.hash,          s.timestamp_ms,
-          s.origin,      s.layers.to_json(), s.effective,
-          secrets_of(s), opts.cluster_id, opts.epoch,
-          {}};
+/// What a replica that does not receive secrets holds of `s`: its tree with
+/// every value at a secret path `***`.
+json masked_tree(const snapshot& s) {
+  auto tree = s.effective;
+  if (s.secrets)
+    s.secrets->mask(tree);
+  return tree;
 }
 
+/// The version for a replica; `masked`: for one that does not receive
+/// secrets, which never gets a secret value (layers included).
+full_snapshot full_of(const primary_options& opts, const snapshot& s,
+                      bool masked) {
+  full_snapshot out{s.version,     s.hash,          s.timestamp_ms,
+                    s.origin,      s.layers.to_json(), s.effective,
+                    secrets_of(s), opts.cluster_id, opts.epoch,
+                    {},            {}};
+  if (masked && s.secrets) {
+    out.effective = masked_tree(s);
+    for (auto& x : out.layers)
+      s.secrets->mask(x["data"]);
+    out.masked_hash = canonical_hash(out.effective);
+  }
+  return out;
+}
+
+/// The patch from `from` to `to`; `masked`: between the masked trees a
+/// replica that does not receive secrets holds.
 replicated_change step(const primary_options& opts, const snapshot& from,
-                       const snapshot& to) {
-  return {to.version,
-          from.version,
-          to.hash,
-          to.timestamp_ms,
-          to.origin,
-          json_patch(from.effective, to.effective),
-          false,
-          secrets_of(to),
-          opts.cluster_id,
-          opts.epoch,
-          {}};
+                       const snapshot& to, bool masked) {
+  replicated_change out{to.version,
+                        from.version,
+                        to.hash,
+                        to.timestamp_ms,
+                        to.origin,
+                        json{},
+                        false,
+                        secrets_of(to),
+                        opts.cluster_id,
+                        opts.epoch,
+                        {},
+                        {}};
+  if (masked && (from.secrets || to.secrets)) {
+    auto after = masked_tree(to);
+    out.patch = json_patch(masked_tree(from), after);
+    if (to.secrets)
+      out.masked_hash = canonical_hash(after);
+  } else {
+    out.patch = json_patch(from.effective, to.effective);
+  }
+  return out;
 }
 
 /// Starts streaming to `node` with `first`: from here on every change goes
@@ -262,12 +298,19 @@ void on_publish(primary_ptr self, const snapshot_ptr& before,
   // later gets its own from the history or a full snapshot).
   if (std::none_of(st.replicas.begin(), st.replicas.end(), streaming))
     return;
-  auto msg = step(st.options, *before, *after);
-  msg.ack_now = st.acks_wanted();
+  // One patch for the replicas that receive secrets, one (between masked
+  // trees) for those that do not: each computed only if someone needs it.
+  std::optional<replicated_change> msgs[2];
   for (auto& kvp : st.replicas)
     if (streaming(kvp)) {
-      msg.mac = detail::stream_mac(kvp.second.session, msg);
-      self->send(kvp.second.link, msg);
+      auto masked = !kvp.second.secrets;
+      auto& msg = msgs[masked ? 1 : 0];
+      if (!msg) {
+        msg = step(st.options, *before, *after, masked);
+        msg->ack_now = st.acks_wanted();
+      }
+      msg->mac = detail::stream_mac(kvp.second.session, *msg);
+      self->send(kvp.second.link, *msg);
     }
 }
 
@@ -474,42 +517,47 @@ void on_hello(primary_ptr self, hello& h) {
     self->monitor(link);
   }
   r.session = peer->session;
+  r.secrets = h.secrets;
   r.state = replica_state::syncing;
   detail::log().info("event=replica_hello node=\"{}\" last_version={} "
-                     "cluster_id={}",
+                     "cluster_id={} secrets={}",
                      h.node, h.last_version,
-                     h.cluster_id.empty() ? "-" : h.cluster_id);
+                     h.cluster_id.empty() ? "-" : h.cluster_id,
+                     h.secrets ? "sent" : "masked");
   auto& cur = st.current;
   auto& opts = st.options;
+  auto masked = !h.secrets;
   // A history of another cluster has no version in common with ours, even
   // one of the same number: it gets everything (and refuses it, until an
   // operator resyncs it).
   auto foreign = !h.cluster_id.empty() && h.cluster_id != opts.cluster_id;
   if (h.last_version == 0 || h.last_version > cur->version || foreign) {
-    start_stream(self, h.node, link, full_of(opts, *cur));
+    start_stream(self, h.node, link, full_of(opts, *cur, masked));
     return;
   }
   if (h.last_version == cur->version) {
     if (h.last_hash == cur->hash)
-      start_stream(self, h.node, link, step(opts, *cur, *cur));
+      start_stream(self, h.node, link, step(opts, *cur, *cur, masked));
     else
-      start_stream(self, h.node, link, full_of(opts, *cur));
+      start_stream(self, h.node, link, full_of(opts, *cur, masked));
     return;
   }
   // Older: patch from the history if the store still has that version.
   self->request(st.store, caf::infinite, get_atom::value, h.last_version)
     .then(
-      [self, h, link](snapshot_ptr& old) {
+      [self, h, link, masked](snapshot_ptr& old) {
         auto& st = self->state;
         auto& cur = *st.current;
         if (old->hash == h.last_hash)
-          start_stream(self, h.node, link, step(st.options, *old, cur));
+          start_stream(self, h.node, link,
+                       step(st.options, *old, cur, masked));
         else
-          start_stream(self, h.node, link, full_of(st.options, cur));
+          start_stream(self, h.node, link, full_of(st.options, cur, masked));
       },
-      [self, h, link](caf::error&) {
+      [self, h, link, masked](caf::error&) {
         auto& st = self->state;
-        start_stream(self, h.node, link, full_of(st.options, *st.current));
+        start_stream(self, h.node, link,
+                     full_of(st.options, *st.current, masked));
       });
 }
 

@@ -129,7 +129,8 @@ void say_hello(replica_ptr self, bool full) {
   auto& cur = *st.versions.current();
   hello h{st.options.node, full ? 0 : cur.version,
           full ? std::string{} : cur.hash, st.session,
-          st.resync_wanted ? std::string{} : st.cluster_id};
+          st.resync_wanted ? std::string{} : st.cluster_id,
+          st.options.secrets};
   self->send(st.primary, std::move(h));
   // A primary refuses a hello without an answer (its name is held by a
   // connection it has not seen go yet, or its replica cap is reached):
@@ -534,13 +535,15 @@ void on_replicated_change(replica_ptr self, replicated_change& m) {
     resync(self, "bad_patch", m.version);
     return;
   }
-  auto next = detail::make_recycled(st.trees, m.version, std::move(m.origin),
-                                    {}, std::move(tree), m.timestamp_ms,
-                                    secrets_from(cur, m.secrets));
-  if (next->hash != m.hash) {
+  // A masked tree is checked against the hash of the masked tree; the
+  // snapshot keeps the true hash, which we report and ack.
+  if (canonical_hash(tree) != (m.masked_hash.empty() ? m.hash : m.masked_hash)) {
     resync(self, "mismatch", m.version);
     return;
   }
+  auto next = detail::make_recycled(st.trees, m.version, std::move(m.origin),
+                                    {}, std::move(tree), m.timestamp_ms,
+                                    secrets_from(cur, m.secrets), m.hash);
   adopt(self, m);
   install(self, std::move(next));
   if (m.ack_now || !st.in_sync || st.options.ack_delay.count() <= 0)
@@ -570,11 +573,14 @@ void on_full_snapshot(replica_ptr self, full_snapshot& m) {
   auto& st = self->state;
   if (!from_primary(self, m) || !acceptable(self, m, m.version))
     return;
-  auto next = snapshot::make(m.version, std::move(m.origin),
-                             layer_stack::from_json(m.layers),
-                             std::move(m.effective), m.timestamp_ms,
-                             secrets_from(*st.versions.current(), m.secrets));
-  if (next->hash != m.hash) {
+  // As in on_replicated_change: a masked tree has a hash of its own.
+  auto secrets = secrets_from(*st.versions.current(), m.secrets);
+  auto next = std::make_shared<const snapshot>(
+    snapshot{m.version, m.hash, m.timestamp_ms, std::move(m.origin),
+             layer_stack::from_json(m.layers), std::move(m.effective),
+             secrets && !secrets->empty() ? secrets : nullptr});
+  if (canonical_hash(next->effective)
+      != (m.masked_hash.empty() ? m.hash : m.masked_hash)) {
     // Not recoverable by asking again: keep the last good snapshot.
     detail::log().error("event=replica_bad_snapshot node=\"{}\" version={}",
                         st.options.node, m.version);

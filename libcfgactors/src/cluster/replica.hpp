@@ -39,6 +39,10 @@ struct replica_options {
   /// The cluster secret this replica proves to its primary, and expects the
   /// primary to prove back (see primary_options::secret).
   std::string secret;
+  /// Receive secret values from the primary (cfgd --cluster-secrets). Else
+  /// the primary sends every version masked: the replica never holds a
+  /// secret, and serves `***` even to readers allowed to see secrets.
+  bool secrets = false;
 };
 
 /// Spawns a replica: a read-only mirror of the primary's store with its own

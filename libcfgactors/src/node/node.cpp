@@ -121,6 +121,10 @@ caf::expected<node> node::primary(caf::actor_system& sys,
   st->write_timeout = opts.write_timeout_;
   if (opts.cluster_port_ && !sys.has_middleman())
     return needs_middleman("cluster_port");
+  if (opts.cluster_secrets_)
+    return make_error(errc::invalid_argument,
+                      "`cluster_secrets` belongs on a replica: a primary "
+                      "holds every secret");
   auto secret = secret_of(opts.cluster_secret_, opts.cluster_secret_file_);
   if (!secret)
     return std::move(secret.error());
@@ -321,6 +325,7 @@ caf::expected<node> node::replica(caf::actor_system& sys, std::string host,
   ropts.dialer = std::make_shared<detail::link_dialer>(
     st->link, link_options_of(opts, std::move(*secret)));
   ropts.connect_timeout = opts.connect_timeout_;
+  ropts.secrets = opts.cluster_secrets_;
   st->replica = spawn_replica(sys, std::move(ropts));
   st->store = st->replica;
   st->writer = st->replica;

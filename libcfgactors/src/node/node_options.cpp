@@ -158,6 +158,11 @@ node_options& node_options::reconnect_backoff(std::chrono::milliseconds min,
   return *this;
 }
 
+node_options& node_options::cluster_secrets(bool x) {
+  cluster_secrets_ = x;
+  return *this;
+}
+
 node_options& node_options::ack_delay(std::chrono::milliseconds x) {
   ack_delay_ = x;
   return *this;

@@ -40,8 +40,10 @@ void snapshot_recycler::operator()(snapshot* ptr) const {
 snapshot_ptr make_recycled(const std::shared_ptr<tree_pool>& pool,
                            uint64_t version, std::string origin,
                            layer_stack layers, json effective,
-                           int64_t timestamp_ms, secret_paths_ptr secrets) {
-  auto hash = canonical_hash(effective);
+                           int64_t timestamp_ms, secret_paths_ptr secrets,
+                           std::string hash) {
+  if (hash.empty())
+    hash = canonical_hash(effective);
   if (secrets && secrets->empty())
     secrets = nullptr;
   return snapshot_ptr{new snapshot{version, std::move(hash), timestamp_ms,

@@ -45,11 +45,14 @@ struct snapshot_recycler {
 };
 
 /// snapshot::make with a snapshot_recycler for `pool`: the snapshot's tree
-/// goes back to the pool when the last reference to it goes.
+/// goes back to the pool when the last reference to it goes. A non-empty
+/// `hash` is taken as the snapshot's hash instead of computing it: a
+/// replica that holds a masked tree keeps its primary's true hash.
 snapshot_ptr make_recycled(const std::shared_ptr<tree_pool>& pool,
                            uint64_t version, std::string origin,
                            layer_stack layers, json effective,
                            int64_t timestamp_ms,
-                           secret_paths_ptr secrets = nullptr);
+                           secret_paths_ptr secrets = nullptr,
+                           std::string hash = {});
 
 } // namespace cfgactors::detail

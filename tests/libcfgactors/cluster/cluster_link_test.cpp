@@ -244,8 +244,8 @@ CAF_TEST(a peer without the secret can neither write nor read nor forget) {
   caf::send_as(p, prim, write_atom::value, req);
   caf::send_as(p, prim, write_atom::value, req, consistency::all, uint32_t{0});
   // Asking for the snapshot, as a new replica and as the live one.
-  caf::send_as(p, prim, hello{"jupiter", 0, "", "", {}});
-  caf::send_as(p, prim, hello{"mars", 0, "", std::string(64, '0'), {}});
+  caf::send_as(p, prim, hello{"jupiter", 0, "", "", {}, false});
+  caf::send_as(p, prim, hello{"mars", 0, "", std::string(64, '0'), {}, false});
   caf::send_as(p, prim, forget_atom::value, std::string{"mars"});
   caf::send_as(p, prim, replicas_atom::value);
   caf::send_as(p, prim, stats_atom::value);
@@ -298,7 +298,7 @@ CAF_TEST(an ack counts only from the replica it names) {
   auto [renamed, renamed_log] = probe(jupiter);
   auto old_name = prove(renamed, *renamed_log, prim, "venus", secret);
   CAF_REQUIRE(!old_name.session.empty());
-  caf::send_as(renamed, prim, hello{"venus", 0, "", old_name.session, {}});
+  caf::send_as(renamed, prim, hello{"venus", 0, "", old_name.session, {}, false});
   run_alone(jupiter);
   run_alone(earth);
   auto new_name = prove(renamed, *renamed_log, prim, "venus-2", secret);
@@ -328,7 +328,7 @@ CAF_TEST(the name of a live replica stays with its connection) {
   auto [liar, liar_log] = probe(jupiter);
   auto other = prove(liar, *liar_log, prim, "venus", secret);
   CAF_REQUIRE(!other.session.empty());
-  caf::send_as(liar, prim, hello{"mars", 0, "", other.session, {}});
+  caf::send_as(liar, prim, hello{"mars", 0, "", other.session, {}, false});
   run();
   CAF_CHECK(liar_log->snapshots.empty());
   CAF_CHECK_EQUAL(refused("name_mismatch"), 1u);
@@ -338,9 +338,9 @@ CAF_TEST(the name of a live replica stays with its connection) {
   auto a = prove(first, *first_log, prim, "venus-2", secret);
   auto b = prove(second, *second_log, prim, "venus-2", secret);
   CAF_REQUIRE(!a.session.empty() && !b.session.empty());
-  caf::send_as(first, prim, hello{"venus-2", 0, "", a.session, {}});
+  caf::send_as(first, prim, hello{"venus-2", 0, "", a.session, {}, false});
   run();
-  caf::send_as(second, prim, hello{"venus-2", 0, "", b.session, {}});
+  caf::send_as(second, prim, hello{"venus-2", 0, "", b.session, {}, false});
   run();
   CAF_CHECK_EQUAL(first_log->snapshots.size(), 1u);
   CAF_CHECK(second_log->snapshots.empty());
@@ -361,7 +361,7 @@ CAF_TEST(hundreds of names register neither without the secret nor past the cap)
   auto prim = jupiter.remote_actor<primary_actor>("earth", port);
   auto [p, log] = probe(jupiter);
   for (int i = 0; i < 300; ++i)
-    caf::send_as(p, prim, hello{"ghost-" + std::to_string(i), 0, "", "", {}});
+    caf::send_as(p, prim, hello{"ghost-" + std::to_string(i), 0, "", "", {}, false});
   run();
   CAF_CHECK(log->snapshots.empty());
   CAF_CHECK_EQUAL(refused("unauthenticated"), 300u);
@@ -372,7 +372,7 @@ CAF_TEST(hundreds of names register neither without the secret nor past the cap)
     auto name = "ghost-" + std::to_string(i);
     auto hs = prove(q, *qlog, prim, name, secret);
     CAF_REQUIRE(!hs.session.empty());
-    caf::send_as(q, prim, hello{name, 0, "", hs.session, {}});
+    caf::send_as(q, prim, hello{name, 0, "", hs.session, {}, false});
   }
   run();
   CAF_CHECK_EQUAL(listing().size(), max_replicas);
@@ -482,9 +482,9 @@ CAF_TEST(a replica applies only what the primary signed for its session) {
   auto tree = cur->effective.patch(patch);
   replicated_change change{cur->version + 1, cur->version,
                            canonical_hash(tree), 0, "evil", patch, false,
-                           {}, {}, 0, std::string(64, '0')};
+                           {}, {}, 0, {}, std::string(64, '0')};
   full_snapshot snap{cur->version + 2, canonical_hash(tree), 0, "evil",
-                     json::array(), tree, {}, {}, 0,
+                     json::array(), tree, {}, {}, 0, {},
                      std::string(64, '0')};
   caf::send_as(as_primary, r_mars, change);
   caf::send_as(as_primary, r_mars, snap);
@@ -513,7 +513,7 @@ CAF_TEST(stray and forged messages change nothing and are counted) {
   caf::send_as(p, dyn, std::string{"hi"});
   // A message that claims the primary sent it to itself.
   caf::send_as(caf::actor_cast<caf::actor>(primary), primary,
-               hello{"mars", 0, "", "", {}});
+               hello{"mars", 0, "", "", {}, false});
   run();
   CAF_CHECK_EQUAL(refused("forged_self"), 2u);
   CAF_CHECK_EQUAL(refused("unexpected"), 2u);

@@ -138,7 +138,7 @@ CAF_TEST_FIXTURE_SCOPE(cluster_tests, fixture)
 CAF_TEST(a replica joining at version 0 gets a full snapshot) {
   set("a", 1);
   set("b", "x");
-  auto log = hello_from_probe(hello{"p", 0, "", "", {}});
+  auto log = hello_from_probe(hello{"p", 0, "", "", {}, false});
   CAF_REQUIRE_EQUAL(log->snapshots.size(), 1u);
   CAF_CHECK(log->changes.empty());
   auto& s = log->snapshots.front();
@@ -153,7 +153,7 @@ CAF_TEST(a replica with a version still in history gets one patch) {
   auto v1 = current();
   set("a", 2);
   set("b", true);
-  auto log = hello_from_probe(hello{"p", v1->version, v1->hash, "", {}});
+  auto log = hello_from_probe(hello{"p", v1->version, v1->hash, "", {}, false});
   CAF_CHECK(log->snapshots.empty());
   CAF_REQUIRE_EQUAL(log->changes.size(), 1u);
   auto m = log->changes.front(); // a copy: the log grows below
@@ -170,7 +170,7 @@ CAF_TEST(a replica with a version still in history gets one patch) {
 
 CAF_TEST(a replica that is up to date gets a confirmation) {
   set("a", 1);
-  auto log = hello_from_probe(hello{"p", current()->version, current()->hash, "", {}});
+  auto log = hello_from_probe(hello{"p", current()->version, current()->hash, "", {}, false});
   CAF_REQUIRE_EQUAL(log->changes.size(), 1u);
   CAF_CHECK_EQUAL(log->changes[0].version, log->changes[0].prev_version);
   CAF_CHECK(log->changes[0].patch.empty());
@@ -181,14 +181,14 @@ CAF_TEST(a version gone from history or a foreign hash gets a full snapshot) {
   auto v1 = current();
   for (int i = 2; i < 8; ++i)
     set("a", i); // history_size 3: v1 is gone
-  auto gone = hello_from_probe(hello{"p", v1->version, v1->hash, "", {}});
+  auto gone = hello_from_probe(hello{"p", v1->version, v1->hash, "", {}, false});
   CAF_CHECK_EQUAL(gone->snapshots.size(), 1u);
   CAF_CHECK(gone->changes.empty());
   auto prev = store_st().versions.oldest();
-  auto foreign = hello_from_probe(hello{"q", prev->version, "not-the-hash", "", {}});
+  auto foreign = hello_from_probe(hello{"q", prev->version, "not-the-hash", "", {}, false});
   CAF_CHECK_EQUAL(foreign->snapshots.size(), 1u);
   CAF_CHECK(foreign->changes.empty());
-  auto ahead = hello_from_probe(hello{"s", 1000, "x", "", {}});
+  auto ahead = hello_from_probe(hello{"s", 1000, "x", "", {}, false});
   CAF_CHECK_EQUAL(ahead->snapshots.size(), 1u);
 }
 
@@ -256,7 +256,7 @@ CAF_TEST(a gap in the stream makes the replica ask for a full snapshot) {
   // A change that does not follow what the replica has.
   replicated_change m{have + 5, have + 4, "h", 0, "x",
                       json::parse(R"([{"op":"add","path":"/z","value":1}])"),
-                      false, {}, {}, 0, {}};
+                      false, {}, {}, 0, {}, {}};
   stream_as_primary(r, session, m);
   run();
   auto st = status(r);
@@ -275,7 +275,7 @@ CAF_TEST(a hash mismatch makes the replica ask for a full snapshot) {
   replicated_change m{have.version + 1, have.version, std::string(64, '0'), 0,
                       "x",
                       json::parse(R"([{"op":"add","path":"/z","value":1}])"),
-                      false, {}, {}, 0, {}};
+                      false, {}, {}, 0, {}, {}};
   // Unsigned, it is not even looked at.
   caf::send_as(caf::actor_cast<caf::actor>(primary), r, m);
   run();
@@ -560,13 +560,13 @@ CAF_TEST(a replica carries the secret paths of every version) {
                             current()->version);
   CAF_CHECK_EQUAL(d.secrets, (strings{"api.token", "db.password"}));
   // What goes on the wire: full snapshots and changes alike.
-  auto full = hello_from_probe(hello{"p", 0, "", "", {}});
+  auto full = hello_from_probe(hello{"p", 0, "", "", {}, false});
   CAF_REQUIRE_EQUAL(full->snapshots.size(), 1u);
   CAF_CHECK_EQUAL(full->snapshots[0].secrets,
                   (strings{"api.token", "db.password"}));
   auto prev = current();
   set("plain", 2);
-  auto step = hello_from_probe(hello{"q", prev->version, prev->hash, "", {}});
+  auto step = hello_from_probe(hello{"q", prev->version, prev->hash, "", {}, false});
   CAF_REQUIRE_EQUAL(step->changes.size(), 1u);
   CAF_CHECK_EQUAL(step->changes[0].secrets,
                   (strings{"api.token", "db.password"}));
@@ -575,7 +575,7 @@ CAF_TEST(a replica carries the secret paths of every version) {
   replicated_change bad{have.version + 1, have.version, std::string(64, '0'),
                         0, "x",
                         json::parse(R"([{"op":"add","path":"/z","value":1}])"),
-                        false, {}, {}, 0, {}};
+                        false, {}, {}, 0, {}, {}};
   stream_as_primary(r, r_session, bad);
   run();
   CAF_CHECK_EQUAL(status(r).resyncs, 1u);
@@ -583,6 +583,86 @@ CAF_TEST(a replica carries the secret paths of every version) {
   CAF_CHECK_EQUAL(snap->hash, current()->hash);
   CAF_CHECK_EQUAL(secrets_of(snap), (strings{"api.token", "db.password"}));
   caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  run();
+}
+
+CAF_TEST(a replica that does not receive secrets gets them masked) {
+  const std::string password = "Zq7VtK2mXw9LrB4nJd8sHc3PfG6yTa1eUo5iRb0N";
+  auto marked = [&](std::string path, json value) {
+    write_request req{{operation::set(std::move(path), std::move(value))},
+                      "env:CFG_", 0, {"db.password"}};
+    auto res = ask<write_result>(pipe.validator, write_atom::value, req);
+    CAF_REQUIRE(res.status == write_status::committed);
+  };
+  marked("db.password", password);
+  auto masked = join("r1"); // replica_options::secrets is false by default
+  auto full = spawn_replica(sys, [] {
+    replica_options opts;
+    opts.node = "r2";
+    opts.secrets = true;
+    return opts;
+  }());
+  self->send(full, join_atom::value, primary);
+  run();
+  auto holds_secret = [&](const replica_actor& r) {
+    auto snap = ask<snapshot_ptr>(r, get_atom::value);
+    return snap->effective.dump().find(password) != std::string::npos
+           || snap->layers.to_json().dump().find(password)
+                != std::string::npos;
+  };
+  // Joined by a full snapshot: masked tree and layers, the true hash.
+  auto snap = ask<snapshot_ptr>(masked, get_atom::value);
+  CAF_CHECK_EQUAL(snap->effective.value(json::json_pointer{"/db/password"},
+                                        json{}),
+                  "***");
+  CAF_CHECK(!holds_secret(masked));
+  CAF_CHECK(holds_secret(full));
+  for (auto& r : {masked, full}) {
+    auto st = status(r);
+    CAF_CHECK(st.connected);
+    CAF_CHECK_EQUAL(st.version, current()->version);
+    CAF_CHECK_EQUAL(st.hash, current()->hash);
+  }
+  // The stream: the secret changes (nothing visible to the masked one) and
+  // a plain value too; acks carry the true hash.
+  marked("db.password", password + "-2");
+  set("plain", 1);
+  CAF_CHECK(!holds_secret(masked));
+  CAF_CHECK_EQUAL(
+    ask<snapshot_ptr>(masked, get_atom::value)->effective.value("plain", json{}),
+    1);
+  for (auto& r : {masked, full}) {
+    auto st = status(r);
+    CAF_CHECK_EQUAL(st.version, current()->version);
+    CAF_CHECK_EQUAL(st.hash, current()->hash);
+    CAF_CHECK_EQUAL(st.resyncs, 0u);
+  }
+  CAF_CHECK_EQUAL(info("r1").acked_hash, current()->hash);
+  CAF_CHECK_EQUAL(info("r2").acked_hash, current()->hash);
+  // What goes on the wire to a replica that did not ask for secrets.
+  auto prev = current();
+  auto full_log = hello_from_probe(hello{"p", 0, "", "", {}, false});
+  set("plain", 2);
+  auto step_log = hello_from_probe(hello{"q", prev->version, prev->hash, "",
+                                         {}, false});
+  CAF_REQUIRE_EQUAL(full_log->snapshots.size(), 1u);
+  auto& f = full_log->snapshots[0];
+  CAF_CHECK_EQUAL(f.effective.dump().find(password), std::string::npos);
+  CAF_CHECK_EQUAL(f.layers.dump().find(password), std::string::npos);
+  CAF_CHECK_EQUAL(f.masked_hash, canonical_hash(f.effective));
+  CAF_CHECK_EQUAL(f.hash, prev->hash);
+  CAF_REQUIRE_EQUAL(step_log->changes.size(), 1u);
+  CAF_CHECK_EQUAL(step_log->changes[0].patch.dump().find(password),
+                  std::string::npos);
+  CAF_CHECK(!step_log->changes[0].masked_hash.empty());
+  // One that asked for them gets them.
+  auto wants = hello_from_probe(hello{"s", 0, "", "", {}, true});
+  CAF_REQUIRE_EQUAL(wants->snapshots.size(), 1u);
+  CAF_CHECK_NOT_EQUAL(wants->snapshots[0].effective.dump().find(password),
+                      std::string::npos);
+  CAF_CHECK(wants->snapshots[0].masked_hash.empty());
+  for (auto& r : {masked, full})
+    caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
   run();
 }
 

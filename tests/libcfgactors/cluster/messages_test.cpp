@@ -158,13 +158,14 @@ CAF_TEST(errors render with their category and context) {
 
 CAF_TEST(cluster messages round trip) {
   hello h{"replica-1", 17, std::string(64, 'f'), std::string(64, 'e'),
-          std::string(32, 'd')};
+          std::string(32, 'd'), true};
   CAF_CHECK_EQUAL(round_trip(h), h);
   CAF_CHECK(message_round_trip(h));
   replicated_change c{18, 17, "abc", 1700000000123, "api:alice",
                       json::parse(R"([{"op":"replace","path":"/a/b","value":[1,{"x":null}]}])"),
                       true, {"db.password", "tenants.*.key"},
-                      std::string(32, 'a'), 7, std::string(64, 'b')};
+                      std::string(32, 'a'), 7, std::string(64, '9'),
+                      std::string(64, 'b')};
   CAF_CHECK_EQUAL(round_trip(c), c);
   c.ack_now = false;
   CAF_CHECK_EQUAL(round_trip(c), c);
@@ -178,6 +179,7 @@ CAF_TEST(cluster messages round trip) {
                   {"s"},
                   std::string(32, 'a'),
                   7,
+                  std::string(64, '9'),
                   std::string(64, 'c')};
   CAF_CHECK_EQUAL(round_trip(f), f);
   CAF_CHECK(message_round_trip(f));
