@@ -288,8 +288,13 @@ void on_publish(primary_ptr self, const snapshot_ptr& before,
     return; // already known when the store answered `replicate`
   st.current = after;
   // A version that left the tree as it was streams nothing: the acked hash
-  // still matches it (see has_applied).
-  if (before->hash == after->hash)
+  // still matches it (see has_applied). Unless it changed which paths are
+  // secret: masked replicas must mask the value now (their tree changes),
+  // and every replica must hide it from readers without the secrets scope.
+  auto patterns = [](const snapshot& x) {
+    return x.secrets ? x.secrets->patterns() : std::vector<std::string>{};
+  };
+  if (before->hash == after->hash && patterns(*before) == patterns(*after))
     return;
   auto streaming = [](const auto& kvp) {
     return kvp.second.link && kvp.second.state == replica_state::connected;

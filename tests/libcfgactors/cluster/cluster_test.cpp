@@ -666,4 +666,32 @@ CAF_TEST(a replica that does not receive secrets gets them masked) {
   run();
 }
 
+CAF_TEST(a value that becomes secret without changing is masked at once) {
+  const std::string password = "Zq7VtK2mXw9LrB4nJd8sHc3PfG6yTa1eUo5iRb0N";
+  set("db.password", password); // not marked: plain
+  auto masked = join("r1");
+  auto holds_secret = [&] {
+    auto snap = ask<snapshot_ptr>(masked, get_atom::value);
+    return snap->effective.dump().find(password) != std::string::npos;
+  };
+  CAF_REQUIRE(holds_secret()); // it was no secret then
+  // The same value from another layer, marked there: the tree stays as it
+  // was, which paths are secret does not.
+  auto before = current();
+  write_request req{{operation::replace_layer(
+                      "env", json{{"db", {{"password", password}}}})},
+                    "env:CFG_", 0, {"db.password"}};
+  auto res = ask<write_result>(pipe.validator, write_atom::value, req);
+  CAF_REQUIRE(res.status == write_status::committed);
+  CAF_REQUIRE_EQUAL(current()->hash, before->hash);
+  run();
+  CAF_CHECK(!holds_secret());
+  auto st = status(masked);
+  CAF_CHECK_EQUAL(st.version, current()->version);
+  CAF_CHECK_EQUAL(st.hash, current()->hash);
+  CAF_CHECK_EQUAL(st.resyncs, 0u);
+  caf::anon_send_exit(masked, caf::exit_reason::user_shutdown);
+  run();
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
