@@ -12,9 +12,7 @@ usage: cfgd_cluster_secrets_test.py CFGD CFGCTL SOURCE_DIR
 import asyncio
 import json
 import os
-import socket
 import sys
-import time
 import urllib.error
 import urllib.request
 
@@ -22,24 +20,7 @@ from cfgd_harness import (check, daemon, get, get_json, run_sections,
                           run_to_exit)
 from cfgd_secrets_test import (bearer, distinct, leaks, setup, wait_version,
                                write)
-
-WAIT = 20  # seconds for any condition
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def eventually(pred):
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
-
+from cfgd_cluster_test import WAIT, eventually, free_port
 
 def head(d, headers=None):
     status, hdrs, _ = get(d, "/config", headers)

@@ -8,6 +8,7 @@
 #include "cluster/cluster_auth.hpp"
 #include "cluster/primary.hpp"
 #include "cluster/replica.hpp"
+#include "link_probe.hpp"
 #include "log_recorder.hpp"
 
 #include <optional>
@@ -144,19 +145,7 @@ struct fixture : pipeline_fixture {
   /// Joins `r` to `primary` and learns the session from its proof (the test
   /// then plays a third party that forges stream messages).
   std::string join_seen(const replica_actor& r) {
-    self->send(r, join_atom::value, primary);
-    auto ptr = caf::actor_cast<caf::abstract_actor*>(primary);
-    std::optional<auth_proof> proof;
-    while (!proof && sched.try_run_once())
-      if (auto elem = ptr->peek_at_next_mailbox_element();
-          elem && elem->content().match_elements<auth_proof>())
-        proof = elem->content().get_as<auth_proof>(0);
-    CAF_REQUIRE(proof);
-    run();
-    auto node_id = caf::to_string(r.node());
-    detail::auth_context ctx{proof->primary_nonce, proof->peer_nonce,
-                             proof->node, node_id};
-    return detail::session_of("", ctx);
+    return test::watched_join(self, sched, r, primary, "", [this] { run(); });
   }
 
   /// A replica of cluster A at version 3, with a subscriber.

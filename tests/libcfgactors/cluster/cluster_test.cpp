@@ -66,19 +66,8 @@ struct fixture : pipeline_fixture {
     replica_options opts;
     opts.node = std::move(node);
     auto r = spawn_replica(sys, opts);
-    self->send(r, join_atom::value, primary);
-    auto ptr = caf::actor_cast<caf::abstract_actor*>(primary);
-    std::optional<auth_proof> proof;
-    while (!proof && sched.try_run_once())
-      if (auto elem = ptr->peek_at_next_mailbox_element();
-          elem && elem->content().match_elements<auth_proof>())
-        proof = elem->content().get_as<auth_proof>(0);
-    CAF_REQUIRE(proof);
-    run();
-    auto node_id = caf::to_string(r.node());
-    detail::auth_context ctx{proof->primary_nonce, proof->peer_nonce,
-                             proof->node, node_id};
-    return {r, detail::session_of("", ctx)};
+    return {r, test::watched_join(self, sched, r, primary, "",
+                                  [this] { run(); })};
   }
 
   /// Sends `m` to `r` as if the primary streamed it, signed with `session`.
