@@ -1,5 +1,5 @@
-// The primary: the replication stream, consistent writes, and the gate of
-// the cluster link (who proved the secret, which name is whose).
+// The primary: the replication stream and consistent writes. Who may send
+// it what (the actor-level handshake, names, sessions) is primary_auth.cpp.
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -13,6 +13,8 @@
 
 #include "cluster/cluster_auth.hpp"
 #include "cluster/primary.hpp"
+#include "cluster/primary_auth.hpp"
+#include "cluster/primary_state.hpp"
 #include "cfgactors/diff.hpp"
 #include "cfgactors/errc.hpp"
 #include "cfgactors/hash.hpp"
@@ -22,120 +24,8 @@ namespace cfgactors {
 
 namespace {
 
-using timeout_atom = caf::atom_constant<caf::atom("wtimeout")>;
-using handshake_timeout_atom = caf::atom_constant<caf::atom("hstimeout")>;
+using namespace detail;
 
-/// The primary's own messages: every version from the store (it is the
-/// store's replication tap), write timeouts, `forget, node, epoch`: forget
-/// `node` if it is still in the disconnection numbered `epoch`, and
-/// handshake timeouts. The timers carry the primary's cookie: a peer can
-/// make a message look as if the primary sent it to itself (see
-/// docs/SECURITY.md), but cannot guess the cookie.
-using primary_impl = primary_actor::extend_with<replication_tap_actor>::extend<
-  caf::reacts_to<timeout_atom, uint64_t, uint64_t>,
-  caf::reacts_to<forget_atom, std::string, uint64_t, uint64_t>,
-  caf::reacts_to<handshake_timeout_atom, uint64_t, uint64_t>>;
-
-struct primary_state {
-  static inline const char* name = "cfgactors.primary";
-
-  struct replica {
-    /// null while disconnected; while connected, the name is bound to this
-    /// actor (and so to its node id)
-    replica_link_actor link;
-    std::string session; ///< of the connection in `link`: signs its stream
-    /// It asked for secret values (hello::secrets); else it gets every
-    /// version masked.
-    bool secrets = false;
-    replica_state state = replica_state::syncing;
-    uint64_t acked_version = 0;
-    std::string acked_hash;
-    int64_t last_ack_ms = 0;
-    uint64_t epoch = 0; ///< counts disconnections, for forget timers
-  };
-
-  /// A majority/all write waiting for acks.
-  struct pending_write {
-    write_result result;
-    consistency level = consistency::local;
-    std::vector<std::string> targets; ///< every replica known at commit
-    caf::typed_response_promise<consistent_write_result> promise;
-  };
-
-  /// A handshake under way: the nonce handed to one peer actor.
-  struct handshake {
-    std::string nonce;
-    uint64_t id = 0; ///< for its timeout
-  };
-
-  /// A peer that proved the secret, until its actor goes down.
-  struct peer {
-    std::string name;    ///< the name it proved (the only one it may use)
-    std::string session; ///< derived in the handshake, in each message
-  };
-
-  primary_options options;
-  uint64_t cookie = 0; ///< in the primary's own timer messages
-  std::map<caf::actor_addr, handshake> handshakes;
-  uint64_t next_handshake = 1;
-  std::map<caf::actor_addr, peer> peers;
-  std::map<std::string, uint64_t> refused; ///< by reason
-  std::set<caf::node_id> warned; ///< peer nodes whose refusal was logged
-  store_backend_actor store;
-  validator_actor validator;
-  snapshot_ptr current;                    ///< the last version streamed
-  std::map<std::string, replica> replicas; ///< by node name, kept when gone
-  std::unordered_map<uint64_t, pending_write> pending;
-  uint64_t next_write = 1;
-  /// Majority/all writes sent to the validator and not yet answered: their
-  /// version may stream before the answer comes back.
-  uint64_t consistent_in_flight = 0;
-
-  /// Whether replicas must ack the next version at once: a write waits for
-  /// it. Otherwise they ack after their delay, several versions at a time.
-  bool acks_wanted() const {
-    return consistent_in_flight > 0 || !pending.empty();
-  }
-
-  bool has_applied(const replica& r, const write_result& w) const {
-    // A version that left the tree unchanged streams no change: an equal
-    // tree counts as applied.
-    return r.acked_version >= w.version
-           || (!r.acked_hash.empty() && r.acked_hash == w.hash);
-  }
-
-  std::vector<std::string> acked(const pending_write& w) const {
-    std::vector<std::string> out;
-    for (auto& node : w.targets)
-      if (auto i = replicas.find(node);
-          i != replicas.end() && has_applied(i->second, w.result))
-        out.push_back(node);
-    return out;
-  }
-
-  /// Majority counts the primary itself: of n replicas, (n + 1) / 2 must ack.
-  bool satisfied(const pending_write& w) const {
-    auto n = acked(w).size();
-    if (w.level == consistency::all)
-      return n == w.targets.size();
-    return n >= (w.targets.size() + 1) / 2;
-  }
-
-  consistent_write_result answer(const pending_write& w) const {
-    consistent_write_result out;
-    out.result = w.result;
-    out.level = w.level;
-    out.acked = acked(w);
-    for (auto& node : w.targets)
-      if (std::find(out.acked.begin(), out.acked.end(), node) == out.acked.end())
-        out.missing.push_back(node);
-    // A refused write reached no replica: nothing to be satisfied about.
-    out.satisfied = w.result.ok() && satisfied(w);
-    return out;
-  }
-};
-
-using primary_ptr = primary_impl::stateful_pointer<primary_state>;
 
 void settle(primary_ptr self);
 
@@ -316,172 +206,6 @@ void on_publish(primary_ptr self, const snapshot_ptr& before,
       }
       msg->mac = detail::stream_mac(kvp.second.session, *msg);
       self->send(kvp.second.link, *msg);
-    }
-}
-
-/// Counts a refused message by `reason`; logged once per peer node (a
-/// flood of them would flood the log).
-void refuse(primary_ptr self, const char* reason, const char* what) {
-  auto& st = self->state;
-  ++st.refused[reason];
-  auto& sender = self->current_sender();
-  auto node = sender ? sender->node() : caf::node_id{};
-  constexpr std::size_t max_warned = 1024;
-  if (st.warned.size() < max_warned && st.warned.insert(node).second)
-    detail::log().warn("event=cluster_refused reason={} message={} "
-                       "peer_node={}",
-                       reason, what, caf::to_string(node));
-}
-
-/// Why the current sender cannot be trusted at all, or null: anonymous
-/// messages and messages that claim to come from the primary itself (only
-/// a forged one can: it never sends itself these).
-const char* untrusted_sender(primary_ptr self) {
-  auto& sender = self->current_sender();
-  if (!sender)
-    return "anonymous";
-  if (sender == self->ctrl())
-    return "forged_self";
-  return nullptr;
-}
-
-/// Whether the current message comes from an actor of this process (the
-/// node's API, the daemon): the only senders of plain writes, `forget` and
-/// `stats`.
-bool from_local_client(primary_ptr self, const char* what) {
-  if (auto why = untrusted_sender(self)) {
-    refuse(self, why, what);
-    return false;
-  }
-  if (self->current_sender()->node() != self->node()) {
-    refuse(self, "not_local", what);
-    return false;
-  }
-  return true;
-}
-
-/// The authenticated peer that sent the current message with `session`, or
-/// null (the message is refused and counted).
-const primary_state::peer* authenticated(primary_ptr self,
-                                         const std::string& session,
-                                         const char* what) {
-  if (auto why = untrusted_sender(self)) {
-    refuse(self, why, what);
-    return nullptr;
-  }
-  auto& st = self->state;
-  auto i = st.peers.find(self->current_sender()->address());
-  if (i == st.peers.end()) {
-    refuse(self, "unauthenticated", what);
-    return nullptr;
-  }
-  if (!detail::same_mac(session, i->second.session)) {
-    refuse(self, "bad_session", what);
-    return nullptr;
-  }
-  return &i->second;
-}
-
-caf::error refused_error(const char* what) {
-  return make_error(errc::unauthenticated,
-                    std::string{what}
-                      + " refused: prove the cluster secret first");
-}
-
-/// Whether `name` is bound to a connected replica other than `who`.
-bool name_taken(primary_ptr self, const std::string& name,
-                const caf::actor_addr& who) {
-  auto& st = self->state;
-  auto i = st.replicas.find(name);
-  return i != st.replicas.end() && i->second.link
-         && i->second.link.address() != who;
-}
-
-/// A peer asks for a challenge: a fresh nonce, bound to the asking actor
-/// (a later proof from any other actor or node does not match it), valid
-/// once and for `handshake_timeout`.
-caf::result<auth_challenge> on_auth(primary_ptr self) {
-  auto& st = self->state;
-  if (auto why = untrusted_sender(self)) {
-    refuse(self, why, "auth");
-    return refused_error("auth");
-  }
-  auto& sender = self->current_sender();
-  auto addr = sender->address();
-  // Asking again replaces the peer's nonce: the old one is spent.
-  st.handshakes.erase(addr);
-  auto of_node = std::count_if(st.handshakes.begin(), st.handshakes.end(),
-                               [&](const auto& kvp) {
-                                 return kvp.first.node() == sender->node();
-                               });
-  if (st.handshakes.size() >= st.options.max_pending
-      || static_cast<std::size_t>(of_node)
-           >= st.options.max_pending_per_node) {
-    refuse(self, "too_many_pending", "auth");
-    return make_error(errc::unavailable, "too many handshakes under way");
-  }
-  auto nonce = detail::random_nonce();
-  if (nonce.empty())
-    return make_error(errc::unavailable, "no randomness for a nonce");
-  auto id = st.next_handshake++;
-  st.handshakes.emplace(addr, primary_state::handshake{nonce, id});
-  self->delayed_send(self, st.options.handshake_timeout,
-                     handshake_timeout_atom::value, st.cookie, id);
-  return auth_challenge{std::move(nonce)};
-}
-
-/// A peer proves the secret over our nonce, its own, its name and its node
-/// id; we answer with our proof, and admit it under that name.
-caf::result<auth_accept> on_auth_proof(primary_ptr self, auth_proof& p) {
-  auto& st = self->state;
-  if (auto why = untrusted_sender(self)) {
-    refuse(self, why, "auth_proof");
-    return refused_error("auth_proof");
-  }
-  auto& sender = self->current_sender();
-  auto addr = sender->address();
-  auto i = st.handshakes.find(addr);
-  // No nonce handed to this actor, or it was spent: a replay.
-  if (i == st.handshakes.end() || i->second.nonce != p.primary_nonce) {
-    refuse(self, "unknown_nonce", "auth_proof");
-    return refused_error("auth_proof");
-  }
-  auto nonce = std::move(i->second.nonce);
-  st.handshakes.erase(i); // single use, whatever follows
-  auto node_id = caf::to_string(sender->node());
-  detail::auth_context ctx{nonce, p.peer_nonce, p.node, node_id};
-  if (p.node.empty() || p.peer_nonce.size() < 32
-      || !detail::same_mac(detail::client_proof(st.options.secret, ctx),
-                           p.mac)) {
-    refuse(self, "bad_proof", "auth_proof");
-    return refused_error("auth_proof");
-  }
-  if (name_taken(self, p.node, addr)) {
-    refuse(self, "name_taken", "auth_proof");
-    return make_error(errc::invalid_argument,
-                      "replica name " + p.node + " is in use");
-  }
-  if (st.peers.count(addr) == 0)
-    self->monitor(sender);
-  st.peers[addr] = primary_state::peer{p.node,
-                                       detail::session_of(st.options.secret,
-                                                          ctx)};
-  detail::log().info("event=cluster_peer_authenticated name=\"{}\" "
-                     "peer_node={}",
-                     p.node, node_id);
-  return auth_accept{detail::server_proof(st.options.secret, ctx)};
-}
-
-/// A handshake's time is up: its nonce is forgotten. CAF 0.17 gives an
-/// actor no way to close the peer's connection; the peer keeps its TCP
-/// connection but nothing of it is handled.
-void on_handshake_timeout(primary_ptr self, uint64_t id) {
-  auto& st = self->state;
-  for (auto i = st.handshakes.begin(); i != st.handshakes.end(); ++i)
-    if (i->second.id == id) {
-      ++st.refused["handshake_timeout"];
-      st.handshakes.erase(i);
-      return;
     }
 }
 
@@ -697,14 +421,6 @@ caf::result<consistent_write_result> on_linked_write(primary_ptr self,
                        ? "node:" + peer->name
                        : w.request.origin + " via " + peer->name;
   return on_consistent_write(self, w.request, w.level, w.timeout_ms);
-}
-
-/// Whether a timer message carries our cookie (else it is forged).
-bool own_timer(primary_ptr self, uint64_t cookie, const char* what) {
-  if (cookie == self->state.cookie)
-    return true;
-  refuse(self, "forged_self", what);
-  return false;
 }
 
 primary_impl::behavior_type primary(primary_ptr self, store_backend_actor store,
