@@ -8,7 +8,7 @@
 #include "cluster/cluster_auth.hpp"
 #include "cluster/primary.hpp"
 #include "cluster/replica.hpp"
-#include "link_probe.hpp"
+#include "watched_join.hpp"
 #include "log_recorder.hpp"
 
 #include <optional>

@@ -7,6 +7,7 @@
 #include "cluster/replica.hpp"
 #include "cfgactors/hash.hpp"
 #include "link_probe.hpp"
+#include "watched_join.hpp"
 
 #include <optional>
 
