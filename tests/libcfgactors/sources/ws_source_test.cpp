@@ -157,13 +157,17 @@ private:
       last_target_ = std::string{c->upgrade.target()};
     }
     if (!token_.empty() && auth != "Bearer " + token_) {
+      // Counted before the answer goes out: the client may read it (and a
+      // test look at the count) before the write's handler runs.
+      {
+        std::lock_guard<std::mutex> guard{mtx_};
+        ++refused_;
+      }
       c->refusal = {bhttp::status::unauthorized, c->upgrade.version()};
       c->refusal.body() = "unauthorized";
       c->refusal.prepare_payload();
       bhttp::async_write(c->ws.next_layer(), c->refusal,
-                         [this, c](error_code, std::size_t) {
-                           std::lock_guard<std::mutex> guard{mtx_};
-                           ++refused_;
+                         [c](error_code, std::size_t) {
                            error_code ignored;
                            c->ws.next_layer().close(ignored);
                          });
