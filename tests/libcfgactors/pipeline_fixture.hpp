@@ -62,6 +62,20 @@ struct pipeline_fixture : test_coordinator_fixture<system_config> {
     return store_st().versions.current();
   }
 
+  /// Asks `dest` and runs the system until the answer is in; an error
+  /// fails the test.
+  template <class T, class Handle, class... Ts>
+  T ask(const Handle& dest, Ts&&... xs) {
+    T result{};
+    auto f = self->request(dest, caf::infinite, std::forward<Ts>(xs)...);
+    run();
+    f.receive([&](T& x) { result = std::move(x); },
+              [&](caf::error& err) {
+                CAF_FAIL("request failed: " << sys.render(err));
+              });
+    return result;
+  }
+
   /// Subscribes a recorder to `prefix` and returns its log.
   change_log subscribe(std::string prefix) {
     auto log = std::make_shared<std::vector<change>>();

@@ -13,13 +13,12 @@ import asyncio
 import json
 import os
 import sys
-import urllib.error
-import urllib.request
 
 from cfgd_harness import (check, daemon, get, get_json, run_sections,
                           run_to_exit)
 from cfgd_secrets_test import (bearer, distinct, leaks, setup, wait_version,
                                write)
+from cfgd_secrets_test import put_json as put
 from cfgd_cluster_test import WAIT, eventually, free_port
 
 def head(d, headers=None):
@@ -27,17 +26,6 @@ def head(d, headers=None):
     if status != 200:
         return None
     return int(hdrs.get("X-Config-Version", "0")), hdrs.get("ETag", "")
-
-
-def put(d, path, value, tok):
-    req = urllib.request.Request(
-        d.url + path, data=json.dumps(value).encode(), method="PUT",
-        headers={**bearer(tok), "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as res:
-            return res.status, res.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
 def config(d, tok):

@@ -98,6 +98,21 @@ def bearer(tok):
     return {"Authorization": "Bearer " + tok}
 
 
+def put_json(d, path, value, tok):
+    """PUT `value` as JSON with token `tok` (the harness' http() sends no
+    body): (status, body text)."""
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(
+        d.url + path, data=json.dumps(value).encode(), method="PUT",
+        headers={**bearer(tok), "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as res:
+            return res.status, res.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
 def leaks(text, values):
     return [v for v in values if v in text]
 
@@ -160,19 +175,8 @@ def test_masked_everywhere(binary, cfgctl, workdir):
     new_key = distinct("newkey")
     masked_pushes, full_pushes = [], []
 
-    # The harness' http() sends no body.
-    import urllib.error
-    import urllib.request
-
     def put(path, value, tok):
-        req = urllib.request.Request(
-            d.url + path, data=json.dumps(value).encode(), method="PUT",
-            headers={**bearer(tok), "Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=10) as res:
-                return res.status, res.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
+        return put_json(d, path, value, tok)
 
     async def scenario2():
         plain = asyncio.ensure_future(watch({}, masked_pushes, 3))

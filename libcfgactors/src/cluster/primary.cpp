@@ -169,6 +169,19 @@ void on_replica_down(primary_ptr self, const caf::down_msg& msg) {
   }
 }
 
+/// Whether two versions mark the same paths secret; most share one set, so
+/// this is a pointer comparison on the hot path.
+bool same_secrets(const snapshot& x, const snapshot& y) {
+  if (x.secrets == y.secrets)
+    return true;
+  auto empty = [](const snapshot& s) {
+    return !s.secrets || s.secrets->patterns().empty();
+  };
+  if (empty(x) || empty(y))
+    return empty(x) && empty(y);
+  return x.secrets->patterns() == y.secrets->patterns();
+}
+
 /// A version from the store (we are its tap): streamed as one patch to
 /// every replica in the stream.
 void on_publish(primary_ptr self, const snapshot_ptr& before,
@@ -181,10 +194,7 @@ void on_publish(primary_ptr self, const snapshot_ptr& before,
   // still matches it (see has_applied). Unless it changed which paths are
   // secret: masked replicas must mask the value now (their tree changes),
   // and every replica must hide it from readers without the secrets scope.
-  auto patterns = [](const snapshot& x) {
-    return x.secrets ? x.secrets->patterns() : std::vector<std::string>{};
-  };
-  if (before->hash == after->hash && patterns(*before) == patterns(*after))
+  if (before->hash == after->hash && same_secrets(*before, *after))
     return;
   auto streaming = [](const auto& kvp) {
     return kvp.second.link && kvp.second.state == replica_state::connected;

@@ -89,18 +89,6 @@ struct fixture : pipeline_fixture {
     return current();
   }
 
-  template <class T, class Handle, class... Ts>
-  T ask(const Handle& dest, Ts&&... xs) {
-    T result{};
-    auto f = self->request(dest, caf::infinite, std::forward<Ts>(xs)...);
-    run();
-    f.receive([&](T& x) { result = std::move(x); },
-              [&](caf::error& err) {
-                CAF_FAIL("request failed: " << sys.render(err));
-              });
-    return result;
-  }
-
   caf::error ask_error(const replica_actor& r, write_request req) {
     auto f = self->request(r, caf::infinite, write_atom::value,
                            std::move(req));

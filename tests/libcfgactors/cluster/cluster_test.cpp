@@ -40,18 +40,6 @@ struct fixture : pipeline_fixture {
     run();
   }
 
-  template <class T, class Handle, class... Ts>
-  T ask(const Handle& dest, Ts&&... xs) {
-    T result{};
-    auto f = self->request(dest, caf::infinite, std::forward<Ts>(xs)...);
-    run();
-    f.receive([&](T& x) { result = std::move(x); },
-              [&](caf::error& err) {
-                CAF_FAIL("request failed: " << sys.render(err));
-              });
-    return result;
-  }
-
   replica_actor join(std::string node) {
     replica_options opts;
     opts.node = std::move(node);
