@@ -120,7 +120,9 @@ reply client::get(const std::string& target) const {
 reply client::send(const std::string& method, const std::string& target,
                    const std::string& body) const {
   return with_client(
-    ep_, token_, timeout_, [&](httplib::Client& cli, const httplib::Headers& h) {
+    ep_, token_, timeout_, [&](httplib::Client& cli, httplib::Headers h) {
+      if (!idempotency_key_.empty())
+        h.emplace("Idempotency-Key", idempotency_key_);
       auto path = ep_.base + target;
       if (method == "PUT")
         return cli.Put(path, h, body, "application/json");

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -52,9 +53,16 @@ public:
     return token_;
   }
 
+  /// Sent with every write (`Idempotency-Key`): a retry of a write that
+  /// committed answers its version instead of committing again.
+  void idempotency_key(std::string key) {
+    idempotency_key_ = std::move(key);
+  }
+
 private:
   endpoint ep_;
   std::string token_;
+  std::string idempotency_key_;
   std::chrono::milliseconds timeout_;
 };
 

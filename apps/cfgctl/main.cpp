@@ -86,6 +86,12 @@ int main(int argc, char** argv) {
                  "for writes: wait until local, majority or all nodes have "
                  "applied it")
     ->check(CLI::IsMember({"local", "majority", "all"}).description(""));
+  std::string idempotency_key;
+  app.add_option("--idempotency-key", idempotency_key,
+                 "for writes: a name for this write; running the command "
+                 "again with the same key answers the version it committed "
+                 "instead of writing twice")
+    ->type_name("KEY");
   bool insecure = false;
   app.add_flag("--insecure", insecure,
                "send the token over plain http:// (and ws://) to a host "
@@ -164,6 +170,7 @@ int main(int argc, char** argv) {
   if (!plain_text_allowed(*ep, token, target, insecure, !watch->parsed()))
     return exit_usage;
   client cli{*ep, token, std::chrono::milliseconds{timeout_ms}};
+  cli.idempotency_key(idempotency_key);
   context ctx{cli, as_json, consistency};
   if (get->parsed())
     return cmd_get(ctx, path);

@@ -149,6 +149,16 @@ cfgactors::node_options node_options_of(const cfgd::options& opts,
   if (opts.cluster_listen)
     n.cluster_port(opts.cluster_listen->port, opts.cluster_listen->host)
       .max_replicas(opts.max_replicas);
+  if (!opts.etcd.empty()) {
+    n.etcd(opts.etcd, opts.cluster_name)
+      .etcd_tls(opts.etcd_cacert, opts.etcd_cert, opts.etcd_key)
+      .etcd_history(opts.etcd_history)
+      .api_address(opts.http.host + ":" + std::to_string(opts.http.port));
+    if (!opts.etcd_user.empty())
+      n.etcd_auth(opts.etcd_user, opts.etcd_password_file);
+    // Started while etcd is down: serve the journal's version, stale.
+    n.join_timeout(milliseconds{5000});
+  }
   if (opts.advertise)
     n.advertise((opts.advertise->host.find(':') != std::string::npos
                    ? "[" + opts.advertise->host + "]"

@@ -360,6 +360,40 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
     ->type_name("N")
     ->capture_default_str()
     ->check(CLI::NonNegativeNumber.description(""));
+  app.add_option("--etcd", opts.etcd,
+                 "etcd mode: make this etcd cluster the authority; every "
+                 "cfgd with the same --cluster-name takes writes "
+                 "(docs/CLUSTER.md)")
+    ->type_name("URL[,URL...]")
+    ->delimiter(',');
+  app.add_option("--cluster-name", opts.cluster_name,
+                 "etcd mode: the cluster's name, its keys' prefix "
+                 "/cfgactors/NAME/")
+    ->type_name("NAME");
+  app.add_option("--etcd-cacert", opts.etcd_cacert,
+                 "etcd mode: the CA that signed etcd's certificates")
+    ->type_name("PATH")
+    ->check(CLI::ExistingFile);
+  app.add_option("--etcd-cert", opts.etcd_cert,
+                 "etcd mode: this node's client certificate")
+    ->type_name("PATH")
+    ->check(CLI::ExistingFile);
+  app.add_option("--etcd-key", opts.etcd_key,
+                 "etcd mode: the client certificate's key")
+    ->type_name("PATH")
+    ->check(CLI::ExistingFile);
+  app.add_option("--etcd-user", opts.etcd_user,
+                 "etcd mode: the etcd user (etcd auth)")
+    ->type_name("NAME");
+  app.add_option("--etcd-password-file", opts.etcd_password_file,
+                 "etcd mode: the file holding the user's password (mode "
+                 "0600)")
+    ->type_name("PATH");
+  app.add_option("--etcd-history", opts.etcd_history,
+                 "etcd mode: versions kept in etcd (0: all); the journal "
+                 "keeps more")
+    ->type_name("N")
+    ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -378,6 +412,17 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
     opts.cluster_listen = host_port::parse(cluster_listen);
   else if (opts.cluster_port != 0)
     opts.cluster_listen = host_port{"127.0.0.1", opts.cluster_port};
+  if (opts.join && (!opts.etcd.empty() || !opts.cluster_name.empty())) {
+    std::cerr << "--join and --etcd: a replica follows its host's cfgd, "
+                 "which follows etcd\n";
+    exit_code = exit_usage;
+    return std::nullopt;
+  }
+  if (opts.etcd.empty() != opts.cluster_name.empty()) {
+    std::cerr << "--etcd and --cluster-name go together\n";
+    exit_code = exit_usage;
+    return std::nullopt;
+  }
   if (opts.join && opts.cluster_listen) {
     std::cerr << "--join and --cluster-port/--cluster-listen: a replica does "
                  "not publish\n";

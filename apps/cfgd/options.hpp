@@ -85,6 +85,12 @@ struct options {
   uint32_t ack_delay_ms = 20; ///< --ack-delay-ms: a replica's cumulative acks
   std::string data_dir;              ///< --data-dir: journal (empty: memory)
   std::size_t retention = 0;         ///< --retention: versions on disk (0: all)
+  /// etcd mode (docs/CLUSTER.md): --etcd URL[,URL...] --cluster-name NAME
+  std::vector<std::string> etcd;
+  std::string cluster_name;
+  std::string etcd_cacert, etcd_cert, etcd_key; ///< --etcd-cacert/-cert/-key
+  std::string etcd_user, etcd_password_file;
+  std::size_t etcd_history = 1000; ///< --etcd-history: versions kept in etcd
 };
 
 /// Exit codes of cfgd.

@@ -97,7 +97,8 @@ struct pipeline_fixture : test_coordinator_fixture<system_config> {
   }
 
   validator_state& validator_st() {
-    return state_of<validator_state>(pipe.validator);
+    return state_of<validator_state>(
+      caf::actor_cast<validator_impl>(pipe.validator));
   }
 
   topic_router_state& router_st() {

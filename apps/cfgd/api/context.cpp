@@ -23,21 +23,28 @@ bool is_sec(const caf::error& err, caf::sec code) {
 http::response actor_error(const api_context& ctx, const http::request& req,
                            const caf::error& err) {
   auto text = ctx.sys.render(err);
+  // A 503 is worth a retry soon: say when (RFC 9110, Retry-After).
+  auto retry_soon = [](http::response res) {
+    res.set(boost::beast::http::field::retry_after, "1");
+    return res;
+  };
   if (err.category() == cfgactors::errc_category) {
     auto code = static_cast<cfgactors::errc>(err.code());
     auto name = code == cfgactors::errc::not_found ? std::string{"not found"}
                                                    : to_string(code);
-    return http::error_response(req, status_of(code), name, {text});
+    auto res = http::error_response(req, status_of(code), name, {text});
+    if (res.result() == status::service_unavailable)
+      return retry_soon(std::move(res));
+    return res;
   }
   if (is_sec(err, caf::sec::request_timeout))
-    return http::error_response(req, status::service_unavailable,
-                                "unavailable",
-                                {"the config store did not answer within "
-                                 + std::to_string(ctx.timeout.count())
-                                 + " ms"});
+    return retry_soon(http::error_response(
+      req, status::service_unavailable, "unavailable",
+      {"the config store did not answer within "
+       + std::to_string(ctx.timeout.count()) + " ms"}));
   if (is_sec(err, caf::sec::request_receiver_down))
-    return http::error_response(req, status::service_unavailable,
-                                "unavailable", {text});
+    return retry_soon(http::error_response(req, status::service_unavailable,
+                                           "unavailable", {text}));
   return http::error_response(req, status::internal_server_error,
                               "internal error", {text});
 }

@@ -145,7 +145,31 @@ http::response primary_metrics(const http::request_context& rc,
     w.sample("cfg_replica_lag_versions", {{"node", r.node}},
              static_cast<double>(r.lag));
   w.family("cfg_stale", "gauge", "1 while this node serves a stale config.");
-  w.sample("cfg_stale", 0);
+  auto& etcd = sc.stats.etcd;
+  w.sample("cfg_stale", etcd && etcd->stale ? 1.0 : 0.0);
+  if (etcd) {
+    w.family("cfg_etcd_errors_total", "counter",
+             "Calls to etcd that failed, and records that did not read.");
+    w.sample("cfg_etcd_errors_total", static_cast<double>(etcd->errors));
+    w.family("cfg_cas_conflicts_total", "counter",
+             "Commits that found etcd's head moved and were validated "
+             "again.");
+    w.sample("cfg_cas_conflicts_total",
+             static_cast<double>(etcd->cas_conflicts));
+    w.family("cfg_etcd_commit_seconds", "summary",
+             "Time of this node's commit transactions in etcd.");
+    w.sample("cfg_etcd_commit_seconds_sum", etcd->commit_seconds);
+    w.sample("cfg_etcd_commit_seconds_count",
+             static_cast<double>(etcd->commits));
+    w.family("cfg_layer_conflicts_total", "counter",
+             "Source layers another node proposed with other content.");
+    w.sample("cfg_layer_conflicts_total",
+             static_cast<double>(etcd->layer_conflicts));
+    w.family("cfg_etcd_resyncs_total", "counter",
+             "Syncs from etcd's head after a compaction or a revision that "
+             "went backwards.");
+    w.sample("cfg_etcd_resyncs_total", static_cast<double>(etcd->resyncs));
+  }
   http::response res{http::status::ok, rc.req.version()};
   res.set(boost::beast::http::field::server, "cfgd");
   res.set(boost::beast::http::field::content_type,

@@ -208,6 +208,30 @@ void get_healthz(const api_context_ptr& ctx, const http::request_context& rc,
 void get_nodes(const api_context_ptr& ctx, const http::request_context& rc,
                http::responder respond) {
   auto name = ctx->node.name();
+  if (ctx->node.in_etcd()) {
+    // Every node as its record in etcd says (the records live under
+    // leases: a node gone longer than its lease is not listed).
+    ctx->node.replicas(
+      [ctx, &rc, respond](
+        caf::expected<std::vector<cfgactors::replica_info>> nodes) {
+        if (!nodes)
+          return respond(actor_error(*ctx, rc.req, nodes.error()));
+        auto list = json::array();
+        for (auto& r : *nodes)
+          list.push_back(json{{"name", r.node},
+                              {"role", "node"},
+                              {"version", r.acked_version},
+                              {"hash", r.acked_hash},
+                              {"lag", r.lag},
+                              {"state", to_string(r.state)},
+                              {"stale",
+                               r.state != cfgactors::replica_state::connected},
+                              {"last_ack_ms", r.last_ack_ms}});
+        respond(http::json_response(rc.req, status::ok,
+                                    json{{"nodes", list}}));
+      });
+    return;
+  }
   if (!ctx->node.is_primary()) {
     ctx->node.status([ctx, &rc, respond,
                       name](caf::expected<cfgactors::replica_status> st) {
@@ -333,9 +357,14 @@ void get_readyz(const api_context_ptr& ctx, const http::request_context& rc,
   }
   // A source that does not answer in time (a remote one may be busy) is
   // left out: only what is known to be wrong holds traffic back.
+  auto etcd_stale = ctx->node.in_etcd() && ctx->node.stale();
   ask_sources(ctx->sys, ctx->timeout, ctx->node.sources(), {},
-              [reply](source_answers answers) {
+              [reply, etcd_stale](source_answers answers) {
                 std::vector<std::string> reasons;
+                if (etcd_stale)
+                  reasons.emplace_back("stale: no watch on etcd, or etcd "
+                                       "does not answer (GET /nodes, the "
+                                       "log's event=node_stale say why)");
                 for (auto& st : answers) {
                   if (!st)
                     continue;

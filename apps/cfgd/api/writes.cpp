@@ -4,6 +4,7 @@
 // change.
 #include "api/writes.hpp"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <variant>
@@ -112,6 +113,20 @@ void submit(const api_context_ptr& ctx, const http::request_context& rc,
     timeout_ms = static_cast<uint32_t>(*parsed);
   }
   write_request req{std::move(ops), origin_of(*ctx, rc.req), 0, {}};
+  if (auto key = rc.req.find("Idempotency-Key"); key != rc.req.end()) {
+    std::string text{key->value().data(), key->value().size()};
+    // Printable ASCII, as the IETF draft's examples: a key is logged and
+    // hashed, never interpreted.
+    auto printable = std::all_of(text.begin(), text.end(), [](char c) {
+      return c > 0x20 && c < 0x7f;
+    });
+    if (text.empty() || text.size() > 255 || !printable)
+      return respond(http::error_response(
+        rc.req, status::bad_request, "bad header",
+        {"Idempotency-Key must be 1-255 printable ASCII characters without "
+         "spaces"}));
+    req.idempotency_key = std::move(text);
+  }
   auto it = rc.req.find(boost::beast::http::field::if_match);
   if (it == rc.req.end())
     return send_write(ctx, rc, std::move(respond), std::move(req), level,
@@ -321,6 +336,9 @@ http::response write_response(const http::request& req,
     auto res = http::error_response(req, status_of(result.code),
                                     to_string(result.code), std::move(details));
     res.set("X-Config-Version", std::to_string(result.version));
+    // etcd without quorum, a node cut off from it: worth a retry soon.
+    if (result.code == cfgactors::errc::unavailable)
+      res.set(boost::beast::http::field::retry_after, "1");
     return res;
   }
   auto res = http::json_response(req, status::ok,

@@ -38,7 +38,20 @@ class transaction;
 namespace detail {
 struct node_impl;
 struct link_options;
+struct etcd_hooks;
 } // namespace detail
+
+/// What a node in etcd mode counted (docs/CLUSTER.md).
+struct etcd_stats {
+  uint64_t errors = 0;        ///< failed calls to etcd, bad records
+  uint64_t cas_conflicts = 0; ///< commits that lost the race for the head
+  uint64_t commits = 0;       ///< versions this node committed to etcd
+  double commit_seconds = 0;  ///< their time in etcd, summed
+  uint64_t layer_conflicts = 0; ///< another node's source said otherwise
+  uint64_t resyncs = 0;       ///< compaction, revision gone backwards
+  uint64_t hash_mismatches = 0; ///< records whose layers do not hash right
+  bool stale = true;          ///< no watch on etcd, or etcd does not answer
+};
 
 /// The counters of a node's actors (see node::stats).
 struct node_stats {
@@ -47,6 +60,8 @@ struct node_stats {
   /// What the primary's cluster link refused, and who is on it; none on a
   /// replica.
   std::optional<cluster_stats> cluster;
+  /// In etcd mode only.
+  std::optional<etcd_stats> etcd;
 };
 
 /// A subscription made through a node: hand it back to `unsubscribe`.
@@ -122,6 +137,11 @@ public:
   // -- identity -------------------------------------------------------------
 
   bool is_primary() const noexcept;
+
+  /// Whether the node commits through etcd (node_options::etcd): every such
+  /// node takes writes; status(), stale() and replicas() then tell what
+  /// etcd says.
+  bool in_etcd() const noexcept;
 
   const std::string& name() const noexcept;
 
@@ -313,6 +333,15 @@ private:
   /// How this node's end of the cluster link behaves.
   static detail::link_options link_options_of(const node_options& opts,
                                               std::string secret);
+
+  /// etcd mode: checks the options, spawns the actors that commit to etcd
+  /// and keep the node's record (src/node/node_etcd.cpp).
+  static caf::expected<detail::etcd_hooks>
+  start_etcd(detail::node_impl& st, const node_options& opts);
+
+  /// etcd mode: the watch, once the pipeline runs; waits for the first
+  /// sync up to the join timeout (a node cut off from etcd starts stale).
+  static void follow_etcd(detail::node_impl& st, const node_options& opts);
 
   std::shared_ptr<detail::node_impl> state_;
   std::shared_ptr<snapshot_cell> cell_;

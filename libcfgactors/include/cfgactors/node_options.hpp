@@ -166,6 +166,30 @@ public:
   /// secrets. Refused on a primary.
   node_options& cluster_secrets(bool x);
 
+  // -- etcd mode (docs/CLUSTER.md) ----------------------------------------
+
+  /// Makes an etcd v3 cluster the authority: every node with the same
+  /// `cluster` name is equal, commits each write as one etcd transaction
+  /// that compares the head, and follows the others through one watch.
+  /// Endpoints are `http://host:port` or `https://host:port`.
+  node_options& etcd(std::vector<std::string> endpoints, std::string cluster);
+
+  /// TLS to etcd: the CA that signed its certificates, and this node's
+  /// client certificate and key (etcd's --client-cert-auth).
+  node_options& etcd_tls(std::string cacert, std::string cert = {},
+                         std::string key = {});
+
+  /// etcd's own authentication: a user and the file that holds its password
+  /// (private to this user, like the cluster secret).
+  node_options& etcd_auth(std::string user, std::string password_file);
+
+  /// Versions kept in etcd (default 1000; 0: all). Each node's journal keeps
+  /// its own history beyond it.
+  node_options& etcd_history(std::size_t n);
+
+  /// Where this node's HTTP API is reached, shown to the others (`/nodes`).
+  node_options& api_address(std::string host_port);
+
   // -- the actor system ---------------------------------------------------
 
   /// CAF's scheduler policy, `sharing` or `stealing` (default: CAF's).
@@ -225,6 +249,15 @@ private:
   std::chrono::milliseconds max_backoff_{5000};
   std::chrono::milliseconds ack_delay_{20};
   bool cluster_secrets_ = false;
+  std::vector<std::string> etcd_endpoints_;
+  std::string etcd_cluster_;
+  std::string etcd_cacert_;
+  std::string etcd_cert_;
+  std::string etcd_key_;
+  std::string etcd_user_;
+  std::string etcd_password_file_;
+  std::size_t etcd_history_ = 1000;
+  std::string api_address_;
   std::string scheduler_;
   std::size_t threads_ = 0;
   std::optional<std::size_t> io_workers_;

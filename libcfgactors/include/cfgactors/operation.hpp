@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/meta/type_name.hpp>
@@ -60,22 +61,41 @@ typename Inspector::result_type inspect(Inspector& f, operation& x) {
 
 /// A write: one operation, or a transaction of several.
 struct write_request {
+  write_request() = default;
+
+  write_request(std::vector<operation> ops, std::string origin = {},
+                uint64_t expected_version = 0,
+                std::vector<std::string> redact = {},
+                std::string idempotency_key = {})
+    : ops(std::move(ops)),
+      origin(std::move(origin)),
+      expected_version(expected_version),
+      redact(std::move(redact)),
+      idempotency_key(std::move(idempotency_key)) {
+    // nop
+  }
+
   std::vector<operation> ops;
   std::string origin;            ///< who: "file:/etc/app.yaml", "api:alice", ...
   uint64_t expected_version = 0; ///< compare-and-set when non-zero
   /// Dotted paths whose values are secrets: never shown in errors or logs.
   std::vector<std::string> redact;
+  /// A client's name for this write (`Idempotency-Key`): a retry with the
+  /// same key answers the version the first attempt committed instead of
+  /// committing again. Empty: none.
+  std::string idempotency_key;
 
   friend bool operator==(const write_request& x, const write_request& y) {
     return x.ops == y.ops && x.origin == y.origin
-           && x.expected_version == y.expected_version && x.redact == y.redact;
+           && x.expected_version == y.expected_version && x.redact == y.redact
+           && x.idempotency_key == y.idempotency_key;
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, write_request& x) {
   return f(caf::meta::type_name("write_request"), x.ops, x.origin,
-           x.expected_version, x.redact);
+           x.expected_version, x.redact, x.idempotency_key);
 }
 
 } // namespace cfgactors

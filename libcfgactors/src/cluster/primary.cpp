@@ -340,6 +340,19 @@ on_consistent_write(primary_ptr self, write_request& req, consistency level,
         auto& st = self->state;
         if (counted)
           --st.consistent_in_flight;
+        if (st.options.follower && level != consistency::local
+            && res.ok()) {
+          auto ms = static_cast<uint32_t>(timeout.count());
+          self
+            ->request(st.options.follower, timeout + std::chrono::seconds{2},
+                      detail::await_atom::value, std::move(res), level, ms)
+            .then(
+              [rp](consistent_write_result& out) mutable {
+                rp.deliver(std::move(out));
+              },
+              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+          return;
+        }
         primary_state::pending_write w;
         w.result = std::move(res);
         w.level = level;

@@ -11,6 +11,7 @@
 #include <caf/actor_system.hpp>
 
 #include "core/internal_actor_types.hpp"
+#include "etcd/etcd_actor_types.hpp"
 
 namespace cfgactors {
 
@@ -39,6 +40,9 @@ struct primary_options {
   /// primary (pipeline_core): every stream message carries both, signed.
   std::string cluster_id;
   uint64_t epoch = 0;
+  /// etcd mode: `majority`/`all` count the cfgd nodes in etcd (which the
+  /// follower knows), not this node's local replicas.
+  detail::etcd_follower_actor follower;
 };
 
 /// Spawns the primary over a running store and validator: it becomes the

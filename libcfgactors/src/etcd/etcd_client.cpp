@@ -1,5 +1,7 @@
 #include "etcd/etcd_client.hpp"
 
+#include <chrono>
+
 #include "etcd/etcd_connection.hpp"
 
 namespace cfgactors::detail {
@@ -47,14 +49,22 @@ std::optional<json> etcd_client::call(std::string_view rpc, const json& body,
   }
   auto text = body.dump();
   std::string failures;
+  // One call takes about request_timeout at most, however many endpoints
+  // time out: the caller (a write's answer, a lease) has its own clock.
+  auto deadline = std::chrono::steady_clock::now() + opts_.request_timeout;
+  auto first = current_;
   for (std::size_t i = 0; i < n; ++i) {
-    auto index = (current_ + i) % n;
+    auto index = (first + i) % n;
     auto result = call_on(opts_.endpoints[index], rpc, text, err);
     if (result || err.what != etcd_error::kind::unavailable) {
       current_ = index;
       return result;
     }
     failures += (failures.empty() ? "" : "; ") + err.message;
+    // The next call starts with the next endpoint, not this one.
+    current_ = (index + 1) % n;
+    if (std::chrono::steady_clock::now() >= deadline)
+      break;
   }
   err.message = std::move(failures);
   return std::nullopt;

@@ -158,14 +158,27 @@ caf::expected<node> node::primary(caf::actor_system& sys,
   popts.storage.data_dir = opts.data_dir_;
   popts.storage.retention = opts.retention_;
   popts.storage.secrets_key_file = opts.secrets_key_file_;
+  std::optional<detail::etcd_hooks> hooks;
+  if (!opts.etcd_endpoints_.empty() || !opts.etcd_cluster_.empty()) {
+    if (opts.etcd_endpoints_.empty())
+      return make_error(errc::invalid_argument,
+                        "etcd: a cluster name needs endpoints (--etcd)");
+    auto started = start_etcd(*st, opts);
+    if (!started)
+      return std::move(started.error());
+    hooks = std::move(*started);
+  }
   // A journal that cannot be opened or trusted stops here: starting empty
   // would hand out version numbers already used.
-  auto opened = detail::open_pipeline_core(sys, std::move(popts));
+  auto opened = detail::open_pipeline_core(sys, std::move(popts), hooks);
   if (!opened)
     return std::move(opened.error());
   st->pipeline = std::move(*opened);
   st->store = st->pipeline.store;
+  if (hooks)
+    follow_etcd(*st, opts);
   primary_options prim;
+  prim.follower = st->etcd_follower;
   prim.node = st->name;
   prim.write_timeout = opts.write_timeout_;
   prim.forget_after = opts.forget_after_;
@@ -217,12 +230,36 @@ caf::expected<node> node::primary(caf::actor_system& sys,
       st->advertised = host + ":" + std::to_string(st->port);
     }
   }
+  if (hooks) {
+    // Versions other nodes committed first, then this node's own layers on
+    // top of them (an identical layer makes no version).
+    auto deadline = std::chrono::steady_clock::now() + opts.join_timeout_;
+    bool synced = false;
+    while (!synced && std::chrono::steady_clock::now() < deadline) {
+      auto status = detail::ask<replica_status>(sys, st->etcd_follower,
+                                                admin_timeout,
+                                                status_atom::value);
+      synced = status && !status->stale;
+      if (!synced)
+        std::this_thread::sleep_for(20ms);
+    }
+    if (!synced)
+      detail::log().warn("event=etcd_not_synced node=\"{}\" detail=\"no "
+                         "answer from etcd: serving the journal's version, "
+                         "stale; writes answer unavailable until it "
+                         "answers\"",
+                         st->name);
+  }
   if (opts.defaults_) {
     write_request req{{operation::replace_layer(std::string{defaults_layer},
                                                 std::move(*opts.defaults_))},
                       opts.defaults_origin_, 0, {}};
     auto res = st->write(std::move(req), consistency::local, startup_timeout);
-    if (!res.result.ok())
+    if (!res.result.ok() && hooks && res.result.code == errc::unavailable)
+      detail::log().warn("event=etcd_defaults_not_proposed node=\"{}\" "
+                         "error=\"{}\"",
+                         st->name, detail::escaped(res.result.describe()));
+    else if (!res.result.ok())
       return make_error(res.result.code,
                         "defaults " + res.result.describe());
   }
@@ -377,7 +414,13 @@ const std::string& node::advertised() const noexcept {
   return state_->advertised;
 }
 
+bool node::in_etcd() const noexcept {
+  return state_->etcd_counters != nullptr;
+}
+
 bool node::stale() const {
+  if (in_etcd())
+    return state_->etcd_counters->stale;
   if (state_->is_primary)
     return false;
   auto st = status();
@@ -390,6 +433,10 @@ caf::expected<replica_status> node::status() const {
 }
 
 void node::status(callback<replica_status> done) const {
+  if (in_etcd())
+    return async_request<replica_status>(state_->sys, state_->etcd_follower,
+                                         admin_timeout, std::move(done),
+                                         status_atom::value);
   if (state_->is_primary)
     return done(make_error(errc::invalid_argument,
                            "a primary has no replica status"));
@@ -418,6 +465,10 @@ void node::resync(callback<replica_status> done) const {
 }
 
 void node::replicas(callback<std::vector<replica_info>> done) const {
+  if (in_etcd())
+    return async_request<std::vector<replica_info>>(
+      state_->sys, state_->etcd_follower, admin_timeout, std::move(done),
+      replicas_atom::value);
   if (!state_->is_primary)
     return done(make_error(errc::invalid_argument,
                            "a replica does not know the other replicas"));
@@ -469,10 +520,10 @@ void node::stats(callback<node_stats> done) const {
   // Then the primary's cluster counters, then the router's.
   auto with_cluster = [&sys = st.sys, with_router, primary = st.primary,
                        router = st.pipeline.router, gate = st.gate,
-                       done](node_stats out) {
+                       counters = st.etcd_counters, done](node_stats out) {
     async_request<cluster_stats>(
       sys, primary, admin_timeout,
-      [with_router, router, done, gate,
+      [with_router, router, done, gate, counters,
        out = std::move(out)](caf::expected<cluster_stats> c) mutable {
         if (!c)
           return done(std::move(c.error()));
@@ -484,6 +535,19 @@ void node::stats(callback<node_stats> done) const {
           c->pending += gate->pending();
         }
         out.cluster = std::move(*c);
+        if (counters) {
+          etcd_stats e;
+          e.errors = counters->errors;
+          e.cas_conflicts = counters->cas_conflicts;
+          e.commits = counters->commits;
+          e.commit_seconds = static_cast<double>(counters->commit_micros)
+                             / 1e6;
+          e.layer_conflicts = counters->layer_conflicts;
+          e.resyncs = counters->resyncs;
+          e.hash_mismatches = counters->hash_mismatches;
+          e.stale = counters->stale;
+          out.etcd = e;
+        }
         with_router(router, std::move(out));
       },
       stats_atom::value);

@@ -101,10 +101,14 @@ void node_impl::stop() {
   port = 0;
   workers.push_back(updater);
   workers.push_back(as_actor(primary));
+  // The watch stops handing versions to the validator.
+  workers.push_back(as_actor(etcd_follower));
   end_and_wait(sys, workers);
   // Last the write path (or the replica, whose router is linked to it).
   end_and_wait(sys, {as_actor(pipeline.validator), as_actor(pipeline.store),
                      as_actor(pipeline.router), as_actor(replica)});
+  // Each blocks in etcd for one call at most (its client's timeouts).
+  end_and_wait(sys, {as_actor(etcd_presence), as_actor(etcd_committer)});
   // The links go last: BASP sees them close, every peer sees us leave.
   if (link)
     link->stop();

@@ -19,6 +19,7 @@
 #include "cfgactors/actor_types.hpp"
 #include "cfgactors/snapshot_cell.hpp"
 #include "core/internal_actor_types.hpp"
+#include "etcd/etcd_actor_types.hpp"
 #include "link/link_context.hpp"
 #include "link/link_gate.hpp"
 #include "pipeline/pipeline_core.hpp"
@@ -54,6 +55,11 @@ struct node_impl {
   std::shared_ptr<std::atomic<bool>> published
     = std::make_shared<std::atomic<bool>>(false);
   std::chrono::milliseconds write_timeout{5000};
+  /// etcd mode: the actors that commit, keep the node's record and watch.
+  etcd_committer_actor etcd_committer;
+  etcd_presence_actor etcd_presence;
+  etcd_follower_actor etcd_follower;
+  etcd_counters_ptr etcd_counters; ///< null: not in etcd mode
 
   /// Sends a write to the primary (or through the replica)
   /// and waits for its answer, then for `cell` to hold its version.

@@ -163,6 +163,38 @@ node_options& node_options::cluster_secrets(bool x) {
   return *this;
 }
 
+node_options& node_options::etcd(std::vector<std::string> endpoints,
+                                 std::string cluster) {
+  etcd_endpoints_ = std::move(endpoints);
+  etcd_cluster_ = std::move(cluster);
+  return *this;
+}
+
+node_options& node_options::etcd_tls(std::string cacert, std::string cert,
+                                     std::string key) {
+  etcd_cacert_ = std::move(cacert);
+  etcd_cert_ = std::move(cert);
+  etcd_key_ = std::move(key);
+  return *this;
+}
+
+node_options& node_options::etcd_auth(std::string user,
+                                      std::string password_file) {
+  etcd_user_ = std::move(user);
+  etcd_password_file_ = std::move(password_file);
+  return *this;
+}
+
+node_options& node_options::etcd_history(std::size_t n) {
+  etcd_history_ = n;
+  return *this;
+}
+
+node_options& node_options::api_address(std::string host_port) {
+  api_address_ = std::move(host_port);
+  return *this;
+}
+
 node_options& node_options::ack_delay(std::chrono::milliseconds x) {
   ack_delay_ = x;
   return *this;

@@ -1,6 +1,7 @@
 // Private: what the validator asks the store to commit: an admitted candidate.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -17,10 +18,17 @@ struct commit_request {
   json effective;
   std::string origin;
   secret_paths_ptr secrets; ///< in force for this version
+  /// Set when the version was numbered elsewhere (etcd, etcd/README): the
+  /// store takes this number, time and hash instead of its own. 0: the next
+  /// number, now, computed.
+  uint64_t version = 0;
+  int64_t timestamp_ms = 0;
+  std::string hash;
 
   friend bool operator==(const commit_request& x, const commit_request& y) {
     return x.layers == y.layers && x.effective == y.effective
-           && x.origin == y.origin;
+           && x.origin == y.origin && x.version == y.version
+           && x.timestamp_ms == y.timestamp_ms && x.hash == y.hash;
   }
 };
 

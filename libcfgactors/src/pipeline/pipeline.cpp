@@ -19,8 +19,9 @@ namespace cfgactors {
 
 namespace detail {
 
-caf::expected<pipeline_core> open_pipeline_core(caf::actor_system& sys,
-                                                pipeline_options options) {
+caf::expected<pipeline_core>
+open_pipeline_core(caf::actor_system& sys, pipeline_options options,
+                   std::optional<etcd_hooks> etcd) {
   auto& storage = options.storage;
   pipeline_core result;
   if (storage.data_dir.empty()) {
@@ -47,8 +48,9 @@ caf::expected<pipeline_core> open_pipeline_core(caf::actor_system& sys,
                                             result.router, std::move(*db),
                                             std::move(*restored));
   }
-  result.validator = sys.spawn(validator, std::move(options.validation),
-                               result.store);
+  result.validator_ext = sys.spawn(validator, std::move(options.validation),
+                                   result.store, std::move(etcd));
+  result.validator = result.validator_ext;
   return result;
 }
 

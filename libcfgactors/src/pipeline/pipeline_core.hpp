@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <caf/actor_system.hpp>
@@ -10,6 +11,8 @@
 
 #include "cfgactors/pipeline.hpp"
 #include "core/internal_actor_types.hpp"
+#include "etcd/etcd_actor_types.hpp"
+#include "pipeline/validator_state.hpp"
 
 namespace cfgactors::detail {
 
@@ -17,6 +20,9 @@ struct pipeline_core {
   topic_router_actor router;
   store_backend_actor store;
   validator_actor validator;
+  /// The same validator with its private interface (etcd mode adopts other
+  /// nodes' versions through it).
+  validator_impl validator_ext;
   /// The history's cluster id and this opening's epoch (journal.hpp); without
   /// a journal, a fresh id and the start time in ms: nothing survives the
   /// process, so each run is a cluster of its own.
@@ -30,8 +36,10 @@ struct pipeline_core {
   }
 };
 
-/// What `open_pipeline` spawns (see cfgactors/pipeline.hpp).
-caf::expected<pipeline_core> open_pipeline_core(caf::actor_system& sys,
-                                                pipeline_options options);
+/// What `open_pipeline` spawns (see cfgactors/pipeline.hpp); with `etcd`,
+/// a validator that commits through etcd.
+caf::expected<pipeline_core>
+open_pipeline_core(caf::actor_system& sys, pipeline_options options,
+                   std::optional<etcd_hooks> etcd = std::nullopt);
 
 } // namespace cfgactors::detail

@@ -3,12 +3,14 @@
 #include "pipeline/store_state.hpp"
 
 #include <algorithm>
+#include <string>
 
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "pipeline/journal.hpp"
+#include "cfgactors/errc.hpp"
 #include "core/log.hpp"
+#include "pipeline/journal.hpp"
 #include "pipeline/tree_pool.hpp"
 
 namespace cfgactors {
@@ -19,9 +21,11 @@ namespace {
 /// validator to build later candidates in.
 snapshot_ptr make_snapshot(store_state& st, uint64_t version,
                            commit_request& req) {
+  auto at = req.timestamp_ms != 0 ? req.timestamp_ms : now_ms();
   return detail::make_recycled(st.trees, version, std::move(req.origin),
                                std::move(req.layers), std::move(req.effective),
-                               now_ms(), std::move(req.secrets));
+                               at, std::move(req.secrets),
+                               std::move(req.hash));
 }
 
 using store_ptr = store_backend_actor::stateful_pointer<store_state>;
@@ -34,6 +38,15 @@ caf::result<snapshot_ptr> on_commit(store_ptr self, commit_request& req) {
   auto version = st.versions.current()->version + 1;
   if (journal)
     version = std::max(version, journal->last_version() + 1);
+  // A number given by the authority (etcd) may skip numbers this node never
+  // saw, never go back: a version is never reused.
+  if (req.version != 0) {
+    if (req.version < version)
+      return make_error(errc::version_conflict,
+                        "version " + std::to_string(req.version)
+                          + " is not after " + std::to_string(version - 1));
+    version = req.version;
+  }
   auto next = make_snapshot(st, version, req);
   // Durable before acknowledged: a version the journal refused was never
   // seen by anyone, and its number stays free.

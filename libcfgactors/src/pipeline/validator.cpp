@@ -9,6 +9,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "cfgactors/contract_registry.hpp"
+#include "cfgactors/hash.hpp"
 #include "cfgactors/merge.hpp"
 #include "cfgactors/path.hpp"
 #include "core/log.hpp"
@@ -20,7 +21,7 @@ namespace cfgactors {
 
 namespace {
 
-using validator_ptr = validator_actor::stateful_pointer<validator_state>;
+using validator_ptr = validator_impl::stateful_pointer<validator_state>;
 using promise = caf::typed_response_promise<write_result>;
 using clock_type = std::chrono::steady_clock;
 
@@ -54,10 +55,250 @@ void reject(validator_ptr self, promise& rp, write_result result,
   rp.deliver(std::move(result));
 }
 
-/// Validates `candidate` and commits it through the store. Waits for the
-/// store before taking the next write: the validator is the ordering point.
-void admit(validator_ptr self, layer_stack candidate, std::string origin,
-           promise rp, clock_type::time_point started) {
+void handle_write(validator_ptr self, write_request req, promise rp,
+                  unsigned attempt);
+
+/// A version this validator now stands on (committed here or adopted from
+/// etcd): its layers become the base of the next write.
+void stand_on(validator_ptr self, const snapshot_ptr& snap,
+              layer_stack layers, const std::string& key) {
+  auto& st = self->state;
+  if (!st.trees)
+    if (auto recycler = std::get_deleter<detail::snapshot_recycler>(snap))
+      st.trees = recycler->pool;
+  st.layers = std::move(layers);
+  st.version = snap->version;
+  st.hash = snap->hash;
+  st.remember_key(key, snap->version, snap->hash);
+  if (st.etcd) {
+    st.etcd_head = std::max(st.etcd_head, snap->version);
+    self->send(st.etcd->presence, detail::applied_atom::value, snap->version,
+               snap->hash);
+  }
+}
+
+/// Hands an admitted (or adopted) candidate to the store; `done` gets the
+/// snapshot, or the store's error. Nothing else is taken meanwhile.
+template <class Done, class Failed>
+void commit_locally(validator_ptr self, commit_request req, Done done,
+                    Failed failed) {
+  auto& st = self->state;
+  self->request(st.store, caf::infinite, commit_atom::value, std::move(req))
+    .await(std::move(done), std::move(failed));
+  // The store is busy with the commit now; copy the base for the next write
+  // meanwhile instead of after its answer, into a tree the store let go of.
+  st.merge_cache.prepare(st.trees ? st.trees->take() : std::nullopt);
+}
+
+/// A version committed by this node's write: stored, then answered.
+void finish(validator_ptr self, commit_request req, std::string key,
+            promise rp, clock_type::time_point started) {
+  auto layers = req.layers;
+  auto origin = req.origin;
+  commit_locally(
+    self, std::move(req),
+    [self, rp, started, key,
+     layers{std::move(layers)}](snapshot_ptr& snap) mutable {
+      auto& st = self->state;
+      stand_on(self, snap, std::move(layers), key);
+      ++st.stats.committed;
+      st.stats.record_commit(std::chrono::duration<double>(
+                               clock_type::now() - started)
+                               .count());
+      detail::log().info("event=config_committed version={} hash={} "
+                         "origin=\"{}\"",
+                         snap->version, snap->hash.substr(0, 12),
+                         snap->origin);
+      rp.deliver(write_result{write_status::committed, snap->version,
+                              snap->hash, errc::none, {}});
+    },
+    [self, rp, origin](caf::error& err) mutable {
+      reject(self, rp,
+             write_result::reject(errc::store_failed, "", "store",
+                                  self->system().render(err)),
+             origin);
+    });
+}
+
+/// A version another node committed, in etcd's order: installed as it is
+/// (that node validated it) once its hash checks out; `then` runs after.
+template <class Then>
+void adopt(validator_ptr self, detail::version_record rec, Then then) {
+  auto& st = self->state;
+  if (rec.version <= st.version) // ours, or seen on a conflict
+    return then();
+  auto effective = st.merge_cache.effective(rec.layers);
+  auto hash = canonical_hash(effective);
+  auto& counters = *st.etcd->counters;
+  if (hash != rec.hash) {
+    ++counters.hash_mismatches;
+    detail::log().error("event=etcd_hash_mismatch version={} node=\"{}\" "
+                        "recorded={} computed={}",
+                        rec.version, rec.node, rec.hash.substr(0, 12),
+                        hash.substr(0, 12));
+    return then();
+  }
+  // A source layer this node proposed, replaced by another node's source
+  // with other content: the same layer is read differently on two nodes.
+  if (rec.node != st.etcd->node)
+    for (auto& l : rec.layers) {
+      auto kind = kind_of(l.name);
+      if (kind == layer_kind::runtime || kind == layer_kind::defaults)
+        continue;
+      auto mine = st.own_layers.find(l.name);
+      auto before = st.layers.get(l.name);
+      if (mine == st.own_layers.end() || (before && *before == *l.data))
+        continue;
+      if (canonical_hash(*l.data) != mine->second) {
+        ++counters.layer_conflicts;
+        detail::log().warn("event=layer_conflict layer=\"{}\" "
+                           "version={} node=\"{}\" detail=\"another node "
+                           "proposed other content for a layer this node "
+                           "proposed: the last proposal wins\"",
+                           l.name, rec.version, rec.node);
+      }
+    }
+  if (!rec.secrets.empty())
+    st.secrets = secret_paths::with(st.secrets, rec.secrets);
+  commit_request req{rec.layers, std::move(effective), rec.origin,
+                     st.secrets,  rec.version,         rec.timestamp_ms,
+                     rec.hash};
+  commit_locally(
+    self, std::move(req),
+    [self, then, layers{std::move(rec.layers)},
+     key{std::move(rec.idempotency_key)}](snapshot_ptr& snap) mutable {
+      stand_on(self, snap, std::move(layers), key);
+      detail::log().info("event=config_adopted version={} hash={} "
+                         "origin=\"{}\"",
+                         snap->version, snap->hash.substr(0, 12),
+                         snap->origin);
+      then();
+    },
+    [self, then, version = rec.version](caf::error& err) mutable {
+      detail::log().error("event=etcd_adopt_failed version={} error=\"{}\"",
+                          version, self->system().render(err));
+      then();
+    });
+}
+
+/// Adopts `recs[i..]` one after the other, then runs `then`.
+template <class Then>
+void adopt_all(validator_ptr self,
+               std::shared_ptr<std::vector<detail::version_record>> recs,
+               std::size_t i, Then then) {
+  if (i == recs->size())
+    return then();
+  adopt(self, std::move((*recs)[i]),
+        [self, recs, i, then]() mutable { adopt_all(self, recs, i + 1, then); });
+}
+
+/// How often a write is validated again on a newer head before it gives up
+/// (each attempt lost the race to another node's commit).
+constexpr unsigned max_etcd_attempts = 8;
+
+/// etcd mode: commits the candidate as the version after etcd's head with
+/// one transaction that compares the head. On a conflict the newer versions
+/// are adopted and the write is applied and validated again on them.
+void commit_through_etcd(validator_ptr self, layer_stack candidate,
+                         json effective, write_request req, promise rp,
+                         clock_type::time_point started, unsigned attempt) {
+  using outcome = detail::etcd_commit_result::outcome;
+  auto& st = self->state;
+  detail::etcd_commit c;
+  c.base = st.version;
+  c.expect_head = st.etcd_head;
+  auto& rec = c.record;
+  // Never a number used before, here or in etcd.
+  rec.version = std::max(st.version, st.etcd_head) + 1;
+  rec.previous = st.etcd_head;
+  rec.hash = canonical_hash(effective);
+  rec.origin = req.origin;
+  rec.node = st.etcd->node;
+  rec.timestamp_ms = now_ms();
+  rec.layers = candidate;
+  if (st.secrets)
+    rec.secrets = st.secrets->patterns();
+  rec.idempotency_key = req.idempotency_key;
+  auto local = commit_request{std::move(candidate), std::move(effective),
+                              req.origin,           st.secrets,
+                              rec.version,          rec.timestamp_ms,
+                              rec.hash};
+  auto asked = clock_type::now();
+  self->request(st.etcd->committer, caf::infinite, commit_atom::value,
+                std::move(c))
+    .await(
+      [self, rp, started, asked, attempt, local{std::move(local)},
+       req{std::move(req)}](detail::etcd_commit_result& r) mutable {
+        auto& st = self->state;
+        auto& counters = *st.etcd->counters;
+        switch (r.what) {
+          case outcome::committed:
+            ++counters.commits;
+            counters.commit_micros += static_cast<uint64_t>(
+              std::chrono::duration_cast<std::chrono::microseconds>(
+                clock_type::now() - asked)
+                .count());
+            st.etcd_head = local.version;
+            finish(self, std::move(local), req.idempotency_key, rp, started);
+            return;
+          case outcome::duplicate:
+            st.remember_key(req.idempotency_key, r.version, r.hash);
+            rp.deliver(write_result{write_status::committed, r.version,
+                                    r.hash, errc::none, {}});
+            return;
+          case outcome::conflict: {
+            ++counters.cas_conflicts;
+            st.etcd_head = r.head;
+            auto recs = std::make_shared<std::vector<detail::version_record>>(
+              std::move(r.newer));
+            adopt_all(self, recs, 0,
+                      [self, rp, req{std::move(req)}, attempt]() mutable {
+                        if (attempt + 1 >= max_etcd_attempts) {
+                          reject(self, rp,
+                                 write_result::reject(
+                                   errc::version_conflict, "", "etcd",
+                                   "etcd's head moved on "
+                                     + std::to_string(max_etcd_attempts)
+                                     + " attempts in a row; try again"),
+                                 req.origin);
+                          return;
+                        }
+                        handle_write(self, std::move(req), std::move(rp),
+                                     attempt + 1);
+                      });
+            return;
+          }
+          case outcome::unavailable:
+            ++counters.errors;
+            reject(self, rp,
+                   write_result::reject(errc::unavailable, "", "etcd",
+                                        "etcd: " + r.error),
+                   req.origin);
+            return;
+          case outcome::refused:
+            ++counters.errors;
+            reject(self, rp,
+                   write_result::reject(errc::store_failed, "", "etcd",
+                                        "etcd refused the commit: "
+                                          + r.error),
+                   req.origin);
+            return;
+        }
+      },
+      [self, rp, origin = req.origin](caf::error& err) mutable {
+        ++self->state.etcd->counters->errors;
+        reject(self, rp,
+               write_result::reject(errc::unavailable, "", "etcd",
+                                    self->system().render(err)),
+               origin);
+      });
+}
+
+/// Validates `candidate` and commits it through the store (in etcd mode,
+/// through etcd first). Waits for the commit before taking the next write:
+/// the validator is the ordering point.
+void admit(validator_ptr self, layer_stack candidate, write_request req,
+           promise rp, clock_type::time_point started, unsigned attempt) {
   auto& st = self->state;
   if (candidate == st.layers) {
     ++st.stats.unchanged;
@@ -72,46 +313,44 @@ void admit(validator_ptr self, layer_stack candidate, std::string origin,
       detail::redact_errors(errors, effective, *st.secrets);
     reject(self, rp, write_result::reject(errc::validation_failed,
                                           std::move(errors)),
-           origin);
+           req.origin);
     return;
   }
-  commit_request req{candidate, std::move(effective), origin, st.secrets};
-  self->request(st.store, caf::infinite, commit_atom::value, std::move(req))
-    .await(
-      [self, rp, started,
-       candidate{std::move(candidate)}](snapshot_ptr& snap) mutable {
-        auto& st = self->state;
-        if (!st.trees)
-          if (auto recycler = std::get_deleter<detail::snapshot_recycler>(snap))
-            st.trees = recycler->pool;
-        st.layers = std::move(candidate);
-        st.version = snap->version;
-        st.hash = snap->hash;
-        ++st.stats.committed;
-        st.stats.record_commit(std::chrono::duration<double>(
-                                 clock_type::now() - started)
-                                 .count());
-        detail::log().info("event=config_committed version={} hash={} "
-                           "origin=\"{}\"",
-                           snap->version, snap->hash.substr(0, 12),
-                           snap->origin);
-        rp.deliver(write_result{write_status::committed, snap->version,
-                                snap->hash, errc::none, {}});
-      },
-      [self, rp, origin](caf::error& err) mutable {
-        reject(self, rp,
-               write_result::reject(errc::store_failed, "", "store",
-                                    self->system().render(err)),
-               origin);
-      });
-  // The store is busy with the commit now; copy the base for the next write
-  // meanwhile instead of after its answer, into a tree the store let go of.
-  st.merge_cache.prepare(st.trees ? st.trees->take() : std::nullopt);
+  if (st.etcd) {
+    commit_through_etcd(self, std::move(candidate), std::move(effective),
+                        std::move(req), std::move(rp), started, attempt);
+    return;
+  }
+  commit_request local{std::move(candidate), std::move(effective),
+                       std::move(req.origin), st.secrets, 0, 0, {}};
+  finish(self, std::move(local), std::move(req.idempotency_key), rp, started);
 }
 
-void handle_write(validator_ptr self, write_request req, promise rp) {
+void handle_write(validator_ptr self, write_request req, promise rp,
+                  unsigned attempt) {
   auto started = clock_type::now();
   auto& st = self->state;
+  // A retry of a keyed write that committed: the same answer, no new
+  // version (in etcd mode the transaction checks the key cluster-wide).
+  if (!req.idempotency_key.empty()) {
+    auto i = st.keyed.find(req.idempotency_key);
+    if (i != st.keyed.end()) {
+      rp.deliver(write_result{write_status::committed, i->second.first,
+                              i->second.second, errc::none, {}});
+      return;
+    }
+  }
+  // A node that does not follow etcd right now would validate against a
+  // head it cannot vouch for, and its commit would fail anyway.
+  if (st.etcd && !st.etcd->counters->writable) {
+    reject(self, rp,
+           write_result::reject(errc::unavailable, "", "etcd",
+                                "this node is not in sync with etcd (no "
+                                "watch, or etcd does not answer): try "
+                                "again later or through another node"),
+           req.origin);
+    return;
+  }
   if (req.expected_version != 0 && req.expected_version != st.version) {
     reject(self, rp,
            write_result::reject(errc::version_conflict, "", "version",
@@ -133,10 +372,12 @@ void handle_write(validator_ptr self, write_request req, promise rp) {
     auto target = req.ops[0].version;
     auto origin = req.origin.empty() ? "rollback:" + std::to_string(target)
                                      : req.origin;
+    req.origin = origin;
     self->request(st.store, caf::infinite, get_atom::value, target)
       .await(
-        [self, rp, origin, started](snapshot_ptr& snap) mutable {
-          admit(self, snap->layers, origin, std::move(rp), started);
+        [self, rp, req, started, attempt](snapshot_ptr& snap) mutable {
+          admit(self, snap->layers, std::move(req), std::move(rp), started,
+                attempt);
         },
         [self, rp, origin, target](caf::error&) mutable {
           reject(self, rp,
@@ -157,8 +398,13 @@ void handle_write(validator_ptr self, write_request req, promise rp) {
            req.origin);
     return;
   }
-  admit(self, std::move(candidate), std::move(req.origin), std::move(rp),
-        started);
+  if (st.etcd && attempt == 0)
+    for (auto& op : req.ops)
+      if (op.kind == op_kind::replace_layer
+          && kind_of(op.layer) != layer_kind::runtime)
+        st.own_layers[op.layer] = canonical_hash(op.value);
+  admit(self, std::move(candidate), std::move(req), std::move(rp), started,
+        attempt);
 }
 
 } // namespace
@@ -175,12 +421,13 @@ validation_errors check_candidate(const json& effective,
   return errors;
 }
 
-validator_actor::behavior_type validator(validator_ptr self,
-                                         validator_options options,
-                                         store_backend_actor store) {
+validator_impl::behavior_type
+validator(validator_ptr self, validator_options options,
+          store_backend_actor store, std::optional<detail::etcd_hooks> etcd) {
   auto& st = self->state;
   st.options = std::move(options);
   st.store = std::move(store);
+  st.etcd = std::move(etcd);
   if (st.options.schema)
     st.secrets = secret_paths::with(
       nullptr, schema_secret_paths(st.options.schema->document()));
@@ -194,12 +441,21 @@ validator_actor::behavior_type validator(validator_ptr self,
       st.hash = snap->hash;
       if (snap->secrets)
         st.secrets = secret_paths::with(st.secrets, snap->secrets->patterns());
+      // etcd numbers versions after the newest this node has ever seen.
+      st.etcd_head = st.version;
+      if (st.etcd)
+        self->send(st.etcd->presence, detail::applied_atom::value, st.version,
+                   st.hash);
     });
   return {
     [self](write_atom, write_request& req) -> caf::result<write_result> {
       auto rp = self->make_response_promise<write_result>();
-      handle_write(self, std::move(req), rp);
+      handle_write(self, std::move(req), rp, 0);
       return rp;
+    },
+    [self](detail::adopt_atom, detail::version_record& rec) {
+      if (self->state.etcd)
+        adopt(self, std::move(rec), [] {});
     },
     [self](stats_atom) { return self->state.stats; },
   };

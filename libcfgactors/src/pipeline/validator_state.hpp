@@ -3,8 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "cfgactors/layer.hpp"
@@ -12,6 +17,7 @@
 #include "cfgactors/stats.hpp"
 #include "cfgactors/validator.hpp"
 #include "core/internal_actor_types.hpp"
+#include "etcd/etcd_actor_types.hpp"
 #include "write/merge_cache.hpp"
 
 namespace cfgactors {
@@ -19,6 +25,15 @@ namespace cfgactors {
 namespace detail {
 class tree_pool;
 } // namespace detail
+
+/// The validator with what only its own node sends it: in etcd mode, the
+/// versions other nodes committed, in etcd's order (etcd_follower).
+using validator_impl = validator_actor::extend<
+  caf::reacts_to<detail::adopt_atom, detail::version_record>>;
+
+/// Keys of keyed writes the validator remembers (committed here or seen in
+/// etcd's records), oldest forgotten first.
+inline constexpr std::size_t max_idempotency_keys = 10000;
 
 struct validator_state {
   static inline const char* name = "cfgactors.validator";
@@ -37,10 +52,33 @@ struct validator_state {
   /// Trees of snapshots the store let go of, to build candidates in; found
   /// on the first snapshot the store commits (see pipeline/tree_pool.hpp).
   std::shared_ptr<detail::tree_pool> trees;
+  /// etcd mode: commits go through etcd (compare-and-set on its head)
+  /// before the store; see docs/ARCHITECTURE.md.
+  std::optional<detail::etcd_hooks> etcd;
+  uint64_t etcd_head = 0; ///< etcd's head as last seen (may trail `version`)
+  /// Keyed writes: the client's key -> the version and hash it committed.
+  std::unordered_map<std::string, std::pair<uint64_t, std::string>> keyed;
+  std::deque<std::string> keyed_order;
+  /// etcd mode: the content hash of each source layer this node proposed
+  /// last, to tell when another node's source says otherwise.
+  std::map<std::string, std::string> own_layers;
+
+  void remember_key(const std::string& key, uint64_t version,
+                    const std::string& hash) {
+    if (key.empty() || keyed.count(key) > 0)
+      return;
+    keyed.emplace(key, std::make_pair(version, hash));
+    keyed_order.push_back(key);
+    if (keyed_order.size() > max_idempotency_keys) {
+      keyed.erase(keyed_order.front());
+      keyed_order.pop_front();
+    }
+  }
 };
 
-validator_actor::behavior_type
-validator(validator_actor::stateful_pointer<validator_state> self,
-          validator_options options, store_backend_actor store);
+validator_impl::behavior_type
+validator(validator_impl::stateful_pointer<validator_state> self,
+          validator_options options, store_backend_actor store,
+          std::optional<detail::etcd_hooks> etcd);
 
 } // namespace cfgactors

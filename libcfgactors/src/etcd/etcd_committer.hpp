@@ -1,0 +1,28 @@
+// Private: the one actor of a node that commits to etcd and reads the
+// cluster's state from it. A detached actor: the client blocks (one call at
+// a time, on a connection of its own), the scheduler's threads never do.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include <caf/actor_system.hpp>
+
+#include "etcd/etcd_actor_types.hpp"
+#include "etcd/etcd_client.hpp"
+
+namespace cfgactors::detail {
+
+struct etcd_committer_options {
+  etcd_options client;
+  std::string cluster;
+  /// Versions kept in etcd (0: all); older records are deleted in the
+  /// transaction that commits a new one. Each node's journal keeps more.
+  std::size_t history = 1000;
+  etcd_counters_ptr counters;
+};
+
+etcd_committer_actor spawn_etcd_committer(caf::actor_system& sys,
+                                          etcd_committer_options options);
+
+} // namespace cfgactors::detail

@@ -1,0 +1,46 @@
+// Private: a version as etcd holds it (docs/CLUSTER.md, "etcd mode"): one
+// JSON value per version under `/cfgactors/<cluster>/versions/`, with every
+// layer, so that any one record is enough to install its version.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/expected.hpp>
+
+#include "cfgactors/layer.hpp"
+
+namespace cfgactors::detail {
+
+/// The record format this code writes; a record of a later format is
+/// refused by name rather than half read.
+inline constexpr int version_record_format = 1;
+
+struct version_record {
+  uint64_t version = 0;
+  uint64_t previous = 0; ///< the head it was committed on (compare-and-set)
+  std::string hash;      ///< canonical_hash of the effective tree
+  std::string origin;    ///< who wrote it ("api:alice", "file:/etc/app.yaml")
+  std::string node;      ///< the cfgd that validated and committed it
+  int64_t timestamp_ms = 0;
+  layer_stack layers;
+  std::vector<std::string> secrets; ///< secret path patterns in force
+  std::string idempotency_key;      ///< the writer's key, if it gave one
+};
+
+/// Compact JSON text; keys sorted (nlohmann), so equal records encode
+/// equally.
+std::string encode(const version_record& x);
+
+/// Parses a record read from `key`; every refusal names the key and what
+/// is wrong (not JSON, a later format, a missing or mistyped field).
+caf::expected<version_record> decode_version_record(std::string_view text,
+                                                    std::string_view key);
+
+} // namespace cfgactors::detail
+
+// Only between the actors of one process.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cfgactors::detail::version_record)

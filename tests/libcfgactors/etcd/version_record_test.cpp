@@ -1,0 +1,131 @@
+// Tests of what etcd holds: the version record's format and the key layout.
+// Both are wire formats every node of a cluster must agree on: the goldens
+// below were computed outside this code (Python's json.dumps with sorted
+// keys, hashlib.sha256) and must never change without a format number.
+#define CAF_SUITE version_record
+#include "cfgactors_test.hpp"
+
+#include <string>
+
+#include "etcd/etcd_keys.hpp"
+#include "etcd/version_record.hpp"
+
+using namespace cfgactors;
+using namespace cfgactors::detail;
+
+namespace {
+
+version_record sample() {
+  version_record x;
+  x.version = 7;
+  x.previous = 6;
+  x.hash = "ab";
+  x.origin = "api:alice";
+  x.node = "n1";
+  x.timestamp_ms = 1700000000000;
+  x.layers.put("runtime", json{{"b", "x"}});
+  x.layers.put("defaults", json{{"a", 1}});
+  x.secrets = {"db.password"};
+  x.idempotency_key = "k1";
+  return x;
+}
+
+constexpr const char* sample_text
+  = R"({"format":1,"hash":"ab","idempotency_key":"k1","layers":[{"data":)"
+    R"({"a":1},"name":"defaults"},{"data":{"b":"x"},"name":"runtime"}],)"
+    R"("node":"n1","origin":"api:alice","previous":6,"secrets":)"
+    R"(["db.password"],"timestamp_ms":1700000000000,"version":7})";
+
+/// The error text of a refused decode, or "" if it was taken.
+std::string refusal(const std::string& text) {
+  auto x = decode_version_record(text, "/k");
+  if (x)
+    return "";
+  return caf::to_string(x.error());
+}
+
+} // namespace
+
+CAF_TEST(a record encodes to the pinned text) {
+  CAF_CHECK_EQUAL(encode(sample()), sample_text);
+  auto plain = sample();
+  plain.idempotency_key.clear();
+  CAF_CHECK(encode(plain).find("idempotency_key") == std::string::npos);
+}
+
+CAF_TEST(a record decodes to what was encoded) {
+  auto x = decode_version_record(sample_text, "/k");
+  CAF_REQUIRE(x);
+  auto want = sample();
+  CAF_CHECK_EQUAL(x->version, want.version);
+  CAF_CHECK_EQUAL(x->previous, want.previous);
+  CAF_CHECK_EQUAL(x->hash, want.hash);
+  CAF_CHECK_EQUAL(x->origin, want.origin);
+  CAF_CHECK_EQUAL(x->node, want.node);
+  CAF_CHECK_EQUAL(x->timestamp_ms, want.timestamp_ms);
+  CAF_CHECK(x->layers == want.layers);
+  CAF_CHECK_EQUAL(x->secrets, want.secrets);
+  CAF_CHECK_EQUAL(x->idempotency_key, want.idempotency_key);
+  CAF_CHECK_EQUAL(encode(*x), sample_text);
+}
+
+CAF_TEST(a bad record is refused naming the key and the field) {
+  auto with = [](const std::string& from, const std::string& to) {
+    std::string text = sample_text;
+    auto at = text.find(from);
+    CAF_REQUIRE(at != std::string::npos);
+    return text.replace(at, from.size(), to);
+  };
+  CAF_CHECK_EQUAL(refusal(sample_text), "");
+  auto not_json = refusal("{\"format\":1,");
+  CAF_CHECK(not_json.find("etcd record /k") != std::string::npos);
+  CAF_CHECK(not_json.find("not a JSON object") != std::string::npos);
+  CAF_CHECK(refusal(with("\"format\":1", "\"format\":2")).find("format 2")
+            != std::string::npos);
+  CAF_CHECK(refusal(with("\"hash\":\"ab\"", "\"hash\":1")).find("`hash`")
+            != std::string::npos);
+  CAF_CHECK(refusal(with("\"version\":7", "\"version\":0")).find("follow")
+            != std::string::npos);
+  // The previous version must be older: 7 after 7 is no history.
+  CAF_CHECK(refusal(with("\"previous\":6", "\"previous\":7")).find("follow")
+            != std::string::npos);
+  CAF_CHECK(refusal(with("\"name\":\"runtime\"", "\"nome\":\"runtime\""))
+              .find("`layers`")
+            != std::string::npos);
+  CAF_CHECK(refusal(with("[\"db.password\"]", "[1]")).find("`secrets`")
+            != std::string::npos);
+  CAF_CHECK(refusal(with("\"timestamp_ms\":1700000000000",
+                         "\"timestamp_ms\":\"x\""))
+              .find("`timestamp_ms`")
+            != std::string::npos);
+}
+
+CAF_TEST(the key layout is pinned) {
+  etcd_keys keys{"prod"};
+  CAF_CHECK_EQUAL(keys.root(), "/cfgactors/prod/");
+  CAF_CHECK_EQUAL(keys.head(), "/cfgactors/prod/head");
+  CAF_CHECK_EQUAL(keys.version(42),
+                  "/cfgactors/prod/versions/00000000000000000042");
+  CAF_CHECK_EQUAL(keys.version(18446744073709551615ull),
+                  "/cfgactors/prod/versions/18446744073709551615");
+  CAF_CHECK_EQUAL(keys.node("n1"), "/cfgactors/prod/nodes/n1");
+  CAF_CHECK_EQUAL(keys.idempotency("order-1"),
+                  "/cfgactors/prod/idempotency/0bafe22156d2698c143b86040446d3"
+                  "66ead863ba600d5c924f3d15c786ef4057");
+  CAF_CHECK_EQUAL(keys.version_of(keys.version(42)), 42u);
+  CAF_CHECK_EQUAL(keys.version_of("/cfgactors/prod/versions/0000000000000000004x"),
+                  0u);
+  CAF_CHECK_EQUAL(keys.version_of("/cfgactors/other/versions/00000000000000000042"),
+                  0u);
+  CAF_CHECK_EQUAL(keys.version_of(keys.head()), 0u);
+}
+
+CAF_TEST(cluster names are key segments) {
+  CAF_CHECK(valid_cluster_name("prod-eu.1_a"));
+  CAF_CHECK(!valid_cluster_name(""));
+  CAF_CHECK(!valid_cluster_name("a/b"));
+  CAF_CHECK(!valid_cluster_name(".."));
+  CAF_CHECK(!valid_cluster_name("a b"));
+  CAF_CHECK(!valid_cluster_name(std::string(65, 'a')));
+  CAF_CHECK(valid_cluster_name(std::string(64, 'a')));
+}
