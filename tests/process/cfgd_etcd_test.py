@@ -19,6 +19,8 @@ Sections (run one with CFGD_ETCD_SECTION=name):
   back, writes resume, nodes converge.
 - certificates: a client without a valid certificate gets nothing from
   etcd, and neither does a cfgd given one.
+- sources: the same file on every node makes one version per change;
+  nodes whose environment differs for one layer are reported, not flapping.
 - idempotency: a retried write with the same key (same node, another node,
   cfgctl) answers one version, not two.
 - consistency: `all` lists every node as acked; with one node frozen it
@@ -87,6 +89,7 @@ class node:
         self.url = f"http://127.0.0.1:{self.port}"
         self.d = None
         self.extra = []
+        self.env_vars = {}
 
     def args(self):
         cacert, cert, key = self.env.cert
@@ -100,7 +103,8 @@ class node:
                 + self.extra)
 
     def start(self):
-        self.d = daemon(self.env.cfgd, self.args(), self.env.workdir)
+        env = dict(os.environ, **self.env_vars) if self.env_vars else None
+        self.d = daemon(self.env.cfgd, self.args(), self.env.workdir, env)
         return self.d.wait_listening() is not None
 
     def kill(self, sig=signal.SIGKILL):
@@ -545,8 +549,66 @@ def section_consistency(env):
     env.stop_all()
 
 
+# -- sources ------------------------------------------------------------
+
+def section_sources(env):
+    """The same file on every node makes one version per change; nodes whose
+    environment says otherwise for the same layer are reported."""
+    shared = write(os.path.join(env.workdir, "shared.yaml"),
+                   "mounted:\n  limit: 1\n")
+    for n in env.nodes:
+        n.extra = ["--file", shared]
+    if not check("three cfgd start on etcd with the same file",
+                 env.start_all()):
+        return
+    start = converged(env.nodes)
+    check("they agree on one version", start is not None,
+          str([n.head() for n in env.nodes]))
+    before = env.nodes[0].history()
+    write(shared, "mounted:\n  limit: 2\n")
+    seen = eventually(lambda: all(
+        value_at(n.get("/config")[2], "mounted.limit") == 2
+        for n in env.nodes), 15)
+    time.sleep(1.0)  # every node's watcher has fired and proposed by now
+    head = converged(env.nodes)
+    after = env.nodes[0].history()
+    new = [v for v in after if v not in before]
+    check("one change of the file on three nodes makes one version",
+          seen and head is not None and len(new) == 1,
+          f"new versions {new}, heads {[n.head() for n in env.nodes]}")
+    env.stop_all()
+    # Two nodes read the environment differently for the same layer.
+    for n, mode in zip(env.nodes[:2], ("blue", "green")):
+        n.extra = ["--env-prefix", "APPX_", "--env-poll-ms", "200"]
+        n.env_vars = {"APPX_MODE": mode}
+    env.nodes[2].extra = []
+    if not check("three cfgd start again, two with their own environment",
+                 env.start_all()):
+        return
+    def conflicts():
+        total = 0
+        for n in env.nodes:
+            _, _, text = http("GET", n.url + "/metrics",
+                              {"Authorization": "Bearer " + TOKEN})
+            for line in str(text).splitlines():
+                if line.startswith("cfg_layer_conflicts_total "):
+                    total += float(line.split()[1])
+        return total
+    reported = eventually(lambda: conflicts() > 0, 15)
+    logs = "".join(n.d.stderr() for n in env.nodes)
+    check("another node's env layer is reported (metric and warning)",
+          reported and "event=layer_conflict" in logs,
+          f"conflicts {conflicts()}, log: {logs[-600:]}")
+    settled = converged(env.nodes)
+    time.sleep(2.0)
+    check("and does not flap: no new versions while nothing changes",
+          settled is not None and converged(env.nodes) == settled,
+          f"{settled} -> {[n.head() for n in env.nodes]}")
+    env.stop_all()
+
+
 SECTIONS = [("chaos", section_chaos), ("freeze", section_freeze),
-            ("quorum", section_quorum),
+            ("quorum", section_quorum), ("sources", section_sources),
             ("certificates", section_certificates),
             ("idempotency", section_idempotency),
             ("consistency", section_consistency)]

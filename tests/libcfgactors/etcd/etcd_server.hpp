@@ -117,8 +117,16 @@ public:
   etcd_server& operator=(const etcd_server&) = delete;
 
   ~etcd_server() {
+    kill();
+  }
+
+  /// SIGKILLs etcd now (a lost quorum, as its clients see it).
+  void kill() {
+    if (pid_ <= 0)
+      return;
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
   }
 
   const std::string& endpoint() const {
