@@ -156,6 +156,8 @@ cfgactors::node_options node_options_of(const cfgd::options& opts,
       .api_address(opts.http.host + ":" + std::to_string(opts.http.port));
     if (!opts.etcd_user.empty())
       n.etcd_auth(opts.etcd_user, opts.etcd_password_file);
+    if (!opts.etcd_secrets_key_file.empty())
+      n.etcd_secrets_key_file(opts.etcd_secrets_key_file);
     // Started while etcd is down: serve the journal's version, stale.
     n.join_timeout(milliseconds{5000});
   }

@@ -389,6 +389,11 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
                  "etcd mode: the file holding the user's password (mode "
                  "0600)")
     ->type_name("PATH");
+  app.add_option("--etcd-secrets-key-file", opts.etcd_secrets_key_file,
+                 "etcd mode: seal every secret value in etcd with this key "
+                 "(32 bytes or 64 hex digits, mode 0600, the same on every "
+                 "node; openssl rand -hex 32)")
+    ->type_name("PATH");
   app.add_option("--etcd-history", opts.etcd_history,
                  "etcd mode: versions kept in etcd (0: all); the journal "
                  "keeps more")

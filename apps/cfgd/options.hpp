@@ -91,6 +91,7 @@ struct options {
   std::string etcd_cacert, etcd_cert, etcd_key; ///< --etcd-cacert/-cert/-key
   std::string etcd_user, etcd_password_file;
   std::size_t etcd_history = 1000; ///< --etcd-history: versions kept in etcd
+  std::string etcd_secrets_key_file; ///< --etcd-secrets-key-file
 };
 
 /// Exit codes of cfgd.

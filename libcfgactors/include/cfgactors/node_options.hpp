@@ -183,6 +183,12 @@ public:
   /// (private to this user, like the cluster secret).
   node_options& etcd_auth(std::string user, std::string password_file);
 
+  /// The key that seals every secret value in the records etcd keeps (32
+  /// bytes or 64 hex digits, mode 0600, the same file on every node). Without
+  /// it secret values are in etcd in plain text, protected by etcd's TLS
+  /// and users only (docs/SECURITY.md).
+  node_options& etcd_secrets_key_file(std::string path);
+
   /// Versions kept in etcd (default 1000; 0: all). Each node's journal keeps
   /// its own history beyond it.
   node_options& etcd_history(std::size_t n);
@@ -257,6 +263,7 @@ private:
   std::string etcd_user_;
   std::string etcd_password_file_;
   std::size_t etcd_history_ = 1000;
+  std::string etcd_secrets_key_file_;
   std::string api_address_;
   std::string scheduler_;
   std::size_t threads_ = 0;

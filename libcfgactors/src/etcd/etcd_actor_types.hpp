@@ -27,6 +27,7 @@ using health_atom = caf::atom_constant<caf::atom("health")>;
 using await_atom = caf::atom_constant<caf::atom("await")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
+using want_atom = caf::atom_constant<caf::atom("want")>;
 
 /// A validated candidate, to be committed as `record.version` if etcd's
 /// head still is `expect_head` (0: no head yet).
@@ -63,7 +64,8 @@ struct etcd_node {
 };
 
 /// Where the cluster stands: etcd's head and revision, the records after a
-/// node's version, and the live nodes.
+/// node's version (at most 64: a sync reads page after page, at the first
+/// page's revision), and the live nodes (first page only).
 struct etcd_sync_result {
   int64_t revision = 0;
   uint64_t head = 0;
@@ -101,7 +103,8 @@ using etcd_counters_ptr = std::shared_ptr<etcd_counters>;
 /// actor with its own connection).
 using etcd_committer_actor = caf::typed_actor<
   caf::replies_to<commit_atom, etcd_commit>::with<etcd_commit_result>,
-  caf::replies_to<etcd_sync_atom, uint64_t>::with<etcd_sync_result>>;
+  caf::replies_to<etcd_sync_atom, uint64_t,
+                  int64_t>::with<etcd_sync_result>>;
 
 /// Follows etcd's watch; knows the nodes; answers consistency waits.
 using etcd_follower_actor = caf::typed_actor<
@@ -111,10 +114,14 @@ using etcd_follower_actor = caf::typed_actor<
   caf::replies_to<status_atom>::with<replica_status>,
   caf::replies_to<replicas_atom>::with<std::vector<replica_info>>>;
 
-/// Keeps the node's record and lease: every version the node applied; tells
-/// the follower (handed to it once spawned) whether etcd answers.
+/// Keeps the node's record and lease: the version the node applied, written
+/// on the lease's tick, and at once when a majority/all write waits for it
+/// (`want`: a version someone waits for; `true`: this node waits and
+/// announces it under `acks`); tells the follower (handed to it once
+/// spawned) whether etcd answers.
 using etcd_presence_actor
   = caf::typed_actor<caf::reacts_to<applied_atom, uint64_t, std::string>,
+                     caf::reacts_to<want_atom, uint64_t, bool>,
                      caf::reacts_to<etcd_follower_actor>>;
 
 /// What the validator needs in etcd mode.

@@ -67,23 +67,23 @@ std::vector<etcd_kv> range_kvs(const etcd_txn_result& r, std::size_t i) {
   return out;
 }
 
-/// Records after `base` up to `head`, oldest first: every one when there are
-/// at most max_catch_up, else the head's alone.
+/// Up to max_catch_up records after `base` up to `head`, oldest first, read
+/// at `revision` (0: the newest).
 std::optional<std::vector<version_record>>
 records_after(committer_ptr self, uint64_t base, uint64_t head,
-              etcd_error& err) {
+              int64_t revision, etcd_error& err) {
   auto& st = self->state;
   std::vector<version_record> out;
   if (head <= base)
     return out;
-  auto from = head - base > static_cast<uint64_t>(max_catch_up) ? head
-                                                               : base + 1;
-  auto got = st.client->range(st.keys->version(from),
-                              st.keys->version(head + 1), err);
+  auto got = st.client->range(st.keys->version(base + 1),
+                              st.keys->version(head + 1), err, max_catch_up,
+                              revision);
   if (!got)
     return std::nullopt;
   for (auto& kv : got->kvs) {
-    auto rec = decode_version_record(kv.value, kv.key);
+    auto rec = decode_version_record(kv.value, kv.key, st.options.box.get(),
+                                     st.options.cluster);
     if (!rec) {
       // A record this node cannot read is skipped: the next one it can read
       // holds every layer.
@@ -132,10 +132,19 @@ etcd_commit_result on_commit(committer_ptr self, etcd_commit& c) {
                        : compare_value(keys.head(),
                                        std::to_string(c.expect_head)));
   auto success = json::array();
-  success.push_back(op_put(keys.version(rec.version), encode(rec)));
+  success.push_back(op_put(keys.version(rec.version),
+                           encode(rec, st.options.box.get(),
+                                  st.options.cluster)));
   success.push_back(op_put(keys.head(), std::to_string(rec.version)));
   auto failure = json::array();
   failure.push_back(op_range(keys.head()));
+  // The versions that won the race come back with the refusal: a loser
+  // needs no second round trip before it tries again.
+  // The oldest ones, so that the node's history has every version; one
+  // further behind catches up over several conflicts (and its watch).
+  auto newer = op_range(keys.version(c.base + 1), prefix_end(keys.versions()));
+  newer["request_range"]["limit"] = std::to_string(max_catch_up);
+  failure.push_back(std::move(newer));
   std::string idem;
   if (!rec.idempotency_key.empty()) {
     idem = keys.idempotency(rec.idempotency_key);
@@ -161,7 +170,7 @@ etcd_commit_result on_commit(committer_ptr self, etcd_commit& c) {
     return out;
   }
   if (!idem.empty()) {
-    auto known = range_kvs(*r, 1);
+    auto known = range_kvs(*r, 2);
     if (!known.empty()) {
       auto doc = json::parse(known.front().value, nullptr, false);
       if (doc.is_object() && doc.contains("version") && doc.contains("hash")
@@ -175,35 +184,47 @@ etcd_commit_result on_commit(committer_ptr self, etcd_commit& c) {
   }
   out.what = outcome::conflict;
   out.head = head_of(range_kvs(*r, 0));
-  auto newer = records_after(self, c.base, out.head, err);
-  if (!newer)
-    return failed(self, err);
-  out.newer = std::move(*newer);
+  for (auto& kv : range_kvs(*r, 1)) {
+    auto rec = decode_version_record(kv.value, kv.key, st.options.box.get(),
+                                     st.options.cluster);
+    if (!rec) {
+      ++st.options.counters->errors;
+      log().error("event=etcd_bad_record key=\"{}\" error=\"{}\"", kv.key,
+                  self->system().render(rec.error()));
+      continue;
+    }
+    out.newer.push_back(std::move(*rec));
+  }
   log().info("event=etcd_cas_conflict expected_head={} head={} newer={}",
              c.expect_head, out.head, out.newer.size());
   return out;
 }
 
-caf::result<etcd_sync_result> on_sync(committer_ptr self, uint64_t base) {
+/// One page of a sync: etcd's head and the records after `base`, read at
+/// `revision` (0: now; the follower reads later pages at the first one's
+/// revision, and watches from it, so that it sees one state); the live
+/// nodes with the first page.
+caf::result<etcd_sync_result> on_sync(committer_ptr self, uint64_t base,
+                                      int64_t revision) {
   auto& st = self->state;
   auto& keys = *st.keys;
   etcd_error err;
-  auto head = st.client->range(keys.head(), {}, err);
+  auto head = st.client->range(keys.head(), {}, err, 0, revision);
   if (!head) {
     ++st.options.counters->errors;
     return make_error(errc::unavailable, err.message);
   }
   etcd_sync_result out;
-  out.revision = head->revision;
+  out.revision = revision != 0 ? revision : head->revision;
   out.head = head_of(head->kvs);
-  auto recs = records_after(self, base, out.head, err);
+  auto recs = records_after(self, base, out.head, out.revision, err);
   if (!recs) {
     ++st.options.counters->errors;
     return make_error(errc::unavailable, err.message);
   }
   out.records = std::move(*recs);
-  // Read at the head's revision: nodes, records and the watch that follows
-  // from revision + 1 see one state.
+  if (revision != 0)
+    return out;
   auto nodes = st.client->range(keys.nodes(), prefix_end(keys.nodes()), err,
                                 0, out.revision);
   if (!nodes) {
@@ -235,7 +256,9 @@ etcd_committer_actor::behavior_type committer(committer_ptr self,
   st.keys.emplace(st.options.cluster);
   return {
     [self](commit_atom, etcd_commit& c) { return on_commit(self, c); },
-    [self](etcd_sync_atom, uint64_t base) { return on_sync(self, base); },
+    [self](etcd_sync_atom, uint64_t base, int64_t revision) {
+      return on_sync(self, base, revision);
+    },
   };
 }
 

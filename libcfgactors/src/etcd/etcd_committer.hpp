@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include <caf/actor_system.hpp>
@@ -13,6 +14,8 @@
 
 namespace cfgactors::detail {
 
+class secret_box;
+
 struct etcd_committer_options {
   etcd_options client;
   std::string cluster;
@@ -20,6 +23,8 @@ struct etcd_committer_options {
   /// transaction that commits a new one. Each node's journal keeps more.
   std::size_t history = 1000;
   etcd_counters_ptr counters;
+  /// Seals secret values in records (version_record.hpp); null: plain.
+  std::shared_ptr<const secret_box> box;
 };
 
 etcd_committer_actor spawn_etcd_committer(caf::actor_system& sys,

@@ -1,6 +1,7 @@
 #include "etcd/etcd_follower.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,6 +44,7 @@ struct follower_state {
   std::optional<etcd_keys> keys;
   std::unique_ptr<etcd_watch> watch;
   uint64_t watch_id = 0;
+  uint64_t sync_id = 0; ///< the sync under way (pages of an older one drop)
   int64_t revision = 0; ///< etcd's revision as last seen
   uint64_t head = 0;    ///< the newest version seen in etcd
   bool synced_once = false; ///< the node followed etcd at least once
@@ -199,6 +201,72 @@ void start_watch(follower_ptr self) {
     st.revision + 1, std::move(on_batch), std::move(on_end));
 }
 
+void sync_page(follower_ptr self, uint64_t sync, uint64_t base,
+               int64_t revision);
+
+/// The sync is complete: watch from its revision on.
+void synced(follower_ptr self) {
+  auto& st = self->state;
+  start_watch(self);
+  st.synced_once = true;
+  st.watch_ok = true;
+  st.failures = 0;
+  st.backoff = std::chrono::milliseconds{0};
+  if (st.etcd_ok)
+    st.reason.clear();
+  update_stale(self);
+  settle(self);
+  log().info("event=etcd_synced node=\"{}\" revision={} head={} nodes={}",
+             st.options.node, st.revision, st.head, st.nodes.size());
+}
+
+void on_page(follower_ptr self, uint64_t sync, uint64_t base,
+             int64_t revision, etcd_sync_result& r) {
+  auto& st = self->state;
+  if (sync != st.sync_id)
+    return; // a later restart took over
+  if (revision == 0) {
+    if (r.revision < st.revision) {
+      ++st.options.counters->resyncs;
+      log().warn("event=etcd_revision_backwards node=\"{}\" was={} now={} "
+                 "detail=\"etcd was restored or replaced: following it "
+                 "from its head\"",
+                 st.options.node, st.revision, r.revision);
+    }
+    st.revision = r.revision;
+    st.nodes.clear();
+    for (auto& n : r.nodes)
+      st.nodes.emplace(n.name, std::move(n));
+  }
+  st.head = std::max(st.head, r.head);
+  auto last = r.records.empty() ? base : r.records.back().version;
+  for (auto& rec : r.records)
+    self->send(st.options.validator, adopt_atom::value, std::move(rec));
+  // Page by page, in order: the node's history gets every version etcd
+  // still has, and only one page is in memory at a time.
+  if (!r.records.empty() && last < r.head)
+    return sync_page(self, sync, last, st.revision);
+  synced(self);
+}
+
+void sync_page(follower_ptr self, uint64_t sync, uint64_t base,
+               int64_t revision) {
+  auto& st = self->state;
+  self
+    ->request(st.options.committer, caf::infinite, etcd_sync_atom::value,
+              base, revision)
+    .then(
+      [self, sync, base, revision](etcd_sync_result& r) {
+        on_page(self, sync, base, revision, r);
+      },
+      [self, sync](caf::error& err) {
+        if (sync != self->state.sync_id)
+          return;
+        ++self->state.reconnects;
+        schedule_restart(self, "etcd: " + self->system().render(err), true);
+      });
+}
+
 /// Syncs with etcd (records after this node's version, the live nodes),
 /// then watches from the revision of that read on.
 void on_restart(follower_ptr self) {
@@ -208,50 +276,11 @@ void on_restart(follower_ptr self) {
     st.watch->stop();
     st.watch.reset();
   }
+  auto sync = ++st.sync_id;
   self->request(st.options.store, std::chrono::seconds{10}, get_atom::value)
     .then(
-      [self](snapshot_ptr& snap) {
-        auto& st = self->state;
-        self
-          ->request(st.options.committer, caf::infinite,
-                    etcd_sync_atom::value, snap->version)
-          .then(
-            [self](etcd_sync_result& r) {
-              auto& st = self->state;
-              if (r.revision < st.revision) {
-                ++st.options.counters->resyncs;
-                log().warn("event=etcd_revision_backwards node=\"{}\" "
-                           "was={} now={} detail=\"etcd was restored or "
-                           "replaced: following it from its head\"",
-                           st.options.node, st.revision, r.revision);
-              }
-              st.revision = r.revision;
-              st.head = std::max(st.head, r.head);
-              for (auto& rec : r.records)
-                self->send(st.options.validator, adopt_atom::value,
-                           std::move(rec));
-              st.nodes.clear();
-              for (auto& n : r.nodes)
-                st.nodes.emplace(n.name, std::move(n));
-              start_watch(self);
-              st.synced_once = true;
-              st.watch_ok = true;
-              st.failures = 0;
-              st.backoff = std::chrono::milliseconds{0};
-              if (st.etcd_ok)
-                st.reason.clear();
-              update_stale(self);
-              settle(self);
-              log().info("event=etcd_synced node=\"{}\" revision={} head={} "
-                         "nodes={}",
-                         st.options.node, st.revision, st.head,
-                         st.nodes.size());
-            },
-            [self](caf::error& err) {
-              ++self->state.reconnects;
-              schedule_restart(self, "etcd: " + self->system().render(err),
-                               true);
-            });
+      [self, sync](snapshot_ptr& snap) {
+        sync_page(self, sync, snap->version, 0);
       },
       [self](caf::error& err) {
         schedule_restart(self, "store: " + self->system().render(err), true);
@@ -278,7 +307,8 @@ void on_batch(follower_ptr self, tagged_batch& tb) {
     if (auto v = keys.version_of(key); v != 0) {
       if (ev.what != etcd_watch_event::type::put)
         continue; // history trimmed in etcd; the journal keeps it here
-      auto rec = decode_version_record(ev.kv.value, key);
+      auto rec = decode_version_record(ev.kv.value, key, st.options.box.get(),
+                                       st.options.cluster);
       if (!rec) {
         ++st.options.counters->errors;
         log().error("event=etcd_bad_record key=\"{}\" error=\"{}\"", key,
@@ -287,6 +317,12 @@ void on_batch(follower_ptr self, tagged_batch& tb) {
       }
       st.head = std::max(st.head, rec->version);
       self->send(st.options.validator, adopt_atom::value, std::move(*rec));
+    } else if (key == keys.acks()) {
+      // Another node waits for a version: say at once once applied.
+      if (ev.what == etcd_watch_event::type::put)
+        if (auto v = std::strtoull(ev.kv.value.c_str(), nullptr, 10); v > 0)
+          self->send(st.options.presence, want_atom::value, uint64_t{v},
+                     false);
     } else if (key.compare(0, keys.nodes().size(), keys.nodes()) == 0) {
       auto name = key.substr(keys.nodes().size());
       if (ev.what == etcd_watch_event::type::del) {
@@ -315,6 +351,8 @@ on_await(follower_ptr self, write_result& res, consistency level,
   auto out = answer_of(self, w);
   if (out.satisfied || !w.result.ok())
     return out;
+  // The others rewrite their records at once for it (else on their tick).
+  self->send(st.options.presence, want_atom::value, w.result.version, true);
   auto id = st.next_wait++;
   w.promise = self->make_response_promise<consistent_write_result>();
   auto rp = w.promise;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include <caf/actor_system.hpp>
@@ -17,6 +18,8 @@
 
 namespace cfgactors::detail {
 
+class secret_box;
+
 struct etcd_follower_options {
   etcd_options client;
   std::string cluster;
@@ -25,7 +28,9 @@ struct etcd_follower_options {
   store_actor store;
   topic_router_actor router;
   etcd_committer_actor committer;
+  etcd_presence_actor presence;
   etcd_counters_ptr counters;
+  std::shared_ptr<const secret_box> box; ///< opens sealed secrets
   std::chrono::milliseconds min_backoff{100};
   std::chrono::milliseconds max_backoff{2000};
 };

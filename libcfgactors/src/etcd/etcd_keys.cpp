@@ -34,6 +34,10 @@ std::string etcd_keys::node(std::string_view name) const {
   return nodes() + std::string{name};
 }
 
+std::string etcd_keys::acks() const {
+  return root_ + "acks";
+}
+
 std::string etcd_keys::idempotency(std::string_view client_key) const {
   return root_ + "idempotency/" + sha256_hex(client_key);
 }

@@ -5,6 +5,9 @@
 //   versions/<20 digits>     a version_record (zero-padded: keys sort as
 //                            numbers, a range is a span of versions)
 //   nodes/<node>             a node's record, under its lease
+//   acks                     the newest version a majority/all write waits
+//                            for: nodes that applied it rewrite their record
+//                            at once (else only on their lease's tick)
 //   idempotency/<sha256>     {version, hash} of a keyed write, under a lease
 #pragma once
 
@@ -27,6 +30,7 @@ public:
   std::string version(uint64_t v) const;
   std::string nodes() const; ///< the prefix of every node record
   std::string node(std::string_view name) const;
+  std::string acks() const;
   /// The client's key is hashed: any text, one key length, nothing of it
   /// readable in etcd.
   std::string idempotency(std::string_view client_key) const;

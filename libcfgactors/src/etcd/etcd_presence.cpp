@@ -1,5 +1,6 @@
 #include "etcd/etcd_presence.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include <caf/stateful_actor.hpp>
@@ -27,6 +28,8 @@ struct presence_state {
   int64_t lease = 0;
   uint64_t applied = 0;
   std::string hash;
+  uint64_t recorded = 0; ///< the applied version the record in etcd has
+  uint64_t wanted = 0;   ///< the newest version a write waits for
   bool dirty = true;          ///< the record in etcd is older than `applied`
   bool flush_pending = false; ///< a flush message is on its way
   bool healthy = false;
@@ -77,7 +80,14 @@ void put_record(presence_ptr self) {
     return set_health(self, false, err.message);
   }
   st.dirty = false;
+  st.recorded = st.applied;
   set_health(self, true, {});
+}
+
+/// Whether a waiting write needs this node's record now: it applied what
+/// is waited for, and the record in etcd does not say so yet.
+bool owed(const presence_state& st) {
+  return st.wanted > st.recorded && st.applied >= st.wanted;
 }
 
 void on_tick(presence_ptr self) {
@@ -119,16 +129,29 @@ presence_impl::behavior_type presence(presence_ptr self,
       st.applied = version;
       st.hash = std::move(hash);
       st.dirty = true;
-      // Versions that arrive while a put blocks are folded into one record.
-      if (!st.flush_pending) {
+      // A record per version would cost every node a put and every watcher
+      // N events per version: written on the tick, unless a write waits.
+      // Versions that arrive while a put blocks fold into one record.
+      if (owed(st) && !st.flush_pending) {
         st.flush_pending = true;
         self->send(self, flush_atom::value);
       }
     },
+    [self](want_atom, uint64_t version, bool announce) {
+      auto& st = self->state;
+      st.wanted = std::max(st.wanted, version);
+      if (announce) {
+        etcd_error err;
+        if (!st.client->put(st.keys->acks(), std::to_string(version), 0, err))
+          set_health(self, false, err.message);
+      }
+      if (owed(st))
+        put_record(self);
+    },
     [self](flush_atom) {
       auto& st = self->state;
       st.flush_pending = false;
-      if (st.dirty)
+      if (owed(st))
         put_record(self);
     },
     [self](tick_atom) { on_tick(self); },

@@ -3,10 +3,40 @@
 #include <nlohmann/json.hpp>
 
 #include "cfgactors/errc.hpp"
+#include "cfgactors/secrets.hpp"
+#include "pipeline/secret_box.hpp"
 
 namespace cfgactors::detail {
 
-std::string encode(const version_record& x) {
+namespace {
+
+/// What a sealed value is bound to: it opens only in its own cluster,
+/// version, layer and place.
+std::string seal_context(std::string_view cluster, uint64_t version,
+                         const std::string& layer, const config_path& at) {
+  return "cfgactors etcd cluster " + std::string{cluster} + " version "
+         + std::to_string(version) + " layer " + layer + " path " + at.str();
+}
+
+std::string dump(const json& x) {
+  return x.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+} // namespace
+
+std::string encode(const version_record& x, const secret_box* box,
+                   std::string_view cluster) {
+  auto layers = x.layers.to_json();
+  if (box && !x.secrets.empty()) {
+    secret_paths secrets{x.secrets};
+    for (auto& entry : layers) {
+      auto& name = entry["name"].get_ref<const std::string&>();
+      secrets.for_each(entry["data"], [&](const config_path& at, json& value) {
+        value = box->seal(dump(value),
+                          seal_context(cluster, x.version, name, at));
+      });
+    }
+  }
   json doc{{"format", version_record_format},
            {"version", x.version},
            {"previous", x.previous},
@@ -14,11 +44,11 @@ std::string encode(const version_record& x) {
            {"origin", x.origin},
            {"node", x.node},
            {"timestamp_ms", x.timestamp_ms},
-           {"layers", x.layers.to_json()},
+           {"layers", std::move(layers)},
            {"secrets", x.secrets}};
   if (!x.idempotency_key.empty())
     doc["idempotency_key"] = x.idempotency_key;
-  return doc.dump();
+  return dump(doc);
 }
 
 namespace {
@@ -30,8 +60,9 @@ caf::error refused(std::string_view key, const std::string& what) {
 
 } // namespace
 
-caf::expected<version_record> decode_version_record(std::string_view text,
-                                                    std::string_view key) {
+caf::expected<version_record>
+decode_version_record(std::string_view text, std::string_view key,
+                      const secret_box* box, std::string_view cluster) {
   auto doc = json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object())
     return refused(key, "not a JSON object");
@@ -75,13 +106,6 @@ caf::expected<version_record> decode_version_record(std::string_view text,
   if (out.version == 0 || out.previous >= out.version)
     return refused(key, "version " + std::to_string(out.version)
                           + " does not follow " + std::to_string(out.previous));
-  auto layers = doc.find("layers");
-  if (layers == doc.end() || !layers->is_array())
-    return refused(key, "`layers` is not an array");
-  out.layers = layer_stack::from_json(*layers);
-  if (out.layers.size() != layers->size())
-    return refused(key, "`layers` holds an entry that is not "
-                        "{\"name\": string, \"data\": ...} or a name twice");
   auto secrets = doc.find("secrets");
   if (secrets == doc.end() || !secrets->is_array())
     return refused(key, "`secrets` is not an array");
@@ -90,6 +114,48 @@ caf::expected<version_record> decode_version_record(std::string_view text,
       return refused(key, "`secrets` holds a non-string");
     out.secrets.push_back(s.get<std::string>());
   }
+  auto layers = doc.find("layers");
+  if (layers == doc.end() || !layers->is_array())
+    return refused(key, "`layers` is not an array");
+  if (!out.secrets.empty()) {
+    secret_paths paths{out.secrets};
+    std::string problem;
+    for (auto& entry : *layers) {
+      if (!entry.is_object() || !entry.contains("data")
+          || !entry.contains("name") || !entry["name"].is_string())
+        continue; // from_json below refuses it
+      auto& name = entry["name"].get_ref<const std::string&>();
+      paths.for_each(entry["data"], [&](const config_path& at, json& value) {
+        if (!problem.empty() || !value.is_string())
+          return;
+        auto& sealed = value.get_ref<const std::string&>();
+        if (sealed.rfind(secret_box::prefix, 0) != 0)
+          return; // committed by a node without the key: plain
+        if (!box) {
+          problem = "the secret at " + at.str() + " in layer " + name
+                    + " is sealed and this node has no secrets key "
+                      "(--etcd-secrets-key-file)";
+          return;
+        }
+        auto plain = box->open(sealed, seal_context(cluster, out.version,
+                                                    name, at));
+        auto parsed = plain ? json::parse(*plain, nullptr, false) : json{};
+        if (!plain || parsed.is_discarded()) {
+          problem = "the secret at " + at.str() + " in layer " + name
+                    + " does not open with key " + box->key_id()
+                    + ": another key, or the record was changed";
+          return;
+        }
+        value = std::move(parsed);
+      });
+    }
+    if (!problem.empty())
+      return refused(key, problem);
+  }
+  out.layers = layer_stack::from_json(*layers);
+  if (out.layers.size() != layers->size())
+    return refused(key, "`layers` holds an entry that is not "
+                        "{\"name\": string, \"data\": ...} or a name twice");
   return out;
 }
 

@@ -31,14 +31,22 @@ struct version_record {
   std::string idempotency_key;      ///< the writer's key, if it gave one
 };
 
+class secret_box;
+
 /// Compact JSON text; keys sorted (nlohmann), so equal records encode
-/// equally.
-std::string encode(const version_record& x);
+/// equally. With a `box` (the cluster's secrets key, shared by its nodes),
+/// every secret value is sealed, bound to `cluster`, version, layer and
+/// path: etcd, its backups and whoever reads them see no secret.
+std::string encode(const version_record& x, const secret_box* box = nullptr,
+                   std::string_view cluster = {});
 
 /// Parses a record read from `key`; every refusal names the key and what
-/// is wrong (not JSON, a later format, a missing or mistyped field).
-caf::expected<version_record> decode_version_record(std::string_view text,
-                                                    std::string_view key);
+/// is wrong (not JSON, a later format, a missing or mistyped field, a
+/// sealed secret without the key or that does not open with it).
+caf::expected<version_record>
+decode_version_record(std::string_view text, std::string_view key,
+                      const secret_box* box = nullptr,
+                      std::string_view cluster = {});
 
 } // namespace cfgactors::detail
 

@@ -12,6 +12,7 @@
 #include "etcd/etcd_keys.hpp"
 #include "etcd/etcd_presence.hpp"
 #include "node/node_impl.hpp"
+#include "pipeline/secret_box.hpp"
 
 namespace cfgactors {
 
@@ -73,6 +74,17 @@ node::start_etcd(detail::node_impl& st, const node_options& opts) {
   }
   if (opts.cluster_secrets_)
     return bad("`cluster_secrets` belongs on a replica");
+  if (!opts.etcd_secrets_key_file_.empty()) {
+    auto key = detail::read_key_file(opts.etcd_secrets_key_file_);
+    if (!key)
+      return std::move(key.error());
+    st.etcd_box = std::make_shared<const detail::secret_box>(std::move(*key));
+  } else {
+    detail::log().warn("event=etcd_secrets_plain node=\"{}\" detail=\"no "
+                       "--etcd-secrets-key-file: secret values go to etcd "
+                       "in plain text, protected by its TLS and users only\"",
+                       st.name);
+  }
   st.etcd_counters = std::make_shared<detail::etcd_counters>();
   detail::etcd_committer_options copts;
   copts.client = client;
@@ -83,6 +95,7 @@ node::start_etcd(detail::node_impl& st, const node_options& opts) {
   copts.cluster = opts.etcd_cluster_;
   copts.history = opts.etcd_history_;
   copts.counters = st.etcd_counters;
+  copts.box = st.etcd_box;
   st.etcd_committer = detail::spawn_etcd_committer(st.sys, std::move(copts));
   detail::etcd_presence_options popts;
   popts.client = client;
@@ -120,7 +133,9 @@ void node::follow_etcd(detail::node_impl& st, const node_options& opts) {
   fopts.store = st.pipeline.store;
   fopts.router = st.pipeline.router;
   fopts.committer = st.etcd_committer;
+  fopts.presence = st.etcd_presence;
   fopts.counters = st.etcd_counters;
+  fopts.box = st.etcd_box;
   st.etcd_follower = detail::spawn_etcd_follower(st.sys, std::move(fopts));
   caf::anon_send(st.etcd_presence, st.etcd_follower);
 }

@@ -26,6 +26,8 @@
 
 namespace cfgactors::detail {
 
+class secret_box;
+
 struct node_impl {
   explicit node_impl(caf::actor_system& sys);
 
@@ -60,6 +62,7 @@ struct node_impl {
   etcd_presence_actor etcd_presence;
   etcd_follower_actor etcd_follower;
   etcd_counters_ptr etcd_counters; ///< null: not in etcd mode
+  std::shared_ptr<const secret_box> etcd_box; ///< seals secrets in etcd
 
   /// Sends a write to the primary (or through the replica)
   /// and waits for its answer, then for `cell` to hold its version.

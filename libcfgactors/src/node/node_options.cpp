@@ -185,6 +185,11 @@ node_options& node_options::etcd_auth(std::string user,
   return *this;
 }
 
+node_options& node_options::etcd_secrets_key_file(std::string path) {
+  etcd_secrets_key_file_ = std::move(path);
+  return *this;
+}
+
 node_options& node_options::etcd_history(std::size_t n) {
   etcd_history_ = n;
   return *this;

@@ -193,8 +193,9 @@ void adopt_all(validator_ptr self,
 }
 
 /// How often a write is validated again on a newer head before it gives up
-/// (each attempt lost the race to another node's commit).
-constexpr unsigned max_etcd_attempts = 8;
+/// (each attempt lost the race to another node's commit; a loser's retry
+/// costs one round trip, like the winner's next write).
+constexpr unsigned max_etcd_attempts = 16;
 
 /// etcd mode: commits the candidate as the version after etcd's head with
 /// one transaction that compares the head. On a conflict the newer versions
@@ -206,11 +207,14 @@ void commit_through_etcd(validator_ptr self, layer_stack candidate,
   auto& st = self->state;
   detail::etcd_commit c;
   c.base = st.version;
-  c.expect_head = st.etcd_head;
+  // Only the head this candidate was built on, or an etcd behind it (a
+  // restore): a compare that passed on a newer head would drop what that
+  // head holds.
+  c.expect_head = std::min(st.etcd_head, st.version);
   auto& rec = c.record;
   // Never a number used before, here or in etcd.
   rec.version = std::max(st.version, st.etcd_head) + 1;
-  rec.previous = st.etcd_head;
+  rec.previous = c.expect_head;
   rec.hash = canonical_hash(effective);
   rec.origin = req.origin;
   rec.node = st.etcd->node;
@@ -248,7 +252,9 @@ void commit_through_etcd(validator_ptr self, layer_stack candidate,
             return;
           case outcome::conflict: {
             ++counters.cas_conflicts;
-            st.etcd_head = r.head;
+            // Behind this node: commit above both. Ahead: the versions that
+            // won are adopted below, and the head follows them.
+            st.etcd_head = std::min(r.head, st.version);
             auto recs = std::make_shared<std::vector<detail::version_record>>(
               std::move(r.newer));
             adopt_all(self, recs, 0,

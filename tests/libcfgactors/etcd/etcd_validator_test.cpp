@@ -36,7 +36,7 @@ etcd_committer_actor::behavior_type fake_committer(script_ptr s) {
       s->answers.pop_front();
       return out;
     },
-    [](etcd_sync_atom, uint64_t) { return etcd_sync_result{}; },
+    [](etcd_sync_atom, uint64_t, int64_t) { return etcd_sync_result{}; },
   };
 }
 
@@ -45,6 +45,7 @@ using applied_log = std::shared_ptr<std::vector<uint64_t>>;
 etcd_presence_actor::behavior_type fake_presence(applied_log log) {
   return {
     [log](applied_atom, uint64_t v, const std::string&) { log->push_back(v); },
+    [](want_atom, uint64_t, bool) {},
     [](etcd_follower_actor&) {},
   };
 }
@@ -164,6 +165,21 @@ CAF_TEST(a conflict adopts the newer head and validates the write again) {
   CAF_CHECK_EQUAL(*applied, (std::vector<uint64_t>{0, 5, 6}));
 }
 
+CAF_TEST(a retry compares the head it was built on and not a newer one) {
+  // etcd is at 100, but the conflict brought only version 50 (a node far
+  // behind): the retry must not pass a compare against 100 with the layers
+  // of 50, which would drop 51..100.
+  s->answers.push_back(etcd_commit_result{
+    outcome::conflict, 100, {record_of(50, 49, runtime({{"b", 2}}))}, 0, {},
+    {}});
+  set("a", 1);
+  CAF_REQUIRE_EQUAL(s->asked.size(), 2u);
+  CAF_CHECK_EQUAL(s->asked[1].base, 50u);
+  CAF_CHECK_EQUAL(s->asked[1].expect_head, 50u);
+  CAF_CHECK_EQUAL(s->asked[1].record.previous, 50u);
+  CAF_CHECK_EQUAL(s->asked[1].record.version, 51u);
+}
+
 CAF_TEST(an etcd behind the node gets a number above both) {
   set("a", 1);
   set("a", 2);
@@ -177,18 +193,18 @@ CAF_TEST(an etcd behind the node gets a number above both) {
   CAF_CHECK_EQUAL(s->asked[3].record.version, 3u);
 }
 
-CAF_TEST(a head that keeps moving ends in a conflict after eight tries) {
-  for (uint64_t i = 0; i < 8; ++i)
+CAF_TEST(a head that keeps moving ends in a conflict after sixteen tries) {
+  for (uint64_t i = 0; i < 16; ++i)
     s->answers.push_back(etcd_commit_result{
       outcome::conflict, i + 1,
       {record_of(i + 1, i, runtime({{"n", i}}))}, 0, {}, {}});
   auto r = set("a", 1);
   CAF_CHECK_EQUAL(r.status, write_status::rejected);
   CAF_CHECK_EQUAL(r.code, errc::version_conflict);
-  CAF_CHECK_EQUAL(s->asked.size(), 8u);
+  CAF_CHECK_EQUAL(s->asked.size(), 16u);
   // What the other nodes committed meanwhile is here; the write is not.
-  CAF_CHECK_EQUAL(current()->version, 8u);
-  CAF_CHECK_EQUAL(current()->effective, (json{{"n", 7}}));
+  CAF_CHECK_EQUAL(current()->version, 16u);
+  CAF_CHECK_EQUAL(current()->effective, (json{{"n", 15}}));
 }
 
 CAF_TEST(etcd without a quorum makes a write unavailable and changes nothing) {

@@ -9,6 +9,7 @@
 
 #include "etcd/etcd_keys.hpp"
 #include "etcd/version_record.hpp"
+#include "pipeline/secret_box.hpp"
 
 using namespace cfgactors;
 using namespace cfgactors::detail;
@@ -128,4 +129,38 @@ CAF_TEST(cluster names are key segments) {
   CAF_CHECK(!valid_cluster_name("a b"));
   CAF_CHECK(!valid_cluster_name(std::string(65, 'a')));
   CAF_CHECK(valid_cluster_name(std::string(64, 'a')));
+}
+
+CAF_TEST(secret values are sealed in etcd and open only where they belong) {
+  secret_box box{std::string(32, 'k')};
+  secret_box other{std::string(32, 'j')};
+  auto x = sample();
+  x.layers.put("runtime", json{{"db", {{"password", "hunter2"}}}, {"b", "x"}});
+  auto text = encode(x, &box, "prod");
+  CAF_CHECK(text.find("hunter2") == std::string::npos);
+  CAF_CHECK(text.find("cfgsealed:v1:") != std::string::npos);
+  auto back = decode_version_record(text, "/k", &box, "prod");
+  CAF_REQUIRE(back);
+  CAF_CHECK(back->layers == x.layers);
+  auto why = [](const caf::expected<version_record>& r) {
+    return r ? std::string{} : caf::to_string(r.error());
+  };
+  // No key, another key of the same size, another cluster, another version.
+  CAF_CHECK(why(decode_version_record(text, "/k")).find("no secrets key")
+            != std::string::npos);
+  CAF_CHECK(why(decode_version_record(text, "/k", &other, "prod"))
+              .find("does not open")
+            != std::string::npos);
+  CAF_CHECK(why(decode_version_record(text, "/k", &box, "prod2"))
+              .find("does not open")
+            != std::string::npos);
+  auto moved = text;
+  moved.replace(moved.find("\"version\":7"), 11, "\"version\":8");
+  CAF_CHECK(why(decode_version_record(moved, "/k", &box, "prod"))
+              .find("does not open")
+            != std::string::npos);
+  // A record of a node without the key holds plain values: read as they are.
+  auto plain = decode_version_record(encode(x), "/k", &box, "prod");
+  CAF_REQUIRE(plain);
+  CAF_CHECK(plain->layers == x.layers);
 }
