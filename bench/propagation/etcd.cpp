@@ -1,7 +1,7 @@
-// etcd watch: the coordinator runs its own single-member etcd (default
-// durability, data dir in the bench's temp dir) and PUTs each flip through
-// the v3 JSON gateway on one keep-alive connection; every worker holds a
-// streaming POST /v3/watch on that gateway (no extra process in the path).
+// etcd watch: the coordinator runs its own single-member etcd (etcd_server)
+// and PUTs each flip through the v3 JSON gateway on one keep-alive
+// connection; every worker holds a streaming POST /v3/watch on that gateway
+// (no extra process in the path).
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
+#include "etcd_server.hpp"
 #include "process.hpp"
 #include "report.hpp"
 #include "system.hpp"
@@ -260,43 +261,21 @@ private:
 
 class etcd_system : public system_under_test {
 public:
-  explicit etcd_system(const bench_options& opts)
-    : program_(find_program("etcd")), server_(opts.server_dir) {
+  explicit etcd_system(const bench_options& opts) : server_(opts.server_dir) {
     // nop
   }
 
   std::string unavailable() const override {
-    return program_.empty() ? "etcd not found" : std::string{};
+    return etcd_server::program().empty() ? "etcd not found" : std::string{};
   }
 
   std::string start() override {
-    if (port_ != 0)
-      return server_.failure();
-    port_ = free_port();
-    auto peer_port = free_port();
-    auto client_url = "http://127.0.0.1:" + std::to_string(port_);
-    auto peer_url = "http://127.0.0.1:" + std::to_string(peer_port);
-    server_.start({program_, "--name", "bench", "--data-dir",
-                   server_.dir() + "/etcd", "--listen-client-urls", client_url,
-                   "--advertise-client-urls", client_url,
-                   "--listen-peer-urls", peer_url,
-                   "--initial-advertise-peer-urls", peer_url,
-                   "--initial-cluster", "bench=" + peer_url, "--logger", "zap",
-                   "--log-outputs", "stderr", "--log-level", "warn"});
-    return server_.await_ready("etcd", 30s, 50ms, [this] {
-      gateway_client client;
-      auto error = client.connect("127.0.0.1", port_);
-      json answer;
-      if (error.empty())
-        error = client.post("/v3/kv/range", {{"key", base64(flip_key)}},
-                            answer);
-      return error;
-    });
+    return server_.start();
   }
 
   std::unique_ptr<publisher> open_run(std::string& error) override {
     auto pub = std::make_unique<etcd_publisher>();
-    error = pub->open(port_);
+    error = pub->open(server_.port());
     if (!error.empty())
       return nullptr;
     return pub;
@@ -314,9 +293,7 @@ public:
   }
 
 private:
-  std::string program_;
-  server_process server_;
-  uint16_t port_ = 0;
+  etcd_server server_;
 };
 
 } // namespace
