@@ -16,6 +16,7 @@
 #include "pipeline/pipeline_core.hpp"
 
 #include "caf_settings.hpp"
+#include "flip_subscriber.hpp"
 #include "process.hpp"
 #include "report.hpp"
 #include "system.hpp"
@@ -32,15 +33,6 @@ struct node_config : cfgactors::system_config {
     apply(settings, *this);
   }
 };
-
-/// What the primary holds besides the flips: `keys` integers in sections of
-/// 100, so hashing and patching work on a config of a realistic size.
-cfgactors::json base_config(int keys) {
-  cfgactors::json cfg = cfgactors::json::object();
-  for (int i = 0; i < keys; ++i)
-    cfg["s" + std::to_string(i / 100)]["k" + std::to_string(i % 100)] = i;
-  return cfg;
-}
 
 /// The link both ends use: no secret (loopback), the node's defaults.
 cfgactors::detail::link_options link_options() {
@@ -120,23 +112,6 @@ private:
   uint16_t port_ = 0;
   caf::scoped_actor self_;
 };
-
-/// The subscriber whose receipt counts: reports `now - stamp` per flip.
-cfgactors::subscriber_actor::behavior_type
-flip_subscriber(cfgactors::subscriber_actor::pointer, int id) {
-  return {
-    [id](const cfgactors::change& c) {
-      auto now = monotonic_ns();
-      auto& value = c.new_value();
-      auto flip = value.find("flip");
-      if (flip == value.end() || !flip->is_object())
-        return;
-      auto i = flip->value("i", uint64_t{0});
-      auto t = flip->value("t", int64_t{0});
-      report_flip(id, i, now - t);
-    },
-  };
-}
 
 class cfgactors_system : public system_under_test {
 public:

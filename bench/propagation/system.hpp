@@ -27,6 +27,9 @@ struct bench_options {
   int keys = 100;                    ///< size of the cfgactors config
   /// Where redis-server and etcd keep their data (empty: /dev/shm or /tmp).
   std::string server_dir;
+  /// Where the time goes: every flip's commit and receipts, and what a
+  /// cfgactors-etcd worker's own raw watch saw, as lines on stderr.
+  bool trace = false;
 };
 
 /// One run of one system with N workers, coordinator side.
@@ -67,6 +70,8 @@ std::unique_ptr<system_under_test> make_cfgactors_system(const bench_options&);
 std::unique_ptr<system_under_test> make_caf_system(const bench_options&);
 std::unique_ptr<system_under_test> make_redis_system(const bench_options&);
 std::unique_ptr<system_under_test> make_etcd_system(const bench_options&);
+std::unique_ptr<system_under_test>
+make_cfgactors_etcd_system(const bench_options&);
 
 /// `args[key]` or `fallback`.
 inline std::string arg_or(const arg_map& args, const std::string& key,
