@@ -300,6 +300,6 @@ int main(int argc, char** argv) {
   std::printf("\nx sa: against standalone at the same W (p50: times slower; "
               "writes/s: share of its throughput). cas confl: commits that "
               "lost the race for etcd's head, summed over the mode's nodes "
-              "(each is adopted and retried; 8 in a row fail the write).\n");
+              "(each is adopted and retried; after 3 s of lost races the write fails).\n");
   return broken ? 1 : 0;
 }

@@ -56,7 +56,7 @@ void reject(validator_ptr self, promise& rp, write_result result,
 }
 
 void handle_write(validator_ptr self, write_request req, promise rp,
-                  unsigned attempt);
+                  unsigned attempt, clock_type::time_point since);
 
 /// A version this validator now stands on (committed here or adopted from
 /// etcd): its layers become the base of the next write.
@@ -192,10 +192,12 @@ void adopt_all(validator_ptr self,
         [self, recs, i, then]() mutable { adopt_all(self, recs, i + 1, then); });
 }
 
-/// How often a write is validated again on a newer head before it gives up
-/// (each attempt lost the race to another node's commit; a loser's retry
-/// costs one round trip, like the winner's next write).
-constexpr unsigned max_etcd_attempts = 16;
+/// How long, and how often at most, a write is validated again on a newer
+/// head before it gives up: each attempt lost the race to another node's
+/// commit. Under contention from several nodes a write takes longer rather
+/// than fail; the time stays below a client's usual 5 s.
+constexpr auto max_etcd_retry_time = std::chrono::seconds{3};
+constexpr unsigned max_etcd_attempts = 256;
 
 /// etcd mode: commits the candidate as the version after etcd's head with
 /// one transaction that compares the head. On a conflict the newer versions
@@ -258,19 +260,22 @@ void commit_through_etcd(validator_ptr self, layer_stack candidate,
             auto recs = std::make_shared<std::vector<detail::version_record>>(
               std::move(r.newer));
             adopt_all(self, recs, 0,
-                      [self, rp, req{std::move(req)}, attempt]() mutable {
-                        if (attempt + 1 >= max_etcd_attempts) {
+                      [self, rp, req{std::move(req)}, attempt,
+                       started]() mutable {
+                        if (attempt + 1 >= max_etcd_attempts
+                            || clock_type::now() - started
+                                 > max_etcd_retry_time) {
                           reject(self, rp,
                                  write_result::reject(
                                    errc::version_conflict, "", "etcd",
                                    "etcd's head moved on "
-                                     + std::to_string(max_etcd_attempts)
+                                     + std::to_string(attempt + 1)
                                      + " attempts in a row; try again"),
                                  req.origin);
                           return;
                         }
                         handle_write(self, std::move(req), std::move(rp),
-                                     attempt + 1);
+                                     attempt + 1, started);
                       });
             return;
           }
@@ -333,8 +338,8 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
 }
 
 void handle_write(validator_ptr self, write_request req, promise rp,
-                  unsigned attempt) {
-  auto started = clock_type::now();
+                  unsigned attempt, clock_type::time_point since) {
+  auto started = attempt == 0 ? clock_type::now() : since;
   auto& st = self->state;
   // A retry of a keyed write that committed: the same answer, no new
   // version (in etcd mode the transaction checks the key cluster-wide).
@@ -456,7 +461,7 @@ validator(validator_ptr self, validator_options options,
   return {
     [self](write_atom, write_request& req) -> caf::result<write_result> {
       auto rp = self->make_response_promise<write_result>();
-      handle_write(self, std::move(req), rp, 0);
+      handle_write(self, std::move(req), rp, 0, {});
       return rp;
     },
     [self](detail::adopt_atom, detail::version_record& rec) {

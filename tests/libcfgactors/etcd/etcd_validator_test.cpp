@@ -193,18 +193,18 @@ CAF_TEST(an etcd behind the node gets a number above both) {
   CAF_CHECK_EQUAL(s->asked[3].record.version, 3u);
 }
 
-CAF_TEST(a head that keeps moving ends in a conflict after sixteen tries) {
-  for (uint64_t i = 0; i < 16; ++i)
+CAF_TEST(a head that keeps moving ends in a conflict after 256 tries) {
+  for (uint64_t i = 0; i < 256; ++i)
     s->answers.push_back(etcd_commit_result{
       outcome::conflict, i + 1,
       {record_of(i + 1, i, runtime({{"n", i}}))}, 0, {}, {}});
   auto r = set("a", 1);
   CAF_CHECK_EQUAL(r.status, write_status::rejected);
   CAF_CHECK_EQUAL(r.code, errc::version_conflict);
-  CAF_CHECK_EQUAL(s->asked.size(), 16u);
+  CAF_CHECK_EQUAL(s->asked.size(), 256u);
   // What the other nodes committed meanwhile is here; the write is not.
-  CAF_CHECK_EQUAL(current()->version, 16u);
-  CAF_CHECK_EQUAL(current()->effective, (json{{"n", 15}}));
+  CAF_CHECK_EQUAL(current()->version, 256u);
+  CAF_CHECK_EQUAL(current()->effective, (json{{"n", 255}}));
 }
 
 CAF_TEST(etcd without a quorum makes a write unavailable and changes nothing) {
