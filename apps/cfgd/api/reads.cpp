@@ -203,6 +203,19 @@ void get_healthz(const api_context_ptr& ctx, const http::request_context& rc,
                 });
 }
 
+/// A node another node knows of: a primary's replica, or in etcd mode a
+/// node as its record says (`role` tells which).
+json known_node_json(const cfgactors::replica_info& r, const char* role) {
+  return json{{"name", r.node},
+              {"role", role},
+              {"version", r.acked_version},
+              {"hash", r.acked_hash},
+              {"lag", r.lag},
+              {"state", to_string(r.state)},
+              {"stale", r.state != cfgactors::replica_state::connected},
+              {"last_ack_ms", r.last_ack_ms}};
+}
+
 /// The nodes of the cluster as this node sees them: on a primary, itself and
 /// every replica it knows (acked version, lag, state); on a replica, itself.
 void get_nodes(const api_context_ptr& ctx, const http::request_context& rc,
@@ -218,15 +231,7 @@ void get_nodes(const api_context_ptr& ctx, const http::request_context& rc,
           return respond(actor_error(*ctx, rc.req, nodes.error()));
         auto list = json::array();
         for (auto& r : *nodes)
-          list.push_back(json{{"name", r.node},
-                              {"role", "node"},
-                              {"version", r.acked_version},
-                              {"hash", r.acked_hash},
-                              {"lag", r.lag},
-                              {"state", to_string(r.state)},
-                              {"stale",
-                               r.state != cfgactors::replica_state::connected},
-                              {"last_ack_ms", r.last_ack_ms}});
+          list.push_back(known_node_json(r, "node"));
         respond(http::json_response(rc.req, status::ok,
                                     json{{"nodes", list}}));
       });
@@ -263,15 +268,7 @@ void get_nodes(const api_context_ptr& ctx, const http::request_context& rc,
                                       cfgactors::replica_state::connected)},
                           {"stale", false}});
       for (auto& r : replicas)
-        list.push_back(json{{"name", r.node},
-                            {"role", "replica"},
-                            {"version", r.acked_version},
-                            {"hash", r.acked_hash},
-                            {"lag", r.lag},
-                            {"state", to_string(r.state)},
-                            {"stale",
-                             r.state != cfgactors::replica_state::connected},
-                            {"last_ack_ms", r.last_ack_ms}});
+        list.push_back(known_node_json(r, "replica"));
       return http::json_response(rc.req, status::ok, json{{"nodes", list}});
     };
     ask<cfgactors::snapshot_ptr>(ctx, rc, respond, store, std::move(then),

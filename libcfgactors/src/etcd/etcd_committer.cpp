@@ -10,6 +10,7 @@
 
 #include "core/log.hpp"
 #include "etcd/etcd_keys.hpp"
+#include "etcd/node_record.hpp"
 
 namespace cfgactors::detail {
 
@@ -67,6 +68,22 @@ std::vector<etcd_kv> range_kvs(const etcd_txn_result& r, std::size_t i) {
   return out;
 }
 
+/// The record in `kv`, or nothing (logged and counted): a record this node
+/// cannot read is skipped, and the next one it can read holds every layer.
+std::optional<version_record> record_of(committer_ptr self,
+                                        const etcd_kv& kv) {
+  auto& st = self->state;
+  auto rec = decode_version_record(kv.value, kv.key, st.options.box.get(),
+                                   st.options.cluster);
+  if (!rec) {
+    ++st.options.counters->errors;
+    log().error("event=etcd_bad_record key=\"{}\" error=\"{}\"", kv.key,
+                self->system().render(rec.error()));
+    return std::nullopt;
+  }
+  return std::move(*rec);
+}
+
 /// Up to max_catch_up records after `base` up to `head`, oldest first, read
 /// at `revision` (0: the newest).
 std::optional<std::vector<version_record>>
@@ -81,19 +98,9 @@ records_after(committer_ptr self, uint64_t base, uint64_t head,
                               revision);
   if (!got)
     return std::nullopt;
-  for (auto& kv : got->kvs) {
-    auto rec = decode_version_record(kv.value, kv.key, st.options.box.get(),
-                                     st.options.cluster);
-    if (!rec) {
-      // A record this node cannot read is skipped: the next one it can read
-      // holds every layer.
-      ++st.options.counters->errors;
-      log().error("event=etcd_bad_record key=\"{}\" error=\"{}\"", kv.key,
-                  self->system().render(rec.error()));
-      continue;
-    }
-    out.push_back(std::move(*rec));
-  }
+  for (auto& kv : got->kvs)
+    if (auto rec = record_of(self, kv))
+      out.push_back(std::move(*rec));
   return out;
 }
 
@@ -184,17 +191,9 @@ etcd_commit_result on_commit(committer_ptr self, etcd_commit& c) {
   }
   out.what = outcome::conflict;
   out.head = head_of(range_kvs(*r, 0));
-  for (auto& kv : range_kvs(*r, 1)) {
-    auto rec = decode_version_record(kv.value, kv.key, st.options.box.get(),
-                                     st.options.cluster);
-    if (!rec) {
-      ++st.options.counters->errors;
-      log().error("event=etcd_bad_record key=\"{}\" error=\"{}\"", kv.key,
-                  self->system().render(rec.error()));
-      continue;
-    }
-    out.newer.push_back(std::move(*rec));
-  }
+  for (auto& kv : range_kvs(*r, 1))
+    if (auto rec = record_of(self, kv))
+      out.newer.push_back(std::move(*rec));
   log().info("event=etcd_cas_conflict expected_head={} head={} newer={}",
              c.expect_head, out.head, out.newer.size());
   return out;
@@ -231,20 +230,9 @@ caf::result<etcd_sync_result> on_sync(committer_ptr self, uint64_t base,
     ++st.options.counters->errors;
     return make_error(errc::unavailable, err.message);
   }
-  for (auto& kv : nodes->kvs) {
-    auto doc = json::parse(kv.value, nullptr, false);
-    if (!doc.is_object())
-      continue;
-    etcd_node n;
-    n.name = doc.value("name", std::string{});
-    n.address = doc.value("address", std::string{});
-    n.applied = doc.value("applied", uint64_t{0});
-    n.hash = doc.value("hash", std::string{});
-    n.state = doc.value("state", std::string{});
-    n.updated_ms = doc.value("updated_ms", int64_t{0});
-    if (!n.name.empty())
-      out.nodes.push_back(std::move(n));
-  }
+  for (auto& kv : nodes->kvs)
+    if (auto n = decode_node_record(kv.value))
+      out.nodes.push_back(std::move(*n));
   return out;
 }
 

@@ -298,6 +298,26 @@ struct etcd_connection::impl {
     return true;
   }
 
+  /// Reads the answer's header into `parser`, within the request timeout.
+  error_code read_header() {
+    return run([&](auto handler) {
+      with_stream([&](auto& s) {
+        bhttp::async_read_header(s, buffer, *parser, std::move(handler));
+        return 0;
+      });
+    });
+  }
+
+  /// Reads the rest of the answer into `parser`.
+  error_code read_rest() {
+    return run([&](auto handler) {
+      with_stream([&](auto& s) {
+        bhttp::async_read(s, buffer, *parser, std::move(handler));
+        return 0;
+      });
+    });
+  }
+
   std::optional<etcd_answer> post(std::string_view rpc,
                                   const std::string& body,
                                   const std::string& token, etcd_error& err) {
@@ -306,21 +326,11 @@ struct etcd_connection::impl {
     parser->body_limit(opts.max_body);
     // Beast 1.74 loses the body_limit error of a Content-Length body that
     // arrives with the header; that limit we check ourselves.
-    auto ec = run([&](auto handler) {
-      with_stream([&](auto& s) {
-        bhttp::async_read_header(s, buffer, *parser, std::move(handler));
-        return 0;
-      });
-    });
+    auto ec = read_header();
     if (!ec && parser->content_length().value_or(0) > opts.max_body)
       ec = bhttp::error::body_limit;
     if (!ec && !parser->is_done())
-      ec = run([&](auto handler) {
-        with_stream([&](auto& s) {
-          bhttp::async_read(s, buffer, *parser, std::move(handler));
-          return 0;
-        });
-      });
+      ec = read_rest();
     if (ec) {
       fail_transport("reading the answer", ec, opts.request_timeout, err);
       return std::nullopt;
@@ -339,12 +349,7 @@ struct etcd_connection::impl {
                                          etcd_error& err) {
     if (!send(rpc, body, token, err))
       return std::nullopt;
-    auto ec = run([&](auto handler) {
-      with_stream([&](auto& s) {
-        bhttp::async_read_header(s, buffer, *parser, std::move(handler));
-        return 0;
-      });
-    });
+    auto ec = read_header();
     if (ec) {
       fail_transport("reading the answer", ec, opts.request_timeout, err);
       return std::nullopt;
@@ -354,12 +359,7 @@ struct etcd_connection::impl {
     if (status != 200) {
       // An error: one ordinary, bounded answer.
       parser->body_limit(opts.max_body);
-      ec = run([&](auto handler) {
-        with_stream([&](auto& s) {
-          bhttp::async_read(s, buffer, *parser, std::move(handler));
-          return 0;
-        });
-      });
+      ec = read_rest();
       if (ec) {
         fail_transport("reading the answer", ec, opts.request_timeout, err);
         return std::nullopt;

@@ -10,11 +10,11 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/weak_intrusive_ptr.hpp>
 
-#include <nlohmann/json.hpp>
 
 #include "cfgactors/snapshot.hpp"
 #include "core/log.hpp"
 #include "etcd/etcd_keys.hpp"
+#include "etcd/node_record.hpp"
 #include "etcd/etcd_watch.hpp"
 
 namespace cfgactors::detail {
@@ -136,22 +136,6 @@ void settle(follower_ptr self) {
       ++i;
     }
   }
-}
-
-std::optional<etcd_node> node_of(const etcd_kv& kv) {
-  auto doc = json::parse(kv.value, nullptr, false);
-  if (!doc.is_object())
-    return std::nullopt;
-  etcd_node n;
-  n.name = doc.value("name", std::string{});
-  n.address = doc.value("address", std::string{});
-  n.applied = doc.value("applied", uint64_t{0});
-  n.hash = doc.value("hash", std::string{});
-  n.state = doc.value("state", std::string{});
-  n.updated_ms = doc.value("updated_ms", int64_t{0});
-  if (n.name.empty())
-    return std::nullopt;
-  return n;
 }
 
 /// Syncs and watches again: at once after a watch that ran a while, with
@@ -330,7 +314,7 @@ void on_batch(follower_ptr self, tagged_batch& tb) {
           log().info("event=etcd_node_gone node=\"{}\"", name);
         continue;
       }
-      if (auto n = node_of(ev.kv))
+      if (auto n = decode_node_record(ev.kv.value))
         st.nodes[name] = std::move(*n);
     }
   }

@@ -6,11 +6,11 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include <nlohmann/json.hpp>
 
 #include "cfgactors/snapshot.hpp"
 #include "core/log.hpp"
 #include "etcd/etcd_keys.hpp"
+#include "etcd/node_record.hpp"
 
 namespace cfgactors::detail {
 
@@ -66,14 +66,10 @@ void put_record(presence_ptr self) {
     st.lease = *id;
     st.dirty = true;
   }
-  json doc{{"name", st.options.node},
-           {"address", st.options.address},
-           {"applied", st.applied},
-           {"hash", st.hash},
-           {"state", "connected"},
-           {"updated_ms", now_ms()}};
-  if (!st.client->put(st.keys->node(st.options.node), doc.dump(), st.lease,
-                      err)) {
+  etcd_node record{st.options.node, st.options.address, st.applied,
+                   st.hash,         "connected",         now_ms()};
+  if (!st.client->put(st.keys->node(st.options.node), encode(record),
+                      st.lease, err)) {
     // A lease that expired meanwhile (a frozen process): a new one next.
     if (err.what == etcd_error::kind::refused)
       st.lease = 0;

@@ -86,6 +86,7 @@ node::start_etcd(detail::node_impl& st, const node_options& opts) {
                        st.name);
   }
   st.etcd_counters = std::make_shared<detail::etcd_counters>();
+  st.etcd_client = client;
   detail::etcd_committer_options copts;
   copts.client = client;
   // A commit takes milliseconds; one that waits for a lost quorum should
@@ -117,16 +118,7 @@ node::start_etcd(detail::node_impl& st, const node_options& opts) {
 
 void node::follow_etcd(detail::node_impl& st, const node_options& opts) {
   detail::etcd_follower_options fopts;
-  fopts.client.endpoints = opts.etcd_endpoints_;
-  fopts.client.cacert = opts.etcd_cacert_;
-  fopts.client.cert = opts.etcd_cert_;
-  fopts.client.key = opts.etcd_key_;
-  if (!opts.etcd_user_.empty()) {
-    fopts.client.user = opts.etcd_user_;
-    // Checked by start_etcd already.
-    if (auto pw = read_password(opts.etcd_password_file_))
-      fopts.client.password = std::move(*pw);
-  }
+  fopts.client = st.etcd_client;
   fopts.cluster = opts.etcd_cluster_;
   fopts.node = st.name;
   fopts.validator = st.pipeline.validator_ext;

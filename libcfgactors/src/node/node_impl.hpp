@@ -63,6 +63,7 @@ struct node_impl {
   etcd_follower_actor etcd_follower;
   etcd_counters_ptr etcd_counters; ///< null: not in etcd mode
   std::shared_ptr<const secret_box> etcd_box; ///< seals secrets in etcd
+  etcd_options etcd_client; ///< how to reach etcd (checked by start_etcd)
 
   /// Sends a write to the primary (or through the replica)
   /// and waits for its answer, then for `cell` to hold its version.
