@@ -564,6 +564,17 @@ def section_consistency(env):
         n1.url + "/config/cons.c?consistency=majority", "PUT", 1)
     check("a `majority` write is satisfied", status == 200
           and body.get("satisfied") is True, f"{body}")
+    # A node that stops revokes its lease: gone from /nodes at once, not
+    # after the lease's 5 s.
+    n3.stop()
+    started = time.monotonic()
+    gone = eventually(lambda: sorted(
+        x["name"] for x in n1.get("/nodes")[2].get("nodes", [])) == ["n1",
+                                                                      "n2"],
+        10, 0.05)
+    took = time.monotonic() - started
+    check("a node stopped with SIGTERM leaves /nodes within 2 s",
+          gone and took < 2, f"{took:.2f} s")
     env.stop_all()
 
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include <caf/system_messages.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
@@ -116,6 +117,17 @@ presence_impl::behavior_type presence(presence_ptr self,
   st.options = std::move(options);
   st.client.emplace(st.options.client);
   st.keys.emplace(st.options.cluster);
+  // A node that stops says so: its record goes with its lease now, not 5 s
+  // later, and no `all` write waits for it meanwhile.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    auto& st = self->state;
+    if (st.lease != 0) {
+      etcd_error err;
+      st.client->lease_revoke(st.lease, err);
+      st.lease = 0;
+    }
+    self->quit(msg.reason);
+  });
   self->send(self, tick_atom::value);
   return {
     [self](applied_atom, uint64_t version, std::string& hash) {
