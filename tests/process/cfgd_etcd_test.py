@@ -30,6 +30,7 @@ Sections (run one with CFGD_ETCD_SECTION=name):
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -42,8 +43,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from cfgd_harness import (check, daemon, finish, get_json, http,  # noqa: E402
-                          write)
+from cfgd_harness import (check, checks, daemon, finish, get_json,  # noqa: E402
+                          http, write)
 import etcd_cluster  # noqa: E402
 
 TOKEN = "etcd-test-token-0123456789abcdef"
@@ -654,6 +655,7 @@ def main():
             continue
         print(f"# section {name}", flush=True)
         workdir = tempfile.mkdtemp(prefix=f"cfgd-etcd-{name}-")
+        failed_before = checks.failed
         started = time.monotonic()
         try:
             with etcd_cluster.etcd_cluster(size=3, tls=True, auth=True,
@@ -670,6 +672,11 @@ def main():
             check(f"section {name} runs", False, repr(e))
         print(f"# section {name}: {time.monotonic() - started:.1f} s",
               flush=True)
+        # Logs stay for a section that failed, named in its checks.
+        if checks.failed == failed_before:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(f"# section {name} kept {workdir}", flush=True)
     return finish()
 
 
