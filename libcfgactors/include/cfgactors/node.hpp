@@ -154,8 +154,9 @@ public:
   /// host's name for a wildcard).
   const std::string& advertised() const noexcept;
 
-  /// A replica without its primary serves its last snapshot and is stale.
-  /// A primary never is.
+  /// A replica without its primary serves its last snapshot and is stale;
+  /// so is a node in etcd mode without a watch on etcd or while etcd does
+  /// not answer. A standalone primary never is.
   bool stale() const;
 
   /// Where a non-blocking call delivers its answer: once, on a thread of
@@ -163,8 +164,9 @@ public:
   template <class T>
   using callback = std::function<void(caf::expected<T>)>;
 
-  /// The replica's own view (connected, version, resyncs); an error on a
-  /// primary.
+  /// The replica's own view (connected, version, resyncs); in etcd mode
+  /// the node's view of etcd (stale and why, the cluster's name as
+  /// `cluster_id`); an error on a standalone primary.
   caf::expected<replica_status> status() const;
 
   /// On a replica: follow the primary's history whatever it is. A replica
@@ -176,7 +178,9 @@ public:
   /// timeout after `write_timeout` if the primary does not answer.
   caf::expected<replica_status> resync() const;
 
-  /// On a primary: the replicas it knows; an error on a replica.
+  /// On a primary: the replicas it knows; in etcd mode every node with a
+  /// live record in etcd (its applied version as of its last record); an
+  /// error on a replica.
   caf::expected<std::vector<replica_info>> replicas() const;
 
   /// On a primary: drops a disconnected replica from the list and from what
