@@ -48,6 +48,10 @@ std::string encode(const version_record& x, const secret_box* box,
            {"secrets", x.secrets}};
   if (!x.idempotency_key.empty())
     doc["idempotency_key"] = x.idempotency_key;
+  if (x.base != 0) {
+    doc["base"] = x.base;
+    doc["removed"] = x.removed;
+  }
   return dump(doc);
 }
 
@@ -103,6 +107,22 @@ decode_version_record(std::string_view text, std::string_view key,
       return err;
   if (auto err = text_of("idempotency_key", out.idempotency_key, false))
     return err;
+  if (doc.contains("base")) {
+    if (auto err = number("base", out.base))
+      return err;
+    if (out.base >= out.version)
+      return refused(key, "base " + std::to_string(out.base)
+                            + " is not before version "
+                            + std::to_string(out.version));
+    auto removed = doc.find("removed");
+    if (removed == doc.end() || !removed->is_array())
+      return refused(key, "`removed` is not an array");
+    for (auto& r : *removed) {
+      if (!r.is_string())
+        return refused(key, "`removed` holds a non-string");
+      out.removed.push_back(r.get<std::string>());
+    }
+  }
   if (out.version == 0 || out.previous >= out.version)
     return refused(key, "version " + std::to_string(out.version)
                           + " does not follow " + std::to_string(out.previous));

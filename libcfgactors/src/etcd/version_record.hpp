@@ -26,7 +26,13 @@ struct version_record {
   std::string origin;    ///< who wrote it ("api:alice", "file:/etc/app.yaml")
   std::string node;      ///< the cfgd that validated and committed it
   int64_t timestamp_ms = 0;
+  /// With `base` 0 every layer; else only the layers that differ from
+  /// version `base`'s (which the writer stood on) and the names of those
+  /// it no longer has: a record the size of the change, installed on top
+  /// of `base` only (the hash checks the result).
   layer_stack layers;
+  uint64_t base = 0;
+  std::vector<std::string> removed;
   std::vector<std::string> secrets; ///< secret path patterns in force
   std::string idempotency_key;      ///< the writer's key, if it gave one
 };

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -127,6 +128,26 @@ void adopt(validator_ptr self, detail::version_record rec, Then then) {
   auto& st = self->state;
   if (rec.version <= st.version) // ours, or seen on a conflict
     return then();
+  if (rec.base != 0) {
+    // A record of the change: only on top of its base. A node without it
+    // (etcd no longer keeps what lies between) waits for a full record.
+    if (rec.base != st.version) {
+      ++st.etcd->counters->errors;
+      detail::log().warn("event=etcd_record_skipped version={} base={} "
+                         "have={} detail=\"a record of a change on a "
+                         "version this node does not have; the next full "
+                         "record installs\"",
+                         rec.version, rec.base, st.version);
+      return then();
+    }
+    auto full = st.layers;
+    for (auto& l : rec.layers)
+      full.put(l.name, *l.data);
+    for (auto& name : rec.removed)
+      full.remove(name);
+    rec.layers = std::move(full);
+    rec.base = 0;
+  }
   auto effective = st.merge_cache.effective(rec.layers);
   auto hash = canonical_hash(effective);
   auto& counters = *st.etcd->counters;
@@ -146,7 +167,7 @@ void adopt(validator_ptr self, detail::version_record rec, Then then) {
       if (kind == layer_kind::runtime || kind == layer_kind::defaults)
         continue;
       auto mine = st.own_layers.find(l.name);
-      auto before = st.layers.get(l.name);
+      auto before = std::as_const(st.layers).get(l.name);
       if (mine == st.own_layers.end() || (before && *before == *l.data))
         continue;
       if (canonical_hash(*l.data) != mine->second) {
@@ -192,6 +213,9 @@ void adopt_all(validator_ptr self,
         [self, recs, i, then]() mutable { adopt_all(self, recs, i + 1, then); });
 }
 
+/// Every so many versions a record holds every layer (see above).
+constexpr uint64_t full_record_every = 32;
+
 /// How long, and how often at most, a write is validated again on a newer
 /// head before it gives up: each attempt lost the race to another node's
 /// commit. Under contention from several nodes a write takes longer rather
@@ -221,7 +245,27 @@ void commit_through_etcd(validator_ptr self, layer_stack candidate,
   rec.origin = req.origin;
   rec.node = st.etcd->node;
   rec.timestamp_ms = now_ms();
-  rec.layers = candidate;
+  // Built on the head etcd has: only what changed goes into the record
+  // (layers share their data with the base's unless written), with every
+  // layer every 32 versions so that a node whose base etcd no longer keeps
+  // finds a record to start from.
+  if (c.expect_head == st.version && st.version != 0
+      && rec.version % full_record_every != 0) {
+    rec.base = st.version;
+    // Const access: the writable get() would copy a shared layer.
+    const auto& base_layers = st.layers;
+    const auto& next = candidate;
+    for (auto& l : next) {
+      auto before = base_layers.get(l.name);
+      if (!before || (before != l.data.get() && *before != *l.data))
+        rec.layers.put(l.name, *l.data);
+    }
+    for (auto& l : base_layers)
+      if (!next.get(l.name))
+        rec.removed.push_back(l.name);
+  } else {
+    rec.layers = candidate;
+  }
   if (st.secrets)
     rec.secrets = st.secrets->patterns();
   rec.idempotency_key = req.idempotency_key;

@@ -149,6 +149,48 @@ CAF_TEST(a write is committed in etcd before the store numbers it) {
   CAF_CHECK_EQUAL(counters->commits.load(), 1u);
 }
 
+CAF_TEST(a record holds what changed on top of its base and every layer every 32) {
+  write(write_request{{operation::replace_layer("defaults",
+                                                json{{"big", {1, 2, 3}}})},
+                      "test", 0, {}});
+  set("a", 1);
+  CAF_REQUIRE_EQUAL(s->asked.size(), 2u);
+  auto& first = s->asked[0].record;
+  CAF_CHECK_EQUAL(first.base, 0u); // nothing to stand on: every layer
+  auto& second = s->asked[1].record;
+  CAF_CHECK_EQUAL(second.base, 1u);
+  CAF_CHECK_EQUAL(second.layers.size(), 1u); // the runtime layer alone
+  CAF_CHECK(second.layers.get("runtime") != nullptr);
+  CAF_CHECK(second.removed.empty());
+  write(write_request{{operation::remove_layer("defaults")}, "test", 0, {}});
+  CAF_CHECK_EQUAL(s->asked[2].record.removed,
+                  (std::vector<std::string>{"defaults"}));
+  CAF_CHECK_EQUAL(s->asked[2].record.layers.size(), 0u);
+  for (int i = 4; i <= 32; ++i)
+    set("a", i);
+  CAF_CHECK_EQUAL(s->asked.back().record.version, 32u);
+  CAF_CHECK_EQUAL(s->asked.back().record.base, 0u);
+  CAF_CHECK_EQUAL(s->asked.back().record.layers.size(), 1u);
+}
+
+CAF_TEST(a record of a change installs on its base only) {
+  adopt(record_of(3, 2, runtime({{"a", 1}})));
+  auto delta = record_of(4, 3, runtime({{"a", 2}}));
+  delta.base = 3;
+  adopt(delta);
+  CAF_CHECK_EQUAL(current()->version, 4u);
+  CAF_CHECK_EQUAL(current()->effective, (json{{"a", 2}}));
+  // On a base this node does not have: skipped, counted; the next full one
+  // installs.
+  auto stray = record_of(6, 5, runtime({{"a", 6}}));
+  stray.base = 5;
+  adopt(stray);
+  CAF_CHECK_EQUAL(current()->version, 4u);
+  CAF_CHECK_EQUAL(counters->errors.load(), 1u);
+  adopt(record_of(7, 6, runtime({{"a", 7}})));
+  CAF_CHECK_EQUAL(current()->version, 7u);
+}
+
 CAF_TEST(a conflict adopts the newer head and validates the write again) {
   s->answers.push_back(etcd_commit_result{
     outcome::conflict, 5, {record_of(5, 4, runtime({{"b", 2}}))}, 0, {}, {}});

@@ -101,6 +101,21 @@ CAF_TEST(a bad record is refused naming the key and the field) {
             != std::string::npos);
 }
 
+CAF_TEST(a record of a change names its base and what it removed) {
+  auto x = sample();
+  x.base = 6;
+  x.removed = {"file:/a.yaml"};
+  auto text = encode(x);
+  CAF_CHECK(text.find(R"("base":6)") != std::string::npos);
+  CAF_CHECK(text.find(R"("removed":["file:/a.yaml"])") != std::string::npos);
+  auto back = decode_version_record(text, "/k");
+  CAF_REQUIRE(back);
+  CAF_CHECK_EQUAL(back->base, 6u);
+  CAF_CHECK_EQUAL(back->removed, x.removed);
+  x.base = 7; // not before its own version
+  CAF_CHECK(!decode_version_record(encode(x), "/k"));
+}
+
 CAF_TEST(the key layout is pinned) {
   etcd_keys keys{"prod"};
   CAF_CHECK_EQUAL(keys.root(), "/cfgactors/prod/");
