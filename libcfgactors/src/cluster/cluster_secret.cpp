@@ -25,15 +25,10 @@ caf::error fail(const std::string& path, const std::string& why) {
 
 caf::expected<std::string> read_cluster_secret(const std::string& path) {
   std::string why;
-  bool too_large = false;
-  auto content = read_private_file(path, 4096, why, too_large);
+  auto content = read_private_line(path, why);
   if (!content)
     return fail(path, why);
   auto& text = *content;
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
-    text.pop_back();
-  if (text.find('\n') != std::string::npos)
-    return fail(path, "must hold one line");
   if (text.size() < min_cluster_secret)
     return fail(path, "must hold at least "
                         + std::to_string(min_cluster_secret)

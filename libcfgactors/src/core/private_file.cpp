@@ -68,4 +68,19 @@ std::optional<std::string> read_private_file(const std::string& path,
   return text;
 }
 
+std::optional<std::string> read_private_line(const std::string& path,
+                                             std::string& why) {
+  bool too_large = false;
+  auto text = read_private_file(path, 4096, why, too_large);
+  if (!text)
+    return std::nullopt;
+  while (!text->empty() && (text->back() == '\n' || text->back() == '\r'))
+    text->pop_back();
+  if (text->find('\n') != std::string::npos) {
+    why = "must hold one line";
+    return std::nullopt;
+  }
+  return text;
+}
+
 } // namespace cfgactors::detail

@@ -19,4 +19,10 @@ std::optional<std::string> read_private_file(const std::string& path,
                                              std::string& why,
                                              bool& too_large);
 
+/// read_private_file for a file of one line (a secret, a password): the
+/// line without its trailing newline (maybe empty); nullopt and the reason
+/// in `why` (without the path) for anything else.
+std::optional<std::string> read_private_line(const std::string& path,
+                                             std::string& why);
+
 } // namespace cfgactors::detail

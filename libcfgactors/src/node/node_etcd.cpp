@@ -27,14 +27,11 @@ caf::error bad(const std::string& what) {
 /// The password of `--etcd-password-file`: one line, private to this user.
 caf::expected<std::string> read_password(const std::string& path) {
   std::string why;
-  bool too_large = false;
-  auto text = detail::read_private_file(path, 4096, why, too_large);
+  auto text = detail::read_private_line(path, why);
   if (!text)
     return bad("password file " + path + ": " + why);
-  while (!text->empty() && (text->back() == '\n' || text->back() == '\r'))
-    text->pop_back();
-  if (text->empty() || text->find('\n') != std::string::npos)
-    return bad("password file " + path + ": must hold one non-empty line");
+  if (text->empty())
+    return bad("password file " + path + ": is empty");
   return std::move(*text);
 }
 

@@ -168,7 +168,9 @@ void adopt(validator_ptr self, detail::version_record rec, Then then) {
         continue;
       auto mine = st.own_layers.find(l.name);
       auto before = std::as_const(st.layers).get(l.name);
-      if (mine == st.own_layers.end() || (before && *before == *l.data))
+      // Most layers of a record are the base's own, shared: no deep compare.
+      if (mine == st.own_layers.end()
+          || (before && (before == l.data.get() || *before == *l.data)))
         continue;
       if (canonical_hash(*l.data) != mine->second) {
         ++counters.layer_conflicts;
