@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cfgactors/errc.hpp"
+#include "cfgactors/path.hpp"
 #include "cfgactors/secrets.hpp"
 #include "pipeline/secret_box.hpp"
 
@@ -70,6 +71,11 @@ decode_version_record(std::string_view text, std::string_view key,
   auto doc = json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object())
     return refused(key, "not a JSON object");
+  // A write through the API is refused beyond max_depth; a record written
+  // into etcd directly is not, and every node would merge and hash it.
+  if (nesting_depth(doc) > max_record_depth)
+    return refused(key, "nested deeper than "
+                          + std::to_string(max_record_depth) + " levels");
   auto format = doc.find("format");
   if (format == doc.end() || !format->is_number_integer())
     return refused(key, "no `format`");

@@ -3,6 +3,7 @@
 // layer, so that any one record is enough to install its version.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -18,6 +19,10 @@ namespace cfgactors::detail {
 /// The record format this code writes; a record of a later format is
 /// refused by name rather than half read.
 inline constexpr int version_record_format = 1;
+
+/// How deep a record may nest: the API's limit on written values (128,
+/// validator_options::max_depth) plus the record's own levels, with room.
+inline constexpr std::size_t max_record_depth = 160;
 
 struct version_record {
   uint64_t version = 0;

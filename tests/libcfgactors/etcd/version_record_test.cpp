@@ -116,6 +116,23 @@ CAF_TEST(a record of a change names its base and what it removed) {
   CAF_CHECK(!decode_version_record(encode(x), "/k"));
 }
 
+CAF_TEST(a record nested deeper than the limit is refused by name) {
+  // As text: the point is a record nobody could have written through the
+  // API, too deep even to dump recursively.
+  auto nested = [](std::size_t levels) {
+    std::string text = sample_text;
+    auto at = text.find(R"({"b":"x"})");
+    return text.replace(at, 9, R"({"b":)" + std::string(levels, '[') + "1"
+                                 + std::string(levels, ']') + "}");
+  };
+  auto fine = decode_version_record(nested(128), "/k");
+  CAF_CHECK(fine);
+  auto deep = decode_version_record(nested(100000), "/k");
+  CAF_REQUIRE(!deep);
+  CAF_CHECK(caf::to_string(deep.error()).find("nested deeper than")
+            != std::string::npos);
+}
+
 CAF_TEST(the key layout is pinned) {
   etcd_keys keys{"prod"};
   CAF_CHECK_EQUAL(keys.root(), "/cfgactors/prod/");
