@@ -1,4 +1,4 @@
-# bench.propagation_smoke: runs bench/propagation tiny with all five systems
+# bench.propagation_smoke: runs bench/propagation tiny with all six systems
 # and checks that it exits 0 and prints, for each system and each N, a row in
 # which every flip reached every worker (lost = 0). A "skipped" row is
 # accepted only when that system really cannot run here: redis-server or etcd
@@ -7,7 +7,7 @@
 set(flips 20)
 execute_process(
   COMMAND "${BENCH}" --n 1,2 --flips ${flips} --warmup 5
-          --systems cfgactors,caf,redis,etcd,cfgactors-etcd
+          --systems cfgactors,caf,redis,etcd,etcd-txn,cfgactors-etcd
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 150)
 message("${out}")
 if(NOT rc EQUAL 0)
@@ -24,9 +24,10 @@ set(etcd_absent OFF)
 if(NOT etcd_program)
   set(etcd_absent ON)
 endif()
+set(etcd-txn_absent ${etcd_absent})
 set(cfgactors-etcd_absent ${etcd_absent})
 
-foreach(system IN ITEMS cfgactors caf redis etcd cfgactors-etcd)
+foreach(system IN ITEMS cfgactors caf redis etcd etcd-txn cfgactors-etcd)
   foreach(n IN ITEMS 1 2)
     if(out MATCHES "\n${system} +${n} +${flips} +0 +[0-9]+\\.[0-9] ")
       continue()

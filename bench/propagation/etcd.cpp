@@ -2,6 +2,12 @@
 // and PUTs each flip through the v3 JSON gateway on one keep-alive
 // connection; every worker holds a streaming POST /v3/watch on that gateway
 // (no extra process in the path).
+//
+// etcd-txn: the same, but each flip is the transaction cfgactors' etcd mode
+// makes (compare the head, put a record of a flip's record size and the
+// head, the refusal's reads in the failure branch) and each worker watches
+// the prefix both keys are under: what etcd alone costs a compare-and-set
+// design, the floor under cfgactors-etcd.
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -34,6 +40,13 @@ using tcp = net::ip::tcp;
 using nlohmann::json;
 
 constexpr const char* flip_key = "bench.flip";
+constexpr const char* head_key = "bench.head";
+constexpr const char* txn_prefix = "bench.";
+constexpr const char* txn_prefix_end = "bench/"; // '.' + 1
+
+/// What a one-key flip's version record is in cfgactors' etcd mode (100
+/// keys, default history): ~300 bytes before base64.
+constexpr size_t record_size = 300;
 
 std::string base64(const std::string& in) {
   std::string out(4 * ((in.size() + 2) / 3), '\0');
@@ -122,13 +135,29 @@ private:
 
 class etcd_publisher : public publisher {
 public:
+  explicit etcd_publisher(bool txn) : txn_(txn) {
+    // nop
+  }
+
   std::string open(uint16_t port) {
     port_ = port;
-    return client_.connect("127.0.0.1", port);
+    auto err = client_.connect("127.0.0.1", port);
+    if (!err.empty() || !txn_)
+      return err;
+    // Runs share the server: go on from the head an earlier run left.
+    json answer;
+    err = client_.post("/v3/kv/range", {{"key", base64(head_key)}}, answer);
+    if (!err.empty())
+      return err;
+    if (answer.contains("kvs") && !answer["kvs"].empty())
+      head_ = std::stoull(
+        unbase64(answer["kvs"][0].value("value", std::string{"MA=="})));
+    return {};
   }
 
   std::vector<std::string> worker_args() const override {
-    return {"--host=127.0.0.1", "--port=" + std::to_string(port_)};
+    return {"--host=127.0.0.1", "--port=" + std::to_string(port_),
+            std::string{"--prefix="} + (txn_ ? "1" : "0")};
   }
 
   std::string publish(uint64_t index, int64_t stamp_ns) override {
@@ -136,12 +165,50 @@ public:
     std::snprintf(payload, sizeof(payload), "%" PRIu64 " %" PRId64, index,
                   stamp_ns);
     json answer;
-    return client_.post("/v3/kv/put",
-                        {{"key", base64(flip_key)}, {"value", base64(payload)}},
-                        answer);
+    if (!txn_)
+      return client_.post("/v3/kv/put",
+                          {{"key", base64(flip_key)},
+                           {"value", base64(payload)}},
+                          answer);
+    std::string record = payload;
+    record.resize(record_size, ' ');
+    auto compare = head_ == 0
+                     ? json{{"key", base64(head_key)},
+                            {"target", "CREATE"},
+                            {"result", "EQUAL"},
+                            {"create_revision", "0"}}
+                     : json{{"key", base64(head_key)},
+                            {"target", "VALUE"},
+                            {"result", "EQUAL"},
+                            {"value", base64(std::to_string(head_))}};
+    auto put = [](const std::string& key, const std::string& value) {
+      return json{{"request_put",
+                   {{"key", base64(key)}, {"value", base64(value)}}}};
+    };
+    auto range = [](const std::string& key, const std::string& end) {
+      json r{{"key", base64(key)}};
+      if (!end.empty())
+        r["range_end"] = base64(end);
+      return json{{"request_range", std::move(r)}};
+    };
+    json body{{"compare", json::array({compare})},
+              {"success", json::array({put(flip_key, record),
+                                       put(head_key,
+                                           std::to_string(head_ + 1))})},
+              {"failure", json::array({range(head_key, {}),
+                                       range(flip_key, txn_prefix_end)})}};
+    auto err = client_.post("/v3/kv/txn", body, answer);
+    if (!err.empty())
+      return err;
+    if (!answer.value("succeeded", false))
+      return "etcd-txn: the compare failed: " + answer.dump();
+    ++head_;
+    return {};
   }
 
 private:
+  bool txn_;
+  uint64_t head_ = 0;
   gateway_client client_;
   uint16_t port_ = 0;
 };
@@ -165,9 +232,13 @@ public:
     parser_.on_chunk_body(on_chunk_);
   }
 
-  void start(const std::string& host, uint16_t port) {
+  /// `prefix`: watch every key under "bench." (etcd-txn), else the flip's.
+  void start(const std::string& host, uint16_t port, bool prefix) {
+    json create{{"key", base64(prefix ? txn_prefix : flip_key)}};
+    if (prefix)
+      create["range_end"] = base64(txn_prefix_end);
     req_ = post_request(host + ":" + std::to_string(port), "/v3/watch",
-                        {{"create_request", {{"key", base64(flip_key)}}}});
+                        {{"create_request", std::move(create)}});
     stream_.expires_after(10s);
     stream_.async_connect(
       tcp::endpoint{net::ip::make_address(host), port},
@@ -237,6 +308,8 @@ private:
     if (events == result.end())
       return;
     for (auto& event : *events) {
+      if (unbase64(event["kv"].value("key", std::string{})) != flip_key)
+        continue;
       auto value = unbase64(event["kv"].value("value", std::string{}));
       uint64_t index = 0;
       int64_t stamp = 0;
@@ -261,7 +334,8 @@ private:
 
 class etcd_system : public system_under_test {
 public:
-  explicit etcd_system(const bench_options& opts) : server_(opts.server_dir) {
+  etcd_system(const bench_options& opts, bool txn)
+    : txn_(txn), server_(opts.server_dir) {
     // nop
   }
 
@@ -274,7 +348,7 @@ public:
   }
 
   std::unique_ptr<publisher> open_run(std::string& error) override {
-    auto pub = std::make_unique<etcd_publisher>();
+    auto pub = std::make_unique<etcd_publisher>(txn_);
     error = pub->open(server_.port());
     if (!error.empty())
       return nullptr;
@@ -284,7 +358,8 @@ public:
   int run_worker(int id, const arg_map& args) override {
     watcher w{id};
     w.start(arg_or(args, "host", "127.0.0.1"),
-            static_cast<uint16_t>(std::stoi(arg_or(args, "port", "0"))));
+            static_cast<uint16_t>(std::stoi(arg_or(args, "port", "0"))),
+            arg_or(args, "prefix", "0") == "1");
     std::thread io{[&w] { w.context().run(); }};
     await_lifeline_end();
     w.context().stop();
@@ -293,13 +368,19 @@ public:
   }
 
 private:
+  bool txn_;
   etcd_server server_;
 };
 
 } // namespace
 
 std::unique_ptr<system_under_test> make_etcd_system(const bench_options& opts) {
-  return std::make_unique<etcd_system>(opts);
+  return std::make_unique<etcd_system>(opts, false);
+}
+
+std::unique_ptr<system_under_test>
+make_etcd_txn_system(const bench_options& opts) {
+  return std::make_unique<etcd_system>(opts, true);
 }
 
 } // namespace bench

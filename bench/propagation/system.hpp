@@ -70,6 +70,7 @@ std::unique_ptr<system_under_test> make_cfgactors_system(const bench_options&);
 std::unique_ptr<system_under_test> make_caf_system(const bench_options&);
 std::unique_ptr<system_under_test> make_redis_system(const bench_options&);
 std::unique_ptr<system_under_test> make_etcd_system(const bench_options&);
+std::unique_ptr<system_under_test> make_etcd_txn_system(const bench_options&);
 std::unique_ptr<system_under_test>
 make_cfgactors_etcd_system(const bench_options&);
 
