@@ -29,12 +29,12 @@ class TableError(Exception):
         super().__init__(f"{where}: {message}")
 
 
-# Column types: how a value is written in the bench's output.
-INT = re.compile(r"\d+$")
-NUMBER = re.compile(r"\d+(\.\d+)?$")
-NUMBER_OR_DASH = re.compile(r"(\d+(\.\d+)?|-)$")
-INT_OR_DASH = re.compile(r"(\d+|-)$")
-TIMES = re.compile(r"\d+(\.\d+)?x$")  # "29.2x"
+# Column types: how the bench writes a value, and what to call it.
+INT = (re.compile(r"\d+$"), "an integer")
+NUMBER = (re.compile(r"\d+(\.\d+)?$"), "a number")
+NUMBER_OR_DASH = (re.compile(r"(\d+(\.\d+)?|-)$"), "a number or -")
+INT_OR_DASH = (re.compile(r"(\d+|-)$"), "an integer or -")
+TIMES = (re.compile(r"\d+(\.\d+)?x$"), "a number and x, like 29.2x")
 
 
 class Table:
@@ -112,9 +112,10 @@ def split_row(path, number, line, columns, types):
                          f"has {len(columns)} ({' | '.join(columns)})")
     row = {columns[0]: fields[0]}
     for name, text in zip(columns[1:], fields[1:]):
-        if not types[name].match(text):
-            raise TableError(path, number, f"column {name!r}: {text!r} is "
-                             "not a number as the bench prints it")
+        pattern, what = types[name]
+        if not pattern.match(text):
+            raise TableError(path, number,
+                             f"column {name!r}: {text!r} is not {what}")
         row[name] = float(text.rstrip("x")) if text != "-" else None
     return row
 
@@ -160,10 +161,11 @@ def propagation(path):
         re.compile(r"(?P<label>\S+)\s+(?P<x>\d+)\s+(?P<why>skipped|failed|"
                    r"\d+\s+\d+\s+no flip reached all workers)\b.*$"))
     check_order(table, "p50 us", "p99 us")
+    by_system = series(table, "system", "N", "p50 us", "p99 us")
 
-    def draw(plt, fig):
+    def draw(fig):
         ax = fig.add_subplot()
-        lines_per_label(ax, series(table, "system", "N", "p50 us", "p99 us"))
+        lines_per_label(ax, by_system)
         log_axes(ax, x_base=2)
         ax.set_xlabel("N (worker processes)")
         ax.set_ylabel("latency until all N workers have the flip (µs)")
@@ -188,17 +190,18 @@ def cluster_writes(path):
         re.compile(r"(?P<label>\S+)\s+(?P<x>\d+)\s+(?P<why>failed|\d+\s+"
                    r"\d+\s+no write committed)\b.*$|\s+first failure: .*$"))
     check_order(table, "p50 ms", "p99 ms")
+    latencies = series(table, "mode", "W", "p50 ms", "p99 ms")
+    throughputs = series(table, "mode", "W", "writes/s")
 
-    def draw(plt, fig):
+    def draw(fig):
         latency, throughput = fig.subplots(1, 2)
-        lines_per_label(latency,
-                        series(table, "mode", "W", "p50 ms", "p99 ms"))
+        lines_per_label(latency, latencies)
         log_axes(latency, x_base=2)
         latency.set_xlabel("W (writer threads)")
         latency.set_ylabel("commit latency of a set() (ms)")
         latency.legend(fontsize="small", title="solid p50, faint p99",
                        title_fontsize="small")
-        lines_per_label(throughput, series(table, "mode", "W", "writes/s"))
+        lines_per_label(throughput, throughputs)
         log_axes(throughput, x_base=2, y_log=False)
         throughput.set_ylim(bottom=0)
         throughput.set_xlabel("W (writer threads)")
@@ -218,10 +221,11 @@ def reads(path):
         {"readers": INT, "ns/read": NUMBER, "vs baseline": TIMES,
          "commits/s": NUMBER},
         re.compile(r"(?!)"))  # the bench prints no row without figures
+    by_contender = series(table, "contender", "readers", "ns/read")
 
-    def draw(plt, fig):
+    def draw(fig):
         ax = fig.add_subplot()
-        lines_per_label(ax, series(table, "contender", "readers", "ns/read"))
+        lines_per_label(ax, by_contender)
         log_axes(ax, x_base=None)
         ax.set_xlabel("reader threads")
         ax.set_ylabel("reader CPU time per read (ns)")
@@ -298,7 +302,7 @@ def write_svg(draw, out):
     matplotlib.rcParams["svg.hashsalt"] = "cfgactors-bench-charts"
     fig = plt.figure(figsize=(7.5, 4.8), layout="constrained")
     try:
-        draw(plt, fig)
+        draw(fig)
         fig.savefig(out, format="svg", metadata={"Date": None})
     finally:
         plt.close(fig)
