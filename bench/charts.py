@@ -59,11 +59,12 @@ def read_table(path, headers, types, unmeasured_row):
     """Reads the one table in path.
 
     headers: the header lines the bench has printed (tuples of column names,
-    newest first); types: column name -> regex of its values (the first
-    column is the row's label, which may have spaces); unmeasured_row: regex
-    of the lines the bench prints for a run without figures (skipped or
-    failed: groups label, x and why), which chart no point but are listed
-    under the chart, or of lines that explain the row above (no label).
+    newest first; the first column is the row's label, which may have
+    spaces); types: column name -> (regex of its values, what to call them);
+    unmeasured_row: regex of the lines the bench prints for a run without
+    figures (skipped or failed: groups label, x and why), which chart no
+    point but are listed under the chart, or of lines that explain the row
+    above (no label).
     """
     lines = path.read_text().split("\n")
     starts = {h[0].split()[0] for h in headers}
