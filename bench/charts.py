@@ -17,6 +17,7 @@ table that could not be read. The SVGs are the same bytes from one run to the
 next (fixed hash salt, no date). Needs Debian's python3-matplotlib.
 """
 
+import importlib.util
 import math
 import re
 import sys
@@ -78,8 +79,9 @@ def read_table(path, headers, types, unmeasured_row):
                 header_at, columns = i, h
                 break
         if columns is None:
-            raise TableError(path, i + 1, "not the bench's header; expected "
-                             + " or ".join(repr("  ".join(h)) for h in headers))
+            expected = " or ".join(repr("  ".join(h)) for h in headers)
+            raise TableError(path, i + 1,
+                             f"not the bench's header; expected {expected}")
         break
     if columns is None:
         raise TableError(path, 0, "no header line "
@@ -330,9 +332,7 @@ def main(argv):
             charts.append((path, KINDS[kind](path)))
     except TableError as e:
         sys.exit(f"charts.py: {e}")
-    try:
-        import matplotlib  # noqa: F401  (checked before any file is written)
-    except ImportError:
+    if importlib.util.find_spec("matplotlib") is None:
         sys.exit(f"charts.py: no matplotlib for {sys.executable}; install "
                  "Debian's python3-matplotlib (scripts/dev deps) and run "
                  "/usr/bin/python3 bench/charts.py")

@@ -13,8 +13,8 @@ while(cases)
   list(POP_FRONT cases fixture expected)
   file(REMOVE_RECURSE "${OUT}")
   execute_process(
-    COMMAND "${PYTHON}" "${SOURCE_DIR}/bench/charts.py" "${testdata}/${fixture}"
-            "${OUT}"
+    COMMAND "${PYTHON}" "${SOURCE_DIR}/bench/charts.py"
+            "${testdata}/${fixture}" "${OUT}"
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 60)
   message("${fixture}: exit ${rc}: ${err}")
   if(rc EQUAL 0)
