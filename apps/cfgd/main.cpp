@@ -24,6 +24,7 @@
 #include "cfgactors/system_config.hpp"
 
 #include "api/auth.hpp"
+#include "api/console.hpp"
 #include "api/context.hpp"
 #include "api/host_guard.hpp"
 #include "api/metrics.hpp"
@@ -265,6 +266,7 @@ int run(const cfgd::options& opts, initial_config init) {
     return cfgd::exit_failure;
   }
   cfgd::add_metrics_route(*routes, ctx, auth, hub);
+  cfgd::add_console_routes(*routes);
   cfgd::http::server_limits limits;
   limits.max_connections = opts.max_connections;
   limits.max_per_peer = opts.max_connections_per_peer;

@@ -117,6 +117,57 @@ void get_config_path(const api_context_ptr& ctx,
                 });
 }
 
+/// The name of a layer's kind, as GET /layers shows it.
+const char* kind_name(cfgactors::layer_kind kind) {
+  switch (kind) {
+    case cfgactors::layer_kind::defaults:
+      return "defaults";
+    case cfgactors::layer_kind::file:
+      return "file";
+    case cfgactors::layer_kind::env:
+      return "env";
+    case cfgactors::layer_kind::remote:
+      return "remote";
+    case cfgactors::layer_kind::runtime:
+      return "runtime";
+  }
+  return "remote";
+}
+
+/// GET /layers: the layers the current version was merged from, lowest
+/// precedence first (a later layer wins), each with its data as it is
+/// (`null` is a tombstone: the layer removes the key). What lets a client
+/// tell which layer set a value and which it shadows. Secrets are masked
+/// as GET /config masks them: a secret set in a lower layer and shadowed is
+/// still a secret.
+void get_layers(const api_context_ptr& ctx, const http::request_context& rc,
+                http::responder respond) {
+  auto secrets = with_secrets(*ctx, rc.req);
+  with_snapshot(
+    ctx, rc, std::move(respond),
+    [&rc, secrets](const cfgactors::snapshot_ptr& snap) {
+      auto list = json::array();
+      int precedence = 0;
+      for (auto& l : snap->layers) {
+        auto data = l.data ? *l.data : json::object();
+        if (snap->secrets && !secrets)
+          snap->secrets->mask(data);
+        list.push_back(json{{"name", l.name},
+                            {"kind", kind_name(cfgactors::kind_of(l.name))},
+                            {"precedence", precedence++},
+                            {"data", std::move(data)}});
+      }
+      // No ETag: the layers may change while the merged config (whose hash
+      // the ETag of /config is) does not.
+      auto res = http::json_response(
+        rc.req, status::ok, json{{"version", snap->version}, {"layers", list}});
+      res.set("X-Config-Version", std::to_string(snap->version));
+      res.set(boost::beast::http::field::cache_control, "no-cache");
+      res.set(boost::beast::http::field::vary, "Authorization");
+      return res;
+    });
+}
+
 void get_history(const api_context_ptr& ctx, const http::request_context& rc,
                  http::responder respond) {
   uint64_t limit = ctx->max_history;
@@ -401,6 +452,7 @@ void add_read_routes(http::router& routes, api_context_ptr ctx,
   routes.add(http::verb::get, "/config", bind(get_config), readers);
   routes.add_prefix(http::verb::get, "/config/", bind(get_config_path),
                     readers);
+  routes.add(http::verb::get, "/layers", bind(get_layers), readers);
   routes.add(http::verb::get, "/history", bind(get_history), readers);
   routes.add(http::verb::get, "/diff", bind(get_diff), readers);
   routes.add(http::verb::get, "/sources", bind(get_sources), readers);

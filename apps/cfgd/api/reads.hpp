@@ -13,8 +13,9 @@ class authorizer;
 
 using api_context_ptr = std::shared_ptr<const api_context>;
 
-/// GET /config, /config/<path>, /history, /diff, /sources, /nodes (need a
-/// read token when read tokens are configured) and /healthz (always open).
+/// GET /config, /config/<path>, /layers, /history, /diff, /sources, /nodes
+/// (need a read token when read tokens are configured) and /healthz (always
+/// open).
 void add_read_routes(http::router& routes, api_context_ptr ctx,
                      std::shared_ptr<const authorizer> auth);
 
