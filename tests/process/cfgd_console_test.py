@@ -25,6 +25,7 @@ CONSOLE_FILES = {
     "index.html": "text/html",
     "app.js": "text/javascript",
     "style.css": "text/css",
+    "icon.svg": "image/svg+xml",
 }
 
 SECURITY = {
