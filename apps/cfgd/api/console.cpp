@@ -63,15 +63,14 @@ void secure(http::response& res, const http::request& req) {
 }
 
 /// The embedded file named `name` exactly (no normalisation: `..`, `%2e`
-/// and the like name no file and are 404), or nullptr.
+/// and the like name no file and are 404), or nullptr. A handful of files:
+/// a scan, with no order to keep between CMake and C++.
 const console::asset* find_asset(std::string_view name) {
-  auto first = console::assets;
   auto last = console::assets + console::asset_count;
-  auto i = std::lower_bound(first, last, name,
-                            [](const console::asset& a, std::string_view x) {
-                              return a.name < x;
-                            });
-  return i != last && i->name == name ? i : nullptr;
+  auto i = std::find_if(console::assets, last, [name](const console::asset& a) {
+    return a.name == name;
+  });
+  return i != last ? i : nullptr;
 }
 
 /// True if `If-None-Match` lists `etag` (weak or strong) or `*`.

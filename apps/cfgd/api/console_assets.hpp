@@ -15,7 +15,7 @@ struct asset {
   std::string_view body;
 };
 
-/// Every file, sorted by name (generated: console_assets.cpp).
+/// Every file (generated: console_assets.cpp).
 extern const asset assets[];
 extern const std::size_t asset_count;
 

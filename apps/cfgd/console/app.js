@@ -202,9 +202,11 @@
       const done = (value) => {
         $('reason-form').onsubmit = null;
         $('reason-cancel').onclick = null;
-        dialog.close();
+        dialog.oncancel = null;
+        if (dialog.open) dialog.close();
         resolve(value);
       };
+      dialog.oncancel = () => done(null); // Escape
       $('reason-form').onsubmit = (ev) => {
         ev.preventDefault();
         const text = input.value.trim();
@@ -230,8 +232,11 @@
       refusal(what, res);
       return null;
     }
-    notice('ok', what + ': version ' + (res.data && res.data.version) + ' committed', []);
-    await refreshAll();
+    const version = res.data && res.data.version;
+    notice('ok', what + ': version ' + version + ' committed', []);
+    // The push of the new version may come before or after this answer; an
+    // unchanged write (same version) still redraws the view.
+    if (!seen(version)) await refreshAll();
     return res;
   }
 
@@ -388,7 +393,8 @@
   /// parses (`2000`, `true`, `{"a":1}`), else as a string.
   function startEdit(cell, button, path, value) {
     const input = el('input', { class: 'edit-value', 'aria-label': 'new value of ' + path });
-    input.value = typeof value === 'string' ? value : JSON.stringify(value);
+    // A masked secret starts empty: saving `***` would overwrite the secret.
+    input.value = value === '***' ? '' : typeof value === 'string' ? value : JSON.stringify(value);
     const save = el('button', { type: 'button', class: 'save', text: 'Save' });
     const cancel = el('button', { type: 'button', class: 'cancel', text: 'Cancel' });
     cell.replaceChildren(input, save, cancel);
@@ -600,12 +606,14 @@
     live.className = 'live ' + (mode === 'live' ? 'on' : mode === 'polling' ? 'poll' : 'off');
   }
 
-  /// A version newer than the one shown refreshes the page's data.
+  /// A version other than the one shown refreshes the page's data; returns
+  /// whether it did.
   function seen(version) {
-    if (typeof version !== 'number' || version === state.version) return;
+    if (typeof version !== 'number' || version === state.version) return false;
     state.version = version;
     $('version').textContent = 'version ' + version;
     refreshAll();
+    return true;
   }
 
   /// Live updates over /ws. A browser cannot put a token on a WebSocket, so
