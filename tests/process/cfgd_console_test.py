@@ -220,11 +220,16 @@ def test_layers(binary, source_dir, workdir):
     tokens = write(os.path.join(base, "tokens"),
                    f"alice:write:{alice}\nops:read,secrets:{ops}\n")
     readers = write(os.path.join(base, "read-tokens"), f"reader:read:{reader}\n")
+    # A secret the environment marks (a `file://` value), not the schema.
+    env_secret = "envpass-" + rnd.token_hex(12)
+    secret_file = write(os.path.join(base, "db-password"), env_secret + "\n")
+    env = dict(os.environ)
+    env["CFGL_DATABASE__PASSWORD"] = "file://" + secret_file
     os.chmod(tokens, 0o600)
     os.chmod(readers, 0o600)
     d = daemon(binary, ["--http", "127.0.0.1:0", "--schema", schema, "--file",
-                        config, "--token-file", tokens, "--read-token-file",
-                        readers], base)
+                        config, "--env-prefix", "CFGL_", "--token-file",
+                        tokens, "--read-token-file", readers], base, env=env)
     if not d.wait_listening():
         return
 
@@ -244,19 +249,23 @@ def test_layers(binary, source_dir, workdir):
     check("GET /layers with a read token: 200", status == 200, text)
     layers = value.get("layers", []) if isinstance(value, dict) else []
     names = [layer.get("name") for layer in layers]
-    check("the layers come lowest precedence first: the file, then runtime",
-          len(names) == 2 and names[0] == "file:" + config
-          and names[1] == "runtime", names)
+    check("the layers come lowest precedence first: file, env, runtime",
+          len(names) == 3 and names[0] == "file:" + config
+          and names[1] == "env" and names[2] == "runtime", names)
     check("each layer says its kind and precedence",
           [(x.get("kind"), x.get("precedence")) for x in layers]
-          == [("file", 0), ("runtime", 1)], layers)
+          == [("file", 0), ("env", 1), ("runtime", 2)], layers)
     check("GET /layers names its version",
           isinstance(value, dict) and value.get("version", 0) >= 2, value)
     check("a read token sees no secret value in /layers, in any layer",
-          file_secret not in text and runtime_secret not in text, text)
+          file_secret not in text and runtime_secret not in text
+          and env_secret not in text, text)
     masked = [x.get("data", {}).get("api", {}).get("key") for x in layers]
-    check("both layers' secret is masked as /config masks it (***)",
-          masked == ["***", "***"], masked)
+    check("the schema's secret is masked in each layer that sets it (***)",
+          masked == ["***", None, "***"], masked)
+    env_layer = layers[1].get("data", {}) if len(layers) == 3 else {}
+    check("the environment's file:// secret is masked in its layer",
+          env_layer.get("database", {}).get("password") == "***", env_layer)
     _, _, cfg = request(d, "GET", "/config", reader)
     check("/config masks the same secret the same way",
           isinstance(cfg, dict) and cfg.get("api", {}).get("key") == "***",
@@ -268,15 +277,16 @@ def test_layers(binary, source_dir, workdir):
     layers = value.get("layers", []) if isinstance(value, dict) else []
     shown = [x.get("data", {}).get("api", {}).get("key") for x in layers]
     check("a token with the secrets scope sees each layer's own secret",
-          status == 200 and shown == [file_secret, runtime_secret], shown)
+          status == 200 and shown == [file_secret, None, runtime_secret]
+          and env_secret in text, shown)
     status, text, _ = request(d, "GET", "/layers", alice)
     check("a write token (no secrets scope) sees them masked",
           status == 200 and file_secret not in text
-          and runtime_secret not in text, text)
+          and runtime_secret not in text and env_secret not in text, text)
 
     status, text, value = request(d, "DELETE", "/config/database.host", alice)
     status, text, value = request(d, "GET", "/layers", reader)
-    runtime = (value.get("layers", [{}, {}])[1].get("data", {})
+    runtime = (value.get("layers", [{}])[-1].get("data", {})
                if isinstance(value, dict) else {})
     check("a removed key shows as the runtime layer's tombstone (null)",
           "host" in runtime.get("database", {})
