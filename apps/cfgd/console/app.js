@@ -492,6 +492,8 @@
     });
     if (state.samples.length > SAMPLES + 1) state.samples.shift();
     drawCharts();
+    // Lag changes without a new version (a replica catching up).
+    if (state.view === 'nodes') refreshNodes();
   }
 
   function drawCharts() {
