@@ -154,6 +154,9 @@ async function main() {
     const d = await startCfgd(dir, ['--http', '127.0.0.1:0', '--token-file', tokens]);
     daemons.push(d.proc);
     const url = d.url;
+    const gradual = { enabled: true, rollout: 25, rules: [{ attribute: 'country', op: 'in', values: ['de', 'fr'], enabled: true }] };
+    const created = await api(url, 'POST', '/features/gradual?create=true', alice, gradual);
+    check('a flag with a rollout and a rule is created through the API', created.status === 200, created.text);
 
     context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
       executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS,
@@ -177,7 +180,9 @@ async function main() {
     check('/ui lands on /ui/', page.url() === url + '/ui/', page.url());
     await page.waitForSelector('#flags tr[data-flag="beta_ui"]', { timeout: WAIT_MS });
     const flags = await page.$$eval('#flags tbody tr', (rows) => rows.map((r) => r.dataset.flag));
-    check('the Flags view lists every flag under features', JSON.stringify(flags) === JSON.stringify(['beta_ui', 'enhanced_monitoring', 'new_algorithm']), flags);
+    check('the Flags view lists every flag under features', JSON.stringify(flags) === JSON.stringify(['beta_ui', 'enhanced_monitoring', 'gradual', 'new_algorithm']), flags);
+    const gradualRow = await page.$$eval('#flags tr[data-flag="gradual"] td', (tds) => tds.map((t) => t.textContent));
+    check('a flag shows its state, rollout and rules summary', gradualRow[1] === 'on' && gradualRow[2] === '25%' && gradualRow[3] === 'country in [de, fr] \u2192 on', gradualRow);
     check('signed out, the page is read-only (no toggle shown)', !(await page.isVisible('#flags tr[data-flag="beta_ui"] button.toggle')), 'toggle visible');
     check('signed out, it says so', (await page.textContent('#who')).includes('read-only'), await page.textContent('#who'));
     await until(page, () => document.getElementById('live').textContent === 'live');
