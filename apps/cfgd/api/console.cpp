@@ -53,8 +53,7 @@ std::string content_security_policy(const http::request& req) {
 
 void secure(http::response& res, const http::request& req) {
   res.set(bhttp::field::server, "cfgd");
-  res.set("Content-Security-Policy",
-          content_security_policy(req));
+  res.set("Content-Security-Policy", content_security_policy(req));
   res.set("X-Content-Type-Options", "nosniff");
   res.set(bhttp::field::x_frame_options, "DENY");
   res.set("Referrer-Policy", "no-referrer");
