@@ -38,7 +38,7 @@ constexpr flag_op_info ops[] = {
 
 constexpr std::string_view flag_field_names[] = {
   "enabled", "rollout",         "key",        "rules",
-  "variants", "default_variant", "description",
+  "variants", "default_variant", "description", "values",
 };
 
 constexpr std::string_view rule_field_names[] = {
@@ -264,6 +264,34 @@ void check_rule(const json& rule, std::size_t i, const json* variants,
   }
 }
 
+// `values` gives each variant the value OFREP answers with. An entry for a
+// variant the flag does not declare could never be served: a typo there
+// would silently hand out the code default instead.
+void check_values(const json* values, const json* declared,
+                  const json* variants, problems& out) {
+  if (values == nullptr)
+    return;
+  if (!values->is_object()) {
+    out.add({"values"}, "expected an object {variant: value}, got "
+                          + render(*values));
+    return;
+  }
+  if (declared == nullptr) {
+    if (!values->empty())
+      out.add({"values"}, "a flag with values needs variants to pick them");
+    return;
+  }
+  // Broken variants were reported already; naming them again adds nothing.
+  if (variants == nullptr)
+    return;
+  for (auto& item : values->items())
+    if (!variants->contains(item.key()))
+      out.add({"values", item.key()},
+              "not a variant of this flag; the variants are "
+                + joined(variants->items(),
+                         [](const auto& x) { return x.key(); }));
+}
+
 void check_object(const json& flag, const flag_fields& fields,
                   problems& out) {
   if (fields.unknown)
@@ -289,6 +317,7 @@ void check_object(const json& flag, const flag_fields& fields,
   auto variants = check_variants(fields.variants, out);
   if (auto name = fields.default_variant)
     check_variant_name(*name, variants, out, {"default_variant"});
+  check_values(fields.values, fields.variants, variants, out);
   if (auto rules = fields.rules) {
     if (!rules->is_array()) {
       out.add({"rules"}, "expected a list of rules, got " + render(*rules));
@@ -321,6 +350,7 @@ flag_fields::flag_fields(const json& flag) {
   variants = take(flag, "variants", present);
   default_variant = take(flag, "default_variant", present);
   description = take(flag, "description", present);
+  values = take(flag, "values", present);
   unknown = present != flag.size();
 }
 

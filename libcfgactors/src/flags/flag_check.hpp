@@ -64,6 +64,7 @@ struct flag_fields {
   const json* variants = nullptr;
   const json* default_variant = nullptr;
   const json* description = nullptr;
+  const json* values = nullptr; ///< {variant: any JSON value}, for OFREP
   bool unknown = false; ///< the object has other keys as well
 
   explicit flag_fields(const json& flag);
