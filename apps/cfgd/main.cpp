@@ -31,6 +31,8 @@
 #include "api/reads.hpp"
 #include "api/writes.hpp"
 #include "api/ws.hpp"
+#include "api/ofrep.hpp"
+#include "api/ofrep_events.hpp"
 #include "embedded_defaults.hpp"
 #include "http/server.hpp"
 #include "log_level.hpp"
@@ -265,6 +267,14 @@ int run(const cfgd::options& opts, initial_config init) {
     fail(*err);
     return cfgd::exit_failure;
   }
+  auto events = std::make_shared<cfgd::ofrep_events>(
+    ioc, ctx, opts.ofrep_max_streams);
+  cfgd::add_ofrep_routes(*routes, ctx, auth, events);
+  if (auto err = events->start()) {
+    hub->stop();
+    fail(*err);
+    return cfgd::exit_failure;
+  }
   cfgd::add_metrics_route(*routes, ctx, auth, hub);
   cfgd::add_console_routes(*routes);
   cfgd::http::server_limits limits;
@@ -273,6 +283,7 @@ int run(const cfgd::options& opts, initial_config init) {
   cfgd::http::server server{ioc, routes, limits};
   if (auto err = server.listen(opts.http.host, opts.http.port)) {
     hub->stop();
+    events->stop();
     fail(*err);
     return cfgd::exit_failure;
   }
@@ -288,6 +299,7 @@ int run(const cfgd::options& opts, initial_config init) {
       return;
     stop_signal = signo;
     hub->stop();
+    events->stop();
     server.stop();
     ioc->stop();
   });
@@ -299,6 +311,7 @@ int run(const cfgd::options& opts, initial_config init) {
   ioc->run();
   spdlog::info("event=cfgd_stopping signal={}", stop_signal);
   hub->stop();
+  events->stop();
   server.stop();
   return cfgd::exit_ok;
 }

@@ -250,6 +250,11 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
                  "open connections at most from one address")
     ->capture_default_str()
     ->check(CLI::PositiveNumber.description(""));
+  app.add_option("--ofrep-max-streams", opts.ofrep_max_streams,
+                 "open OFREP event streams (GET /ofrep/v1/events) at most; "
+                 "more are answered 503")
+    ->capture_default_str()
+    ->check(CLI::PositiveNumber.description(""));
   app.add_option("--node-name", opts.node_name, "name of this node")
     ->type_name("NAME")
     ->capture_default_str();

@@ -55,6 +55,7 @@ struct options {
   std::vector<std::string> allowed_origins; ///< --allowed-origin
   std::size_t max_connections = 1024;         ///< --max-connections
   std::size_t max_connections_per_peer = 64;  ///< --max-connections-per-peer
+  std::size_t ofrep_max_streams = 256;        ///< --ofrep-max-streams
   std::string node_name;          ///< --node-name (default: hostname)
   log_format logs = log_format::text;
   std::string scheduler = "sharing"; ///< CAF scheduler.policy

@@ -153,8 +153,24 @@ std::optional<std::string> authorizer::bearer(const http::request& req) {
   return token;
 }
 
-std::optional<identity> authorizer::identify(const http::request& req) const {
-  auto token = bearer(req);
+std::optional<std::string> authorizer::token(const http::request& req,
+                                             credentials from) {
+  if (auto found = bearer(req))
+    return found;
+  if (from != credentials::bearer_or_api_key)
+    return std::nullopt;
+  auto it = req.find("X-API-Key");
+  if (it == req.end())
+    return std::nullopt;
+  auto key = trim(std::string{it->value().data(), it->value().size()});
+  if (key.empty())
+    return std::nullopt;
+  return key;
+}
+
+std::optional<identity> authorizer::identify(const http::request& req,
+                                             credentials from) const {
+  auto token = authorizer::token(req, from);
   if (!token)
     return std::nullopt;
   // Compared by digests, of equal length, so CRYPTO_memcmp's constant time
@@ -177,7 +193,8 @@ bool authorizer::may_read_secrets(const http::request& req) const {
 }
 
 std::optional<http::response> authorizer::check(const http::request& req,
-                                                access what) const {
+                                                access what,
+                                                credentials from) const {
   if (what == access::read && !reads_need_token_)
     return std::nullopt;
   if (what == access::write && !writes_enabled())
@@ -185,10 +202,14 @@ std::optional<http::response> authorizer::check(const http::request& req,
                                 "writes disabled",
                                 {"this cfgd has no write token: start it with "
                                  "--token-file PATH or CFGD_TOKEN"});
-  if (!bearer(req))
-    return unauthorized(req, "this request needs an `Authorization: Bearer "
-                             "<token>` header");
-  auto who = identify(req);
+  if (!token(req, from))
+    return unauthorized(req, from == credentials::bearer_or_api_key
+                               ? "this request needs an `Authorization: "
+                                 "Bearer <token>` or an `X-API-Key: <token>` "
+                                 "header"
+                               : "this request needs an `Authorization: "
+                                 "Bearer <token>` header");
+  auto who = identify(req, from);
   if (!who)
     return unauthorized(req, "the token is not valid");
   if (what == access::write && !who->has(scope_write))
@@ -281,9 +302,10 @@ load_tokens(const std::string& file, const char* env_var, std::string& error) {
   return tokens;
 }
 
-http::gate token_gate(std::shared_ptr<const authorizer> auth, access what) {
-  return [auth = std::move(auth), what](const http::request& req) {
-    return auth->check(req, what);
+http::gate token_gate(std::shared_ptr<const authorizer> auth, access what,
+                      credentials from) {
+  return [auth = std::move(auth), what, from](const http::request& req) {
+    return auth->check(req, what, from);
   };
 }
 

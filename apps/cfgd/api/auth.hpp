@@ -17,6 +17,12 @@ namespace cfgd {
 
 enum class access { read, write };
 
+/// Where a route looks for the token. OFREP clients send it as `X-API-Key`
+/// (the protocol's ApiKeyAuth) or as a bearer token; every other route
+/// takes the bearer header only, so that the surface of the rest of the API
+/// stays what it was.
+enum class credentials { bearer, bearer_or_api_key };
+
 /// What a token may do. `write` and `secrets` each include `read`.
 enum scope : unsigned {
   scope_read = 1,
@@ -66,17 +72,25 @@ public:
 
   /// nullopt when `req` may do `what`; else the response refusing it
   /// (401 with `WWW-Authenticate`, or 403 when writes are disabled).
-  std::optional<http::response> check(const http::request& req,
-                                      access what) const;
+  std::optional<http::response>
+  check(const http::request& req, access what,
+        credentials from = credentials::bearer) const;
 
   /// The identity of `req`'s token: nullopt without a valid one.
-  std::optional<identity> identify(const http::request& req) const;
+  std::optional<identity>
+  identify(const http::request& req,
+           credentials from = credentials::bearer) const;
 
   /// True if `req` may see secret values unmasked.
   bool may_read_secrets(const http::request& req) const;
 
   /// The bearer token of `req`, if it carries one.
   static std::optional<std::string> bearer(const http::request& req);
+
+  /// The token of `req` as `from` allows: the bearer token, else (with
+  /// bearer_or_api_key) the `X-API-Key` header.
+  static std::optional<std::string> token(const http::request& req,
+                                          credentials from);
 
   bool writes_enabled() const noexcept;
 
@@ -101,6 +115,7 @@ load_tokens(const std::string& file, const char* env_var, std::string& error);
 
 /// The gate of a route that needs `what`: the bearer token is judged on the
 /// request's headers, before its body is read.
-http::gate token_gate(std::shared_ptr<const authorizer> auth, access what);
+http::gate token_gate(std::shared_ptr<const authorizer> auth, access what,
+                      credentials from = credentials::bearer);
 
 } // namespace cfgd

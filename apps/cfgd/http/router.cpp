@@ -79,6 +79,32 @@ const upgrade_handler* router::upgrade_for(const request& req) const {
   return nullptr;
 }
 
+void router::add_stream(std::string path, upgrade_handler fn, gate admit) {
+  // Listed with the routes too, so that admit() judges it (Host, token) and
+  // other methods get 405. Its handler only runs when a request reaches
+  // dispatch() without the session (a test harness).
+  routes_.push_back(route{
+    verb::get, path, false,
+    [](const request_context& rc, responder respond) {
+      respond(error_response(rc.req, status::bad_request, "bad request",
+                             {"this path streams events; the server's "
+                              "sessions serve it"}));
+    },
+    std::move(admit)});
+  streams_.emplace_back(std::move(path), std::move(fn));
+}
+
+const upgrade_handler* router::stream_for(const request& req) const {
+  if (req.method() != verb::get)
+    return nullptr;
+  std::string_view target{req.target().data(), req.target().size()};
+  auto path = target.substr(0, target.find('?'));
+  for (auto& [p, fn] : streams_)
+    if (p == path)
+      return &fn;
+  return nullptr;
+}
+
 std::variant<const router::route*, response>
 router::match(const request& req) const {
   std::string_view target{req.target().data(), req.target().size()};

@@ -60,6 +60,14 @@ public:
   /// Serves WebSocket upgrades of `path` (`/ws`).
   void add_upgrade(std::string path, upgrade_handler fn);
 
+  /// Serves `GET path` with a response that never ends (Server-Sent
+  /// Events): `admit` judges the headers like any route's gate, then `fn`
+  /// takes the connection over, as an upgrade handler does.
+  void add_stream(std::string path, upgrade_handler fn, gate admit = {});
+
+  /// The stream handler for `req` (a GET of a stream route's path), if any.
+  const upgrade_handler* stream_for(const request& req) const;
+
   /// Decodes `rc.req`'s target into `rc` (path, rest, query) and runs the
   /// matching handler, which answers through `respond`. `rc` must live until
   /// `respond` answered (the session that owns it is kept alive by the
@@ -84,6 +92,7 @@ private:
   gate gate_;
   std::vector<route> routes_;
   std::vector<std::pair<std::string, upgrade_handler>> upgrades_;
+  std::vector<std::pair<std::string, upgrade_handler>> streams_;
 };
 
 } // namespace cfgd::http

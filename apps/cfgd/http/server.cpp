@@ -180,6 +180,15 @@ private:
         return write(std::move(*refusal), true);
       }
     }
+    if (auto fn = state_->routes->stream_for(req)) {
+      // An event stream: its handler takes the connection (the headers
+      // passed the route's gate in on_header) or refuses it.
+      stream_.expires_never();
+      auto refusal = (*fn)(stream_, req, ticket_);
+      if (!refusal)
+        return;
+      return write(std::move(*refusal), true);
+    }
     // The handler may answer later, from an actor's thread: the session
     // keeps the request until then and writes the answer on the io thread.
     req_ = std::move(req);
