@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "client.hpp"
 
@@ -34,6 +35,14 @@ int cmd_sources(const context& ctx);
 /// error with its line and column or path.
 int cmd_validate(const std::string& file, const std::string& schema,
                  bool json);
+
+/// Fetches the flags and evaluates `name` locally for the context
+/// `attributes` (NAME=VALUE each; `targetingKey=...` among them), printing
+/// value, variant, the OFREP and the library's reason. With `keys_file`,
+/// one JSON line per targeting key in the file (one per line).
+int cmd_eval(const context& ctx, const std::string& name,
+             const std::vector<std::string>& attributes,
+             const std::string& keys_file);
 
 /// Streams changes under `prefix` from GET /ws, one line each, until the
 /// connection ends or the process is interrupted.

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -136,6 +138,22 @@ int main(int argc, char** argv) {
     "resync", "on a replica: install whatever its primary has (after the "
               "primary lost its history)");
   auto sources = app.add_subcommand("sources", "show each source's status");
+  std::vector<std::string> attributes;
+  std::string keys_file;
+  auto eval = app.add_subcommand(
+    "eval", "evaluate flag NAME here, for the context KEY=VALUE ...: prints "
+            "value, variant and reason (OFREP's and the library's)");
+  eval->add_option("name", name, "the flag (features.NAME)")->required();
+  eval->add_option("attributes", attributes,
+                   "context attributes; targetingKey=ID is the key of "
+                   "rollouts and variants")
+    ->type_name("KEY=VALUE");
+  eval->add_option("--targeting-keys", keys_file,
+                   "evaluate once per line of FILE as targetingKey, one JSON "
+                   "line each")
+    ->type_name("FILE");
+  eval->footer("Example: cfgctl eval new_checkout targetingKey=user-42 "
+               "tenant=acme");
   auto validate = app.add_subcommand(
     "validate", "check FILE offline (syntax, and --schema if given)");
   validate->add_option("file", file)->required();
@@ -182,6 +200,8 @@ int main(int argc, char** argv) {
     return cmd_flag(ctx, name, state == "on", create);
   if (watch->parsed())
     return cmd_watch(ctx, prefix);
+  if (eval->parsed())
+    return cmd_eval(ctx, name, attributes, keys_file);
   if (history->parsed())
     return cmd_history(ctx, limit);
   if (diff->parsed())
