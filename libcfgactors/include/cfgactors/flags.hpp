@@ -15,6 +15,11 @@
 //   default_variant  the variant when the flag is off or none is assigned
 //                    (no variants, or no key to weigh them by)
 //   description      free text
+//   values           {variant: any JSON value}: what OFREP answers for
+//                    each variant (cfgactors/ofrep.hpp: the value is
+//                    values[variant] with values, else the variant name
+//                    with variants, else the boolean); every key must be a
+//                    declared variant. Evaluation itself ignores it.
 //
 // Ops: eq, neq, in, not_in, starts_with, ends_with, contains (text; values
 // are scalars compared by their text: 42 matches "42"); lt, lte, gt, gte
