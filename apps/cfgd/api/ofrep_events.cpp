@@ -125,7 +125,8 @@ private:
       auto self = weak.lock();
       if (ec || !self || self->closed_)
         return;
-      static const auto ping = std::make_shared<const std::string>(": ping\n\n");
+      static const auto ping
+        = std::make_shared<const std::string>(": ping\n\n");
       self->enqueue(ping);
       self->tick();
     });

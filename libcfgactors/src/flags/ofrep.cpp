@@ -34,12 +34,13 @@ const char* type_name(const json& value) {
 
 // The attribute the flag hashes for rollouts and variants.
 std::string_view key_attribute(const json& flag) {
-  if (flag.is_object())
-    if (auto key = detail::field(flag, "key"); key && key->is_string()
-                                               && !key->get_ref<const std::string&>()
-                                                     .empty())
-      return key->get_ref<const std::string&>();
-  return detail::default_key;
+  if (!flag.is_object())
+    return detail::default_key;
+  auto key = detail::field(flag, "key");
+  if (key == nullptr || !key->is_string())
+    return detail::default_key;
+  auto& name = key->get_ref<const std::string&>();
+  return name.empty() ? detail::default_key : std::string_view{name};
 }
 
 // The context as flag attributes, with `targetingKey` standing in for the
