@@ -275,7 +275,7 @@ int run(const cfgd::options& opts, initial_config init) {
     fail(*err);
     return cfgd::exit_failure;
   }
-  cfgd::add_metrics_route(*routes, ctx, auth, hub);
+  cfgd::add_metrics_route(*routes, ctx, auth, hub, events);
   cfgd::add_console_routes(*routes);
   cfgd::http::server_limits limits;
   limits.max_connections = opts.max_connections;

@@ -210,6 +210,19 @@ def install_node_client(source_dir, workdir):
     return target
 
 
+def metric_lines(d):
+    """GET /metrics as {name: value} for samples without labels."""
+    req = urllib.request.Request(d.url + "/metrics", headers=bearer())
+    with urllib.request.urlopen(req, timeout=10) as res:
+        text = res.read().decode()
+    out = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and not line.startswith("#"):
+            out[parts[0]] = float(parts[1])
+    return out
+
+
 def cfgctl(ctl, d, *args):
     env = dict(os.environ)
     env["CFGD_TOKEN"] = READ_TOKEN
@@ -455,6 +468,12 @@ def test_wire(binary, ctl, source_dir, workdir):
     check("a third is refused with 503", third.status_line.startswith(
         "HTTP/1.1 503"), third.status_line)
     third.close()
+    metrics = metric_lines(d)
+    check("/metrics counts the open streams and the refusal",
+          metrics.get("cfg_ofrep_streams") == 2
+          and metrics.get("cfg_ofrep_streams_refused_total") == 1
+          and metrics.get("cfg_ofrep_streams_dropped_total") == 0,
+          str({k: v for k, v in metrics.items() if "ofrep" in k}))
     first.close()
     # The closed stream's slot comes back once cfgd noticed.
     reopened = None

@@ -17,6 +17,7 @@
 
 #include "api/context.hpp"
 #include "api/prometheus.hpp"
+#include "api/ofrep_events.hpp"
 #include "api/ws.hpp"
 
 namespace cfgd {
@@ -55,6 +56,9 @@ struct scrape {
   std::vector<std::optional<cfgactors::source_status>> sources;
   std::vector<cfgactors::replica_info> replicas;
   std::size_t ws_clients = 0;
+  std::size_t ofrep_streams = 0;
+  uint64_t ofrep_refused = 0;
+  uint64_t ofrep_dropped = 0;
 };
 
 http::response primary_metrics(const http::request_context& rc,
@@ -101,6 +105,17 @@ http::response primary_metrics(const http::request_context& rc,
   w.family("cfg_websocket_clients", "gauge",
            "Clients connected to GET /ws.");
   w.sample("cfg_websocket_clients", static_cast<double>(sc.ws_clients));
+  w.family("cfg_ofrep_streams", "gauge",
+           "Clients connected to GET /ofrep/v1/events.");
+  w.sample("cfg_ofrep_streams", static_cast<double>(sc.ofrep_streams));
+  w.family("cfg_ofrep_streams_refused_total", "counter",
+           "Event stream clients refused past --ofrep-max-streams (503).");
+  w.sample("cfg_ofrep_streams_refused_total",
+           static_cast<double>(sc.ofrep_refused));
+  w.family("cfg_ofrep_streams_dropped_total", "counter",
+           "Event stream clients dropped for falling behind.");
+  w.sample("cfg_ofrep_streams_dropped_total",
+           static_cast<double>(sc.ofrep_dropped));
   w.family("cfg_sources", "gauge",
            "Each source's state: 1 for the state it is in.");
   for (auto& st : sc.sources) {
@@ -179,7 +194,8 @@ http::response primary_metrics(const http::request_context& rc,
 }
 
 void get_metrics(const api_context_ptr& ctx, const ws_hub* hub,
-                 const http::request_context& rc, http::responder respond) {
+                 const ofrep_events* events, const http::request_context& rc,
+                 http::responder respond) {
   auto& node = ctx->node;
   if (!node.is_primary()) {
     node.status([ctx, &rc, respond](
@@ -195,6 +211,11 @@ void get_metrics(const api_context_ptr& ctx, const ws_hub* hub,
   sc->pending = 3 + static_cast<int>(sources.size());
   sc->sources.resize(sources.size());
   sc->ws_clients = hub ? hub->clients() : 0;
+  if (events) {
+    sc->ofrep_streams = events->clients();
+    sc->ofrep_refused = events->refused();
+    sc->ofrep_dropped = events->dropped();
+  }
   // Each answer fills its part; the last one renders. `fill` runs under the
   // scrape's lock.
   auto arrived = [ctx, &rc, respond, sc](auto fill) {
@@ -247,11 +268,13 @@ void get_metrics(const api_context_ptr& ctx, const ws_hub* hub,
 
 void add_metrics_route(http::router& routes, api_context_ptr ctx,
                        std::shared_ptr<const authorizer> auth,
-                       std::shared_ptr<const ws_hub> hub) {
+                       std::shared_ptr<const ws_hub> hub,
+                       std::shared_ptr<const ofrep_events> events) {
   routes.add(
     http::verb::get, "/metrics",
-    [ctx, hub](const http::request_context& rc, http::responder respond) {
-      get_metrics(ctx, hub.get(), rc, std::move(respond));
+    [ctx, hub, events](const http::request_context& rc,
+                       http::responder respond) {
+      get_metrics(ctx, hub.get(), events.get(), rc, std::move(respond));
     },
     token_gate(auth, access::read));
 }

@@ -11,9 +11,11 @@
 namespace cfgd {
 
 class ws_hub;
+class ofrep_events;
 
 void add_metrics_route(http::router& routes, api_context_ptr ctx,
                        std::shared_ptr<const authorizer> auth,
-                       std::shared_ptr<const ws_hub> hub);
+                       std::shared_ptr<const ws_hub> hub,
+                       std::shared_ptr<const ofrep_events> events = nullptr);
 
 } // namespace cfgd

@@ -141,6 +141,8 @@ private:
       spdlog::warn("event=ofrep_stream_dropped reason=\"send queue full\" "
                    "queued={}",
                    outbox_.size());
+      if (auto hub = hub_.lock())
+        hub->note_dropped();
       error_code ignored;
       stream_.socket().set_option(asio::socket_base::linger{true, 0}, ignored);
       close();
@@ -238,6 +240,7 @@ ofrep_events::open(beast::tcp_stream& stream, http::request& req,
     return http::error_response(req, http::status::service_unavailable,
                                 "stopping");
   if (streams_.size() >= max_streams_) {
+    ++refused_;
     spdlog::warn("event=ofrep_stream_refused open={} limit={}",
                  streams_.size(), max_streams_);
     auto res = http::error_response(

@@ -55,8 +55,22 @@ public:
 
   void detach(ofrep_stream* s);
 
+  /// Counts a client dropped for falling behind (GET /metrics shows it).
+  void note_dropped() noexcept {
+    ++dropped_;
+  }
+
   std::size_t clients() const noexcept {
     return streams_.size();
+  }
+
+  /// Clients refused past the limit, and dropped as too slow, so far.
+  uint64_t refused() const noexcept {
+    return refused_;
+  }
+
+  uint64_t dropped() const noexcept {
+    return dropped_;
   }
 
 private:
@@ -66,6 +80,8 @@ private:
   cfgactors::subscriber_actor feed_actor_;
   cfgactors::subscription feed_;
   std::unordered_map<ofrep_stream*, std::weak_ptr<ofrep_stream>> streams_;
+  uint64_t refused_ = 0;
+  uint64_t dropped_ = 0;
   bool stopped_ = false;
 };
 
