@@ -489,7 +489,42 @@ def test_wire(binary, ctl, source_dir, workdir):
     second.close()
     status, _, _ = post(d, path, ctx, api_key())
     check("cfgd still answers after the streams", status == 200, str(status))
+    slow_reader(d)
     d.stop()
+
+
+def slow_reader(d):
+    """A client that never reads is dropped; one that reads keeps going."""
+    host, port = d.url.rsplit("/", 1)[1].rsplit(":", 1)
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+    slow.connect((host, int(port)))
+    slow.sendall((f"GET /ofrep/v1/events HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                  f"X-API-Key: {READ_TOKEN}\r\n\r\n").encode())
+    reader = event_stream(d, api_key())
+    dropped, changes = 0, 0
+    try:
+        while changes < 5000 and not dropped:
+            for _ in range(100):
+                changes += 1
+                send(d, "PUT", "/config/features.quarter.rollout",
+                     changes % 100 + 0.5)
+            dropped = metric_lines(d).get("cfg_ofrep_streams_dropped_total")
+        check("a stream that is never read is dropped, not buffered",
+              dropped == 1, f"dropped {dropped} after {changes} changes")
+        # The reader has a backlog of events; the newest must still come.
+        last = None
+        while True:
+            event = reader.next(3)
+            if event is None:
+                break
+            last = event
+        check("a stream that reads gets every change meanwhile",
+              last is not None and last.get("id") is not None
+              and int(last["id"]) >= changes, str(last))
+    finally:
+        slow.close()
+        reader.close()
 
 
 def main():

@@ -41,6 +41,9 @@ constexpr std::size_t max_outbox = 16;
 /// peers that went away without a FIN.
 constexpr std::chrono::seconds heartbeat_interval{15};
 
+/// The kernel's send buffer of a stream (Linux doubles it for its books).
+constexpr std::size_t send_buffer_bytes = 32 * 1024;
+
 /// How long one write may take before the client counts as too slow.
 constexpr std::chrono::seconds write_timeout{30};
 
@@ -86,6 +89,13 @@ public:
   }
 
   void start() {
+    // Events are tiny: a small kernel buffer still holds hundreds, and a
+    // client that stops reading is found (and dropped) after those rather
+    // than after the megabytes a loopback socket would otherwise take.
+    error_code ignored;
+    stream_.socket().set_option(asio::socket_base::send_buffer_size{
+                                  static_cast<int>(send_buffer_bytes)},
+                                ignored);
     static const auto head = std::make_shared<const std::string>(preamble());
     enqueue(head);
     read();
