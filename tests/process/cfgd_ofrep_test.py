@@ -210,6 +210,17 @@ def install_node_client(source_dir, workdir):
     return target
 
 
+def stopped(d):
+    """Stops `d` and checks it exits cleanly: 0, and no sanitizer report
+    (a sanitized build reports leaks at exit and UB as it happens)."""
+    code = d.stop()
+    err = d.stderr()
+    check("cfgd exits 0 on SIGTERM with no sanitizer report",
+          code == 0 and "runtime error:" not in err
+          and "Sanitizer" not in err,
+          f"exit {code}; stderr tail:\n{err[-2000:]}")
+
+
 def metric_lines(d):
     """GET /metrics as {name: value} for samples without labels."""
     req = urllib.request.Request(d.url + "/metrics", headers=bearer())
@@ -247,7 +258,7 @@ def test_sdk(binary, ctl, source_dir, workdir):
         sdk_change(client, d)
     finally:
         client.close()
-        d.stop()
+        stopped(d)
     # The same SDK with a token of the right length that is not one.
     d = start(binary, workdir)
     if d is None:
@@ -306,10 +317,12 @@ def sdk_rollout(client, ctl, d, workdir):
     on = sum(1 for k in keys if values.get(k) is True)
     check(f"the SDK evaluated {KEYS} keys without errors ({took:.1f} s)",
           len(values) == KEYS and not r.get("errors"),
-          f"{len(values)} values, errors {list(r.get('errors', {}).items())[:3]}")
+          f"{len(values)} values, errors "
+          f"{list(r.get('errors', {}).items())[:3]}")
     check("a 25 % rollout lands within 24-26 % of 10,000 keys",
           2400 <= on <= 2600, f"{on} of {KEYS}")
-    keys_file = write(os.path.join(workdir, "keys.txt"), "\n".join(keys) + "\n")
+    keys_file = write(os.path.join(workdir, "keys.txt"),
+                      "\n".join(keys) + "\n")
     code, out, err = cfgctl(ctl, d, "eval", "quarter", "--targeting-keys",
                             keys_file)
     local = {}
@@ -317,7 +330,8 @@ def sdk_rollout(client, ctl, d, workdir):
         row = json.loads(line)
         local[row["targetingKey"]] = row.get("value")
     check("cfgctl eval --targeting-keys answers one line per key",
-          code == 0 and len(local) == KEYS, f"code {code}, {len(local)}; {err}")
+          code == 0 and len(local) == KEYS,
+          f"code {code}, {len(local)}; {err}")
     differ = [k for k in keys if local.get(k) != values.get(k)]
     check("cfgctl eval and the SDK agree key by key", not differ,
           f"{len(differ)} differ, e.g. {differ[:5]}")
@@ -490,7 +504,7 @@ def test_wire(binary, ctl, source_dir, workdir):
     status, _, _ = post(d, path, ctx, api_key())
     check("cfgd still answers after the streams", status == 200, str(status))
     slow_reader(d)
-    d.stop()
+    stopped(d)
 
 
 def slow_reader(d):
