@@ -369,6 +369,10 @@ def sdk_change(client, d):
               event is not None and event.get("event") == "message"
               and data.get("type") == "refetchEvaluation" and "id" in event,
               str(event))
+        modified = data.get("lastModified")
+        check("its lastModified is the commit time in Unix seconds",
+              isinstance(modified, int) and abs(modified - time.time()) < 60,
+              str(data))
         r = client.eval("boolean", "killed", False, {"targetingKey": "u1"})
         check("after the event the SDK sees the new value",
               r.get("value") is True and r.get("reason") == "DEFAULT", str(r))

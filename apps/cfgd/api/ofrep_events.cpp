@@ -61,11 +61,11 @@ const std::string& preamble() {
 
 /// The event for `version`, as ADR-0008 of the protocol shapes it: the
 /// envelope's `event` is always `message`, the JSON data says what.
-message refetch_event(uint64_t version) {
-  auto now = std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-               .count();
-  json data{{"type", "refetchEvaluation"}, {"lastModified", now}};
+/// `lastModified` is the version's commit time in Unix seconds, the form
+/// the protocol recommends.
+message refetch_event(uint64_t version, int64_t committed_ms) {
+  json data{{"type", "refetchEvaluation"},
+            {"lastModified", committed_ms / 1000}};
   return std::make_shared<const std::string>(
     "id: " + std::to_string(version) + "\nevent: message\ndata: "
     + data.dump() + "\n\n");
@@ -198,10 +198,11 @@ feed(std::weak_ptr<ofrep_events> hub, std::weak_ptr<asio::io_context> ioc) {
   return {[hub, ioc](const cfgactors::change& c) {
     if (c.paths.empty())
       return;
+    auto committed_ms = c.after ? c.after->timestamp_ms : 0;
     if (auto io = ioc.lock())
-      asio::post(*io, [hub, version = c.version] {
+      asio::post(*io, [hub, version = c.version, committed_ms] {
         if (auto h = hub.lock())
-          h->publish(version);
+          h->publish(version, committed_ms);
       });
   }};
 }
@@ -267,10 +268,10 @@ ofrep_events::open(beast::tcp_stream& stream, http::request& req,
   return std::nullopt;
 }
 
-void ofrep_events::publish(uint64_t version) {
+void ofrep_events::publish(uint64_t version, int64_t committed_ms) {
   if (stopped_ || streams_.empty())
     return;
-  auto event = refetch_event(version);
+  auto event = refetch_event(version, committed_ms);
   // Copy first: a push may drop its client, which detaches itself.
   std::vector<std::shared_ptr<ofrep_stream>> open;
   open.reserve(streams_.size());

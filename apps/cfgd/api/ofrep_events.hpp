@@ -50,8 +50,9 @@ public:
                                      http::request& req,
                                      http::connection_ticket ticket);
 
-  /// Announces `version` to every client (called on the io thread).
-  void publish(uint64_t version);
+  /// Announces `version`, committed at `committed_ms` (Unix epoch), to
+  /// every client (called on the io thread).
+  void publish(uint64_t version, int64_t committed_ms);
 
   void detach(ofrep_stream* s);
 
