@@ -140,6 +140,11 @@ struct replicated_change {
   /// the hash checks): BASP lets a peer make a message look as if the
   /// primary sent it, not sign it.
   std::string mac;
+  /// Who wrote the version and why (snapshot::author, ::reason), signed
+  /// with the other fields: a replica's history shows what its primary's
+  /// does.
+  std::string author;
+  std::string reason;
 
   friend bool operator==(const replicated_change& x,
                          const replicated_change& y) {
@@ -148,7 +153,8 @@ struct replicated_change {
            && x.origin == y.origin && x.patch == y.patch
            && x.ack_now == y.ack_now && x.secrets == y.secrets
            && x.cluster_id == y.cluster_id && x.epoch == y.epoch
-           && x.masked_hash == y.masked_hash && x.mac == y.mac;
+           && x.masked_hash == y.masked_hash && x.mac == y.mac
+           && x.author == y.author && x.reason == y.reason;
   }
 };
 
@@ -157,7 +163,7 @@ typename Inspector::result_type inspect(Inspector& f, replicated_change& x) {
   return f(caf::meta::type_name("replicated_change"), x.version,
            x.prev_version, x.hash, x.timestamp_ms, x.origin,
            json_field{x.patch}, x.ack_now, x.secrets, x.cluster_id, x.epoch,
-           x.masked_hash, x.mac);
+           x.masked_hash, x.mac, x.author, x.reason);
 }
 
 /// The whole configuration at one version, for a replica that cannot be
@@ -177,6 +183,8 @@ struct full_snapshot {
   /// As in replicated_change; covers the layers too (the hash covers the
   /// effective tree).
   std::string mac;
+  std::string author; ///< as in replicated_change
+  std::string reason; ///< as in replicated_change
 
   friend bool operator==(const full_snapshot& x, const full_snapshot& y) {
     return x.version == y.version && x.hash == y.hash
@@ -184,7 +192,7 @@ struct full_snapshot {
            && x.layers == y.layers && x.effective == y.effective
            && x.secrets == y.secrets && x.cluster_id == y.cluster_id
            && x.epoch == y.epoch && x.masked_hash == y.masked_hash
-           && x.mac == y.mac;
+           && x.mac == y.mac && x.author == y.author && x.reason == y.reason;
   }
 };
 
@@ -193,7 +201,7 @@ typename Inspector::result_type inspect(Inspector& f, full_snapshot& x) {
   return f(caf::meta::type_name("full_snapshot"), x.version, x.hash,
            x.timestamp_ms, x.origin, json_field{x.layers},
            json_field{x.effective}, x.secrets, x.cluster_id, x.epoch,
-           x.masked_hash, x.mac);
+           x.masked_hash, x.mac, x.author, x.reason);
 }
 
 /// A replica applied `version` (whose tree hashes to `hash`) and every

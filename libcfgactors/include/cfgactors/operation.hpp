@@ -84,18 +84,27 @@ struct write_request {
   /// same key answers the version the first attempt committed instead of
   /// committing again. Empty: none.
   std::string idempotency_key;
+  /// The person or program behind the write, apart from the channel in
+  /// `origin`: a named token's name ("alice"), kept in the history. Empty:
+  /// unknown.
+  std::string author;
+  /// Why (`X-Change-Reason`, `cfgctl --reason`): free text kept in the
+  /// history, checked by reason_problem (change_reason.hpp). Empty: none.
+  std::string reason;
 
   friend bool operator==(const write_request& x, const write_request& y) {
     return x.ops == y.ops && x.origin == y.origin
            && x.expected_version == y.expected_version && x.redact == y.redact
-           && x.idempotency_key == y.idempotency_key;
+           && x.idempotency_key == y.idempotency_key && x.author == y.author
+           && x.reason == y.reason;
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, write_request& x) {
   return f(caf::meta::type_name("write_request"), x.ops, x.origin,
-           x.expected_version, x.redact, x.idempotency_key);
+           x.expected_version, x.redact, x.idempotency_key, x.author,
+           x.reason);
 }
 
 } // namespace cfgactors

@@ -26,12 +26,18 @@ struct snapshot {
   /// The paths whose values are secrets (null: none); shared by the
   /// versions that have the same ones.
   secret_paths_ptr secrets;
+  /// Who wrote it (write_request::author) and why (write_request::reason);
+  /// empty when unknown. Last, so that code naming the fields above in
+  /// order stays as it was.
+  std::string author;
+  std::string reason;
 
   /// Builds a snapshot and computes its hash.
   static snapshot_ptr make(uint64_t version, std::string origin,
                            layer_stack layers, json effective,
                            int64_t timestamp_ms,
-                           secret_paths_ptr secrets = nullptr);
+                           secret_paths_ptr secrets = nullptr,
+                           std::string author = {}, std::string reason = {});
 
   /// `effective`, or a copy with every secret masked (`***`).
   json shown(bool with_secrets) const;
@@ -39,7 +45,8 @@ struct snapshot {
   /// Version 0: no layers, an empty object.
   static snapshot_ptr empty();
 
-  /// `{version, hash, timestamp_ms, origin, config[, layers]}`
+  /// `{version, hash, timestamp_ms, origin[, author][, reason], config[,
+  /// layers]}`
   json to_json(bool with_layers = false) const;
 };
 

@@ -41,8 +41,13 @@ public:
   /// Commit only if the current version is still `version`; else the
   /// result is rejected with errc::version_conflict.
   transaction& expect_version(uint64_t version);
-  /// Who writes (default `node:<name>`).
+  /// Through which channel (default `node:<name>`).
   transaction& origin(std::string who);
+  /// Who, for the history: a person's or program's name.
+  transaction& author(std::string who);
+  /// Why, for the history (change_reason.hpp says what a reason may hold;
+  /// another is rejected with errc::invalid_argument).
+  transaction& reason(std::string why);
 
   const write_request& request() const noexcept {
     return req_;

@@ -80,6 +80,8 @@ std::string stream_input(std::string_view kind, const Message& x,
   append_field(input, x.cluster_id);
   append_field(input, std::to_string(x.epoch));
   append_field(input, x.masked_hash);
+  append_field(input, x.author);
+  append_field(input, x.reason);
   return input;
 }
 

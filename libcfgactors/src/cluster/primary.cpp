@@ -74,7 +74,8 @@ full_snapshot full_of(const primary_options& opts, const snapshot& s,
   full_snapshot out{s.version,     s.hash,          s.timestamp_ms,
                     s.origin,      s.layers.to_json(), s.effective,
                     secrets_of(s), opts.cluster_id, opts.epoch,
-                    {},            {}};
+                    {},            {},
+                    s.author,      s.reason};
   if (masked && s.secrets) {
     out.effective = masked_tree(s);
     for (auto& x : out.layers)
@@ -99,7 +100,9 @@ replicated_change step(const primary_options& opts, const snapshot& from,
                         opts.cluster_id,
                         opts.epoch,
                         {},
-                        {}};
+                        {},
+                        to.author,
+                        to.reason};
   if (masked && (from.secrets || to.secrets)) {
     auto after = masked_tree(to);
     out.patch = json_patch(masked_tree(from), after);

@@ -543,7 +543,8 @@ void on_replicated_change(replica_ptr self, replicated_change& m) {
   }
   auto next = detail::make_recycled(st.trees, m.version, std::move(m.origin),
                                     {}, std::move(tree), m.timestamp_ms,
-                                    secrets_from(cur, m.secrets), m.hash);
+                                    secrets_from(cur, m.secrets), m.hash,
+                                    std::move(m.author), std::move(m.reason));
   adopt(self, m);
   install(self, std::move(next));
   if (m.ack_now || !st.in_sync || st.options.ack_delay.count() <= 0)
@@ -578,7 +579,8 @@ void on_full_snapshot(replica_ptr self, full_snapshot& m) {
   auto next = std::make_shared<const snapshot>(
     snapshot{m.version, m.hash, m.timestamp_ms, std::move(m.origin),
              layer_stack::from_json(m.layers), std::move(m.effective),
-             secrets && !secrets->empty() ? secrets : nullptr});
+             secrets && !secrets->empty() ? secrets : nullptr,
+             std::move(m.author), std::move(m.reason)});
   if (canonical_hash(next->effective)
       != (m.masked_hash.empty() ? m.hash : m.masked_hash)) {
     // Not recoverable by asking again: keep the last good snapshot.

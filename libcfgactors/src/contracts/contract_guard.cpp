@@ -96,6 +96,7 @@ void write_rollback(guard_ptr self, snapshot_ptr bad, uint64_t target,
                       st.label, bad->version, target, detail::escaped(reason));
   write_request req{{operation::rollback(target)}, st.origin, bad->version,
                     {}};
+  req.author = st.origin; // the rollback's origin names its target
   self->request(st.writer, st.options.timeout, write_atom::value,
                 std::move(req))
     .await(
@@ -168,7 +169,8 @@ void on_version(guard_ptr self, snapshot_ptr snap) {
     return;
   auto was_healthy = st.stats.healthy;
   auto first = st.stats.version == 0;
-  auto ours = snap->origin == st.origin;
+  // A rollback's origin names its target; the guard is its author.
+  auto ours = snap->author == st.origin;
   auto failure = apply_and_check(st, *snap);
   st.stats.version = snap->version;
   st.stats.healthy = !failure;

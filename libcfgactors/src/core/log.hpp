@@ -13,8 +13,10 @@ inline spdlog::logger& log() {
   return *spdlog::default_logger_raw();
 }
 
-/// A value for a `key="..."` field: quotes, backslashes and line breaks in
-/// text from elsewhere (a component's message) cannot break the line apart.
+/// A value for a `key="..."` field: quotes, backslashes, line breaks and
+/// other control characters in text from elsewhere (a component's message, a
+/// writer's reason, a record written into etcd directly) cannot break the
+/// line apart or move a terminal's cursor.
 inline std::string escaped(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -33,7 +35,15 @@ inline std::string escaped(std::string_view text) {
         out += "\\r";
         break;
       default:
-        out += c;
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          static constexpr char hex[] = "0123456789abcdef";
+          auto byte = static_cast<unsigned char>(c);
+          out += "\\x";
+          out += hex[byte >> 4];
+          out += hex[byte & 0xf];
+        } else {
+          out += c;
+        }
     }
   }
   return out;

@@ -49,6 +49,10 @@ std::string encode(const version_record& x, const secret_box* box,
            {"secrets", x.secrets}};
   if (!x.idempotency_key.empty())
     doc["idempotency_key"] = x.idempotency_key;
+  if (!x.author.empty())
+    doc["author"] = x.author;
+  if (!x.reason.empty())
+    doc["reason"] = x.reason;
   if (x.base != 0) {
     doc["base"] = x.base;
     doc["removed"] = x.removed;
@@ -111,8 +115,12 @@ decode_version_record(std::string_view text, std::string_view key,
                              std::pair{"node", &out.node}})
     if (auto err = text_of(name, *field, true))
       return err;
-  if (auto err = text_of("idempotency_key", out.idempotency_key, false))
-    return err;
+  for (auto [name, field] : {std::pair{"idempotency_key",
+                                       &out.idempotency_key},
+                             std::pair{"author", &out.author},
+                             std::pair{"reason", &out.reason}})
+    if (auto err = text_of(name, *field, false))
+      return err;
   if (doc.contains("base")) {
     if (auto err = number("base", out.base))
       return err;

@@ -40,6 +40,11 @@ struct version_record {
   std::vector<std::string> removed;
   std::vector<std::string> secrets; ///< secret path patterns in force
   std::string idempotency_key;      ///< the writer's key, if it gave one
+  /// write_request::author and ::reason. Optional in the format: written
+  /// only when set, so a record without them (from a node of an older
+  /// build, or a write without them) reads as empty.
+  std::string author;
+  std::string reason;
 };
 
 class secret_box;

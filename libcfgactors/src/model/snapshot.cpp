@@ -10,7 +10,8 @@ namespace cfgactors {
 snapshot_ptr snapshot::make(uint64_t version, std::string origin,
                             layer_stack layers, json effective,
                             int64_t timestamp_ms,
-                            secret_paths_ptr secrets) {
+                            secret_paths_ptr secrets, std::string author,
+                            std::string reason) {
   auto result = std::make_shared<snapshot>();
   result->version = version;
   result->hash = canonical_hash(effective);
@@ -20,6 +21,8 @@ snapshot_ptr snapshot::make(uint64_t version, std::string origin,
   result->effective = std::move(effective);
   if (secrets && !secrets->empty())
     result->secrets = std::move(secrets);
+  result->author = std::move(author);
+  result->reason = std::move(reason);
   return result;
 }
 
@@ -41,6 +44,10 @@ json snapshot::to_json(bool with_layers) const {
            {"timestamp_ms", timestamp_ms},
            {"origin", origin},
            {"config", effective}};
+  if (!author.empty())
+    out["author"] = author;
+  if (!reason.empty())
+    out["reason"] = reason;
   if (with_layers)
     out["layers"] = layers.to_json();
   return out;

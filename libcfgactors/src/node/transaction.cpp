@@ -41,6 +41,16 @@ transaction& transaction::expect_version(uint64_t version) {
   return *this;
 }
 
+transaction& transaction::author(std::string who) {
+  req_.author = std::move(who);
+  return *this;
+}
+
+transaction& transaction::reason(std::string why) {
+  req_.reason = std::move(why);
+  return *this;
+}
+
 transaction& transaction::origin(std::string who) {
   req_.origin = std::move(who);
   return *this;

@@ -24,11 +24,15 @@ struct commit_request {
   uint64_t version = 0;
   int64_t timestamp_ms = 0;
   std::string hash;
+  /// write_request::author and ::reason, kept with the version.
+  std::string author;
+  std::string reason;
 
   friend bool operator==(const commit_request& x, const commit_request& y) {
     return x.layers == y.layers && x.effective == y.effective
            && x.origin == y.origin && x.version == y.version
-           && x.timestamp_ms == y.timestamp_ms && x.hash == y.hash;
+           && x.timestamp_ms == y.timestamp_ms && x.hash == y.hash
+           && x.author == y.author && x.reason == y.reason;
   }
 };
 

@@ -121,7 +121,8 @@ std::string seal_context(uint64_t version, const std::string& layer,
 }
 
 constexpr const char* row_columns = "SELECT version, hash, timestamp_ms, "
-                                    "origin, layers, secrets FROM versions ";
+                                    "origin, layers, secrets, author, reason "
+                                    "FROM versions ";
 
 } // namespace
 
@@ -133,6 +134,8 @@ struct journal_row {
   std::string origin;
   std::string layers;
   std::string secrets; ///< a JSON array of secret paths, or empty
+  std::string author;  ///< empty in rows from before format 3
+  std::string reason;
 };
 
 namespace {
@@ -140,7 +143,8 @@ namespace {
 journal_row read_row(statement& stmt) {
   return journal_row{static_cast<uint64_t>(stmt.integer(0)), stmt.text(1),
                      stmt.integer(2), stmt.text(3), stmt.text(4),
-                     stmt.is_null(5) ? std::string{} : stmt.text(5)};
+                     stmt.is_null(5) ? std::string{} : stmt.text(5),
+                     stmt.text(6), stmt.text(7)};
 }
 
 } // namespace
@@ -360,11 +364,13 @@ caf::error journal::init() {
   if (tables == 0) {
     auto ok = exec("BEGIN")
               && exec("CREATE TABLE meta(key TEXT PRIMARY KEY, value)")
-              && exec("INSERT INTO meta VALUES('format', 2)")
+              && exec("INSERT INTO meta VALUES('format', 3)")
               && exec("CREATE TABLE versions("
                       "version INTEGER PRIMARY KEY, hash TEXT NOT NULL, "
                       "timestamp_ms INTEGER NOT NULL, origin TEXT NOT NULL, "
-                      "layers TEXT NOT NULL, secrets TEXT)")
+                      "layers TEXT NOT NULL, secrets TEXT, "
+                      "author TEXT NOT NULL DEFAULT '', "
+                      "reason TEXT NOT NULL DEFAULT '')")
               && exec("COMMIT");
     if (!ok) {
       auto err = error("cannot create the tables");
@@ -384,14 +390,23 @@ caf::error journal::init() {
       return make_error(errc::store_failed,
                         "journal " + path_ + ": no format version in meta");
     auto format_found = format.integer(0);
-    if (format_found == 1) {
-      // Format 1 had no secret paths: its rows hold whatever they held.
+    if (format_found >= 1 && format_found < format_version) {
+      // Upgraded in place, in one transaction: a crash in between leaves
+      // the old format, which the next start upgrades again. Format 1 had
+      // no secret paths, format 2 no author and reason: their rows keep
+      // what they held, with NULL secrets and empty authors and reasons.
       auto ok = exec("BEGIN")
-                && exec("ALTER TABLE versions ADD COLUMN secrets TEXT")
-                && exec("UPDATE meta SET value = 2 WHERE key = 'format'")
+                && (format_found >= 2
+                    || exec("ALTER TABLE versions ADD COLUMN secrets TEXT"))
+                && exec("ALTER TABLE versions ADD COLUMN author TEXT "
+                        "NOT NULL DEFAULT ''")
+                && exec("ALTER TABLE versions ADD COLUMN reason TEXT "
+                        "NOT NULL DEFAULT ''")
+                && exec("UPDATE meta SET value = 3 WHERE key = 'format'")
                 && exec("COMMIT");
       if (!ok) {
-        auto err = error("cannot upgrade format 1 to 2");
+        auto err = error("cannot upgrade format " + format.text(0) + " to "
+                         + std::to_string(format_version));
         exec("ROLLBACK");
         return err;
       }
@@ -511,7 +526,8 @@ caf::error journal::append(const snapshot& snap) {
     return fail("cannot begin a transaction");
   {
     statement insert{db_, "INSERT INTO versions(version, hash, timestamp_ms, "
-                          "origin, layers, secrets) VALUES(?, ?, ?, ?, ?, ?)"};
+                          "origin, layers, secrets, author, reason) "
+                          "VALUES(?, ?, ?, ?, ?, ?, ?, ?)"};
     if (!insert.ok())
       return fail("cannot write version " + std::to_string(snap.version));
     insert.bind(1, to_sql(snap.version));
@@ -521,6 +537,8 @@ caf::error journal::append(const snapshot& snap) {
     insert.bind(5, layers);
     if (!secrets.empty())
       insert.bind(6, secrets);
+    insert.bind(7, snap.author);
+    insert.bind(8, snap.reason);
     if (insert.step() != SQLITE_DONE)
       return fail("cannot write version " + std::to_string(snap.version));
   }
@@ -594,7 +612,8 @@ caf::expected<snapshot_ptr> journal::to_snapshot(journal_row& r,
   auto effective = layers.effective();
   auto snap = snapshot::make(r.version, std::move(r.origin), std::move(layers),
                              std::move(effective), r.timestamp_ms,
-                             std::move(secrets));
+                             std::move(secrets), std::move(r.author),
+                             std::move(r.reason));
   if (snap->hash != r.hash)
     return fail("the stored hash " + r.hash.substr(0, 12)
                 + " does not match its layers (" + snap->hash.substr(0, 12)
@@ -651,8 +670,8 @@ caf::expected<snapshot_ptr> journal::read(uint64_t version) {
 
 caf::expected<std::vector<version_info>> journal::history(uint64_t before,
                                                           uint32_t limit) {
-  statement select{db_, "SELECT version, hash, timestamp_ms, origin "
-                        "FROM versions WHERE version < ? "
+  statement select{db_, "SELECT version, hash, timestamp_ms, origin, "
+                        "author, reason FROM versions WHERE version < ? "
                         "ORDER BY version DESC LIMIT ?"};
   if (!select.ok())
     return error("cannot read the history");
@@ -664,7 +683,8 @@ caf::expected<std::vector<version_info>> journal::history(uint64_t before,
   while ((rc = select.step()) == SQLITE_ROW)
     result.push_back(version_info{static_cast<uint64_t>(select.integer(0)),
                                   select.text(1), select.integer(2),
-                                  select.text(3)});
+                                  select.text(3), select.text(4),
+                                  select.text(5)});
   if (rc != SQLITE_DONE)
     return error("cannot read the history");
   return result;

@@ -29,9 +29,9 @@ public:
   /// File name of the database inside the data dir.
   static constexpr const char* file_name = "journal.db";
 
-  /// Layout of the tables; format 1 (no secrets column) is upgraded in
-  /// place, another format is refused.
-  static constexpr int64_t format_version = 2;
+  /// Layout of the tables; formats 1 (no secrets column) and 2 (no author
+  /// and reason columns) are upgraded in place, another format is refused.
+  static constexpr int64_t format_version = 3;
 
   /// Opens `dir/journal.db`, creating the directory and the database if
   /// missing, and checks it (quick_check, format, a writable file no other

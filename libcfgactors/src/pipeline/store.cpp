@@ -25,7 +25,8 @@ snapshot_ptr make_snapshot(store_state& st, uint64_t version,
   return detail::make_recycled(st.trees, version, std::move(req.origin),
                                std::move(req.layers), std::move(req.effective),
                                at, std::move(req.secrets),
-                               std::move(req.hash));
+                               std::move(req.hash), std::move(req.author),
+                               std::move(req.reason));
 }
 
 using store_ptr = store_backend_actor::stateful_pointer<store_state>;

@@ -41,14 +41,16 @@ snapshot_ptr make_recycled(const std::shared_ptr<tree_pool>& pool,
                            uint64_t version, std::string origin,
                            layer_stack layers, json effective,
                            int64_t timestamp_ms, secret_paths_ptr secrets,
-                           std::string hash) {
+                           std::string hash, std::string author,
+                           std::string reason) {
   if (hash.empty())
     hash = canonical_hash(effective);
   if (secrets && secrets->empty())
     secrets = nullptr;
   return snapshot_ptr{new snapshot{version, std::move(hash), timestamp_ms,
                                    std::move(origin), std::move(layers),
-                                   std::move(effective), std::move(secrets)},
+                                   std::move(effective), std::move(secrets),
+                                   std::move(author), std::move(reason)},
                       snapshot_recycler{pool}};
 }
 

@@ -53,6 +53,7 @@ snapshot_ptr make_recycled(const std::shared_ptr<tree_pool>& pool,
                            layer_stack layers, json effective,
                            int64_t timestamp_ms,
                            secret_paths_ptr secrets = nullptr,
-                           std::string hash = {});
+                           std::string hash = {}, std::string author = {},
+                           std::string reason = {});
 
 } // namespace cfgactors::detail

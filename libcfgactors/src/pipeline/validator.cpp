@@ -9,6 +9,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "cfgactors/change_reason.hpp"
 #include "cfgactors/contract_registry.hpp"
 #include "cfgactors/hash.hpp"
 #include "cfgactors/merge.hpp"
@@ -106,10 +107,13 @@ void finish(validator_ptr self, commit_request req, std::string key,
       st.stats.record_commit(std::chrono::duration<double>(
                                clock_type::now() - started)
                                .count());
+      // Author and reason are the writer's text: escaped, one line.
       detail::log().info("event=config_committed version={} hash={} "
-                         "origin=\"{}\"",
+                         "origin=\"{}\" author=\"{}\" reason=\"{}\"",
                          snap->version, snap->hash.substr(0, 12),
-                         snap->origin);
+                         detail::escaped(snap->origin),
+                         detail::escaped(snap->author),
+                         detail::escaped(snap->reason));
       rp.deliver(write_result{write_status::committed, snap->version,
                               snap->hash, errc::none, {}});
     },
@@ -185,16 +189,18 @@ void adopt(validator_ptr self, detail::version_record rec, Then then) {
     st.secrets = secret_paths::with(st.secrets, rec.secrets);
   commit_request req{rec.layers, std::move(effective), rec.origin,
                      st.secrets,  rec.version,         rec.timestamp_ms,
-                     rec.hash};
+                     rec.hash,    rec.author,          rec.reason};
   commit_locally(
     self, std::move(req),
     [self, then, layers{std::move(rec.layers)},
      key{std::move(rec.idempotency_key)}](snapshot_ptr& snap) mutable {
       stand_on(self, snap, std::move(layers), key);
       detail::log().info("event=config_adopted version={} hash={} "
-                         "origin=\"{}\"",
+                         "origin=\"{}\" author=\"{}\" reason=\"{}\"",
                          snap->version, snap->hash.substr(0, 12),
-                         snap->origin);
+                         detail::escaped(snap->origin),
+                         detail::escaped(snap->author),
+                         detail::escaped(snap->reason));
       then();
     },
     [self, then, version = rec.version](caf::error& err) mutable {
@@ -245,6 +251,8 @@ void commit_through_etcd(validator_ptr self, layer_stack candidate,
   rec.previous = c.expect_head;
   rec.hash = canonical_hash(effective);
   rec.origin = req.origin;
+  rec.author = req.author;
+  rec.reason = req.reason;
   rec.node = st.etcd->node;
   rec.timestamp_ms = now_ms();
   // Built on the head etcd has: only what changed goes into the record
@@ -274,7 +282,8 @@ void commit_through_etcd(validator_ptr self, layer_stack candidate,
   auto local = commit_request{std::move(candidate), std::move(effective),
                               req.origin,           st.secrets,
                               rec.version,          rec.timestamp_ms,
-                              rec.hash};
+                              rec.hash,             req.author,
+                              req.reason};
   auto asked = clock_type::now();
   self->request(st.etcd->committer, caf::infinite, commit_atom::value,
                 std::move(c))
@@ -379,7 +388,8 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
     return;
   }
   commit_request local{std::move(candidate), std::move(effective),
-                       std::move(req.origin), st.secrets, 0, 0, {}};
+                       std::move(req.origin), st.secrets, 0, 0, {},
+                       std::move(req.author), std::move(req.reason)};
   finish(self, std::move(local), std::move(req.idempotency_key), rp, started);
 }
 
@@ -425,10 +435,24 @@ void handle_write(validator_ptr self, write_request req, promise rp,
            req.origin);
     return;
   }
+  // Every entry point checks the reason it takes; this covers library
+  // writers, whose text reaches the same logs and history.
+  if (auto problem = reason_problem(req.reason)) {
+    reject(self, rp,
+           write_result::reject(errc::invalid_argument, "", "reason",
+                                "the change reason is " + *problem),
+           req.origin);
+    return;
+  }
   if (req.ops.size() == 1 && req.ops[0].kind == op_kind::rollback) {
+    // A rollback is always named for its target, whoever asked: the
+    // history reads "rollback:3" by alice. A writer without an author (a
+    // contract guard, a library call) keeps its channel as the author, so
+    // nothing that was recorded before is lost.
     auto target = req.ops[0].version;
-    auto origin = req.origin.empty() ? "rollback:" + std::to_string(target)
-                                     : req.origin;
+    auto origin = "rollback:" + std::to_string(target);
+    if (req.author.empty())
+      req.author = std::move(req.origin);
     req.origin = origin;
     self->request(st.store, caf::infinite, get_atom::value, target)
       .await(

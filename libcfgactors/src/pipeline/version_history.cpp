@@ -90,7 +90,7 @@ version_history::history(uint64_t before, uint32_t limit) const {
     if (snap.version == 0 || (before != 0 && snap.version >= before))
       continue;
     result.push_back(version_info{snap.version, snap.hash, snap.timestamp_ms,
-                                  snap.origin});
+                                  snap.origin, snap.author, snap.reason});
   }
   if (!journal_ || result.size() >= limit)
     return result;
