@@ -123,6 +123,8 @@ reply client::send(const std::string& method, const std::string& target,
     ep_, token_, timeout_, [&](httplib::Client& cli, httplib::Headers h) {
       if (!idempotency_key_.empty())
         h.emplace("Idempotency-Key", idempotency_key_);
+      if (!reason_.empty())
+        h.emplace("X-Change-Reason", reason_);
       auto path = ep_.base + target;
       if (method == "PUT")
         return cli.Put(path, h, body, "application/json");

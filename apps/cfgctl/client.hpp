@@ -59,10 +59,16 @@ public:
     idempotency_key_ = std::move(key);
   }
 
+  /// Sent with every write (`X-Change-Reason`): why, for the history.
+  void reason(std::string text) {
+    reason_ = std::move(text);
+  }
+
 private:
   endpoint ep_;
   std::string token_;
   std::string idempotency_key_;
+  std::string reason_;
   std::chrono::milliseconds timeout_;
 };
 

@@ -128,12 +128,20 @@ int cmd_history(const context& ctx, int limit) {
   }
   std::cout << std::left << std::setw(9) << "VERSION" << std::setw(21)
             << "TIME" << std::setw(14) << "HASH"
-            << "ORIGIN\n";
+            << std::setw(24) << "ORIGIN" << std::setw(16) << "AUTHOR"
+            << "REASON\n";
+  // A server of an older build sends no author or reason: shown as `-`.
+  auto or_dash = [](const json& row, const char* key) {
+    auto text = row.value(key, std::string{});
+    return text.empty() ? std::string{"-"} : text;
+  };
   for (auto& row : r.body)
     std::cout << std::left << std::setw(9) << row.value("version", 0)
               << std::setw(21) << local_time(row.value("timestamp_ms", 0))
               << std::setw(14) << row.value("hash", "").substr(0, 12)
-              << row.value("origin", "") << '\n';
+              << std::setw(23) << row.value("origin", "") << ' '
+              << std::setw(15) << or_dash(row, "author") << ' '
+              << or_dash(row, "reason") << '\n';
   return exit_ok;
 }
 

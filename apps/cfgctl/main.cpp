@@ -11,6 +11,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cfgactors/change_reason.hpp"
+
 #include "client.hpp"
 #include "commands.hpp"
 
@@ -94,6 +96,11 @@ int main(int argc, char** argv) {
                  "again with the same key answers the version it committed "
                  "instead of writing twice")
     ->type_name("KEY");
+  std::string reason;
+  app.add_option("--reason", reason,
+                 "for writes: why, kept in the history with the token's name "
+                 "(printable UTF-8, at most 500 bytes)")
+    ->type_name("TEXT");
   bool insecure = false;
   app.add_flag("--insecure", insecure,
                "send the token over plain http:// (and ws://) to a host "
@@ -166,6 +173,11 @@ int main(int argc, char** argv) {
   }
   if (validate->parsed())
     return cmd_validate(file, schema, as_json);
+  // Refused here as cfgd would refuse it, before a token is read.
+  if (auto problem = cfgactors::reason_problem(reason)) {
+    std::cerr << "cfgctl: --reason is " << *problem << '\n';
+    return exit_usage;
+  }
   std::string error;
   auto ep = endpoint::parse(url, error);
   if (!ep) {
@@ -189,6 +201,7 @@ int main(int argc, char** argv) {
     return exit_usage;
   client cli{*ep, token, std::chrono::milliseconds{timeout_ms}};
   cli.idempotency_key(idempotency_key);
+  cli.reason(reason);
   context ctx{cli, as_json, consistency};
   if (get->parsed())
     return cmd_get(ctx, path);

@@ -196,7 +196,9 @@ void get_history(const api_context_ptr& ctx, const http::request_context& rc,
         out.push_back(json{{"version", row.version},
                            {"hash", row.hash},
                            {"timestamp_ms", row.timestamp_ms},
-                           {"origin", row.origin}});
+                           {"origin", row.origin},
+                           {"author", row.author},
+                           {"reason", row.reason}});
       return http::json_response(rc.req, status::ok, out);
     },
     cfgactors::history_atom::value, before, static_cast<uint32_t>(limit));

@@ -14,6 +14,7 @@
 
 
 #include "cfgactors/async_request.hpp"
+#include "cfgactors/change_reason.hpp"
 #include "cfgactors/cluster_messages.hpp"
 #include "cfgactors/operation.hpp"
 #include "cfgactors/parse.hpp"
@@ -57,6 +58,13 @@ std::string origin_of(const api_context& ctx, const http::request& req) {
     if (c > ' ' && c < 127 && out.size() < 68)
       out += c;
   return out;
+}
+
+/// Who made the change, apart from the channel: a named token's name (the
+/// only name a client cannot claim); empty for an unnamed token.
+std::string author_of(const api_context& ctx, const http::request& req) {
+  auto who = ctx.auth->identify(req);
+  return who ? who->name : std::string{};
 }
 
 /// Sends `req` to the node's writer — the primary, which waits for the
@@ -113,6 +121,17 @@ void submit(const api_context_ptr& ctx, const http::request_context& rc,
     timeout_ms = static_cast<uint32_t>(*parsed);
   }
   write_request req{std::move(ops), origin_of(*ctx, rc.req), 0, {}};
+  req.author = author_of(*ctx, rc.req);
+  if (auto why = rc.req.find(change_reason_header); why != rc.req.end()) {
+    std::string text{why->value().data(), why->value().size()};
+    if (auto problem = cfgactors::reason_problem(text))
+      return respond(http::error_response(
+        rc.req, status::bad_request, "bad header",
+        {std::string{change_reason_header} + " is " + *problem
+         + ": it takes printable UTF-8 text of at most "
+         + std::to_string(cfgactors::max_reason_bytes) + " bytes"}));
+    req.reason = std::move(text);
+  }
   if (auto key = rc.req.find("Idempotency-Key"); key != rc.req.end()) {
     std::string text{key->value().data(), key->value().size()};
     // Printable ASCII, as the IETF draft's examples: a key is logged and

@@ -13,6 +13,10 @@
 
 namespace cfgd {
 
+/// The header that says why a write is made (docs: stable name); each
+/// write route takes it, the WebSocket actions take a `reason` field.
+inline constexpr const char* change_reason_header = "X-Change-Reason";
+
 /// PUT /config (replace the runtime layer), PATCH /config (merge patch),
 /// PUT|DELETE /config/<path>, POST /features/<name>, POST /rollback/<version>.
 void add_write_routes(http::router& routes, api_context_ptr ctx,

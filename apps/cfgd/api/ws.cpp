@@ -20,6 +20,7 @@
 
 #include "cfgactors/actor_types.hpp"
 #include "cfgactors/async_request.hpp"
+#include "cfgactors/change_reason.hpp"
 #include "cfgactors/operation.hpp"
 
 #include "api/context.hpp"
@@ -201,6 +202,17 @@ private:
     } else {
       problem = "unknown action '" + action + "'";
     }
+    // Why, as the HTTP writes' X-Change-Reason says it: checked the same way.
+    std::string reason;
+    if (problem.empty() && msg.contains("reason")) {
+      if (!msg["reason"].is_string())
+        problem = "`reason` must be a string";
+      else if (auto bad = cfgactors::reason_problem(
+                 msg["reason"].get_ref<const std::string&>()))
+        problem = "reason is " + *bad;
+      else
+        reason = msg["reason"].get<std::string>();
+    }
     if (!problem.empty()) {
       reply({{"action", "error"}, {"error", "bad message"},
              {"details", {problem}}});
@@ -233,9 +245,11 @@ private:
     std::vector<cfgactors::source_actor> reloads;
     if (action == "reload")
       reloads = ctx.node.sources();
+    cfgactors::write_request req{std::move(ops), origin, 0, {}};
+    req.author = who_ ? who_->name : std::string{};
+    req.reason = std::move(reason);
     write_after_reloads(ctx.sys, ctx.timeout, ctx.writer,
-                        std::move(reloads),
-                        cfgactors::write_request{std::move(ops), origin, 0, {}},
+                        std::move(reloads), std::move(req),
                         [action, reply_later, &sys = ctx.sys](
                           caf::expected<cfgactors::write_result> result) {
                           if (!result)
