@@ -297,7 +297,7 @@ CAF_TEST(a forged cluster id without the stream MAC is ignored) {
   auto before = status(r);
   CAF_REQUIRE_EQUAL(before.cluster_id, cluster_a);
   full_snapshot m{1, current()->hash, 0, "evil", json::array(),
-                  current()->effective, {}, cluster_b, 9, {}, {}};
+                  current()->effective, {}, cluster_b, 9, {}, {}, {}, {}};
   // Signed as cluster A's, sent as cluster B's: the MAC covers the id.
   m.cluster_id = cluster_a;
   m.mac = detail::stream_mac(session, m);

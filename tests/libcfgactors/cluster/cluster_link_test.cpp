@@ -482,10 +482,10 @@ CAF_TEST(a replica applies only what the primary signed for its session) {
   auto tree = cur->effective.patch(patch);
   replicated_change change{cur->version + 1, cur->version,
                            canonical_hash(tree), 0, "evil", patch, false,
-                           {}, {}, 0, {}, std::string(64, '0')};
+                           {}, {}, 0, {}, std::string(64, '0'), {}, {}};
   full_snapshot snap{cur->version + 2, canonical_hash(tree), 0, "evil",
                      json::array(), tree, {}, {}, 0, {},
-                     std::string(64, '0')};
+                     std::string(64, '0'), {}, {}};
   caf::send_as(as_primary, r_mars, change);
   caf::send_as(as_primary, r_mars, snap);
   run();

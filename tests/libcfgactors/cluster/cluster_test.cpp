@@ -218,7 +218,7 @@ CAF_TEST(a replica refuses commits and forwards writes to the primary) {
   // Its interface has no commit: sent untyped, as a stray peer could.
   auto f = self->request(caf::actor_cast<caf::actor>(r), caf::infinite,
                          commit_atom::value,
-                         commit_request{{}, json::object(), "x", nullptr, 0, 0, {}});
+                         commit_request{{}, json::object(), "x", nullptr, 0, 0, {}, {}, {}});
   run();
   bool refused = false;
   f.receive([](snapshot_ptr&) {}, [&](caf::error&) { refused = true; });
@@ -234,7 +234,7 @@ CAF_TEST(a gap in the stream makes the replica ask for a full snapshot) {
   // A change that does not follow what the replica has.
   replicated_change m{have + 5, have + 4, "h", 0, "x",
                       json::parse(R"([{"op":"add","path":"/z","value":1}])"),
-                      false, {}, {}, 0, {}, {}};
+                      false, {}, {}, 0, {}, {}, {}, {}};
   stream_as_primary(r, session, m);
   run();
   auto st = status(r);
@@ -253,7 +253,7 @@ CAF_TEST(a hash mismatch makes the replica ask for a full snapshot) {
   replicated_change m{have.version + 1, have.version, std::string(64, '0'), 0,
                       "x",
                       json::parse(R"([{"op":"add","path":"/z","value":1}])"),
-                      false, {}, {}, 0, {}, {}};
+                      false, {}, {}, 0, {}, {}, {}, {}};
   // Unsigned, it is not even looked at.
   caf::send_as(caf::actor_cast<caf::actor>(primary), r, m);
   run();
@@ -553,7 +553,7 @@ CAF_TEST(a replica carries the secret paths of every version) {
   replicated_change bad{have.version + 1, have.version, std::string(64, '0'),
                         0, "x",
                         json::parse(R"([{"op":"add","path":"/z","value":1}])"),
-                        false, {}, {}, 0, {}, {}};
+                        false, {}, {}, 0, {}, {}, {}, {}};
   stream_as_primary(r, r_session, bad);
   run();
   CAF_CHECK_EQUAL(status(r).resyncs, 1u);

@@ -116,6 +116,11 @@ CAF_TEST(write requests round trip with their json values) {
                     42,
                     {"db.password"}};
   CAF_CHECK_EQUAL(round_trip(req), req);
+  req.idempotency_key = "k1";
+  req.author = "alice";
+  req.reason = "OPS-42: \u00e9 \"quoted\"";
+  CAF_CHECK_EQUAL(round_trip(req), req);
+  CAF_CHECK(message_round_trip(req));
 }
 
 CAF_TEST(source statuses round trip) {
@@ -139,8 +144,14 @@ CAF_TEST(write results round trip with every reason) {
 }
 
 CAF_TEST(history rows diffs and stats round trip) {
-  version_info row{9, "abc", 1700000000000, "file:x"};
+  version_info row{9, "abc", 1700000000000, "api:alice", "alice",
+                   "OPS-42: \u00e9 \"quoted\""};
   CAF_CHECK_EQUAL(round_trip(row), row);
+  CAF_CHECK(message_round_trip(row));
+  // Author and reason are part of the row: a lost one shows as unequal.
+  auto other = row;
+  other.reason.clear();
+  CAF_CHECK(!(round_trip(other) == row));
   diff_result d{1, 2, json::parse(R"([{"op":"remove","path":"/a"}])"),
                 json::parse(R"({"a":{"removed":1}})"), {"db.password"}};
   CAF_CHECK_EQUAL(round_trip(d), d);
@@ -165,7 +176,7 @@ CAF_TEST(cluster messages round trip) {
                       json::parse(R"([{"op":"replace","path":"/a/b","value":[1,{"x":null}]}])"),
                       true, {"db.password", "tenants.*.key"},
                       std::string(32, 'a'), 7, std::string(64, '9'),
-                      std::string(64, 'b')};
+                      std::string(64, 'b'), "alice", "OPS-42: why"};
   CAF_CHECK_EQUAL(round_trip(c), c);
   c.ack_now = false;
   CAF_CHECK_EQUAL(round_trip(c), c);
@@ -180,7 +191,9 @@ CAF_TEST(cluster messages round trip) {
                   std::string(32, 'a'),
                   7,
                   std::string(64, '9'),
-                  std::string(64, 'c')};
+                  std::string(64, 'c'),
+                  "alice",
+                  "OPS-42: why"};
   CAF_CHECK_EQUAL(round_trip(f), f);
   CAF_CHECK(message_round_trip(f));
   ack a{"replica-1", 18, "abc", "session"};
@@ -203,6 +216,11 @@ CAF_TEST(handshake messages and forwarded writes round trip) {
                  write_request{{operation::set("a.b", 1)}, "api:alice", 3,
                                {"a.b"}},
                  consistency::all, 250};
+  CAF_CHECK_EQUAL(round_trip(w), w);
+  CAF_CHECK(message_round_trip(w));
+  // Who and why travel to the primary with the forwarded write.
+  w.request.author = "alice";
+  w.request.reason = "OPS-42";
   CAF_CHECK_EQUAL(round_trip(w), w);
   CAF_CHECK(message_round_trip(w));
   cluster_stats s{{{"bad_proof", 2}, {"unauthenticated", 7}}, 1, 2, 3};

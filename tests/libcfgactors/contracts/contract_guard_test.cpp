@@ -197,7 +197,9 @@ CAF_TEST(a failed health check rolls back to the version before the bad one) {
   // another subtree stays.
   auto now = current();
   CAF_CHECK_EQUAL(now->version, 4u);
-  CAF_CHECK_EQUAL(now->origin, "contract:db");
+  // A rollback is named for its target; the guard is its author.
+  CAF_CHECK_EQUAL(now->origin, "rollback:2");
+  CAF_CHECK_EQUAL(now->author, "contract:db");
   CAF_CHECK_EQUAL(now->effective, version(2)->effective);
   CAF_CHECK_EQUAL(now->hash, version(2)->hash);
   CAF_CHECK_EQUAL(now->effective["features"]["new_algorithm"], true);
@@ -371,6 +373,7 @@ CAF_TEST(the rollback target is what the component last ran healthily) {
     CAF_CHECK_EQUAL(req.ops[0].version, x.expected_target);
     CAF_CHECK_EQUAL(req.expected_version, 9u);
     CAF_CHECK_EQUAL(req.origin, "contract:db");
+    CAF_CHECK_EQUAL(req.author, "contract:db");
     for (auto& hdl : {caf::actor_cast<caf::actor>(g),
                       caf::actor_cast<caf::actor>(store),
                       caf::actor_cast<caf::actor>(writer)})

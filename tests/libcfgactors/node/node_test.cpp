@@ -326,6 +326,9 @@ CAF_TEST(writes say what happened and a rejected one changes nothing) {
   CAF_CHECK_EQUAL(r.result.status, write_status::committed);
   CAF_CHECK_EQUAL(n.get<int>("limits.rps", 0), 100);
   CAF_CHECK_EQUAL(n.get("name", "gone"), "checkout");
+  // A rollback is named for its target; the writer is its author.
+  CAF_CHECK_EQUAL(n.snapshot()->origin, "rollback:" + std::to_string(v0 + 1));
+  CAF_CHECK_EQUAL(n.snapshot()->author, "node:primary");
   // The validator counted all of it; the router is at the last version.
   auto s = n.stats();
   CAF_REQUIRE(s && s->validator);
@@ -339,6 +342,22 @@ CAF_TEST(writes say what happened and a rejected one changes nothing) {
     auto now = n.stats();
     return now && now->router.version == n.version();
   }));
+  // Who and why travel with a transaction into the snapshot and history.
+  r = n.transaction()
+        .set("limits.rps", 300)
+        .author("alice")
+        .reason("OPS-7: more headroom")
+        .commit();
+  CAF_CHECK_EQUAL(r.result.status, write_status::committed);
+  CAF_CHECK_EQUAL(n.snapshot()->author, "alice");
+  CAF_CHECK_EQUAL(n.snapshot()->reason, "OPS-7: more headroom");
+  hist = n.history(1);
+  CAF_REQUIRE(hist && hist->size() == 1);
+  CAF_CHECK_EQUAL(hist->front().origin, "node:primary");
+  CAF_CHECK_EQUAL(hist->front().author, "alice");
+  CAF_CHECK_EQUAL(hist->front().reason, "OPS-7: more headroom");
+  r = n.transaction().set("limits.rps", 301).reason("two\nlines").commit();
+  CAF_CHECK_EQUAL(r.result.code, errc::invalid_argument);
   // A stopped node answers every write, with the reason.
   n.stop();
   CAF_CHECK(!n.stats());

@@ -74,6 +74,38 @@ snapshot_ptr make_version(uint64_t version, json runtime,
                         1700000000000 + static_cast<int64_t>(version));
 }
 
+/// make_version with who wrote it and why.
+snapshot_ptr make_version_by(uint64_t version, json runtime,
+                             std::string author, std::string reason) {
+  auto plain = make_version(version, std::move(runtime));
+  return snapshot::make(version, plain->origin, plain->layers,
+                        plain->effective, plain->timestamp_ms, nullptr,
+                        std::move(author), std::move(reason));
+}
+
+/// The first column of the first row of `sql`, as text ("" if none).
+std::string sql_text(const std::string& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string out;
+  if (sqlite3_open(file.c_str(), &db) == SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK
+        && sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0))
+      out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+/// SQL text literal of `text` (quotes doubled).
+std::string sql_quoted(const std::string& text) {
+  std::string out = "'";
+  for (auto c : text)
+    out += c == '\'' ? std::string{"''"} : std::string{c};
+  return out + "'";
+}
+
 /// Opens a journal that must open.
 detail::journal_ptr must_open(const temp_dir& dir, std::size_t retention = 0) {
   auto db = journal::open(dir.str(), retention);
@@ -133,6 +165,94 @@ CAF_TEST(a journal reads back every version written to it after a reopen) {
   CAF_CHECK_EQUAL(newest->front()->version, 2u);
   CAF_CHECK_EQUAL(newest->back()->version, 3u);
   CAF_CHECK_EQUAL(newest->back()->effective["n"], 3);
+}
+
+CAF_TEST(the author and reason of a version are kept across a reopen) {
+  temp_dir dir;
+  auto why = std::string{"OPS-42: pool too small \u2014 'undo'"};
+  {
+    auto db = must_open(dir);
+    CAF_REQUIRE(!db->append(*make_version(1, json{{"n", 1}})));
+    CAF_REQUIRE(!db->append(*make_version_by(2, json{{"n", 2}}, "alice", why)));
+  }
+  auto db = must_open(dir);
+  auto two = db->read(2);
+  CAF_REQUIRE(two);
+  CAF_CHECK_EQUAL((*two)->author, "alice");
+  CAF_CHECK_EQUAL((*two)->reason, why);
+  CAF_CHECK_EQUAL((*two)->origin, "test:2");
+  auto newest = db->newest(2);
+  CAF_REQUIRE(newest);
+  CAF_REQUIRE_EQUAL(newest->size(), 2u);
+  CAF_CHECK_EQUAL(newest->back()->reason, why);
+  CAF_CHECK_EQUAL(newest->front()->author, "");
+  auto rows = db->history(0, 10);
+  CAF_REQUIRE(rows);
+  CAF_REQUIRE_EQUAL(rows->size(), 2u);
+  CAF_CHECK_EQUAL((*rows)[0], (version_info{2, (*two)->hash,
+                                            (*two)->timestamp_ms, "test:2",
+                                            "alice", why}));
+  CAF_CHECK_EQUAL((*rows)[1].author, "");
+  CAF_CHECK_EQUAL((*rows)[1].reason, "");
+}
+
+CAF_TEST(a format 2 journal gains authors and reasons and keeps its history) {
+  temp_dir dir;
+  // The layout a data dir of the previous build has (format 2: secrets,
+  // no author or reason), with its meta rows, written as that build did.
+  raw_sql(dir.db(),
+          "CREATE TABLE meta(key TEXT PRIMARY KEY, value);"
+          "INSERT INTO meta VALUES('format', 2);"
+          "INSERT INTO meta VALUES('cluster_id', 'c0ffee');"
+          "INSERT INTO meta VALUES('epoch', 4);"
+          "CREATE TABLE versions(version INTEGER PRIMARY KEY, "
+          "hash TEXT NOT NULL, timestamp_ms INTEGER NOT NULL, "
+          "origin TEXT NOT NULL, layers TEXT NOT NULL, secrets TEXT);");
+  auto v1 = make_version(1, json{{"n", 1}});
+  auto v2 = make_version(2, json{{"n", 2}});
+  for (auto& v : {v1, v2})
+    raw_sql(dir.db(), "INSERT INTO versions VALUES("
+                        + std::to_string(v->version) + ", "
+                        + sql_quoted(v->hash) + ", "
+                        + std::to_string(v->timestamp_ms) + ", "
+                        + sql_quoted(v->origin) + ", "
+                        + sql_quoted(v->layers.to_json().dump()) + ", NULL)");
+  {
+    auto db = must_open(dir);
+    CAF_CHECK_EQUAL(db->last_version(), 2u);
+    CAF_CHECK_EQUAL(db->cluster_id(), "c0ffee");
+    CAF_CHECK_EQUAL(db->epoch(), 5u);
+    auto old = db->newest(2);
+    CAF_REQUIRE(old);
+    CAF_REQUIRE_EQUAL(old->size(), 2u);
+    CAF_CHECK_EQUAL((*old)[0]->hash, v1->hash);
+    CAF_CHECK_EQUAL((*old)[1]->hash, v2->hash);
+    CAF_CHECK_EQUAL((*old)[1]->origin, "test:2");
+    CAF_CHECK_EQUAL((*old)[1]->author, "");
+    CAF_CHECK_EQUAL((*old)[1]->reason, "");
+    CAF_REQUIRE(!db->append(*make_version_by(3, json{{"n", 3}}, "bob",
+                                             "after the upgrade")));
+  }
+  CAF_CHECK_EQUAL(sql_text(dir.db(),
+                           "SELECT value FROM meta WHERE key = 'format'"),
+                  "3");
+  CAF_CHECK_EQUAL(sql_text(dir.db(), "SELECT count(*) FROM "
+                                     "pragma_table_info('versions') WHERE "
+                                     "name IN ('author', 'reason')"),
+                  "2");
+  // Reopened as format 3: the old rows and the new one, newest first.
+  auto db = must_open(dir);
+  auto rows = db->history(0, 10);
+  CAF_REQUIRE(rows);
+  CAF_REQUIRE_EQUAL(rows->size(), 3u);
+  CAF_CHECK_EQUAL((*rows)[0].author, "bob");
+  CAF_CHECK_EQUAL((*rows)[0].reason, "after the upgrade");
+  CAF_CHECK_EQUAL((*rows)[1].origin, "test:2");
+  CAF_CHECK_EQUAL((*rows)[1].author, "");
+  CAF_CHECK_EQUAL((*rows)[2].version, 1u);
+  auto one = db->read(1);
+  CAF_REQUIRE(one);
+  CAF_CHECK_EQUAL((*one)->effective, v1->effective);
 }
 
 CAF_TEST(a journal keeps its cluster id and counts its openings) {

@@ -186,10 +186,67 @@ CAF_TEST(rollback restores the content and hash of an earlier version) {
   CAF_CHECK_EQUAL(res.version, 4u);
   CAF_CHECK_EQUAL(res.hash, v1->hash);
   CAF_CHECK_EQUAL(current()->effective, v1->effective);
-  CAF_CHECK_EQUAL(current()->origin, "test");
+  // Named for its target; the writer without an author is kept as one.
+  CAF_CHECK_EQUAL(current()->origin, "rollback:1");
+  CAF_CHECK_EQUAL(current()->author, "test");
   res = write(operation::rollback(99));
   CAF_CHECK_EQUAL(res.code, errc::not_found);
   CAF_CHECK_EQUAL(current()->version, 4u);
+}
+
+CAF_TEST(the author and reason of a write reach its snapshot and the history) {
+  write_request req{{operation::set("buffer_size", 2048)}, "api:alice", 0, {}};
+  req.author = "alice";
+  req.reason = "OPS-42: bigger buffers \u2014 see the ticket";
+  auto res = write(req);
+  CAF_REQUIRE_EQUAL(res.status, write_status::committed);
+  CAF_CHECK_EQUAL(current()->origin, "api:alice");
+  CAF_CHECK_EQUAL(current()->author, "alice");
+  CAF_CHECK_EQUAL(current()->reason, req.reason);
+  auto rows = ask<std::vector<version_info>>(pipe.store, history_atom::value,
+                                             uint64_t{0}, uint32_t{1});
+  CAF_REQUIRE_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(rows[0], (version_info{res.version, res.hash,
+                                         current()->timestamp_ms, "api:alice",
+                                         "alice", req.reason}));
+  // A write without them leaves them empty, not the previous version's.
+  set("buffer_size", 4096);
+  CAF_CHECK_EQUAL(current()->author, "");
+  CAF_CHECK_EQUAL(current()->reason, "");
+}
+
+CAF_TEST(a rollback is named for its target and keeps its author and reason) {
+  set("buffer_size", 2048);
+  write_request req{{operation::rollback(1)}, "api:alice", 0, {}};
+  req.author = "alice";
+  req.reason = "2048 was too much";
+  auto res = write(req);
+  CAF_REQUIRE_EQUAL(res.status, write_status::committed);
+  CAF_CHECK_EQUAL(current()->origin, "rollback:1");
+  CAF_CHECK_EQUAL(current()->author, "alice");
+  CAF_CHECK_EQUAL(current()->reason, "2048 was too much");
+  // A rollback of an unknown version is refused as before.
+  req.ops = {operation::rollback(99)};
+  CAF_CHECK_EQUAL(write(req).code, errc::not_found);
+}
+
+CAF_TEST(a reason that is not one printable line is refused by name) {
+  auto with_reason = [&](std::string why) {
+    write_request req{{operation::set("buffer_size", 2048)}, "t", 0, {}};
+    req.reason = std::move(why);
+    return write(std::move(req));
+  };
+  for (auto bad : {std::string{"two\nlines"}, std::string{"bell\x07"},
+                   std::string{"\xc3\x28"}, std::string(501, 'x'),
+                   std::string{"c1 \xc2\x9b"}}) {
+    auto res = with_reason(bad);
+    CAF_CHECK_EQUAL(res.code, errc::invalid_argument);
+    CAF_REQUIRE_EQUAL(res.errors.size(), 1u);
+    CAF_CHECK_EQUAL(res.errors[0].rule, "reason");
+  }
+  CAF_CHECK_EQUAL(current()->version, 1u);
+  CAF_CHECK_EQUAL(with_reason(std::string(500, 'x')).status,
+                  write_status::committed);
 }
 
 CAF_TEST(a rollback inside a transaction is refused) {
