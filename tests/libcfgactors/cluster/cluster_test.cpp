@@ -208,6 +208,44 @@ CAF_TEST(a replica mirrors the primary and its subscribers see changes) {
   run();
 }
 
+CAF_TEST(a replica history shows the author and reason of each version) {
+  auto by = [&](std::string path, json value, std::string author,
+                std::string reason) {
+    write_request req{{operation::set(std::move(path), std::move(value))},
+                      "api:" + author, 0, {}};
+    req.author = std::move(author);
+    req.reason = std::move(reason);
+    return req;
+  };
+  CAF_REQUIRE(write(by("a", 1, "alice", "first")).ok());
+  // Joined at version 0: the full snapshot carries them.
+  auto r = join("r1");
+  CAF_REQUIRE_EQUAL(status(r).version, current()->version);
+  auto snap = ask<snapshot_ptr>(r, get_atom::value);
+  CAF_CHECK_EQUAL(snap->author, "alice");
+  CAF_CHECK_EQUAL(snap->reason, "first");
+  // Streamed as a patch, and forwarded by the replica itself.
+  CAF_REQUIRE(write(by("a", 2, "bob", "second")).ok());
+  auto res = ask<write_result>(r, write_atom::value,
+                               by("a", 3, "carol", "through the replica"));
+  CAF_REQUIRE(res.ok());
+  CAF_CHECK_EQUAL(current()->author, "carol");
+  // The relay shows in the origin, never in the author.
+  CAF_CHECK_EQUAL(current()->origin, "api:carol via r1");
+  CAF_REQUIRE_EQUAL(status(r).version, current()->version);
+  auto rows = ask<std::vector<version_info>>(r, history_atom::value,
+                                             uint64_t{0}, uint32_t{3});
+  CAF_REQUIRE_EQUAL(rows.size(), 3u);
+  CAF_CHECK_EQUAL(rows[0].author, "carol");
+  CAF_CHECK_EQUAL(rows[0].reason, "through the replica");
+  CAF_CHECK_EQUAL(rows[1].author, "bob");
+  CAF_CHECK_EQUAL(rows[1].reason, "second");
+  CAF_CHECK_EQUAL(rows[2].author, "alice");
+  CAF_CHECK_EQUAL(rows[2].reason, "first");
+  caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  run();
+}
+
 CAF_TEST(a replica refuses commits and forwards writes to the primary) {
   auto r = join("r1");
   write_request req{{operation::set("x", 7)}, "replica-user", 0, {}};

@@ -298,6 +298,32 @@ CAF_TEST(a key seen in a record of another node answers that version) {
   CAF_CHECK_EQUAL(other.version, 4u);
 }
 
+CAF_TEST(author and reason go into the record and come out of an adopted one) {
+  write_request req{{operation::set("a", 1)}, "api:alice", 0, {}};
+  req.author = "alice";
+  req.reason = "OPS-42";
+  auto r = write(req);
+  CAF_REQUIRE_EQUAL(r.status, write_status::committed);
+  CAF_REQUIRE_EQUAL(s->asked.size(), 1u);
+  CAF_CHECK_EQUAL(s->asked[0].record.author, "alice");
+  CAF_CHECK_EQUAL(s->asked[0].record.reason, "OPS-42");
+  CAF_CHECK_EQUAL(current()->author, "alice");
+  CAF_CHECK_EQUAL(current()->reason, "OPS-42");
+  // Another node's version: its author and reason, not this node's last.
+  auto rec = record_of(3, 2, runtime({{"a", 2}}));
+  rec.author = "bob";
+  rec.reason = "written on n2";
+  adopt(rec);
+  CAF_REQUIRE_EQUAL(current()->version, 3u);
+  CAF_CHECK_EQUAL(current()->author, "bob");
+  CAF_CHECK_EQUAL(current()->reason, "written on n2");
+  // A record of an older node has neither.
+  adopt(record_of(4, 3, runtime({{"a", 3}})));
+  CAF_REQUIRE_EQUAL(current()->version, 4u);
+  CAF_CHECK_EQUAL(current()->author, "");
+  CAF_CHECK_EQUAL(current()->reason, "");
+}
+
 CAF_TEST(adopted versions are installed in etcd order and checked by hash) {
   adopt(record_of(3, 2, runtime({{"a", 1}})));
   CAF_CHECK_EQUAL(current()->version, 3u);
