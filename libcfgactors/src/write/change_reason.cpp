@@ -55,6 +55,9 @@ std::optional<std::string> reason_problem(std::string_view text) {
     // A tab or newline would split a log line or a table row: one line.
     if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
       return "a control character (at byte " + std::to_string(at) + ")";
+    // Unicode's own line and paragraph separators break lines too.
+    if (cp == 0x2028 || cp == 0x2029)
+      return "a line break (at byte " + std::to_string(at) + ")";
   }
   return std::nullopt;
 }
