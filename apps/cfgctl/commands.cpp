@@ -135,9 +135,12 @@ int cmd_history(const context& ctx, int limit) {
     auto text = row.value(key, std::string{});
     return text.empty() ? std::string{"-"} : text;
   };
+  // 64-bit defaults: with an `int` one, value() converts to int and a
+  // millisecond timestamp wraps (the TIME column showed January 1970).
   for (auto& row : r.body)
-    std::cout << std::left << std::setw(9) << row.value("version", 0)
-              << std::setw(21) << local_time(row.value("timestamp_ms", 0))
+    std::cout << std::left << std::setw(9)
+              << row.value("version", uint64_t{0}) << std::setw(21)
+              << local_time(row.value("timestamp_ms", int64_t{0}))
               << std::setw(14) << row.value("hash", "").substr(0, 12)
               << std::setw(23) << row.value("origin", "") << ' '
               << std::setw(15) << or_dash(row, "author") << ' '

@@ -185,6 +185,9 @@ def section_single(cfgd, ctl, source_dir, workdir):
           code == 0 and "AUTHOR" in out and "REASON" in out
           and "flag after the command" in out and "alice" in out,
           f"{code} {out!r} {err}")
+    check("cfgctl history (text) shows the commit time, not 1970",
+          code == 0 and time.strftime("%Y-") in out and "1970-" not in out,
+          repr(out))
     code, out, err = cfgctl(ctl, d, "--reason", "two\nlines", "set",
                             "buffer_size", "7100")
     check("cfgctl refuses a reason with a control character before sending",
