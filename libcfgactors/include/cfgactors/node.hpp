@@ -291,12 +291,15 @@ public:
   flag(std::string name, bool enabled, consistency level = consistency::local,
        std::chrono::milliseconds timeout = {}) const;
 
-  /// Restores the layers of `version` as a new version.
+  /// Restores the layers of `version` as a new version: origin
+  /// `rollback:<version>`, author `node:<name>` (write() with a rollback
+  /// operation and an author of your own says who).
   consistent_write_result
   rollback(uint64_t version, consistency level = consistency::local,
            std::chrono::milliseconds timeout = {}) const;
 
-  /// Any write request (its origin defaults to `node:<name>`).
+  /// Any write request (its origin defaults to `node:<name>`; its author and
+  /// reason, empty by default, are kept in the history).
   consistent_write_result
   write(write_request req, consistency level = consistency::local,
         std::chrono::milliseconds timeout = {}) const;
