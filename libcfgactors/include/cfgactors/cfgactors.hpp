@@ -5,6 +5,7 @@
 #include "cfgactors/actor_types.hpp"
 #include "cfgactors/atoms.hpp"
 #include "cfgactors/change.hpp"
+#include "cfgactors/change_reason.hpp"
 #include "cfgactors/cluster_messages.hpp"
 #include "cfgactors/config_view.hpp"
 #include "cfgactors/contract.hpp"
