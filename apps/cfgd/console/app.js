@@ -288,7 +288,8 @@
 
   function who(entry) {
     if (!entry) return '';
-    return entry.author !== undefined ? show(entry.author) : show(entry.origin);
+    // Sources and unnamed tokens leave the author empty: their origin says who.
+    return entry.author ? show(entry.author) : show(entry.origin);
   }
 
   function when(ms) {
