@@ -120,6 +120,7 @@ int main() {
     return 1;
   }
   std::cout << "now: version " << now->version << " by " << now->origin
+            << " (author " << now->author << ")"
             << ", database.host=" << now->effective["database"]["host"]
             << "\nguard: applied=" << g.applied
             << " health_failures=" << g.health_failures
@@ -131,7 +132,8 @@ int main() {
   check(g.health_failures == 1 && g.rollbacks == 1 && g.degraded == 0,
         "one failed health check, one rollback counted");
   check(now->version == bad.version + 1 && now->hash == good.hash
-          && now->origin == "contract:database",
+          && now->origin == "rollback:" + std::to_string(good.version)
+          && now->author == "contract:database",
         "the guard's rollback restored the previous config");
   check(!db->test_critical_functions() && g.healthy,
         "the component runs on db-replica again");

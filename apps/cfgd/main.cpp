@@ -25,6 +25,7 @@
 
 #include "api/auth.hpp"
 #include "api/console.hpp"
+#include "api/whoami.hpp"
 #include "api/context.hpp"
 #include "api/host_guard.hpp"
 #include "api/metrics.hpp"
@@ -277,6 +278,7 @@ int run(const cfgd::options& opts, initial_config init) {
   }
   cfgd::add_metrics_route(*routes, ctx, auth, hub, events);
   cfgd::add_console_routes(*routes);
+  cfgd::add_whoami_route(*routes, auth);
   cfgd::http::server_limits limits;
   limits.max_connections = opts.max_connections;
   limits.max_per_peer = opts.max_connections_per_peer;

@@ -233,6 +233,30 @@ def test_layers(binary, source_dir, workdir):
     if not d.wait_listening():
         return
 
+    # /whoami: what a token may do, without trying a write.
+    status, _, me = request(d, "GET", "/whoami")
+    check("GET /whoami without a token: anonymous, reads need a token",
+          status == 200 and me == {"name": "", "scopes": [],
+                                   "reads_need_token": True,
+                                   "writes_enabled": True}, me)
+    status, _, me = request(d, "GET", "/whoami", reader)
+    check("GET /whoami with a read token: its name, read only",
+          status == 200 and me["name"] == "reader"
+          and me["scopes"] == ["read"], me)
+    status, _, me = request(d, "GET", "/whoami", alice)
+    check("GET /whoami with a write token: its name, read and write",
+          status == 200 and me["name"] == "alice"
+          and me["scopes"] == ["read", "write"], me)
+    status, _, me = request(d, "GET", "/whoami", ops)
+    check("GET /whoami with a secrets token: read and secrets",
+          status == 200 and me["name"] == "ops"
+          and me["scopes"] == ["read", "secrets"], me)
+    # Same length, one character changed: only the content tells.
+    wrong = alice[:-1] + ("0" if alice[-1] != "0" else "1")
+    status, text, me = request(d, "GET", "/whoami", wrong)
+    check("GET /whoami with a wrong token of the right length is 401",
+          status == 401 and alice not in text, (status, text))
+
     status, _, _ = request(d, "GET", "/layers")
     status_config, _, _ = request(d, "GET", "/config")
     check("GET /layers without a token is refused like /config (401)",

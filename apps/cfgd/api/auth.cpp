@@ -26,6 +26,8 @@ std::string trim(const std::string& text) {
   return text.substr(first, last - first + 1);
 }
 
+} // namespace
+
 http::response unauthorized(const http::request& req, std::string detail) {
   auto res = http::error_response(req, http::status::unauthorized,
                                   "unauthorized", {std::move(detail)});
@@ -33,8 +35,6 @@ http::response unauthorized(const http::request& req, std::string detail) {
           "Bearer realm=\"cfgd\"");
   return res;
 }
-
-} // namespace
 
 std::optional<unsigned> parse_scopes(std::string_view text,
                                      std::string& error) {

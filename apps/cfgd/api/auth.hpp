@@ -94,10 +94,17 @@ public:
 
   bool writes_enabled() const noexcept;
 
+  bool reads_need_token() const noexcept {
+    return reads_need_token_;
+  }
+
 private:
   std::vector<token_entry> tokens_;
   bool reads_need_token_ = false;
 };
+
+/// 401 with `WWW-Authenticate: Bearer realm="cfgd"` and `detail`.
+http::response unauthorized(const http::request& req, std::string detail);
 
 /// The text of a token file, or else of the environment variable `env_var`
 /// (empty when neither is given). A file must be a regular file of at most

@@ -126,35 +126,31 @@
 
   // ---- sign in --------------------------------------------------------------
 
-  /// What the current token may do. Reads: GET /config. Writes: POST
-  /// /rollback/0, which the token gate judges before the route refuses
-  /// version 0 (400): it tells the write scope and changes nothing.
+  /// What the current token may do, from GET /whoami (its name and scopes;
+  /// no token: the anonymous identity and whether reads need one).
   async function probe() {
-    const read = await api('GET', '/config');
-    if (read.status === 401) {
+    const me = await api('GET', '/whoami');
+    if (me.status === 401) {
       state.canWrite = null;
-      if (state.token) {
-        signOut(false);
-        refusal('Sign in', read);
-      } else {
-        $('who').textContent = 'reads need a token: sign in';
-      }
+      signOut(false);
+      refusal('Sign in', me);
       return false;
     }
+    if (!me.ok || !me.data) {
+      state.canWrite = null;
+      refusal('Sign in', me);
+      return false;
+    }
+    const scopes = Array.isArray(me.data.scopes) ? me.data.scopes : [];
     if (!state.token) {
       state.canWrite = null;
-      $('who').textContent = 'not signed in: read-only view';
-      return true;
+      $('who').textContent = me.data.reads_need_token ? 'reads need a token: sign in'
+        : 'not signed in: read-only view';
+      return !me.data.reads_need_token;
     }
-    const write = await api('POST', '/rollback/0');
-    if (write.status === 401) {
-      signOut(false);
-      refusal('Sign in', write);
-      return false;
-    }
-    state.canWrite = write.status === 400;
-    $('who').textContent = state.canWrite ? 'signed in (may write)'
-      : 'signed in (read-only token)';
+    state.canWrite = scopes.includes('write');
+    const name = me.data.name ? show(me.data.name) + ', ' : '';
+    $('who').textContent = 'signed in (' + name + (state.canWrite ? 'may write)' : 'read-only token)');
     return true;
   }
 
