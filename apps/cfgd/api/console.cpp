@@ -72,27 +72,6 @@ const console::asset* find_asset(std::string_view name) {
   return i != last ? i : nullptr;
 }
 
-/// True if `If-None-Match` lists `etag` (weak or strong) or `*`.
-bool matches(const http::request& req, std::string_view etag) {
-  auto header = req[bhttp::field::if_none_match];
-  std::string_view list{header.data(), header.size()};
-  while (!list.empty()) {
-    auto comma = list.find(',');
-    auto item = list.substr(0, comma);
-    list = comma == std::string_view::npos ? std::string_view{}
-                                           : list.substr(comma + 1);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
-      item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t'))
-      item.remove_suffix(1);
-    if (item.substr(0, 2) == "W/")
-      item.remove_prefix(2);
-    if (item == "*" || item == etag)
-      return true;
-  }
-  return false;
-}
-
 void serve_file(const http::request_context& rc, http::responder respond) {
   auto& req = rc.req;
   // rc.rest is the decoded rest of the path: `/ui/%2e%2e/` looks up `../`,
@@ -106,8 +85,9 @@ void serve_file(const http::request_context& rc, http::responder respond) {
     secure(res, req);
     return respond(std::move(res));
   }
-  http::response res{matches(req, file->etag) ? http::status::not_modified
-                                              : http::status::ok,
+  auto unchanged = http::if_none_match(req, file->etag);
+  http::response res{unchanged ? http::status::not_modified
+                               : http::status::ok,
                      req.version()};
   secure(res, req);
   res.set(bhttp::field::etag, beast_view(file->etag));

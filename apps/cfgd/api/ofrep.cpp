@@ -60,27 +60,6 @@ std::string bulk_etag(const cfgactors::snapshot& snap, const json& context,
   return "\"" + digest.substr(0, 32) + "\"";
 }
 
-/// True if `If-None-Match` lists `etag` (weak or strong) or `*`.
-bool matches(const http::request& req, std::string_view etag) {
-  auto header = req[bhttp::field::if_none_match];
-  std::string_view list{header.data(), header.size()};
-  while (!list.empty()) {
-    auto comma = list.find(',');
-    auto item = list.substr(0, comma);
-    list = comma == std::string_view::npos ? std::string_view{}
-                                           : list.substr(comma + 1);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
-      item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t'))
-      item.remove_suffix(1);
-    if (item.substr(0, 2) == "W/")
-      item.remove_prefix(2);
-    if (item == "*" || item == etag)
-      return true;
-  }
-  return false;
-}
-
 void post_flag(const api_context_ptr& ctx, const http::request_context& rc,
                http::responder respond) {
   cfgactors::ofrep_answer refused;
@@ -118,7 +97,7 @@ void post_flags(const api_context_ptr& ctx, const http::request_context& rc,
     [&rc, secrets, context = std::move(*context)](
       const cfgactors::snapshot_ptr& snap) {
       auto etag = bulk_etag(*snap, context, secrets);
-      if (matches(rc.req, etag)) {
+      if (http::if_none_match(rc.req, etag)) {
         http::response res{status::not_modified, rc.req.version()};
         res.set(bhttp::field::server, "cfgd");
         res.set(bhttp::field::etag, etag);

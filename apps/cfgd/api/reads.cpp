@@ -42,24 +42,7 @@ bool with_secrets(const api_context& ctx, const http::request& req) {
 
 /// True if `If-None-Match` lists the snapshot's ETag (weak or strong) or `*`.
 bool not_modified(const http::request& req, const cfgactors::snapshot& snap) {
-  auto header = req[boost::beast::http::field::if_none_match];
-  std::string_view list{header.data(), header.size()};
-  auto want = "\"" + snap.hash + "\"";
-  while (!list.empty()) {
-    auto comma = list.find(',');
-    auto item = list.substr(0, comma);
-    list = comma == std::string_view::npos ? std::string_view{}
-                                           : list.substr(comma + 1);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
-      item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t'))
-      item.remove_suffix(1);
-    if (item.substr(0, 2) == "W/")
-      item.remove_prefix(2);
-    if (item == "*" || item == want)
-      return true;
-  }
-  return false;
+  return http::if_none_match(req, "\"" + snap.hash + "\"");
 }
 
 http::response not_modified_response(const http::request& req,

@@ -62,4 +62,24 @@ std::optional<std::string> url_decode(std::string_view text,
   return out;
 }
 
+bool if_none_match(const request& req, std::string_view etag) {
+  auto header = req[bhttp::field::if_none_match];
+  std::string_view list{header.data(), header.size()};
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    auto item = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view{}
+                                           : list.substr(comma + 1);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
+      item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t'))
+      item.remove_suffix(1);
+    if (item.substr(0, 2) == "W/")
+      item.remove_prefix(2);
+    if (item == "*" || item == etag)
+      return true;
+  }
+  return false;
+}
+
 } // namespace cfgd::http

@@ -42,6 +42,10 @@ response json_response(const request& req, status code,
 response error_response(const request& req, status code, std::string error,
                         std::vector<std::string> details = {});
 
+/// True if `req`'s `If-None-Match` lists `etag` (quoted, e.g. `"abc"`),
+/// weak (`W/"abc"`) or strong, or is `*`.
+bool if_none_match(const request& req, std::string_view etag);
+
 /// Percent-decodes `text` (`+` as space when `plus_is_space`); nullopt on a
 /// malformed escape.
 std::optional<std::string> url_decode(std::string_view text,
