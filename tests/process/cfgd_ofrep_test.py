@@ -319,7 +319,8 @@ def sdk_rollout(client, ctl, d, workdir):
           len(values) == KEYS and not r.get("errors"),
           f"{len(values)} values, errors "
           f"{list(r.get('errors', {}).items())[:3]}")
-    check("a 25 % rollout lands within 24-26 % of 10,000 keys",
+    check(f"a 25 % rollout lands within 24-26 % of 10,000 keys "
+          f"({on} on, {100 * on / KEYS:.2f} %)",
           2400 <= on <= 2600, f"{on} of {KEYS}")
     keys_file = write(os.path.join(workdir, "keys.txt"),
                       "\n".join(keys) + "\n")
