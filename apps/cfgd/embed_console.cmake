@@ -8,6 +8,8 @@ if(NOT CONSOLE_DIR OR NOT OUTPUT)
   message(FATAL_ERROR "embed_console.cmake needs CONSOLE_DIR and OUTPUT")
 endif()
 
+include("${CMAKE_CURRENT_LIST_DIR}/embed_bytes.cmake")
+
 # Known types only: a file the browser would have to sniff fails the build
 # instead of being served as something it is not (cfgd sends nosniff).
 function(console_content_type name out_var)
@@ -50,18 +52,7 @@ foreach(name IN LISTS files)
   console_content_type("${name}" type)
   file(SHA256 "${CONSOLE_DIR}/${name}" digest)
   string(SUBSTRING "${digest}" 0 32 etag)
-  file(READ "${CONSOLE_DIR}/${name}" hex HEX)
-  # Sixteen bytes to a line, each as `'\xNN',` (no content of a file can
-  # end the array early, as a string literal's could).
-  string(LENGTH "${hex}" hex_length)
-  set(bytes "")
-  set(offset 0)
-  while(offset LESS hex_length)
-    string(SUBSTRING "${hex}" ${offset} 32 line)
-    string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," line "${line}")
-    string(APPEND bytes "${line}\n  ")
-    math(EXPR offset "${offset} + 32")
-  endwhile()
+  cfgd_embed_bytes("${CONSOLE_DIR}/${name}" bytes)
   string(APPEND arrays
          "// ${name}\nconstexpr char file_${index}[] = {\n  ${bytes}'\\0'};\n\n")
   string(APPEND table
