@@ -546,6 +546,47 @@ def slow_reader(d):
         reader.close()
 
 
+def test_secrets(binary, workdir):
+    """A flag value the schema marks secret: masked for a token without the
+    secrets scope, shown to one with it, single and bulk alike."""
+    secret = "s3cr3t-" + "9" * 12
+    config = {"features": {"creds": {"variants": {"on": 1},
+                                     "values": {"on": {"key": secret}}}}}
+    schema = {"type": "object", "properties": {"features": {
+        "type": "object", "properties": {"creds": {
+            "type": "object", "properties": {"values": {
+                "type": "object", "properties": {"on": {
+                    "type": "object", "properties": {"key": {
+                        "type": "string", "x-secret": True}}}}}}}}}}}
+    ops = "ops-token-0123456789ab"
+    cfg = write(os.path.join(workdir, "secret-flags.json"), json.dumps(config))
+    sch = write(os.path.join(workdir, "schema.json"), json.dumps(schema))
+    tokens = write(os.path.join(workdir, "tokens"),
+                   f"{TOKEN}\nops:read,secrets:{ops}\n")
+    reads = write(os.path.join(workdir, "read-tokens"), READ_TOKEN + "\n")
+    os.chmod(tokens, 0o600)
+    os.chmod(reads, 0o600)
+    d = daemon(binary, ["--http", "127.0.0.1:0", "--file", cfg, "--schema",
+                        sch, "--token-file", tokens, "--read-token-file",
+                        reads], workdir)
+    if not d.wait_listening():
+        return
+    ctx = {"context": {"targetingKey": "u1"}}
+    path = "/ofrep/v1/evaluate/flags/creds"
+    status, _, body = post(d, path, ctx, api_key())
+    check("a secret flag value is masked for a read token",
+          status == 200 and body.get("value") == {"key": "***"}
+          and secret not in json.dumps(body), f"{status} {body}")
+    status, _, body = post(d, path, ctx, api_key(ops))
+    check("... and shown to a token with the secrets scope",
+          status == 200 and body.get("value") == {"key": secret},
+          f"{status} {body}")
+    status, _, body = post(d, "/ofrep/v1/evaluate/flags", ctx, bearer())
+    check("bulk masks it too", status == 200
+          and secret not in json.dumps(body), f"{status} {body}")
+    stopped(d)
+
+
 def main():
     if len(sys.argv) != 4:
         print(__doc__, file=sys.stderr)
@@ -554,7 +595,8 @@ def main():
     source_dir = os.path.abspath(sys.argv[3])
     return run_sections("cfgd-ofrep-", [
         lambda w: test_wire(binary, ctl, source_dir, w),
-        lambda w: test_sdk(binary, ctl, source_dir, w)])
+        lambda w: test_sdk(binary, ctl, source_dir, w),
+        lambda w: test_secrets(binary, w)])
 
 
 if __name__ == "__main__":
