@@ -252,7 +252,7 @@ int run(const cfgd::options& opts, initial_config init) {
     n, sys, auth, 5000ms, static_cast<uint32_t>(opts.history),
     opts.max_timeout_ms);
   auto routes = std::make_shared<cfgd::http::router>();
-  cfgd::add_read_routes(*routes, ctx, auth);
+  cfgd::add_read_routes(*routes, ctx);
   cfgd::add_write_routes(*routes, ctx, auth);
   auto hub = std::make_shared<cfgd::ws_hub>(ioc, ctx, auth);
   // Host and Origin are judged once the bound port is known (below).
@@ -270,7 +270,7 @@ int run(const cfgd::options& opts, initial_config init) {
   }
   auto events = std::make_shared<cfgd::ofrep_events>(
     ioc, ctx, opts.ofrep_max_streams);
-  cfgd::add_ofrep_routes(*routes, ctx, auth, events);
+  cfgd::add_ofrep_routes(*routes, ctx, events);
   if (auto err = events->start()) {
     hub->stop();
     fail(*err);

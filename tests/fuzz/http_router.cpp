@@ -120,7 +120,7 @@ struct harness {
     ctx = std::make_shared<const cfgd::api_context>(
       *primary, *sys, auth, std::chrono::milliseconds{5000}, 100, 60000);
     auto r = std::make_shared<cfgd::http::router>();
-    cfgd::add_read_routes(*r, ctx, auth);
+    cfgd::add_read_routes(*r, ctx);
     cfgd::add_write_routes(*r, ctx, auth);
     cfgd::add_metrics_route(*r, ctx, auth, nullptr);
     auto hosts = std::make_shared<const cfgd::host_guard>(

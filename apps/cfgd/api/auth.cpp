@@ -187,8 +187,9 @@ std::optional<identity> authorizer::identify(const http::request& req,
   return identity{found->name, found->scopes};
 }
 
-bool authorizer::may_read_secrets(const http::request& req) const {
-  auto who = identify(req);
+bool authorizer::may_read_secrets(const http::request& req,
+                                  credentials from) const {
+  auto who = identify(req, from);
   return who && who->has(scope_secrets);
 }
 

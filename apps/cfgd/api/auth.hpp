@@ -82,7 +82,8 @@ public:
            credentials from = credentials::bearer) const;
 
   /// True if `req` may see secret values unmasked.
-  bool may_read_secrets(const http::request& req) const;
+  bool may_read_secrets(const http::request& req,
+                        credentials from = credentials::bearer) const;
 
   /// The bearer token of `req`, if it carries one.
   static std::optional<std::string> bearer(const http::request& req);

@@ -73,4 +73,21 @@ std::optional<uint64_t> to_u64(std::string_view text) {
   return value;
 }
 
+bool never_synced(const api_context& ctx) {
+  return !ctx.node.is_primary() && ctx.node.version() == 0;
+}
+
+http::gate readers_gate(api_context_ptr ctx, credentials from) {
+  return [token = token_gate(ctx->auth, access::read, from),
+          ctx](const http::request& req) -> std::optional<http::response> {
+    if (auto refusal = token(req))
+      return refusal;
+    if (never_synced(*ctx))
+      return http::error_response(
+        req, status::service_unavailable, "not synced",
+        {"this replica has not synced with its primary yet"});
+    return std::nullopt;
+  };
+}
+
 } // namespace cfgd

@@ -83,6 +83,15 @@ void with_snapshot(const api_context_ptr& ctx, const http::request_context& rc,
                                std::move(then), cfgactors::get_atom::value);
 }
 
+/// A replica that has never synced with its primary: no config to serve.
+bool never_synced(const api_context& ctx);
+
+/// The gate of every read route: the reads' token rule (the token presented
+/// as `from` allows), then 503 on a replica that never synced (no config to
+/// serve: 503, not `{}`).
+http::gate readers_gate(api_context_ptr ctx,
+                        credentials from = credentials::bearer);
+
 /// A route over the API context: answers through its responder.
 using route_fn = void (*)(const api_context_ptr&, const http::request_context&,
                           http::responder);

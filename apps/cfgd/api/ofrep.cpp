@@ -12,6 +12,8 @@
 #include "cfgactors/flags.hpp"
 #include "cfgactors/hash.hpp"
 #include "cfgactors/ofrep.hpp"
+#include "cfgactors/path.hpp"
+#include "cfgactors/secrets.hpp"
 #include "cfgactors/snapshot.hpp"
 
 namespace cfgd {
@@ -26,11 +28,6 @@ namespace {
 /// browser tab) before they close it; the protocol's default.
 constexpr int inactivity_delay_sec = 120;
 
-bool sees_secrets(const api_context& ctx, const http::request& req) {
-  auto who = ctx.auth->identify(req, credentials::bearer_or_api_key);
-  return who && who->has(scope_secrets);
-}
-
 /// Evaluates with `fn` over `snap` as the caller may see it: a flag whose
 /// values are secret shows them only to a token with the `secrets` scope.
 template <class Fn>
@@ -38,7 +35,15 @@ cfgactors::ofrep_answer over(const cfgactors::snapshot_ptr& snap,
                              bool secrets, Fn fn) {
   if (!snap->secrets || secrets)
     return fn(cfgactors::feature_flags{snap});
-  auto shown = snap->shown(false);
+  // Evaluation reads `features` only: mask a copy of that subtree, not of
+  // the whole configuration, on every request.
+  static const auto at = *cfgactors::config_path::parse("features");
+  auto shown = json::object();
+  if (auto it = snap->effective.find("features"); it != snap->effective.end()) {
+    auto features = *it;
+    snap->secrets->mask(features, at);
+    shown["features"] = std::move(features);
+  }
   return fn(cfgactors::feature_flags{shown});
 }
 
@@ -71,7 +76,8 @@ void post_flag(const api_context_ptr& ctx, const http::request_context& rc,
                                    refused.body);
     return respond(std::move(res));
   }
-  auto secrets = sees_secrets(*ctx, rc.req);
+  auto secrets = ctx->auth->may_read_secrets(
+    rc.req, credentials::bearer_or_api_key);
   with_snapshot(ctx, rc, std::move(respond),
                 [&rc, secrets, context = std::move(*context)](
                   const cfgactors::snapshot_ptr& snap) {
@@ -89,7 +95,8 @@ void post_flags(const api_context_ptr& ctx, const http::request_context& rc,
   if (!context)
     return respond(http::json_response(
       rc.req, static_cast<status>(refused.status), refused.body));
-  auto secrets = sees_secrets(*ctx, rc.req);
+  auto secrets = ctx->auth->may_read_secrets(
+    rc.req, credentials::bearer_or_api_key);
   // flagConfigEtag / flagConfigLastModified (sent after an event) need no
   // handling: every answer is evaluated on the newest snapshot anyway.
   with_snapshot(
@@ -125,23 +132,11 @@ void post_flags(const api_context_ptr& ctx, const http::request_context& rc,
 } // namespace
 
 void add_ofrep_routes(http::router& routes, api_context_ptr ctx,
-                      std::shared_ptr<const authorizer> auth,
                       std::shared_ptr<ofrep_events> events) {
   auto bind = [ctx](route_fn fn) { return bind_route(ctx, fn); };
   // The reads' gate, with the protocol's X-API-Key as a second way to
-  // present the token; a replica that never synced has no flags yet.
-  auto readers = [token = token_gate(auth, access::read,
-                                     credentials::bearer_or_api_key),
-                  ctx](const http::request& req)
-    -> std::optional<http::response> {
-    if (auto refusal = token(req))
-      return refusal;
-    if (!ctx->node.is_primary() && ctx->node.version() == 0)
-      return http::error_response(
-        req, status::service_unavailable, "not synced",
-        {"this replica has not synced with its primary yet"});
-    return std::nullopt;
-  };
+  // present the token.
+  auto readers = readers_gate(ctx, credentials::bearer_or_api_key);
   routes.add(http::verb::post, "/ofrep/v1/evaluate/flags", bind(post_flags),
              readers);
   routes.add_prefix(http::verb::post, "/ofrep/v1/evaluate/flags/",

@@ -19,7 +19,6 @@ constexpr const char* ofrep_events_path = "/ofrep/v1/events";
 
 /// Registers the OFREP routes; `events` serves the event stream.
 void add_ofrep_routes(http::router& routes, api_context_ptr ctx,
-                      std::shared_ptr<const authorizer> auth,
                       std::shared_ptr<ofrep_events> events);
 
 } // namespace cfgd

@@ -357,10 +357,6 @@ void get_sources(const api_context_ptr& ctx, const http::request_context& rc,
 
 /// A replica that has not had a single version from its primary (its cell
 /// still holds version 0; a primary always has its first version).
-bool never_synced(const api_context& ctx) {
-  return !ctx.node.is_primary() && ctx.node.version() == 0;
-}
-
 /// GET /readyz: 200 when this node should get traffic; else 503 with every
 /// reason: a replica never synced or stale, a local source (file, env) not
 /// ok. Remote sources may be down: the node serves what it has.
@@ -420,20 +416,9 @@ void get_readyz(const api_context_ptr& ctx, const http::request_context& rc,
 
 } // namespace
 
-void add_read_routes(http::router& routes, api_context_ptr ctx,
-                     std::shared_ptr<const authorizer> auth) {
+void add_read_routes(http::router& routes, api_context_ptr ctx) {
   auto bind = [ctx](route_fn fn) { return bind_route(ctx, fn); };
-  // A replica that never synced has no config to serve: 503, not `{}`.
-  auto readers = [token = token_gate(auth, access::read),
-                  ctx](const http::request& req) -> std::optional<http::response> {
-    if (auto refusal = token(req))
-      return refusal;
-    if (never_synced(*ctx))
-      return http::error_response(
-        req, status::service_unavailable, "not synced",
-        {"this replica has not synced with its primary yet"});
-    return std::nullopt;
-  };
+  auto readers = readers_gate(ctx);
   routes.add(http::verb::get, "/config", bind(get_config), readers);
   routes.add_prefix(http::verb::get, "/config/", bind(get_config_path),
                     readers);

@@ -16,7 +16,6 @@ using api_context_ptr = std::shared_ptr<const api_context>;
 /// GET /config, /config/<path>, /layers, /history, /diff, /sources, /nodes
 /// (need a read token when read tokens are configured) and /healthz (always
 /// open).
-void add_read_routes(http::router& routes, api_context_ptr ctx,
-                     std::shared_ptr<const authorizer> auth);
+void add_read_routes(http::router& routes, api_context_ptr ctx);
 
 } // namespace cfgd

@@ -168,10 +168,11 @@ std::optional<std::string> ofrep_context_problem(const json& context) {
   return std::nullopt;
 }
 
-ofrep_answer ofrep_evaluate(const feature_flags& flags, std::string_view key,
-                            const json& context) {
-  if (auto problem = ofrep_context_problem(context))
-    return fail(http_bad_request, key, "INVALID_CONTEXT", std::move(*problem));
+namespace {
+
+// ofrep_evaluate on a context ofrep_context_problem accepted.
+ofrep_answer evaluate_checked(const feature_flags& flags, std::string_view key,
+                              const json& context) {
   auto& view = flags.view();
   view_value flag;
   if (!key.empty())
@@ -216,6 +217,15 @@ ofrep_answer ofrep_evaluate(const feature_flags& flags, std::string_view key,
   return ofrep_answer{http_ok, std::move(body), std::move(result)};
 }
 
+} // namespace
+
+ofrep_answer ofrep_evaluate(const feature_flags& flags, std::string_view key,
+                            const json& context) {
+  if (auto problem = ofrep_context_problem(context))
+    return fail(http_bad_request, key, "INVALID_CONTEXT", std::move(*problem));
+  return evaluate_checked(flags, key, context);
+}
+
 ofrep_answer ofrep_evaluate_all(const feature_flags& flags,
                                 const json& context) {
   if (auto problem = ofrep_context_problem(context))
@@ -236,7 +246,7 @@ ofrep_answer ofrep_evaluate_all(const feature_flags& flags,
   if (features && features->is_object())
     for (auto& item : features->items())
       if (!item.value().is_null())
-        list.push_back(ofrep_evaluate(flags, item.key(), context).body);
+        list.push_back(evaluate_checked(flags, item.key(), context).body);
   return ofrep_answer{http_ok, json{{"flags", std::move(list)}}, {}};
 }
 

@@ -4,61 +4,34 @@
 
 #include <cstdint>
 
+#include "model/parse_text.hpp"
+
 namespace cfgactors {
-
-namespace {
-
-/// The code point of the UTF-8 sequence at `text[i]`, advancing `i`; -1 for
-/// a malformed, overlong or surrogate sequence.
-int32_t next_code_point(std::string_view text, std::size_t& i) {
-  auto byte = [&](std::size_t k) { return static_cast<uint8_t>(text[k]); };
-  auto lead = byte(i);
-  std::size_t len = 0;
-  int32_t cp = 0;
-  int32_t min = 0;
-  if (lead < 0x80) {
-    ++i;
-    return lead;
-  } else if ((lead & 0xe0) == 0xc0) {
-    len = 2, cp = lead & 0x1f, min = 0x80;
-  } else if ((lead & 0xf0) == 0xe0) {
-    len = 3, cp = lead & 0x0f, min = 0x800;
-  } else if ((lead & 0xf8) == 0xf0) {
-    len = 4, cp = lead & 0x07, min = 0x10000;
-  } else {
-    return -1;
-  }
-  if (i + len > text.size())
-    return -1;
-  for (std::size_t k = 1; k < len; ++k) {
-    if ((byte(i + k) & 0xc0) != 0x80)
-      return -1;
-    cp = (cp << 6) | (byte(i + k) & 0x3f);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-    return -1;
-  i += len;
-  return cp;
-}
-
-} // namespace
 
 std::optional<std::string> reason_problem(std::string_view text) {
   if (text.size() > max_reason_bytes)
     return "longer than " + std::to_string(max_reason_bytes) + " bytes ("
            + std::to_string(text.size()) + ")";
-  for (std::size_t i = 0; i < text.size();) {
-    auto at = i;
-    auto cp = next_code_point(text, i);
-    if (cp < 0)
-      return "not valid UTF-8 (at byte " + std::to_string(at) + ")";
+  // Well-formed up to `bad`: there, controls and line breaks are found by
+  // their bytes (C1 controls are C2 80..9F, U+2028/9 are E2 80 A8/A9).
+  auto bad = detail::invalid_utf8_at(text);
+  auto valid = text.substr(0, bad);
+  auto byte = [&](std::size_t k) {
+    return k < valid.size() ? static_cast<uint8_t>(valid[k]) : uint8_t{0};
+  };
+  for (std::size_t at = 0; at < valid.size(); ++at) {
+    auto b = byte(at);
     // A tab or newline would split a log line or a table row: one line.
-    if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
+    if (b < 0x20 || b == 0x7f || (b == 0xc2 && byte(at + 1) >= 0x80
+                                   && byte(at + 1) < 0xa0))
       return "a control character (at byte " + std::to_string(at) + ")";
     // Unicode's own line and paragraph separators break lines too.
-    if (cp == 0x2028 || cp == 0x2029)
+    if (b == 0xe2 && byte(at + 1) == 0x80
+        && (byte(at + 2) == 0xa8 || byte(at + 2) == 0xa9))
       return "a line break (at byte " + std::to_string(at) + ")";
   }
+  if (bad != std::string_view::npos)
+    return "not valid UTF-8 (at byte " + std::to_string(bad) + ")";
   return std::nullopt;
 }
 
