@@ -145,11 +145,26 @@ cfgactors::node_options node_options_of(const cfgd::options& opts,
     n.defaults(std::move(*init.defaults), "defaults:embedded");
   if (!opts.env_prefix.empty())
     n.env(opts.env_prefix).env_poll(milliseconds{opts.env_poll_ms});
-  if (!opts.remote.empty())
+  if (!opts.remote.empty()) {
     n.remote(opts.remote, opts.remote_token)
-      .remote_poll(milliseconds{opts.remote_interval_ms});
+      .remote_poll(milliseconds{opts.remote_interval_ms})
+      .remote_tls(opts.remote_ca_file, opts.remote_cert_file,
+                  opts.remote_key_file);
+    if (opts.remote_backoff_ms > 0 || opts.remote_max_backoff_ms != 60000)
+      n.remote_backoff(milliseconds{opts.remote_backoff_ms > 0
+                                      ? opts.remote_backoff_ms
+                                      : 2 * opts.remote_interval_ms},
+                       milliseconds{opts.remote_max_backoff_ms});
+  }
   if (!opts.ws.empty())
-    n.ws(opts.ws, opts.ws_token).ws_service(opts.service);
+    n.ws(opts.ws, opts.ws_token)
+      .ws_service(opts.service, opts.service_version)
+      .ws_backoff(milliseconds{opts.ws_min_backoff_ms},
+                  milliseconds{opts.ws_max_backoff_ms})
+      .ws_heartbeat(milliseconds{opts.ws_heartbeat_ms})
+      .ws_tls(opts.ws_ca_file, opts.ws_cert_file, opts.ws_key_file);
+  if (opts.remote_required)
+    n.remote_required(milliseconds{opts.remote_required_timeout_ms});
   if (opts.cluster_listen)
     n.cluster_port(opts.cluster_listen->port, opts.cluster_listen->host)
       .max_replicas(opts.max_replicas);

@@ -8,6 +8,7 @@
 #include <iterator>
 #include <memory>
 #include <iostream>
+#include <tuple>
 #include <utility>
 
 #include <unistd.h>
@@ -224,6 +225,67 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
                  "service name sent when registering with --ws (default: "
                  "the node name)")
     ->type_name("NAME");
+  // TLS of --remote and --ws, their timing, and a remote required at start.
+  auto ms_range = [](uint32_t lo, uint32_t hi) {
+    return CLI::Range(lo, hi).description("");
+  };
+  for (auto [flag, file, what] :
+       {std::tuple{"--remote-ca-file", &opts.remote_ca_file,
+                   "https: the CA the server's certificate must chain to "
+                   "(default: the system's CAs); its name is checked too"},
+        std::tuple{"--remote-cert-file", &opts.remote_cert_file,
+                   "https: client certificate for mutual TLS"},
+        std::tuple{"--remote-key-file", &opts.remote_key_file,
+                   "https: the client certificate's key (default: in the "
+                   "certificate file)"},
+        std::tuple{"--ws-ca-file", &opts.ws_ca_file,
+                   "wss: as --remote-ca-file, for --ws"},
+        std::tuple{"--ws-cert-file", &opts.ws_cert_file,
+                   "wss: client certificate for mutual TLS"},
+        std::tuple{"--ws-key-file", &opts.ws_key_file,
+                   "wss: the client certificate's key"}})
+    app.add_option(flag, *file, what)->type_name("PATH")->check(
+      CLI::ExistingFile);
+  app.add_option("--remote-backoff-ms", opts.remote_backoff_ms,
+                 "first delay after a failed poll of --remote, doubling "
+                 "from there (default: 2 x --remote-interval-ms)")
+    ->type_name("MS")
+    ->check(ms_range(1u, 3600000u));
+  app.add_option("--remote-max-backoff-ms", opts.remote_max_backoff_ms,
+                 "cap of --remote's doubling delay")
+    ->type_name("MS")
+    ->capture_default_str()
+    ->check(ms_range(1u, 3600000u));
+  app.add_flag("--remote-required", opts.remote_required,
+               "start (listen, /readyz) only once --remote and --ws have "
+               "answered; exit if one fails for good (401, 403, 404, a "
+               "refused certificate) or --remote-required-timeout-ms passes");
+  app.add_option("--remote-required-timeout-ms",
+                 opts.remote_required_timeout_ms,
+                 "how long --remote-required waits")
+    ->type_name("MS")
+    ->capture_default_str()
+    ->check(ms_range(1u, 3600000u));
+  app.add_option("--ws-min-backoff-ms", opts.ws_min_backoff_ms,
+                 "first reconnect delay of --ws, doubling from there")
+    ->type_name("MS")
+    ->capture_default_str()
+    ->check(ms_range(1u, 3600000u));
+  app.add_option("--ws-max-backoff-ms", opts.ws_max_backoff_ms,
+                 "cap of --ws's reconnect delay")
+    ->type_name("MS")
+    ->capture_default_str()
+    ->check(ms_range(1u, 3600000u));
+  app.add_option("--ws-heartbeat-ms", opts.ws_heartbeat_ms,
+                 "ping --ws after this long without data; drop and "
+                 "reconnect after as long again")
+    ->type_name("MS")
+    ->capture_default_str()
+    ->check(ms_range(100u, 3600000u));
+  app.add_option("--service-version", opts.service_version,
+                 "service version sent when registering with --ws")
+    ->type_name("VERSION")
+    ->capture_default_str();
   app.add_option("--schema", opts.schema,
                  "JSON Schema (draft 7) every config must satisfy")
     ->type_name("PATH");
@@ -505,6 +567,16 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
   }
   if (opts.service.empty())
     opts.service = opts.node_name;
+  if (opts.service_version.empty()) {
+    std::cerr << "--service-version: must not be empty\n";
+    exit_code = exit_usage;
+    return std::nullopt;
+  }
+  if (opts.remote_required && opts.remote.empty() && opts.ws.empty()) {
+    std::cerr << "--remote-required: needs --remote or --ws\n";
+    exit_code = exit_usage;
+    return std::nullopt;
+  }
   return opts;
 }
 

@@ -49,6 +49,17 @@ struct options {
   std::string ws;                 ///< --ws: a WebSocket config server
   std::string ws_token;           ///< from --ws-token-file / CFGD_WS_TOKEN
   std::string service;            ///< --service (default: the node name)
+  // The remote sources' TLS, timing and start (docs/SOURCES.md).
+  std::string remote_ca_file, remote_cert_file, remote_key_file;
+  uint32_t remote_backoff_ms = 0;          ///< --remote-backoff-ms (0: 2 × interval)
+  uint32_t remote_max_backoff_ms = 60000;  ///< --remote-max-backoff-ms
+  bool remote_required = false;            ///< --remote-required
+  uint32_t remote_required_timeout_ms = 30000; ///< --remote-required-timeout-ms
+  std::string ws_ca_file, ws_cert_file, ws_key_file;
+  uint32_t ws_min_backoff_ms = 100;    ///< --ws-min-backoff-ms
+  uint32_t ws_max_backoff_ms = 10000;  ///< --ws-max-backoff-ms
+  uint32_t ws_heartbeat_ms = 15000;    ///< --ws-heartbeat-ms
+  std::string service_version = "0.0.0"; ///< --service-version
   std::string schema;             ///< --schema (empty: none, or embedded)
   host_port http{"127.0.0.1", 7070};
   std::vector<std::string> allowed_hosts;   ///< --allowed-host

@@ -85,12 +85,42 @@ public:
   /// How often the config server is polled (default 5 s).
   node_options& remote_poll(std::chrono::milliseconds x);
 
+  /// The config server's delays after failures: from `first` (default:
+  /// 2 × the poll interval), doubling up to `max` (default 60 s).
+  node_options& remote_backoff(std::chrono::milliseconds first,
+                               std::chrono::milliseconds max);
+
+  /// https: the CA file the server's certificate must chain to (default:
+  /// the system's CAs), and a client certificate and key for mutual TLS.
+  node_options& remote_tls(std::string ca_file, std::string cert_file = {},
+                           std::string key_file = {});
+
+  /// `node::primary` returns only once the first read of the config server
+  /// (and of the WebSocket server, if any) succeeded: an error if it failed
+  /// for good (401, 403, 404, a refused certificate; see await_first_poll)
+  /// or did not succeed within `timeout`.
+  node_options& remote_required(std::chrono::milliseconds timeout
+                                = std::chrono::seconds{30});
+
   /// A config server pushing over WebSocket (`{url}/ws`).
   node_options& ws(std::string url, std::string token = {});
 
   /// The service name and version the WebSocket source registers with
   /// (default: the node name and `0.0.0`).
   node_options& ws_service(std::string name, std::string version = "0.0.0");
+
+  /// The WebSocket's reconnect delays: from `min` (default 100 ms),
+  /// doubling up to `max` (default 10 s).
+  node_options& ws_backoff(std::chrono::milliseconds min,
+                           std::chrono::milliseconds max);
+
+  /// A WebSocket silent this long is pinged, silent as long again it is
+  /// dropped and reconnected (default 15 s).
+  node_options& ws_heartbeat(std::chrono::milliseconds x);
+
+  /// wss: as remote_tls.
+  node_options& ws_tls(std::string ca_file, std::string cert_file = {},
+                       std::string key_file = {});
 
   /// Publishes the primary on this TCP port (0: any free port; the node
   /// tells which) for replicas in other processes. Needs the middleman
@@ -233,10 +263,22 @@ private:
   std::string remote_;
   std::string remote_token_;
   std::chrono::milliseconds remote_poll_{5000};
+  std::optional<std::chrono::milliseconds> remote_backoff_;
+  std::chrono::milliseconds remote_max_backoff_{60000};
+  std::string remote_ca_file_;
+  std::string remote_cert_file_;
+  std::string remote_key_file_;
+  std::optional<std::chrono::milliseconds> remote_required_;
   std::string ws_;
   std::string ws_token_;
   std::string ws_service_; ///< empty: the node name
   std::string ws_service_version_ = "0.0.0";
+  std::chrono::milliseconds ws_min_backoff_{100};
+  std::chrono::milliseconds ws_max_backoff_{10000};
+  std::chrono::milliseconds ws_heartbeat_{15000};
+  std::string ws_ca_file_;
+  std::string ws_cert_file_;
+  std::string ws_key_file_;
   std::optional<uint16_t> cluster_port_;
   std::string cluster_address_ = "127.0.0.1";
   std::string cluster_secret_;

@@ -26,6 +26,9 @@ struct sources_options {
   std::optional<ws_source_options> ws;
   /// How long a local source may take for its first read.
   std::chrono::milliseconds first_read_timeout{30000};
+  /// If set, the remote and ws sources must read once too, within this
+  /// long (await_first_poll).
+  std::optional<std::chrono::milliseconds> remote_required;
 };
 
 /// Spawns the sources, lowest precedence first, proposing to `validator`.

@@ -4,10 +4,8 @@
 #include <functional>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
@@ -17,8 +15,8 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
+#include "sources/tls.hpp"
 #include "sources/url.hpp"
 
 namespace cfgactors::detail {
@@ -45,15 +43,6 @@ etcd_error failure(const std::string& endpoint, etcd_error::kind what,
 
 bool contains(const std::string& text, std::string_view part) {
   return text.find(part) != std::string::npos;
-}
-
-/// OpenSSL's reason, which Asio's message for a TLS error leaves out when it
-/// is about the peer's certificate.
-std::string tls_detail(SSL* ssl) {
-  auto result = SSL_get_verify_result(ssl);
-  if (result == X509_V_OK)
-    return {};
-  return std::string{" ("} + X509_verify_cert_error_string(result) + ")";
 }
 
 } // namespace
@@ -126,30 +115,12 @@ struct etcd_connection::impl {
   ssl::context* tls_context(etcd_error& err) {
     if (tls_ctx)
       return &*tls_ctx;
-    ssl::context ctx{ssl::context::tls_client};
-    error_code ec;
-    auto fail = [&](const std::string& what) {
-      err = failure(endpoint, etcd_error::kind::refused,
-                    "TLS setup: " + what + ": " + ec.message());
+    std::string why;
+    tls_ctx = make_tls_context({opts.cacert, opts.cert, opts.key}, why);
+    if (!tls_ctx) {
+      err = failure(endpoint, etcd_error::kind::refused, "TLS setup: " + why);
       return nullptr;
-    };
-    if (opts.cacert.empty())
-      ctx.set_default_verify_paths(ec);
-    else
-      ctx.load_verify_file(opts.cacert, ec);
-    if (ec)
-      return fail("cannot load the CA certificates '" + opts.cacert + "'");
-    if (!opts.cert.empty()) {
-      ctx.use_certificate_chain_file(opts.cert, ec);
-      if (ec)
-        return fail("cannot load the client certificate '" + opts.cert + "'");
-      ctx.use_private_key_file(opts.key.empty() ? opts.cert : opts.key,
-                               ssl::context::pem, ec);
-      if (ec)
-        return fail("cannot load the client key '" + opts.key + "'");
     }
-    ctx.set_verify_mode(ssl::verify_peer);
-    tls_ctx.emplace(std::move(ctx));
     return &*tls_ctx;
   }
 
@@ -178,10 +149,9 @@ struct etcd_connection::impl {
     if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message
         || ec == asio::error::eof)
       return std::string{step} + ": the server closed the connection";
-    if (ec.category() == asio::error::get_ssl_category()
-        || ec.category() == asio::ssl::error::get_stream_category())
-      return std::string{step} + ": TLS: " + ec.message()
-             + (tls ? tls_detail(tls->native_handle()) : std::string{});
+    if (is_tls_error(ec))
+      return std::string{step} + ": TLS: "
+             + tls_error_text(tls ? tls->native_handle() : nullptr, ec);
     return std::string{step} + ": " + ec.message();
   }
 
@@ -252,29 +222,14 @@ struct etcd_connection::impl {
     return true;
   }
 
-  /// The certificate must name the host: an IP SAN for an address (Asio's
-  /// host_name_verification would do too, but OpenSSL's own check tells
-  /// why it failed), a DNS name otherwise, which also goes out as SNI.
+  /// The certificate must name the host (sources/tls.hpp).
   bool verify_name(etcd_error& err) {
-    auto handle = tls->native_handle();
-    auto param = SSL_get0_param(handle);
-    error_code ec;
-    asio::ip::make_address(where.host, ec);
-    auto ok = false;
-    if (!ec) {
-      ok = X509_VERIFY_PARAM_set1_ip_asc(param, where.host.c_str()) == 1;
-    } else {
-      X509_VERIFY_PARAM_set_hostflags(param,
-                                      X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-      ok = X509_VERIFY_PARAM_set1_host(param, where.host.c_str(), 0) == 1
-           && SSL_set_tlsext_host_name(handle, where.host.c_str()) == 1;
-    }
-    if (!ok) {
-      err = failure(endpoint, etcd_error::kind::refused,
-                    "TLS setup: cannot verify the name '" + where.host + "'");
-      close();
-    }
-    return ok;
+    std::string why;
+    if (expect_peer_name(tls->native_handle(), where.host, why))
+      return true;
+    err = failure(endpoint, etcd_error::kind::refused, why);
+    close();
+    return false;
   }
 
   bool send(std::string_view rpc, const std::string& body,

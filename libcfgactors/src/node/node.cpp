@@ -279,6 +279,13 @@ caf::expected<node> node::primary(caf::actor_system& sys,
     http.endpoint = opts.remote_;
     http.token = opts.remote_token_;
     http.interval = opts.remote_poll_;
+    http.error_backoff = opts.remote_backoff_;
+    http.max_backoff = opts.remote_max_backoff_;
+    http.ca_file = opts.remote_ca_file_;
+    http.cert_file = opts.remote_cert_file_;
+    http.key_file = opts.remote_key_file_;
+    if (auto why = options_error(http); !why.empty())
+      return make_error(errc::invalid_argument, why);
     sopts.remote = std::move(http);
   }
   if (!opts.ws_.empty()) {
@@ -287,7 +294,26 @@ caf::expected<node> node::primary(caf::actor_system& sys,
     ws.token = opts.ws_token_;
     ws.service = opts.ws_service_.empty() ? st->name : opts.ws_service_;
     ws.service_version = opts.ws_service_version_;
+    ws.min_backoff = opts.ws_min_backoff_;
+    ws.max_backoff = opts.ws_max_backoff_;
+    ws.heartbeat = opts.ws_heartbeat_;
+    ws.ca_file = opts.ws_ca_file_;
+    ws.cert_file = opts.ws_cert_file_;
+    ws.key_file = opts.ws_key_file_;
+    if (auto why = options_error(ws); !why.empty())
+      return make_error(errc::invalid_argument, why);
     sopts.ws = std::move(ws);
+  }
+  if (opts.remote_required_) {
+    if (opts.remote_required_->count() <= 0)
+      return make_error(errc::invalid_argument,
+                        "remote_required: the timeout must be positive, got "
+                          + std::to_string(opts.remote_required_->count())
+                          + " ms");
+    if (!sopts.remote && !sopts.ws)
+      return make_error(errc::invalid_argument,
+                        "remote_required: no remote (remote or ws) is set");
+    sopts.remote_required = opts.remote_required_;
   }
   auto sources = spawn_sources(sys, st->pipeline.validator, st->store,
                                std::move(sopts));

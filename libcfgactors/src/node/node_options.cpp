@@ -220,6 +220,47 @@ node_options& node_options::remote_poll(std::chrono::milliseconds x) {
   return *this;
 }
 
+node_options& node_options::remote_backoff(std::chrono::milliseconds first,
+                                           std::chrono::milliseconds max) {
+  remote_backoff_ = first;
+  remote_max_backoff_ = max;
+  return *this;
+}
+
+node_options& node_options::remote_tls(std::string ca_file,
+                                       std::string cert_file,
+                                       std::string key_file) {
+  remote_ca_file_ = std::move(ca_file);
+  remote_cert_file_ = std::move(cert_file);
+  remote_key_file_ = std::move(key_file);
+  return *this;
+}
+
+node_options& node_options::remote_required(std::chrono::milliseconds timeout) {
+  remote_required_ = timeout;
+  return *this;
+}
+
+node_options& node_options::ws_backoff(std::chrono::milliseconds min,
+                                       std::chrono::milliseconds max) {
+  ws_min_backoff_ = min;
+  ws_max_backoff_ = max;
+  return *this;
+}
+
+node_options& node_options::ws_heartbeat(std::chrono::milliseconds x) {
+  ws_heartbeat_ = x;
+  return *this;
+}
+
+node_options& node_options::ws_tls(std::string ca_file, std::string cert_file,
+                                   std::string key_file) {
+  ws_ca_file_ = std::move(ca_file);
+  ws_cert_file_ = std::move(cert_file);
+  ws_key_file_ = std::move(key_file);
+  return *this;
+}
+
 node_options& node_options::ws_service(std::string name, std::string version) {
   ws_service_ = std::move(name);
   ws_service_version_ = std::move(version);

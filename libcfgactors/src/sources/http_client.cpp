@@ -4,7 +4,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -14,6 +13,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <openssl/err.h>
 
 namespace cfgactors::detail {
 
@@ -68,7 +68,29 @@ bool connect(asio::io_context& ioc, beast::tcp_stream& stream, const url& u,
   return false;
 }
 
-std::string read_failure(error_code ec, const http_limits& limits) {
+/// Why the exchange failed; sets `for_good` when retrying cannot help.
+std::string read_failure(error_code ec, const http_limits& limits,
+                         bool client_cert, bool& for_good) {
+  if (is_tls_error(ec)) {
+    // TLS 1.3 finishes the client's handshake before the server checks the
+    // client certificate: a missing or refused one shows here.
+    auto reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+    if (certificate_required(ec)) {
+      for_good = true;
+      return client_cert ? "the server requires a client certificate and "
+                           "did not take ours"
+                         : "the server requires a client certificate and "
+                           "none is set";
+    }
+    if (reason == SSL_R_TLSV1_ALERT_UNKNOWN_CA
+        || reason == SSL_R_SSLV3_ALERT_BAD_CERTIFICATE
+        || reason == SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN) {
+      for_good = true;
+      return "the server refused the client certificate (TLS: "
+             + ec.message() + ")";
+    }
+    return "TLS: " + ec.message();
+  }
   if (ec == beast::error::timeout)
     return "no complete answer within " + ms(limits.read_timeout);
   if (ec == bhttp::error::body_limit)
@@ -84,6 +106,7 @@ template <class Stream>
 std::optional<http_reply> exchange(asio::io_context& ioc, Stream& stream,
                                    const request& req,
                                    const http_limits& limits,
+                                   bool client_cert, bool& for_good,
                                    std::string& error) {
   auto& lowest = beast::get_lowest_layer(stream);
   lowest.expires_after(limits.read_timeout);
@@ -93,7 +116,10 @@ std::optional<http_reply> exchange(asio::io_context& ioc, Stream& stream,
   if (ec) {
     error = ec == beast::error::timeout
               ? "sending the request timed out after " + ms(limits.read_timeout)
-              : "sending the request failed: " + ec.message();
+              : "sending the request failed: "
+                  + (is_tls_error(ec)
+                       ? read_failure(ec, limits, client_cert, for_good)
+                       : ec.message());
     return std::nullopt;
   }
   beast::flat_buffer buffer;
@@ -112,7 +138,7 @@ std::optional<http_reply> exchange(asio::io_context& ioc, Stream& stream,
       bhttp::async_read(stream, buffer, parser, std::move(handler));
     });
   if (ec) {
-    error = read_failure(ec, limits);
+    error = read_failure(ec, limits, client_cert, for_good);
     return std::nullopt;
   }
   auto res = parser.release();
@@ -131,27 +157,21 @@ std::optional<http_reply> exchange(asio::io_context& ioc, Stream& stream,
 
 struct http_client::impl {
   asio::io_context ioc;
+  tls_files files;
   std::optional<ssl::context> tls;
 
+  /// Loaded on first use; a file that cannot be loaded is tried again on
+  /// the next request (someone may be fixing it).
   ssl::context* tls_context(std::string& error) {
-    if (tls)
-      return &*tls;
-    ssl::context ctx{ssl::context::tls_client};
-    error_code ec;
-    ctx.set_default_verify_paths(ec);
-    if (ec) {
-      error = "cannot load the system's CA certificates: " + ec.message();
-      return nullptr;
-    }
-    ctx.set_verify_mode(ssl::verify_peer);
-    tls.emplace(std::move(ctx));
-    return &*tls;
+    if (!tls)
+      tls = make_tls_context(files, error);
+    return tls ? &*tls : nullptr;
   }
 };
 
-http_client::http_client(http_limits limits)
+http_client::http_client(http_limits limits, tls_files tls)
   : limits_(limits), impl_(std::make_unique<impl>()) {
-  // nop
+  impl_->files = std::move(tls);
 }
 
 http_client::~http_client() = default;
@@ -171,24 +191,27 @@ std::optional<http_reply> http_client::get(const url& endpoint,
   for (auto& [name, value] : headers)
     req.set(name, value);
   auto& ioc = impl_->ioc;
+  failed_for_good_ = false;
+  auto client_cert = !impl_->files.cert_file.empty();
   if (endpoint.scheme == "http") {
     beast::tcp_stream stream{ioc};
     if (!connect(ioc, stream, endpoint, limits_, error))
       return std::nullopt;
-    return exchange(ioc, stream, req, limits_, error);
+    return exchange(ioc, stream, req, limits_, client_cert, failed_for_good_,
+                    error);
   }
   if (endpoint.scheme == "https") {
     auto ctx = impl_->tls_context(error);
-    if (!ctx)
-      return std::nullopt;
-    beast::ssl_stream<beast::tcp_stream> stream{ioc, *ctx};
-    // SNI, and the name the certificate must carry.
-    if (!SSL_set_tlsext_host_name(stream.native_handle(),
-                                  endpoint.host.c_str())) {
-      error = "cannot set the TLS server name '" + endpoint.host + "'";
+    if (!ctx) {
+      failed_for_good_ = true;
       return std::nullopt;
     }
-    stream.set_verify_callback(ssl::host_name_verification{endpoint.host});
+    beast::ssl_stream<beast::tcp_stream> stream{ioc, *ctx};
+    // SNI, and the name the certificate must carry.
+    if (!expect_peer_name(stream.native_handle(), endpoint.host, error)) {
+      failed_for_good_ = true;
+      return std::nullopt;
+    }
     if (!connect(ioc, beast::get_lowest_layer(stream), endpoint, limits_,
                  error))
       return std::nullopt;
@@ -197,14 +220,26 @@ std::optional<http_reply> http_client::get(const url& endpoint,
       stream.async_handshake(ssl::stream_base::client, std::move(handler));
     });
     if (ec) {
-      error = ec == beast::error::timeout
-                ? "TLS handshake timed out after " + ms(limits_.connect_timeout)
-                : "TLS handshake failed: " + ec.message();
+      if (ec == beast::error::timeout) {
+        error = "TLS handshake timed out after " + ms(limits_.connect_timeout);
+      } else if (peer_refused(stream.native_handle())) {
+        // A refused certificate stays refused until someone changes it.
+        failed_for_good_ = true;
+        error = "TLS handshake failed: "
+                + tls_error_text(stream.native_handle(), ec);
+      } else {
+        error = "TLS handshake failed: "
+                + (is_tls_error(ec)
+                     ? read_failure(ec, limits_, client_cert, failed_for_good_)
+                     : ec.message());
+      }
       return std::nullopt;
     }
-    return exchange(ioc, stream, req, limits_, error);
+    return exchange(ioc, stream, req, limits_, client_cert, failed_for_good_,
+                    error);
   }
   error = "unsupported scheme '" + endpoint.scheme + "' (use http or https)";
+  failed_for_good_ = true;
   return std::nullopt;
 }
 

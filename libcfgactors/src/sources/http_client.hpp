@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "sources/tls.hpp"
 #include "sources/url.hpp"
 
 namespace cfgactors::detail {
@@ -34,22 +35,32 @@ using http_headers = std::vector<std::pair<std::string, std::string>>;
 /// never inherits a half-read answer). Blocks the calling thread.
 class http_client {
 public:
-  explicit http_client(http_limits limits);
+  /// `tls` applies to `https` endpoints; its files are read on the first
+  /// such request.
+  explicit http_client(http_limits limits, tls_files tls = {});
   ~http_client();
 
   http_client(const http_client&) = delete;
   http_client& operator=(const http_client&) = delete;
 
   /// GETs `target` from `endpoint` (`http` or `https`, which verifies the
-  /// peer against the system's CAs). On a transport failure returns nothing
-  /// and says why in `error` (without naming the URL: the caller does).
+  /// peer against `tls.ca_file` or the system's CAs, and its name). On a
+  /// transport failure returns nothing and says why in `error` (without
+  /// naming the URL: the caller does).
   std::optional<http_reply> get(const url& endpoint, const std::string& target,
                                 const http_headers& headers,
                                 std::string& error);
 
+  /// Whether the last failure of `get` cannot heal by trying again: a TLS
+  /// file that cannot be loaded, a server certificate that was refused.
+  bool failed_for_good() const noexcept {
+    return failed_for_good_;
+  }
+
 private:
   struct impl;
   http_limits limits_;
+  bool failed_for_good_ = false;
   std::unique_ptr<impl> impl_;
 };
 

@@ -6,12 +6,15 @@
 #include <utility>
 #include <vector>
 
+#include <caf/scoped_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "cfgactors/errc.hpp"
 #include "cfgactors/parse.hpp"
 #include "sources/backoff.hpp"
+#include "sources/first_poll.hpp"
 #include "sources/http_client.hpp"
 #include "core/log.hpp"
 #include "sources/propose.hpp"
@@ -21,10 +24,13 @@ namespace cfgactors {
 
 namespace {
 
+using detail::first_poll_atom;
+
 /// The public interface plus the poll timer. A tick carries the number of
 /// the poll it was scheduled for, so a tick that a reload overtook is void.
 using http_source_actor
-  = source_actor::extend<caf::reacts_to<tick_atom, uint64_t>>;
+  = source_actor::extend<caf::reacts_to<tick_atom, uint64_t>,
+                         caf::replies_to<first_poll_atom>::with<source_status>>;
 
 using status_promise = caf::typed_response_promise<source_status>;
 
@@ -44,6 +50,11 @@ struct http_source_state {
   bool busy = false; ///< a poll waits for the validator's answer
   std::vector<status_promise> waiting; ///< reloads the current poll answers
   std::vector<status_promise> queued;  ///< reloads that want another poll
+  bool for_good = false; ///< the current poll failed in a way retries cannot fix
+  /// Set once a poll succeeded or failed for good; until then first_poll
+  /// requests wait in `first`.
+  std::optional<caf::error> first_outcome;
+  std::vector<status_promise> first;
 };
 
 using http_source_ptr = http_source_actor::stateful_pointer<http_source_state>;
@@ -62,6 +73,9 @@ void done(http_source_ptr self, bool ok) {
                          st.status.version);
     st.retry->reset();
     delay = st.options.interval;
+    detail::log().debug("event=http_source_polled endpoint=\"{}\" "
+                        "next_in_ms={}",
+                        st.options.endpoint, delay.count());
   } else {
     delay = st.retry->next();
     // One line per event: a validator's answer lists its reasons on lines.
@@ -71,7 +85,16 @@ void done(http_source_ptr self, bool ok) {
                        "retry_in_ms={}",
                        st.options.endpoint, error, delay.count());
   }
-  self->delayed_send(self, delay, tick_atom::value, st.tick);
+  // An unusable endpoint never heals: only a reload tries it again.
+  if (st.endpoint)
+    self->delayed_send(self, delay, tick_atom::value, st.tick);
+  if (!st.first_outcome && (ok || st.for_good)) {
+    st.first_outcome = ok ? caf::error{}
+                          : make_error(errc::unavailable, st.status.last_error);
+    for (auto& rp : st.first)
+      ok ? rp.deliver(st.status) : rp.deliver(*st.first_outcome);
+    st.first.clear();
+  }
   for (auto& rp : st.waiting)
     rp.deliver(st.status);
   st.waiting.clear();
@@ -147,11 +170,13 @@ void handle_body(http_source_ptr self, detail::http_reply reply) {
 void poll(http_source_ptr self) {
   auto& st = self->state;
   st.busy = true;
+  st.for_good = false;
   ++st.tick;
   st.waiting = std::move(st.queued);
   st.queued.clear();
   ++st.status.reads;
   if (!st.endpoint) {
+    st.for_good = true;
     read_failed(self, st.endpoint_error);
     return;
   }
@@ -165,6 +190,7 @@ void poll(http_source_ptr self) {
   auto reply = st.client->get(*st.endpoint, st.endpoint->target("/config"),
                               headers, error);
   if (!reply) {
+    st.for_good = st.client->failed_for_good();
     read_failed(self, "GET " + st.config_url + ": " + error);
     return;
   }
@@ -177,6 +203,9 @@ void poll(http_source_ptr self) {
       done(self, true);
       return;
     default:
+      // No token, a refused one, no such config: a person must act.
+      st.for_good = reply->status == 401 || reply->status == 403
+                    || reply->status == 404;
       read_failed(self, status_failure(st, *reply));
   }
 }
@@ -205,9 +234,18 @@ http_source(http_source_ptr self, validator_actor validator,
   while (!st.config_url.empty() && st.config_url.back() == '/')
     st.config_url.pop_back();
   st.config_url += "/config";
-  st.client = std::make_unique<detail::http_client>(detail::http_limits{
-    options.connect_timeout, options.read_timeout, options.max_body});
-  st.retry.emplace(2 * options.interval, options.max_backoff);
+  if (st.endpoint) {
+    if (auto why = options_error(options); !why.empty()) {
+      st.endpoint_error = why;
+      st.endpoint.reset();
+    }
+  }
+  st.client = std::make_unique<detail::http_client>(
+    detail::http_limits{options.connect_timeout, options.read_timeout,
+                        options.max_body},
+    detail::tls_files{options.ca_file, options.cert_file, options.key_file});
+  st.retry.emplace(options.error_backoff.value_or(2 * options.interval),
+                   options.max_backoff);
   st.validator = std::move(validator);
   st.options = std::move(options);
   self->send(self, tick_atom::value, st.tick);
@@ -226,10 +264,79 @@ http_source(http_source_ptr self, validator_actor validator,
       if (tick == st.tick && !st.busy)
         poll(self);
     },
+    [self](first_poll_atom) -> caf::result<source_status> {
+      auto& st = self->state;
+      if (st.first_outcome) {
+        if (*st.first_outcome)
+          return *st.first_outcome;
+        return st.status;
+      }
+      auto rp = self->make_response_promise<source_status>();
+      st.first.push_back(rp);
+      return rp;
+    },
   };
 }
 
+std::string positive(const char* field, std::chrono::milliseconds x) {
+  if (x.count() > 0)
+    return {};
+  return std::string{field} + " must be positive, got "
+         + std::to_string(x.count()) + " ms";
+}
+
 } // namespace
+
+std::string options_error(const http_source_options& options) {
+  auto why = positive("interval", options.interval);
+  if (why.empty() && options.error_backoff)
+    why = positive("error_backoff", *options.error_backoff);
+  if (why.empty())
+    why = positive("max_backoff", options.max_backoff);
+  if (why.empty())
+    why = positive("connect_timeout", options.connect_timeout);
+  if (why.empty())
+    why = positive("read_timeout", options.read_timeout);
+  if (!why.empty())
+    return "remote '" + options.endpoint + "': " + why;
+  auto first = options.error_backoff.value_or(2 * options.interval);
+  if (options.max_backoff < first)
+    return "remote '" + options.endpoint + "': max_backoff ("
+           + std::to_string(options.max_backoff.count())
+           + " ms) is below the first backoff ("
+           + std::to_string(first.count()) + " ms)";
+  if (options.key_file.size() > 0 && options.cert_file.empty())
+    return "remote '" + options.endpoint + "': a key_file needs its cert_file";
+  return {};
+}
+
+caf::error await_first_poll(caf::actor_system& sys, const source_actor& src,
+                            std::chrono::milliseconds timeout) {
+  caf::scoped_actor self{sys};
+  caf::error result;
+  auto timed_out = false;
+  // The source's typed interface does not name first_poll; it is private.
+  self->request(caf::actor_cast<caf::actor>(src), timeout,
+                first_poll_atom::value)
+    .receive([](source_status&) {},
+             [&](caf::error& err) {
+               timed_out = err == caf::sec::request_timeout;
+               result = std::move(err);
+             });
+  if (!timed_out)
+    return result;
+  std::string last = "no poll finished";
+  self->request(src, std::chrono::seconds{5}, status_atom::value)
+    .receive(
+      [&](source_status& st) {
+        if (!st.last_error.empty())
+          last = st.last_error;
+      },
+      [](caf::error&) {});
+  return make_error(errc::timeout, "no answer from the remote within "
+                                     + std::to_string(timeout.count())
+                                     + " ms; last failure: " + last);
+}
 
 source_actor spawn_http_source(caf::actor_system& sys,
                                validator_actor validator,

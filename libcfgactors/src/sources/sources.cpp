@@ -1,5 +1,6 @@
 #include "cfgactors/sources.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
@@ -59,13 +60,38 @@ spawn_sources(caf::actor_system& sys, const validator_actor& validator,
                               options.first_read_timeout))
       return give_up(std::move(err));
   }
-  if (options.remote)
+  // Both remote sources start before either is waited for: the deadline
+  // covers them together.
+  std::vector<std::pair<source_actor, std::string>> required;
+  if (options.remote) {
+    auto what = options.remote->endpoint;
     sources.push_back(spawn_http_source(sys, validator,
                                         std::move(*options.remote)));
+    required.emplace_back(sources.back(), std::move(what));
+  }
   if (options.ws) {
+    auto what = options.ws->endpoint;
     options.ws->store = store;
     options.ws->reload = sources; // every source started before it
     sources.push_back(spawn_ws_source(sys, validator, std::move(*options.ws)));
+    required.emplace_back(sources.back(), std::move(what));
+  }
+  if (options.remote_required) {
+    auto deadline = std::chrono::steady_clock::now() + *options.remote_required;
+    for (auto& [src, what] : required) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+      auto err = await_first_poll(sys, src,
+                                  std::max(left, std::chrono::milliseconds{1}));
+      if (!err)
+        continue;
+      auto ours = err.category() == errc_category
+                  && err.context().match_elements<std::string>();
+      return give_up(make_error(
+        ours ? static_cast<errc>(err.code()) : errc::unavailable,
+        "initial configuration from " + what + " (required): "
+          + (ours ? err.context().get_as<std::string>(0) : sys.render(err))));
+    }
   }
   return sources;
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <deque>
 #include <memory>
+#include <optional>
+#include <vector>
 #include <utility>
 
 #include <caf/send.hpp>
@@ -12,6 +14,8 @@
 
 #include "cfgactors/parse.hpp"
 #include "core/log.hpp"
+#include "cfgactors/errc.hpp"
+#include "sources/first_poll.hpp"
 #include "sources/propose.hpp"
 #include "sources/url.hpp"
 #include "sources/ws_client.hpp"
@@ -27,8 +31,9 @@ using ws_text_atom = caf::atom_constant<caf::atom("ws_text")>;
 
 using ws_source_actor = source_actor::extend<
   caf::reacts_to<ws_up_atom>,
-  caf::reacts_to<ws_down_atom, std::string, int64_t>,
-  caf::reacts_to<ws_text_atom, std::string>>;
+  caf::reacts_to<ws_down_atom, std::string, int64_t, bool>,
+  caf::reacts_to<ws_text_atom, std::string>,
+  caf::replies_to<detail::first_poll_atom>::with<source_status>>;
 
 using status_promise = caf::typed_response_promise<source_status>;
 
@@ -50,7 +55,21 @@ struct ws_source_state {
   bool busy = false;
   std::vector<status_promise> reloads; ///< answered once the inbox is empty
   std::unique_ptr<detail::ws_client> client;
+  /// Set at the first registration or the first failure for good; until
+  /// then first_poll requests wait in `first`.
+  std::optional<caf::error> first_outcome;
+  std::vector<status_promise> first;
 };
+
+/// Answers the first_poll requests once the outcome is known.
+void settle_first(ws_source_state& st, caf::error outcome) {
+  if (st.first_outcome)
+    return;
+  st.first_outcome = std::move(outcome);
+  for (auto& rp : st.first)
+    *st.first_outcome ? rp.deliver(*st.first_outcome) : rp.deliver(st.status);
+  st.first.clear();
+}
 
 using ws_source_ptr = ws_source_actor::stateful_pointer<ws_source_state>;
 
@@ -271,9 +290,11 @@ ws_source_actor::behavior_type ws_source(ws_source_ptr self,
   st.validator = std::move(validator);
   std::string error;
   auto endpoint = detail::parse_url(options.endpoint, error);
-  if (endpoint && endpoint->scheme != "ws")
+  if (endpoint && endpoint->scheme != "ws" && endpoint->scheme != "wss")
     error = "invalid endpoint '" + options.endpoint
-            + "': the scheme must be ws (wss is not supported)";
+            + "': the scheme must be ws or wss";
+  else if (auto why = options_error(options); endpoint && !why.empty())
+    error = why;
   else if (endpoint
            && options.token.find_first_of("\r\n") != std::string::npos)
     error = "the token for '" + options.endpoint + "' contains a line break";
@@ -282,6 +303,7 @@ ws_source_actor::behavior_type ws_source(ws_source_ptr self,
     st.status.fail(error);
     detail::log().error("event=ws_source_failed endpoint=\"{}\" error=\"{}\"",
                         options.endpoint, error);
+    settle_first(st, make_error(errc::unavailable, error));
   } else {
     detail::ws_client_options io;
     io.endpoint = *endpoint;
@@ -294,6 +316,8 @@ ws_source_actor::behavior_type ws_source(ws_source_ptr self,
     io.min_backoff = options.min_backoff;
     io.max_backoff = options.max_backoff;
     io.connect_timeout = options.connect_timeout;
+    io.heartbeat = options.heartbeat;
+    io.tls = {options.ca_file, options.cert_file, options.key_file};
     // The I/O thread must not keep the actor alive: it holds a weak
     // reference and drops events once the actor is gone.
     caf::weak_actor_ptr weak{self->ctrl()};
@@ -306,10 +330,11 @@ ws_source_actor::behavior_type ws_source(ws_source_ptr self,
         caf::anon_send(dest, ws_up_atom::value);
     };
     events.disconnected = [hdl](std::string why,
-                                std::chrono::milliseconds retry_in) {
+                                std::chrono::milliseconds retry_in,
+                                bool for_good) {
       if (auto dest = hdl())
         caf::anon_send(dest, ws_down_atom::value, std::move(why),
-                       static_cast<int64_t>(retry_in.count()));
+                       static_cast<int64_t>(retry_in.count()), for_good);
     };
     events.message = [hdl](std::string text) {
       if (auto dest = hdl())
@@ -336,14 +361,29 @@ ws_source_actor::behavior_type ws_source(ws_source_ptr self,
       st.status.succeed();
       detail::log().info("event=ws_source_connected endpoint=\"{}\"",
                          st.options.endpoint);
+      settle_first(st, caf::error{});
     },
-    [self](ws_down_atom, std::string& why, int64_t retry_in_ms) {
+    [self](ws_down_atom, std::string& why, int64_t retry_in_ms,
+           bool for_good) {
       auto& st = self->state;
       ++st.status.errors;
       st.status.fail(st.options.endpoint + ": " + why);
+      if (for_good)
+        settle_first(st, make_error(errc::unavailable, st.status.last_error));
       detail::log().warn("event=ws_source_disconnected endpoint=\"{}\" "
                          "error=\"{}\" retry_in_ms={}",
                          st.options.endpoint, why, retry_in_ms);
+    },
+    [self](detail::first_poll_atom) -> caf::result<source_status> {
+      auto& st = self->state;
+      if (st.first_outcome) {
+        if (*st.first_outcome)
+          return *st.first_outcome;
+        return st.status;
+      }
+      auto rp = self->make_response_promise<source_status>();
+      st.first.push_back(rp);
+      return rp;
     },
     [self](ws_text_atom, std::string& text) {
       auto& st = self->state;
@@ -354,7 +394,33 @@ ws_source_actor::behavior_type ws_source(ws_source_ptr self,
   };
 }
 
+std::string positive(const char* field, std::chrono::milliseconds x) {
+  if (x.count() > 0)
+    return {};
+  return std::string{field} + " must be positive, got "
+         + std::to_string(x.count()) + " ms";
+}
+
 } // namespace
+
+std::string options_error(const ws_source_options& options) {
+  std::string why;
+  for (auto [field, x] : {std::pair{"min_backoff", options.min_backoff},
+                          std::pair{"max_backoff", options.max_backoff},
+                          std::pair{"connect_timeout", options.connect_timeout},
+                          std::pair{"heartbeat", options.heartbeat}})
+    if (why.empty())
+      why = positive(field, x);
+  if (why.empty() && options.max_backoff < options.min_backoff)
+    why = "max_backoff (" + std::to_string(options.max_backoff.count())
+          + " ms) is below min_backoff ("
+          + std::to_string(options.min_backoff.count()) + " ms)";
+  if (why.empty() && options.service_version.empty())
+    why = "service_version must not be empty";
+  if (why.empty() && !options.key_file.empty() && options.cert_file.empty())
+    why = "a key_file needs its cert_file";
+  return why.empty() ? why : "ws '" + options.endpoint + "': " + why;
+}
 
 source_actor spawn_ws_source(caf::actor_system& sys,
                              validator_actor validator,
