@@ -490,6 +490,50 @@ CAF_TEST(reload polls at once and answers after the proposal) {
   CAF_CHECK_EQUAL(st.state, source_state::ok);
 }
 
+CAF_TEST(the configured interval and error backoff are the ones used) {
+  // The source logs each delay it schedules (next_in_ms at debug after a
+  // good poll, retry_in_ms after a failure): its schedule, observed.
+  auto level = spdlog::default_logger()->level();
+  spdlog::default_logger()->set_level(spdlog::level::debug);
+  config_server srv;
+  srv.serve(json{{"buffer_size", 2048}}, "\"v1\"");
+  auto opts = options(srv.endpoint());
+  opts.interval = 370ms;
+  opts.error_backoff = 260ms;
+  opts.max_backoff = 2000ms;
+  auto src = spawn(opts);
+  CAF_REQUIRE(wait_until([&] { return srv.not_modified() >= 2; }));
+  auto polled = logs.events("http_source_polled");
+  CAF_REQUIRE_GREATER_OR_EQUAL(polled.size(), 3u);
+  for (auto& line : polled)
+    CHECK_WHY(contains(line, "next_in_ms=370"), line);
+  srv.set_mode(mode::fail);
+  CAF_REQUIRE(wait_until(
+    [&] { return logs.events("http_source_failed").size() >= 2; }));
+  spdlog::default_logger()->set_level(level);
+  auto failed = logs.events("http_source_failed");
+  // error_backoff × 2^n ± 20 %, not 2 × interval (740 ms).
+  std::regex retry_in{"retry_in_ms=([0-9]+)"};
+  for (size_t i = 0; i < 2; ++i) {
+    std::smatch m;
+    CAF_REQUIRE(std::regex_search(failed[i], m, retry_in));
+    auto delay = std::stoll(m[1]);
+    auto nominal = int64_t{260} << i;
+    CHECK_WHY(delay >= nominal * 8 / 10 && delay <= nominal * 12 / 10,
+              "failure " << i << ": retry_in_ms=" << delay << ", nominal "
+                         << nominal);
+  }
+  CAF_CHECK(options_error(opts).empty());
+  opts.interval = 0ms;
+  CHECK_WHY(contains(options_error(opts), "interval must be positive, got 0"),
+            options_error(opts));
+  // Refused by the source itself too, by name.
+  auto bad = spawn(opts);
+  auto st = wait_status(bad, [](auto& s) { return s.errors >= 1; });
+  CHECK_WHY(contains(st.last_error, "interval must be positive"),
+            st.last_error);
+}
+
 CAF_TEST(https verifies the server certificate and bad endpoints are named) {
   auto dir = std::filesystem::temp_directory_path()
              / ("cfgactors-https-" + std::to_string(::getpid()));

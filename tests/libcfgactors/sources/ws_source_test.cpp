@@ -116,6 +116,12 @@ public:
     return last_authorization_;
   }
 
+  /// From now on, upgraded connections are never read: pings go unanswered.
+  void deafen() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    deaf_ = true;
+  }
+
   std::string last_target() {
     std::lock_guard<std::mutex> guard{mtx_};
     return last_target_;
@@ -178,11 +184,14 @@ private:
         return;
       c->buffer.clear();
       current_ = c;
+      bool deaf;
       {
         std::lock_guard<std::mutex> guard{mtx_};
         ++upgrades_;
+        deaf = deaf_;
       }
-      read(c);
+      if (!deaf)
+        read(c);
     });
   }
 
@@ -221,6 +230,7 @@ private:
   std::vector<std::string> received_;
   int upgrades_ = 0;
   int refused_ = 0;
+  bool deaf_ = false;
   int closed_ = 0;
   std::string last_authorization_;
   std::string last_target_;
@@ -461,12 +471,48 @@ CAF_TEST(a refused upgrade leaves the source degraded and says why) {
     CHECK_WHY(!contains(line, "wr0ng-t0ken"), "token in the log: " << line);
 }
 
+CAF_TEST(the configured heartbeat drops a connection that went silent) {
+  ws_server srv;
+  srv.deafen();
+  auto spawn_with = [&](std::chrono::milliseconds heartbeat) {
+    ws_source_options opts;
+    opts.endpoint = srv.endpoint();
+    opts.min_backoff = 5s; // one connection each for this test
+    opts.max_backoff = 5s;
+    opts.heartbeat = heartbeat;
+    auto src = spawn_ws_source(sys, pipe.validator, std::move(opts));
+    sources.push_back(src);
+    return src;
+  };
+  auto quick = spawn_with(200ms);
+  auto patient = spawn_with(15s);
+  auto start = std::chrono::steady_clock::now();
+  auto st = wait_status(quick, [](auto& s) { return s.errors >= 1; });
+  auto took = std::chrono::steady_clock::now() - start;
+  CHECK_WHY(contains(st.last_error, "went silent (no answer to a ping)"),
+            st.last_error);
+  CAF_CHECK(took >= 150ms);
+  CAF_CHECK(took < 3s);
+  // The default heartbeat has not given up on the same silence.
+  st = wait_status(patient,
+                   [](auto& s) { return s.state == source_state::ok; });
+  CAF_CHECK_EQUAL(st.state, source_state::ok);
+  CAF_CHECK_EQUAL(st.errors, 0u);
+  ws_source_options bad;
+  bad.endpoint = srv.endpoint();
+  bad.heartbeat = 0ms;
+  CHECK_WHY(contains(options_error(bad), "heartbeat must be positive, got 0"),
+            options_error(bad));
+  bad.heartbeat = 1s;
+  CAF_CHECK(options_error(bad).empty());
+}
+
 CAF_TEST(an endpoint that is not ws is refused by name) {
-  auto src = spawn("wss://127.0.0.1:1/base");
+  auto src = spawn("wxx://127.0.0.1:1/base");
   auto st = status_of(src);
   CAF_CHECK_EQUAL(st.state, source_state::degraded);
-  CHECK_WHY(contains(st.last_error, "'wss://127.0.0.1:1/base'")
-              && contains(st.last_error, "scheme must be ws"),
+  CHECK_WHY(contains(st.last_error, "'wxx://127.0.0.1:1/base'")
+              && contains(st.last_error, "scheme must be ws or wss"),
             st.last_error);
   st = status_of(spawn("ws://127.0.0.1:99999"));
   CHECK_WHY(contains(st.last_error, "out of range"), st.last_error);
