@@ -187,13 +187,81 @@ void get_history(const api_context_ptr& ctx, const http::request_context& rc,
     cfgactors::history_atom::value, before, static_cast<uint32_t>(limit));
 }
 
+/// The diff of `from` → `to` as GET /diff answers it, secrets masked unless
+/// the token may read them.
+json diff_json(const cfgactors::diff_result& diff, bool secrets) {
+  auto patch = diff.patch;
+  auto view = diff.view;
+  if (!secrets && !diff.secrets.empty()) {
+    cfgactors::secret_paths masks{diff.secrets};
+    masks.mask_patch(patch);
+    masks.mask_view(view);
+  }
+  return json{{"from", diff.from},
+              {"to", diff.to},
+              {"patch", std::move(patch)},
+              {"changes", std::move(view)}};
+}
+
+/// GET /diff?last=N: the last N changes as one diff, from the version N
+/// before the newest to the newest (N=1: the last change). 404 when the
+/// history holds fewer than N+1 versions, saying how many it holds.
+void get_last_diff(const api_context_ptr& ctx, const http::request_context& rc,
+                   http::responder respond, uint64_t n) {
+  auto secrets = with_secrets(*ctx, rc.req);
+  cfgactors::async_request<std::vector<cfgactors::version_info>>(
+    ctx->sys, ctx->store, ctx->timeout,
+    [ctx, &rc, respond, n,
+     secrets](caf::expected<std::vector<cfgactors::version_info>> rows) {
+      if (!rows)
+        return respond(actor_error(*ctx, rc.req, rows.error()));
+      if (rows->size() < n + 1) {
+        auto held = rows->empty() ? std::string{"no version"}
+                    : rows->size() == 1
+                      ? "only version " + std::to_string(rows->front().version)
+                      : std::to_string(rows->size()) + " versions ("
+                          + std::to_string(rows->back().version) + " to "
+                          + std::to_string(rows->front().version) + ")";
+        return respond(http::error_response(
+          rc.req, status::not_found, "no such change",
+          {"last=" + std::to_string(n) + " needs " + std::to_string(n + 1)
+           + " versions in the history; it holds " + held}));
+      }
+      // Newest first: the newest and the one N changes before it.
+      ask<cfgactors::diff_result>(
+        ctx, rc, respond, ctx->store,
+        [&rc, secrets](const cfgactors::diff_result& diff) {
+          return http::json_response(rc.req, status::ok,
+                                     diff_json(diff, secrets));
+        },
+        cfgactors::diff_atom::value, rows->back().version,
+        rows->front().version);
+    },
+    cfgactors::history_atom::value, uint64_t{0}, static_cast<uint32_t>(n + 1));
+}
+
+/// GET /diff?from=A&to=B, or ?last=N (see get_last_diff).
 void get_diff(const api_context_ptr& ctx, const http::request_context& rc,
               http::responder respond) {
   std::vector<std::string> problems;
+  if (auto last = rc.param("last")) {
+    auto n = to_u64(*last);
+    if (rc.param("from") || rc.param("to"))
+      problems.emplace_back("last excludes from and to");
+    // The history holds at most max_history versions: N+1 of them.
+    else if (!n || *n == 0 || *n >= ctx->max_history)
+      problems.push_back("last must be 1.."
+                         + std::to_string(ctx->max_history - 1) + ", got '"
+                         + *last + "'");
+    if (!problems.empty())
+      return respond(http::error_response(
+        rc.req, status::bad_request, "bad parameter", std::move(problems)));
+    return get_last_diff(ctx, rc, std::move(respond), *n);
+  }
   auto version_param = [&](std::string_view key) -> std::optional<uint64_t> {
     auto text = rc.param(key);
     if (!text) {
-      problems.push_back(std::string{key} + " is required");
+      problems.push_back(std::string{key} + " is required (or last=N)");
       return std::nullopt;
     }
     auto n = to_u64(*text);
@@ -211,18 +279,7 @@ void get_diff(const api_context_ptr& ctx, const http::request_context& rc,
   ask<cfgactors::diff_result>(
     ctx, rc, std::move(respond), ctx->store,
     [&rc, secrets](const cfgactors::diff_result& diff) {
-      auto patch = diff.patch;
-      auto view = diff.view;
-      if (!secrets && !diff.secrets.empty()) {
-        cfgactors::secret_paths masks{diff.secrets};
-        masks.mask_patch(patch);
-        masks.mask_view(view);
-      }
-      return http::json_response(rc.req, status::ok,
-                                 json{{"from", diff.from},
-                                      {"to", diff.to},
-                                      {"patch", std::move(patch)},
-                                      {"changes", std::move(view)}});
+      return http::json_response(rc.req, status::ok, diff_json(diff, secrets));
     },
     cfgactors::diff_atom::value, *from, *to);
 }

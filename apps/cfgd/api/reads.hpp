@@ -13,7 +13,8 @@ class authorizer;
 
 using api_context_ptr = std::shared_ptr<const api_context>;
 
-/// GET /config, /config/<path>, /layers, /history, /diff, /sources, /nodes
+/// GET /config, /config/<path>, /layers, /history, /diff (?from=&to=, or
+/// ?last=N: the last N changes), /sources, /nodes
 /// (need a read token when read tokens are configured) and /healthz (always
 /// open).
 void add_read_routes(http::router& routes, api_context_ptr ctx);
