@@ -15,6 +15,7 @@
 #include "cfgactors/merge.hpp"
 #include "cfgactors/path.hpp"
 #include "core/log.hpp"
+#include "pipeline/shadowed_edits.hpp"
 #include "pipeline/tree_pool.hpp"
 #include "write/apply.hpp"
 #include "write/redact.hpp"
@@ -360,6 +361,30 @@ void commit_through_etcd(validator_ptr self, layer_stack candidate,
       });
 }
 
+/// Warns about each path a file edit in `req` changed that a higher layer
+/// overrides: the edit is committed but changes nothing applications see.
+/// Only the changed paths are looked up; at most a few lines per edit.
+void warn_shadowed(const layer_stack& before, const layer_stack& after,
+                   const write_request& req) {
+  constexpr std::size_t max_lines = 10;
+  for (auto& op : req.ops) {
+    if (op.kind != op_kind::replace_layer
+        || kind_of(op.layer) != layer_kind::file)
+      continue;
+    std::size_t total = 0;
+    for (auto& x : detail::shadowed_edits(before, after, op.layer, max_lines,
+                                          total))
+      detail::log().warn("event=file_edit_shadowed layer=\"{}\" path=\"{}\" "
+                         "shadowed_by=\"{}\"",
+                         detail::escaped(op.layer), detail::escaped(x.path),
+                         detail::escaped(x.shadower));
+    if (total > max_lines)
+      detail::log().warn("event=file_edit_shadowed layer=\"{}\" "
+                         "more_paths={}",
+                         detail::escaped(op.layer), total - max_lines);
+  }
+}
+
 /// Validates `candidate` and commits it through the store (in etcd mode,
 /// through etcd first). Waits for the commit before taking the next write:
 /// the validator is the ordering point.
@@ -382,6 +407,7 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
            req.origin);
     return;
   }
+  warn_shadowed(st.layers, candidate, req);
   if (st.etcd) {
     commit_through_etcd(self, std::move(candidate), std::move(effective),
                         std::move(req), std::move(rp), started, attempt);
