@@ -67,16 +67,19 @@ client::client(endpoint ep, std::string token,
 
 namespace {
 
-reply to_reply(const httplib::Result& res, const std::string& url) {
+reply to_reply(const httplib::Result& res, std::string what) {
   reply r;
+  r.what = std::move(what);
   if (!res) {
     auto err = res.error();
-    r.error = url + ": "
-              + (err == httplib::Error::Connection
-                   ? std::string{"connection refused or host unreachable"}
-                 : err == httplib::Error::Read
-                   ? std::string{"no answer in time (read failed)"}
-                   : httplib::to_string(err) + " error");
+    // Read: connected, but the answer never came (timeout, or the peer
+    // closed): unlike a refused connection, a write may have committed.
+    r.timed_out = err == httplib::Error::Read;
+    r.error = err == httplib::Error::Connection
+                ? std::string{"connection refused or host unreachable"}
+              : r.timed_out ? std::string{"connected, but no answer in time "
+                                          "(or the connection closed)"}
+                            : httplib::to_string(err) + " error";
     return r;
   }
   r.status = res->status;
@@ -94,8 +97,11 @@ reply to_reply(const httplib::Result& res, const std::string& url) {
 
 template <class F>
 reply with_client(const endpoint& ep, const std::string& token,
-                  std::chrono::milliseconds timeout, F f) {
-  auto url = ep.scheme + "://" + ep.host + ":" + std::to_string(ep.port);
+                  std::chrono::milliseconds timeout, const std::string& what,
+                  const std::string& target, F f) {
+  auto host = ep.host.find(':') == std::string::npos ? ep.host
+                                                     : "[" + ep.host + "]";
+  auto url = ep.scheme + "://" + host + ":" + std::to_string(ep.port);
   httplib::Client cli{url};
   auto secs = timeout.count() / 1000;
   auto usecs = (timeout.count() % 1000) * 1000;
@@ -105,13 +111,13 @@ reply with_client(const endpoint& ep, const std::string& token,
   httplib::Headers headers{{"X-Config-Origin", "cfgctl"}};
   if (!token.empty())
     headers.emplace("Authorization", "Bearer " + token);
-  return to_reply(f(cli, headers), url);
+  return to_reply(f(cli, headers), what + " " + url + ep.base + target);
 }
 
 } // namespace
 
 reply client::get(const std::string& target) const {
-  return with_client(ep_, token_, timeout_,
+  return with_client(ep_, token_, timeout_, "GET", target,
                      [&](httplib::Client& cli, const httplib::Headers& h) {
                        return cli.Get(ep_.base + target, h);
                      });
@@ -120,11 +126,14 @@ reply client::get(const std::string& target) const {
 reply client::send(const std::string& method, const std::string& target,
                    const std::string& body) const {
   return with_client(
-    ep_, token_, timeout_, [&](httplib::Client& cli, httplib::Headers h) {
+    ep_, token_, timeout_, method, target,
+    [&](httplib::Client& cli, httplib::Headers h) {
       if (!idempotency_key_.empty())
         h.emplace("Idempotency-Key", idempotency_key_);
       if (!reason_.empty())
         h.emplace("X-Change-Reason", reason_);
+      if (!if_match_.empty())
+        h.emplace("If-Match", "\"" + if_match_ + "\"");
       auto path = ep_.base + target;
       if (method == "PUT")
         return cli.Put(path, h, body, "application/json");
@@ -199,24 +208,49 @@ std::string url_encode(const std::string& text) {
   return out;
 }
 
-int report_failure(const reply& r) {
-  if (r.status == 0) {
-    std::cerr << "cfgctl: cannot reach cfgd: " << r.error << '\n';
-    return exit_unreachable;
-  }
-  std::string error = r.body.is_object() && r.body.contains("error")
-                        ? r.body["error"].get<std::string>()
-                        : "HTTP " + std::to_string(r.status);
-  std::cerr << "cfgctl: " << error << " (HTTP " << r.status << ")\n";
-  if (r.body.is_object() && r.body.contains("details"))
-    for (auto& d : r.body["details"])
-      std::cerr << "  " << (d.is_string() ? d.get<std::string>() : d.dump())
-                << '\n';
+int exit_code_of(const reply& r) {
+  if (r.status == 0)
+    return r.timed_out ? exit_no_answer : exit_unreachable;
   if (r.status == 401 || r.status == 403)
-    return exit_unreachable;
-  if (r.status >= 500)
+    return exit_auth;
+  if (r.status == 409)
+    return exit_conflict;
+  if (r.status >= 500 || r.status == 429)
     return exit_unreachable;
   return exit_rejected;
+}
+
+int report_failure(const reply& r, bool json) {
+  auto code = exit_code_of(r);
+  nlohmann::json details = nlohmann::json::array();
+  std::string error;
+  if (r.status == 0) {
+    error = r.error;
+    std::cerr << "cfgctl: cannot reach cfgd: " << r.what << ": " << r.error
+              << '\n';
+  } else {
+    error = r.body.is_object() && r.body.contains("error")
+                && r.body["error"].is_string()
+              ? r.body["error"].get<std::string>()
+              : "HTTP " + std::to_string(r.status);
+    if (r.body.is_object() && r.body.contains("details")
+        && r.body["details"].is_array())
+      details = r.body["details"];
+    std::cerr << "cfgctl: " << r.what << ": " << error << " (HTTP "
+              << r.status << ")\n";
+    for (auto& d : details)
+      std::cerr << "  " << (d.is_string() ? d.get<std::string>() : d.dump())
+                << '\n';
+  }
+  if (json)
+    std::cout << nlohmann::json{{"error", error},
+                                {"details", details},
+                                {"status", r.status},
+                                {"request", r.what},
+                                {"exit", code}}
+                   .dump()
+              << '\n';
+  return code;
 }
 
 } // namespace cfgctl

@@ -11,18 +11,29 @@
 
 namespace cfgctl {
 
-/// Exit codes of cfgctl.
+/// Exit codes of cfgctl, the same with and without --json (docs/CFGCTL.md
+/// has the table). 1-3 keep the meaning they had before the others existed.
 inline constexpr int exit_ok = 0;
-inline constexpr int exit_rejected = 1;    ///< the server said no (reasons printed)
-inline constexpr int exit_usage = 2;
-inline constexpr int exit_unreachable = 3; ///< no answer, or not authorized
+inline constexpr int exit_rejected = 1;    ///< the server said no: 400, 404, 422, 413
+inline constexpr int exit_usage = 2;       ///< bad command line or local input
+inline constexpr int exit_unreachable = 3; ///< no connection, or 5xx/429: try later
+inline constexpr int exit_auth = 4;        ///< 401/403: no token, wrong or too weak
+inline constexpr int exit_conflict = 5;    ///< 409: --if-match names an old version
+/// Committed, but not every node the consistency level asked for acked in
+/// time: the write stays (a retry would write again).
+inline constexpr int exit_unconfirmed = 6;
+/// Connected but no answer within --timeout-ms: a write may or may not have
+/// committed (`cfgctl history` tells).
+inline constexpr int exit_no_answer = 7;
 
 struct reply {
   int status = 0;              ///< HTTP status; 0 when there was no answer
   nlohmann::json body;         ///< parsed JSON (null if empty or not JSON)
   std::string text;            ///< the raw body
   std::string error;           ///< transport error when status == 0
+  bool timed_out = false;      ///< status == 0 because no answer came in time
   std::string version;         ///< X-Config-Version
+  std::string what;            ///< `METHOD URL`, for error messages
 };
 
 struct endpoint {
@@ -53,6 +64,10 @@ public:
     return token_;
   }
 
+  std::chrono::milliseconds timeout() const noexcept {
+    return timeout_;
+  }
+
   /// Sent with every write (`Idempotency-Key`): a retry of a write that
   /// committed answers its version instead of committing again.
   void idempotency_key(std::string key) {
@@ -64,11 +79,18 @@ public:
     reason_ = std::move(text);
   }
 
+  /// Sent with every write (`If-Match`): the hash the write expects to
+  /// replace; another version in between makes it a conflict (409).
+  void if_match(std::string hash) {
+    if_match_ = std::move(hash);
+  }
+
 private:
   endpoint ep_;
   std::string token_;
   std::string idempotency_key_;
   std::string reason_;
+  std::string if_match_;
   std::chrono::milliseconds timeout_;
 };
 
@@ -81,8 +103,12 @@ bool is_loopback_host(const std::string& host, std::string& error);
 /// Percent-encodes a path segment or query value.
 std::string url_encode(const std::string& text);
 
-/// Prints the server's refusal (error and every detail) to stderr and
-/// returns the exit code for it.
-int report_failure(const reply& r);
+/// The exit code for a failed reply (status != 200).
+int exit_code_of(const reply& r);
+
+/// Prints the server's refusal (error and every detail) to stderr, naming
+/// the request `r` answered; with `json` also as one JSON object on stdout
+/// (`{"error", "details", "status", "exit"}`). Returns exit_code_of(r).
+int report_failure(const reply& r, bool json = false);
 
 } // namespace cfgctl

@@ -2,6 +2,7 @@
 // readable text, or the server's JSON with --json.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,8 @@ struct context {
   std::string consistency; ///< local|majority|all, empty: the server's default
 };
 
-int cmd_get(const context& ctx, const std::string& path);
+/// `explain`: which layer sets `path` and what it shadows (GET /layers).
+int cmd_get(const context& ctx, const std::string& path, bool explain);
 int cmd_set(const context& ctx, const std::string& path,
             const std::string& value, bool as_string);
 int cmd_unset(const context& ctx, const std::string& path);
@@ -23,7 +25,9 @@ int cmd_unset(const context& ctx, const std::string& path);
 int cmd_flag(const context& ctx, const std::string& name, bool on,
              bool create);
 int cmd_history(const context& ctx, int limit);
-int cmd_diff(const context& ctx, uint64_t from, uint64_t to);
+/// Without versions: the last change (GET /diff?last=1).
+int cmd_diff(const context& ctx, std::optional<uint64_t> from,
+             std::optional<uint64_t> to);
 int cmd_rollback(const context& ctx, uint64_t version);
 int cmd_nodes(const context& ctx);
 /// On a replica: follow its primary's history whatever it is (another

@@ -74,7 +74,7 @@ int cmd_eval(const context& ctx, const std::string& name,
   if (r.status == 200)
     config["features"] = std::move(r.body);
   else if (r.status != 404)
-    return report_failure(r);
+    return report_failure(r, ctx.json);
   cfgactors::feature_flags flags{config};
   if (keys.is_open()) {
     // One line per key, always JSON: the batch is for scripts and tests.

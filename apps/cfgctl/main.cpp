@@ -1,10 +1,12 @@
 // cfgctl: the command line over cfgd's HTTP API.
 //   cfgctl [--url URL] [--token-file PATH] [--json] COMMAND ...
-// Exit codes: 0 ok, 1 rejected (reasons printed), 2 usage (also: a token
-// that would travel in clear text, see plain_text_allowed), 3 unreachable or
-// unauthorized.
+// Exit codes (client.hpp, docs/CFGCTL.md), the same with --json: 0 ok,
+// 1 refused, 2 usage (also: a token that would travel in clear text, see
+// plain_text_allowed), 3 unreachable, 4 not authorized, 5 conflict,
+// 6 committed but not acked in time, 7 no answer in time.
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -108,48 +110,110 @@ int main(int argc, char** argv) {
   app.add_option("--timeout-ms", timeout_ms, "per request")
     ->capture_default_str()
     ->check(CLI::Range(1, 3600000).description(""));
+  std::string if_match;
+  app.add_option("--if-match", if_match,
+                 "for writes: only if the current version has this hash "
+                 "(from get's ETag, history's --json); else exit 5")
+    ->type_name("HASH");
+  app.footer("Exit codes: 0 ok, 1 refused, 2 usage, 3 unreachable, 4 not "
+             "authorized, 5 conflict, 6 committed but not acked in time, "
+             "7 no answer in time (the same with --json).");
+
+  // Every command: a subcommand with an example, and what runs it once the
+  // client is set up. A new command is one `command(...)` and its options.
+  std::vector<std::pair<CLI::App*, std::function<int(const cfgctl::context&)>>>
+    commands;
+  auto command = [&](const char* name, const char* description,
+                     const char* example,
+                     std::function<int(const cfgctl::context&)> run) {
+    auto sub = app.add_subcommand(name, description);
+    sub->footer(std::string{"Example: "} + example);
+    commands.emplace_back(sub, std::move(run));
+    return sub;
+  };
 
   std::string path, value, name, state, file, schema, prefix;
-  bool as_string = false;
-  uint64_t from = 0, to = 0, version = 0;
+  bool as_string = false, explain = false;
+  std::optional<uint64_t> from, to;
+  uint64_t version = 0;
   int limit = 20;
-  auto get = app.add_subcommand("get", "print the config, or the value at PATH");
-  get->add_option("path", path, "dotted path (a.b[0].c)");
-  auto set = app.add_subcommand("set", "set PATH to VALUE (JSON, else a string)");
-  set->add_option("path", path)->required();
-  set->add_option("value", value)->required();
+  auto get = command("get", "print the config, or the value at PATH",
+                     "cfgctl get logging.level --explain",
+                     [&](const context& c) {
+                       return cmd_get(c, path, explain);
+                     });
+  get->add_option("path", path, "dotted path (a.b[0].c); all when left out");
+  get->add_flag("--explain", explain,
+                "which layer sets PATH and which layers it shadows");
+  auto set = command("set", "set PATH to VALUE (JSON, else a string)",
+                     "cfgctl set logging.level DEBUG --reason 'incident 42'",
+                     [&](const context& c) {
+                       return cmd_set(c, path, value, as_string);
+                     });
+  set->add_option("path", path, "dotted path (a.b[0].c)")->required();
+  set->add_option("value", value,
+                  "JSON (2000, true, {\"a\":1}); anything else is a string")
+    ->required();
   set->add_flag("--string", as_string, "take VALUE as a string as it is");
-  auto unset = app.add_subcommand("unset", "remove PATH from the config");
-  unset->add_option("path", path)->required();
-  auto flag = app.add_subcommand("flag", "switch feature NAME on or off");
-  flag->add_option("name", name)->required();
-  flag->add_option("state", state)
+  auto unset = command("unset", "remove PATH from the config",
+                       "cfgctl unset features.old_banner",
+                       [&](const context& c) { return cmd_unset(c, path); });
+  unset->add_option("path", path, "dotted path (a.b[0].c)")->required();
+  bool create = false;
+  auto flag = command("flag", "switch feature NAME on or off",
+                      "cfgctl flag new_algorithm on --consistency all",
+                      [&](const context& c) {
+                        return cmd_flag(c, name, state == "on", create);
+                      });
+  flag->add_option("name", name, "the flag (features.NAME)")->required();
+  flag->add_option("state", state, "on or off")
     ->required()
     ->check(CLI::IsMember({"on", "off"}).description(""));
-  bool create = false;
   flag->add_flag("--create", create,
                  "create the flag if it does not exist (else: refused)");
-  auto watch = app.add_subcommand("watch",
-                                  "print one line per change under PREFIX");
-  watch->add_option("prefix", prefix);
-  auto history = app.add_subcommand("history", "list the latest versions");
-  history->add_option("--limit", limit)->capture_default_str();
-  auto diff = app.add_subcommand("diff", "what changed from version A to B");
-  diff->add_option("from", from)->required();
-  diff->add_option("to", to)->required();
-  auto rollback = app.add_subcommand("rollback",
-                                     "restore VERSION as a new version");
-  rollback->add_option("version", version)->required();
-  auto nodes = app.add_subcommand("nodes", "list the cluster's nodes");
-  auto resync = app.add_subcommand(
-    "resync", "on a replica: install whatever its primary has (after the "
-              "primary lost its history)");
-  auto sources = app.add_subcommand("sources", "show each source's status");
+  auto watch = command("watch", "print one line per change under PREFIX",
+                       "cfgctl --json watch logging",
+                       [&](const context& c) { return cmd_watch(c, prefix); });
+  watch->add_option("prefix", prefix,
+                    "dotted path; only changes at or below it (all when "
+                    "left out)");
+  auto history = command("history", "list the latest versions",
+                         "cfgctl history --limit 5",
+                         [&](const context& c) {
+                           return cmd_history(c, limit);
+                         });
+  history->add_option("--limit", limit, "how many versions, newest first")
+    ->capture_default_str();
+  auto diff = command("diff",
+                      "what changed from version FROM to TO (without them: "
+                      "the last change)",
+                      "cfgctl diff 3 7 (or cfgctl diff: the last change)",
+                      [&](const context& c) { return cmd_diff(c, from, to); });
+  auto from_opt = diff->add_option("from", from, "the older version");
+  from_opt->needs(diff->add_option("to", to, "the newer version"));
+  command("rollback", "restore VERSION as a new version", "cfgctl rollback 3",
+          [&](const context& c) { return cmd_rollback(c, version); })
+    ->add_option("version", version, "a version of `cfgctl history`")
+    ->required();
+  command("nodes", "list the cluster's nodes", "cfgctl nodes",
+          [](const context& c) { return cmd_nodes(c); });
+  command("resync",
+          "on a replica: install whatever its primary has (after the "
+          "primary lost its history)",
+          "cfgctl --url http://127.0.0.1:7071 resync",
+          [](const context& c) { return cmd_resync(c); });
+  command("sources", "show each source's status", "cfgctl sources",
+          [](const context& c) { return cmd_sources(c); });
   std::vector<std::string> attributes;
   std::string keys_file;
-  auto eval = app.add_subcommand(
-    "eval", "evaluate flag NAME here, for the context KEY=VALUE ...: prints "
-            "value, variant and reason (OFREP's and the library's)");
+  auto eval = command(
+    "eval",
+    "evaluate flag NAME here, for the context KEY=VALUE ...: prints "
+    "value, variant and reason (OFREP's and the library's)",
+    "cfgctl eval new_checkout targetingKey=user-42 tenant=acme",
+    [&](const context& c) {
+      return cmd_eval(c, name, attributes, keys_file);
+    });
   eval->add_option("name", name, "the flag (features.NAME)")->required();
   eval->add_option("attributes", attributes,
                    "context attributes; targetingKey=ID is the key of "
@@ -159,11 +223,13 @@ int main(int argc, char** argv) {
                    "evaluate once per line of FILE as targetingKey, one JSON "
                    "line each")
     ->type_name("FILE");
-  eval->footer("Example: cfgctl eval new_checkout targetingKey=user-42 "
-               "tenant=acme");
-  auto validate = app.add_subcommand(
-    "validate", "check FILE offline (syntax, and --schema if given)");
-  validate->add_option("file", file)->required();
+  // Offline: runs before any token is read (see below), not through `run`.
+  auto validate = command(
+    "validate", "check FILE offline (syntax, and --schema if given)",
+    "cfgctl validate config.yaml --schema schema.json",
+    [](const context&) { return exit_usage; });
+  validate->add_option("file", file, "a YAML, JSON or TOML config file")
+    ->required();
   validate->add_option("--schema", schema, "JSON Schema file");
 
   try {
@@ -202,30 +268,10 @@ int main(int argc, char** argv) {
   client cli{*ep, token, std::chrono::milliseconds{timeout_ms}};
   cli.idempotency_key(idempotency_key);
   cli.reason(reason);
+  cli.if_match(if_match);
   context ctx{cli, as_json, consistency};
-  if (get->parsed())
-    return cmd_get(ctx, path);
-  if (set->parsed())
-    return cmd_set(ctx, path, value, as_string);
-  if (unset->parsed())
-    return cmd_unset(ctx, path);
-  if (flag->parsed())
-    return cmd_flag(ctx, name, state == "on", create);
-  if (watch->parsed())
-    return cmd_watch(ctx, prefix);
-  if (eval->parsed())
-    return cmd_eval(ctx, name, attributes, keys_file);
-  if (history->parsed())
-    return cmd_history(ctx, limit);
-  if (diff->parsed())
-    return cmd_diff(ctx, from, to);
-  if (rollback->parsed())
-    return cmd_rollback(ctx, version);
-  if (nodes->parsed())
-    return cmd_nodes(ctx);
-  if (resync->parsed())
-    return cmd_resync(ctx);
-  if (sources->parsed())
-    return cmd_sources(ctx);
+  for (auto& [sub, run] : commands)
+    if (sub->parsed())
+      return run(ctx);
   return exit_usage;
 }

@@ -455,7 +455,8 @@ def test_cfgctl(binary, ctl, source_dir, workdir):
     check("cfgctl set of an invalid value exits 1 with the reason",
           code == 1 and "logging.level" in err, f"{code} {out!r} {err!r}")
     code, out, err = cfgctl(ctl, d, "set", "buffer_size", "300", token=None)
-    check("cfgctl without a token exits 3", code == 3, f"{code} {err!r}")
+    check("cfgctl without a token exits 4 (not authorized)", code == 4,
+          f"{code} {err!r}")
     code, out, err = cfgctl(ctl, d, "flag", "beta_ui", "on")
     check("cfgctl flag beta_ui on commits", code == 0, f"{code} {err!r}")
     code, out, err = cfgctl(ctl, d, "unset", "sample_rate")
