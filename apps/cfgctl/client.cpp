@@ -67,19 +67,21 @@ client::client(endpoint ep, std::string token,
 
 namespace {
 
-reply to_reply(const httplib::Result& res, std::string what) {
+reply to_reply(const httplib::Result& res, std::string what,
+               bool out_of_time) {
   reply r;
   r.what = std::move(what);
   if (!res) {
     auto err = res.error();
-    // Read: connected, but the answer never came (timeout, or the peer
-    // closed): unlike a refused connection, a write may have committed.
-    r.timed_out = err == httplib::Error::Read;
+    // Read after the whole timeout: connected, but no answer came; unlike
+    // a refused or closed connection, a write may have committed meanwhile.
+    r.timed_out = err == httplib::Error::Read && out_of_time;
     r.error = err == httplib::Error::Connection
                 ? std::string{"connection refused or host unreachable"}
-              : r.timed_out ? std::string{"connected, but no answer in time "
-                                          "(or the connection closed)"}
-                            : httplib::to_string(err) + " error";
+              : r.timed_out ? std::string{"connected, but no answer in time"}
+              : err == httplib::Error::Read
+                ? std::string{"the connection closed without an answer"}
+                : httplib::to_string(err) + " error";
     return r;
   }
   r.status = res->status;
@@ -111,7 +113,12 @@ reply with_client(const endpoint& ep, const std::string& token,
   httplib::Headers headers{{"X-Config-Origin", "cfgctl"}};
   if (!token.empty())
     headers.emplace("Authorization", "Bearer " + token);
-  return to_reply(f(cli, headers), what + " " + url + ep.base + target);
+  auto started = std::chrono::steady_clock::now();
+  auto res = f(cli, headers);
+  // (poll() may wake a little early: 90% of the timeout counts as all.)
+  auto out_of_time
+    = std::chrono::steady_clock::now() - started >= timeout * 9 / 10;
+  return to_reply(res, what + " " + url + ep.base + target, out_of_time);
 }
 
 } // namespace

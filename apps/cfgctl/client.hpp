@@ -23,7 +23,7 @@ inline constexpr int exit_conflict = 5;    ///< 409: --if-match names an old ver
 /// time: the write stays (a retry would write again).
 inline constexpr int exit_unconfirmed = 6;
 /// Connected but no answer within --timeout-ms: a write may or may not have
-/// committed (`cfgctl history` tells).
+/// committed (`cfgctl history` tells). A connection closed sooner is 3.
 inline constexpr int exit_no_answer = 7;
 
 struct reply {
