@@ -114,7 +114,19 @@ int main(int argc, char** argv) {
   app.add_option("--if-match", if_match,
                  "for writes: only if the current version has this hash "
                  "(from get's ETag, history's --json); else exit 5")
-    ->type_name("HASH");
+    ->type_name("HASH")
+    // Goes into a header: hex only (no quote, no line break to inject).
+    ->check(
+      [](const std::string& hash) {
+        auto hex = hash.find_first_not_of("0123456789abcdef")
+                   == std::string::npos;
+        return hex && !hash.empty() && hash.size() <= 64
+                 ? std::string{}
+                 : "expected the version's hash (up to 64 "
+                   "lowercase hex digits), got '"
+                     + hash.substr(0, 80) + "'";
+      },
+      "");
   app.footer("Exit codes: 0 ok, 1 refused, 2 usage, 3 unreachable, 4 not "
              "authorized, 5 conflict, 6 committed but not acked in time, "
              "7 no answer in time (the same with --json).");

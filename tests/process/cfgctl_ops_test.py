@@ -349,6 +349,11 @@ def test_exit_codes(binary, ctl, workdir):
         expect(5, "the same --if-match, now stale (409 conflict)",
                ["--if-match", head, "set", "port", "8084"],
                names=f"PUT {s.d.url}/config/port")
+        # Same length, one character no hex digit: it would go into a
+        # header, so it is refused before any request.
+        expect(2, "an --if-match that is no hash (usage)",
+               ["--if-match", head[:-1] + "\n", "set", "port", "8085"],
+               names="--if-match")
         expect(7, "a server that never answers (no answer in time)",
                ["--timeout-ms", "300", "get", "port"], url=silent_url,
                names=silent_url)
