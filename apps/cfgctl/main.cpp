@@ -4,7 +4,9 @@
 // 1 refused, 2 usage (also: a token that would travel in clear text, see
 // plain_text_allowed), 3 unreachable, 4 not authorized, 5 conflict,
 // 6 committed but not acked in time, 7 no answer in time.
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -30,6 +32,11 @@ bool load_token(const std::string& file, std::string& token) {
     return true;
   }
   std::ifstream in{file};
+  if (!in) {
+    std::cerr << "cfgctl: --token-file " << file
+              << ": cannot open it: " << std::strerror(errno) << '\n';
+    return false;
+  }
   for (std::string line; in && std::getline(in, line);) {
     auto first = line.find_first_not_of(" \t\r");
     if (first == std::string::npos || line[first] == '#')
@@ -37,7 +44,8 @@ bool load_token(const std::string& file, std::string& token) {
     token = line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
     return true;
   }
-  std::cerr << "cfgctl: " << file << ": no token in this file\n";
+  std::cerr << "cfgctl: --token-file " << file
+            << ": no token in this file (only blank or # lines)\n";
   return false;
 }
 

@@ -335,6 +335,10 @@ def test_exit_codes(binary, ctl, workdir):
                ["get", "nothere"], names=f"GET {s.d.url}/config/nothere")
         expect(2, "an unknown command (usage)", ["frobnicate"])
         expect(2, "set without its value (usage)", ["set", "port"])
+        expect(2, "a --token-file that does not exist (usage)",
+               ["--token-file", os.path.join(s.dir, "no-such-file"), "get"],
+               names="--token-file " + os.path.join(s.dir, "no-such-file")
+               + ": cannot open it")
         expect(3, "an address nothing listens on (unreachable)",
                ["get", "port"], url=dead, names=dead)
         expect(4, "a write with a wrong token (401)",
