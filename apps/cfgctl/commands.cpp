@@ -6,9 +6,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "cfgactors/parse.hpp"
 #include "cfgactors/path.hpp"
-#include "cfgactors/schema.hpp"
 
 #include "table.hpp"
 
@@ -403,47 +401,6 @@ int cmd_sources(const context& ctx) {
   }
   t.print(std::cout);
   return exit_ok;
-}
-
-int cmd_validate(const std::string& file, const std::string& schema_file,
-                 bool as_json) {
-  auto doc = cfgactors::parse_file(file);
-  cfgactors::validation_errors errors;
-  if (!doc) {
-    // `file:line:column: reason`, the way compilers print it.
-    if (as_json)
-      std::cout << json{{"valid", false},
-                        {"parse_error", doc.error->str()}}.dump()
-                << '\n';
-    else
-      std::cout << doc.error->str() << '\n';
-    return exit_rejected;
-  }
-  if (!schema_file.empty()) {
-    std::string err;
-    auto schema = cfgactors::json_schema::from_file(schema_file, &err);
-    if (!schema) {
-      std::cerr << "cfgctl: schema: " << err << '\n';
-      return exit_usage;
-    }
-    schema->validate(doc.value, errors);
-  }
-  if (as_json) {
-    auto out = json::array();
-    for (auto& e : errors)
-      out.push_back({{"path", e.path}, {"rule", e.rule},
-                     {"message", e.message}});
-    std::cout << json{{"valid", errors.empty()}, {"errors", out}}.dump()
-              << '\n';
-  } else if (errors.empty()) {
-    std::cout << file << ": valid"
-              << (schema_file.empty() ? "" : " against " + schema_file)
-              << '\n';
-  } else {
-    for (auto& e : errors)
-      std::cout << file << ": " << e.str() << '\n';
-  }
-  return errors.empty() ? exit_ok : exit_rejected;
 }
 
 } // namespace cfgctl

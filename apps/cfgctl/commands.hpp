@@ -35,11 +35,6 @@ int cmd_nodes(const context& ctx);
 int cmd_resync(const context& ctx);
 int cmd_sources(const context& ctx);
 
-/// Offline: parses `file` and checks it against `schema`, printing every
-/// error with its line and column or path.
-int cmd_validate(const std::string& file, const std::string& schema,
-                 bool json);
-
 /// Fetches the flags and evaluates `name` locally for the context
 /// `attributes` (NAME=VALUE each; `targetingKey=...` among them), printing
 /// value, variant, the OFREP and the library's reason. With `keys_file`,

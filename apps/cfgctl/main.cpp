@@ -21,6 +21,7 @@
 
 #include "client.hpp"
 #include "commands.hpp"
+#include "validate.hpp"
 
 namespace {
 
@@ -154,7 +155,7 @@ int main(int argc, char** argv) {
     return sub;
   };
 
-  std::string path, value, name, state, file, schema, prefix;
+  std::string path, value, name, state, prefix;
   bool as_string = false, explain = false;
   std::optional<uint64_t> from, to;
   uint64_t version = 0;
@@ -250,9 +251,8 @@ int main(int argc, char** argv) {
     "validate", "check FILE offline (syntax, and --schema if given)",
     "cfgctl validate config.yaml --schema schema.json",
     [](const context&) { return exit_usage; });
-  validate->add_option("file", file, "a YAML, JSON or TOML config file")
-    ->required();
-  validate->add_option("--schema", schema, "JSON Schema file");
+  cfgctl::validate_options validate_opts;
+  cfgctl::add_validate_options(*validate, validate_opts);
 
   try {
     app.parse(argc, argv);
@@ -260,7 +260,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? exit_ok : exit_usage;
   }
   if (validate->parsed())
-    return cmd_validate(file, schema, as_json);
+    return cmd_validate(validate_opts, as_json);
   // Refused here as cfgd would refuse it, before a token is read.
   if (auto problem = cfgactors::reason_problem(reason)) {
     std::cerr << "cfgctl: --reason is " << *problem << '\n';

@@ -15,6 +15,20 @@ namespace cfgactors {
 
 struct config_path;
 
+/// `$ref`s under `uri` (an absolute URI prefix such as
+/// `http://localhost:1234/`) are read from files under `directory`.
+struct schema_ref_dir {
+  std::string uri;
+  std::string directory;
+};
+
+/// How a schema is compiled. A `$ref` resolves within the schema (JSON
+/// pointers, `$id`s and `#name` anchors), to the embedded draft 7
+/// meta-schema, or to a file under one of `ref_dirs`; never the network.
+struct schema_options {
+  std::vector<schema_ref_dir> ref_dirs;
+};
+
 /// A compiled JSON Schema. Immutable once built, so one instance may be shared
 /// by any number of threads and actors.
 class json_schema {
@@ -25,16 +39,24 @@ public:
 
   /// Compiles `document`. An invalid schema yields nullptr and a message in
   /// `error` naming what is wrong.
-  static std::shared_ptr<const json_schema> compile(const json& document,
-                                                    std::string* error);
+  static std::shared_ptr<const json_schema>
+  compile(const json& document, std::string* error,
+          const schema_options& options = {});
 
   /// Reads (YAML or JSON, by extension) and compiles a schema file.
   static std::shared_ptr<const json_schema>
-  from_file(const std::string& path, std::string* error);
+  from_file(const std::string& path, std::string* error,
+            const schema_options& options = {});
 
   /// Appends every violation to `out`, each with the dotted path of the
   /// offending value and the schema keyword as rule (`schema.enum`, ...).
   void validate(const json& candidate, validation_errors& out) const;
+
+  /// `candidate` with the schema's `x-normalize` rules applied ("upper",
+  /// "lower", "trim": a string rewritten before it is judged), or nullopt
+  /// when no rule changes anything. Writers store the normalized value, so
+  /// `"debug"` passes an `enum` of `"DEBUG"` and is served as `"DEBUG"`.
+  std::optional<json> normalized(const json& candidate) const;
 
   /// The schema's own document (for coercion by sources).
   const json& document() const noexcept;

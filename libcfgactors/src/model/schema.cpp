@@ -18,6 +18,9 @@
 #include "cfgactors/parse.hpp"
 #include "model/schema_diagnosis.hpp"
 #include "model/schema_errors.hpp"
+#include "model/schema_guard.hpp"
+#include "model/schema_normalize.hpp"
+#include "model/schema_refs.hpp"
 #include "model/schema_validity.hpp"
 
 namespace cfgactors {
@@ -26,10 +29,37 @@ namespace {
 
 using adapter = valijson::adapters::NlohmannJsonAdapter;
 
+// Cheap pre-check for the guard (schema_guard.hpp): most candidates have no
+// string, key or array long enough to need it.
+bool needs_guard_for(const json& x) {
+  if (x.is_string())
+    return x.get_ref<const std::string&>().size()
+           > detail::max_regex_subject;
+  if (x.is_object()) {
+    for (auto& [key, value] : x.items())
+      if (key.size() > detail::max_regex_subject || needs_guard_for(value))
+        return true;
+  } else if (x.is_array()) {
+    if (x.size() > detail::max_unique_items)
+      return true;
+    for (auto& value : x)
+      if (needs_guard_for(value))
+        return true;
+  }
+  return false;
+}
+
 } // namespace
 
 struct json_schema::impl {
   json document;
+  /// `document` with its references resolved (schema_refs.hpp): what
+  /// valijson compiles, and so what `schema` points into.
+  json bundled;
+  /// Whether `bundled` runs regexes or uniqueItems (schema_guard.hpp).
+  bool guarded = false;
+  /// Whether `bundled` has `x-normalize` rules (schema_normalize.hpp).
+  bool normalizes = false;
   valijson::Schema schema;
 
   /// What one validate() call works with. A Validator caches compiled
@@ -67,7 +97,8 @@ json_schema::~json_schema() {
 }
 
 std::shared_ptr<const json_schema>
-json_schema::compile(const json& document, std::string* error) {
+json_schema::compile(const json& document, std::string* error,
+                     const schema_options& options) {
   auto set_error = [&](std::string text) {
     if (error != nullptr)
       *error = std::move(text);
@@ -78,14 +109,22 @@ json_schema::compile(const json& document, std::string* error) {
     ptr->document = document;
     if (auto problem = detail::find_invalid_regex(ptr->document))
       return set_error(std::move(*problem));
+    if (auto problem = detail::find_invalid_normalize(ptr->document))
+      return set_error(std::move(*problem));
+    std::string ref_error;
+    if (!detail::bundle_refs(ptr->document, options, ptr->bundled,
+                             ref_error))
+      return set_error(detail::invalid_schema(std::nullopt, ref_error));
     try {
-      // No fetch functions: a remote $ref makes valijson throw instead of
-      // reaching out to the network from configuration code.
+      // No fetch functions: every $ref is local by now, and one that is not
+      // makes valijson throw rather than reach out to the network.
       valijson::SchemaParser parser{valijson::SchemaParser::kDraft7};
-      parser.populateSchema(adapter{ptr->document}, ptr->schema);
+      parser.populateSchema(adapter{ptr->bundled}, ptr->schema);
     } catch (const std::exception& e) {
       return set_error(detail::explain_refusal(ptr->document, e.what()));
     }
+    ptr->guarded = detail::needs_guard(ptr->bundled);
+    ptr->normalizes = detail::uses_normalize(ptr->bundled);
     return std::shared_ptr<const json_schema>{new json_schema(std::move(ptr))};
   } catch (const std::exception& e) {
     return set_error(detail::invalid_schema(std::nullopt, e.what()));
@@ -95,7 +134,8 @@ json_schema::compile(const json& document, std::string* error) {
 }
 
 std::shared_ptr<const json_schema>
-json_schema::from_file(const std::string& path, std::string* error) {
+json_schema::from_file(const std::string& path, std::string* error,
+                       const schema_options& options) {
   auto parsed = parse_file(path);
   if (!parsed) {
     if (error != nullptr)
@@ -103,7 +143,7 @@ json_schema::from_file(const std::string& path, std::string* error) {
     return nullptr;
   }
   std::string compile_error;
-  auto result = compile(parsed.value, &compile_error);
+  auto result = compile(parsed.value, &compile_error, options);
   if (!result && error != nullptr)
     *error = path + ": " + compile_error;
   return result;
@@ -111,6 +151,13 @@ json_schema::from_file(const std::string& path, std::string* error) {
 
 void json_schema::validate(const json& candidate,
                            validation_errors& out) const {
+  if (impl_->guarded && needs_guard_for(candidate)) {
+    if (auto refused = detail::find_unmatchable_string(impl_->bundled,
+                                                       candidate)) {
+      out.push_back(std::move(*refused));
+      return;
+    }
+  }
   valijson::ValidationResults results;
   try {
     auto checker = impl_->borrow();
@@ -139,7 +186,24 @@ void json_schema::validate(const json& candidate,
                    std::string{"schema validation failed: "} + e.what()});
     return;
   }
-  detail::translate_errors(results, candidate, out);
+  auto before = out.size();
+  detail::translate_errors(results, candidate, impl_->bundled, out);
+  // valijson fails a `false` root schema, and a key refused by
+  // `propertyNames` directly under the root, without a word: the verdict
+  // still stands.
+  if (out.size() == before)
+    out.push_back({"", impl_->schema.getAlwaysInvalid() ? "schema.false"
+                                                        : "schema",
+                   impl_->schema.getAlwaysInvalid()
+                     ? "the schema is false: no value is allowed"
+                     : "the value is refused by the schema (a "
+                       "propertyNames or false subschema)"});
+}
+
+std::optional<json> json_schema::normalized(const json& candidate) const {
+  if (!impl_->normalizes)
+    return std::nullopt;
+  return detail::normalize(impl_->bundled, candidate);
 }
 
 const json& json_schema::document() const noexcept {

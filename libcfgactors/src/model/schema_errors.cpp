@@ -3,6 +3,8 @@
 #include "model/schema_errors.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <iterator>
 #include <optional>
 #include <set>
 #include <string>
@@ -15,6 +17,7 @@
 
 #include "cfgactors/path.hpp"
 #include "model/schema_location.hpp"
+#include "model/schema_subschemas.hpp"
 
 namespace cfgactors::detail {
 
@@ -188,10 +191,81 @@ void suppress_branch_type_noise(std::vector<raw_error>& errors) {
   }
 }
 
+// A value in a message, cut short: it may be large.
+std::string shown(const json& value) {
+  auto text = value.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (text.size() > 64)
+    text = text.substr(0, 61) + "...";
+  return text;
+}
+
+// valijson prints numeric bounds with std::to_string ("100.000000"). The
+// number as the schema writes it is among the subschemas that apply at the
+// error's path: the one that prints the same (`100`, `0.5`, `1e-07`).
+std::string exact_bound(const std::string& message, std::string_view keyword,
+                        const json& schema, const config_path& at) {
+  static constexpr const char* numeric[] = {
+    "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+    "multipleOf"};
+  if (std::find(std::begin(numeric), std::end(numeric), keyword)
+      == std::end(numeric))
+    return message;
+  auto space = message.rfind(' ');
+  if (space == std::string::npos)
+    return message;
+  auto printed = message.substr(space + 1);
+  std::optional<std::string> exact;
+  for (auto sub : subschemas_at(schema, at)) {
+    for (auto key : numeric) {
+      auto i = sub->find(key);
+      if (i == sub->end() || !i->is_number())
+        continue;
+      auto candidate = i->is_number_float()
+                         ? std::to_string(i->get<double>())
+                         : std::to_string(i->get<std::int64_t>());
+      if (candidate == printed || std::to_string(i->get<double>()) == printed)
+        exact = i->dump();
+    }
+  }
+  if (!exact) {
+    // Not found (it should be): at least not "100.000000".
+    exact = printed;
+    if (exact->find('.') != std::string::npos) {
+      exact->erase(exact->find_last_not_of('0') + 1);
+      if (exact->back() == '.')
+        exact->pop_back();
+    }
+  }
+  return message.substr(0, space + 1) + *exact;
+}
+
+// "(allowed: "A", "B")" for the enum at `at`, when one enum applies there.
+std::string allowed_values(const json& schema, const config_path& at) {
+  const json* found = nullptr;
+  for (auto sub : subschemas_at(schema, at)) {
+    auto i = sub->find("enum");
+    if (i == sub->end() || !i->is_array())
+      continue;
+    if (found != nullptr && *found != *i)
+      return ""; // several enums (anyOf branches): no single answer
+    found = &*i;
+  }
+  if (found == nullptr)
+    return "";
+  constexpr std::size_t max_listed = 20;
+  std::string text = " (allowed: ";
+  for (std::size_t n = 0; n < found->size() && n < max_listed; ++n)
+    text += (n > 0 ? ", " : "") + shown((*found)[n]);
+  if (found->size() > max_listed)
+    text += ", and " + std::to_string(found->size() - max_listed) + " more";
+  return text + ")";
+}
+
 } // namespace
 
 void translate_errors(const valijson::ValidationResults& results,
-                      const json& candidate, validation_errors& out) {
+                      const json& candidate, const json& schema,
+                      validation_errors& out) {
   std::vector<raw_error> errors;
   for (auto& e : results)
     errors.push_back(classify(e));
@@ -228,14 +302,15 @@ void translate_errors(const valijson::ValidationResults& results,
     auto value = parsed && rule != "schema.required" && !e.key
                    ? find(candidate, *parsed)
                    : nullptr;
+    if (parsed && e.keyword != nullptr && !e.aggregate)
+      message = exact_bound(message, e.keyword, schema, *parsed);
     if (value != nullptr && !value->is_object() && !value->is_array()) {
-      auto text = value->dump(-1, ' ', false, json::error_handler_t::replace);
-      if (text.size() > 64)
-        text = text.substr(0, 61) + "...";
       if (!message.empty() && message.back() == '.')
         message.pop_back();
-      message += ", got " + text;
+      message += ", got " + shown(*value);
     }
+    if (parsed && rule == "schema.enum")
+      message += allowed_values(schema, *parsed);
     out.push_back({std::move(path), std::move(rule), std::move(message)});
   }
 }

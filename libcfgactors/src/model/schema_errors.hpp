@@ -13,10 +13,13 @@ class ValidationResults;
 
 namespace cfgactors::detail {
 
-/// Appends to `out` what `results` (of validating `candidate`) says is
-/// wrong: leaf errors rather than the aggregates that enclose them, without
-/// duplicates, each message naming the offending value.
+/// Appends to `out` what `results` (of validating `candidate` against
+/// `schema`, as compiled: after bundle_refs) says is wrong: leaf errors
+/// rather than the aggregates that enclose them, without duplicates, each
+/// message naming the offending value, a bound as the schema writes it
+/// (`100`, not `100.000000`) and an enum's allowed values.
 void translate_errors(const valijson::ValidationResults& results,
-                      const json& candidate, validation_errors& out);
+                      const json& candidate, const json& schema,
+                      validation_errors& out);
 
 } // namespace cfgactors::detail

@@ -391,6 +391,17 @@ void warn_shadowed(const layer_stack& before, const layer_stack& after,
 void admit(validator_ptr self, layer_stack candidate, write_request req,
            promise rp, clock_type::time_point started, unsigned attempt) {
   auto& st = self->state;
+  // The schema's x-normalize rules ("debug" -> "DEBUG") rewrite what is
+  // stored, layer by layer, before the candidate is judged.
+  if (st.options.schema) {
+    std::vector<std::pair<std::string, json>> rewritten;
+    for (auto& l : candidate)
+      if (auto data = l.data ? st.options.schema->normalized(*l.data)
+                             : std::nullopt)
+        rewritten.emplace_back(l.name, std::move(*data));
+    for (auto& [name, data] : rewritten)
+      candidate.put(std::move(name), std::move(data));
+  }
   if (candidate == st.layers) {
     ++st.stats.unchanged;
     rp.deliver(write_result{write_status::unchanged, st.version, st.hash,
