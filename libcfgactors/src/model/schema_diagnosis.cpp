@@ -14,77 +14,14 @@
 
 #include "cfgactors/path.hpp"
 #include "model/schema_location.hpp"
+#include "model/schema_meta.hpp"
+#include "model/schema_refs.hpp"
 
 namespace cfgactors::detail {
 
 namespace {
 
 using adapter = valijson::adapters::NlohmannJsonAdapter;
-
-// The draft 7 meta-schema. Only consulted after valijson refused a document,
-// to say *where* the problem is (valijson's own messages rarely do).
-constexpr const char* draft7_meta_schema = R"json({
-  "$id": "http://json-schema.org/draft-07/schema#",
-  "definitions": {
-    "schemaArray": {"type": "array", "minItems": 1, "items": {"$ref": "#"}},
-    "nonNegativeInteger": {"type": "integer", "minimum": 0},
-    "simpleTypes": {"enum": ["array", "boolean", "integer", "null", "number",
-                             "object", "string"]},
-    "stringArray": {"type": "array", "items": {"type": "string"},
-                    "uniqueItems": true}
-  },
-  "type": ["object", "boolean"],
-  "properties": {
-    "$id": {"type": "string"},
-    "$schema": {"type": "string"},
-    "$ref": {"type": "string"},
-    "$comment": {"type": "string"},
-    "title": {"type": "string"},
-    "description": {"type": "string"},
-    "readOnly": {"type": "boolean"},
-    "examples": {"type": "array"},
-    "multipleOf": {"type": "number", "exclusiveMinimum": 0},
-    "maximum": {"type": "number"},
-    "exclusiveMaximum": {"type": "number"},
-    "minimum": {"type": "number"},
-    "exclusiveMinimum": {"type": "number"},
-    "maxLength": {"$ref": "#/definitions/nonNegativeInteger"},
-    "minLength": {"$ref": "#/definitions/nonNegativeInteger"},
-    "pattern": {"type": "string"},
-    "additionalItems": {"$ref": "#"},
-    "items": {"anyOf": [{"$ref": "#"}, {"$ref": "#/definitions/schemaArray"}]},
-    "maxItems": {"$ref": "#/definitions/nonNegativeInteger"},
-    "minItems": {"$ref": "#/definitions/nonNegativeInteger"},
-    "uniqueItems": {"type": "boolean"},
-    "contains": {"$ref": "#"},
-    "maxProperties": {"$ref": "#/definitions/nonNegativeInteger"},
-    "minProperties": {"$ref": "#/definitions/nonNegativeInteger"},
-    "required": {"$ref": "#/definitions/stringArray"},
-    "additionalProperties": {"$ref": "#"},
-    "definitions": {"type": "object", "additionalProperties": {"$ref": "#"}},
-    "properties": {"type": "object", "additionalProperties": {"$ref": "#"}},
-    "patternProperties": {"type": "object",
-                          "additionalProperties": {"$ref": "#"}},
-    "dependencies": {"type": "object", "additionalProperties": {
-      "anyOf": [{"$ref": "#"}, {"$ref": "#/definitions/stringArray"}]}},
-    "propertyNames": {"$ref": "#"},
-    "enum": {"type": "array"},
-    "type": {"anyOf": [
-      {"$ref": "#/definitions/simpleTypes"},
-      {"type": "array", "items": {"$ref": "#/definitions/simpleTypes"},
-       "minItems": 1, "uniqueItems": true}]},
-    "format": {"type": "string"},
-    "contentMediaType": {"type": "string"},
-    "contentEncoding": {"type": "string"},
-    "if": {"$ref": "#"},
-    "then": {"$ref": "#"},
-    "else": {"$ref": "#"},
-    "allOf": {"$ref": "#/definitions/schemaArray"},
-    "anyOf": {"$ref": "#/definitions/schemaArray"},
-    "oneOf": {"$ref": "#/definitions/schemaArray"},
-    "not": {"$ref": "#"}
-  }
-})json";
 
 struct meta_schema {
   json document;
@@ -95,7 +32,14 @@ const meta_schema* draft7() {
   static const auto instance = []() -> std::unique_ptr<meta_schema> {
     try {
       auto result = std::make_unique<meta_schema>();
-      result->document = json::parse(draft7_meta_schema);
+      // The embedded meta-schema, consulted only after valijson refused a
+      // document, to say *where* the problem is (valijson's own messages
+      // rarely do). Bundled, so its "$id" sets no scope valijson would
+      // try to fetch.
+      std::string error;
+      if (!bundle_refs(json::parse(draft7_meta_schema_text()), {},
+                       result->document, error))
+        return nullptr;
       valijson::SchemaParser parser{valijson::SchemaParser::kDraft7};
       parser.populateSchema(adapter{result->document}, result->schema);
       return result;
@@ -204,11 +148,10 @@ private:
     for (auto& [keyword, value] : node.items()) {
       std::optional<schema_problem> result;
       if (keyword == "$ref" && value.is_string() && check_refs_) {
+        // Other references were resolved (or refused) by bundle_refs.
         auto& ref = value.get_ref<const std::string&>();
-        if (ref.empty() || ref.front() != '#')
-          result = fail("$ref \"" + ref + "\" points outside this schema; "
-                        "remote references are not fetched");
-        else if (!resolves_locally(document_, ref))
+        if (!ref.empty() && ref.front() == '#'
+            && !resolves_locally(document_, ref))
           result = fail("$ref \"" + ref + "\" does not resolve within "
                         "this schema");
       } else if (keyword == "pattern" && value.is_string() && !check_refs_) {

@@ -133,7 +133,8 @@ CAF_TEST(bounds print as the schema writes them and enums list values) {
   CAF_CHECK_EQUAL(message(R"({"tiny": 0})"),
                   "Expected number greater than 1e-07, got 0");
   CAF_CHECK_EQUAL(message(R"({"name": "abcd"})"),
-                  "String should be no more than 3 characters, got \"abcd\"");
+                  "String should be no more than 3 characters in length, got "
+                  "\"abcd\"");
   CAF_CHECK_EQUAL(message(R"({"mode": "b"})"),
                   "Failed to match against any enum values, got \"b\" "
                   "(allowed: \"a\", 1, null, true)");
