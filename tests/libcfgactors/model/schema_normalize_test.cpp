@@ -116,7 +116,7 @@ CAF_TEST(a node stores and serves the normalized value) {
   r = n->set("services", json::parse(R"({"api": {"level": "info"}})"));
   CAF_CHECK_EQUAL(r.result.status, write_status::committed);
   CAF_CHECK_EQUAL(n->get("services.api.level", "?"), "INFO");
-  // Refusals still name the value as written.
+  // A refused value leaves the stored one.
   r = n->set("logging.level", "loud");
   CAF_CHECK_EQUAL(r.result.status, write_status::rejected);
   CAF_CHECK_EQUAL(n->get("logging.level", "?"), "DEBUG");
