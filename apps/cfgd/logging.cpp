@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cfgactors/log_fields.hpp"
+
 #include <spdlog/formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -33,8 +35,9 @@ std::string iso8601_utc(spdlog::log_clock::time_point tp) {
   return buf;
 }
 
-/// One JSON object per record. Messages that follow the library's
-/// `event=name ...` convention also get an `event` field for log shippers.
+/// One JSON object per record: `ts`, `level`, then every `key=value` of the
+/// library's `event=name ...` convention as a field of its own (numbers as
+/// numbers, `errors=[...]` as an array), `msg` for the event or the prose.
 class json_formatter : public spdlog::formatter {
 public:
   void format(const spdlog::details::log_msg& msg,
@@ -45,13 +48,17 @@ public:
     nlohmann::ordered_json line{
       {"ts", iso8601_utc(msg.time)},
       {"level", std::string_view{level.data(), level.size()}},
-      {"msg", text},
     };
-    if (text.substr(0, 6) == "event=") {
-      auto end = text.find(' ');
-      line["event"] = text.substr(6, end == std::string_view::npos
-                                       ? std::string_view::npos
-                                       : end - 6);
+    auto fields = cfgactors::log_fields(text);
+    line["msg"] = std::move(fields["msg"]);
+    for (auto& [key, value] : fields.items()) {
+      if (key == "msg")
+        continue;
+      // A field named like the record's own keeps a trailing `_`.
+      if (key == "ts" || key == "level" || key == "logger")
+        line[key + "_"] = std::move(value);
+      else
+        line[key] = std::move(value);
     }
     if (msg.logger_name.size() > 0)
       line["logger"] = std::string_view{msg.logger_name.data(),

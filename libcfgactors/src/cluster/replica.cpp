@@ -561,7 +561,7 @@ void resynced(replica_ptr self) {
   st.resync_wanted = false;
   auto& cur = *st.versions.current();
   detail::log().warn("event=replica_resynced node=\"{}\" version={} "
-                     "hash={} cluster_id={}",
+                     "hash=\"{}\" cluster_id={}",
                      st.options.node, cur.version, cur.hash, st.cluster_id);
   auto status = on_status(self);
   for (auto& rp : std::exchange(st.resync_waiters, {}))
@@ -745,6 +745,13 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
       return self->delegate(self->state.router, subscribe_atom::value,
                             std::move(prefix), std::move(sub),
                             every_version_atom::value);
+    },
+    [self](subscribe_atom, std::string& prefix, subscriber_actor& sub,
+           delivery how) -> caf::result<uint64_t> {
+      if (!from_local_client(self))
+        return not_local();
+      return self->delegate(self->state.router, subscribe_atom::value,
+                            std::move(prefix), std::move(sub), how);
     },
     [self](get_atom) -> caf::result<snapshot_ptr> {
       if (!from_local_client(self))

@@ -4,6 +4,9 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -47,6 +50,14 @@ inline std::string escaped(std::string_view text) {
     }
   }
   return out;
+}
+
+/// A value for a `key=[...]` field: the texts as one JSON array on one line
+/// (control characters escaped, invalid UTF-8 replaced), which a JSON log
+/// line keeps as an array (cfgactors/log_fields.hpp).
+inline std::string json_strings(const std::vector<std::string>& texts) {
+  return nlohmann::json(texts).dump(-1, ' ', false,
+                                    nlohmann::json::error_handler_t::replace);
 }
 
 } // namespace cfgactors::detail

@@ -36,11 +36,17 @@ void reject(validator_ptr self, promise& rp, write_result result,
     ++st.stats.failures_by_rule[err.rule];
   result.version = st.version;
   result.hash = st.hash;
-  auto first = result.errors.empty() ? std::string{} : result.errors[0].str();
-  detail::log().warn("event=config_rejected origin=\"{}\" code={} errors={} "
-                     "first=\"{}\" version={}",
-                     origin, to_string(result.code), result.errors.size(),
-                     first, st.version);
+  // Every reason, not the first only: the line is what an operator has when
+  // the writer's answer is gone. As many as the answer carries.
+  std::vector<std::string> reasons;
+  reasons.reserve(result.errors.size());
+  for (auto& err : result.errors)
+    reasons.push_back(err.str());
+  detail::log().warn("event=config_rejected origin=\"{}\" code={} count={} "
+                     "version={} errors={}",
+                     detail::escaped(origin), to_string(result.code),
+                     reasons.size(), st.version,
+                     detail::json_strings(reasons));
   // A component's veto is named on a line of its own, whatever came first.
   for (auto& err : result.errors) {
     std::string_view rule{err.rule};
@@ -109,7 +115,7 @@ void finish(validator_ptr self, commit_request req, std::string key,
                                clock_type::now() - started)
                                .count());
       // Author and reason are the writer's text: escaped, one line.
-      detail::log().info("event=config_committed version={} hash={} "
+      detail::log().info("event=config_committed version={} hash=\"{}\" "
                          "origin=\"{}\" author=\"{}\" reason=\"{}\"",
                          snap->version, snap->hash.substr(0, 12),
                          detail::escaped(snap->origin),
@@ -196,7 +202,7 @@ void adopt(validator_ptr self, detail::version_record rec, Then then) {
     [self, then, layers{std::move(rec.layers)},
      key{std::move(rec.idempotency_key)}](snapshot_ptr& snap) mutable {
       stand_on(self, snap, std::move(layers), key);
-      detail::log().info("event=config_adopted version={} hash={} "
+      detail::log().info("event=config_adopted version={} hash=\"{}\" "
                          "origin=\"{}\" author=\"{}\" reason=\"{}\"",
                          snap->version, snap->hash.substr(0, 12),
                          detail::escaped(snap->origin),
