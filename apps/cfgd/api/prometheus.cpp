@@ -72,4 +72,19 @@ void writer::sample(const std::string& name, const labels& ls, double value) {
   out_ += ' ' + number(value) + '\n';
 }
 
+void writer::histogram(const std::string& name, const labels& ls,
+                       const std::vector<double>& bounds,
+                       const std::vector<uint64_t>& counts, double sum) {
+  uint64_t cumulative = 0;
+  auto with_le = ls;
+  with_le.emplace_back("le", "");
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    cumulative += counts[i];
+    with_le.back().second = i < bounds.size() ? number(bounds[i]) : "+Inf";
+    sample(name + "_bucket", with_le, static_cast<double>(cumulative));
+  }
+  sample(name + "_sum", ls, sum);
+  sample(name + "_count", ls, static_cast<double>(cumulative));
+}
+
 } // namespace cfgd::prometheus

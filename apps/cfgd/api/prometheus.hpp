@@ -23,6 +23,12 @@ public:
     sample(name, {}, value);
   }
 
+  /// The samples of one histogram series: `counts[i]` observations fell in
+  /// (bounds[i-1], bounds[i]], the last one above every bound (`+Inf`).
+  void histogram(const std::string& name, const labels& ls,
+                 const std::vector<double>& bounds,
+                 const std::vector<uint64_t>& counts, double sum);
+
   const std::string& text() const noexcept {
     return out_;
   }

@@ -105,6 +105,38 @@ const upgrade_handler* router::stream_for(const request& req) const {
   return nullptr;
 }
 
+std::string router::route_label(const request& req) const {
+  std::string_view target{req.target().data(), req.target().size()};
+  auto raw_path = target.substr(0, target.find('?'));
+  if (raw_path.empty() || raw_path.front() != '/')
+    return "other";
+  const route* longest_prefix = nullptr;
+  for (auto& r : routes_) {
+    if (!r.prefix && raw_path == r.path)
+      return r.path;
+    if (r.prefix && raw_path.substr(0, r.path.size()) == r.path
+        && (!longest_prefix || r.path.size() > longest_prefix->path.size()))
+      longest_prefix = &r;
+  }
+  for (auto* named : {&upgrades_, &streams_})
+    for (auto& entry : *named)
+      if (entry.first == raw_path)
+        return entry.first;
+  if (longest_prefix)
+    return longest_prefix->path + "*";
+  return "other";
+}
+
+void router::set_observer(request_observer fn) {
+  observer_ = std::move(fn);
+}
+
+void router::observe(const request& req, unsigned status,
+                     double seconds) const {
+  if (observer_)
+    observer_(req, route_label(req), status, seconds);
+}
+
 std::variant<const router::route*, response>
 router::match(const request& req) const {
   std::string_view target{req.target().data(), req.target().size()};

@@ -35,6 +35,12 @@ using connection_ticket = std::shared_ptr<const void>;
 using upgrade_handler = std::function<std::optional<response>(
   boost::beast::tcp_stream& stream, request& req, connection_ticket ticket)>;
 
+/// Told of every answered request (on the io thread): its route label (see
+/// router::route_label), its status and how long it took from its headers.
+using request_observer
+  = std::function<void(const request&, const std::string& route,
+                       unsigned status, double seconds)>;
+
 /// Maps (method, path) to handlers. Exact routes win over prefix routes; a
 /// path served under another method yields 405 with `Allow`, anything else
 /// 404.
@@ -74,6 +80,18 @@ public:
   /// responder). Never throws: a handler that throws yields 500.
   void dispatch(request_context& rc, responder respond) const;
 
+  /// The pattern of the route serving `req`'s path, whatever its method:
+  /// `/config`, `/config/*` for a prefix route, `/ws` for an upgrade or an
+  /// event stream; `other` for a path no route serves. A metrics label that
+  /// only takes as many values as there are routes.
+  std::string route_label(const request& req) const;
+
+  /// Tells `fn` about every answered request (one observer; cfgd's metrics).
+  void set_observer(request_observer fn);
+
+  /// Tells the observer, if any, that `req` was answered with `status`.
+  void observe(const request& req, unsigned status, double seconds) const;
+
   /// The upgrade handler for `req`'s path, if any.
   const upgrade_handler* upgrade_for(const request& req) const;
 
@@ -90,6 +108,7 @@ private:
   std::variant<const route*, response> match(const request& req) const;
 
   gate gate_;
+  request_observer observer_;
   std::vector<route> routes_;
   std::vector<std::pair<std::string, upgrade_handler>> upgrades_;
   std::vector<std::pair<std::string, upgrade_handler>> streams_;

@@ -2,8 +2,10 @@
 #include "http/server.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 #include <map>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
@@ -115,6 +117,8 @@ public:
 
 private:
   void read() {
+    counted_ = false;
+    started_.reset();
     parser_.emplace();
     parser_->body_limit(state_->limits.body_limit);
     parser_->header_limit(static_cast<uint32_t>(state_->limits.header_limit));
@@ -157,6 +161,7 @@ private:
     if (failed(ec))
       return;
     auto& head = parser_->get();
+    started_ = std::chrono::steady_clock::now();
     if (!beast::websocket::is_upgrade(head))
       if (auto refusal = state_->routes->admit(head))
         return write(std::move(*refusal), true);
@@ -175,6 +180,7 @@ private:
         // The handler takes the stream (and this session ends) or refuses.
         stream_.expires_never();
         auto refusal = (*fn)(stream_, req, ticket_);
+        observe(req, refusal ? refusal->result_int() : 101);
         if (!refusal)
           return;
         return write(std::move(*refusal), true);
@@ -185,6 +191,7 @@ private:
       // passed the route's gate in on_header) or refuses it.
       stream_.expires_never();
       auto refusal = (*fn)(stream_, req, ticket_);
+      observe(req, refusal ? refusal->result_int() : 200);
       if (!refusal)
         return;
       return write(std::move(*refusal), true);
@@ -236,7 +243,24 @@ private:
           true);
   }
 
+  /// Counts `req` as answered with `code` (the metrics' observer).
+  void observe(const request& req, unsigned code) {
+    if (counted_)
+      return;
+    counted_ = true;
+    auto now = std::chrono::steady_clock::now();
+    auto since = started_ ? *started_ : now;
+    state_->routes->observe(
+      req, code, std::chrono::duration<double>(now - since).count());
+  }
+
   void write(response res, bool close_after, bool set_length = true) {
+    // The request answered, once: the handler's, else what the parser has
+    // (a refusal on the headers alone, or of a request that never parsed).
+    if (req_)
+      observe(*req_, res.result_int());
+    else if (parser_)
+      observe(parser_->get(), res.result_int());
     res.keep_alive(!close_after);
     if (set_length)
       res.prepare_payload();
@@ -258,6 +282,9 @@ private:
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<response> res_;
+  /// When the current request's headers were in (its duration's start).
+  std::optional<std::chrono::steady_clock::time_point> started_;
+  bool counted_ = false; ///< the current request was told to the observer
   std::optional<request> req_;                ///< the one being answered
   std::optional<request_context> rc_;         ///< refers to req_
   state_ptr state_;

@@ -22,6 +22,7 @@
 #include "cfgactors/change.hpp"
 #include "cfgactors/cluster_messages.hpp"
 #include "cfgactors/config_view.hpp"
+#include "cfgactors/delivery.hpp"
 #include "cfgactors/diff_result.hpp"
 #include "cfgactors/flags.hpp"
 #include "cfgactors/node_options.hpp"
@@ -137,6 +138,11 @@ public:
   // -- identity -------------------------------------------------------------
 
   bool is_primary() const noexcept;
+
+  /// Whether this primary writes every version to a journal (a data dir)
+  /// and so comes back from a restart with its history; false on a replica
+  /// and on a primary that keeps versions in memory only.
+  bool durable() const noexcept;
 
   /// Whether the node commits through etcd (node_options::etcd): every such
   /// node takes writes; status(), stale() and replicas() then tell what
@@ -254,13 +260,24 @@ public:
 
   /// Calls `fn` with every change under `prefix` ("" = everything), in
   /// version order, in an actor of its own. A slow callback is sent the
-  /// latest change with the skipped versions folded in, never a backlog.
+  /// latest change with the skipped versions folded in, never a backlog
+  /// (delivery::latest).
   caf::expected<subscription>
   subscribe(std::string prefix, std::function<void(const change&)> fn) const;
 
+  /// As above, delivered as `how` says: `delivery::every_version(n)` calls
+  /// `fn` once per version in order, each change a (before, after) pair,
+  /// with at most `n` waiting; a callback that falls further behind gets
+  /// one change with `resync` set (delivery.hpp). errc::invalid_argument
+  /// for an every-version delivery with max_pending 0.
+  caf::expected<subscription>
+  subscribe(std::string prefix, std::function<void(const change&)> fn,
+            delivery how) const;
+
   /// Sends `who` every change under `prefix`. Ends when `who` does.
   caf::expected<subscription> subscribe_actor(std::string prefix,
-                                              subscriber_actor who) const;
+                                              subscriber_actor who,
+                                              delivery how = {}) const;
 
   /// Ends a subscription; returns once no callback of it runs any more.
   /// False when `sub` is not a live subscription of this node.

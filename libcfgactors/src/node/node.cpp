@@ -187,14 +187,17 @@ caf::expected<node> node::primary(caf::actor_system& sys,
   prim.handshake_timeout = opts.handshake_timeout_;
   prim.cluster_id = st->pipeline.cluster_id;
   prim.epoch = st->pipeline.epoch;
-  // Replicas hold versions this process will not remember: after a restart
-  // it is another cluster to them, which they refuse until resynced.
-  if (opts.cluster_port_ && !st->pipeline.durable)
+  // Without a journal every version lives in memory only: a restart starts
+  // again at version 1 (another cluster id), and replicas, which hold
+  // versions this process will not remember, refuse it until resynced.
+  if (!st->pipeline.durable && !hooks)
     detail::log().warn("event=primary_not_durable node=\"{}\" cluster_id={} "
-                       "detail=\"no data dir: the history is not durable; "
-                       "replicas will refuse this primary after a restart "
-                       "until resynced\"",
-                       st->name, prim.cluster_id);
+                       "detail=\"no data dir: the history is not durable; a "
+                       "restart starts a new history{}\"",
+                       st->name, prim.cluster_id,
+                       opts.cluster_port_ ? ", which replicas refuse until "
+                                            "resynced"
+                                          : "");
   st->primary = spawn_primary(sys, st->pipeline.store,
                               st->pipeline.validator, prim);
   st->writer = st->primary;
@@ -428,6 +431,12 @@ bool node::is_primary() const noexcept {
   return state_->is_primary;
 }
 
+bool node::durable() const noexcept {
+  // In etcd mode the history lives in etcd, whatever the local cache.
+  return state_->is_primary
+         && (state_->pipeline.durable || state_->etcd_follower);
+}
+
 const std::string& node::name() const noexcept {
   return state_->name;
 }
@@ -605,17 +614,39 @@ consistent_writer_actor node::writer() const noexcept {
 caf::expected<subscription>
 node::subscribe(std::string prefix,
                 std::function<void(const change&)> fn) const {
+  return subscribe(std::move(prefix), std::move(fn), delivery::latest());
+}
+
+namespace {
+
+caf::error check_delivery(const delivery& how) {
+  if (how.mode == delivery_mode::every_version && how.max_pending == 0)
+    return make_error(errc::invalid_argument,
+                      "delivery::every_version needs max_pending >= 1");
+  return {};
+}
+
+} // namespace
+
+caf::expected<subscription>
+node::subscribe(std::string prefix, std::function<void(const change&)> fn,
+                delivery how) const {
+  if (auto err = check_delivery(how))
+    return err;
   auto worker = detail::spawn_callback_subscriber(state_->sys, std::move(fn));
-  auto id = state_->attach(prefix, worker);
+  auto id = state_->attach(prefix, how, worker);
   if (!id)
     return std::move(id.error());
   return subscription{*id, std::move(worker)};
 }
 
 caf::expected<subscription> node::subscribe_actor(std::string prefix,
-                                                  subscriber_actor who) const {
+                                                  subscriber_actor who,
+                                                  delivery how) const {
+  if (auto err = check_delivery(how))
+    return err;
   auto worker = detail::spawn_forwarder(state_->sys, std::move(who));
-  auto id = state_->attach(prefix, worker);
+  auto id = state_->attach(prefix, how, worker);
   if (!id)
     return std::move(id.error());
   return subscription{*id, std::move(worker)};
