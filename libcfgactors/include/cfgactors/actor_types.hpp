@@ -11,6 +11,7 @@
 #include "cfgactors/atoms.hpp"
 #include "cfgactors/change.hpp"
 #include "cfgactors/cluster_messages.hpp"
+#include "cfgactors/delivery.hpp"
 #include "cfgactors/diff_result.hpp"
 #include "cfgactors/operation.hpp"
 #include "cfgactors/snapshot.hpp"
@@ -29,11 +30,15 @@ using subscriber_actor = caf::typed_actor<caf::reacts_to<change>>;
 /// tells every subscriber that the node lost (true) or regained (false) its
 /// primary. A subscription with `every_version` also gets the versions that
 /// change no value (a layer changed, the tree did not), with no paths: what
-/// follows version numbers, like a node's snapshot cell, needs them.
+/// follows version numbers, like a node's snapshot cell, needs them. A
+/// subscription with a `delivery` chooses folding (the default) or every
+/// version in order with a bounded queue (delivery.hpp).
 using topic_router_actor = caf::typed_actor<
   caf::replies_to<subscribe_atom, std::string, subscriber_actor>::with<uint64_t>,
   caf::replies_to<subscribe_atom, std::string, subscriber_actor,
                   every_version_atom>::with<uint64_t>,
+  caf::replies_to<subscribe_atom, std::string, subscriber_actor,
+                  delivery>::with<uint64_t>,
   caf::reacts_to<unsubscribe_atom, uint64_t>,
   caf::reacts_to<publish_atom, snapshot_ptr, snapshot_ptr>,
   caf::reacts_to<stale_atom, bool>,
@@ -49,6 +54,8 @@ using store_actor = caf::typed_actor<
   caf::replies_to<subscribe_atom, std::string, subscriber_actor>::with<uint64_t>,
   caf::replies_to<subscribe_atom, std::string, subscriber_actor,
                   every_version_atom>::with<uint64_t>,
+  caf::replies_to<subscribe_atom, std::string, subscriber_actor,
+                  delivery>::with<uint64_t>,
   caf::replies_to<get_atom>::with<snapshot_ptr>,
   caf::replies_to<get_atom, uint64_t>::with<snapshot_ptr>,
   caf::replies_to<diff_atom, uint64_t, uint64_t>::with<diff_result>,

@@ -26,6 +26,10 @@ struct change {
   /// outdated. A change that only flips this (no paths, same version) is
   /// sent when a replica loses its primary and when it is back in sync.
   bool stale = false;
+  /// An every-version subscriber fell more than its `max_pending` behind:
+  /// this one step goes from what it last saw to the current version, and
+  /// `skipped` versions were not delivered one by one (delivery.hpp).
+  bool resync = false;
   snapshot_ptr before;         ///< the snapshot at prev_version
   snapshot_ptr after;          ///< the snapshot at version
 
@@ -37,7 +41,7 @@ struct change {
     return x.prefix == y.prefix && x.version == y.version
            && x.prev_version == y.prev_version && x.hash == y.hash
            && x.paths == y.paths && x.skipped == y.skipped
-           && x.stale == y.stale;
+           && x.stale == y.stale && x.resync == y.resync;
   }
 };
 

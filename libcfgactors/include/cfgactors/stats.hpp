@@ -61,18 +61,23 @@ struct router_stats {
   uint64_t delivered = 0;  ///< change messages sent in total
   uint64_t conflated = 0;  ///< versions folded away for busy subscribers
   uint64_t version = 0;    ///< the newest version the router has published
+  uint64_t queued = 0;     ///< versions waiting for every-version subscribers
+  uint64_t resyncs = 0;    ///< every-version subscribers that fell too far
+                           ///< behind and were resynced (delivery.hpp)
 
   friend bool operator==(const router_stats& x, const router_stats& y) {
     return x.subscribers == y.subscribers && x.in_flight == y.in_flight
            && x.pending == y.pending && x.delivered == y.delivered
-           && x.conflated == y.conflated && x.version == y.version;
+           && x.conflated == y.conflated && x.version == y.version
+           && x.queued == y.queued && x.resyncs == y.resyncs;
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, router_stats& x) {
   return f(caf::meta::type_name("router_stats"), x.subscribers, x.in_flight,
-           x.pending, x.delivered, x.conflated, x.version);
+           x.pending, x.delivered, x.conflated, x.version, x.queued,
+           x.resyncs);
 }
 
 /// What a contract guard did (contract_guard.hpp).

@@ -17,6 +17,8 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<diff_result>("cfgactors::diff_result");
   cfg.add_message_type<validator_stats>("cfgactors::validator_stats");
   cfg.add_message_type<router_stats>("cfgactors::router_stats");
+  cfg.add_message_type<delivery_mode>("cfgactors::delivery_mode");
+  cfg.add_message_type<delivery>("cfgactors::delivery");
   cfg.add_message_type<guard_stats>("cfgactors::guard_stats");
   cfg.add_message_type<source_state>("cfgactors::source_state");
   cfg.add_message_type<source_status>("cfgactors::source_status");

@@ -145,10 +145,11 @@ node_impl::write(write_request req, consistency level,
 }
 
 caf::expected<uint64_t> node_impl::attach(const std::string& prefix,
+                                           delivery how,
                                            caf::actor worker) const {
   auto id = ask<uint64_t>(sys, store, std::chrono::milliseconds{10s},
                           subscribe_atom::value, prefix,
-                          caf::actor_cast<subscriber_actor>(worker));
+                          caf::actor_cast<subscriber_actor>(worker), how);
   if (id) {
     std::lock_guard<std::mutex> guard{mtx_};
     if (!stopped_) {

@@ -72,7 +72,7 @@ struct node_impl {
 
   /// Subscribes `worker` (spawned by the node) to the store; ends it on
   /// failure.
-  caf::expected<uint64_t> attach(const std::string& prefix,
+  caf::expected<uint64_t> attach(const std::string& prefix, delivery how,
                                  caf::actor worker) const;
 
   /// Ends a subscription's worker; false if `id` is not live.

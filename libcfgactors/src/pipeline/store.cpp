@@ -105,6 +105,11 @@ make_store(store_ptr self, store_options options, topic_router_actor router,
                             std::move(prefix), std::move(sub),
                             every_version_atom::value);
     },
+    [self](subscribe_atom, std::string& prefix, subscriber_actor& sub,
+           delivery how) -> caf::delegated<uint64_t> {
+      return self->delegate(self->state.router, subscribe_atom::value,
+                            std::move(prefix), std::move(sub), how);
+    },
     // The read side: get, diff and history (see version_history.hpp).
     [self](get_atom) { return self->state.versions.current(); },
     [self](get_atom, uint64_t version) -> caf::result<snapshot_ptr> {

@@ -46,9 +46,59 @@ void unite(std::vector<std::string>& paths,
 
 void deliver(router_ptr self, uint64_t id, subscription& sub,
              snapshot_ptr after, std::vector<std::string> paths,
-             uint64_t skipped);
+             uint64_t skipped, bool resync = false);
 
 void drop(router_ptr self, uint64_t id);
+
+bool every_version(const subscription& sub) {
+  return sub.how.mode == delivery_mode::every_version;
+}
+
+/// An every-version subscriber is free again: the oldest queued version, or
+/// the resync it is owed. False when nothing waits.
+bool deliver_next_in_order(router_ptr self, uint64_t id, subscription& sub) {
+  if (!sub.queue.empty()) {
+    auto next = std::move(sub.queue.front());
+    sub.queue.pop_front();
+    deliver(self, id, sub, std::move(next.after), std::move(next.paths), 0);
+    return true;
+  }
+  if (!sub.resync_owed)
+    return false;
+  auto after = std::move(sub.pending);
+  auto dropped = sub.pending_versions;
+  sub.pending = nullptr;
+  sub.pending_versions = 0;
+  sub.resync_owed = false;
+  --self->state.stats.pending;
+  // One step from what it saw last to now: the net change under its prefix.
+  auto paths = relevant(changed_paths(sub.base->effective, after->effective),
+                        sub.prefix);
+  deliver(self, id, sub, std::move(after), std::move(paths), dropped, true);
+  return true;
+}
+
+/// A version for an every-version subscriber that is busy: queued, or past
+/// the bound the queue is dropped and a resync is owed (never silently).
+void enqueue(router_ptr self, subscription& sub, const snapshot_ptr& after,
+             const std::vector<std::string>& paths) {
+  auto& st = self->state;
+  if (sub.resync_owed) {
+    sub.pending = after; // the resync goes to the newest
+    ++sub.pending_versions;
+    return;
+  }
+  if (sub.queue.size() < std::max<uint32_t>(sub.how.max_pending, 1)) {
+    sub.queue.push_back({after, paths});
+    return;
+  }
+  sub.pending_versions = sub.queue.size() + 1;
+  sub.queue.clear();
+  sub.pending = after;
+  sub.resync_owed = true;
+  ++st.stats.pending;
+  ++st.stats.resyncs;
+}
 
 /// The subscriber answered: send what piled up meanwhile, if anything.
 void on_handled(router_ptr self, uint64_t id) {
@@ -59,6 +109,8 @@ void on_handled(router_ptr self, uint64_t id) {
   auto& sub = i->second;
   sub.in_flight = false;
   --st.stats.in_flight;
+  if (every_version(sub) && deliver_next_in_order(self, id, sub))
+    return;
   if (!sub.pending) {
     if (sub.notice)
       deliver(self, id, sub, sub.base, {}, 0);
@@ -78,7 +130,7 @@ void on_handled(router_ptr self, uint64_t id) {
 
 void deliver(router_ptr self, uint64_t id, subscription& sub,
              snapshot_ptr after, std::vector<std::string> paths,
-             uint64_t skipped) {
+             uint64_t skipped, bool resync) {
   change msg;
   msg.prefix = sub.prefix;
   msg.version = after->version;
@@ -87,6 +139,7 @@ void deliver(router_ptr self, uint64_t id, subscription& sub,
   msg.paths = std::move(paths);
   msg.skipped = skipped;
   msg.stale = self->state.stale;
+  msg.resync = resync;
   msg.before = sub.base;
   msg.after = after;
   sub.base = std::move(after);
@@ -95,7 +148,8 @@ void deliver(router_ptr self, uint64_t id, subscription& sub,
   auto& st = self->state;
   ++st.stats.in_flight;
   ++st.stats.delivered;
-  st.stats.conflated += skipped;
+  if (!resync)
+    st.stats.conflated += skipped;
   self->request(sub.handle, caf::infinite, std::move(msg))
     .then([self, id] { on_handled(self, id); },
           [self, id](caf::error&) {
@@ -105,7 +159,7 @@ void deliver(router_ptr self, uint64_t id, subscription& sub,
 }
 
 uint64_t add(router_ptr self, std::string prefix, subscriber_actor handle,
-             bool every_version) {
+             bool every_version, delivery how = {}) {
   auto& st = self->state;
   auto id = st.next_id++;
   self->monitor(handle);
@@ -114,6 +168,7 @@ uint64_t add(router_ptr self, std::string prefix, subscriber_actor handle,
   sub.handle = std::move(handle);
   sub.base = st.current;
   sub.every_version = every_version;
+  sub.how = how;
   auto& added = st.subscriptions.emplace(id, std::move(sub)).first->second;
   if (st.stale) // it would otherwise take the last snapshot as fresh
     deliver(self, id, added, added.base, {}, 0);
@@ -153,6 +208,10 @@ topic_router_actor::behavior_type topic_router(router_ptr self,
            every_version_atom) {
       return add(self, std::move(prefix), std::move(handle), true);
     },
+    [self](subscribe_atom, std::string& prefix, subscriber_actor& handle,
+           delivery how) {
+      return add(self, std::move(prefix), std::move(handle), false, how);
+    },
     [self](unsubscribe_atom, uint64_t id) { drop(self, id); },
     [self](publish_atom, snapshot_ptr& before, snapshot_ptr& after) {
       auto& st = self->state;
@@ -168,6 +227,10 @@ topic_router_actor::behavior_type topic_router(router_ptr self,
           i = by_prefix.emplace(sub.prefix, relevant(all, sub.prefix)).first;
         if (i->second.empty() && !sub.every_version)
           continue;
+        if (every_version(sub) && (sub.in_flight || sub.resync_owed)) {
+          enqueue(self, sub, after, i->second);
+          continue;
+        }
         if (sub.in_flight) {
           if (!sub.pending)
             ++st.stats.pending;
@@ -198,6 +261,8 @@ topic_router_actor::behavior_type topic_router(router_ptr self,
     [self](stats_atom) {
       auto result = self->state.stats;
       result.subscribers = self->state.subscriptions.size();
+      for (auto& kvp : self->state.subscriptions)
+        result.queued += kvp.second.queue.size();
       result.version = self->state.current->version;
       return result;
     },

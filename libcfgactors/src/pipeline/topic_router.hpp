@@ -1,9 +1,11 @@
 // Private: the topic router delivers each committed version to the
 // subscribers whose prefix it touched, one change in flight per subscriber,
-// conflating the rest.
+// conflating the rest (or, for an every-version subscription, queueing them
+// up to a bound, then resyncing).
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -25,6 +27,16 @@ struct topic_router_state {
     bool in_flight = false;
     bool notice = false; ///< owes a stale/fresh notice (sent when idle)
     bool every_version = false; ///< also versions that change no value
+    /// delivery_mode::every_version: versions waiting, oldest first, at
+    /// most `how.max_pending`; past it they are dropped for one resync to
+    /// `pending` (then `resync_owed`, `pending_versions` counts the drop).
+    delivery how;
+    struct queued {
+      snapshot_ptr after;
+      std::vector<std::string> paths;
+    };
+    std::deque<queued> queue;
+    bool resync_owed = false;
   };
 
   uint64_t next_id = 1;

@@ -157,8 +157,12 @@ CAF_TEST(history rows diffs and stats round trip) {
   CAF_CHECK_EQUAL(round_trip(d), d);
   validator_stats vs{3, 1, 2, {{"range", 2}}};
   CAF_CHECK_EQUAL(round_trip(vs), vs);
-  router_stats rs{1, 2, 3, 4, 5, 6};
+  router_stats rs{1, 2, 3, 4, 5, 6, 7, 8};
   CAF_CHECK_EQUAL(round_trip(rs), rs);
+  auto every = delivery::every_version(7);
+  CAF_CHECK_EQUAL(round_trip(every), every);
+  CAF_CHECK(message_round_trip(every));
+  CAF_CHECK(!(round_trip(every) == delivery::latest()));
 }
 
 CAF_TEST(errors render with their category and context) {

@@ -136,6 +136,11 @@ store_actor::behavior_type fake_store(store_actor::pointer, backend_ptr b) {
       b->subscriber = sub;
       return 1;
     },
+    [b](subscribe_atom, std::string&, subscriber_actor& sub,
+        delivery) -> uint64_t {
+      b->subscriber = sub;
+      return 1;
+    },
     [b](get_atom) { return b->versions.at(b->current); },
     [b](get_atom, uint64_t v) -> caf::result<snapshot_ptr> {
       auto i = b->versions.find(v);

@@ -1,0 +1,185 @@
+// Tests for the every-version delivery of the topic router (delivery.hpp):
+// each version in order with its (before, after) pair, a bounded queue, and
+// a resync that says so when a subscriber falls too far behind.
+#define CAF_SUITE every_version
+#include "pipeline_fixture.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+
+using namespace cfgactors;
+using namespace cfgactors::test;
+
+namespace {
+
+using release_atom = caf::atom_constant<caf::atom("release")>;
+
+struct gate_state {
+  change_log log;
+  std::vector<caf::response_promise> held;
+};
+
+/// A subscriber that answers only when told: a listener still busy with
+/// the change it was given.
+caf::behavior gate(caf::stateful_actor<gate_state>* self, change_log log) {
+  self->state.log = std::move(log);
+  return {
+    [self](const change& c) -> caf::response_promise {
+      self->state.log->push_back(c);
+      self->state.held.push_back(self->make_response_promise());
+      return self->state.held.back();
+    },
+    [self](release_atom) {
+      auto held = std::move(self->state.held);
+      for (auto& rp : held)
+        rp.deliver(caf::unit);
+    },
+  };
+}
+
+struct fixture : pipeline_fixture {
+  /// A stalled subscriber of `prefix` with delivery `how`.
+  std::pair<caf::actor, change_log> stalled(std::string prefix,
+                                            std::optional<delivery> how) {
+    auto log = std::make_shared<std::vector<change>>();
+    auto sub = sys.spawn(gate, log);
+    auto hdl = caf::actor_cast<subscriber_actor>(sub);
+    if (how)
+      self->send(pipe.router, subscribe_atom::value, std::move(prefix), hdl,
+                 *how);
+    else
+      self->send(pipe.router, subscribe_atom::value, std::move(prefix), hdl);
+    run();
+    return {sub, log};
+  }
+
+  /// Lets `sub` handle one change at a time until nothing more comes.
+  void drain(const caf::actor& sub, const change_log& log) {
+    for (;;) {
+      auto before = log->size();
+      self->send(sub, release_atom::value);
+      run();
+      if (log->size() == before)
+        return;
+    }
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(every_version_tests, fixture)
+
+CAF_TEST(a slow every version subscriber gets each of 100 versions in order) {
+  set("n", 0);
+  auto [sub, log] = stalled("n", delivery::every_version(1000));
+  for (int i = 1; i <= 100; ++i)
+    set("n", i);
+  CAF_CHECK_EQUAL(log->size(), 1u); // busy with the first from here on
+  CAF_CHECK_EQUAL(router_st().stats.pending, 0u);
+  drain(sub, log);
+  CAF_REQUIRE_EQUAL(log->size(), 100u);
+  snapshot_ptr seen = nullptr;
+  size_t pairs_ok = 0;
+  for (size_t i = 0; i < log->size(); ++i) {
+    auto& c = (*log)[i];
+    auto n = static_cast<int>(i) + 1;
+    // Each step: from the one before to this one, nothing folded.
+    bool ok = c.old_value() == n - 1 && c.new_value() == n
+              && c.skipped == 0 && !c.resync
+              && c.version == c.prev_version + 1
+              && (!seen || c.before == seen);
+    if (ok)
+      ++pairs_ok;
+    else
+      CAF_MESSAGE("step " << n << ": " << c.old_value() << " -> "
+                          << c.new_value() << " v" << c.prev_version << "->"
+                          << c.version << " skipped " << c.skipped);
+    seen = c.after;
+  }
+  CAF_CHECK_EQUAL(pairs_ok, 100u);
+  CAF_CHECK_EQUAL(log->back().version, current()->version);
+  CAF_CHECK_EQUAL(router_st().stats.conflated, 0u);
+  self->send_exit(sub, caf::exit_reason::kill);
+}
+
+CAF_TEST(versions under other prefixes are left out and the pairs still chain) {
+  set("a", 0);
+  auto [sub, log] = stalled("a", delivery::every_version(10));
+  set("a", 1);
+  set("b", 1);
+  set("a", 2);
+  set("b", 2);
+  set("a", 3);
+  drain(sub, log);
+  CAF_REQUIRE_EQUAL(log->size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    auto& c = (*log)[i];
+    CAF_CHECK_EQUAL(c.old_value(), static_cast<int>(i));
+    CAF_CHECK_EQUAL(c.new_value(), static_cast<int>(i) + 1);
+    if (i > 0)
+      CAF_CHECK_EQUAL(c.prev_version, (*log)[i - 1].version);
+  }
+  self->send_exit(sub, caf::exit_reason::kill);
+}
+
+CAF_TEST(a subscriber past max pending is told and resynced to the current) {
+  set("n", 0);
+  auto [sub, log] = stalled("n", delivery::every_version(10));
+  for (int i = 1; i <= 100; ++i) {
+    set("n", i);
+    // The queue never holds more than max pending.
+    size_t longest = 0;
+    for (auto& kvp : router_st().subscriptions)
+      longest = std::max(longest, kvp.second.queue.size());
+    CAF_CHECK_LESS_OR_EQUAL(longest, 10u);
+  }
+  CAF_REQUIRE_EQUAL(log->size(), 1u);
+  self->send(sub, release_atom::value);
+  run();
+  CAF_REQUIRE_EQUAL(log->size(), 2u);
+  auto& resync = log->back();
+  CAF_CHECK(resync.resync);
+  CAF_CHECK_EQUAL(resync.old_value(), 1);   // what it saw last
+  CAF_CHECK_EQUAL(resync.new_value(), 100); // the current version
+  CAF_CHECK(resync.before == log->front().after);
+  CAF_CHECK_EQUAL(resync.version, current()->version);
+  // Nothing disappears unannounced: delivered one by one + skipped = all.
+  CAF_CHECK_EQUAL(resync.skipped, 98u);
+  CAF_CHECK_EQUAL(resync.paths, std::vector<std::string>{"n"});
+  CAF_CHECK_EQUAL(router_st().stats.resyncs, 1u);
+  // Back in step: the next versions come one by one again.
+  set("n", 101);
+  set("n", 102);
+  drain(sub, log);
+  CAF_REQUIRE_EQUAL(log->size(), 4u);
+  CAF_CHECK(!(*log)[2].resync);
+  CAF_CHECK_EQUAL((*log)[2].old_value(), 100);
+  CAF_CHECK_EQUAL((*log)[2].new_value(), 101);
+  CAF_CHECK_EQUAL((*log)[3].new_value(), 102);
+  CAF_CHECK_EQUAL(router_st().stats.pending, 0u);
+  self->send_exit(sub, caf::exit_reason::kill);
+}
+
+CAF_TEST(the default subscriber still folds) {
+  set("n", 0);
+  auto [sub, log] = stalled("n", std::nullopt);
+  auto [sub2, log2] = stalled("n", delivery::latest());
+  for (int i = 1; i <= 100; ++i)
+    set("n", i);
+  drain(sub, log);
+  drain(sub2, log2);
+  for (auto* l : {&log, &log2}) {
+    CAF_REQUIRE_EQUAL((*l)->size(), 2u);
+    auto& last = (*l)->back();
+    CAF_CHECK(!last.resync);
+    CAF_CHECK_EQUAL(last.skipped, 98u);
+    CAF_CHECK_EQUAL(last.old_value(), 1);
+    CAF_CHECK_EQUAL(last.new_value(), 100);
+  }
+  CAF_CHECK_EQUAL(router_st().stats.resyncs, 0u);
+  self->send_exit(sub, caf::exit_reason::kill);
+  self->send_exit(sub2, caf::exit_reason::kill);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
