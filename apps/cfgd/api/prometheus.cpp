@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace cfgd::prometheus {
 
@@ -30,8 +31,14 @@ std::string number(double x) {
     std::snprintf(buf, sizeof(buf), "%.0f", x);
     return buf;
   }
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.9g", x);
+  // The shortest text that reads back as `x`: a Unix time in seconds needs
+  // 13 digits for its milliseconds, a bound like 0.1 only one.
+  char buf[40];
+  for (int digits = 6; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof(buf), "%.*g", digits, x);
+    if (std::strtod(buf, nullptr) == x)
+      break;
+  }
   return buf;
 }
 

@@ -74,7 +74,9 @@ bool deliver_next_in_order(router_ptr self, uint64_t id, subscription& sub) {
   // One step from what it saw last to now: the net change under its prefix.
   auto paths = relevant(changed_paths(sub.base->effective, after->effective),
                         sub.prefix);
-  deliver(self, id, sub, std::move(after), std::move(paths), dropped, true);
+  // As a fold counts: the versions before the one delivered.
+  deliver(self, id, sub, std::move(after), std::move(paths), dropped - 1,
+          true);
   return true;
 }
 
