@@ -113,6 +113,17 @@ std::optional<http_reply> exchange(asio::io_context& ioc, Stream& stream,
   auto ec = run(ioc, [&](auto handler) {
     bhttp::async_write(stream, req, std::move(handler));
   });
+  beast::flat_buffer buffer;
+  if (ec && ec != beast::error::timeout && !is_tls_error(ec)) {
+    // A TLS 1.3 server that refused our client certificate may have closed
+    // before the request went out; its alert waits to be read.
+    bhttp::response_parser<bhttp::string_body> alert;
+    auto why = run(ioc, [&](auto handler) {
+      bhttp::async_read_header(stream, buffer, alert, std::move(handler));
+    });
+    if (is_tls_error(why))
+      ec = why;
+  }
   if (ec) {
     error = ec == beast::error::timeout
               ? "sending the request timed out after " + ms(limits.read_timeout)
@@ -122,7 +133,6 @@ std::optional<http_reply> exchange(asio::io_context& ioc, Stream& stream,
                        : ec.message());
     return std::nullopt;
   }
-  beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
   // Beast checks the limit while reading a chunked body or one that ends at
   // EOF; Content-Length we check after the header ourselves, because 1.74's

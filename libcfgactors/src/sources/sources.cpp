@@ -78,9 +78,13 @@ spawn_sources(caf::actor_system& sys, const validator_actor& validator,
   }
   if (options.remote_required) {
     auto deadline = std::chrono::steady_clock::now() + *options.remote_required;
+    auto first = true;
     for (auto& [src, what] : required) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+      // The first wait gets the whole timeout (its message names it).
+      auto left = first ? *options.remote_required
+                        : std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now());
+      first = false;
       auto err = await_first_poll(sys, src,
                                   std::max(left, std::chrono::milliseconds{1}));
       if (!err)

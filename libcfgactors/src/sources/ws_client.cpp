@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/error.hpp>
@@ -241,8 +242,15 @@ struct ws_client::impl {
                ? "the server requires a client certificate and none is set"
                : "the server requires a client certificate and did not "
                  "take ours";
-    if (is_tls_error(ec))
-      return "TLS: " + tls_error_text(s.native(), ec);
+    if (is_tls_error(ec)) {
+      auto out = "TLS: " + tls_error_text(s.native(), ec);
+      // Some servers (Python's asyncio) close without an alert instead.
+      if (ec == ssl::error::stream_truncated)
+        out += options.tls.cert_file.empty()
+                 ? " (the server may want a client certificate; none is set)"
+                 : " (the server may have refused the client certificate)";
+      return out;
+    }
     return ec.message();
   }
 

@@ -472,11 +472,14 @@ CAF_TEST(a refused upgrade leaves the source degraded and says why) {
 }
 
 CAF_TEST(the configured heartbeat drops a connection that went silent) {
+  // One server each: a ws_server serves one client at a time.
   ws_server srv;
+  ws_server other;
   srv.deafen();
-  auto spawn_with = [&](std::chrono::milliseconds heartbeat) {
+  other.deafen();
+  auto spawn_with = [&](ws_server& to, std::chrono::milliseconds heartbeat) {
     ws_source_options opts;
-    opts.endpoint = srv.endpoint();
+    opts.endpoint = to.endpoint();
     opts.min_backoff = 5s; // one connection each for this test
     opts.max_backoff = 5s;
     opts.heartbeat = heartbeat;
@@ -484,8 +487,8 @@ CAF_TEST(the configured heartbeat drops a connection that went silent) {
     sources.push_back(src);
     return src;
   };
-  auto quick = spawn_with(200ms);
-  auto patient = spawn_with(15s);
+  auto quick = spawn_with(srv, 200ms);
+  auto patient = spawn_with(other, 15s);
   auto start = std::chrono::steady_clock::now();
   auto st = wait_status(quick, [](auto& s) { return s.errors >= 1; });
   auto took = std::chrono::steady_clock::now() - start;
