@@ -522,11 +522,19 @@ void handle_write(validator_ptr self, write_request req, promise rp,
            req.origin);
     return;
   }
-  if (st.etcd && attempt == 0)
-    for (auto& op : req.ops)
-      if (op.kind == op_kind::replace_layer
-          && kind_of(op.layer) != layer_kind::runtime)
-        st.own_layers[op.layer] = canonical_hash(op.value);
+  if (st.etcd && attempt == 0) {
+    for (auto& op : req.ops) {
+      if (op.kind != op_kind::replace_layer
+          || kind_of(op.layer) == layer_kind::runtime)
+        continue;
+      // As it will be stored: after the schema's x-normalize rules.
+      auto normalized = st.options.schema
+                          ? st.options.schema->normalized(op.value)
+                          : std::nullopt;
+      st.own_layers[op.layer] = canonical_hash(normalized ? *normalized
+                                                          : op.value);
+    }
+  }
   admit(self, std::move(candidate), std::move(req), std::move(rp), started,
         attempt);
 }
