@@ -1,4 +1,4 @@
-// Parsing YAML and JSON documents into configuration trees, with errors that
+// Parsing YAML, JSON and TOML documents into configuration trees, with errors that
 // name the source, line and column.
 #pragma once
 
@@ -13,7 +13,7 @@
 
 namespace cfgactors {
 
-enum class document_format { json, yaml };
+enum class document_format { json, yaml, toml };
 
 /// Limits that keep hostile input from exhausting the stack or memory.
 struct parse_limits {
@@ -44,12 +44,14 @@ struct parse_result {
 
 /// Parses `text` as `format`. YAML scalars resolve as in the YAML 1.2 core
 /// schema (null, true/false, integers, floats); quoted scalars stay strings.
-/// An empty document yields an empty object.
+/// TOML (1.0): integers stay integers; dates, times and date-times become
+/// their RFC 3339 text (`1979-05-27T07:32:00Z`); inf and nan are refused
+/// (JSON has no such numbers). An empty document yields an empty object.
 parse_result parse_document(std::string_view text, document_format format,
                             std::string_view source_name,
                             const parse_limits& limits = {});
 
-/// Picks the format from the extension (`.json`, `.yaml`, `.yml`).
+/// Picks the format from the extension (`.json`, `.yaml`, `.yml`, `.toml`).
 std::optional<document_format> format_for_path(std::string_view path);
 
 /// Reads and parses a file; the format follows the extension.

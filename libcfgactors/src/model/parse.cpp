@@ -80,6 +80,8 @@ parse_result parse_document(std::string_view text, document_format format,
       source_name, 0, 0, detail::size_message(text.size(), limits.max_bytes));
   if (format == document_format::json)
     return detail::parse_json(text, source_name, limits);
+  if (format == document_format::toml)
+    return detail::parse_toml(text, source_name, limits);
   return detail::parse_yaml(text, source_name, limits);
 }
 
@@ -97,6 +99,8 @@ std::optional<document_format> format_for_path(std::string_view path) {
     return document_format::json;
   if (ext == "yaml" || ext == "yml")
     return document_format::yaml;
+  if (ext == "toml")
+    return document_format::toml;
   return std::nullopt;
 }
 
@@ -104,7 +108,7 @@ parse_result parse_file(const std::string& path, const parse_limits& limits) {
   auto format = format_for_path(path);
   if (!format)
     return detail::parse_failure(
-      path, 0, 0, "unknown file extension (expected .json, .yaml or .yml)");
+      path, 0, 0, "unknown file extension (expected .json, .yaml, .yml or .toml)");
   std::string text;
   errno = 0;
   if (auto err = read_file(path, limits.max_bytes, text))

@@ -17,4 +17,9 @@ parse_result parse_json(std::string_view text, std::string_view source,
 parse_result parse_yaml(std::string_view text, std::string_view source,
                         const parse_limits& limits);
 
+/// TOML through toml++, after a lexical scan bounds the nesting (toml++
+/// frees and walks its tree recursively); dates and times become text.
+parse_result parse_toml(std::string_view text, std::string_view source,
+                        const parse_limits& limits);
+
 } // namespace cfgactors::detail

@@ -428,7 +428,7 @@ caf::expected<source_actor> spawn_file_source(caf::actor_system& sys,
       return make_error(errc::invalid_argument,
                         spec.path
                           + ": unknown file extension (expected .json, "
-                            ".yaml or .yml)");
+                            ".yaml, .yml or .toml)");
     auto layer = "file:" + spec.path;
     auto same = [&](const watched_file& f) { return f.layer == layer; };
     if (std::any_of(init->files.begin(), init->files.end(), same))

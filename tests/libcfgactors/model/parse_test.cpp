@@ -381,9 +381,9 @@ CAF_TEST(unreadable files and unknown extensions fail without a position) {
   r = parse_file(dir.string());
   CAF_REQUIRE(!r);
   CAF_CHECK_EQUAL(r.error->str(), dir.string() + ": Is a directory");
-  auto toml = tmp.write("c.toml", "a = 1\n");
-  r = parse_file(toml);
+  auto ini = tmp.write("c.ini", "a = 1\n");
+  r = parse_file(ini);
   CAF_REQUIRE(!r);
-  CAF_CHECK_EQUAL(r.error->str(), toml + ": unknown file extension (expected "
-                                         ".json, .yaml or .yml)");
+  CAF_CHECK_EQUAL(r.error->str(), ini + ": unknown file extension (expected "
+                                        ".json, .yaml, .yml or .toml)");
 }
