@@ -14,6 +14,7 @@
 #include "cfgactors/convert.hpp"
 #include "cfgactors/diff.hpp"
 #include "cfgactors/diff_result.hpp"
+#include "cfgactors/env.hpp"
 #include "cfgactors/env_source.hpp"
 #include "cfgactors/errc.hpp"
 #include "cfgactors/file_source.hpp"

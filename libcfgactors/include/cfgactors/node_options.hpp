@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cfgactors/env_source.hpp"
 #include "cfgactors/file_source.hpp"
 #include "cfgactors/fwd.hpp"
 #include "cfgactors/contract_registry.hpp"
@@ -43,6 +44,11 @@ public:
 
   /// Environment variables starting with `prefix` (`APP_LOGGING__LEVEL`).
   node_options& env(std::string prefix = "CFG_");
+
+  /// The environment with `x`'s prefix, separator, case, mappings and
+  /// change listener (env_source.hpp); the poll interval is env_poll's and
+  /// the schema the node's.
+  node_options& env(env_source_options x);
 
   /// How often the environment is polled (default 1 s).
   node_options& env_poll(std::chrono::milliseconds x);
@@ -249,6 +255,7 @@ private:
   std::chrono::milliseconds file_debounce_{100};
   std::chrono::milliseconds file_poll_{0};
   std::optional<std::string> env_prefix_;
+  std::optional<env_source_options> env_options_;
   std::chrono::milliseconds env_poll_{1000};
   std::string schema_path_;
   json_schema_ptr schema_;

@@ -271,7 +271,7 @@ caf::expected<node> node::primary(caf::actor_system& sys,
   sopts.files.debounce = opts.file_debounce_;
   sopts.files.poll_interval = opts.file_poll_;
   if (opts.env_prefix_) {
-    env_source_options env;
+    auto env = opts.env_options_.value_or(env_source_options{});
     env.prefix = *opts.env_prefix_;
     env.poll_interval = opts.env_poll_;
     env.schema = schema;

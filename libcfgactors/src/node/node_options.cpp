@@ -27,6 +27,12 @@ node_options& node_options::env(std::string prefix) {
   return *this;
 }
 
+node_options& node_options::env(env_source_options x) {
+  env_prefix_ = x.prefix;
+  env_options_ = std::move(x);
+  return *this;
+}
+
 node_options& node_options::env_poll(std::chrono::milliseconds x) {
   env_poll_ = x;
   return *this;

@@ -61,25 +61,67 @@ std::string join(const std::vector<std::string>& xs, const char* sep) {
   return result;
 }
 
-/// `CFG_LOGGING__LEVEL` → {"logging", "level"}; nullopt if a key is empty
-/// (or the name lacks the prefix).
-std::optional<std::vector<std::string>> split_name(const std::string& var,
-                                                   const std::string& prefix) {
+/// `CFG_LOGGING__LEVEL` → {"logging", "level"} by the prefix rule; nullopt
+/// (with `why`) if the name lacks the prefix or a key is empty.
+std::optional<std::vector<std::string>>
+split_name(const std::string& var, const env_source_options& options,
+           std::string& why) {
+  auto& prefix = options.prefix;
+  auto& sep = options.separator;
   std::string_view rest{var};
-  if (rest.substr(0, prefix.size()) != prefix)
+  if (rest.substr(0, prefix.size()) != prefix) {
+    why = "the name does not start with the prefix " + prefix;
     return std::nullopt;
+  }
   rest.remove_prefix(prefix.size());
   std::vector<std::string> keys;
   for (;;) {
-    auto pos = rest.find("__");
+    auto pos = rest.find(sep);
     auto key = rest.substr(0, pos);
-    if (key.empty())
+    if (key.empty()) {
+      why = "the name has an empty key after the prefix " + prefix + " ('"
+            + sep + "' separates non-empty keys)";
       return std::nullopt;
-    keys.push_back(lower(key));
+    }
+    keys.push_back(options.key_case == env_key_case::lower ? lower(key)
+                                                           : std::string{key});
     if (pos == std::string_view::npos)
       return keys;
-    rest.remove_prefix(pos + 2);
+    rest.remove_prefix(pos + sep.size());
   }
+}
+
+/// The keys of a mapped path; nullopt (with `why`) if it does not parse or
+/// names an index or a wildcard: the env layer sets object keys only.
+std::optional<std::vector<std::string>> mapped_keys(const std::string& path,
+                                                    std::string& why) {
+  std::string err;
+  auto parsed = config_path::parse(path, &err);
+  if (!parsed || parsed->empty()) {
+    why = "'" + path + "' is not a path"
+          + (err.empty() ? std::string{" (it is empty)"} : " (" + err + ")");
+    return std::nullopt;
+  }
+  std::vector<std::string> keys;
+  for (auto& seg : parsed->segments) {
+    auto key = std::get_if<std::string>(&seg);
+    if (key == nullptr || *key == "*") {
+      why = "'" + path + "' names an index or '*' (the environment sets "
+            "object keys only)";
+      return std::nullopt;
+    }
+    keys.push_back(*key);
+  }
+  return keys;
+}
+
+/// The keys of `var`: its mapping if any, else the prefix rule.
+std::optional<std::vector<std::string>>
+keys_of(const std::string& var, const env_source_options& options,
+        std::string& why) {
+  if (auto i = options.map.find(var); i != options.map.end())
+    return mapped_keys(i->second, why);
+  return split_name(var, options, why);
 }
 
 /// Reads a secret file without blocking on a FIFO or reading a device.
@@ -338,17 +380,17 @@ void assemble(std::vector<entry>& entries, env_build& out,
 env_build build_env_layer(const std::map<std::string, std::string>& vars,
                           const env_source_options& options) {
   env_build out;
+  if (auto bad = check_env_options(options); !bad.empty()) {
+    out.error = "the env source's options: " + bad;
+    return out;
+  }
   std::vector<std::string> errors;
   std::vector<entry> entries;
   for (auto& [var, raw] : vars) {
-    auto keys = split_name(var, options.prefix);
+    std::string why;
+    auto keys = keys_of(var, options, why);
     if (!keys) {
-      errors.push_back(var.rfind(options.prefix, 0) != 0
-                         ? var + ": the name does not start with the prefix "
-                             + options.prefix
-                         : var + ": the name has an empty key after the "
-                             "prefix " + options.prefix
-                             + " ('__' separates non-empty keys)");
+      errors.push_back(var + ": " + why);
       continue;
     }
     entry e{var, std::move(*keys), json{}, false};
@@ -393,6 +435,55 @@ env_build build_env_layer(const std::map<std::string, std::string>& vars,
 }
 
 } // namespace detail
+
+std::string check_env_options(const env_source_options& options) {
+  std::vector<std::string> errors;
+  auto has_eq = [](const std::string& x) {
+    return x.find('=') != std::string::npos
+           || x.find('\0') != std::string::npos;
+  };
+  if (options.separator.empty())
+    errors.emplace_back("the separator is empty");
+  else if (has_eq(options.separator))
+    errors.emplace_back("the separator holds '=' or a NUL");
+  if (has_eq(options.prefix))
+    errors.emplace_back("the prefix holds '=' or a NUL");
+  std::map<std::vector<std::string>, std::string> targets;
+  for (auto& [name, path] : options.map) {
+    if (name.empty() || has_eq(name)) {
+      errors.push_back("the mapped name '" + name
+                       + "' is empty or holds '=' or a NUL");
+      continue;
+    }
+    std::string why;
+    auto keys = detail::mapped_keys(path, why);
+    if (!keys) {
+      errors.push_back(name + " maps to " + why);
+      continue;
+    }
+    auto [at, fresh] = targets.emplace(*keys, name);
+    if (!fresh)
+      errors.push_back(at->second + " and " + name + " both map to '" + path
+                       + "'");
+  }
+  return detail::join(errors, "; ");
+}
+
+std::optional<config_path> env_path(const std::string& name,
+                                    const env_source_options& options,
+                                    std::string* why) {
+  std::string reason;
+  auto keys = detail::keys_of(name, options, reason);
+  if (!keys) {
+    if (why != nullptr)
+      *why = std::move(reason);
+    return std::nullopt;
+  }
+  config_path result;
+  for (auto& key : *keys)
+    result.segments.emplace_back(std::move(key));
+  return result;
+}
 
 bool env_layer(const std::map<std::string, std::string>& vars,
                const env_source_options& options, json& layer,

@@ -1,11 +1,11 @@
-// The env source: polls the prefixed variables of the process environment
-// (and the secret files they name) and proposes them as the layer `env`.
-// Only variable names are ever logged: values may be secrets.
+// The env source: polls the prefixed and mapped variables of the process
+// environment (and the secret files they name), proposes them as the layer
+// `env` and hands each change set to the options' on_change. Only variable
+// names are ever logged: values may be secrets.
 #include "cfgactors/env_source.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
+#include <exception>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -13,8 +13,9 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "sources/env_layer.hpp"
+#include "cfgactors/secrets.hpp"
 #include "core/log.hpp"
+#include "sources/env_layer.hpp"
 #include "sources/propose.hpp"
 
 namespace cfgactors {
@@ -34,6 +35,9 @@ struct env_source_state {
   std::map<std::string, std::string> secret_digests;
   bool failing = false; ///< the last read failed: propose once it works again
   std::string warned;   ///< the failure last logged (not repeated every poll)
+  /// The capture on_change last saw (whether or not it made a layer).
+  std::optional<std::map<std::string, std::string>> seen;
+  secret_paths secrets; ///< the schema's: masked for on_change
 };
 
 using env_source_ptr = env_source_impl::stateful_pointer<env_source_state>;
@@ -49,14 +53,62 @@ std::string names(const std::vector<std::string>& xs) {
   return result + "]";
 }
 
+/// The seed's change set between two captures, values masked where the
+/// schema marks the path secret (unless the listener asked for secrets).
+env_change_set change_set(const env_source_state& st,
+                          const std::map<std::string, std::string>& before,
+                          const std::map<std::string, std::string>& after) {
+  env_change_set result;
+  auto names = compare_env(before, after);
+  auto shown = [&](const std::string& name, const std::string& value) {
+    auto path = env_path(name, st.options);
+    result.paths[name] = path ? path->str() : std::string{};
+    if (path && !st.options.on_change_secrets && st.secrets.covers(*path))
+      return std::string{masked_value};
+    return value;
+  };
+  for (auto& name : names.added)
+    result.added.emplace(name, shown(name, after.at(name)));
+  for (auto& name : names.removed)
+    result.removed.emplace(name, shown(name, before.at(name)));
+  for (auto& name : names.modified)
+    result.modified.emplace(name, std::make_pair(shown(name, before.at(name)),
+                                                 shown(name, after.at(name))));
+  return result;
+}
+
+void deliver(env_source_state& st, const env_change_set& changes) {
+  // A throwing listener must not take the source down with it.
+  try {
+    st.options.on_change(changes);
+  } catch (const std::exception& e) {
+    detail::log().warn("event=env_listener_failed prefix={} error=\"{}\"",
+                       st.options.prefix, e.what());
+  } catch (...) {
+    detail::log().warn("event=env_listener_failed prefix={}",
+                       st.options.prefix);
+  }
+}
+
 /// Reads the environment and proposes the layer if it changed (or always,
 /// when `force`). Answers `rp`, if any, once the proposal has been answered.
 void read(env_source_ptr self, bool force, std::optional<status_promise> rp) {
   auto& st = self->state;
   ++st.status.reads;
-  auto vars = capture_env(st.options.prefix);
+  auto vars = capture_env(st.options);
   auto build = detail::build_env_layer(vars, st.options);
+  // What the listener hears about: a change since the capture it last saw.
+  std::optional<env_change_set> heard;
+  if (st.options.on_change) {
+    if (st.seen && *st.seen != vars)
+      heard = change_set(st, *st.seen, vars);
+    st.seen = vars;
+  }
   if (!build.ok()) {
+    if (heard) {
+      heard->error = build.error;
+      deliver(st, *heard);
+    }
     ++st.status.errors;
     st.status.fail(build.error);
     st.failing = true;
@@ -83,6 +135,13 @@ void read(env_source_ptr self, bool force, std::optional<status_promise> rp) {
   auto recovering = std::exchange(st.failing, false);
   st.warned.clear();
   if (changes.empty() && !force && !recovering) {
+    // Not expected with `heard` (a change against what the listener last
+    // saw is one against the last proposal, or that read failed), but the
+    // listener hears of every change.
+    if (heard) {
+      heard->error = "the configuration did not change";
+      deliver(st, *heard);
+    }
     if (rp)
       rp->deliver(st.status);
     return;
@@ -99,7 +158,16 @@ void read(env_source_ptr self, bool force, std::optional<status_promise> rp) {
                     0,
                     std::move(build.secrets)};
   detail::propose(self, st.validator, std::move(req), st.status,
-                  [self, rp](const write_result&) mutable {
+                  [self, rp, heard](const write_result& r) mutable {
+                    if (heard) {
+                      if (r.status == write_status::committed)
+                        heard->version = r.version;
+                      else if (r.status == write_status::unchanged)
+                        heard->error = "the configuration did not change";
+                      else
+                        heard->error = r.describe();
+                      deliver(self->state, *heard);
+                    }
                     if (rp)
                       rp->deliver(self->state.status);
                   });
@@ -113,6 +181,10 @@ env_source_impl::behavior_type env_source(env_source_ptr self,
   st.validator = std::move(validator);
   st.status.kind = "env";
   st.status.layer = "env";
+  if (st.options.schema && st.options.on_change
+      && !st.options.on_change_secrets)
+    st.secrets = secret_paths{
+      schema_secret_paths(st.options.schema->document())};
   read(self, true, std::nullopt);
   if (st.options.poll_interval.count() > 0)
     self->delayed_send(self, st.options.poll_interval, tick_atom::value);
@@ -152,26 +224,6 @@ env_changes compare_env(const std::map<std::string, std::string>& before,
       ++x;
       ++y;
     }
-  }
-  return result;
-}
-
-std::mutex& env_mutex() {
-  static std::mutex instance;
-  return instance;
-}
-
-std::map<std::string, std::string> capture_env(const std::string& prefix) {
-  std::map<std::string, std::string> result;
-  // The only place that reads the environment: copy under the lock, quickly.
-  std::lock_guard<std::mutex> guard{env_mutex()};
-  for (auto entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
-    std::string_view text{*entry};
-    auto eq = text.find('=');
-    if (eq == std::string_view::npos || eq < prefix.size()
-        || text.compare(0, prefix.size(), prefix) != 0)
-      continue;
-    result.emplace(text.substr(0, eq), text.substr(eq + 1));
   }
   return result;
 }

@@ -27,6 +27,7 @@
 
 #include "cfgactors/contract.hpp"
 #include "cfgactors/contract_registry.hpp"
+#include "cfgactors/env.hpp"
 #include "cfgactors/env_source.hpp"
 #include "cfgactors/lazy.hpp"
 #include "cfgactors/node.hpp"
@@ -78,13 +79,11 @@ bool accepts(uint16_t port) {
 }
 
 void set_env(const char* name, const char* value) {
-  std::lock_guard<std::mutex> guard{env_mutex()};
-  ::setenv(name, value, 1);
+  CAF_REQUIRE(env::set(name, value));
 }
 
 void unset_env(const char* name) {
-  std::lock_guard<std::mutex> guard{env_mutex()};
-  ::unsetenv(name);
+  CAF_REQUIRE(env::unset(name));
 }
 
 constexpr const char* service_yaml = R"(buffer_size: 2048

@@ -12,22 +12,27 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include <caf/all.hpp>
 
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "cfgactors/env.hpp"
 #include "cfgactors/env_source.hpp"
 #include "cfgactors/parse.hpp"
 #include "cfgactors/path.hpp"
 #include "cfgactors/pipeline.hpp"
 #include "cfgactors/schema.hpp"
 #include "cfgactors/system_config.hpp"
+#include "sources/env_vars.hpp"
 
 using namespace cfgactors;
 using namespace std::chrono_literals;
@@ -78,25 +83,20 @@ struct secret_dir : test::temp_dir {
   }
 };
 
-// Variables of this process set for one test and removed after it. Holds
-// env_mutex() around each change: the source may be reading `environ`.
+// Variables of this process set for one test and removed after it, through
+// cfgactors::env: the source may be reading `environ`.
 struct scoped_env {
-  using change = std::pair<std::string, std::optional<std::string>>;
+  using change = env::change;
 
   strings names;
 
   /// Sets (or, for nullopt, unsets) several variables at once: a poll sees
   /// all of the changes or none.
   void update(const std::vector<change>& changes) {
-    std::lock_guard<std::mutex> guard{env_mutex()};
-    for (auto& [name, value] : changes) {
-      if (value) {
-        setenv(name.c_str(), value->c_str(), 1);
+    CAF_REQUIRE(env::update(changes));
+    for (auto& [name, value] : changes)
+      if (value)
         names.push_back(name);
-      } else {
-        unsetenv(name.c_str());
-      }
-    }
   }
 
   void set(const std::string& name, const std::string& value) {
@@ -233,6 +233,156 @@ CAF_TEST(an empty key is an error naming the variable) {
   }
   auto other = build({{"APP_A", "1"}});
   CAF_CHECK(contains(other.error, "APP_A: the name does not start with"));
+}
+
+// -- names to paths: prefix, separator, case, mappings ------------------------
+
+CAF_TEST(names map to paths by prefix separator case and explicit mappings) {
+  env_source_options plain;
+  env_source_options seed;
+  seed.prefix = "PROVIDE_";
+  seed.map = {{"PROVIDE_LOG_LEVEL", "logging.level"},
+              {"LOG_FORMAT", "logging.format"},
+              {"PROVIDE_DB", "database.Host"}};
+  env_source_options single;
+  single.prefix = "APP_";
+  single.separator = "_";
+  single.key_case = env_key_case::preserve;
+  struct row {
+    const env_source_options* options;
+    const char* name;
+    const char* path; // "" when the name maps to no path
+  };
+  // The golden table.
+  std::vector<row> rows{
+    {&plain, "CFG_LOGGING__LEVEL", "logging.level"},
+    {&plain, "CFG_Database__Pool_Size", "database.pool_size"},
+    {&plain, "CFG_A.B__C", "a\\.b.c"},
+    {&plain, "CFG_A____B", ""},
+    {&plain, "CFG_A__", ""},
+    {&plain, "PROVIDE_LOG_LEVEL", ""},
+    {&seed, "PROVIDE_LOG_LEVEL", "logging.level"},
+    {&seed, "LOG_FORMAT", "logging.format"},
+    {&seed, "PROVIDE_DB", "database.Host"},
+    {&seed, "PROVIDE_LOGGING__LEVEL", "logging.level"},
+    {&seed, "PROVIDE_SERVICE_NAME", "service_name"},
+    {&seed, "LOG_LEVEL", ""},
+    {&single, "APP_Logging_Level", "Logging.Level"},
+    {&single, "APP_BUFFER_SIZE", "BUFFER.SIZE"},
+    {&single, "APP_A__B", ""},
+    {&single, "CFG_A", ""},
+  };
+  for (auto& r : rows) {
+    std::string why;
+    auto path = env_path(r.name, *r.options, &why);
+    CAF_CHECK_EQUAL(path ? path->str() : "", r.path);
+    if (!path) {
+      CAF_CHECK(!why.empty());
+      CAF_MESSAGE(r.name << ": " << why);
+    }
+  }
+}
+
+CAF_TEST(malformed or ambiguous env options are refused naming the setting) {
+  auto check = [](auto set) {
+    env_source_options opts;
+    set(opts);
+    return check_env_options(opts);
+  };
+  // Pairs of the same shape: the first is refused, the second accepted.
+  CAF_CHECK_EQUAL(check([](auto& o) { o.separator = ""; }),
+                  "the separator is empty");
+  CAF_CHECK_EQUAL(check([](auto& o) { o.separator = "="; }),
+                  "the separator holds '=' or a NUL");
+  CAF_CHECK_EQUAL(check([](auto& o) { o.separator = "_"; }), "");
+  CAF_CHECK_EQUAL(check([](auto& o) { o.prefix = "A=_"; }),
+                  "the prefix holds '=' or a NUL");
+  CAF_CHECK_EQUAL(check([](auto& o) { o.prefix = "A__"; }), "");
+  CAF_CHECK_EQUAL(check([](auto& o) { o.map = {{"A", "a.b"}, {"B", "a.b"}}; }),
+                  "A and B both map to 'a.b'");
+  CAF_CHECK_EQUAL(check([](auto& o) { o.map = {{"A", "a.b"}, {"B", "a.c"}}; }),
+                  "");
+  auto dots = check([](auto& o) { o.map = {{"A", "x..y"}}; });
+  CAF_CHECK(contains(dots, "A maps to 'x..y' is not a path"));
+  CAF_CHECK_EQUAL(check([](auto& o) { o.map = {{"A", "x.yy"}}; }), "");
+  CAF_CHECK_EQUAL(check([](auto& o) { o.map = {{"A", "a[0]"}}; }),
+                  "A maps to 'a[0]' names an index or '*' (the environment "
+                  "sets object keys only)");
+  CAF_CHECK_EQUAL(check([](auto& o) { o.map = {{"A", "a.*"}}; }),
+                  "A maps to 'a.*' names an index or '*' (the environment "
+                  "sets object keys only)");
+  CAF_CHECK_EQUAL(check([](auto& o) { o.map = {{"A", "a.b"}}; }), "");
+  CAF_CHECK_EQUAL(check([](auto& o) { o.map = {{"A", ""}}; }),
+                  "A maps to '' is not a path (it is empty)");
+  CAF_CHECK_EQUAL(check([](auto& o) { o.map = {{"A=B", "a"}}; }),
+                  "the mapped name 'A=B' is empty or holds '=' or a NUL");
+  CAF_CHECK_EQUAL(check([](auto& o) { o.map = {{"A_B", "a"}}; }), "");
+  // Every problem at once, and the layer refused with them.
+  env_source_options bad;
+  bad.separator = "";
+  bad.map = {{"A", "x"}, {"B", "x"}};
+  CAF_CHECK_EQUAL(check_env_options(bad),
+                  "the separator is empty; A and B both map to 'x'");
+  json layer;
+  strings secrets;
+  std::string error;
+  CAF_CHECK(!env_layer({{"A", "1"}}, bad, layer, secrets, error));
+  CAF_CHECK_EQUAL(error, "the env source's options: the separator is empty; "
+                         "A and B both map to 'x'");
+}
+
+CAF_TEST(mapped and prefixed variables build one layer and may collide) {
+  env_source_options opts;
+  opts.prefix = "PROVIDE_";
+  opts.map = {{"PROVIDE_LOG_LEVEL", "logging.level"}};
+  opts.schema = example_schema();
+  json layer;
+  strings secrets;
+  std::string error;
+  CAF_REQUIRE(env_layer({{"PROVIDE_LOG_LEVEL", "DEBUG"},
+                         {"PROVIDE_BUFFER_SIZE", "4096"},
+                         {"PROVIDE_LOGGING__FORMAT", "json"}},
+                        opts, layer, secrets, error));
+  CAF_CHECK_EQUAL(layer, json::parse(R"({"buffer_size": 4096,
+    "logging": {"level": "DEBUG", "format": "json"}})"));
+  CAF_CHECK(!env_layer({{"PROVIDE_LOG_LEVEL", "DEBUG"},
+                        {"PROVIDE_LOGGING__LEVEL", "INFO"}},
+                       opts, layer, secrets, error));
+  CAF_CHECK_EQUAL(error, "PROVIDE_LOGGING__LEVEL and PROVIDE_LOG_LEVEL both "
+                         "set 'logging.level'");
+}
+
+CAF_TEST(env set and unset wait for the lock the source reads under) {
+  auto name = "CFGT_ENVLOCK_" + std::to_string(::getpid());
+  CAF_REQUIRE(env::set(name, "before"));
+  std::thread writer;
+  {
+    std::unique_lock<std::mutex> held{detail::env_mutex()};
+    writer = std::thread{[&] { env::set(name, "after"); }};
+    std::this_thread::sleep_for(200ms);
+    // getenv itself, not env::get: that would wait for the lock we hold.
+    CAF_CHECK_EQUAL(std::string{::getenv(name.c_str())}, "before");
+  }
+  writer.join();
+  CAF_CHECK_EQUAL(env::get(name), std::optional<std::string>{"after"});
+  CAF_CHECK(env::unset(name));
+  CAF_CHECK(!env::get(name));
+  // Names setenv refuses change nothing, even in a batch.
+  CAF_CHECK(!env::set("", "x"));
+  CAF_CHECK(!env::set("A=B", "x"));
+  CAF_CHECK(!env::update({{name, "x"}, {"A=B", std::nullopt}}));
+  CAF_CHECK(!env::get(name));
+}
+
+CAF_TEST(capture_env takes the prefixed and the mapped variables) {
+  scoped_env env;
+  env.update({{"CFGT_CAPT_A", "1"}, {"CFGT_OTHER_B", "2"},
+              {"CFGT_OTHER_C", "3"}});
+  env_source_options opts;
+  opts.prefix = "CFGT_CAPT_";
+  opts.map = {{"CFGT_OTHER_B", "b"}, {"CFGT_UNSET_D", "d"}};
+  CAF_CHECK_EQUAL(capture_env(opts),
+                  (env_vars{{"CFGT_CAPT_A", "1"}, {"CFGT_OTHER_B", "2"}}));
 }
 
 CAF_TEST(variables on one path or below a scalar collide naming both) {
@@ -406,7 +556,11 @@ struct fixture {
     opts.prefix = std::move(prefix);
     opts.poll_interval = interval;
     opts.schema = schema;
-    sources.push_back(spawn_env_source(sys, pipe.validator, opts));
+    return spawn(std::move(opts));
+  }
+
+  source_actor spawn(env_source_options opts) {
+    sources.push_back(spawn_env_source(sys, pipe.validator, std::move(opts)));
     return sources.back();
   }
 
@@ -588,6 +742,146 @@ CAF_TEST(without polling the source reads at start and on reload) {
   CAF_CHECK_EQUAL(st.committed, 2u);
   CAF_CHECK_EQUAL(st.version, current()->version);
   CAF_CHECK_EQUAL(value_at("sample_rate"), 0.75);
+}
+
+CAF_TEST(the change set reaches on_change with values old values and paths) {
+  scoped_env env;
+  env.update({{"CFGT_ENVR6_BUFFER_SIZE", "2048"},
+              {"CFGT_ENVR6_SAMPLE_RATE", "0.5"}});
+  std::mutex mx;
+  std::vector<env_change_set> heard;
+  env_source_options opts;
+  opts.prefix = "CFGT_ENVR6_";
+  opts.map = {{"CFGT_MAPPED6_LOG_LEVEL", "logging.level"}};
+  opts.poll_interval = 30ms;
+  opts.schema = schema;
+  opts.on_change = [&](const env_change_set& x) {
+    std::lock_guard<std::mutex> guard{mx};
+    heard.push_back(x);
+  };
+  auto count = [&] {
+    std::lock_guard<std::mutex> guard{mx};
+    return heard.size();
+  };
+  auto src = spawn(opts);
+  CAF_REQUIRE(eventually([&] { return status(src).committed == 1; }));
+  // The first read is no change.
+  CAF_CHECK_EQUAL(count(), 0u);
+  env.update({{"CFGT_MAPPED6_LOG_LEVEL", "DEBUG"},
+              {"CFGT_ENVR6_BUFFER_SIZE", "4096"},
+              {"CFGT_ENVR6_SAMPLE_RATE", std::nullopt}});
+  CAF_REQUIRE(eventually([&] { return count() == 1; }));
+  CAF_CHECK_EQUAL(value_at("logging.level"), "DEBUG");
+  auto nth = [&](std::size_t i) {
+    std::lock_guard<std::mutex> guard{mx};
+    return heard.at(i);
+  };
+  auto first = nth(0);
+  using values = std::map<std::string, std::string>;
+  CAF_CHECK_EQUAL(first.added, (values{{"CFGT_MAPPED6_LOG_LEVEL", "DEBUG"}}));
+  CAF_CHECK_EQUAL(first.removed, (values{{"CFGT_ENVR6_SAMPLE_RATE", "0.5"}}));
+  CAF_CHECK_EQUAL(first.modified.size(), 1u);
+  CAF_CHECK(first.modified["CFGT_ENVR6_BUFFER_SIZE"]
+            == std::make_pair(std::string{"2048"}, std::string{"4096"}));
+  CAF_CHECK_EQUAL(first.paths,
+                  (values{{"CFGT_ENVR6_BUFFER_SIZE", "buffer_size"},
+                          {"CFGT_ENVR6_SAMPLE_RATE", "sample_rate"},
+                          {"CFGT_MAPPED6_LOG_LEVEL", "logging.level"}}));
+  CAF_CHECK_EQUAL(first.version, current()->version);
+  CAF_CHECK_EQUAL(first.error, "");
+  // Polls that find nothing new say nothing.
+  auto reads = status(src).reads;
+  CAF_REQUIRE(eventually([&] { return status(src).reads >= reads + 3; }));
+  CAF_CHECK_EQUAL(count(), 1u);
+  // A change that makes no layer is still a change: told, with the reason.
+  env.set("CFGT_ENVR6_BUFFER_SIZE", "eighty");
+  CAF_REQUIRE(eventually([&] { return count() == 2; }));
+  auto second = nth(1);
+  CAF_CHECK(second.modified["CFGT_ENVR6_BUFFER_SIZE"]
+            == std::make_pair(std::string{"4096"}, std::string{"eighty"}));
+  CAF_CHECK_EQUAL(second.version, 0u);
+  CAF_CHECK(contains(second.error, "CFGT_ENVR6_BUFFER_SIZE"));
+  CAF_CHECK(!contains(second.error, "eighty"));
+  CAF_CHECK_EQUAL(value_at("buffer_size"), 4096);
+}
+
+CAF_TEST(values on secret paths reach on_change masked unless asked for) {
+  auto doc = schema->document();
+  doc["properties"]["database"]["properties"]["password"]
+    = json::parse(R"({"type": "string", "x-secret": true})");
+  std::string err;
+  auto secret_schema = json_schema::compile(doc, &err);
+  CAF_REQUIRE(secret_schema != nullptr);
+  scoped_env env;
+  std::mutex mx;
+  std::map<std::string, env_change_set> heard; // by prefix
+  auto listen = [&](std::string prefix, bool secrets) {
+    env_source_options opts;
+    opts.prefix = prefix;
+    opts.poll_interval = 30ms;
+    opts.schema = secret_schema;
+    opts.on_change_secrets = secrets;
+    opts.on_change = [&mx, &heard, prefix](const env_change_set& x) {
+      std::lock_guard<std::mutex> guard{mx};
+      heard[prefix] = x;
+    };
+    return spawn(opts);
+  };
+  auto masked = listen("CFGT_ENVR7_", false);
+  auto shown = listen("CFGT_ENVR8_", true);
+  CAF_REQUIRE(eventually([&] {
+    return status(masked).reads > 0 && status(shown).reads > 0;
+  }));
+  env.update({{"CFGT_ENVR7_DATABASE__PASSWORD", "hunter2-XYZZY"},
+              {"CFGT_ENVR7_DATABASE__HOST", "db-7"},
+              {"CFGT_ENVR8_DATABASE__PASSWORD", "hunter2-XYZZY"},
+              {"CFGT_ENVR8_DATABASE__HOST", "db-8"}});
+  CAF_REQUIRE(eventually([&] {
+    std::lock_guard<std::mutex> guard{mx};
+    return heard.size() == 2;
+  }));
+  using values = std::map<std::string, std::string>;
+  auto got = [&](const std::string& prefix) {
+    std::lock_guard<std::mutex> guard{mx};
+    return heard[prefix];
+  };
+  CAF_CHECK_EQUAL(got("CFGT_ENVR7_").added,
+                  (values{{"CFGT_ENVR7_DATABASE__HOST", "db-7"},
+                          {"CFGT_ENVR7_DATABASE__PASSWORD", "***"}}));
+  CAF_CHECK_EQUAL(got("CFGT_ENVR8_").added,
+                  (values{{"CFGT_ENVR8_DATABASE__HOST", "db-8"},
+                          {"CFGT_ENVR8_DATABASE__PASSWORD", "hunter2-XYZZY"}}));
+  // Removed and modified values are masked too.
+  env.set("CFGT_ENVR7_DATABASE__PASSWORD", "hunter3-XYZZY");
+  CAF_REQUIRE(eventually([&] {
+    std::lock_guard<std::mutex> guard{mx};
+    return !heard["CFGT_ENVR7_"].modified.empty();
+  }));
+  CAF_CHECK(got("CFGT_ENVR7_").modified["CFGT_ENVR7_DATABASE__PASSWORD"]
+            == std::make_pair(std::string{"***"}, std::string{"***"}));
+  env.unset("CFGT_ENVR7_DATABASE__PASSWORD");
+  CAF_REQUIRE(eventually([&] {
+    std::lock_guard<std::mutex> guard{mx};
+    return !heard["CFGT_ENVR7_"].removed.empty();
+  }));
+  CAF_CHECK_EQUAL(got("CFGT_ENVR7_").removed,
+                  (values{{"CFGT_ENVR7_DATABASE__PASSWORD", "***"}}));
+}
+
+CAF_TEST(options the check refuses leave the source degraded saying why) {
+  scoped_env env;
+  env.set("CFGT_ENVR9_BUFFER_SIZE", "2048");
+  env_source_options opts;
+  opts.prefix = "CFGT_ENVR9_";
+  opts.separator = "";
+  opts.poll_interval = 0ms;
+  auto src = spawn(opts);
+  CAF_REQUIRE(eventually([&] { return status(src).reads == 1; }));
+  auto st = status(src);
+  CAF_CHECK_EQUAL(st.state, source_state::degraded);
+  CAF_CHECK_EQUAL(st.last_error,
+                  "the env source's options: the separator is empty");
+  CAF_CHECK_EQUAL(st.proposals, 0u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
