@@ -143,8 +143,15 @@ cfgactors::node_options node_options_of(const cfgd::options& opts,
     n.schema(init.schema);
   if (init.defaults)
     n.defaults(std::move(*init.defaults), "defaults:embedded");
-  if (!opts.env_prefix.empty())
-    n.env(opts.env_prefix).env_poll(milliseconds{opts.env_poll_ms});
+  if (!opts.env_prefix.empty()) {
+    cfgactors::env_source_options env;
+    env.prefix = opts.env_prefix;
+    env.separator = opts.env_separator;
+    env.key_case = opts.env_preserve_case ? cfgactors::env_key_case::preserve
+                                          : cfgactors::env_key_case::lower;
+    env.map = opts.env_map;
+    n.env(std::move(env)).env_poll(milliseconds{opts.env_poll_ms});
+  }
   if (!opts.remote.empty()) {
     n.remote(opts.remote, opts.remote_token)
       .remote_poll(milliseconds{opts.remote_interval_ms})

@@ -15,6 +15,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cfgactors/env_source.hpp"
 #include "cfgactors/parse.hpp"
 
 #include "api/auth.hpp"
@@ -179,6 +180,21 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
                  "read PREFIX* environment variables as the env layer "
                  "(PREFIX_A__B=x sets a.b)")
     ->type_name("PREFIX");
+  app.add_option("--env-separator", opts.env_separator,
+                 "what separates nested keys in a variable's name")
+    ->type_name("SEP")
+    ->capture_default_str();
+  std::string env_case = "lower";
+  app.add_option("--env-case", env_case,
+                 "keys from variable names: lower-cased or as written")
+    ->type_name("lower|preserve")
+    ->capture_default_str()
+    ->check(CLI::IsMember({"lower", "preserve"}));
+  std::vector<std::string> env_maps;
+  app.add_option("--env-map", env_maps,
+                 "read variable NAME as PATH (PROVIDE_LOG_LEVEL=logging.level),"
+                 " with or without the prefix; repeatable")
+    ->type_name("NAME=PATH");
   app.add_option("--env-poll-ms", opts.env_poll_ms,
                  "how often the environment is compared (0: read once)")
     ->type_name("MS")
@@ -500,6 +516,40 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
                  "not publish\n";
     exit_code = exit_usage;
     return std::nullopt;
+  }
+  opts.env_preserve_case = env_case == "preserve";
+  for (auto& m : env_maps) {
+    auto eq = m.find('=');
+    auto name = m.substr(0, eq);
+    if (eq == std::string::npos || name.empty()) {
+      std::cerr << "--env-map: expected NAME=PATH, got '" << m << "'\n";
+      exit_code = exit_usage;
+      return std::nullopt;
+    }
+    if (!opts.env_map.emplace(name, m.substr(eq + 1)).second) {
+      std::cerr << "--env-map: " << name << " is mapped twice\n";
+      exit_code = exit_usage;
+      return std::nullopt;
+    }
+  }
+  if (opts.env_prefix.empty()
+      && (!opts.env_map.empty() || opts.env_separator != "__"
+          || opts.env_preserve_case)) {
+    std::cerr << "--env-map, --env-separator and --env-case need "
+                 "--env-prefix\n";
+    exit_code = exit_usage;
+    return std::nullopt;
+  }
+  if (!opts.env_prefix.empty()) {
+    cfgactors::env_source_options env;
+    env.prefix = opts.env_prefix;
+    env.separator = opts.env_separator;
+    env.map = opts.env_map;
+    if (auto bad = cfgactors::check_env_options(env); !bad.empty()) {
+      std::cerr << "--env-*: " << bad << '\n';
+      exit_code = exit_usage;
+      return std::nullopt;
+    }
   }
   for (auto& f : files) {
     if (f.empty() || f == "?") {

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ struct options {
   uint32_t file_poll_ms = 0;      ///< --file-poll-ms (0: inotify only)
   std::string env_prefix;         ///< --env-prefix (empty: no env source)
   uint32_t env_poll_ms = 1000;    ///< --env-poll-ms
+  std::string env_separator = "__";       ///< --env-separator
+  bool env_preserve_case = false;         ///< --env-case preserve
+  std::map<std::string, std::string> env_map; ///< --env-map NAME=PATH
   /// From --token-file / CFGD_TOKEN (bare tokens: read, write) and
   /// --read-token-file / CFGD_READ_TOKEN (bare tokens: read).
   std::vector<token_entry> tokens;

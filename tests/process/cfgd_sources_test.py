@@ -235,6 +235,78 @@ def test_env(binary, source_dir, workdir):
           f"exit {code}: {err}")
 
 
+def test_env_mapping(binary, source_dir, workdir):
+    """The seed's names: PROVIDE_ prefix, explicit name -> path mappings."""
+    schema = os.path.join(source_dir, "examples", "schema.json")
+    cfg = write(os.path.join(workdir, "env-map.yaml"), config_yaml(1000))
+    env = dict(os.environ)
+    env.update({"PROVIDE_LOG_LEVEL": "DEBUG",
+                "LOG_FORMAT": "json",
+                "PROVIDE_BUFFER_SIZE": "4096",
+                "PROVIDE_TIMEOUTS__CONNECT_MS": "250"})
+    base = ["--http", "127.0.0.1:0", "--schema", schema, "--file", cfg,
+            "--env-prefix", "PROVIDE_"]
+    maps = ["--env-map", "PROVIDE_LOG_LEVEL=logging.level",
+            "--env-map", "LOG_FORMAT=logging.format"]
+    d = daemon(binary, base + maps + ["--env-separator", "__",
+                                      "--env-case", "lower"], workdir, env=env)
+    if not d.wait_listening():
+        return
+    _, _, value = get_json(d, "/config")
+    logging = value.get("logging", {})
+    check("--env-map PROVIDE_LOG_LEVEL=logging.level sets logging.level",
+          logging.get("level") == "DEBUG", repr(value))
+    check("a mapped name without the prefix is read (LOG_FORMAT)",
+          logging.get("format") == "json", repr(value))
+    check("unmapped names follow the prefix rule",
+          value.get("buffer_size") == 4096
+          and value.get("timeouts", {}).get("connect_ms") == 250, repr(value))
+    check("mapping stops with exit code 0", d.stop() == 0)
+
+    # Without the mapping the same variable spells another path.
+    d = daemon(binary, base, workdir, env=env)
+    if not d.wait_listening():
+        return
+    _, _, value = get_json(d, "/config")
+    check("without --env-map PROVIDE_LOG_LEVEL is log_level",
+          value.get("log_level") == "DEBUG"
+          and value.get("logging", {}).get("level") == "INFO", repr(value))
+    d.stop()
+
+    # A single `_` separator nests every word.
+    env2 = dict(os.environ)
+    env2["PROVIDE_TIMEOUTS_CONNECT"] = "300"
+    d = daemon(binary, ["--http", "127.0.0.1:0", "--schema", schema, "--file",
+                        cfg, "--env-prefix", "PROVIDE_", "--env-separator",
+                        "_"], workdir, env=env2)
+    if not d.wait_listening():
+        return
+    got = wait_for(d, "timeouts.connect", 300)
+    check("--env-separator _ nests PROVIDE_TIMEOUTS_CONNECT", got == 300,
+          repr(got))
+    d.stop()
+
+    # Refused settings stop cfgd at once with exit code 2, naming them;
+    # each refused input has an accepted twin of the same shape above.
+    refusals = [
+        (["--env-map", "PROVIDE_A=a.b", "--env-map", "PROVIDE_B=a.b"],
+         "PROVIDE_A and PROVIDE_B both map to 'a.b'"),
+        (["--env-map", "PROVIDE_A=a[0]"], "names an index"),
+        (["--env-map", "PROVIDE_A=a..b"], "'a..b' is not a path"),
+        (["--env-map", "PROVIDE_A"], "expected NAME=PATH"),
+        (["--env-separator", ""], "the separator is empty"),
+        (["--env-case", "upper"], "--env-case"),
+    ]
+    for extra, want in refusals:
+        code, err = run_to_exit(binary, base + extra, env=env)
+        check(f"{' '.join(extra)!r} is refused: {want}",
+              code == 2 and want in err, f"exit {code}: {err}")
+    code, err = run_to_exit(binary, ["--http", "127.0.0.1:0", "--file", cfg,
+                                     "--env-map", "A=a"], env=env)
+    check("--env-map without --env-prefix is refused",
+          code == 2 and "need --env-prefix" in err, f"exit {code}: {err}")
+
+
 # -- a second cfgd polling the first over HTTP --------------------------------
 
 def test_remote(binary, source_dir, workdir):
@@ -294,7 +366,8 @@ def main():
     binary, source_dir = os.path.abspath(sys.argv[1]), sys.argv[2]
     return run_sections("cfgd-sources-", [
         lambda w, t=t: t(binary, source_dir, w)
-        for t in (test_rewrites, test_configmap, test_env, test_remote)])
+        for t in (test_rewrites, test_configmap, test_env, test_env_mapping,
+                  test_remote)])
 
 if __name__ == "__main__":
     sys.exit(main())
