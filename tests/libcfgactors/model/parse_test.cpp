@@ -351,7 +351,8 @@ CAF_TEST(the format follows the file extension) {
   CAF_CHECK(format_for_path("b.yaml") == document_format::yaml);
   CAF_CHECK(format_for_path("b.yml") == document_format::yaml);
   CAF_CHECK(format_for_path("B.YML") == document_format::yaml);
-  CAF_CHECK(!format_for_path("b.toml"));
+  CAF_CHECK(format_for_path("b.TOML") == document_format::toml);
+  CAF_CHECK(!format_for_path("b.ini"));
   CAF_CHECK(!format_for_path("json"));
   CAF_CHECK(!format_for_path("dir.json/file"));
   CAF_CHECK(!format_for_path("b.json.bak"));

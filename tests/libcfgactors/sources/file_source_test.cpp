@@ -357,6 +357,32 @@ CAF_TEST(a parse error keeps the config and names file line and column) {
   CAF_CHECK_EQUAL(st.committed, 2u);
 }
 
+CAF_TEST(a toml file is read and its edits and broken edits are handled) {
+  auto toml = [](int buffer_size, const std::string& level) {
+    return "buffer_size = " + std::to_string(buffer_size)
+           + "\n[logging]\nlevel = " + level + "\nformat = \"text\"\n";
+  };
+  write_file(path("config.toml"), toml(1000, "\"INFO\""));
+  auto src = start(options({{path("config.toml")}}));
+  auto v1 = wait_for_buffer_size(1000);
+  CAF_CHECK_EQUAL(v1->effective["logging"]["level"], "INFO");
+  write_and_rename(path("config.toml"), toml(2000, "\"DEBUG\""));
+  auto v2 = wait_for_buffer_size(2000);
+  CAF_CHECK_EQUAL(v2->version, v1->version + 1);
+  CAF_CHECK_EQUAL(v2->effective["logging"]["level"], "DEBUG");
+  CAF_CHECK(v2->effective["buffer_size"].is_number_integer());
+  // An unquoted string: refused at its line and column, config kept.
+  write_and_rename(path("config.toml"), toml(3000, "DEBUG"));
+  auto st = wait_status(src, [](const source_status& x) {
+    return x.state == source_state::degraded;
+  });
+  CAF_MESSAGE("last_error: " << st.last_error);
+  CAF_CHECK_NOT_EQUAL(st.last_error.find(path("config.toml") + ":3:9: "),
+                      std::string::npos);
+  CAF_CHECK_EQUAL(current()->version, v2->version);
+  CAF_CHECK_EQUAL(current()->effective["buffer_size"], 2000);
+}
+
 CAF_TEST(content the validator refuses keeps the config and degrades) {
   auto src = start_single();
   write_and_rename(path("config.yaml"), config_yaml(1000, "LOUD"));
@@ -441,11 +467,11 @@ CAF_TEST(a missing required file is an error at start naming it) {
 }
 
 CAF_TEST(unknown extensions and broken files are errors at start) {
-  write_file(path("config.toml"), "buffer_size = 1000\n");
-  auto toml = spawn_file_source(sys, pipe.validator,
-                                options({{path("config.toml")}}));
-  CAF_REQUIRE(!toml);
-  CAF_CHECK_NOT_EQUAL(sys.render(toml.error()).find(path("config.toml")),
+  write_file(path("config.ini"), "buffer_size = 1000\n");
+  auto ini = spawn_file_source(sys, pipe.validator,
+                               options({{path("config.ini")}}));
+  CAF_REQUIRE(!ini);
+  CAF_CHECK_NOT_EQUAL(sys.render(ini.error()).find(path("config.ini")),
                       std::string::npos);
   write_file(path("broken.json"), "{\"buffer_size\": 1000,\n  oops}\n");
   auto broken = spawn_file_source(sys, pipe.validator,
