@@ -16,13 +16,38 @@ using nlohmann::json;
 
 namespace {
 
-std::string query(const context& ctx) {
-  return ctx.consistency.empty() ? "" : "?consistency=" + ctx.consistency;
-}
-
 /// A value for humans: strings bare, everything else as compact JSON.
 std::string show(const json& x) {
   return x.is_string() ? x.get<std::string>() : x.dump();
+}
+
+/// A dry run's answer: what the write would change, one path a line.
+int dry_run_outcome(const reply& r) {
+  std::cout << "dry run: " << r.body.value("status", std::string{"?"})
+            << " on version " << r.body.value("version", 0)
+            << ", nothing committed\n";
+  for (auto& [path, change] : r.body.value("changes", json::object()).items()) {
+    if (change.contains("added"))
+      std::cout << "  " << path << ": added " << change["added"].dump() << '\n';
+    else if (change.contains("removed"))
+      std::cout << "  " << path << ": removed " << change["removed"].dump()
+                << '\n';
+    else
+      std::cout << "  " << path << ": " << change.value("old", json{}).dump()
+                << " -> " << change.value("new", json{}).dump() << '\n';
+  }
+  return exit_ok;
+}
+
+} // namespace
+
+std::string query(const context& ctx) {
+  std::string q;
+  if (!ctx.consistency.empty())
+    q += "?consistency=" + ctx.consistency;
+  if (ctx.dry_run)
+    q += (q.empty() ? "?" : "&") + std::string{"dry_run=1"};
+  return q;
 }
 
 /// Common tail of every write: the new version, or the reasons. Acks are
@@ -39,6 +64,8 @@ int write_outcome(const context& ctx, const reply& r) {
     std::cout << r.body.dump() << '\n';
     return code;
   }
+  if (r.body.value("dry_run", false))
+    return dry_run_outcome(r);
   auto status = r.body.value("status", std::string{"?"});
   auto hash = r.body.value("hash", std::string{});
   std::cout << status << " version " << r.body.value("version", uint64_t{0})
@@ -61,6 +88,8 @@ int write_outcome(const context& ctx, const reply& r) {
               << names("missing") << ")\n";
   return code;
 }
+
+namespace {
 
 /// `2026-12-06T03:04:05Z`: UTC, so that every operator reads the same time.
 std::string utc_time(int64_t ms) {

@@ -14,7 +14,18 @@ struct context {
   const client& cli;
   bool json = false;
   std::string consistency; ///< local|majority|all, empty: the server's default
+  bool dry_run = false;    ///< writes: `?dry_run=1`, nothing committed
 };
+
+/// The query of a write: `?consistency=` and `dry_run=1` as `ctx` asks.
+std::string query(const context& ctx);
+
+/// Common tail of every write: the new version (a dry run: what would
+/// change), or the reasons.
+int write_outcome(const context& ctx, const reply& r);
+
+/// Pushes FILE (YAML or JSON by extension) as the runtime layer: PUT /config.
+int cmd_push(const context& ctx, const std::string& file);
 
 /// `explain`: which layer sets `path` and what it shadows (GET /layers).
 int cmd_get(const context& ctx, const std::string& path, bool explain);

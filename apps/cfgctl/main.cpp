@@ -114,6 +114,11 @@ int main(int argc, char** argv) {
                  "for writes: why, kept in the history with the token's name "
                  "(printable UTF-8, at most 500 bytes)")
     ->type_name("TEXT");
+  bool dry_run = false;
+  app.add_flag("--dry-run", dry_run,
+               "for writes (set, unset, flag, rollback, push): check it all "
+               "as cfgd would and print what would change; nothing is "
+               "committed");
   bool insecure = false;
   app.add_flag("--insecure", insecure,
                "send the token over plain http:// (and ws://) to a host "
@@ -253,6 +258,13 @@ int main(int argc, char** argv) {
     [](const context&) { return exit_usage; });
   cfgctl::validate_options validate_opts;
   cfgctl::add_validate_options(*validate, validate_opts);
+  std::string push_file;
+  auto push = command("push",
+                      "make FILE (YAML or JSON) the runtime layer: PUT /config",
+                      "cfgctl push app.yaml --dry-run",
+                      [&](const context& c) { return cmd_push(c, push_file); });
+  push->add_option("file", push_file, "a YAML or JSON config file")
+    ->required();
 
   try {
     app.parse(argc, argv);
@@ -261,6 +273,13 @@ int main(int argc, char** argv) {
   }
   if (validate->parsed())
     return cmd_validate(validate_opts, as_json);
+  // Asked of a command that would act anyway, it must refuse.
+  if (dry_run && !(set->parsed() || unset->parsed() || flag->parsed()
+                   || rollback->parsed() || push->parsed())) {
+    std::cerr << "cfgctl: --dry-run applies to set, unset, flag, rollback "
+                 "and push\n";
+    return exit_usage;
+  }
   // Refused here as cfgd would refuse it, before a token is read.
   if (auto problem = cfgactors::reason_problem(reason)) {
     std::cerr << "cfgctl: --reason is " << *problem << '\n';
@@ -291,7 +310,7 @@ int main(int argc, char** argv) {
   cli.idempotency_key(idempotency_key);
   cli.reason(reason);
   cli.if_match(if_match);
-  context ctx{cli, as_json, consistency};
+  context ctx{cli, as_json, consistency, dry_run};
   for (auto& [sub, run] : commands)
     if (sub->parsed())
       return run(ctx);

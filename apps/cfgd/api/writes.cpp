@@ -5,6 +5,7 @@
 #include "api/writes.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -18,6 +19,7 @@
 #include "cfgactors/cluster_messages.hpp"
 #include "cfgactors/operation.hpp"
 #include "cfgactors/parse.hpp"
+#include "cfgactors/secrets.hpp"
 #include "cfgactors/write_result.hpp"
 
 #include "api/context.hpp"
@@ -67,6 +69,42 @@ std::string author_of(const api_context& ctx, const http::request& req) {
   return who ? who->name : std::string{};
 }
 
+/// `?dry_run=`: 1/true asks for a dry run, 0/false (or none) for a write;
+/// anything else is refused rather than guessed.
+std::variant<bool, http::response> dry_run_param(const http::request_context& rc) {
+  auto d = rc.param("dry_run");
+  if (!d || *d == "0" || *d == "false")
+    return false;
+  if (*d == "1" || *d == "true")
+    return true;
+  return http::error_response(rc.req, status::bad_request, "bad parameter",
+                              {"dry_run must be 1, true, 0 or false, got '"
+                               + *d + "'"});
+}
+
+/// A dry run that passed admission (or would change nothing): the
+/// difference it would make, masked as GET /diff masks it.
+http::response dry_run_response(const api_context& ctx,
+                                const http::request& req,
+                                const write_result& result) {
+  auto patch = result.diff.patch.is_null() ? json::array() : result.diff.patch;
+  auto view = result.diff.view.is_null() ? json::object() : result.diff.view;
+  if (!result.diff.secrets.empty() && !ctx.auth->may_read_secrets(req)) {
+    cfgactors::secret_paths masks{result.diff.secrets};
+    masks.mask_patch(patch);
+    masks.mask_view(view);
+  }
+  auto res = http::json_response(req, status::ok,
+                                 json{{"status", to_string(result.status)},
+                                      {"dry_run", true},
+                                      {"version", result.version},
+                                      {"hash", result.hash},
+                                      {"changes", std::move(view)},
+                                      {"patch", std::move(patch)}});
+  res.set("X-Config-Version", std::to_string(result.version));
+  return res;
+}
+
 /// Sends `req` to the node's writer — the primary, which waits for the
 /// replicas' acks as the level asks, or a replica, which forwards to the
 /// primary — and answers with its result.
@@ -81,7 +119,10 @@ void send_write(const api_context_ptr& ctx, const http::request_context& rc,
   auto wait = ctx->timeout + std::chrono::milliseconds{acks};
   cfgactors::async_request<cfgactors::consistent_write_result>(
     ctx->sys, ctx->writer, wait,
-    [ctx, &rc, respond](caf::expected<cfgactors::consistent_write_result> x) {
+    [ctx, &rc, respond, dry = req.dry_run](
+      caf::expected<cfgactors::consistent_write_result> x) {
+      if (x && dry && x->result.ok())
+        return respond(dry_run_response(*ctx, rc.req, x->result));
       if (x)
         return respond(write_response(rc.req, *x));
       // A replica without a primary says so with an errc (503).
@@ -121,6 +162,10 @@ void submit(const api_context_ptr& ctx, const http::request_context& rc,
     timeout_ms = static_cast<uint32_t>(*parsed);
   }
   write_request req{std::move(ops), origin_of(*ctx, rc.req), 0, {}};
+  auto dry = dry_run_param(rc);
+  if (auto res = std::get_if<http::response>(&dry))
+    return respond(std::move(*res));
+  req.dry_run = std::get<bool>(dry);
   req.author = author_of(*ctx, rc.req);
   if (auto why = rc.req.find(change_reason_header); why != rc.req.end()) {
     std::string text{why->value().data(), why->value().size()};
@@ -284,10 +329,24 @@ void post_rollback(const api_context_ptr& ctx, const http::request_context& rc,
   submit(ctx, rc, std::move(respond), {operation::rollback(*version)});
 }
 
+/// The node's own actions change no config and have no dry run: asked for
+/// one, they refuse rather than act.
+std::optional<http::response> no_dry_run(const http::request_context& rc,
+                                         const char* route) {
+  if (!rc.param("dry_run"))
+    return std::nullopt;
+  return http::error_response(rc.req, status::bad_request, "bad parameter",
+                              {std::string{route}
+                               + " changes no configuration and has no dry "
+                                 "run"});
+}
+
 /// Forgets a replica that is gone for good (the primary refuses while it is
 /// connected), so `all` writes stop waiting for it.
 void delete_node(const api_context_ptr& ctx, const http::request_context& rc,
                  http::responder respond) {
+  if (auto res = no_dry_run(rc, "DELETE /nodes/<name>"))
+    return respond(std::move(*res));
   if (!ctx->node.is_primary())
     return respond(http::error_response(
       rc.req, status::bad_request, "bad request",
@@ -305,6 +364,8 @@ void delete_node(const api_context_ptr& ctx, const http::request_context& rc,
 /// once the primary's snapshot is installed.
 void post_resync(const api_context_ptr& ctx, const http::request_context& rc,
                  http::responder respond) {
+  if (auto res = no_dry_run(rc, "POST /cluster/resync"))
+    return respond(std::move(*res));
   if (ctx->node.is_primary())
     return respond(http::error_response(
       rc.req, status::bad_request, "bad request",

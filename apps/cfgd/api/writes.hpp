@@ -19,6 +19,12 @@ inline constexpr const char* change_reason_header = "X-Change-Reason";
 
 /// PUT /config (replace the runtime layer), PATCH /config (merge patch),
 /// PUT|DELETE /config/<path>, POST /features/<name>, POST /rollback/<version>.
+/// Each takes `?dry_run=1`: full admission (schema, rules, contracts,
+/// If-Match), no version; answered `{"status":"accepted"|"unchanged",
+/// "dry_run":true, "version", "hash", "changes", "patch"}` (the seed's
+/// `{path: {old,new}}` view and RFC 6902, from the running version, secrets
+/// masked for a token without the secrets scope) or the refusal with every
+/// reason. DELETE /nodes/<name> and POST /cluster/resync refuse `dry_run`.
 void add_write_routes(http::router& routes, api_context_ptr ctx,
                       std::shared_ptr<const authorizer> auth);
 

@@ -22,6 +22,7 @@
 #include "cfgactors/async_request.hpp"
 #include "cfgactors/change_reason.hpp"
 #include "cfgactors/operation.hpp"
+#include "cfgactors/secrets.hpp"
 
 #include "api/context.hpp"
 #include "api/writes.hpp"
@@ -213,6 +214,14 @@ private:
       else
         reason = msg["reason"].get<std::string>();
     }
+    // `"dry_run": true`: admitted fully, nothing committed (as ?dry_run=1).
+    bool dry_run = false;
+    if (problem.empty() && msg.contains("dry_run")) {
+      if (!msg["dry_run"].is_boolean())
+        problem = "`dry_run` must be true or false";
+      else if ((dry_run = msg["dry_run"].get<bool>()) && action == "reload")
+        problem = "reload has no dry run: it re-reads every source";
+    }
     if (!problem.empty()) {
       reply({{"action", "error"}, {"error", "bad message"},
              {"details", {problem}}});
@@ -248,9 +257,11 @@ private:
     cfgactors::write_request req{std::move(ops), origin, 0, {}};
     req.author = who_ ? who_->name : std::string{};
     req.reason = std::move(reason);
+    req.dry_run = dry_run;
     write_after_reloads(ctx.sys, ctx.timeout, ctx.writer,
                         std::move(reloads), std::move(req),
-                        [action, reply_later, &sys = ctx.sys](
+                        [action, reply_later, &sys = ctx.sys, dry_run,
+                         secrets = sees_secrets()](
                           caf::expected<cfgactors::write_result> result) {
                           if (!result)
                             return reply_later(
@@ -261,6 +272,16 @@ private:
                                    {"request", action},
                                    {"status", to_string(result->status)},
                                    {"version", result->version}};
+                          if (dry_run && result->ok()) {
+                            auto view = result->diff.view.is_null()
+                                          ? json::object()
+                                          : result->diff.view;
+                            if (!secrets && !result->diff.secrets.empty())
+                              cfgactors::secret_paths{result->diff.secrets}
+                                .mask_view(view);
+                            out["dry_run"] = true;
+                            out["changes"] = std::move(view);
+                          }
                           if (!result->ok()) {
                             out["error"] = to_string(result->code);
                             auto details = json::array();

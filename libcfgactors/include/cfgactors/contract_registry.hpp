@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cfgactors/contract.hpp"
+#include "cfgactors/pre_commit.hpp"
 #include "cfgactors/validation_error.hpp"
 
 namespace cfgactors {
@@ -39,6 +40,30 @@ public:
   /// read once, here. Throws std::invalid_argument on a null contract or
   /// a name already registered (names key the metrics and the log).
   id_type add(std::shared_ptr<const contract> c);
+
+  /// Registers `c` as a pre-commit check (pre_commit.hpp): its `validate`
+  /// vetoes like any contract's, and each write that changes its prefix is
+  /// applied and health-checked on `c` before it is committed. Throws as
+  /// `add`.
+  id_type add_pre_commit(std::shared_ptr<contract> c,
+                         pre_commit_options options = {});
+
+  /// A registered pre-commit check, as the validator runs it.
+  struct pre_commit_check {
+    id_type id;
+    std::string name;
+    std::string rule;   ///< `contract:<name>`
+    std::string prefix; ///< the subtree whose change triggers it
+    std::shared_ptr<contract> subject;
+    pre_commit_options options;
+  };
+
+  /// The pre-commit checks registered now, oldest first.
+  std::vector<pre_commit_check> pre_commit_checks() const;
+
+  std::size_t pre_commit_count() const noexcept {
+    return pre_commit_count_.load(std::memory_order_acquire);
+  }
 
   /// Unregisters; false when `id` is unknown. Its veto is lifted for later
   /// writes (a check already under way may still call it once).
@@ -73,6 +98,9 @@ private:
     std::string prefix; ///< the path of errors that name none
     std::optional<semver> min_schema_version;
     std::shared_ptr<const contract> subject;
+    /// Set for a pre-commit check: the same contract, to apply.
+    std::shared_ptr<contract> applied;
+    pre_commit_options options;
   };
   using entries = std::vector<entry>;
 
@@ -80,6 +108,12 @@ private:
   /// Replaced, never modified: a check works on the set it loaded.
   std::shared_ptr<const entries> entries_ = std::make_shared<entries>();
   std::atomic<std::size_t> size_{0};
+  std::atomic<std::size_t> pre_commit_count_{0};
+
+  id_type add_entry(std::shared_ptr<const contract> c,
+                    std::shared_ptr<contract> applied,
+                    pre_commit_options options);
+  void publish(std::shared_ptr<const entries> next);
   id_type next_id_ = 1;
 };
 

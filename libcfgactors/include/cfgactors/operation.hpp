@@ -91,12 +91,18 @@ struct write_request {
   /// Why (`X-Change-Reason`, `cfgctl --reason`): free text kept in the
   /// history, checked by reason_problem (change_reason.hpp). Empty: none.
   std::string reason;
+  /// Admit without committing: the validator runs every check (operations,
+  /// schema, rules, contracts' `validate`, compare-and-set) and answers
+  /// `accepted` with the difference the write would make, or `rejected`
+  /// with every reason. No version is made, nothing is journaled or
+  /// published, and no pre-commit check's `apply` runs (pre_commit.hpp).
+  bool dry_run = false;
 
   friend bool operator==(const write_request& x, const write_request& y) {
     return x.ops == y.ops && x.origin == y.origin
            && x.expected_version == y.expected_version && x.redact == y.redact
            && x.idempotency_key == y.idempotency_key && x.author == y.author
-           && x.reason == y.reason;
+           && x.reason == y.reason && x.dry_run == y.dry_run;
   }
 };
 
@@ -104,7 +110,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, write_request& x) {
   return f(caf::meta::type_name("write_request"), x.ops, x.origin,
            x.expected_version, x.redact, x.idempotency_key, x.author,
-           x.reason);
+           x.reason, x.dry_run);
 }
 
 } // namespace cfgactors

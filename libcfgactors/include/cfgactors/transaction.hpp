@@ -48,6 +48,10 @@ public:
   /// Why, for the history (change_reason.hpp says what a reason may hold;
   /// another is rejected with errc::invalid_argument).
   transaction& reason(std::string why);
+  /// Admit without committing (write_request::dry_run): `commit` answers
+  /// `write_status::accepted` with `result.diff`, or every reason; no
+  /// version is made and no pre-commit check applies anything.
+  transaction& dry_run(bool enabled = true);
 
   const write_request& request() const noexcept {
     return req_;

@@ -7,6 +7,7 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include "cfgactors/diff_result.hpp"
 #include "cfgactors/errc.hpp"
 #include "cfgactors/validation_error.hpp"
 
@@ -16,6 +17,7 @@ enum class write_status : uint8_t {
   committed, ///< a new version exists
   unchanged, ///< the candidate equals the current layers: no new version
   rejected,  ///< refused: `code` and `errors` say why; nothing changed
+  accepted,  ///< a dry run passed admission: `diff` says what it would change
 };
 
 std::string to_string(write_status x);
@@ -26,6 +28,11 @@ struct write_result {
   std::string hash;     ///< its hash
   errc code = errc::none;
   validation_errors errors; ///< every reason, when rejected
+  /// A dry run that was accepted: the difference between the current
+  /// version (`version`) and the candidate, unmasked; `diff.secrets` names
+  /// the paths to mask before showing it (as GET /diff does). `diff.to` is
+  /// 0: no version was made.
+  diff_result diff;
 
   bool ok() const noexcept {
     return status != write_status::rejected;
@@ -40,14 +47,14 @@ struct write_result {
 
   friend bool operator==(const write_result& x, const write_result& y) {
     return x.status == y.status && x.version == y.version && x.hash == y.hash
-           && x.code == y.code && x.errors == y.errors;
+           && x.code == y.code && x.errors == y.errors && x.diff == y.diff;
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, write_result& x) {
   return f(caf::meta::type_name("write_result"), x.status, x.version, x.hash,
-           x.code, x.errors);
+           x.code, x.errors, x.diff);
 }
 
 } // namespace cfgactors

@@ -343,8 +343,9 @@ on_consistent_write(primary_ptr self, write_request& req, consistency level,
         auto& st = self->state;
         if (counted)
           --st.consistent_in_flight;
-        if (st.options.follower && level != consistency::local
-            && res.ok()) {
+        // A dry run made no version: nothing for a replica to ack.
+        auto made = res.ok() && res.status != write_status::accepted;
+        if (st.options.follower && level != consistency::local && made) {
           auto ms = static_cast<uint32_t>(timeout.count());
           self
             ->request(st.options.follower, timeout + std::chrono::seconds{2},
@@ -359,10 +360,10 @@ on_consistent_write(primary_ptr self, write_request& req, consistency level,
         primary_state::pending_write w;
         w.result = std::move(res);
         w.level = level;
-        if (level != consistency::local && w.result.ok())
+        if (level != consistency::local && made)
           for (auto& [node, r] : st.replicas)
             w.targets.push_back(node);
-        if (!w.result.ok() || st.satisfied(w)) {
+        if (!made || st.satisfied(w)) {
           rp.deliver(st.answer(w));
           return;
         }

@@ -70,6 +70,23 @@ void check_schema_version(const json& candidate, const Entries& all,
 
 contract_registry::id_type
 contract_registry::add(std::shared_ptr<const contract> c) {
+  return add_entry(std::move(c), nullptr, {});
+}
+
+contract_registry::id_type
+contract_registry::add_pre_commit(std::shared_ptr<contract> c,
+                                  pre_commit_options options) {
+  if (options.timeout <= caf::timespan{0})
+    throw std::invalid_argument("contract_registry::add_pre_commit: the "
+                                "timeout must be positive");
+  std::shared_ptr<const contract> viewed = c;
+  return add_entry(std::move(viewed), std::move(c), options);
+}
+
+contract_registry::id_type
+contract_registry::add_entry(std::shared_ptr<const contract> c,
+                             std::shared_ptr<contract> applied,
+                             pre_commit_options options) {
   if (!c)
     throw std::invalid_argument("contract_registry::add: null contract");
   auto name = c->name();
@@ -85,10 +102,19 @@ contract_registry::add(std::shared_ptr<const contract> c) {
   auto id = next_id_++;
   auto rule = std::string{contract_rule_prefix} + name;
   next->push_back(entry{id, std::move(name), std::move(rule), c->prefix(),
-                        c->min_schema_version(), std::move(c)});
+                        c->min_schema_version(), std::move(c),
+                        std::move(applied), options});
+  publish(std::move(next));
+  return id;
+}
+
+void contract_registry::publish(std::shared_ptr<const entries> next) {
   entries_ = std::move(next);
   size_.store(entries_->size(), std::memory_order_release);
-  return id;
+  auto n = std::count_if(entries_->begin(), entries_->end(),
+                         [](const entry& x) { return x.applied != nullptr; });
+  pre_commit_count_.store(static_cast<std::size_t>(n),
+                          std::memory_order_release);
 }
 
 bool contract_registry::remove(id_type id) {
@@ -102,9 +128,25 @@ bool contract_registry::remove(id_type id) {
   for (auto& x : *entries_)
     if (x.id != id)
       next->push_back(x);
-  entries_ = std::move(next);
-  size_.store(entries_->size(), std::memory_order_release);
+  publish(std::move(next));
   return true;
+}
+
+std::vector<contract_registry::pre_commit_check>
+contract_registry::pre_commit_checks() const {
+  std::vector<pre_commit_check> result;
+  if (pre_commit_count() == 0)
+    return result;
+  std::shared_ptr<const entries> all;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    all = entries_;
+  }
+  for (auto& x : *all)
+    if (x.applied)
+      result.push_back(
+        pre_commit_check{x.id, x.name, x.rule, x.prefix, x.applied, x.options});
+  return result;
 }
 
 std::vector<std::shared_ptr<const contract>>

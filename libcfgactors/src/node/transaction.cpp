@@ -51,6 +51,11 @@ transaction& transaction::reason(std::string why) {
   return *this;
 }
 
+transaction& transaction::dry_run(bool enabled) {
+  req_.dry_run = enabled;
+  return *this;
+}
+
 transaction& transaction::origin(std::string who) {
   req_.origin = std::move(who);
   return *this;

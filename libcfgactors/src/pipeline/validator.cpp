@@ -11,6 +11,7 @@
 
 #include "cfgactors/change_reason.hpp"
 #include "cfgactors/contract_registry.hpp"
+#include "cfgactors/diff.hpp"
 #include "cfgactors/hash.hpp"
 #include "cfgactors/merge.hpp"
 #include "cfgactors/path.hpp"
@@ -28,9 +29,19 @@ using validator_ptr = validator_impl::stateful_pointer<validator_state>;
 using promise = caf::typed_response_promise<write_result>;
 using clock_type = std::chrono::steady_clock;
 
+/// The write under way is over and its pre-commit checks stand: their
+/// components keep it.
+void settle(validator_state& st) {
+  st.pre_committed.clear();
+}
+
 void reject(validator_ptr self, promise& rp, write_result result,
             const std::string& origin) {
   auto& st = self->state;
+  // Components that took the refused write get the running version again.
+  for (auto& runner : st.pre_committed)
+    self->send(runner, detail::restore_atom::value, st.current);
+  st.pre_committed.clear();
   ++st.stats.rejected;
   for (auto& err : result.errors)
     ++st.stats.failures_by_rule[err.rule];
@@ -78,6 +89,7 @@ void stand_on(validator_ptr self, const snapshot_ptr& snap,
   st.layers = std::move(layers);
   st.version = snap->version;
   st.hash = snap->hash;
+  st.current = snap;
   st.remember_key(key, snap->version, snap->hash);
   if (st.etcd) {
     st.etcd_head = std::max(st.etcd_head, snap->version);
@@ -110,6 +122,7 @@ void finish(validator_ptr self, commit_request req, std::string key,
      layers{std::move(layers)}](snapshot_ptr& snap) mutable {
       auto& st = self->state;
       stand_on(self, snap, std::move(layers), key);
+      settle(st);
       ++st.stats.committed;
       st.stats.record_commit(std::chrono::duration<double>(
                                clock_type::now() - started)
@@ -122,7 +135,7 @@ void finish(validator_ptr self, commit_request req, std::string key,
                          detail::escaped(snap->author),
                          detail::escaped(snap->reason));
       rp.deliver(write_result{write_status::committed, snap->version,
-                              snap->hash, errc::none, {}});
+                              snap->hash, errc::none, {}, {}});
     },
     [self, rp, origin](caf::error& err) mutable {
       reject(self, rp,
@@ -311,8 +324,9 @@ void commit_through_etcd(validator_ptr self, layer_stack candidate,
             return;
           case outcome::duplicate:
             st.remember_key(req.idempotency_key, r.version, r.hash);
+            settle(st);
             rp.deliver(write_result{write_status::committed, r.version,
-                                    r.hash, errc::none, {}});
+                                    r.hash, errc::none, {}, {}});
             return;
           case outcome::conflict: {
             ++counters.cas_conflicts;
@@ -391,9 +405,147 @@ void warn_shadowed(const layer_stack& before, const layer_stack& after,
   }
 }
 
-/// Validates `candidate` and commits it through the store (in etcd mode,
-/// through etcd first). Waits for the commit before taking the next write:
-/// the validator is the ordering point.
+/// Commits an admitted candidate through the store (in etcd mode, through
+/// etcd first).
+void commit_admitted(validator_ptr self, layer_stack candidate, json effective,
+                     write_request req, promise rp,
+                     clock_type::time_point started, unsigned attempt) {
+  auto& st = self->state;
+  if (st.etcd) {
+    commit_through_etcd(self, std::move(candidate), std::move(effective),
+                        std::move(req), std::move(rp), started, attempt);
+    return;
+  }
+  commit_request local{std::move(candidate), std::move(effective),
+                       std::move(req.origin), st.secrets, 0, 0, {},
+                       std::move(req.author), std::move(req.reason)};
+  finish(self, std::move(local), std::move(req.idempotency_key), rp, started);
+}
+
+/// A dry run that passed admission: the difference it would make.
+void answer_dry_run(validator_ptr self, const json& effective,
+                    const write_request& req, promise& rp) {
+  auto& st = self->state;
+  static const json nothing = json::object();
+  const auto& before = st.current ? st.current->effective : nothing;
+  write_result out{write_status::accepted, st.version, st.hash, errc::none,
+                   {}, {}};
+  out.diff.from = st.version;
+  out.diff.patch = json_patch(before, effective);
+  out.diff.view = diff_view(before, effective);
+  // The paths the write itself marks secret count too (not kept: a dry run
+  // changes nothing).
+  auto secrets = req.redact.empty() ? st.secrets
+                                    : secret_paths::with(st.secrets, req.redact);
+  if (secrets)
+    out.diff.secrets = secrets->patterns();
+  rp.deliver(std::move(out));
+}
+
+using pre_commit_check = contract_registry::pre_commit_check;
+using pre_commit_checks = std::vector<pre_commit_check>;
+
+/// The pre-commit checks whose prefix `effective` changes.
+pre_commit_checks due_pre_commits(const validator_state& st,
+                                  const json& effective) {
+  pre_commit_checks due;
+  if (!st.options.contracts || st.options.contracts->pre_commit_count() == 0)
+    return due;
+  static const json nothing = json::object();
+  const auto& before = st.current ? st.current->effective : nothing;
+  for (auto& c : st.options.contracts->pre_commit_checks()) {
+    auto at = config_path::parse(c.prefix);
+    if (!at) { // a prefix that names no path: the whole tree
+      if (before != effective)
+        due.push_back(c);
+      continue;
+    }
+    auto x = find(before, *at);
+    auto y = find(effective, *at);
+    if ((x == nullptr) != (y == nullptr) || (x && *x != *y))
+      due.push_back(c);
+  }
+  return due;
+}
+
+detail::pre_commit_runner_actor runner_for(validator_ptr self,
+                                           const pre_commit_check& c) {
+  auto& st = self->state;
+  auto i = st.runners.find(c.id);
+  if (i != st.runners.end())
+    return i->second;
+  // Linked: the runners go with the validator.
+  auto runner = c.options.detached
+                  ? self->spawn<caf::detached + caf::linked>(
+                    detail::pre_commit_runner, c.subject)
+                  : self->spawn<caf::linked>(detail::pre_commit_runner,
+                                             c.subject);
+  st.runners.emplace(c.id, runner);
+  return runner;
+}
+
+/// Runs `due[i..]` one after the other on `candidate`, then `then`; the
+/// first that fails refuses the write (reject gives every component that
+/// took it the running version again).
+template <class Then>
+void run_pre_commits(validator_ptr self,
+                     std::shared_ptr<const pre_commit_checks> due,
+                     std::size_t i, snapshot_ptr candidate, promise rp,
+                     std::string origin, Then then) {
+  if (i == due->size())
+    return then();
+  auto& c = (*due)[i];
+  auto runner = runner_for(self, c);
+  auto& st = self->state;
+  self
+    ->request(runner, c.options.timeout, detail::pre_commit_atom::value,
+              candidate, st.current)
+    .await(
+      [self, due, i, candidate, rp, origin, then,
+       runner](std::string& problem) mutable {
+        auto& c = (*due)[i];
+        if (!problem.empty()) {
+          // The runner gave its component the running version already.
+          detail::log().warn("event=pre_commit_refused contract={} "
+                             "reason=\"{}\" version={}",
+                             c.name, detail::escaped(problem),
+                             self->state.version);
+          reject(self, rp,
+                 write_result::reject(errc::validation_failed, c.prefix,
+                                      c.rule, pre_commit_failed + problem),
+                 origin);
+          return;
+        }
+        self->state.pre_committed.push_back(runner);
+        run_pre_commits(self, due, i + 1, std::move(candidate), rp,
+                        std::move(origin), std::move(then));
+      },
+      [self, due, i, rp, origin, runner](caf::error& err) mutable {
+        auto& c = (*due)[i];
+        // Still running, or gone: once it returns, its component gets the
+        // running version again (reject sends the restore behind it).
+        self->state.pre_committed.push_back(runner);
+        auto why = err == caf::sec::request_timeout
+                     ? "did not answer within "
+                         + std::to_string(
+                           std::chrono::duration_cast<
+                             std::chrono::milliseconds>(c.options.timeout)
+                             .count())
+                         + " ms"
+                     : self->system().render(err);
+        detail::log().warn("event=pre_commit_refused contract={} "
+                           "reason=\"{}\" version={}",
+                           c.name, detail::escaped(why), self->state.version);
+        reject(self, rp,
+               write_result::reject(errc::validation_failed, c.prefix, c.rule,
+                                    pre_commit_failed + why),
+               origin);
+      });
+}
+
+/// Validates `candidate`, runs the pre-commit checks it is due, and commits
+/// it. Waits for the commit before taking the next write: the validator is
+/// the ordering point. A dry run stops after validation with the diff.
 void admit(validator_ptr self, layer_stack candidate, write_request req,
            promise rp, clock_type::time_point started, unsigned attempt) {
   auto& st = self->state;
@@ -410,30 +562,48 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
   }
   if (candidate == st.layers) {
     ++st.stats.unchanged;
+    settle(st);
     rp.deliver(write_result{write_status::unchanged, st.version, st.hash,
-                            errc::none, {}});
+                            errc::none, {}, {}});
     return;
   }
   auto effective = st.merge_cache.effective(candidate);
   auto errors = check_candidate(effective, st.options);
   if (!errors.empty()) {
-    if (st.secrets)
-      detail::redact_errors(errors, effective, *st.secrets);
+    auto secrets = st.secrets;
+    if (req.dry_run && !req.redact.empty())
+      secrets = secret_paths::with(secrets, req.redact);
+    if (secrets)
+      detail::redact_errors(errors, effective, *secrets);
     reject(self, rp, write_result::reject(errc::validation_failed,
                                           std::move(errors)),
            req.origin);
     return;
   }
-  warn_shadowed(st.layers, candidate, req);
-  if (st.etcd) {
-    commit_through_etcd(self, std::move(candidate), std::move(effective),
-                        std::move(req), std::move(rp), started, attempt);
+  if (req.dry_run) {
+    answer_dry_run(self, effective, req, rp);
     return;
   }
-  commit_request local{std::move(candidate), std::move(effective),
-                       std::move(req.origin), st.secrets, 0, 0, {},
-                       std::move(req.author), std::move(req.reason)};
-  finish(self, std::move(local), std::move(req.idempotency_key), rp, started);
+  warn_shadowed(st.layers, candidate, req);
+  auto due = due_pre_commits(st, effective);
+  if (due.empty()) {
+    commit_admitted(self, std::move(candidate), std::move(effective),
+                    std::move(req), std::move(rp), started, attempt);
+    return;
+  }
+  // The component sees the version this write would become.
+  auto next = std::max(st.version, st.etcd_head) + 1;
+  auto shown = snapshot::make(next, req.origin, candidate, effective,
+                              now_ms(), st.secrets, req.author, req.reason);
+  auto origin = req.origin;
+  run_pre_commits(
+    self, std::make_shared<const pre_commit_checks>(std::move(due)), 0,
+    std::move(shown), rp, std::move(origin),
+    [self, candidate{std::move(candidate)}, effective(std::move(effective)),
+     req{std::move(req)}, rp, started, attempt]() mutable {
+      commit_admitted(self, std::move(candidate), std::move(effective),
+                      std::move(req), std::move(rp), started, attempt);
+    });
 }
 
 void handle_write(validator_ptr self, write_request req, promise rp,
@@ -442,11 +612,11 @@ void handle_write(validator_ptr self, write_request req, promise rp,
   auto& st = self->state;
   // A retry of a keyed write that committed: the same answer, no new
   // version (in etcd mode the transaction checks the key cluster-wide).
-  if (!req.idempotency_key.empty()) {
+  if (!req.idempotency_key.empty() && !req.dry_run) {
     auto i = st.keyed.find(req.idempotency_key);
     if (i != st.keyed.end()) {
       rp.deliver(write_result{write_status::committed, i->second.first,
-                              i->second.second, errc::none, {}});
+                              i->second.second, errc::none, {}, {}});
       return;
     }
   }
@@ -512,7 +682,7 @@ void handle_write(validator_ptr self, write_request req, promise rp,
         });
     return;
   }
-  if (!req.redact.empty())
+  if (!req.redact.empty() && !req.dry_run)
     st.secrets = secret_paths::with(st.secrets, req.redact);
   auto candidate = st.layers;
   validation_errors errors;
@@ -522,7 +692,7 @@ void handle_write(validator_ptr self, write_request req, promise rp,
            req.origin);
     return;
   }
-  if (st.etcd && attempt == 0) {
+  if (st.etcd && attempt == 0 && !req.dry_run) {
     for (auto& op : req.ops) {
       if (op.kind != op_kind::replace_layer
           || kind_of(op.layer) == layer_kind::runtime)
@@ -571,6 +741,7 @@ validator(validator_ptr self, validator_options options,
       st.layers = snap->layers;
       st.version = snap->version;
       st.hash = snap->hash;
+      st.current = snap;
       if (snap->secrets)
         st.secrets = secret_paths::with(st.secrets, snap->secrets->patterns());
       // etcd numbers versions after the newest this node has ever seen.

@@ -12,10 +12,12 @@
 #include <utility>
 #include <vector>
 
+#include "cfgactors/contract_registry.hpp"
 #include "cfgactors/layer.hpp"
 #include "cfgactors/secrets.hpp"
 #include "cfgactors/stats.hpp"
 #include "cfgactors/validator.hpp"
+#include "contracts/pre_commit_runner.hpp"
 #include "core/internal_actor_types.hpp"
 #include "etcd/etcd_actor_types.hpp"
 #include "write/merge_cache.hpp"
@@ -43,6 +45,15 @@ struct validator_state {
   layer_stack layers;   ///< the layers of the current version
   uint64_t version = 0; ///< the current version
   std::string hash;
+  /// The current version's snapshot: what a dry run diffs against and what
+  /// a refused pre-commit check gives its component again.
+  snapshot_ptr current;
+  /// The actors that run pre-commit checks, by registry id (pre_commit.hpp).
+  std::map<contract_registry::id_type, detail::pre_commit_runner_actor>
+    runners;
+  /// Runners whose component holds the write under way (its check passed,
+  /// or timed out): given `current` again if the write is refused.
+  std::vector<detail::pre_commit_runner_actor> pre_committed;
   validator_stats stats;
   detail::base_merge_cache merge_cache;
   /// Paths the schema or any source marked secret: every version carries

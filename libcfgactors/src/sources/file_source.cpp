@@ -242,6 +242,7 @@ void on_answer(source_ptr self, const std::vector<std::size_t>& which,
                            f.spec.path, r.version);
         break;
       case write_status::unchanged:
+      case write_status::accepted: // a source never asks for a dry run
         f.accepted = true;
         f.pending = json{};
         f.refusal.clear();

@@ -6,7 +6,6 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -25,7 +24,7 @@ namespace bhttp = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
-using request = bhttp::request<bhttp::empty_body>;
+using request = bhttp::request<bhttp::string_body>;
 
 /// Runs one asynchronous operation to completion on `ioc`. The operations
 /// are asynchronous only because Beast's timeouts need them to be.
@@ -190,7 +189,19 @@ std::optional<http_reply> http_client::get(const url& endpoint,
                                            const std::string& target,
                                            const http_headers& headers,
                                            std::string& error) {
-  request req{bhttp::verb::get, target, 11};
+  return send("GET", endpoint, target, headers, {}, error);
+}
+
+std::optional<http_reply>
+http_client::send(const std::string& method, const url& endpoint,
+                  const std::string& target, const http_headers& headers,
+                  const std::string& body, std::string& error) {
+  auto verb = bhttp::string_to_verb(method);
+  if (verb == bhttp::verb::unknown) {
+    error = "unknown HTTP method '" + method + "'";
+    return std::nullopt;
+  }
+  request req{verb, target, 11};
   auto host = endpoint.authority();
   if (endpoint.port == (endpoint.scheme == "https" ? "443" : "80"))
     host.erase(host.rfind(':'));
@@ -200,6 +211,11 @@ std::optional<http_reply> http_client::get(const url& endpoint,
   req.keep_alive(false);
   for (auto& [name, value] : headers)
     req.set(name, value);
+  if (!body.empty()) {
+    req.set(bhttp::field::content_type, "application/json");
+    req.body() = body;
+    req.prepare_payload();
+  }
   auto& ioc = impl_->ioc;
   failed_for_good_ = false;
   auto client_cert = !impl_->files.cert_file.empty();

@@ -1,5 +1,6 @@
-// Private helper of http_source: one blocking HTTP(S) GET with bounded
-// connect and read times and a bounded body, on Boost.Beast.
+// Private helper of http_source and config_client: one blocking HTTP(S)
+// request with bounded connect and read times and a bounded body, on
+// Boost.Beast.
 #pragma once
 
 #include <chrono>
@@ -56,6 +57,13 @@ public:
   bool failed_for_good() const noexcept {
     return failed_for_good_;
   }
+
+  /// As `get`, with any method (`GET`, `PUT`, ...) and a JSON body (sent
+  /// only when not empty).
+  std::optional<http_reply> send(const std::string& method, const url& endpoint,
+                                 const std::string& target,
+                                 const http_headers& headers,
+                                 const std::string& body, std::string& error);
 
 private:
   struct impl;

@@ -30,6 +30,7 @@ void propose(Self* self, const validator_actor& validator, write_request req,
             status.succeed();
             break;
           case write_status::unchanged:
+          case write_status::accepted: // sources never ask for a dry run
             ++status.unchanged;
             status.succeed();
             break;

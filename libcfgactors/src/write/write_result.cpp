@@ -7,6 +7,7 @@ std::string to_string(write_status x) {
     case write_status::committed: return "committed";
     case write_status::unchanged: return "unchanged";
     case write_status::rejected: return "rejected";
+    case write_status::accepted: return "accepted";
   }
   return "write_status(" + std::to_string(static_cast<int>(x)) + ")";
 }

@@ -162,7 +162,7 @@ writer_actor::behavior_type fake_writer(writer_actor::pointer, backend_ptr b) {
   return {
     [b](write_atom, write_request& req) {
       b->writes.push_back(req);
-      return write_result{write_status::committed, 10, "h", errc::none, {}};
+      return write_result{write_status::committed, 10, "h", errc::none, {}, {}};
     },
   };
 }
