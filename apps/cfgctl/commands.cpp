@@ -26,15 +26,16 @@ int dry_run_outcome(const reply& r) {
   std::cout << "dry run: " << r.body.value("status", std::string{"?"})
             << " on version " << r.body.value("version", 0)
             << ", nothing committed\n";
-  for (auto& [path, change] : r.body.value("changes", json::object()).items()) {
+  auto changes = r.body.value("changes", json::object());
+  for (auto& [path, change] : changes.items()) {
     if (change.contains("added"))
       std::cout << "  " << path << ": added " << change["added"].dump() << '\n';
     else if (change.contains("removed"))
       std::cout << "  " << path << ": removed " << change["removed"].dump()
                 << '\n';
     else
-      std::cout << "  " << path << ": " << change.value("old", json{}).dump()
-                << " -> " << change.value("new", json{}).dump() << '\n';
+      std::cout << "  " << path << ": " << change["old"].dump() << " -> "
+                << change["new"].dump() << '\n';
   }
   return exit_ok;
 }

@@ -312,6 +312,14 @@ CAF_TEST(writes say what happened and a rejected one changes nothing) {
   r = n.transaction().set("name", "late").expect_version(v0).commit();
   CAF_CHECK_EQUAL(r.result.status, write_status::rejected);
   CAF_CHECK_EQUAL(r.result.code, errc::version_conflict);
+  // A dry run: admitted, answered with the diff, no version (a majority
+  // write does not wait for acks of a version that was never made).
+  auto at = n.version();
+  r = n.transaction().set("name", "dry").dry_run().commit(consistency::majority);
+  CAF_CHECK_EQUAL(r.result.status, write_status::accepted);
+  CAF_CHECK_EQUAL(r.result.diff.view, (json{{"name", {{"added", "dry"}}}}));
+  CAF_CHECK_EQUAL(n.version(), at);
+  CAF_CHECK_EQUAL(n.get("name", "gone"), "gone");
   // History, diff and rollback pass through.
   auto hist = n.history(3);
   CAF_REQUIRE(hist);
