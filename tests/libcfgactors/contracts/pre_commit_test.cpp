@@ -92,8 +92,9 @@ struct fixture : registry_holder, pipeline_fixture {
     CAF_CHECK_EQUAL(validator_st().version, before->version);
     CAF_CHECK_EQUAL(store_st().versions.size(), history);
     CAF_CHECK_EQUAL(changes->size(), 0u);
+    auto running = base_config().at("database");
     std::lock_guard<std::mutex> guard{db.mtx};
-    CAF_CHECK_EQUAL(db.applied, base_config()["database"]);
+    CAF_CHECK_EQUAL(db.applied, running);
     CAF_CHECK_EQUAL(db.applied_version, 1u);
   }
 };
