@@ -201,6 +201,51 @@ def section_routes(cfgd, ctl, source, workdir):
     check("cfgctl --dry-run resync is refused (exit 2)", code == 2, err)
     check("after everything: the same version and history",
           state(d) == before, f"{state(d)} vs {before}")
+
+    # The WebSocket actions: `"dry_run": true` (reload has none).
+    try:
+        import asyncio
+        import websockets  # Debian: python3-websockets
+    except ImportError:
+        check("python3-websockets is installed", False, sys.executable)
+        return
+    answers = []
+
+    async def session():
+        async with websockets.connect(
+                d.url.replace("http", "ws") + "/ws", open_timeout=10,
+                extra_headers={"Authorization": "Bearer " + ALICE}) as ws:
+            await asyncio.wait_for(ws.recv(), 10)  # the current config
+            for msg in ({"action": "set_log_level", "level": "DEBUG",
+                         "dry_run": True},
+                        {"action": "set_log_level", "level": "LOUD",
+                         "dry_run": True},
+                        {"action": "reload", "dry_run": True}):
+                await ws.send(json.dumps(msg))
+                while True:
+                    got = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    if got.get("action") in ("result", "error"):
+                        answers.append(got)
+                        break
+
+    try:
+        asyncio.run(session())
+    except Exception as e:  # noqa: BLE001
+        check("the WebSocket session completes", False, repr(e))
+    check("a WebSocket dry run answers accepted with the changes",
+          len(answers) == 3 and answers[0].get("status") == "accepted"
+          and answers[0].get("dry_run") is True
+          and answers[0].get("changes") == {
+              "logging.level": {"old": "INFO", "new": "DEBUG"}}, answers)
+    check("a refused WebSocket dry run names the reason",
+          len(answers) == 3 and answers[1].get("status") == "rejected"
+          and any("logging.level" in x
+                  for x in answers[1].get("details", [])), answers)
+    check("reload refuses a dry run",
+          len(answers) == 3 and answers[2].get("action") == "error"
+          and "reload" in json.dumps(answers[2]), answers)
+    check("the WebSocket dry runs made no version", state(d) == before,
+          f"{state(d)} vs {before}")
     d.stop()
 
 
