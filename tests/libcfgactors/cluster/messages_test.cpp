@@ -121,6 +121,10 @@ CAF_TEST(write requests round trip with their json values) {
   req.reason = "OPS-42: \u00e9 \"quoted\"";
   CAF_CHECK_EQUAL(round_trip(req), req);
   CAF_CHECK(message_round_trip(req));
+  // A replica forwards a dry run as one.
+  req.dry_run = true;
+  CAF_CHECK_EQUAL(round_trip(req), req);
+  CAF_CHECK(round_trip(req).dry_run);
 }
 
 CAF_TEST(source statuses round trip) {
@@ -141,6 +145,16 @@ CAF_TEST(write results round trip with every reason) {
   res.version = 3;
   res.hash = std::string(64, 'a');
   CAF_CHECK_EQUAL(round_trip(res), res);
+  // A dry run's answer carries its diff (and what to mask) to a replica.
+  write_result dry{write_status::accepted, 3, std::string(64, 'b'),
+                   errc::none, {}, {}};
+  dry.diff.from = 3;
+  dry.diff.patch = json::array({{{"op", "replace"}, {"path", "/a"},
+                                 {"value", 2}}});
+  dry.diff.view = json{{"a", {{"old", 1}, {"new", 2}}}};
+  dry.diff.secrets = {"db.password"};
+  CAF_CHECK_EQUAL(round_trip(dry), dry);
+  CAF_CHECK_EQUAL(round_trip(dry).diff.view, dry.diff.view);
 }
 
 CAF_TEST(history rows diffs and stats round trip) {
