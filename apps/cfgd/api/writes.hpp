@@ -17,7 +17,10 @@ namespace cfgd {
 /// write route takes it, the WebSocket actions take a `reason` field.
 inline constexpr const char* change_reason_header = "X-Change-Reason";
 
-/// PUT /config (replace the runtime layer), PATCH /config (merge patch),
+/// PUT /config (replace the runtime layer, the top one: the document is
+/// served as pushed, paths it leaves out come from file/env/remote below,
+/// a null removes a path; cfgctl push, cfgactors::config_client::push),
+/// PATCH /config (merge patch),
 /// PUT|DELETE /config/<path>, POST /features/<name>, POST /rollback/<version>.
 /// Each takes `?dry_run=1`: full admission (schema, rules, contracts,
 /// If-Match), no version; answered `{"status":"accepted"|"unchanged",

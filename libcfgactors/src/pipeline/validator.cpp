@@ -42,9 +42,11 @@ void reject(validator_ptr self, promise& rp, write_result result,
   for (auto& runner : st.pre_committed)
     self->send(runner, detail::restore_atom::value, st.current);
   st.pre_committed.clear();
-  ++st.stats.rejected;
-  for (auto& err : result.errors)
-    ++st.stats.failures_by_rule[err.rule];
+  if (!st.dry_run) {
+    ++st.stats.rejected;
+    for (auto& err : result.errors)
+      ++st.stats.failures_by_rule[err.rule];
+  }
   result.version = st.version;
   result.hash = st.hash;
   // Every reason, not the first only: the line is what an operator has when
@@ -54,10 +56,11 @@ void reject(validator_ptr self, promise& rp, write_result result,
   for (auto& err : result.errors)
     reasons.push_back(err.str());
   detail::log().warn("event=config_rejected origin=\"{}\" code={} count={} "
-                     "version={} errors={}",
+                     "version={} errors={}{}",
                      detail::escaped(origin), to_string(result.code),
                      reasons.size(), st.version,
-                     detail::json_strings(reasons));
+                     detail::json_strings(reasons),
+                     st.dry_run ? " dry_run=true" : "");
   // A component's veto is named on a line of its own, whatever came first.
   for (auto& err : result.errors) {
     std::string_view rule{err.rule};
@@ -610,6 +613,9 @@ void handle_write(validator_ptr self, write_request req, promise rp,
                   unsigned attempt, clock_type::time_point since) {
   auto started = attempt == 0 ? clock_type::now() : since;
   auto& st = self->state;
+  // One write at a time (the validator awaits each): the flag holds until
+  // this one is answered.
+  st.dry_run = req.dry_run;
   // A retry of a keyed write that committed: the same answer, no new
   // version (in etcd mode the transaction checks the key cluster-wide).
   if (!req.idempotency_key.empty() && !req.dry_run) {

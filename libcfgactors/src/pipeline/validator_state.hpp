@@ -54,6 +54,9 @@ struct validator_state {
   /// Runners whose component holds the write under way (its check passed,
   /// or timed out): given `current` again if the write is refused.
   std::vector<detail::pre_commit_runner_actor> pre_committed;
+  /// The write being judged is a dry run: its refusal is answered and
+  /// logged, but not counted in `stats` (a rehearsal is no failed write).
+  bool dry_run = false;
   validator_stats stats;
   detail::base_merge_cache merge_cache;
   /// Paths the schema or any source marked secret: every version carries

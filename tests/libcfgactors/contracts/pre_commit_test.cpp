@@ -239,6 +239,7 @@ CAF_TEST(a dry run admits fully and changes nothing) {
 CAF_TEST(a dry run answers every reason and compare and set) {
   auto before = current();
   auto history = store_st().versions.size();
+  auto rejected = validator_st().stats.rejected;
   write_request req{{operation::set("database.pool", 0),
                      operation::set("database.host", "db9")},
                     "test",
@@ -259,6 +260,9 @@ CAF_TEST(a dry run answers every reason and compare and set) {
   res = write(req);
   CAF_CHECK_EQUAL(res.status, write_status::rejected);
   CAF_CHECK_EQUAL(res.code, errc::version_conflict);
+  // A rehearsal is no failed write: the counters of refusals stay.
+  CAF_CHECK_EQUAL(validator_st().stats.rejected, rejected);
+  CAF_CHECK(validator_st().stats.failures_by_rule.empty());
   check_nothing_happened(before, history);
   CAF_CHECK_EQUAL(db.applies, 0);
 }
