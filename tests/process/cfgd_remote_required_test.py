@@ -163,13 +163,6 @@ def test_bad_values(binary, source_dir, workdir):
         "--service-version", ""])
     check("an empty --service-version is refused",
           rc == exit_usage and "--service-version" in err, f"exit {rc}; {err}")
-    rc, err = run_to_exit(binary, base_args(source_dir) + remote + [
-        "--remote-backoff-ms", "900", "--remote-max-backoff-ms", "300",
-        "--remote-required", "--remote-required-timeout-ms", "300"])
-    check("a cap below the first backoff is refused by name",
-          rc == exit_failure
-          and "max_backoff (300 ms) is below the first backoff (900 ms)"
-          in err, f"exit {rc}; {err}")
 
 
 def main():

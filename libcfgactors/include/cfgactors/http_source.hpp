@@ -36,8 +36,8 @@ struct http_source_options {
 };
 
 /// Checks the options without spawning: an empty error or why they are
-/// unusable (an interval or backoff that is not positive, a cap below the
-/// first backoff), naming the field.
+/// unusable (an interval, backoff or timeout that is not positive), naming
+/// the field. A cap below the first backoff is raised to it.
 std::string options_error(const http_source_options& options);
 
 /// Spawns the poller (in its own thread: HTTP calls block). The first poll

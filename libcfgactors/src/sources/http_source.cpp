@@ -299,12 +299,6 @@ std::string options_error(const http_source_options& options) {
     why = positive("read_timeout", options.read_timeout);
   if (!why.empty())
     return "remote '" + options.endpoint + "': " + why;
-  auto first = options.error_backoff.value_or(2 * options.interval);
-  if (options.max_backoff < first)
-    return "remote '" + options.endpoint + "': max_backoff ("
-           + std::to_string(options.max_backoff.count())
-           + " ms) is below the first backoff ("
-           + std::to_string(first.count()) + " ms)";
   if (options.key_file.size() > 0 && options.cert_file.empty())
     return "remote '" + options.endpoint + "': a key_file needs its cert_file";
   return {};

@@ -411,10 +411,6 @@ std::string options_error(const ws_source_options& options) {
                           std::pair{"heartbeat", options.heartbeat}})
     if (why.empty())
       why = positive(field, x);
-  if (why.empty() && options.max_backoff < options.min_backoff)
-    why = "max_backoff (" + std::to_string(options.max_backoff.count())
-          + " ms) is below min_backoff ("
-          + std::to_string(options.min_backoff.count()) + " ms)";
   if (why.empty() && options.service_version.empty())
     why = "service_version must not be empty";
   if (why.empty() && !options.key_file.empty() && options.cert_file.empty())
