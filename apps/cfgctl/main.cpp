@@ -219,9 +219,12 @@ int main(int argc, char** argv) {
                       [&](const context& c) { return cmd_diff(c, from, to); });
   auto from_opt = diff->add_option("from", from, "the older version");
   from_opt->needs(diff->add_option("to", to, "the newer version"));
-  command("rollback", "restore VERSION as a new version", "cfgctl rollback 3",
-          [&](const context& c) { return cmd_rollback(c, version); })
-    ->add_option("version", version, "a version of `cfgctl history`")
+  auto rollback = command("rollback", "restore VERSION as a new version",
+                          "cfgctl rollback 3 --dry-run",
+                          [&](const context& c) {
+                            return cmd_rollback(c, version);
+                          });
+  rollback->add_option("version", version, "a version of `cfgctl history`")
     ->required();
   command("nodes", "list the cluster's nodes", "cfgctl nodes",
           [](const context& c) { return cmd_nodes(c); });

@@ -176,6 +176,9 @@ def test_metrics(binary, source_dir, workdir):
         return
     check("a primary with a data dir does not warn that it is not durable",
           "primary_not_durable" not in d.stderr(), d.stderr()[-2000:])
+    _, _, health = get_json(d, "/healthz", AUTH)
+    check("/healthz of a primary with a data dir says durable: true",
+          isinstance(health, dict) and health.get("durable") is True, health)
     m0 = scrape(d)
     for _ in range(2):
         get_json(d, "/config", AUTH)
@@ -273,6 +276,9 @@ def test_not_durable(binary, source_dir, workdir):
           and "not durable" in warned[0], d.stderr()[-2000:])
     check("/metrics shows cfg_history_durable 0",
           sample(scrape(d), "cfg_history_durable") == 0, scrape(d)[:3000])
+    _, _, health = get_json(d, "/healthz", AUTH)
+    check("/healthz says durable: false",
+          isinstance(health, dict) and health.get("durable") is False, health)
     check("cfgd stops on SIGTERM", d.stop() == 0, d.stderr()[-2000:])
 
 

@@ -287,12 +287,16 @@ void get_diff(const api_context_ptr& ctx, const http::request_context& rc,
 void get_healthz(const api_context_ptr& ctx, const http::request_context& rc,
                  http::responder respond) {
   with_snapshot(ctx, rc, std::move(respond),
-                [&rc, name = ctx->node.name()](
+                [&rc, name = ctx->node.name(),
+                 durable = ctx->node.durable()](
                   const cfgactors::snapshot_ptr& snap) {
+                  // `durable`: false on a primary without a data dir (its
+                  // history ends with the process) and on a replica.
                   return http::json_response(rc.req, status::ok,
                                              json{{"status", "ok"},
                                                   {"version", snap->version},
-                                                  {"node", name}});
+                                                  {"node", name},
+                                                  {"durable", durable}});
                 });
 }
 
