@@ -4,6 +4,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <caf/typed_response_promise.hpp>
 
@@ -11,6 +12,16 @@
 #include "core/log.hpp"
 
 namespace cfgactors::detail {
+
+/// Every reason of a refused proposal, as the validator's own line has them
+/// (already redacted of secret values).
+inline std::vector<std::string> reasons_of(const write_result& r) {
+  std::vector<std::string> out;
+  out.reserve(r.errors.size());
+  for (auto& e : r.errors)
+    out.push_back(e.str());
+  return out;
+}
 
 /// Sends `req` to `validator`; books the answer in `status` (which must live
 /// in the actor's state) and then calls `then(result)`. A refused proposal
@@ -38,8 +49,9 @@ void propose(Self* self, const validator_actor& validator, write_request req,
             ++status.rejected;
             status.fail("rejected: " + r.describe());
             log().warn("event=source_rejected origin=\"{}\" code={} "
-                       "errors={} version={}",
-                       origin, to_string(r.code), r.errors.size(), r.version);
+                       "count={} version={} errors={}",
+                       escaped(origin), to_string(r.code), r.errors.size(),
+                       r.version, json_strings(reasons_of(r)));
             break;
         }
         then(r);
