@@ -142,8 +142,8 @@ def section_push(cfgd, ctl, source, example, workdir):
     wrong = ALICE[:-1] + ("0" if ALICE[-1] != "0" else "1")
     code, out, err = cfgctl(ctl, d, "push", doc, token=wrong)
     _, _, v_tok = get_json(d, "/healthz")
-    check("a wrong token of the right length is refused (exit 3)",
-          code == 3 and v_tok.get("version") == v_before.get("version"),
+    check("a wrong token of the right length is refused (exit 4: auth)",
+          code == 4 and v_tok.get("version") == v_before.get("version"),
           f"{code} {err!r}")
 
     # The library client, as the seed's RemoteConfig uses it.
