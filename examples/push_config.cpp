@@ -8,6 +8,7 @@
 // test tests/process/cfgd_push_test.py runs it so. Without, the config
 // server is a small cpp-httplib front in this process over a real node
 // (as in remote_polling), answering PUT and GET /config as cfgd does.
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -88,6 +89,10 @@ struct config_server {
     });
     port = http.bind_to_any_port("127.0.0.1");
     thread = std::thread{[this] { http.listen_after_bind(); }};
+    // httplib drops a stop() that comes before its loop runs: the server
+    // would then outlive its destructor's join.
+    while (!http.is_running())
+      std::this_thread::sleep_for(std::chrono::milliseconds{1});
   }
 
   ~config_server() {

@@ -56,6 +56,10 @@ struct config_server {
     });
     port = http.bind_to_any_port("127.0.0.1");
     thread = std::thread{[this] { http.listen_after_bind(); }};
+    // httplib drops a stop() that comes before its loop runs: the server
+    // would then outlive its destructor's join.
+    while (!http.is_running())
+      std::this_thread::sleep_for(std::chrono::milliseconds{1});
   }
 
   void stop() {

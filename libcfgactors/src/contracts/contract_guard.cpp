@@ -10,11 +10,14 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "cfgactors/path.hpp"
+#include "contracts/threw.hpp"
 #include "core/log.hpp"
 
 namespace cfgactors {
 
 namespace {
+
+using detail::threw;
 
 /// The guard also receives the changes it subscribed to.
 using guard_impl = contract_guard_actor::extend<caf::reacts_to<change>>;
@@ -34,19 +37,6 @@ struct guard_state {
 };
 
 using guard_ptr = guard_impl::stateful_pointer<guard_state>;
-
-/// Why `fn` threw, for a log line.
-template <class F>
-std::optional<std::string> threw(const char* what, F&& fn) {
-  try {
-    fn();
-    return std::nullopt;
-  } catch (const std::exception& e) {
-    return std::string{what} + " threw: " + e.what();
-  } catch (...) {
-    return std::string{what} + " threw an exception of unknown type";
-  }
-}
 
 /// Applies `snap` and checks health; returns why that failed, if it did.
 std::optional<std::string> apply_and_check(guard_state& st,

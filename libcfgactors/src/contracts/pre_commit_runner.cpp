@@ -6,24 +6,12 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include "contracts/threw.hpp"
 #include "core/log.hpp"
 
 namespace cfgactors::detail {
 
 namespace {
-
-/// Why `fn` threw, if it did.
-template <class F>
-std::optional<std::string> threw(const char* what, F&& fn) {
-  try {
-    fn();
-    return std::nullopt;
-  } catch (const std::exception& e) {
-    return std::string{what} + " threw: " + e.what();
-  } catch (...) {
-    return std::string{what} + " threw an exception of unknown type";
-  }
-}
 
 /// Gives the component the running version again; a failure there is only
 /// logged (the write is refused either way).

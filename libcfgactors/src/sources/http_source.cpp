@@ -51,10 +51,8 @@ struct http_source_state {
   std::vector<status_promise> waiting; ///< reloads the current poll answers
   std::vector<status_promise> queued;  ///< reloads that want another poll
   bool for_good = false; ///< the current poll failed in a way retries cannot fix
-  /// Set once a poll succeeded or failed for good; until then first_poll
-  /// requests wait in `first`.
-  std::optional<caf::error> first_outcome;
-  std::vector<status_promise> first;
+  /// Answered once a poll succeeded or failed for good.
+  detail::first_poll_waiters first;
 };
 
 using http_source_ptr = http_source_actor::stateful_pointer<http_source_state>;
@@ -88,13 +86,10 @@ void done(http_source_ptr self, bool ok) {
   // An unusable endpoint never heals: only a reload tries it again.
   if (st.endpoint)
     self->delayed_send(self, delay, tick_atom::value, st.tick);
-  if (!st.first_outcome && (ok || st.for_good)) {
-    st.first_outcome = ok ? caf::error{}
-                          : make_error(errc::unavailable, st.status.last_error);
-    for (auto& rp : st.first)
-      ok ? rp.deliver(st.status) : rp.deliver(*st.first_outcome);
-    st.first.clear();
-  }
+  if (ok || st.for_good)
+    st.first.settle(ok ? caf::error{}
+                       : make_error(errc::unavailable, st.status.last_error),
+                    st.status);
   for (auto& rp : st.waiting)
     rp.deliver(st.status);
   st.waiting.clear();
@@ -266,14 +261,7 @@ http_source(http_source_ptr self, validator_actor validator,
     },
     [self](first_poll_atom) -> caf::result<source_status> {
       auto& st = self->state;
-      if (st.first_outcome) {
-        if (*st.first_outcome)
-          return *st.first_outcome;
-        return st.status;
-      }
-      auto rp = self->make_response_promise<source_status>();
-      st.first.push_back(rp);
-      return rp;
+      return st.first.await(self, st.status);
     },
   };
 }

@@ -55,21 +55,10 @@ struct ws_source_state {
   bool busy = false;
   std::vector<status_promise> reloads; ///< answered once the inbox is empty
   std::unique_ptr<detail::ws_client> client;
-  /// Set at the first registration or the first failure for good; until
-  /// then first_poll requests wait in `first`.
-  std::optional<caf::error> first_outcome;
-  std::vector<status_promise> first;
+  /// Answered at the first registration or the first failure for good.
+  detail::first_poll_waiters first;
 };
 
-/// Answers the first_poll requests once the outcome is known.
-void settle_first(ws_source_state& st, caf::error outcome) {
-  if (st.first_outcome)
-    return;
-  st.first_outcome = std::move(outcome);
-  for (auto& rp : st.first)
-    *st.first_outcome ? rp.deliver(*st.first_outcome) : rp.deliver(st.status);
-  st.first.clear();
-}
 
 using ws_source_ptr = ws_source_actor::stateful_pointer<ws_source_state>;
 
@@ -303,7 +292,7 @@ ws_source_actor::behavior_type ws_source(ws_source_ptr self,
     st.status.fail(error);
     detail::log().error("event=ws_source_failed endpoint=\"{}\" error=\"{}\"",
                         options.endpoint, error);
-    settle_first(st, make_error(errc::unavailable, error));
+    st.first.settle(make_error(errc::unavailable, error), st.status);
   } else {
     detail::ws_client_options io;
     io.endpoint = *endpoint;
@@ -361,7 +350,7 @@ ws_source_actor::behavior_type ws_source(ws_source_ptr self,
       st.status.succeed();
       detail::log().info("event=ws_source_connected endpoint=\"{}\"",
                          st.options.endpoint);
-      settle_first(st, caf::error{});
+      st.first.settle(caf::error{}, st.status);
     },
     [self](ws_down_atom, std::string& why, int64_t retry_in_ms,
            bool for_good) {
@@ -369,21 +358,15 @@ ws_source_actor::behavior_type ws_source(ws_source_ptr self,
       ++st.status.errors;
       st.status.fail(st.options.endpoint + ": " + why);
       if (for_good)
-        settle_first(st, make_error(errc::unavailable, st.status.last_error));
+        st.first.settle(make_error(errc::unavailable, st.status.last_error),
+                        st.status);
       detail::log().warn("event=ws_source_disconnected endpoint=\"{}\" "
                          "error=\"{}\" retry_in_ms={}",
                          st.options.endpoint, why, retry_in_ms);
     },
     [self](detail::first_poll_atom) -> caf::result<source_status> {
       auto& st = self->state;
-      if (st.first_outcome) {
-        if (*st.first_outcome)
-          return *st.first_outcome;
-        return st.status;
-      }
-      auto rp = self->make_response_promise<source_status>();
-      st.first.push_back(rp);
-      return rp;
+      return st.first.await(self, st.status);
     },
     [self](ws_text_atom, std::string& text) {
       auto& st = self->state;
