@@ -553,13 +553,15 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
            promise rp, clock_type::time_point started, unsigned attempt) {
   auto& st = self->state;
   // The schema's x-normalize rules ("debug" -> "DEBUG") rewrite what is
-  // stored, layer by layer, before the candidate is judged.
+  // stored, layer by layer, before the candidate is judged. A layer the
+  // write did not touch shares its data with the running stack, which was
+  // normalized when it was stored: only the touched ones are walked.
   if (st.options.schema) {
     std::vector<std::pair<std::string, json>> rewritten;
     for (auto& l : candidate)
-      if (auto data = l.data ? st.options.schema->normalized(*l.data)
-                             : std::nullopt)
-        rewritten.emplace_back(l.name, std::move(*data));
+      if (l.data && st.layers.get(l.name) != l.data.get())
+        if (auto data = st.options.schema->normalized(*l.data))
+          rewritten.emplace_back(l.name, std::move(*data));
     for (auto& [name, data] : rewritten)
       candidate.put(std::move(name), std::move(data));
   }
