@@ -26,4 +26,23 @@ json diff_view(const json& from, const json& to);
 /// and the same notion of differing as json_patch), sorted.
 std::vector<std::string> changed_paths(const json& from, const json& to);
 
+/// changed_paths, looking only at and below `roots` (dotted paths: where a
+/// write may have changed something), so that it costs the size of those
+/// subtrees, not of the trees. The paths are what the full changed_paths
+/// gives under those roots; unparsable roots fall back to the full diff.
+std::vector<std::string> changed_paths(const json& from, const json& to,
+                                       const std::vector<std::string>& roots);
+
+/// An RFC 6902 patch turning `from` into `to`, given every path at which
+/// they differ (changed_paths of the two): one add, replace or remove per
+/// path, each replacing an array whole.
+json json_patch_at(const json& from, const json& to,
+                   const std::vector<std::string>& paths);
+
+/// The dotted paths an RFC 6902 `patch` changed in the tree it made,
+/// `after`, sorted: each operation's path, cut where it enters an array
+/// (arrays count whole, as in changed_paths). `{""}` (the root: everything)
+/// for anything that is not a list of operations with paths.
+std::vector<std::string> patch_paths(const json& patch, const json& after);
+
 } // namespace cfgactors

@@ -1,4 +1,4 @@
-// Canonical content hashes: SHA-256 of the canonical JSON text.
+// Content hashes: SHA-256, and the hash of a configuration tree.
 #pragma once
 
 #include <string>
@@ -11,8 +11,12 @@ namespace cfgactors {
 /// Lower-case hex SHA-256 of `text`.
 std::string sha256_hex(std::string_view text);
 
-/// Hash of the canonical form of `value`: keys sorted (nlohmann's default
-/// object type), no whitespace, UTF-8. Equal trees always hash equally.
+/// The content hash of `value`, a Merkle hash (docs/HASH.md): a container's
+/// hash is the SHA-256 of its compact JSON text with every member or item
+/// that is itself a container written as `#` and that container's hash in
+/// hex; keys sorted by their UTF-8 bytes; a scalar's hash is the SHA-256 of
+/// its compact JSON text. Equal trees always hash equally, and a version's
+/// hash is recomputed along the paths it changed only.
 std::string canonical_hash(const json& value);
 
 } // namespace cfgactors

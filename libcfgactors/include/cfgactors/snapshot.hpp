@@ -5,6 +5,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
 
@@ -15,6 +16,14 @@
 #include "cfgactors/secrets.hpp"
 
 namespace cfgactors {
+
+namespace detail {
+class hash_tree;
+} // namespace detail
+
+/// Sorted dotted paths (diff.hpp's changed_paths), shared between the
+/// actors that pass them on.
+using paths_ptr = std::shared_ptr<const std::vector<std::string>>;
 
 struct snapshot {
   uint64_t version = 0;
@@ -31,6 +40,14 @@ struct snapshot {
   /// order stays as it was.
   std::string author;
   std::string reason;
+  /// The leaf paths at which `effective` differs from the tree of version
+  /// `changes_from` (changed_paths), taken from the write that made it; null
+  /// when not known (a version restored from disk or installed whole).
+  paths_ptr changes;
+  uint64_t changes_from = 0;
+  /// The digests of every container in `effective` (docs/HASH.md), so that
+  /// the next version's hash is computed along its changed paths only.
+  std::shared_ptr<const detail::hash_tree> hashes;
 
   /// Builds a snapshot and computes its hash.
   static snapshot_ptr make(uint64_t version, std::string origin,

@@ -108,6 +108,9 @@ replicated_change step(const primary_options& opts, const snapshot& from,
     out.patch = json_patch(masked_tree(from), after);
     if (to.secrets)
       out.masked_hash = canonical_hash(after);
+  } else if (to.changes && to.changes_from == from.version) {
+    // The paths the write found: no diff of whole trees.
+    out.patch = json_patch_at(from.effective, to.effective, *to.changes);
   } else {
     out.patch = json_patch(from.effective, to.effective);
   }

@@ -18,12 +18,14 @@
 #include "sources/backoff.hpp"
 #include "cluster/cluster_auth.hpp"
 #include "cluster/replica.hpp"
+#include "cfgactors/diff.hpp"
 #include "cfgactors/errc.hpp"
 #include "cfgactors/hash.hpp"
 #include "cfgactors/merge.hpp"
 #include "pipeline/topic_router.hpp"
 #include "pipeline/version_history.hpp"
 #include "core/log.hpp"
+#include "model/hash_tree.hpp"
 #include "pipeline/tree_pool.hpp"
 
 namespace cfgactors {
@@ -500,6 +502,12 @@ secret_paths_ptr secrets_from(const snapshot& cur,
   return std::make_shared<const secret_paths>(patterns);
 }
 
+/// The hash of the tree `s` holds (for a masked replica, of the masked
+/// tree, which `s.hash`, the primary's, is not).
+std::string digest_of(const snapshot& s) {
+  return s.hashes ? s.hashes->hex() : canonical_hash(s.effective);
+}
+
 /// One step of the stream: applied only on top of `prev_version`, kept only
 /// if the result hashes to `hash`; a gap or a mismatch asks for everything.
 void on_replicated_change(replica_ptr self, replicated_change& m) {
@@ -535,16 +543,22 @@ void on_replicated_change(replica_ptr self, replicated_change& m) {
     resync(self, "bad_patch", m.version);
     return;
   }
-  // A masked tree is checked against the hash of the masked tree; the
-  // snapshot keeps the true hash, which we report and ack.
-  if (canonical_hash(tree) != (m.masked_hash.empty() ? m.hash : m.masked_hash)) {
-    resync(self, "mismatch", m.version);
-    return;
-  }
+  // Hashed along the paths the patch changed, the rest shared with the
+  // current version's digests. A masked tree is checked against the hash
+  // of the masked tree; the snapshot keeps the true hash, which we report
+  // and ack.
+  auto changes = std::make_shared<const std::vector<std::string>>(
+    patch_paths(m.patch, tree));
+  auto expected = m.masked_hash.empty() ? m.hash : m.masked_hash;
   auto next = detail::make_recycled(st.trees, m.version, std::move(m.origin),
                                     {}, std::move(tree), m.timestamp_ms,
                                     secrets_from(cur, m.secrets), m.hash,
-                                    std::move(m.author), std::move(m.reason));
+                                    std::move(m.author), std::move(m.reason),
+                                    &cur, std::move(changes));
+  if (digest_of(*next) != expected) {
+    resync(self, "mismatch", m.version);
+    return;
+  }
   adopt(self, m);
   install(self, std::move(next));
   if (m.ack_now || !st.in_sync || st.options.ack_delay.count() <= 0)
@@ -576,13 +590,14 @@ void on_full_snapshot(replica_ptr self, full_snapshot& m) {
     return;
   // As in on_replicated_change: a masked tree has a hash of its own.
   auto secrets = secrets_from(*st.versions.current(), m.secrets);
+  auto hashes = detail::hash_tree_of(m.effective);
   auto next = std::make_shared<const snapshot>(
     snapshot{m.version, m.hash, m.timestamp_ms, std::move(m.origin),
              layer_stack::from_json(m.layers), std::move(m.effective),
              secrets && !secrets->empty() ? secrets : nullptr,
-             std::move(m.author), std::move(m.reason)});
-  if (canonical_hash(next->effective)
-      != (m.masked_hash.empty() ? m.hash : m.masked_hash)) {
+             std::move(m.author), std::move(m.reason), nullptr, 0,
+             std::move(hashes)});
+  if (digest_of(*next) != (m.masked_hash.empty() ? m.hash : m.masked_hash)) {
     // Not recoverable by asking again: keep the last good snapshot.
     detail::log().error("event=replica_bad_snapshot node=\"{}\" version={}",
                         st.options.node, m.version);

@@ -158,6 +158,125 @@ json diff_view(const json& from, const json& to) {
   return result;
 }
 
+namespace {
+
+/// walk() restricted to the subtree at `root`: follows its keys while both
+/// sides are objects, and reports the first step where they are not (or
+/// where one side has no such key) as walk() would. Arrays are compared
+/// whole, so `root` is cut at its first index.
+template <class F>
+void walk_at(const config_path& root, const json& from, const json& to,
+             F& on_change) {
+  config_path path;
+  const json* x = &from;
+  const json* y = &to;
+  for (auto& segment : root.segments) {
+    auto key = std::get_if<std::string>(&segment);
+    if (key == nullptr || !x->is_object() || !y->is_object())
+      break;
+    auto i = x->find(*key);
+    auto j = y->find(*key);
+    path.segments.emplace_back(*key);
+    if (i == x->end() && j == y->end())
+      return;
+    if (i == x->end() || j == y->end()) {
+      on_change(path.str(), i == x->end() ? nullptr : &*i,
+                j == y->end() ? nullptr : &*j);
+      return;
+    }
+    x = &*i;
+    y = &*j;
+  }
+  if (!same(*x, *y))
+    walk(path, *x, *y, on_change);
+}
+
+} // namespace
+
+std::vector<std::string> changed_paths(const json& from, const json& to,
+                                       const std::vector<std::string>& roots) {
+  std::vector<std::string> result;
+  auto on_change = [&](std::string key, const json*, const json*) {
+    result.emplace_back(std::move(key));
+  };
+  for (auto& text : roots) {
+    auto root = config_path::parse(text);
+    if (!root)
+      return changed_paths(from, to);
+    walk_at(*root, from, to, on_change);
+  }
+  std::sort(result.begin(), result.end());
+  result.erase(std::unique(result.begin(), result.end()), result.end());
+  return result;
+}
+
+json json_patch_at(const json& from, const json& to,
+                   const std::vector<std::string>& paths) {
+  auto ops = json::array();
+  for (auto& text : paths) {
+    auto path = config_path::parse(text);
+    if (!path)
+      return json_patch(from, to);
+    std::string pointer;
+    for (auto& segment : path->segments) {
+      pointer += '/';
+      if (auto key = std::get_if<std::string>(&segment))
+        pointer += pointer_segment(*key);
+      else
+        pointer += std::to_string(std::get<std::size_t>(segment));
+    }
+    auto x = find(from, *path);
+    auto y = find(to, *path);
+    if (x != nullptr && y != nullptr)
+      ops.push_back(json{{"op", "replace"}, {"path", pointer}, {"value", *y}});
+    else if (y != nullptr)
+      ops.push_back(json{{"op", "add"}, {"path", pointer}, {"value", *y}});
+    else if (x != nullptr)
+      ops.push_back(json{{"op", "remove"}, {"path", pointer}});
+  }
+  return ops;
+}
+
+std::vector<std::string> patch_paths(const json& patch, const json& after) {
+  std::vector<std::string> result;
+  if (!patch.is_array())
+    return {""};
+  for (auto& op : patch) {
+    auto at = op.is_object() ? op.find("path") : json::const_iterator{};
+    if (!op.is_object() || at == op.end() || !at->is_string())
+      return {""};
+    auto& pointer = at->get_ref<const std::string&>();
+    config_path path;
+    const json* node = &after;
+    std::size_t pos = 0;
+    while (node != nullptr && node->is_object() && pos < pointer.size()) {
+      // One reference token (RFC 6901): up to the next '/', ~1 and ~0
+      // unescaped.
+      auto end = pointer.find('/', pos + 1);
+      auto token = pointer.substr(pos + 1, end == std::string::npos
+                                             ? std::string::npos
+                                             : end - pos - 1);
+      std::string key;
+      for (std::size_t i = 0; i < token.size(); ++i) {
+        if (token[i] == '~' && i + 1 < token.size()) {
+          key += token[i + 1] == '1' ? '/' : '~';
+          ++i;
+        } else {
+          key += token[i];
+        }
+      }
+      auto next = node->find(key);
+      path.segments.emplace_back(std::move(key));
+      node = next == node->end() ? nullptr : &*next;
+      pos = end == std::string::npos ? pointer.size() : end;
+    }
+    result.push_back(path.str());
+  }
+  std::sort(result.begin(), result.end());
+  result.erase(std::unique(result.begin(), result.end()), result.end());
+  return result;
+}
+
 std::vector<std::string> changed_paths(const json& from, const json& to) {
   std::vector<std::string> result;
   auto on_change = [&](std::string key, const json*, const json*) {

@@ -1,5 +1,6 @@
-// SHA-256 content hashes over the canonical JSON text.
+// SHA-256 content hashes: the Merkle hash of a tree (docs/HASH.md).
 #include "cfgactors/hash.hpp"
+#include "model/hash_tree.hpp"
 
 #include <array>
 #include <charconv>
@@ -81,12 +82,21 @@ public:
     put(text.data(), text.size());
   }
 
-  std::string hex() {
+  detail::hash_digest digest() {
     flush();
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    std::array<unsigned char, EVP_MAX_MD_SIZE> raw{};
     unsigned int len = 0;
-    check(EVP_DigestFinal_ex(ctx_, digest.data(), &len));
-    return to_hex(digest.data(), len);
+    check(EVP_DigestFinal_ex(ctx_, raw.data(), &len));
+    if (len != 32)
+      throw std::runtime_error("SHA-256 (OpenSSL EVP) gave no 32 bytes");
+    detail::hash_digest result;
+    std::memcpy(result.data(), raw.data(), result.size());
+    return result;
+  }
+
+  std::string hex() {
+    auto d = digest();
+    return to_hex(d.data(), static_cast<unsigned int>(d.size()));
   }
 
 private:
@@ -101,10 +111,10 @@ private:
   std::size_t size_ = 0;
 };
 
-// The canonical text is exactly json::dump(-1, ' ', false, replace). Objects,
-// arrays, integers, booleans, null and plain strings are written here (their
-// text is unambiguous); anything with escapes, non-ASCII text or floating
-// point formatting is written by nlohmann itself.
+// A scalar's text is exactly json::dump(-1, ' ', false, replace). Integers,
+// booleans, null and plain strings are written here (their text is
+// unambiguous); anything with escapes, non-ASCII text or floating point
+// formatting is written by nlohmann itself.
 std::string dumped(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -136,36 +146,9 @@ void put_integer(digest_sink& out, Integer value) {
   out.put(buf.data(), static_cast<std::size_t>(res.ptr - buf.data()));
 }
 
-// Recursion follows the tree's nesting, which the parse and proposal depth
-// limits bound (as they bound dump() itself).
-void put_canonical(digest_sink& out, const json& value) {
+/// A scalar's canonical text: json::dump(-1, ' ', false, replace).
+void put_scalar(digest_sink& out, const json& value) {
   switch (value.type()) {
-    case json::value_t::object: {
-      out.put('{');
-      auto first = true;
-      for (auto& [key, member] : value.get_ref<const json::object_t&>()) {
-        if (!first)
-          out.put(',');
-        first = false;
-        put_string(out, key);
-        out.put(':');
-        put_canonical(out, member);
-      }
-      out.put('}');
-      return;
-    }
-    case json::value_t::array: {
-      out.put('[');
-      auto first = true;
-      for (auto& item : value.get_ref<const json::array_t&>()) {
-        if (!first)
-          out.put(',');
-        first = false;
-        put_canonical(out, item);
-      }
-      out.put(']');
-      return;
-    }
     case json::value_t::string: {
       auto& text = value.get_ref<const std::string&>();
       if (plain(text)) {
@@ -198,7 +181,151 @@ void put_canonical(digest_sink& out, const json& value) {
   }
 }
 
+void put_hex(digest_sink& out, const detail::hash_digest& digest) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::array<char, 64> text;
+  for (std::size_t i = 0; i < digest.size(); ++i) {
+    text[2 * i] = hex[digest[i] >> 4];
+    text[2 * i + 1] = hex[digest[i] & 0x0f];
+  }
+  out.put(text.data(), text.size());
+}
+
+using detail::hash_tree;
+using detail::hash_tree_ptr;
+using detail::path_trie;
+
+/// A member's reference in its parent's text: a scalar's canonical text, a
+/// container's `#` and hex digest.
+void put_ref(digest_sink& out, const hash_tree& child) {
+  out.put('#');
+  put_hex(out, child.digest);
+}
+
+hash_tree_ptr build(const json& value, const hash_tree* old,
+                    const path_trie* changed);
+
+/// The node of `member` (a container): the old one where nothing below it
+/// changed, rebuilt along the changed paths below it, or from scratch.
+hash_tree_ptr child_node(const json& member, const hash_tree_ptr* old,
+                         const path_trie* changed) {
+  if (old == nullptr || *old == nullptr
+      || (*old)->is_object != member.is_object())
+    return build(member, nullptr, nullptr);
+  if (changed == nullptr)
+    return *old;
+  return build(member, old->get(), changed);
+}
+
+// Recursion follows the tree's nesting, which the parse and proposal depth
+// limits bound (as they bound dump() itself). Below a changed path the old
+// node is of no use: `changed` with `whole` set rebuilds from scratch.
+hash_tree_ptr build(const json& value, const hash_tree* old,
+                    const path_trie* changed) {
+  auto result = std::make_shared<hash_tree>();
+  result->is_object = value.is_object();
+  if (changed == nullptr || changed->whole)
+    old = nullptr;
+  if (old != nullptr && old->is_object != value.is_object())
+    old = nullptr;
+  digest_sink out;
+  if (value.is_object()) {
+    out.put('{');
+    auto first = true;
+    auto prev = old != nullptr ? old->members.begin()
+                               : decltype(old->members.begin()){};
+    for (auto& [key, member] : value.get_ref<const json::object_t&>()) {
+      if (!first)
+        out.put(',');
+      first = false;
+      put_string(out, key);
+      out.put(':');
+      if (!member.is_structured()) {
+        put_scalar(out, member);
+        continue;
+      }
+      // Both sequences are in key order: the old node's members are found
+      // by walking forward, not searched.
+      const hash_tree_ptr* before = nullptr;
+      const path_trie* below = nullptr;
+      if (old != nullptr) {
+        while (prev != old->members.end() && prev->first < key)
+          ++prev;
+        if (prev != old->members.end() && prev->first == key)
+          before = &prev->second;
+        if (auto i = changed->children.find(key);
+            i != changed->children.end())
+          below = &i->second;
+      }
+      auto node = child_node(member, before, below);
+      put_ref(out, *node);
+      result->members.emplace_back(key, std::move(node));
+    }
+    out.put('}');
+  } else {
+    // Arrays are rebuilt whole: changed paths never go inside them (a diff
+    // compares arrays as values), and their items are usually few.
+    out.put('[');
+    auto first = true;
+    for (auto& item : value.get_ref<const json::array_t&>()) {
+      if (!first)
+        out.put(',');
+      first = false;
+      if (!item.is_structured()) {
+        put_scalar(out, item);
+        continue;
+      }
+      auto node = build(item, nullptr, nullptr);
+      put_ref(out, *node);
+      result->items.push_back(std::move(node));
+    }
+    out.put(']');
+  }
+  result->digest = out.digest();
+  return result;
+}
+
 } // namespace
+
+namespace detail {
+
+std::string hash_tree::hex() const {
+  return to_hex(digest.data(), static_cast<unsigned int>(digest.size()));
+}
+
+void path_trie::add(const config_path& path) {
+  auto* node = this;
+  for (auto& segment : path.segments) {
+    if (node->whole)
+      return;
+    // Arrays are hashed whole: a path into one marks the array changed.
+    auto key = std::get_if<std::string>(&segment);
+    if (key == nullptr)
+      break;
+    node = &node->children[*key];
+  }
+  node->whole = true;
+  node->children.clear();
+}
+
+hash_tree_ptr hash_tree_of(const json& value) {
+  if (!value.is_structured())
+    return nullptr;
+  return build(value, nullptr, nullptr);
+}
+
+hash_tree_ptr rehash(const hash_tree_ptr& old, const json& value,
+                     const path_trie& changed) {
+  if (!value.is_structured())
+    return nullptr;
+  if (old == nullptr || changed.whole)
+    return build(value, nullptr, nullptr);
+  if (changed.children.empty() && old->is_object == value.is_object())
+    return old;
+  return build(value, old.get(), &changed);
+}
+
+} // namespace detail
 
 std::string sha256_hex(std::string_view text) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
@@ -209,13 +336,15 @@ std::string sha256_hex(std::string_view text) {
 }
 
 std::string canonical_hash(const json& value) {
-  // Objects are std::map-ordered, so the compact dump is canonical. It is
-  // streamed into the digest instead of built as one string. `replace` keeps
-  // invalid UTF-8 (which can arrive through the env source) from throwing;
-  // it hashes as U+FFFD.
-  digest_sink out;
-  put_canonical(out, value);
-  return out.hex();
+  // A scalar is the digest of its text; a container that of its node.
+  // `replace` keeps invalid UTF-8 (which can arrive through the env source)
+  // from throwing; it hashes as U+FFFD.
+  if (!value.is_structured()) {
+    digest_sink out;
+    put_scalar(out, value);
+    return out.hex();
+  }
+  return detail::hash_tree_of(value)->hex();
 }
 
 } // namespace cfgactors

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "cfgactors/hash.hpp"
+#include "model/hash_tree.hpp"
 
 namespace cfgactors {
 
@@ -14,7 +15,9 @@ snapshot_ptr snapshot::make(uint64_t version, std::string origin,
                             std::string reason) {
   auto result = std::make_shared<snapshot>();
   result->version = version;
-  result->hash = canonical_hash(effective);
+  result->hashes = detail::hash_tree_of(effective);
+  result->hash = result->hashes ? result->hashes->hex()
+                                : canonical_hash(effective);
   result->timestamp_ms = timestamp_ms;
   result->origin = std::move(origin);
   result->layers = std::move(layers);

@@ -10,6 +10,7 @@
 
 #include "cfgactors/layer.hpp"
 #include "cfgactors/secrets.hpp"
+#include "cfgactors/snapshot.hpp"
 
 namespace cfgactors {
 
@@ -27,6 +28,11 @@ struct commit_request {
   /// write_request::author and ::reason, kept with the version.
   std::string author;
   std::string reason;
+  /// Where `effective` differs from the tree of version `changes_from`
+  /// (changed_paths), found from what the write touched; null: unknown,
+  /// the store hashes the whole tree and subscribers get a full diff.
+  paths_ptr changes;
+  uint64_t changes_from = 0;
 
   friend bool operator==(const commit_request& x, const commit_request& y) {
     return x.layers == y.layers && x.effective == y.effective

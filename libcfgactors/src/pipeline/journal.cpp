@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "cfgactors/errc.hpp"
+#include "cfgactors/hash.hpp"
 #include "cfgactors/layer.hpp"
 #include "cfgactors/path.hpp"
 #include "cfgactors/secrets.hpp"
@@ -364,7 +365,7 @@ caf::error journal::init() {
   if (tables == 0) {
     auto ok = exec("BEGIN")
               && exec("CREATE TABLE meta(key TEXT PRIMARY KEY, value)")
-              && exec("INSERT INTO meta VALUES('format', 3)")
+              && exec("INSERT INTO meta VALUES('format', 4)")
               && exec("CREATE TABLE versions("
                       "version INTEGER PRIMARY KEY, hash TEXT NOT NULL, "
                       "timestamp_ms INTEGER NOT NULL, origin TEXT NOT NULL, "
@@ -395,14 +396,21 @@ caf::error journal::init() {
       // the old format, which the next start upgrades again. Format 1 had
       // no secret paths, format 2 no author and reason: their rows keep
       // what they held, with NULL secrets and empty authors and reasons.
+      // Formats 1 to 3 stored the hash of the compact dump: those rows
+      // keep it and are checked with it (dump_hashes_below), while their
+      // snapshots get the hash of today's definition.
       auto ok = exec("BEGIN")
                 && (format_found >= 2
                     || exec("ALTER TABLE versions ADD COLUMN secrets TEXT"))
-                && exec("ALTER TABLE versions ADD COLUMN author TEXT "
-                        "NOT NULL DEFAULT ''")
-                && exec("ALTER TABLE versions ADD COLUMN reason TEXT "
-                        "NOT NULL DEFAULT ''")
-                && exec("UPDATE meta SET value = 3 WHERE key = 'format'")
+                && (format_found >= 3
+                    || (exec("ALTER TABLE versions ADD COLUMN author TEXT "
+                             "NOT NULL DEFAULT ''")
+                        && exec("ALTER TABLE versions ADD COLUMN reason TEXT "
+                                "NOT NULL DEFAULT ''")))
+                && exec("INSERT OR REPLACE INTO meta VALUES("
+                        "'dump_hashes_below', (SELECT coalesce(max(version), "
+                        "0) + 1 FROM versions))")
+                && exec("UPDATE meta SET value = 4 WHERE key = 'format'")
                 && exec("COMMIT");
       if (!ok) {
         auto err = error("cannot upgrade format " + format.text(0) + " to "
@@ -416,6 +424,12 @@ caf::error journal::init() {
                           + ", this build reads format "
                           + std::to_string(format_version));
     }
+  }
+  {
+    statement below{db_, "SELECT value FROM meta "
+                         "WHERE key='dump_hashes_below'"};
+    if (below.ok() && below.step() == SQLITE_ROW)
+      dump_hashes_below_ = static_cast<uint64_t>(below.integer(0));
   }
   statement last{db_, "SELECT max(version) FROM versions"};
   if (!last.ok() || last.step() != SQLITE_ROW)
@@ -614,9 +628,14 @@ caf::expected<snapshot_ptr> journal::to_snapshot(journal_row& r,
                              std::move(effective), r.timestamp_ms,
                              std::move(secrets), std::move(r.author),
                              std::move(r.reason));
-  if (snap->hash != r.hash)
+  // A row written before format 4 holds the SHA-256 of the compact dump.
+  auto computed = r.version < dump_hashes_below_
+                    ? sha256_hex(snap->effective.dump(
+                      -1, ' ', false, json::error_handler_t::replace))
+                    : snap->hash;
+  if (computed != r.hash)
     return fail("the stored hash " + r.hash.substr(0, 12)
-                + " does not match its layers (" + snap->hash.substr(0, 12)
+                + " does not match its layers (" + computed.substr(0, 12)
                 + ")");
   return snapshot_ptr{std::move(snap)};
 }

@@ -29,9 +29,10 @@ public:
   /// File name of the database inside the data dir.
   static constexpr const char* file_name = "journal.db";
 
-  /// Layout of the tables; formats 1 (no secrets column) and 2 (no author
-  /// and reason columns) are upgraded in place, another format is refused.
-  static constexpr int64_t format_version = 3;
+  /// Layout of the tables; formats 1 (no secrets column), 2 (no author
+  /// and reason columns) and 3 (hashes of the compact dump, not the Merkle
+  /// hash of docs/HASH.md) are upgraded in place, another format is refused.
+  static constexpr int64_t format_version = 4;
 
   /// Opens `dir/journal.db`, creating the directory and the database if
   /// missing, and checks it (quick_check, format, a writable file no other
@@ -113,6 +114,9 @@ private:
   std::string path_;
   std::size_t retention_;
   uint64_t last_version_ = 0;
+  /// Rows below this version (written before format 4) hold the SHA-256 of
+  /// the compact dump as their hash.
+  uint64_t dump_hashes_below_ = 0;
   std::string cluster_id_;
   uint64_t epoch_ = 0;
 };

@@ -22,11 +22,19 @@ namespace {
 snapshot_ptr make_snapshot(store_state& st, uint64_t version,
                            commit_request& req) {
   auto at = req.timestamp_ms != 0 ? req.timestamp_ms : now_ms();
+  // The validator's paths hold against the version it built on: when that
+  // is the current one, the hash is computed along them.
+  auto& current = st.versions.current();
+  const snapshot* base = req.changes && current
+                             && current->version == req.changes_from
+                           ? current.get()
+                           : nullptr;
   return detail::make_recycled(st.trees, version, std::move(req.origin),
                                std::move(req.layers), std::move(req.effective),
                                at, std::move(req.secrets),
                                std::move(req.hash), std::move(req.author),
-                               std::move(req.reason));
+                               std::move(req.reason), base,
+                               std::move(req.changes));
 }
 
 using store_ptr = store_backend_actor::stateful_pointer<store_state>;

@@ -220,7 +220,13 @@ topic_router_actor::behavior_type topic_router(router_ptr self,
       st.current = after;
       if (st.subscriptions.empty())
         return; // nobody to tell: skip the diff
-      auto all = changed_paths(before->effective, after->effective);
+      // The paths the write found (snapshot::changes), when they are from
+      // `before`; else the diff of the two trees.
+      std::vector<std::string> diffed;
+      if (!after->changes || after->changes_from != before->version)
+        diffed = changed_paths(before->effective, after->effective);
+      const auto& all = diffed.empty() && after->changes ? *after->changes
+                                                         : diffed;
       // Subscribers often share prefixes: filter once per prefix.
       std::unordered_map<std::string, std::vector<std::string>> by_prefix;
       for (auto& [id, sub] : st.subscriptions) {

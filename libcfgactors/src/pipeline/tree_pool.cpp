@@ -3,7 +3,9 @@
 #include <utility>
 
 #include "cfgactors/hash.hpp"
+#include "cfgactors/path.hpp"
 #include "cfgactors/snapshot.hpp"
+#include "model/hash_tree.hpp"
 
 namespace cfgactors::detail {
 
@@ -43,15 +45,48 @@ snapshot_ptr make_recycled(const std::shared_ptr<tree_pool>& pool,
                            int64_t timestamp_ms, secret_paths_ptr secrets,
                            std::string hash, std::string author,
                            std::string reason) {
+  return make_recycled(pool, version, std::move(origin), std::move(layers),
+                       std::move(effective), timestamp_ms, std::move(secrets),
+                       std::move(hash), std::move(author), std::move(reason),
+                       nullptr, nullptr);
+}
+
+snapshot_ptr make_recycled(const std::shared_ptr<tree_pool>& pool,
+                           uint64_t version, std::string origin,
+                           layer_stack layers, json effective,
+                           int64_t timestamp_ms, secret_paths_ptr secrets,
+                           std::string hash, std::string author,
+                           std::string reason, const snapshot* base,
+                           paths_ptr changes) {
+  hash_tree_ptr hashes;
+  if (base != nullptr && changes != nullptr && base->hashes != nullptr) {
+    path_trie changed;
+    for (auto& text : *changes)
+      if (auto path = config_path::parse(text))
+        changed.add(*path);
+      else
+        changed.whole = true; // not a path we wrote: hash it all
+    hashes = rehash(base->hashes, effective, changed);
+  } else {
+    hashes = hash_tree_of(effective);
+    changes = nullptr;
+  }
   if (hash.empty())
-    hash = canonical_hash(effective);
+    hash = hashes ? hashes->hex() : canonical_hash(effective);
   if (secrets && secrets->empty())
     secrets = nullptr;
-  return snapshot_ptr{new snapshot{version, std::move(hash), timestamp_ms,
-                                   std::move(origin), std::move(layers),
-                                   std::move(effective), std::move(secrets),
-                                   std::move(author), std::move(reason)},
-                      snapshot_recycler{pool}};
+  auto result = snapshot_ptr{new snapshot{version, std::move(hash),
+                                          timestamp_ms, std::move(origin),
+                                          std::move(layers),
+                                          std::move(effective),
+                                          std::move(secrets),
+                                          std::move(author),
+                                          std::move(reason),
+                                          changes,
+                                          changes ? base->version : 0,
+                                          std::move(hashes)},
+                             snapshot_recycler{pool}};
+  return result;
 }
 
 } // namespace cfgactors::detail

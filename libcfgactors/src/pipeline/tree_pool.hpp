@@ -56,4 +56,16 @@ snapshot_ptr make_recycled(const std::shared_ptr<tree_pool>& pool,
                            std::string hash = {}, std::string author = {},
                            std::string reason = {});
 
+/// make_recycled for a version that differs from `base` exactly at
+/// `changes` (changed_paths of the two trees): its digests are computed
+/// along those paths only, sharing the rest with `base`'s, and it records
+/// the paths (snapshot::changes). Without `base` or `changes`, as above.
+snapshot_ptr make_recycled(const std::shared_ptr<tree_pool>& pool,
+                           uint64_t version, std::string origin,
+                           layer_stack layers, json effective,
+                           int64_t timestamp_ms, secret_paths_ptr secrets,
+                           std::string hash, std::string author,
+                           std::string reason, const snapshot* base,
+                           paths_ptr changes);
+
 } // namespace cfgactors::detail

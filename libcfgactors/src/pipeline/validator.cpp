@@ -20,6 +20,7 @@
 #include "pipeline/tree_pool.hpp"
 #include "write/apply.hpp"
 #include "write/redact.hpp"
+#include "write/touched.hpp"
 
 namespace cfgactors {
 
@@ -212,7 +213,8 @@ void adopt(validator_ptr self, detail::version_record rec, Then then) {
     st.secrets = secret_paths::with(st.secrets, rec.secrets);
   commit_request req{rec.layers, std::move(effective), rec.origin,
                      st.secrets,  rec.version,         rec.timestamp_ms,
-                     rec.hash,    rec.author,          rec.reason};
+                     rec.hash,    rec.author,          rec.reason,
+                     nullptr,     0};
   commit_locally(
     self, std::move(req),
     [self, then, layers{std::move(rec.layers)},
@@ -306,7 +308,8 @@ void commit_through_etcd(validator_ptr self, layer_stack candidate,
                               req.origin,           st.secrets,
                               rec.version,          rec.timestamp_ms,
                               rec.hash,             req.author,
-                              req.reason};
+                              req.reason,           nullptr,
+                              0};
   auto asked = clock_type::now();
   self->request(st.etcd->committer, caf::infinite, commit_atom::value,
                 std::move(c))
@@ -419,9 +422,19 @@ void commit_admitted(validator_ptr self, layer_stack candidate, json effective,
                         std::move(req), std::move(rp), started, attempt);
     return;
   }
+  // Where the merged tree changed, found below what the write touched
+  // rather than by a diff of whole trees: the store hashes along these
+  // paths, the router and the primary pass them on.
+  paths_ptr changes;
+  if (st.current)
+    changes = std::make_shared<const std::vector<std::string>>(
+      changed_paths(st.current->effective, effective,
+                    detail::touched_paths(st.layers, candidate)));
+  auto from = changes ? st.current->version : 0;
   commit_request local{std::move(candidate), std::move(effective),
                        std::move(req.origin), st.secrets, 0, 0, {},
-                       std::move(req.author), std::move(req.reason)};
+                       std::move(req.author), std::move(req.reason),
+                       std::move(changes),    from};
   finish(self, std::move(local), std::move(req.idempotency_key), rp, started);
 }
 

@@ -11,7 +11,7 @@ int main() {
   const char* text = R"({"service": "consumer", "port": 7070,
                          "features": {"beta": true, "rollout": [1, 2, 3]},
                          "owner": null})";
-  const std::string expected = "1881829b9ab37b6dca75d975a3c994f5847e31a42c8a7b60142fbdd839a013e5";
+  const std::string expected = "ca0fe6bc188647b95d5aefac06e8a00b563d09d9165600020a9d4090c82ba8dd";
   auto result = cfgactors::parse_document(text, cfgactors::document_format::json,
                                           "inline");
   if (!result) {

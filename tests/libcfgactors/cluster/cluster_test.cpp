@@ -256,7 +256,7 @@ CAF_TEST(a replica refuses commits and forwards writes to the primary) {
   // Its interface has no commit: sent untyped, as a stray peer could.
   auto f = self->request(caf::actor_cast<caf::actor>(r), caf::infinite,
                          commit_atom::value,
-                         commit_request{{}, json::object(), "x", nullptr, 0, 0, {}, {}, {}});
+                         commit_request{{}, json::object(), "x", nullptr, 0, 0, {}, {}, {}, nullptr, 0});
   run();
   bool refused = false;
   f.receive([](snapshot_ptr&) {}, [&](caf::error&) { refused = true; });

@@ -132,3 +132,64 @@ CAF_TEST(changed_paths are sorted and match the diff_view keys) {
     keys.push_back(item.key());
   CAF_CHECK_EQUAL(keys, changed);
 }
+
+namespace {
+
+json paths_sample() {
+  return json::parse(R"({"a": {"b": 1, "c": {"d": [1, 2], "e": "x"}},
+                         "f": 2, "g": {"h": null}, "i.j": {"k": 1}})");
+}
+
+} // namespace
+
+CAF_TEST(changed paths below roots are the full diff under those roots) {
+  auto from = paths_sample();
+  auto to = from;
+  to["a"]["c"]["d"][1] = 3;     // inside an array: the array counts
+  to["a"]["c"]["new"] = {{"z", 1}};
+  to["f"] = json{{"now", "object"}}; // a scalar became an object
+  to.erase("g");
+  to["i.j"]["k"] = 2;           // a key with a dot
+  auto full = changed_paths(from, to);
+  CAF_CHECK_EQUAL(full, (std::vector<std::string>{"a.c.d", "a.c.new", "f",
+                                                  "g", "i\\.j.k"}));
+  // Roots as a write names them: deeper than the change, shallower, into
+  // an array, through a scalar, a removed key, the root itself.
+  CAF_CHECK_EQUAL(changed_paths(from, to, {"a.c.d[1]", "a.c.new.z", "f.now",
+                                           "g.h", "i\\.j"}),
+                  full);
+  CAF_CHECK_EQUAL(changed_paths(from, to, {""}), full);
+  CAF_CHECK_EQUAL(changed_paths(from, to, {"a"}),
+                  (std::vector<std::string>{"a.c.d", "a.c.new"}));
+  // Only what is under the roots: the rest is not looked at.
+  CAF_CHECK_EQUAL(changed_paths(from, to, {"a.b", "zzz"}),
+                  std::vector<std::string>{});
+  CAF_CHECK_EQUAL(changed_paths(from, to, {"f", "f", "f.now"}),
+                  std::vector<std::string>{"f"});
+  // A root that does not parse: the full diff, never less.
+  CAF_CHECK_EQUAL(changed_paths(from, to, {"a..b"}), full);
+}
+
+CAF_TEST(a patch from the changed paths turns one tree into the other) {
+  auto from = paths_sample();
+  auto to = from;
+  to["a"]["c"]["d"] = json::array({1});
+  to["a"]["b"] = 1.0; // the kind counts, as in the hash
+  to["n"] = {{"new", true}};
+  to.erase("f");
+  to["g"]["h"] = 0;
+  auto paths = changed_paths(from, to);
+  auto patch = json_patch_at(from, to, paths);
+  CAF_CHECK_EQUAL(patch.size(), paths.size());
+  auto patched = from.patch(patch);
+  CAF_CHECK_EQUAL(canonical_hash(patched), canonical_hash(to));
+  // And back from the patch: the same paths.
+  CAF_CHECK_EQUAL(patch_paths(patch, patched), paths);
+  // A patch into arrays (as json_patch makes) names the array.
+  auto full = json_patch(from, to);
+  CAF_CHECK_EQUAL(patch_paths(full, from.patch(full)), paths);
+  // Not a patch: everything.
+  CAF_CHECK_EQUAL(patch_paths(json::object(), to), std::vector<std::string>{""});
+  CAF_CHECK_EQUAL(patch_paths(json::array({json{{"op", "add"}}}), to),
+                  std::vector<std::string>{""});
+}

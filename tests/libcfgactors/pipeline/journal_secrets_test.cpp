@@ -18,6 +18,7 @@
 
 #include <caf/all.hpp>
 
+#include "cfgactors/hash.hpp"
 #include "cfgactors/pipeline.hpp"
 #include "cfgactors/system_config.hpp"
 
@@ -478,8 +479,9 @@ CAF_TEST(a format 1 journal is upgraded in place and stays readable) {
     std::string quoted;
     for (auto c : layers)
       quoted += c == '\'' ? std::string{"''"} : std::string{c};
+    // That build's hash: the SHA-256 of the compact dump.
     raw_sql(dir.db(), "INSERT INTO versions VALUES(" + std::to_string(v->version)
-                        + ", '" + v->hash + "', "
+                        + ", '" + sha256_hex(v->effective.dump()) + "', "
                         + std::to_string(v->timestamp_ms) + ", '" + v->origin
                         + "', '" + quoted + "')");
   }
@@ -498,7 +500,7 @@ CAF_TEST(a format 1 journal is upgraded in place and stays readable) {
   }
   CAF_CHECK_EQUAL(raw_text(dir.db(),
                            "SELECT value FROM meta WHERE key = 'format'"),
-                  std::optional<std::string>{"3"}); // 1 → 3 at once
+                  std::optional<std::string>{"4"}); // 1 → 4 at once
   CAF_CHECK(raw_text(dir.db(),
                      "SELECT value FROM meta WHERE key = 'secrets_key'"));
   CAF_CHECK_EQUAL(raw_text(dir.db(), "SELECT count(*) FROM "
@@ -506,7 +508,7 @@ CAF_TEST(a format 1 journal is upgraded in place and stays readable) {
                                      "WHERE name = 'secrets'"),
                   std::optional<std::string>{"1"});
   check_files(dir, "upgraded");
-  // Reopened as a format 3 journal: old and new rows.
+  // Reopened as a format 4 journal: old and new rows.
   auto db = must_open(dir);
   auto all = db->newest(10);
   CAF_REQUIRE(all);
