@@ -7,7 +7,8 @@ IN is a directory of bench outputs (every *.txt in it) or one such file: the
 text a bench printed, as pasted in docs/BENCHMARKS.md (lines before its
 column header and after the blank line that ends its rows are free text).
 The file's name says which bench printed it: <kind>.txt or
-<kind>-<variant>.txt, kind one of propagation, cluster_writes, reads.
+<kind>-<variant>.txt, kind one of propagation, cluster_writes, reads,
+pipeline, subscribers, catch_up.
 OUT_DIR/<name>.svg is written for IN's <name>.txt.
 
 Every input is read before any chart is written. A header that is not the
@@ -36,6 +37,7 @@ NUMBER = (re.compile(r"\d+(\.\d+)?$"), "a number")
 NUMBER_OR_DASH = (re.compile(r"(\d+(\.\d+)?|-)$"), "a number or -")
 INT_OR_DASH = (re.compile(r"(\d+|-)$"), "an integer or -")
 TIMES = (re.compile(r"\d+(\.\d+)?x$"), "a number and x, like 29.2x")
+CATCH_UP_PATH = (re.compile(r"(patch|full)$"), "patch or full", "word")
 
 
 class Table:
@@ -115,11 +117,14 @@ def split_row(path, number, line, columns, types):
                          f"has {len(columns)} ({' | '.join(columns)})")
     row = {columns[0]: fields[0]}
     for name, text in zip(columns[1:], fields[1:]):
-        pattern, what = types[name]
+        pattern, what = types[name][:2]
         if not pattern.match(text):
             raise TableError(path, number,
                              f"column {name!r}: {text!r} is not {what}")
-        row[name] = float(text.rstrip("x")) if text != "-" else None
+        if len(types[name]) > 2:  # a word column: kept as text
+            row[name] = text
+        else:
+            row[name] = float(text.rstrip("x")) if text != "-" else None
     return row
 
 
@@ -239,8 +244,115 @@ def reads(path):
     return draw
 
 
+def pipeline(path):
+    """bench/pipeline: the time of a one-key commit against the config's
+    size, for the actors with 1 and 1,000 subscribers and the baseline."""
+    table = read_table(
+        path,
+        [("keys", "subscribers", "commits", "actors/s", "baseline/s",
+          "ratio")],
+        {"subscribers": INT, "commits": INT, "actors/s": NUMBER,
+         "baseline/s": NUMBER, "ratio": NUMBER},
+        re.compile(r"(?!)"))  # the bench prints no row without figures
+    lines = {}
+    for number, row in table.rows:
+        if not re.fullmatch(r"\d+", row["keys"]):
+            raise TableError(path, number,
+                             f"column 'keys': {row['keys']!r} is not an "
+                             "integer")
+        keys = float(row["keys"])
+        label = f"actors, {row['subscribers']:g} subscriber(s)"
+        points = lines.setdefault(label, [])
+        if any(p[0] == keys for p in points):
+            raise TableError(path, number, f"a second row for {label} at "
+                             f"keys = {keys:g}")
+        points.append((keys, 1000.0 / row["actors/s"]))
+        base = lines.setdefault("baseline (one thread, no actors)", [])
+        if not any(p[0] == keys for p in base):
+            base.append((keys, 1000.0 / row["baseline/s"]))
+    for points in lines.values():
+        points.sort()
+
+    def draw(fig):
+        ax = fig.add_subplot()
+        lines_per_label(ax, lines)
+        log_axes(ax, x_base=10)
+        ax.set_xlabel("keys in the config")
+        ax.set_ylabel("time per one-key commit (ms)")
+        ax.legend(fontsize="small")
+        fig.suptitle(f"{path.stem}: one-key commit vs config size\n"
+                     f"{caveat(table)}", fontsize="medium")
+
+    return draw
+
+
+def subscribers(path):
+    """bench/subscribers: time from a write to the last of N subscribers,
+    and memory per subscriber, against N, a line per system."""
+    table = read_table(
+        path,
+        [("system", "subscribers", "p50 ms", "max ms", "commit ms", "B/sub",
+          "p50/caf", "mem/caf")],
+        {"subscribers": INT, "p50 ms": NUMBER, "max ms": NUMBER,
+         "commit ms": NUMBER_OR_DASH, "B/sub": NUMBER,
+         "p50/caf": NUMBER_OR_DASH, "mem/caf": NUMBER_OR_DASH},
+        re.compile(r"(?P<label>\S+)\s+(?P<x>\d+)\s+(?P<why>failed)\b.*$"))
+    check_order(table, "p50 ms", "max ms")
+    times = series(table, "system", "subscribers", "p50 ms", "max ms")
+    memory = series(table, "system", "subscribers", "B/sub")
+
+    def draw(fig):
+        time, mem = fig.subplots(1, 2)
+        lines_per_label(time, times)
+        log_axes(time, x_base=10)
+        time.set_xlabel("subscribers")
+        time.set_ylabel("write -> last subscriber (ms)")
+        time.legend(fontsize="small", title="solid p50, faint max",
+                    title_fontsize="small")
+        lines_per_label(mem, memory)
+        log_axes(mem, x_base=10, y_log=False)
+        mem.set_ylim(bottom=0)
+        mem.set_xlabel("subscribers")
+        mem.set_ylabel("RSS per subscriber (bytes)")
+        fig.suptitle(f"{path.stem}: one change to N subscribers\n"
+                     f"{caveat(table)}", fontsize="medium")
+
+    return draw
+
+
+def catch_up(path):
+    """bench/catch_up: time until a replica has the newest version, a bar
+    per case."""
+    table = read_table(
+        path,
+        [("case", "missed", "history", "catch-up ms", "x base", "path")],
+        {"missed": INT, "history": INT, "catch-up ms": NUMBER,
+         "x base": NUMBER_OR_DASH,
+         "path": CATCH_UP_PATH},
+        re.compile(r"(?P<label>\S+)\s+(?P<x>\d+)\s+\d+\s+"
+                   r"(?P<why>failed)\b.*$"))
+    cases = [(row["case"], row["catch-up ms"], row["path"])
+             for _, row in table.rows]
+
+    def draw(fig):
+        ax = fig.add_subplot()
+        ys = range(len(cases))
+        ax.barh(ys, [c[1] for c in cases],
+                color=["C0" if c[2] == "patch" else "C1" for c in cases])
+        ax.set_yticks(ys, [f"{c[0]} ({c[2]})" for c in cases])
+        ax.invert_yaxis()
+        ax.set_xscale("log")
+        ax.set_xlabel("port open again -> replica has the newest (ms)")
+        ax.grid(True, axis="x", alpha=0.3)
+        fig.suptitle(f"{path.stem}: a replica catching up\n{caveat(table)}",
+                     fontsize="medium")
+
+    return draw
+
+
 KINDS = {"propagation": propagation, "cluster_writes": cluster_writes,
-         "reads": reads}
+         "reads": reads, "pipeline": pipeline, "subscribers": subscribers,
+         "catch_up": catch_up}
 
 
 # --- drawing helpers ---------------------------------------------------------

@@ -7,6 +7,10 @@ set(testdata "${SOURCE_DIR}/bench/testdata")
 set(cases
   "propagation-malformed.txt"
   "propagation-malformed\\.txt:5: 8 columns, the header has 9 \\(system \\| N"
+  "catch_up-malformed.txt"
+  "catch_up-malformed\\.txt:5: column 'path': 'partial' is not patch or full"
+  "subscribers-malformed.txt"
+  "subscribers-malformed\\.txt:4: column 'p50 ms': '1\\.2x' is not a number"
   "nosuchbench.txt"
   "nosuchbench\\.txt: unknown table kind 'nosuchbench'")
 while(cases)

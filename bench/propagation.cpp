@@ -8,7 +8,11 @@
 //
 //   propagation [--n 1,8,32] [--flips 200] [--warmup 20]
 //               [--systems cfgactors,caf,redis,etcd,etcd-txn,cfgactors-etcd]
-//               [--scheduler sharing]
+//               [--scheduler sharing] [--keys 100,10000,100000]
+//
+// With several --keys sizes, cfgactors and cfgactors-etcd run once per size
+// (rows `cfgactors@10000`), the others once, and the last lines say how a
+// flip's p50 grows with the config's size over the first size's.
 //
 // The same binary is the worker: `--role=worker --system=NAME --id=K ...`.
 #include <algorithm>
@@ -54,6 +58,8 @@ struct options {
   std::vector<std::string> systems{"cfgactors", "caf",      "redis",
                                    "etcd",      "etcd-txn", "cfgactors-etcd"};
   bench_options bench;
+  /// Config sizes of the systems that carry one (keyed()); one run each.
+  std::vector<int> key_sizes{100};
   std::chrono::milliseconds flip_timeout{2000};
   std::chrono::milliseconds pause{2};
 };
@@ -63,7 +69,7 @@ const char* usage_text =
   "                   [--systems cfgactors,caf,redis,etcd,etcd-txn,cfgactors-etcd]\n"
   "                   [--scheduler sharing|stealing] [--threads 0]\n"
   "                   [--io-workers N]\n"
-  "                   [--keys 100] [--server-dir /dev/shm]\n"
+  "                   [--keys 100[,10000,...]] [--server-dir /dev/shm]\n"
   "                   [--flip-timeout-ms 2000] [--pause-ms 2]\n"
   "                   [--trace 1] (trace lines on stderr)\n";
 
@@ -96,6 +102,14 @@ std::vector<std::string> split(const std::string& text) {
   return out;
 }
 
+/// "100,10000": the sizes as the command line gives them.
+std::string join(const std::vector<int>& xs) {
+  std::string out;
+  for (auto x : xs)
+    out += (out.empty() ? "" : ",") + std::to_string(x);
+  return out;
+}
+
 /// A whole non-negative number, or nullopt.
 std::optional<int> to_count(const std::string& text) {
   if (text.empty() || text.size() > 9
@@ -121,7 +135,20 @@ std::optional<options> read_options(const arg_map& args) {
       }
       if (opts.ns.empty())
         return bad("--n: no process count");
-    } else if (key == "flips" || key == "warmup" || key == "keys"
+    } else if (key == "keys") {
+      // Each size is a whole config in every worker: bounded so that a typo
+      // cannot make the bench build a config the size of the host's memory.
+      opts.key_sizes.clear();
+      for (auto& item : split(value)) {
+        auto k = to_count(item);
+        if (!k || *k > 1000000)
+          return bad("--keys: " + item + " is not a key count in 0..1000000");
+        opts.key_sizes.push_back(*k);
+      }
+      if (opts.key_sizes.empty())
+        return bad("--keys: no key count");
+      opts.bench.keys = opts.key_sizes.front();
+    } else if (key == "flips" || key == "warmup"
                || key == "flip-timeout-ms" || key == "pause-ms"
                || key == "threads" || key == "io-workers"
                || key == "trace") {
@@ -133,8 +160,6 @@ std::optional<options> read_options(const arg_map& args) {
         opts.flips = *n;
       else if (key == "warmup")
         opts.warmup = *n;
-      else if (key == "keys")
-        opts.bench.keys = *n;
       else if (key == "threads")
         opts.bench.caf.threads = *n;
       else if (key == "io-workers")
@@ -183,9 +208,16 @@ std::unique_ptr<system_under_test> make_system(const std::string& name,
   return nullptr;
 }
 
+/// Whether a system's runs depend on the config's size (--keys).
+bool keyed(const std::string& system) {
+  return system == "cfgactors" || system == "cfgactors-etcd";
+}
+
 /// One row of the table.
 struct result {
   std::string system;
+  std::string label; ///< the system, and `@keys` when several sizes run
+  int keys = 0;      ///< the config's size of a keyed() system, else 0
   int n = 0;
   int flips = 0;
   int lost = 0;
@@ -303,6 +335,7 @@ result run_once(system_under_test& sys, const std::string& name, int n,
                 const options& opts) {
   result out;
   out.system = name;
+  out.label = name;
   out.n = n;
   out.flips = opts.flips;
   if (auto why = sys.unavailable(); !why.empty()) {
@@ -388,10 +421,13 @@ result run_once(system_under_test& sys, const std::string& name, int n,
   return out;
 }
 
+/// The measured row of `system` at `n`; for a keyed() system, the one of
+/// `keys` (-1: the first size of the run).
 const result* find(const std::vector<result>& rows, const std::string& system,
-                   int n) {
+                   int n, int keys = -1) {
   for (auto& r : rows)
-    if (r.system == system && r.n == n && r.measured())
+    if (r.system == system && r.n == n && r.measured()
+        && (!keyed(system) || keys < 0 || r.keys == keys))
       return &r;
   return nullptr;
 }
@@ -404,18 +440,18 @@ void print_header() {
 
 void print_row(const result& r, const std::vector<result>& rows) {
   if (!r.skipped.empty()) {
-    std::printf("%-14s %4d   skipped: %s (%s)\n", r.system.c_str(), r.n,
+    std::printf("%-14s %4d   skipped: %s (%s)\n", r.label.c_str(), r.n,
                 r.system.c_str(), r.skipped.c_str());
     return;
   }
   if (!r.failed.empty()) {
-    std::printf("%-14s %4d   failed: %s\n", r.system.c_str(), r.n,
+    std::printf("%-14s %4d   failed: %s\n", r.label.c_str(), r.n,
                 r.failed.c_str());
     return;
   }
   if (r.latencies_us.empty()) {
     std::printf("%-14s %4d %6d %5d   no flip reached all workers\n",
-                r.system.c_str(), r.n, r.flips, r.lost);
+                r.label.c_str(), r.n, r.flips, r.lost);
     return;
   }
   auto p50 = r.percentile(50);
@@ -430,7 +466,7 @@ void print_row(const result& r, const std::vector<result>& rows) {
                   p50 / etcd->percentile(50));
   }
   std::printf("%-14s %4d %6d %5d %10.1f %10.1f %10.1f %8s %9s %9s\n",
-              r.system.c_str(), r.n, r.flips, r.lost, p50, r.percentile(90),
+              r.label.c_str(), r.n, r.flips, r.lost, p50, r.percentile(90),
               r.percentile(99), vs_caf, vs_etcd, over_etcd);
 }
 
@@ -447,7 +483,7 @@ void print_verdict(const std::vector<result>& rows, const options& opts,
   auto etcd = find(rows, "etcd", n);
   if (selected(opts, "cfgactors")) {
     std::printf("N=%-3d ", n);
-    if (auto cfg = find(rows, "cfgactors", n)) {
+    if (auto cfg = find(rows, "cfgactors", n, opts.key_sizes.front())) {
       auto p50 = cfg->percentile(50);
       if (auto caf = find(rows, "caf", n)) {
         auto x = p50 / caf->percentile(50);
@@ -469,7 +505,7 @@ void print_verdict(const std::vector<result>& rows, const options& opts,
   }
   if (selected(opts, "cfgactors-etcd")) {
     std::printf("N=%-3d ", n);
-    auto over = find(rows, "cfgactors-etcd", n);
+    auto over = find(rows, "cfgactors-etcd", n, opts.key_sizes.front());
     if (over && etcd) {
       auto x = over->percentile(50) / etcd->percentile(50);
       std::printf("cfgactors-etcd p50 = %.2fx raw etcd watch (target <= "
@@ -485,6 +521,39 @@ void print_verdict(const std::vector<result>& rows, const options& opts,
     } else {
       std::printf("target not checked: %s not measured\n",
                   over ? "etcd" : "cfgactors-etcd");
+    }
+  }
+}
+
+/// With several --keys sizes: a keyed system's flip p50 at each size over
+/// its p50 at the first size, same N, same run. A flip changes one key, so
+/// the target is that its cost does not grow with the config: within 1.5x.
+void print_growth(const std::vector<result>& rows, const options& opts,
+                  int n) {
+  if (opts.key_sizes.size() < 2)
+    return;
+  auto first = opts.key_sizes.front();
+  for (auto& system : opts.systems) {
+    if (!keyed(system))
+      continue;
+    auto base = find(rows, system, n, first);
+    for (size_t i = 1; i < opts.key_sizes.size(); ++i) {
+      auto keys = opts.key_sizes[i];
+      std::printf("N=%-3d keys=%-7d ", n, keys);
+      auto row = find(rows, system, n, keys);
+      if (!base || !row) {
+        std::printf("%s: target not checked, keys=%d or keys=%d not "
+                    "measured\n", system.c_str(), first, keys);
+        continue;
+      }
+      auto x = row->percentile(50) / base->percentile(50);
+      std::printf("%s one-key change p50 = %.2fx keys=%d", system.c_str(), x,
+                  first);
+      if (x <= 1.5)
+        std::printf(" (target within 1.5x of %d keys: met)\n", first);
+      else
+        std::printf(" (target within 1.5x of %d keys: missed by %.1fx)\n",
+                    first, x / 1.5);
     }
   }
 }
@@ -511,33 +580,46 @@ int coordinator(const options& opts) {
               "over the N workers of (receipt - CLOCK_MONOTONIC stamp)\n",
               opts.flips, opts.warmup);
   std::printf("%s (coordinator and workers of cfgactors, cfgactors-etcd and "
-              "caf); cfgactors config: %d keys + bench.flip\netcd, etcd-txn and "
+              "caf); cfgactors config: %s keys + bench.flip\netcd, etcd-txn and "
               "cfgactors-etcd: a single-member etcd of their own, plain HTTP "
               "on loopback, data on tmpfs unless --server-dir\nhost: %u "
               "cores, load average %s\n\n",
-              to_string(opts.bench.caf).c_str(), opts.bench.keys, std::thread::hardware_concurrency(),
+              to_string(opts.bench.caf).c_str(), join(opts.key_sizes).c_str(), std::thread::hardware_concurrency(),
               load_average().c_str());
   print_header();
   std::fflush(stdout);
-  std::map<std::string, std::unique_ptr<system_under_test>> systems;
+  // One system per name, and per size for a keyed one.
+  std::map<std::pair<std::string, int>, std::unique_ptr<system_under_test>>
+    systems;
   for (auto& name : opts.systems)
-    systems[name] = make_system(name, opts.bench);
+    for (int keys : keyed(name) ? opts.key_sizes : std::vector<int>{0}) {
+      auto bench = opts.bench;
+      if (keyed(name))
+        bench.keys = keys;
+      systems[{name, keys}] = make_system(name, bench);
+    }
   std::vector<result> rows;
   bool failed = false;
   for (int n : opts.ns) {
     for (auto& name : opts.systems) {
-      if (interrupted)
-        return 1;
-      result r;
-      try {
-        r = run_once(*systems[name], name, n, opts);
-      } catch (const std::exception& e) {
-        r.system = name;
-        r.n = n;
-        r.failed = e.what();
+      for (int keys : keyed(name) ? opts.key_sizes : std::vector<int>{0}) {
+        if (interrupted)
+          return 1;
+        result r;
+        try {
+          r = run_once(*systems[{name, keys}], name, n, opts);
+        } catch (const std::exception& e) {
+          r.system = name;
+          r.label = name;
+          r.n = n;
+          r.failed = e.what();
+        }
+        r.keys = keys;
+        if (keyed(name) && opts.key_sizes.size() > 1)
+          r.label = name + "@" + std::to_string(keys);
+        failed = failed || !r.failed.empty();
+        rows.push_back(std::move(r));
       }
-      failed = failed || !r.failed.empty();
-      rows.push_back(std::move(r));
     }
     // Ratios need the whole group of this N: print it once it is complete.
     for (auto& r : rows)
@@ -548,6 +630,8 @@ int coordinator(const options& opts) {
   std::printf("\n");
   for (int n : opts.ns)
     print_verdict(rows, opts, n);
+  for (int n : opts.ns)
+    print_growth(rows, opts, n);
   std::printf("load average at the end: %s\n", load_average().c_str());
   return failed ? 1 : 0;
 }
