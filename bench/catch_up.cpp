@@ -10,7 +10,7 @@
 // same way: a replica that missed nothing, and a fresh replica joining from
 // version 0.
 //
-//   catch_up [--keys 10000] [--versions 10000] [--max-rss-mib 4096]
+//   catch_up [--keys 10000] [--versions 10000] [--max-rss-mib 12288]
 //
 // The same binary is the replica: `--role=worker --port P` (the secret comes
 // in the environment, never on a command line other users can read).
@@ -376,6 +376,7 @@ std::string random_secret() {
 /// when the hello names a version its store still holds, else everything.
 struct outcome {
   double ms = 0;
+  int64_t rss_mib = 0; ///< the primary's process when the port reopens
   std::string path;
   std::string failed;
 };
@@ -446,6 +447,7 @@ outcome run_case(scenario how, int keys, int missed, std::size_t history,
   // The patch path needs the replica's version in the store's history.
   out.path = how == scenario::rejoin && primary.holds(first) ? "patch"
                                                              : "full";
+  out.rss_mib = rss_bytes() >> 20;
   auto t0 = bench::monotonic_ns();
   if (auto err = primary.open(port); !err.empty()) {
     out.failed = "reopening: " + err;
@@ -474,7 +476,7 @@ std::optional<int> to_count(const std::string& text) {
 int usage(const std::string& why) {
   std::fprintf(stderr,
                "catch_up: %s\nusage: catch_up [--keys 10000] "
-               "[--versions 10000] [--max-rss-mib 4096]\n"
+               "[--versions 10000] [--max-rss-mib 12288]\n"
                "  keys in 1..1000000, versions in 1..1000000\n",
                why.c_str());
   return 2;
@@ -489,7 +491,7 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   int keys = 10000;
   int versions = 10000;
-  int max_rss_mib = 4096;
+  int max_rss_mib = 12288;
   std::optional<int> worker_port;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -530,8 +532,8 @@ int main(int argc, char** argv) {
               "per row; primary RSS capped at %d MiB; host: %u cores\n\n",
               keys, static_cast<int>(retry_interval.count()), max_rss_mib,
               std::thread::hardware_concurrency());
-  std::printf("%-24s %8s %8s %12s %8s  %s\n", "case", "missed", "history",
-              "catch-up ms", "x base", "path");
+  std::printf("%-24s %8s %8s %12s %8s %8s  %s\n", "case", "missed",
+              "history", "catch-up ms", "x base", "RSS MiB", "path");
   std::fflush(stdout);
   struct row_spec {
     const char* name;
@@ -561,8 +563,9 @@ int main(int argc, char** argv) {
       char vs[16] = "-";
       if (base > 0)
         std::snprintf(vs, sizeof(vs), "%.2f", r.ms / base);
-      std::printf("%-24s %8d %8zu %12.2f %8s  %s\n", spec.name, spec.missed,
-                  spec.history, r.ms, vs, r.path.c_str());
+      std::printf("%-24s %8d %8zu %12.2f %8s %8" PRId64 "  %s\n", spec.name,
+                  spec.missed, spec.history, r.ms, vs, r.rss_mib,
+                  r.path.c_str());
     }
     std::fflush(stdout);
     rows.emplace_back(spec.name, r);
@@ -570,7 +573,8 @@ int main(int argc, char** argv) {
   std::printf("\npath: what the primary answered the replica's hello with: "
               "patch when its store still held the replica's version (from "
               "it to the newest), else full snapshot (fresh-join: from "
-              "version 0)\n\n");
+              "version 0); RSS MiB: the primary's process (pipeline, "
+              "history, primary) when the port opens again\n\n");
   for (auto& [name, r] : rows) {
     if (name.rfind("rejoin-history", 0) != 0)
       continue;

@@ -325,9 +325,10 @@ def catch_up(path):
     per case."""
     table = read_table(
         path,
-        [("case", "missed", "history", "catch-up ms", "x base", "path")],
+        [("case", "missed", "history", "catch-up ms", "x base", "RSS MiB",
+          "path")],
         {"missed": INT, "history": INT, "catch-up ms": NUMBER,
-         "x base": NUMBER_OR_DASH,
+         "x base": NUMBER_OR_DASH, "RSS MiB": INT,
          "path": CATCH_UP_PATH},
         re.compile(r"(?P<label>\S+)\s+(?P<x>\d+)\s+\d+\s+"
                    r"(?P<why>failed)\b.*$"))

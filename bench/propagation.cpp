@@ -44,6 +44,9 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
+/// Width of the table's first column: `cfgactors@100000` needs more.
+int label_width = 14;
+
 /// Set by SIGINT/SIGTERM: the run in progress ends, everything is torn down.
 volatile std::sig_atomic_t interrupted = 0;
 
@@ -433,25 +436,26 @@ const result* find(const std::vector<result>& rows, const std::string& system,
 }
 
 void print_header() {
-  std::printf("%-14s %4s %6s %5s %10s %10s %10s %8s %9s %9s\n", "system", "N",
+  std::printf("%-*s %4s %6s %5s %10s %10s %10s %8s %9s %9s\n", label_width,
+              "system", "N",
               "flips", "lost", "p50 us", "p90 us", "p99 us", "p50/caf",
               "etcd/p50", "p50/etcd");
 }
 
 void print_row(const result& r, const std::vector<result>& rows) {
   if (!r.skipped.empty()) {
-    std::printf("%-14s %4d   skipped: %s (%s)\n", r.label.c_str(), r.n,
+    std::printf("%-*s %4d   skipped: %s (%s)\n", label_width, r.label.c_str(), r.n,
                 r.system.c_str(), r.skipped.c_str());
     return;
   }
   if (!r.failed.empty()) {
-    std::printf("%-14s %4d   failed: %s\n", r.label.c_str(), r.n,
+    std::printf("%-*s %4d   failed: %s\n", label_width, r.label.c_str(), r.n,
                 r.failed.c_str());
     return;
   }
   if (r.latencies_us.empty()) {
-    std::printf("%-14s %4d %6d %5d   no flip reached all workers\n",
-                r.label.c_str(), r.n, r.flips, r.lost);
+    std::printf("%-*s %4d %6d %5d   no flip reached all workers\n",
+                label_width, r.label.c_str(), r.n, r.flips, r.lost);
     return;
   }
   auto p50 = r.percentile(50);
@@ -465,8 +469,8 @@ void print_row(const result& r, const std::vector<result>& rows) {
     std::snprintf(over_etcd, sizeof(over_etcd), "%.2f",
                   p50 / etcd->percentile(50));
   }
-  std::printf("%-14s %4d %6d %5d %10.1f %10.1f %10.1f %8s %9s %9s\n",
-              r.label.c_str(), r.n, r.flips, r.lost, p50, r.percentile(90),
+  std::printf("%-*s %4d %6d %5d %10.1f %10.1f %10.1f %8s %9s %9s\n",
+              label_width, r.label.c_str(), r.n, r.flips, r.lost, p50, r.percentile(90),
               r.percentile(99), vs_caf, vs_etcd, over_etcd);
 }
 
@@ -586,6 +590,11 @@ int coordinator(const options& opts) {
               "cores, load average %s\n\n",
               to_string(opts.bench.caf).c_str(), join(opts.key_sizes).c_str(), std::thread::hardware_concurrency(),
               load_average().c_str());
+  if (opts.key_sizes.size() > 1)
+    for (int keys : opts.key_sizes)
+      label_width = std::max(label_width,
+                             static_cast<int>(std::string{"cfgactors-etcd@"}.size()
+                                              + std::to_string(keys).size()));
   print_header();
   std::fflush(stdout);
   // One system per name, and per size for a keyed one.
