@@ -342,7 +342,6 @@ def catch_up(path):
                 color=["C0" if c[2] == "patch" else "C1" for c in cases])
         ax.set_yticks(ys, [f"{c[0]} ({c[2]})" for c in cases])
         ax.invert_yaxis()
-        ax.set_xscale("log")
         ax.set_xlabel("port open again -> replica has the newest (ms)")
         ax.grid(True, axis="x", alpha=0.3)
         fig.suptitle(f"{path.stem}: a replica catching up\n{caveat(table)}",
