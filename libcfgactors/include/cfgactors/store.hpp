@@ -20,6 +20,10 @@ struct store_options {
   /// digits; a file only its owner may read). Empty: `data_dir/secrets.key`,
   /// created when missing. The journal refuses a key other than its own.
   std::string secrets_key_file;
+  /// With a journal: commits that arrive while a transaction is written wait
+  /// and share the next one (one fsync for all; each writer is answered
+  /// once its own version is durable). False: one transaction per version.
+  bool group_commit = true;
 };
 
 } // namespace cfgactors

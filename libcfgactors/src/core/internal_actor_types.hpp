@@ -25,9 +25,22 @@ using replication_tap_actor
 /// `commit` (an admitted candidate becomes a version) and `replicate`
 /// (installs the one replication tap, replacing any earlier, and answers the
 /// current snapshot: the tap gets every version after it).
+namespace detail {
+
+/// A journaled store to itself: write the commits collected so far in one
+/// transaction (group commit; see pipeline/store.cpp).
+using group_flush_atom = caf::atom_constant<caf::atom("gflush")>;
+
+/// The validator to itself: take the writes it held back (see
+/// pipeline/validator.cpp).
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
+
+} // namespace detail
+
 using store_backend_actor = store_actor::extend<
   caf::replies_to<commit_atom, commit_request>::with<snapshot_ptr>,
-  caf::replies_to<replicate_atom, replication_tap_actor>::with<snapshot_ptr>>;
+  caf::replies_to<replicate_atom, replication_tap_actor>::with<snapshot_ptr>,
+  caf::reacts_to<detail::group_flush_atom>>;
 
 /// What the primary sends a replica: the stream and full snapshots.
 using replica_link_actor = caf::typed_actor<caf::reacts_to<replicated_change>,

@@ -28,11 +28,15 @@ struct commit_request {
   /// write_request::author and ::reason, kept with the version.
   std::string author;
   std::string reason;
-  /// Where `effective` differs from the tree of version `changes_from`
-  /// (changed_paths), found from what the write touched; null: unknown,
-  /// the store hashes the whole tree and subscribers get a full diff.
-  paths_ptr changes;
-  uint64_t changes_from = 0;
+  /// Where `effective` may differ from the version it was built on, which
+  /// is the store's current when the store takes it (each candidate is
+  /// built on the one before; a failed batch moves `epoch`): the paths of
+  /// the layers the write changed (write/touched.hpp). The store diffs only
+  /// below them and hashes along what changed. Null: the whole tree.
+  paths_ptr roots;
+  /// The failed batches the validator knew of when it built this candidate:
+  /// the store refuses a candidate built on a version that failed.
+  uint64_t epoch = 0;
 
   friend bool operator==(const commit_request& x, const commit_request& y) {
     return x.layers == y.layers && x.effective == y.effective

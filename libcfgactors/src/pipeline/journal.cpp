@@ -58,6 +58,15 @@ public:
                       static_cast<int>(value.size()), SQLITE_STATIC);
   }
 
+  void bind_null(int index) {
+    sqlite3_bind_null(ptr_, index);
+  }
+
+  /// Ready for the next row: the bindings stay until rebound.
+  void reset() {
+    sqlite3_reset(ptr_);
+  }
+
   int step() {
     return sqlite3_step(ptr_);
   }
@@ -518,12 +527,17 @@ caf::error journal::identify() {
 }
 
 caf::error journal::append(const snapshot& snap) {
+  // Not owned: the caller keeps `snap` alive for the call.
+  return append(std::vector<snapshot_ptr>{
+    snapshot_ptr{std::shared_ptr<const snapshot>{}, &snap}});
+}
+
+caf::error journal::append(const std::vector<snapshot_ptr>& batch) {
+  if (batch.empty())
+    return caf::none;
   auto exec = [this](const char* sql) {
     return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
   };
-  auto layers = sealed_layers(snap);
-  auto secrets = snap.secrets ? json(snap.secrets->patterns()).dump()
-                              : std::string{};
   auto fail = [&](const std::string& what) {
     auto err = error(what);
     if (sqlite3_get_autocommit(db_) == 0)
@@ -542,31 +556,47 @@ caf::error journal::append(const snapshot& snap) {
     statement insert{db_, "INSERT INTO versions(version, hash, timestamp_ms, "
                           "origin, layers, secrets, author, reason) "
                           "VALUES(?, ?, ?, ?, ?, ?, ?, ?)"};
-    if (!insert.ok())
-      return fail("cannot write version " + std::to_string(snap.version));
-    insert.bind(1, to_sql(snap.version));
-    insert.bind(2, snap.hash);
-    insert.bind(3, snap.timestamp_ms);
-    insert.bind(4, snap.origin);
-    insert.bind(5, layers);
-    if (!secrets.empty())
-      insert.bind(6, secrets);
-    insert.bind(7, snap.author);
-    insert.bind(8, snap.reason);
-    if (insert.step() != SQLITE_DONE)
-      return fail("cannot write version " + std::to_string(snap.version));
+    for (auto& ptr : batch) {
+      auto& snap = *ptr;
+      if (!insert.ok())
+        return fail("cannot write version " + std::to_string(snap.version));
+      // Bound as SQLITE_STATIC: these live through the step below.
+      auto layers = sealed_layers(snap);
+      auto secrets = snap.secrets ? json(snap.secrets->patterns()).dump()
+                                  : std::string{};
+      insert.reset();
+      insert.bind(1, to_sql(snap.version));
+      insert.bind(2, snap.hash);
+      insert.bind(3, snap.timestamp_ms);
+      insert.bind(4, snap.origin);
+      insert.bind(5, layers);
+      if (!secrets.empty())
+        insert.bind(6, secrets);
+      else
+        insert.bind_null(6);
+      insert.bind(7, snap.author);
+      insert.bind(8, snap.reason);
+      if (insert.step() != SQLITE_DONE)
+        return fail("cannot write version " + std::to_string(snap.version));
+    }
   }
-  if (retention_ > 0 && snap.version > retention_) {
+  auto newest = batch.back()->version;
+  if (retention_ > 0 && newest > retention_) {
     statement drop{db_, "DELETE FROM versions WHERE version <= ?"};
     if (!drop.ok())
       return fail("cannot drop old versions");
-    drop.bind(1, to_sql(snap.version - retention_));
+    drop.bind(1, to_sql(newest - retention_));
     if (drop.step() != SQLITE_DONE)
       return fail("cannot drop old versions");
   }
   if (!exec("COMMIT"))
-    return fail("cannot commit version " + std::to_string(snap.version));
-  last_version_ = std::max(last_version_, snap.version);
+    return fail(batch.size() == 1
+                  ? "cannot commit version " + std::to_string(newest)
+                  : "cannot commit versions "
+                      + std::to_string(batch.front()->version) + " to "
+                      + std::to_string(newest));
+  last_version_ = std::max(last_version_, newest);
+  ++transactions_;
   return caf::none;
 }
 

@@ -1,6 +1,7 @@
 // Private: the store's durable history, one SQLite database per data dir
-// (WAL mode, synchronous=FULL). Each committed version is one row written in
-// its own transaction before the store acknowledges it.
+// (WAL mode, synchronous=FULL). Each committed version is one row, written
+// before the store acknowledges it; versions that arrive together share one
+// transaction (group commit: one fsync for all of them).
 #pragma once
 
 #include <cstddef>
@@ -78,6 +79,16 @@ public:
   /// keeps, in the same transaction. On error nothing was written.
   caf::error append(const snapshot& snap);
 
+  /// Writes `batch` (ascending versions) durably in one transaction, then
+  /// drops what retention no longer keeps: all of them or, on error, none.
+  caf::error append(const std::vector<snapshot_ptr>& batch);
+
+  /// Transactions that wrote versions and committed since the journal was
+  /// opened: with group commit, fewer than the versions written.
+  uint64_t transactions() const noexcept {
+    return transactions_;
+  }
+
   /// The newest `n` versions, oldest first, each checked against its hash.
   /// Successive versions share the layers they have in common.
   caf::expected<std::vector<snapshot_ptr>> newest(std::size_t n);
@@ -119,6 +130,7 @@ private:
   uint64_t dump_hashes_below_ = 0;
   std::string cluster_id_;
   uint64_t epoch_ = 0;
+  uint64_t transactions_ = 0;
 };
 
 using journal_ptr = std::shared_ptr<journal>;

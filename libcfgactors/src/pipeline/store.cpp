@@ -10,6 +10,7 @@
 
 #include "cfgactors/errc.hpp"
 #include "core/log.hpp"
+#include "cfgactors/diff.hpp"
 #include "pipeline/journal.hpp"
 #include "pipeline/tree_pool.hpp"
 
@@ -18,67 +19,115 @@ namespace cfgactors {
 namespace {
 
 /// The snapshot of a commit; its tree goes back to the pool for the
-/// validator to build later candidates in.
+/// validator to build later candidates in. The candidate was built on the
+/// newest version this store took (`base`: the last of the batch, or the
+/// current one), so the paths where they differ are found below the
+/// validator's roots, and the hash is computed along them.
 snapshot_ptr make_snapshot(store_state& st, uint64_t version,
                            commit_request& req) {
   auto at = req.timestamp_ms != 0 ? req.timestamp_ms : now_ms();
-  // The validator's paths hold against the version it built on: when that
-  // is the current one, the hash is computed along them.
-  auto& current = st.versions.current();
-  const snapshot* base = req.changes && current
-                             && current->version == req.changes_from
-                           ? current.get()
-                           : nullptr;
+  const auto& base = st.batch.empty() ? st.versions.current()
+                                      : st.batch.back().snap;
+  paths_ptr changes;
+  if (req.roots && base)
+    changes = std::make_shared<const std::vector<std::string>>(
+      changed_paths(base->effective, req.effective, *req.roots));
   return detail::make_recycled(st.trees, version, std::move(req.origin),
                                std::move(req.layers), std::move(req.effective),
                                at, std::move(req.secrets),
                                std::move(req.hash), std::move(req.author),
-                               std::move(req.reason), base,
-                               std::move(req.changes));
+                               std::move(req.reason),
+                               changes ? base.get() : nullptr,
+                               std::move(changes));
 }
 
 using store_ptr = store_backend_actor::stateful_pointer<store_state>;
 
+/// Hands durable versions (ascending) to the tap, their writers and the
+/// router, in that order, one version after the other.
+void publish(store_ptr self, std::vector<store_state::pending_commit>& done) {
+  auto& st = self->state;
+  for (auto& x : done) {
+    auto before = st.versions.current();
+    // Replicas first: their path is the longest (network, another process);
+    // the tap only enqueues here, the patch is computed on its own actor.
+    if (st.tap)
+      self->send(st.tap, publish_atom::value, before, x.snap);
+    // Then the answer: the validator waits for it, while publishing and
+    // evicting the oldest snapshot can happen after.
+    x.promise.deliver(x.snap);
+    if (st.router)
+      self->send(st.router, publish_atom::value, std::move(before), x.snap);
+    st.versions.push(std::move(x.snap));
+  }
+}
+
+/// Writes the collected commits in one transaction; then publishes them,
+/// or refuses every one of them.
+void flush(store_ptr self) {
+  auto& st = self->state;
+  auto done = std::move(st.batch);
+  st.batch.clear();
+  if (done.empty())
+    return;
+  std::vector<snapshot_ptr> rows;
+  rows.reserve(done.size());
+  for (auto& x : done)
+    rows.push_back(x.snap);
+  // Durable before acknowledged: a batch the journal refused was never seen
+  // by anyone. Its numbers stay free, and so does every version built on
+  // it: the validator sends those with the old epoch, refused on arrival.
+  if (auto err = st.versions.backing_journal()->append(rows)) {
+    ++st.epoch;
+    detail::log().error("event=journal_write_failed version={} count={} "
+                        "error=\"{}\"",
+                        rows.front()->version, rows.size(),
+                        self->system().render(err));
+    for (auto& x : done)
+      x.promise.deliver(err);
+    return;
+  }
+  publish(self, done);
+}
+
 /// Makes an admitted candidate the next version: durable first (with a
-/// journal), then handed to the tap, answered, and published.
+/// journal), then handed to the tap, answered, and published. With a
+/// journal and group commit, the commit waits for the flush message sent
+/// after the first of a batch: every commit queued before it shares its
+/// transaction.
 caf::result<snapshot_ptr> on_commit(store_ptr self, commit_request& req) {
   auto& st = self->state;
   auto& journal = st.versions.backing_journal();
-  auto version = st.versions.current()->version + 1;
+  if (req.epoch != st.epoch)
+    return make_error(errc::store_failed,
+                      "not committed: a version it was built on could not "
+                      "be written");
+  auto version = (st.batch.empty() ? st.versions.current()->version
+                                   : st.batch.back().snap->version)
+                 + 1;
   if (journal)
     version = std::max(version, journal->last_version() + 1);
   // A number given by the authority (etcd) may skip numbers this node never
   // saw, never go back: a version is never reused.
   if (req.version != 0) {
-    if (req.version < version)
+    if (req.version < version) {
+      ++st.epoch;
       return make_error(errc::version_conflict,
                         "version " + std::to_string(req.version)
                           + " is not after " + std::to_string(version - 1));
+    }
     version = req.version;
   }
-  auto next = make_snapshot(st, version, req);
-  // Durable before acknowledged: a version the journal refused was never
-  // seen by anyone, and its number stays free.
-  if (journal) {
-    if (auto err = journal->append(*next)) {
-      detail::log().error("event=journal_write_failed version={} "
-                          "error=\"{}\"",
-                          version, self->system().render(err));
-      return err;
-    }
-  }
-  auto before = st.versions.current();
-  // Replicas first: their path is the longest (network, another process);
-  // the tap only enqueues here, the patch is computed on its own actor.
-  if (st.tap)
-    self->send(st.tap, publish_atom::value, before, next);
-  // Then the answer: the validator waits for it, while publishing and
-  // evicting the oldest snapshot can happen after.
   auto rp = self->make_response_promise<snapshot_ptr>();
-  rp.deliver(next);
-  if (st.router)
-    self->send(st.router, publish_atom::value, std::move(before), next);
-  st.versions.push(std::move(next));
+  st.batch.push_back({make_snapshot(st, version, req), rp});
+  if (!journal) {
+    publish(self, st.batch);
+    st.batch.clear();
+  } else if (!st.group_commit) {
+    flush(self);
+  } else if (st.batch.size() == 1) {
+    self->send(self, detail::group_flush_atom::value);
+  }
   return rp;
 }
 
@@ -93,12 +142,14 @@ store_backend_actor::behavior_type
 make_store(store_ptr self, store_options options, topic_router_actor router,
            detail::journal_ptr db, std::vector<snapshot_ptr> restored) {
   auto& st = self->state;
+  st.group_commit = options.group_commit;
   st.router = std::move(router);
   st.trees = std::make_shared<detail::tree_pool>();
   st.versions = detail::version_history{options.history_size,
                                         std::move(restored), std::move(db)};
   return {
     [self](commit_atom, commit_request& req) { return on_commit(self, req); },
+    [self](detail::group_flush_atom) { flush(self); },
     [self](replicate_atom, replication_tap_actor& tap) {
       return on_replicate(self, tap);
     },

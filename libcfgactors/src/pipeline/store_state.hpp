@@ -4,6 +4,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
+
+#include <caf/typed_response_promise.hpp>
 
 #include "cfgactors/store.hpp"
 #include "core/internal_actor_types.hpp"
@@ -27,6 +30,21 @@ struct store_state {
   /// Where committed snapshots leave their tree when the last reference to
   /// them goes (see pipeline/tree_pool.hpp).
   std::shared_ptr<detail::tree_pool> trees;
+
+  /// A numbered commit waiting for its transaction (journaled store).
+  struct pending_commit {
+    snapshot_ptr snap;
+    caf::typed_response_promise<snapshot_ptr> promise;
+  };
+
+  /// Group commit: the commits taken since the last transaction, ascending;
+  /// written together when the flush message this store sent itself after
+  /// the first of them arrives.
+  std::vector<pending_commit> batch;
+  bool group_commit = true;
+  /// Batches that failed: a commit built while fewer were known stands on a
+  /// version that never became durable and is refused.
+  uint64_t epoch = 0;
 };
 
 /// A store in memory only (`options.data_dir` is not used).

@@ -48,7 +48,10 @@ void reject(validator_ptr self, promise& rp, write_result result,
     for (auto& err : result.errors)
       ++st.stats.failures_by_rule[err.rule];
   }
-  result.version = st.version;
+  // While commits are in flight, the durable version (the only one with a
+  // hash yet); a compare-and-set refusal names the head in its message.
+  result.version = st.in_flight.empty() || !st.current ? st.version
+                                                       : st.current->version;
   result.hash = st.hash;
   // Every reason, not the first only: the line is what an operator has when
   // the writer's answer is gone. As many as the answer carries.
@@ -102,22 +105,121 @@ void stand_on(validator_ptr self, const snapshot_ptr& snap,
   }
 }
 
+/// The store refused a commit built on `epoch`: the first refusal of an
+/// epoch means a batch failed (the store counted it too), and every write
+/// admitted on top of it fails as well; the next write is built on the last
+/// durable version again.
+void on_store_failed(validator_state& st, uint64_t epoch) {
+  if (epoch != st.epoch)
+    return;
+  ++st.epoch;
+  if (st.current) {
+    st.layers = st.current->layers;
+    st.version = st.current->version;
+    st.hash = st.current->hash;
+  }
+}
+
 /// Hands an admitted (or adopted) candidate to the store; `done` gets the
 /// snapshot, or the store's error. Nothing else is taken meanwhile.
 template <class Done, class Failed>
 void commit_locally(validator_ptr self, commit_request req, Done done,
                     Failed failed) {
   auto& st = self->state;
+  req.epoch = st.epoch;
   self->request(st.store, caf::infinite, commit_atom::value, std::move(req))
-    .await(std::move(done), std::move(failed));
+    .await(std::move(done),
+           [self, failed, epoch = st.epoch](caf::error& err) mutable {
+             on_store_failed(self->state, epoch);
+             failed(err);
+           });
   // The store is busy with the commit now; copy the base for the next write
   // meanwhile instead of after its answer, into a tree the store let go of.
   st.merge_cache.prepare(st.trees ? st.trees->take() : std::nullopt);
 }
 
+void pump(validator_ptr self);
+
+/// Pipelining: `req` becomes the base of the next write at once, and the
+/// store makes it durable (together with the commits around it) while the
+/// validator takes the next writes. Answered, in order, once durable.
+void commit_pipelined(validator_ptr self, commit_request req, std::string key,
+                      promise rp, clock_type::time_point started) {
+  auto& st = self->state;
+  // The store hashes it (along its changed paths); until it is durable the
+  // validator's hash stays the durable version's.
+  req.epoch = st.epoch;
+  st.layers = req.layers;
+  st.version += 1;
+  st.in_flight.push_back({st.version, key, {}});
+  auto origin = req.origin;
+  auto epoch = st.epoch;
+  self->request(st.store, caf::infinite, commit_atom::value, std::move(req))
+    .then(
+      [self, rp, started, key](snapshot_ptr& snap) mutable {
+        auto& st = self->state;
+        // The store numbers above what its journal holds: after a failed
+        // commit that reached the disk, every version in flight moves up.
+        if (auto expected = st.in_flight.front().version;
+            snap->version != expected) {
+          auto shift = snap->version - expected;
+          for (auto& x : st.in_flight)
+            x.version += shift;
+          st.version += shift;
+        }
+        auto unchanged = std::move(st.in_flight.front().unchanged);
+        st.in_flight.pop_front();
+        if (st.in_flight.empty())
+          st.hash = snap->hash;
+        // Writes that changed nothing on top of this one: answered with it.
+        for (auto& waiter : unchanged)
+          waiter.deliver(write_result{write_status::unchanged, snap->version,
+                                      snap->hash, errc::none, {}, {}});
+        if (!st.trees)
+          if (auto recycler = std::get_deleter<detail::snapshot_recycler>(snap))
+            st.trees = recycler->pool;
+        st.current = snap;
+        st.remember_key(key, snap->version, snap->hash);
+        ++st.stats.committed;
+        st.stats.record_commit(
+          std::chrono::duration<double>(clock_type::now() - started).count());
+        detail::log().info("event=config_committed version={} hash=\"{}\" "
+                           "origin=\"{}\" author=\"{}\" reason=\"{}\"",
+                           snap->version, snap->hash.substr(0, 12),
+                           detail::escaped(snap->origin),
+                           detail::escaped(snap->author),
+                           detail::escaped(snap->reason));
+        rp.deliver(write_result{write_status::committed, snap->version,
+                                snap->hash, errc::none, {}, {}});
+        pump(self);
+      },
+      [self, rp, origin, epoch](caf::error& err) mutable {
+        auto& st = self->state;
+        auto unchanged = std::move(st.in_flight.front().unchanged);
+        st.in_flight.pop_front();
+        for (auto& waiter : unchanged)
+          waiter.deliver(write_result::reject(
+            errc::store_failed, "", "store",
+            "not committed: the version it was built on could not be "
+            "written: " + self->system().render(err)));
+        on_store_failed(st, epoch);
+        st.dry_run = false;
+        reject(self, rp,
+               write_result::reject(errc::store_failed, "", "store",
+                                    self->system().render(err)),
+               origin);
+        pump(self);
+      });
+}
+
 /// A version committed by this node's write: stored, then answered.
 void finish(validator_ptr self, commit_request req, std::string key,
             promise rp, clock_type::time_point started) {
+  if (!self->state.alone) {
+    commit_pipelined(self, std::move(req), std::move(key), std::move(rp),
+                     started);
+    return;
+  }
   auto layers = req.layers;
   auto origin = req.origin;
   commit_locally(
@@ -422,19 +524,16 @@ void commit_admitted(validator_ptr self, layer_stack candidate, json effective,
                         std::move(req), std::move(rp), started, attempt);
     return;
   }
-  // Where the merged tree changed, found below what the write touched
-  // rather than by a diff of whole trees: the store hashes along these
-  // paths, the router and the primary pass them on.
-  paths_ptr changes;
-  if (st.current)
-    changes = std::make_shared<const std::vector<std::string>>(
-      changed_paths(st.current->effective, effective,
-                    detail::touched_paths(st.layers, candidate)));
-  auto from = changes ? st.current->version : 0;
+  // Where the merged tree may have changed: below what the layers the
+  // write changed touch, against the version it was built on (the head,
+  // in flight or durable). The store diffs only there and hashes along
+  // what changed; the router and the primary pass those paths on.
+  auto roots = std::make_shared<const std::vector<std::string>>(
+    detail::touched_paths(st.layers, candidate));
   commit_request local{std::move(candidate), std::move(effective),
                        std::move(req.origin), st.secrets, 0, 0, {},
                        std::move(req.author), std::move(req.reason),
-                       std::move(changes),    from};
+                       std::move(roots),      0};
   finish(self, std::move(local), std::move(req.idempotency_key), rp, started);
 }
 
@@ -560,8 +659,10 @@ void run_pre_commits(validator_ptr self,
 }
 
 /// Validates `candidate`, runs the pre-commit checks it is due, and commits
-/// it. Waits for the commit before taking the next write: the validator is
-/// the ordering point. A dry run stops after validation with the diff.
+/// it. The validator is the ordering point: a write that runs alone waits
+/// for its commit before the next is taken; others are pipelined (the next
+/// write builds on this candidate while the store makes it durable). A dry
+/// run stops after validation with the diff.
 void admit(validator_ptr self, layer_stack candidate, write_request req,
            promise rp, clock_type::time_point started, unsigned attempt) {
   auto& st = self->state;
@@ -581,6 +682,12 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
   if (candidate == st.layers) {
     ++st.stats.unchanged;
     settle(st);
+    // On top of a version still in flight: answered with that version's
+    // number and hash once it is durable (or refused with it).
+    if (!st.in_flight.empty()) {
+      st.in_flight.back().unchanged.push_back(rp);
+      return;
+    }
     rp.deliver(write_result{write_status::unchanged, st.version, st.hash,
                             errc::none, {}, {}});
     return;
@@ -628,7 +735,7 @@ void handle_write(validator_ptr self, write_request req, promise rp,
                   unsigned attempt, clock_type::time_point since) {
   auto started = attempt == 0 ? clock_type::now() : since;
   auto& st = self->state;
-  // One write at a time (the validator awaits each): the flag holds until
+  // A dry run runs alone (the validator awaits it): the flag holds until
   // this one is answered.
   st.dry_run = req.dry_run;
   // A retry of a keyed write that committed: the same answer, no new
@@ -730,6 +837,51 @@ void handle_write(validator_ptr self, write_request req, promise rp,
         attempt);
 }
 
+/// Whether `req` must run alone: with no commit in flight before it, and
+/// awaiting each step so that no write is taken until it is answered.
+bool runs_alone(const validator_state& st, const write_request& req) {
+  // etcd: each commit compares etcd's head, which only the previous
+  // commit's answer moves. Pre-commit checks show a component the running
+  // version and give it back on a refusal: it must be the durable one. A
+  // rollback reads its target from the store, which knows durable versions
+  // only. A dry run diffs against the durable version. A retry of a keyed
+  // write still in flight must find its key answered, not commit twice.
+  if (st.etcd || req.dry_run
+      || (req.ops.size() == 1 && req.ops[0].kind == op_kind::rollback)
+      || (st.options.contracts
+          && st.options.contracts->pre_commit_count() > 0))
+    return true;
+  if (!req.idempotency_key.empty())
+    for (auto& x : st.in_flight)
+      if (x.key == req.idempotency_key)
+        return true;
+  return false;
+}
+
+/// Starts the held writes in order, as far as they may start now: one that
+/// runs alone waits until no commit is in flight, and the writes behind it
+/// wait until it is answered (a resume message queued behind its awaits).
+void pump(validator_ptr self) {
+  auto& st = self->state;
+  while (!st.held.empty()) {
+    auto alone = runs_alone(st, st.held.front().req);
+    if ((alone && !st.in_flight.empty())
+        || st.in_flight.size() >= max_in_flight)
+      return; // an answer from the store calls pump again
+    auto w = std::move(st.held.front());
+    st.held.pop_front();
+    st.alone = alone;
+    handle_write(self, std::move(w.req), std::move(w.promise), 0, {});
+    if (alone) {
+      if (!st.held.empty() && !st.resume_pending) {
+        st.resume_pending = true;
+        self->send(self, detail::resume_atom::value);
+      }
+      return;
+    }
+  }
+}
+
 } // namespace
 
 validation_errors check_candidate(const json& effective,
@@ -774,8 +926,13 @@ validator(validator_ptr self, validator_options options,
   return {
     [self](write_atom, write_request& req) -> caf::result<write_result> {
       auto rp = self->make_response_promise<write_result>();
-      handle_write(self, std::move(req), rp, 0, {});
+      self->state.held.push_back({std::move(req), rp});
+      pump(self);
       return rp;
+    },
+    [self](detail::resume_atom) {
+      self->state.resume_pending = false;
+      pump(self);
     },
     [self](detail::adopt_atom, detail::version_record& rec) {
       if (self->state.etcd)

@@ -31,11 +31,16 @@ class tree_pool;
 /// The validator with what only its own node sends it: in etcd mode, the
 /// versions other nodes committed, in etcd's order (etcd_follower).
 using validator_impl = validator_actor::extend<
-  caf::reacts_to<detail::adopt_atom, detail::version_record>>;
+  caf::reacts_to<detail::adopt_atom, detail::version_record>,
+  caf::reacts_to<detail::resume_atom>>;
 
 /// Keys of keyed writes the validator remembers (committed here or seen in
 /// etcd's records), oldest forgotten first.
 inline constexpr std::size_t max_idempotency_keys = 10000;
+
+/// Commits handed to the store and not yet answered, at most: a write
+/// beyond waits for a slot (bounds what candidates in flight hold).
+inline constexpr std::size_t max_in_flight = 64;
 
 struct validator_state {
   static inline const char* name = "cfgactors.validator";
@@ -76,6 +81,32 @@ struct validator_state {
   /// etcd mode: the content hash of each source layer this node proposed
   /// last, to tell when another node's source says otherwise.
   std::map<std::string, std::string> own_layers;
+
+  /// Pipelining (docs/ARCHITECTURE.md, "Group commit"): `layers`, `version`
+  /// and `hash` are those of the newest *admitted* write, the next write's
+  /// base; `current` stays the newest durable version. A commit the store
+  /// has not answered yet, oldest first (the store answers in order):
+  struct in_flight_commit {
+    uint64_t version; ///< the number it is expected to get
+    std::string key;  ///< its idempotency key, if any
+    /// Writes that changed nothing on top of it: answered when it is.
+    std::vector<caf::typed_response_promise<write_result>> unchanged;
+  };
+  std::deque<in_flight_commit> in_flight;
+  /// Writes taken but not started: behind a write that must run alone, or
+  /// while `max_in_flight` commits are under way. Started in order.
+  struct held_write {
+    write_request req;
+    caf::typed_response_promise<write_result> promise;
+  };
+  std::deque<held_write> held;
+  bool resume_pending = false; ///< a resume message is on its way
+  /// The write under way runs alone: no commit is in flight beside it, and
+  /// it awaits each answer (nothing else is taken meanwhile).
+  bool alone = true;
+  /// Failed commits seen (matches the store's count): a candidate carries it
+  /// so that the store refuses one built on a version that failed.
+  uint64_t epoch = 0;
 
   void remember_key(const std::string& key, uint64_t version,
                     const std::string& hash) {

@@ -297,25 +297,52 @@ CAF_TEST(layers of higher precedence win and null deletes lower keys) {
   CAF_CHECK_EQUAL(res.code, errc::invalid_argument);
 }
 
-CAF_TEST(the next write waits until the store answered the previous one) {
+CAF_TEST(the next write builds on the previous one while the store commits it) {
   auto mailbox_size = [](const auto& hdl) {
     auto ptr = caf::actor_cast<caf::abstract_actor*>(hdl);
     return static_cast<caf::scheduled_actor*>(ptr)->mailbox().size();
   };
+  auto before = validator_st().version;
   self->send(pipe.validator, write_atom::value,
              write_request{{operation::set("buffer_size", 2000)}, "a", 0, {}});
   self->send(pipe.validator, write_atom::value,
              write_request{{operation::set("buffer_size", 3000)}, "b", 0, {}});
   expect((write_atom, write_request), from(self).to(pipe.validator));
-  // The store has not answered: one commit only, the second write waits.
-  CAF_CHECK_EQUAL(mailbox_size(pipe.store), 1u);
-  CAF_CHECK_EQUAL(mailbox_size(pipe.validator), 1u);
-  CAF_CHECK_EQUAL(validator_st().version, 1u);
-  expect((commit_atom, commit_request), from(pipe.validator).to(pipe.store));
+  expect((write_atom, write_request), from(self).to(pipe.validator));
+  // The store has answered neither: both commits are in flight, the second
+  // admitted on top of the first.
+  CAF_CHECK_EQUAL(mailbox_size(pipe.store), 2u);
+  CAF_CHECK_EQUAL(validator_st().in_flight.size(), 2u);
+  CAF_CHECK_EQUAL(validator_st().version, before + 2);
+  CAF_CHECK_EQUAL(current()->version, before);
   run();
-  CAF_CHECK_EQUAL(current()->version, 3u);
+  CAF_CHECK_EQUAL(validator_st().in_flight.size(), 0u);
+  CAF_CHECK_EQUAL(current()->version, before + 2);
   CAF_CHECK_EQUAL(current()->origin, "b");
   CAF_CHECK_EQUAL(current()->effective["buffer_size"], 3000);
+}
+
+CAF_TEST(a write that runs alone waits until no commit is in flight) {
+  auto before = validator_st().version;
+  self->send(pipe.validator, write_atom::value,
+             write_request{{operation::set("buffer_size", 2000)}, "a", 0, {}});
+  write_request dry{{operation::set("buffer_size", 3000)}, "b", 0, {}};
+  dry.dry_run = true;
+  auto f = self->request(pipe.validator, caf::infinite, write_atom::value,
+                         std::move(dry));
+  expect((write_atom, write_request), from(self).to(pipe.validator));
+  expect((write_atom, write_request), from(self).to(pipe.validator));
+  // The dry run diffs against the durable version: it waits for the first.
+  CAF_CHECK_EQUAL(validator_st().held.size(), 1u);
+  run();
+  CAF_CHECK_EQUAL(validator_st().held.size(), 0u);
+  f.receive(
+    [&](write_result& r) {
+      CAF_CHECK_EQUAL(r.status, write_status::accepted);
+      CAF_CHECK_EQUAL(r.diff.from, before + 1);
+      CAF_CHECK_EQUAL(r.diff.view["buffer_size"]["old"], 2000);
+    },
+    [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
 }
 
 CAF_TEST(values marked secret never appear in the errors) {
