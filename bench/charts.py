@@ -8,7 +8,7 @@ text a bench printed, as pasted in docs/BENCHMARKS.md (lines before its
 column header and after the blank line that ends its rows are free text).
 The file's name says which bench printed it: <kind>.txt or
 <kind>-<variant>.txt, kind one of propagation, cluster_writes, reads,
-pipeline, subscribers, catch_up.
+pipeline, subscribers, catch_up, journal.
 OUT_DIR/<name>.svg is written for IN's <name>.txt.
 
 Every input is read before any chart is written. A header that is not the
@@ -350,9 +350,33 @@ def catch_up(path):
     return draw
 
 
+def journal(path):
+    """bench/journal: journaled commits per second against the number of
+    writers, a line per system (etcd's put rate among them)."""
+    table = read_table(
+        path, [("system", "W", "commits/s", "failed", "x etcd")],
+        {"W": INT, "commits/s": NUMBER, "failed": INT,
+         "x etcd": NUMBER_OR_DASH},
+        re.compile(r"(?P<label>\S.*?)\s+(?P<x>\d+)\s+(?P<why>skipped|"
+                   r"failed)\b.*$"))
+    by_system = series(table, "system", "W", "commits/s")
+
+    def draw(fig):
+        ax = fig.add_subplot()
+        lines_per_label(ax, by_system)
+        log_axes(ax, x_base=2)
+        ax.set_xlabel("W (concurrent writers)")
+        ax.set_ylabel("durable commits per second")
+        ax.legend(fontsize="small")
+        fig.suptitle(f"{path.stem}: commits/s vs writers\n{caveat(table)}",
+                     fontsize="medium")
+
+    return draw
+
+
 KINDS = {"propagation": propagation, "cluster_writes": cluster_writes,
          "reads": reads, "pipeline": pipeline, "subscribers": subscribers,
-         "catch_up": catch_up}
+         "catch_up": catch_up, "journal": journal}
 
 
 # --- drawing helpers ---------------------------------------------------------
