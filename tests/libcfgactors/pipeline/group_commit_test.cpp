@@ -141,6 +141,21 @@ struct fixture : test_coordinator_fixture<system_config> {
     }
   }
 
+  /// Runs every other actor until nothing is left for it before the store
+  /// takes its next message: whatever the store sends reaches its reader
+  /// before the store's next step (its flush) runs.
+  void run_store_last() {
+    auto store_job = dynamic_cast<caf::resumable*>(
+      caf::actor_cast<caf::abstract_actor*>(store));
+    for (;;) {
+      sched.run_jobs_filtered(
+        [&](caf::resumable* job) { return job != store_job; });
+      if (!sched.prioritize(store))
+        return;
+      sched.run_once();
+    }
+  }
+
   using handle = decltype(std::declval<caf::scoped_actor&>()->request(
     std::declval<validator_impl&>(), caf::infinite, write_atom::value,
     std::declval<write_request>()));
@@ -225,7 +240,8 @@ CAF_TEST(an answer never arrives before its version is durable) {
   open();
   auto log = std::make_shared<std::vector<observed>>();
   sys.spawn(observer, validator, db, log, std::vector<int>{1, 2, 3, 4, 5});
-  run();
+  // An answer sent before the transaction would reach the observer first.
+  run_store_last();
   CAF_REQUIRE_EQUAL(log->size(), 5u);
   for (std::size_t i = 0; i < log->size(); ++i) {
     auto& x = (*log)[i];
@@ -269,10 +285,14 @@ CAF_TEST(a failed batch refuses its writes and those built on them) {
     CAF_CHECK_EQUAL(r.version, 1u);
     CAF_CHECK_EQUAL(r.errors.size(), 1u);
   }
-  CAF_CHECK(contains(refused[0].errors.at(0).message, "refused by the test"));
-  CAF_CHECK(contains(refused[1].errors.at(0).message, "refused by the test"));
-  CAF_CHECK(contains(refused[2].errors.at(0).message, "built on"));
-  CAF_CHECK(contains(refused[3].errors.at(0).message, "built on"));
+  auto message = [&](std::size_t i) {
+    auto& errors = refused[i].errors;
+    return errors.empty() ? std::string{} : errors[0].message;
+  };
+  CAF_CHECK(contains(message(0), "refused by the test"));
+  CAF_CHECK(contains(message(1), "refused by the test"));
+  CAF_CHECK(contains(message(2), "built on"));
+  CAF_CHECK(contains(message(3), "built on"));
   // Nothing of it is anywhere: journal, store, subscribers, history.
   CAF_CHECK_EQUAL(db->transactions(), transactions);
   CAF_CHECK_EQUAL(db->last_version(), 1u);
