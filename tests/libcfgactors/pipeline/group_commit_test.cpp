@@ -317,6 +317,26 @@ CAF_TEST(a failed batch refuses its writes and those built on them) {
   CAF_CHECK_EQUAL(published->size(), seen + 1);
 }
 
+CAF_TEST(at most max_in_flight commits are in flight and the rest wait in order) {
+  open();
+  auto n = static_cast<int>(max_in_flight) + 6;
+  std::vector<handle> hs;
+  for (int i = 1; i <= n; ++i)
+    hs.push_back(send_write(i));
+  step(validator, static_cast<std::size_t>(n));
+  auto ptr = caf::actor_cast<caf::abstract_actor*>(validator);
+  auto& st = static_cast<validator_impl::stateful_base<validator_state>*>(ptr)
+               ->state;
+  CAF_CHECK_EQUAL(st.in_flight.size(), max_in_flight);
+  CAF_CHECK_EQUAL(st.held.size(), 6u);
+  run();
+  CAF_CHECK_EQUAL(st.in_flight.size(), 0u);
+  CAF_CHECK_EQUAL(st.held.size(), 0u);
+  for (int i = 0; i < n; ++i)
+    CAF_CHECK_EQUAL(answer(hs[i]).version, static_cast<uint64_t>(i + 1));
+  CAF_CHECK_EQUAL(current()->effective["n"], n);
+}
+
 CAF_TEST(compare and set compares against the newest admitted version) {
   open();
   auto cas = [&](int value, uint64_t expected) {
