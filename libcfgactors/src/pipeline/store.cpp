@@ -111,6 +111,8 @@ caf::result<snapshot_ptr> on_commit(store_ptr self, commit_request& req) {
   // saw, never go back: a version is never reused.
   if (req.version != 0) {
     if (req.version < version) {
+      // Counted like a failed batch: the validator counts every refusal of
+      // a commit built in the current epoch.
       ++st.epoch;
       return make_error(errc::version_conflict,
                         "version " + std::to_string(req.version)
