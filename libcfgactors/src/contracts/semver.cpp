@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <type_traits>
+
+#include "contracts/semver_text.hpp"
 
 namespace cfgactors {
 
@@ -19,17 +22,21 @@ bool identifier_chars(std::string_view s) {
          });
 }
 
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
+// Calls `fn` on each part of `s` between `sep`s (one part when there is no
+// `sep`); stops and returns false at the first part `fn` refuses.
+template <class F>
+bool for_each_part(std::string_view s, char sep, F fn) {
   for (;;) {
-    auto pos = s.find(sep, start);
-    if (pos == std::string_view::npos) {
-      parts.push_back(s.substr(start));
-      return parts;
+    auto pos = s.find(sep);
+    if constexpr (std::is_same_v<decltype(fn(s)), bool>) {
+      if (!fn(s.substr(0, pos)))
+        return false;
+    } else {
+      fn(s.substr(0, pos));
     }
-    parts.push_back(s.substr(start, pos - start));
-    start = pos + 1;
+    if (pos == std::string_view::npos)
+      return true;
+    s.remove_prefix(pos + 1);
   }
 }
 
@@ -51,48 +58,68 @@ bool fail(std::string* error, std::string_view text, const char* why) {
 
 } // namespace
 
-std::optional<semver> semver::parse(std::string_view text,
-                                    std::string* error) {
-  semver result;
+namespace detail {
+
+std::optional<semver_text> scan_semver(std::string_view text,
+                                       const char** why) noexcept {
+  auto refuse = [why](const char* what) -> std::optional<semver_text> {
+    if (why)
+      *why = what;
+    return std::nullopt;
+  };
+  semver_text result;
   auto rest = text;
   if (!rest.empty() && (rest[0] == 'v' || rest[0] == 'V'))
     rest.remove_prefix(1);
   if (auto plus = rest.find('+'); plus != std::string_view::npos) {
-    auto build = rest.substr(plus + 1);
-    for (auto id : split(build, '.'))
-      if (!identifier_chars(id)) {
-        fail(error, text, "build metadata needs [0-9A-Za-z-] identifiers");
-        return std::nullopt;
-      }
-    result.build = std::string{build};
+    result.build = rest.substr(plus + 1);
+    if (!for_each_part(result.build, '.', identifier_chars))
+      return refuse("build metadata needs [0-9A-Za-z-] identifiers");
     rest = rest.substr(0, plus);
   }
   if (auto dash = rest.find('-'); dash != std::string_view::npos) {
-    for (auto id : split(rest.substr(dash + 1), '.')) {
-      if (!identifier_chars(id)) {
-        fail(error, text, "pre-release needs [0-9A-Za-z-] identifiers");
-        return std::nullopt;
-      }
-      if (all_digits(id) && id.size() > 1 && id[0] == '0') {
-        fail(error, text, "numeric pre-release identifier with leading zero");
-        return std::nullopt;
-      }
-      result.pre.emplace_back(id);
-    }
+    result.pre = rest.substr(dash + 1);
+    const char* problem = nullptr;
+    for_each_part(result.pre, '.', [&problem](std::string_view id) {
+      if (!identifier_chars(id))
+        problem = "pre-release needs [0-9A-Za-z-] identifiers";
+      else if (all_digits(id) && id.size() > 1 && id[0] == '0')
+        problem = "numeric pre-release identifier with leading zero";
+      return problem == nullptr;
+    });
+    if (problem)
+      return refuse(problem);
     rest = rest.substr(0, dash);
   }
-  auto parts = split(rest, '.');
-  if (parts.size() > 3) {
-    fail(error, text, "more than MAJOR.MINOR.PATCH");
+  if (std::count(rest.begin(), rest.end(), '.') > 2)
+    return refuse("more than MAJOR.MINOR.PATCH");
+  uint64_t* fields[] = {&result.major, &result.minor, &result.patch};
+  std::size_t i = 0;
+  if (!for_each_part(rest, '.', [&](std::string_view part) {
+        return parse_number(part, *fields[i++]);
+      }))
+    return refuse("MAJOR.MINOR.PATCH must be numbers without leading zeros");
+  return result;
+}
+
+} // namespace detail
+
+std::optional<semver> semver::parse(std::string_view text,
+                                    std::string* error) {
+  const char* why = nullptr;
+  auto scanned = detail::scan_semver(text, &why);
+  if (!scanned) {
+    fail(error, text, why);
     return std::nullopt;
   }
-  uint64_t* fields[] = {&result.major, &result.minor, &result.patch};
-  for (size_t i = 0; i < parts.size(); ++i)
-    if (!parse_number(parts[i], *fields[i])) {
-      fail(error, text,
-           "MAJOR.MINOR.PATCH must be numbers without leading zeros");
-      return std::nullopt;
-    }
+  semver result;
+  result.major = scanned->major;
+  result.minor = scanned->minor;
+  result.patch = scanned->patch;
+  if (!scanned->pre.empty())
+    for_each_part(scanned->pre, '.',
+                  [&](std::string_view id) { result.pre.emplace_back(id); });
+  result.build = std::string{scanned->build};
   return result;
 }
 
@@ -114,7 +141,7 @@ namespace {
 
 // Pre-release identifiers: numbers compare numerically and rank below
 // alphanumerics, which compare in ASCII order (semver.org §11).
-int compare_identifier(const std::string& x, const std::string& y) {
+int compare_identifier(std::string_view x, std::string_view y) {
   bool xn = all_digits(x);
   bool yn = all_digits(y);
   if (xn && yn) {
@@ -149,6 +176,34 @@ int compare(const semver& x, const semver& y) noexcept {
       return c;
   return three_way(x.pre.size(), y.pre.size());
 }
+
+namespace detail {
+
+int compare(const semver_text& x, const semver& y) noexcept {
+  if (auto c = three_way(x.major, y.major))
+    return c;
+  if (auto c = three_way(x.minor, y.minor))
+    return c;
+  if (auto c = three_way(x.patch, y.patch))
+    return c;
+  if (x.pre.empty() || y.pre.empty())
+    return x.pre.empty() == y.pre.empty() ? 0 : (x.pre.empty() ? 1 : -1);
+  std::size_t i = 0;
+  int result = 0;
+  for_each_part(x.pre, '.', [&](std::string_view id) {
+    if (i == y.pre.size()) {
+      result = 1; // x has more identifiers
+      return false;
+    }
+    result = compare_identifier(id, y.pre[i++]);
+    return result == 0;
+  });
+  if (result != 0)
+    return result;
+  return three_way(i, y.pre.size());
+}
+
+} // namespace detail
 
 bool compatible(const semver& have, const semver& need) noexcept {
   return have.major == need.major && have >= need;

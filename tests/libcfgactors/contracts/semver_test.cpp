@@ -3,6 +3,8 @@
 
 #include "cfgactors/semver.hpp"
 
+#include "contracts/semver_text.hpp"
+
 #include <string>
 
 using namespace cfgactors;
@@ -69,4 +71,31 @@ CAF_TEST(compatibility needs the same major and no older version) {
   CAF_CHECK(!compatible(v("1.1.9"), v("1.2.0")));
   CAF_CHECK(!compatible(v("2.0.0"), v("1.2.0")));
   CAF_CHECK(!compatible(v("1.2.0-rc.1"), v("1.2.0")));
+}
+
+CAF_TEST(the in-place scan accepts and orders exactly as parse does) {
+  const char* texts[] = {
+    "1.2.3",      "v1.2",      "V3",          "1.2.3-rc.1",   "1.2.3-rc.1+b.2",
+    "1.2.3+b",    "",          "v",           "1..2",         "1.2.3.4",
+    "01.2.3",     "1.x.3",     "1.2.3-",      "1.2.3-01",     "1.2.3-rc..1",
+    "1.2.3+",     "1.2.3+a..b", "1.2.3-a_b",  "1.2.3.4.x",    "1.2-rc.1",
+    "2.0.0-alpha.beta.1", "2.0.0-1", "2.0.0-alpha", "99999999999999999999",
+    "1.2.3-x.7.z.92", "1.0.0-0",  "1.2.x.4",    "1.2.3-+",
+  };
+  for (auto x : texts) {
+    CAF_MESSAGE("'" << x << "'");
+    std::string error;
+    auto parsed = semver::parse(x, &error);
+    const char* why = nullptr;
+    auto scanned = detail::scan_semver(x, &why);
+    CAF_REQUIRE_EQUAL(parsed.has_value(), scanned.has_value());
+    if (!parsed) {
+      CAF_CHECK(error.find(why) != std::string::npos);
+      continue;
+    }
+    for (auto y : texts)
+      if (auto other = semver::parse(y))
+        CAF_CHECK_EQUAL(detail::compare(*scanned, *other),
+                        compare(*parsed, *other));
+  }
 }
