@@ -43,6 +43,13 @@
 // the key attribute absent or empty: off), `missing` (no such flag: the
 // fallback), and `malformed:<path>: <problem>` (the fallback; the first
 // problem validate_features reports for the flag). Evaluation never throws.
+//
+// Evaluation runs over a compiled form of the `features` subtree
+// (src/flags/compiled_flags.hpp), built on the first evaluation and kept in
+// the snapshot, so every reader of a version shares it; a feature_flags over
+// a caller's tree, or over an overlay that changes `features`, keeps its
+// own. enabled() and evaluate_view() then look nothing up in JSON and
+// allocate nothing.
 #pragma once
 
 #include <cstddef>
@@ -55,6 +62,7 @@
 #include <utility>
 
 #include "cfgactors/config_view.hpp"
+#include "cfgactors/flags_cache.hpp"
 #include "cfgactors/fwd.hpp"
 #include "cfgactors/validation_error.hpp"
 
@@ -107,23 +115,42 @@ struct flag_result {
   }
 };
 
+/// flag_result without copies: variant and reason point into the compiled
+/// flags of the feature_flags that returned it (valid while it or a copy
+/// lives) or into the caller's fallback variant.
+struct flag_result_view {
+  bool enabled = false;
+  std::string_view variant;
+  std::string_view reason;
+  std::optional<std::size_t> rule;
+
+  bool defaulted() const noexcept {
+    return reason == "missing" || malformed();
+  }
+
+  bool malformed() const noexcept {
+    return reason.compare(0, 10, "malformed:") == 0;
+  }
+
+  /// The same result, owning its strings.
+  flag_result copy() const {
+    return flag_result{enabled, std::string{variant}, std::string{reason},
+                       rule};
+  }
+};
+
 /// Evaluates the flags of one configuration (with its overlay, if any).
-/// Cheap to copy; holds the snapshot it reads alive.
+/// Cheap to copy; holds the snapshot it reads alive. Over a caller's tree,
+/// the flags are compiled by the first evaluation: a tree changed after
+/// that needs a new feature_flags.
 class feature_flags {
 public:
-  explicit feature_flags(config_view view) : view_(std::move(view)) {
-    // nop
-  }
+  explicit feature_flags(config_view view);
 
-  explicit feature_flags(snapshot_ptr config)
-    : view_(std::move(config)) {
-    // nop
-  }
+  explicit feature_flags(snapshot_ptr config);
 
   /// Over a tree that the caller keeps alive as long as this object.
-  explicit feature_flags(const json& config) : view_(config) {
-    // nop
-  }
+  explicit feature_flags(const json& config);
 
   /// A temporary tree would be gone before the first evaluation.
   explicit feature_flags(json&& config) = delete;
@@ -133,6 +160,13 @@ public:
   flag_result evaluate(std::string_view name, const flag_context& ctx = {},
                        bool fallback = false,
                        std::string_view fallback_variant = {}) const noexcept;
+
+  /// evaluate() without allocating: the strings are views (see
+  /// flag_result_view).
+  flag_result_view
+  evaluate_view(std::string_view name, const flag_context& ctx = {},
+                bool fallback = false,
+                std::string_view fallback_variant = {}) const noexcept;
 
   /// Whether `name` is on for `ctx`; `fallback` if absent or malformed.
   bool enabled(std::string_view name, const flag_context& ctx = {},
@@ -148,7 +182,15 @@ public:
   }
 
 private:
+  /// The compiled flags, compiling them on first use; nullptr if that
+  /// failed (out of memory), and evaluation then interprets the JSON.
+  const detail::compiled_flags* compiled() const noexcept;
+
   config_view view_;
+  /// The cache of a view whose flags are not its snapshot's.
+  std::shared_ptr<const detail::flags_cache> own_;
+  /// The snapshot's cache or own_.
+  const detail::flags_cache* cache_;
 };
 
 /// Every problem in the `features` subtree of `config`, each with its path

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cfgactors/flags_cache.hpp"
 #include "cfgactors/fwd.hpp"
 #include "cfgactors/layer.hpp"
 #include "cfgactors/secrets.hpp"
@@ -48,6 +49,9 @@ struct snapshot {
   /// The digests of every container in `effective` (docs/HASH.md), so that
   /// the next version's hash is computed along its changed paths only.
   std::shared_ptr<const detail::hash_tree> hashes;
+  /// The flags of `effective` compiled by their first evaluation
+  /// (feature_flags); not part of the value, a copy starts without.
+  detail::flags_cache compiled_features{};
 
   /// Builds a snapshot and computes its hash.
   static snapshot_ptr make(uint64_t version, std::string origin,

@@ -39,17 +39,28 @@ constexpr uint64_t fmix64(uint64_t k) noexcept {
   return k;
 }
 
-/// The bucket of `key` for `flag`. The parts are separated by 0xff, a byte
-/// that never occurs in UTF-8, so distinct triples hash distinct texts.
-constexpr uint32_t sticky_bucket(std::string_view salt, std::string_view flag,
-                                 std::string_view key) noexcept {
+/// The hash state after (salt, flag): what every key of one flag continues.
+/// The parts are separated by 0xff, a byte that never occurs in UTF-8, so
+/// distinct triples hash distinct texts.
+constexpr uint64_t sticky_prefix(std::string_view salt,
+                                 std::string_view flag) noexcept {
   constexpr std::string_view separator{"\xff", 1};
   auto hash = fnv1a(0xcbf29ce484222325ULL, salt);
   hash = fnv1a(hash, separator);
   hash = fnv1a(hash, flag);
-  hash = fnv1a(hash, separator);
-  hash = fnv1a(hash, key);
-  return static_cast<uint32_t>(fmix64(hash) % bucket_count);
+  return fnv1a(hash, separator);
+}
+
+/// The bucket of `key` under a prefix from sticky_prefix.
+constexpr uint32_t sticky_bucket(uint64_t prefix,
+                                 std::string_view key) noexcept {
+  return static_cast<uint32_t>(fmix64(fnv1a(prefix, key)) % bucket_count);
+}
+
+/// The bucket of `key` for `flag`.
+constexpr uint32_t sticky_bucket(std::string_view salt, std::string_view flag,
+                                 std::string_view key) noexcept {
+  return sticky_bucket(sticky_prefix(salt, flag), key);
 }
 
 } // namespace cfgactors::detail

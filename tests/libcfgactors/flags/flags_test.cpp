@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "cfgactors/flags.hpp"
+
+#include "flags/twin_flags.hpp"
 #include "cfgactors/rules.hpp"
 #include "cfgactors/snapshot.hpp"
 
@@ -44,7 +46,7 @@ constexpr std::size_t many = 100000;
 // Whether `flag` in `config` is enabled for each of the first `n` users.
 std::vector<bool> enabled_keys(const json& config, const char* flag,
                                std::size_t n) {
-  feature_flags flags{config};
+  test::twin_flags flags{config};
   std::vector<bool> result(n);
   for (std::size_t i = 0; i < n; ++i)
     result[i] = flags.enabled(flag, user(i));
@@ -77,7 +79,7 @@ std::vector<std::string> paths(const validation_errors& errors) {
 
 CAF_TEST(plain booleans are on or off for everyone) {
   auto config = j(R"({"features": {"dark_mode": true, "beta": false}})");
-  feature_flags flags{config};
+  test::twin_flags flags{config};
   auto on = flags.evaluate("dark_mode", {{"user", "1"}});
   CAF_CHECK(on.enabled);
   CAF_CHECK_EQUAL(on.reason, "on");
@@ -93,7 +95,7 @@ CAF_TEST(plain booleans are on or off for everyone) {
 
 CAF_TEST(a missing flag yields the fallback and says so) {
   auto config = j(R"({"features": {"other": true}, "logging": {}})");
-  feature_flags flags{config};
+  test::twin_flags flags{config};
   auto result = flags.evaluate("new_checkout", {}, true, "control");
   CAF_CHECK(result.enabled);
   CAF_CHECK_EQUAL(result.variant, "control");
@@ -105,10 +107,10 @@ CAF_TEST(a missing flag yields the fallback and says so) {
   CAF_CHECK_EQUAL(flags.evaluate("").reason, "missing");
   // No features at all, and a null flag (unset), are missing too.
   auto bare_config = j(R"({"logging": {}})");
-  feature_flags bare{bare_config};
+  test::twin_flags bare{bare_config};
   CAF_CHECK_EQUAL(bare.evaluate("a").reason, "missing");
   auto nulled_config = j(R"({"features": {"a": null}})");
-  feature_flags nulled{nulled_config};
+  test::twin_flags nulled{nulled_config};
   CAF_CHECK_EQUAL(nulled.evaluate("a", {}, true).reason, "missing");
   CAF_CHECK(nulled.enabled("a", {}, true));
 }
@@ -120,7 +122,7 @@ CAF_TEST(an object flag is on unless disabled and disabled beats rules) {
             "rules": [{"attribute": "tenant", "op": "eq", "values": ["acme"]}]},
     "on": {"enabled": true, "description": "fully on"}
   }})");
-  feature_flags flags{config};
+  test::twin_flags flags{config};
   CAF_CHECK_EQUAL(flags.evaluate("plain").reason, "on");
   CAF_CHECK(flags.enabled("plain"));
   CAF_CHECK(flags.enabled("on"));
@@ -159,8 +161,8 @@ CAF_TEST(rollouts are sticky across evaluators snapshots and other attributes) {
   other_tree["features"]["unrelated"] = j(R"({"rollout": 70})");
   other_tree["logging"] = j(R"({"level": "DEBUG"})");
   auto second = snapshot::make(7, "other", {}, other_tree, now_ms());
-  feature_flags a{first};
-  feature_flags b{second};
+  test::twin_flags a{first};
+  test::twin_flags b{second};
   std::size_t in = 0;
   for (std::size_t i = 0; i < 2000; ++i) {
     auto x = a.evaluate("f", user(i));
@@ -193,7 +195,7 @@ CAF_TEST(two flags at 50 percent bucket keys independently) {
 
 CAF_TEST(fractional rollouts count in hundredths of a percent) {
   auto config = with_flag("f", j(R"({"rollout": 0.5})"));
-  feature_flags flags{config};
+  test::twin_flags flags{config};
   std::size_t in = 0;
   for (std::size_t i = 0; i < 20000; ++i)
     in += flags.enabled("f", user(i)) ? 1 : 0;
@@ -210,7 +212,7 @@ CAF_TEST(the rollout key defaults to user and may name another attribute) {
     "none": {"rollout": 0},
     "all": {"rollout": 100}
   }})");
-  feature_flags flags{config};
+  test::twin_flags flags{config};
   auto missing = flags.evaluate("by_user", {{"tenant", "acme"}}, true);
   CAF_CHECK(!missing.enabled);
   CAF_CHECK_EQUAL(missing.reason, "missing_key:user");
@@ -253,7 +255,7 @@ bool rule_matches(const op_case& c) {
   json flag = {{"rollout", 0}, {"rules", json::array({rule})}};
   auto config = with_flag("f", flag);
   CAF_REQUIRE_EQUAL(first_problem(config), "");
-  feature_flags flags{config};
+  test::twin_flags flags{config};
   auto result = flags.evaluate("f", {{"a", c.attribute}});
   CAF_CHECK_EQUAL(result.reason, c.matches ? "rule[0]:a " + std::string{c.op}
                                            : std::string{"rollout:out"});
@@ -322,7 +324,7 @@ CAF_TEST(a rule whose attribute is absent does not match even for not_in) {
   auto config = with_flag("f", j(R"({"rollout": 0, "rules": [
     {"attribute": "tenant", "op": "not_in", "values": ["acme"]},
     {"attribute": "tenant", "op": "neq", "values": ["acme"]}]})"));
-  feature_flags flags{config};
+  test::twin_flags flags{config};
   auto result = flags.evaluate("f", {{"user", "1"}});
   CAF_CHECK(!result.enabled);
   CAF_CHECK_EQUAL(result.reason, "rollout:out");
@@ -336,7 +338,7 @@ CAF_TEST(rules are checked in order and the first match decides) {
     {"attribute": "country", "op": "eq", "values": ["DE"]},
     {"attribute": "app_version", "op": "semver_lt", "values": ["2.0.0"],
      "enabled": false}]})"));
-  feature_flags flags{config};
+  test::twin_flags flags{config};
   auto acme = flags.evaluate("f", {{"tenant", "acme"}, {"country", "DE"}});
   CAF_CHECK(!acme.enabled);
   CAF_CHECK_EQUAL(acme.reason, "rule[0]:tenant in");
@@ -359,7 +361,7 @@ CAF_TEST(rules are checked in order and the first match decides) {
 CAF_TEST(a matching rule turns a flag on regardless of the rollout) {
   auto config = with_flag("f", j(R"({"rollout": 0, "rules": [
     {"attribute": "tenant", "op": "eq", "values": ["acme"]}]})"));
-  feature_flags flags{config};
+  test::twin_flags flags{config};
   for (std::size_t i = 0; i < 100; ++i) {
     CAF_CHECK(flags.enabled("f", {{"tenant", "acme"}, {"user", key(i)}}));
     CAF_CHECK(!flags.enabled("f", {{"tenant", "globex"}, {"user", key(i)}}));
@@ -370,7 +372,7 @@ CAF_TEST(variants follow their weights within one percent) {
   auto config = with_flag("exp", j(R"({
     "variants": {"control": 50, "blue": 25, "green": 25, "never": 0},
     "default_variant": "control"})"));
-  feature_flags flags{config};
+  test::twin_flags flags{config};
   std::map<std::string, std::size_t> seen;
   std::size_t off = 0;
   for (std::size_t i = 0; i < many; ++i) {
@@ -398,7 +400,7 @@ CAF_TEST(variants follow their weights within one percent) {
 CAF_TEST(variant buckets are independent of rollout buckets) {
   auto config = with_flag("exp", j(R"({"rollout": 25,
     "variants": {"a": 50, "b": 50}})"));
-  feature_flags flags{config};
+  test::twin_flags flags{config};
   std::size_t in = 0;
   std::size_t a = 0;
   for (std::size_t i = 0; i < 40000; ++i) {
@@ -423,7 +425,7 @@ CAF_TEST(rules pick variants and an off flag serves the default variant) {
       {"attribute": "country", "op": "eq", "values": ["DE"], "variant": "blue"},
       {"attribute": "tenant", "op": "eq", "values": ["acme"], "enabled": false}
     ]})"));
-  feature_flags flags{config};
+  test::twin_flags flags{config};
   for (std::size_t i = 0; i < 200; ++i) {
     auto de = flags.evaluate("exp", {{"country", "DE"}, {"user", key(i)}});
     CAF_CHECK(de.enabled);
@@ -439,13 +441,13 @@ CAF_TEST(rules pick variants and an off flag serves the default variant) {
   auto keyless = with_flag("exp", j(R"({
     "variants": {"a": 1, "b": 1}, "default_variant": "b",
     "rules": [{"attribute": "tenant", "op": "eq", "values": ["acme"]}]})"));
-  feature_flags k{keyless};
+  test::twin_flags k{keyless};
   auto r = k.evaluate("exp", {{"tenant", "acme"}});
   CAF_CHECK(r.enabled);
   CAF_CHECK_EQUAL(r.variant, "b");
   // No variants and no default: variant() gives the caller's fallback.
   auto full = with_flag("f", j(R"({"rollout": 100})"));
-  feature_flags none{full};
+  test::twin_flags none{full};
   CAF_CHECK_EQUAL(none.variant("f", user(1), "fallback"), "fallback");
 }
 
@@ -532,7 +534,7 @@ CAF_TEST(every malformed form yields the fallback and names the path) {
   for (auto& c : cases) {
     CAF_MESSAGE("features.x = " << c.flag);
     auto config = with_flag("x", j(c.flag));
-    feature_flags flags{config};
+    test::twin_flags flags{config};
     for (bool fallback : {false, true}) {
       auto result = flags.evaluate("x", {{"user", "1"}, {"a", "a"}}, fallback,
                                    "fb");
@@ -553,7 +555,7 @@ CAF_TEST(every malformed form yields the fallback and names the path) {
 
 CAF_TEST(a features value that is not an object makes every flag malformed) {
   auto config = j(R"({"features": [1, 2]})");
-  feature_flags flags{config};
+  test::twin_flags flags{config};
   auto result = flags.evaluate("x", {}, true);
   CAF_CHECK(result.enabled);
   CAF_CHECK_EQUAL(result.reason,
@@ -564,7 +566,7 @@ CAF_TEST(a features value that is not an object makes every flag malformed) {
 
 CAF_TEST(flag names with dots are escaped in problem paths) {
   auto config = j(R"({"features": {"a.b": {"rollout": 500}}})");
-  feature_flags flags{config};
+  test::twin_flags flags{config};
   auto result = flags.evaluate("a.b");
   CAF_CHECK_EQUAL(result.reason.compare(0, 32,
                                         "malformed:features.a\\.b.rollout:"),
@@ -705,7 +707,7 @@ CAF_TEST(fuzzed flags never throw and are malformed exactly when invalid) {
     auto flag = fuzz.flag();
     auto config = with_flag("x", flag);
     auto expected = first_problem(config);
-    feature_flags flags{config};
+    test::twin_flags flags{config};
     for (int i = 0; i < 4; ++i) {
       auto ctx = fuzz.context();
       auto result = flags.evaluate("x", ctx, true, "fb");
@@ -777,7 +779,7 @@ CAF_TEST(flag_context takes attributes from a list and set replaces) {
 CAF_TEST(feature_flags keeps its snapshot alive) {
   auto snap = snapshot::make(3, "test", {}, j(R"({"features": {"f": true}})"),
                              now_ms());
-  feature_flags flags{snap};
+  test::twin_flags flags{snap};
   snap.reset();
   CAF_CHECK(flags.enabled("f"));
   CAF_CHECK_EQUAL(flags.view().source()->version, 3u);
@@ -815,14 +817,20 @@ CAF_TEST(a validator with the flag rules refuses malformed flags) {
                   std::vector<std::string>{"features.checkout.rules[0].op"});
   CAF_CHECK_EQUAL(current()->version, version);
   // The last good flag still evaluates.
-  feature_flags flags{current()};
+  test::twin_flags flags{current()};
   CAF_CHECK(flags.enabled("checkout", {{"tenant", "acme"}}));
   // A flip keeps rollout and rules: only `enabled` changes.
   CAF_REQUIRE(write(operation::flag("checkout", false)).ok());
-  feature_flags flipped{current()};
+  test::twin_flags flipped{current()};
   auto result = flipped.evaluate("checkout", {{"tenant", "acme"}});
   CAF_CHECK_EQUAL(result.reason, "disabled");
   CAF_CHECK_EQUAL(current()->effective["features"]["checkout"]["rollout"], 25);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+// Last in the suite: every evaluation above went through both evaluators.
+CAF_TEST(the compiled and the interpreted evaluator agreed on every case) {
+  CAF_MESSAGE(test::twin_comparisons() << " evaluations compared");
+  CAF_CHECK_GREATER(test::twin_comparisons(), 100000u);
+}

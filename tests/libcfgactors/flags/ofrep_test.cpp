@@ -11,6 +11,8 @@
 #include "cfgactors/flags.hpp"
 #include "cfgactors/ofrep.hpp"
 
+#include "flags/twin_flags.hpp"
+
 using namespace cfgactors;
 
 namespace {
@@ -38,7 +40,7 @@ const json config = json::parse(R"({"features": {
 }})");
 
 ofrep_answer eval(const char* flag, const json& context) {
-  feature_flags flags{config};
+  test::twin_flags flags{config};
   return ofrep_evaluate(flags, flag, context);
 }
 
@@ -143,7 +145,7 @@ CAF_TEST(an absent flag is FLAG_NOT_FOUND with 404) {
 
 CAF_TEST(a malformed flag is PARSE_ERROR naming the path) {
   auto bad = j(R"({"features": {"x": {"rollout": 150}}})");
-  feature_flags flags{bad};
+  test::twin_flags flags{bad};
   auto answer = ofrep_evaluate(flags, "x", json::object());
   CAF_CHECK_EQUAL(answer.status, 400);
   CAF_CHECK_EQUAL(answer.body["errorCode"], "PARSE_ERROR");
@@ -180,7 +182,7 @@ CAF_TEST(a rollout or split without a key is TARGETING_KEY_MISSING) {
 }
 
 CAF_TEST(targetingKey is the key attribute unless the context sets it) {
-  feature_flags flags{config};
+  test::twin_flags flags{config};
   for (int i = 0; i < 200; ++i) {
     auto id = "user-" + std::to_string(i);
     auto via_tk = ofrep_evaluate(flags, "by_account",
@@ -201,7 +203,7 @@ CAF_TEST(numbers and booleans reach rules as their JSON text) {
           "rollout": 0},
     "b": {"rules": [{"attribute": "pro", "op": "eq", "values": ["true"]}],
           "rollout": 0}}})");
-  feature_flags flags{rules};
+  test::twin_flags flags{rules};
   auto value = [&](const char* flag, const char* context) {
     return field_of(ofrep_evaluate(flags, flag, j(context)), "value");
   };
@@ -212,7 +214,7 @@ CAF_TEST(numbers and booleans reach rules as their JSON text) {
 }
 
 CAF_TEST(bulk evaluation lists every flag and keeps failures in the list) {
-  feature_flags flags{config};
+  test::twin_flags flags{config};
   auto all = ofrep_evaluate_all(flags, json::object());
   CAF_CHECK_EQUAL(all.status, 200);
   auto& list = all.body["flags"];

@@ -10,6 +10,8 @@
 
 #include "cfgactors/config_view.hpp"
 #include "cfgactors/flags.hpp"
+
+#include "flags/twin_flags.hpp"
 #include "cfgactors/merge.hpp"
 #include "cfgactors/snapshot.hpp"
 
@@ -276,10 +278,10 @@ CAF_TEST(a tenant overlay switches a flag for that tenant only) {
   })");
   auto snap = snapshot::make(5, "test", {}, tree, now_ms());
   auto hash = snap->hash;
-  feature_flags base{snap};
-  feature_flags acme{config_view{snap, overlay_for(snap->effective,
+  test::twin_flags base{snap};
+  test::twin_flags acme{config_view{snap, overlay_for(snap->effective,
                                                    "tenants.acme")}};
-  feature_flags globex{config_view{snap, overlay_for(snap->effective,
+  test::twin_flags globex{config_view{snap, overlay_for(snap->effective,
                                                      "tenants.globex")}};
   flag_context ctx{{"user", "7"}, {"country", "DE"}};
   CAF_CHECK(!base.enabled("new_checkout", ctx));
@@ -305,12 +307,12 @@ CAF_TEST(a tenant overlay switches a flag for that tenant only) {
 CAF_TEST(a malformed overlay makes the flag malformed for that view only) {
   auto tree = j(R"({"features": {"f": {"rollout": 50}}})");
   config_view bad{tree, j(R"({"features": {"f": {"rollout": "most"}}})")};
-  feature_flags flags{bad};
+  test::twin_flags flags{bad};
   auto result = flags.evaluate("f", {{"user", "1"}}, true);
   CAF_CHECK(result.enabled);
   CAF_CHECK_EQUAL(result.reason.compare(0, 29, "malformed:features.f.rollout:"),
                   0);
-  feature_flags plain{tree};
+  test::twin_flags plain{tree};
   CAF_CHECK(!plain.evaluate("f", {{"user", "1"}}).malformed());
 }
 

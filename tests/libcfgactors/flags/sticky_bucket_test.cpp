@@ -8,6 +8,8 @@
 
 #include "cfgactors/flags.hpp"
 
+#include "flags/twin_flags.hpp"
+
 #include "flags/sticky_bucket.hpp"
 
 using namespace cfgactors;
@@ -55,7 +57,7 @@ CAF_TEST(the evaluator puts golden keys where their buckets say) {
     "checkout": {"rollout": 25},
     "theme": {"variants": {"blue": 1, "green": 1}}
   }})");
-  feature_flags flags{config};
+  test::twin_flags flags{config};
   CAF_CHECK_EQUAL(flags.enabled("checkout", {{"user", "user-1"}}), false);
   CAF_CHECK_EQUAL(flags.enabled("checkout", {{"user", "user-2"}}), true);
   CAF_CHECK_EQUAL(flags.enabled("checkout", {{"user", "alice"}}), true);
