@@ -7,8 +7,6 @@
 // counter that counted nothing would fail the check on it. Prints the count
 // per kind; exits 1 if any check fails or none ran.
 #include <cstdio>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
@@ -16,26 +14,7 @@
 #include "cfgactors/flags.hpp"
 #include "cfgactors/snapshot.hpp"
 
-namespace {
-
-std::size_t allocations = 0;
-
-} // namespace
-
-void* operator new(std::size_t size) {
-  ++allocations;
-  if (auto ptr = std::malloc(size == 0 ? 1 : size))
-    return ptr;
-  throw std::bad_alloc{};
-}
-
-void operator delete(void* ptr) noexcept {
-  std::free(ptr);
-}
-
-void operator delete(void* ptr, std::size_t) noexcept {
-  std::free(ptr);
-}
+#include "counting_new.hpp"
 
 using namespace cfgactors;
 
@@ -59,10 +38,10 @@ constexpr int rounds = 2000;
 template <class F>
 double allocations_per_call(F fn) {
   fn(0);
-  auto before = allocations;
+  auto before = allocations_so_far();
   for (int i = 0; i < rounds; ++i)
     fn(i);
-  return static_cast<double>(allocations - before) / rounds;
+  return static_cast<double>(allocations_so_far() - before) / rounds;
 }
 
 } // namespace

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <system_error>
 #include <utility>
 
@@ -28,6 +29,31 @@ bool before(std::string_view x, std::string_view y) noexcept {
   if (x.size() != y.size())
     return x.size() < y.size();
   return x < y;
+}
+
+// A hash of a name from its length and its first and last bytes (up to 8
+// each): a few instructions for any length. Names that share all of these
+// land in one probe sequence, where the full comparison tells them apart.
+uint64_t name_hash(std::string_view s) noexcept {
+  uint64_t a = 0;
+  uint64_t b = 0;
+  auto n = s.size();
+  if (n >= 8) {
+    std::memcpy(&a, s.data(), 8);
+    std::memcpy(&b, s.data() + n - 8, 8);
+  } else if (n >= 4) {
+    uint32_t x = 0;
+    uint32_t y = 0;
+    std::memcpy(&x, s.data(), 4);
+    std::memcpy(&y, s.data() + n - 4, 4);
+    a = x;
+    b = y;
+  } else if (n > 0) {
+    a = static_cast<unsigned char>(s[0])
+        | static_cast<uint64_t>(static_cast<unsigned char>(s[n / 2])) << 8
+        | static_cast<uint64_t>(static_cast<unsigned char>(s[n - 1])) << 16;
+  }
+  return fmix64(a ^ fmix64(b ^ n));
 }
 
 std::string as_text(const json& value) {
@@ -290,17 +316,31 @@ compiled_flags::compiled_flags(const json* features) {
       flags_.push_back(compile_flag(name, value));
   std::sort(flags_.begin(), flags_.end(),
             [](const flag& x, const flag& y) { return before(x.name, y.name); });
+  std::size_t slots = 4;
+  while (slots < 2 * flags_.size())
+    slots *= 2;
+  index_.assign(slots, 0);
+  for (uint32_t i = 0; i < flags_.size(); ++i) {
+    auto at = name_hash(flags_[i].name) & (slots - 1);
+    while (index_[at] != 0)
+      at = (at + 1) & (slots - 1);
+    index_[at] = i + 1;
+  }
 }
 
 const compiled_flags::flag*
 compiled_flags::find(std::string_view name) const noexcept {
-  auto it = std::lower_bound(flags_.begin(), flags_.end(), name,
-                             [](const flag& x, std::string_view y) {
-                               return before(x.name, y);
-                             });
-  if (it == flags_.end() || it->name != name)
+  if (index_.empty())
     return nullptr;
-  return &*it;
+  auto mask = index_.size() - 1;
+  // At most half the slots are taken: the probe ends at an empty one.
+  for (auto at = name_hash(name) & mask;; at = (at + 1) & mask) {
+    auto i = index_[at];
+    if (i == 0)
+      return nullptr;
+    if (flags_[i - 1].name == name)
+      return &flags_[i - 1];
+  }
 }
 
 flag_result_view

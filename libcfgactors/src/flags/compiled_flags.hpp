@@ -80,6 +80,10 @@ private:
   const flag* find(std::string_view name) const noexcept;
 
   std::vector<flag> flags_; // by name: shorter first, then bytes
+  /// An open-addressing index over flags_ (index + 1; 0 is empty), a power
+  /// of two at least twice their number: a lookup is a hash of a few words
+  /// of the name and, nearly always, one comparison.
+  std::vector<uint32_t> index_;
   std::string features_problem_; // when `features` is not an object
 };
 
