@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 
 #include <boost/beast/http/field.hpp>
 
@@ -28,15 +29,30 @@ namespace {
 /// browser tab) before they close it; the protocol's default.
 constexpr int inactivity_delay_sec = 120;
 
+/// Whether a secret value lies under `features`. Without one, a caller
+/// that may not see secrets evaluates the snapshot's own flags, compiled
+/// once for every request on that version.
+bool secret_in_features(const cfgactors::snapshot& snap) {
+  bool found = false;
+  snap.secrets->for_each(
+    snap.effective, [&found](const cfgactors::config_path& at, const json&) {
+      auto first = at.segments.empty()
+                     ? nullptr
+                     : std::get_if<std::string>(&at.segments.front());
+      found = found || (first != nullptr && *first == "features");
+    });
+  return found;
+}
+
 /// Evaluates with `fn` over `snap` as the caller may see it: a flag whose
 /// values are secret shows them only to a token with the `secrets` scope.
 template <class Fn>
 cfgactors::ofrep_answer over(const cfgactors::snapshot_ptr& snap,
                              bool secrets, Fn fn) {
-  if (!snap->secrets || secrets)
+  if (!snap->secrets || secrets || !secret_in_features(*snap))
     return fn(cfgactors::feature_flags{snap});
   // Evaluation reads `features` only: mask a copy of that subtree, not of
-  // the whole configuration, on every request.
+  // the whole configuration. Its flags are compiled for this request alone.
   static const auto at = *cfgactors::config_path::parse("features");
   auto shown = json::object();
   if (auto it = snap->effective.find("features"); it != snap->effective.end()) {
