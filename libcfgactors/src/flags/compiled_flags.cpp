@@ -24,7 +24,8 @@ constexpr std::string_view reason_in = "rollout:in";
 constexpr std::string_view reason_out = "rollout:out";
 constexpr std::string_view reason_missing = "missing";
 
-// The table's order: a lookup compares lengths before bytes.
+// The table's order, by length then bytes: the same table (and index) for
+// the same flags, whatever order they came in.
 bool before(std::string_view x, std::string_view y) noexcept {
   if (x.size() != y.size())
     return x.size() < y.size();
