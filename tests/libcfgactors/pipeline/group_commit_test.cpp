@@ -73,6 +73,13 @@ observer(caf::event_based_actor* self, validator_impl validator,
   return {[](int) {}};
 }
 
+/// A subscriber that records every change it gets (an argument, not a
+/// capture: CAF binds a spawn without arguments to a null tuple).
+caf::behavior recorder(caf::event_based_actor*,
+                       std::shared_ptr<std::vector<change>> log) {
+  return {[log](const change& c) { log->push_back(c); }};
+}
+
 struct fixture : test_coordinator_fixture<system_config> {
   test::temp_dir dir{"group-commit"};
   detail::journal_ptr db;
@@ -107,10 +114,8 @@ struct fixture : test_coordinator_fixture<system_config> {
                       std::move(*restored));
     validator = sys.spawn(cfgactors::validator, validator_options{}, store,
                           std::nullopt);
-    auto sub = caf::actor_cast<subscriber_actor>(sys.spawn(
-      [log = published](caf::event_based_actor*) -> caf::behavior {
-        return {[log](const change& c) { log->push_back(c); }};
-      }));
+    auto sub = caf::actor_cast<subscriber_actor>(
+      sys.spawn(recorder, published));
     // Every version, not the newest only: what was published is counted.
     self->send(router, subscribe_atom::value, std::string{}, sub,
                delivery::every_version());
