@@ -29,15 +29,17 @@ snapshot_ptr make_snapshot(store_state& st, uint64_t version,
   const auto& base = st.batch.empty() ? st.versions.current()
                                       : st.batch.back().snap;
   paths_ptr changes;
-  if (req.roots && base)
+  const snapshot* from = nullptr;
+  if (req.roots && base) {
     changes = std::make_shared<const std::vector<std::string>>(
       changed_paths(base->effective, req.effective, *req.roots));
+    from = base.get();
+  }
   return detail::make_recycled(st.trees, version, std::move(req.origin),
                                std::move(req.layers), std::move(req.effective),
                                at, std::move(req.secrets),
                                std::move(req.hash), std::move(req.author),
-                               std::move(req.reason),
-                               changes ? base.get() : nullptr,
+                               std::move(req.reason), from,
                                std::move(changes));
 }
 

@@ -37,7 +37,7 @@ void settle(validator_state& st) {
 }
 
 void reject(validator_ptr self, promise& rp, write_result result,
-            const std::string& origin) {
+            const std::string& origin, bool defer = true) {
   auto& st = self->state;
   // Components that took the refused write get the running version again.
   for (auto& runner : st.pre_committed)
@@ -48,10 +48,7 @@ void reject(validator_ptr self, promise& rp, write_result result,
     for (auto& err : result.errors)
       ++st.stats.failures_by_rule[err.rule];
   }
-  // While commits are in flight, the durable version (the only one with a
-  // hash yet); a compare-and-set refusal names the head in its message.
-  result.version = st.in_flight.empty() || !st.current ? st.version
-                                                       : st.current->version;
+  result.version = st.version;
   result.hash = st.hash;
   // Every reason, not the first only: the line is what an operator has when
   // the writer's answer is gone. As many as the answer carries.
@@ -78,6 +75,12 @@ void reject(validator_ptr self, promise& rp, write_result result,
                          "reason=\"{}\" version={}",
                          err.path, detail::escaped(err.message),
                          st.version);
+  }
+  // On top of a version still in flight, which has no hash yet: answered
+  // with that version's number and hash once it is durable.
+  if (defer && !st.in_flight.empty()) {
+    st.in_flight.back().answers.emplace_back(rp, std::move(result));
+    return;
   }
   rp.deliver(std::move(result));
 }
@@ -167,14 +170,16 @@ void commit_pipelined(validator_ptr self, commit_request req, std::string key,
             x.version += shift;
           st.version += shift;
         }
-        auto unchanged = std::move(st.in_flight.front().unchanged);
+        auto answers = std::move(st.in_flight.front().answers);
         st.in_flight.pop_front();
         if (st.in_flight.empty())
           st.hash = snap->hash;
-        // Writes that changed nothing on top of this one: answered with it.
-        for (auto& waiter : unchanged)
-          waiter.deliver(write_result{write_status::unchanged, snap->version,
-                                      snap->hash, errc::none, {}, {}});
+        // Writes refused or unchanged on top of this one: answered with it.
+        for (auto& [waiter, result] : answers) {
+          result.version = snap->version;
+          result.hash = snap->hash;
+          waiter.deliver(std::move(result));
+        }
         if (!st.trees)
           if (auto recycler = std::get_deleter<detail::snapshot_recycler>(snap))
             st.trees = recycler->pool;
@@ -195,19 +200,27 @@ void commit_pipelined(validator_ptr self, commit_request req, std::string key,
       },
       [self, rp, origin, epoch](caf::error& err) mutable {
         auto& st = self->state;
-        auto unchanged = std::move(st.in_flight.front().unchanged);
+        auto answers = std::move(st.in_flight.front().answers);
         st.in_flight.pop_front();
-        for (auto& waiter : unchanged)
-          waiter.deliver(write_result::reject(
-            errc::store_failed, "", "store",
-            "not committed: the version it was built on could not be "
-            "written: " + self->system().render(err)));
         on_store_failed(st, epoch);
+        // Refused on top of it: the refusal stands, with the durable
+        // version. Unchanged on top of it: it was built on nothing.
+        for (auto& [waiter, result] : answers) {
+          if (result.status == write_status::unchanged) {
+            result = write_result::reject(
+              errc::store_failed, "", "store",
+              "not committed: the version it was built on could not be "
+              "written: " + self->system().render(err));
+          }
+          result.version = st.current ? st.current->version : 0;
+          result.hash = st.current ? st.current->hash : std::string{};
+          waiter.deliver(std::move(result));
+        }
         st.dry_run = false;
         reject(self, rp,
                write_result::reject(errc::store_failed, "", "store",
                                     self->system().render(err)),
-               origin);
+               origin, false);
         pump(self);
       });
 }
@@ -685,7 +698,8 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
     // On top of a version still in flight: answered with that version's
     // number and hash once it is durable (or refused with it).
     if (!st.in_flight.empty()) {
-      st.in_flight.back().unchanged.push_back(rp);
+      st.in_flight.back().answers.emplace_back(
+        rp, write_result{write_status::unchanged, 0, {}, errc::none, {}, {}});
       return;
     }
     rp.deliver(write_result{write_status::unchanged, st.version, st.hash,

@@ -89,8 +89,11 @@ struct validator_state {
   struct in_flight_commit {
     uint64_t version; ///< the number it is expected to get
     std::string key;  ///< its idempotency key, if any
-    /// Writes that changed nothing on top of it: answered when it is.
-    std::vector<caf::typed_response_promise<write_result>> unchanged;
+    /// Writes refused or unchanged on top of it: answered when it is
+    /// durable, with its number and hash (or refused if it fails).
+    std::vector<std::pair<caf::typed_response_promise<write_result>,
+                          write_result>>
+      answers;
   };
   std::deque<in_flight_commit> in_flight;
   /// Writes taken but not started: behind a write that must run alone, or
