@@ -88,6 +88,23 @@ void reject(validator_ptr self, promise& rp, write_result result,
 void handle_write(validator_ptr self, write_request req, promise rp,
                   unsigned attempt, clock_type::time_point since);
 
+/// A write's version is durable: counted, logged and answered.
+void committed(validator_state& st, const snapshot& snap, promise& rp,
+               clock_type::time_point started) {
+  ++st.stats.committed;
+  st.stats.record_commit(
+    std::chrono::duration<double>(clock_type::now() - started).count());
+  // Author and reason are the writer's text: escaped, one line.
+  detail::log().info("event=config_committed version={} hash=\"{}\" "
+                     "origin=\"{}\" author=\"{}\" reason=\"{}\"",
+                     snap.version, snap.hash.substr(0, 12),
+                     detail::escaped(snap.origin), detail::escaped(snap.author),
+                     detail::escaped(snap.reason));
+  rp.deliver(write_result{write_status::committed, snap.version, snap.hash,
+                          errc::none, {}, {}});
+}
+
+
 /// A version this validator now stands on (committed here or adopted from
 /// etcd): its layers become the base of the next write.
 void stand_on(validator_ptr self, const snapshot_ptr& snap,
@@ -185,17 +202,7 @@ void commit_pipelined(validator_ptr self, commit_request req, std::string key,
             st.trees = recycler->pool;
         st.current = snap;
         st.remember_key(key, snap->version, snap->hash);
-        ++st.stats.committed;
-        st.stats.record_commit(
-          std::chrono::duration<double>(clock_type::now() - started).count());
-        detail::log().info("event=config_committed version={} hash=\"{}\" "
-                           "origin=\"{}\" author=\"{}\" reason=\"{}\"",
-                           snap->version, snap->hash.substr(0, 12),
-                           detail::escaped(snap->origin),
-                           detail::escaped(snap->author),
-                           detail::escaped(snap->reason));
-        rp.deliver(write_result{write_status::committed, snap->version,
-                                snap->hash, errc::none, {}, {}});
+        committed(st, *snap, rp, started);
         pump(self);
       },
       [self, rp, origin, epoch](caf::error& err) mutable {
@@ -242,19 +249,7 @@ void finish(validator_ptr self, commit_request req, std::string key,
       auto& st = self->state;
       stand_on(self, snap, std::move(layers), key);
       settle(st);
-      ++st.stats.committed;
-      st.stats.record_commit(std::chrono::duration<double>(
-                               clock_type::now() - started)
-                               .count());
-      // Author and reason are the writer's text: escaped, one line.
-      detail::log().info("event=config_committed version={} hash=\"{}\" "
-                         "origin=\"{}\" author=\"{}\" reason=\"{}\"",
-                         snap->version, snap->hash.substr(0, 12),
-                         detail::escaped(snap->origin),
-                         detail::escaped(snap->author),
-                         detail::escaped(snap->reason));
-      rp.deliver(write_result{write_status::committed, snap->version,
-                              snap->hash, errc::none, {}, {}});
+      committed(st, *snap, rp, started);
     },
     [self, rp, origin](caf::error& err) mutable {
       reject(self, rp,
