@@ -230,6 +230,9 @@ void commit_pipelined(validator_ptr self, commit_request req, std::string key,
                origin, false);
         pump(self);
       });
+  // As commit_locally does: the next candidate is built in a tree the store
+  // let go of, not in a fresh allocation of the whole tree.
+  st.merge_cache.prepare(st.trees ? st.trees->take() : std::nullopt);
 }
 
 /// A version committed by this node's write: stored, then answered.
