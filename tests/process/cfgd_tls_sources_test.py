@@ -211,6 +211,11 @@ def test_mutual_tls(binary, source_dir, workdir):
         _, _, got = get_json(d, "/config/buffer_size")
         check("mTLS: the remote's config is there once cfgd listens",
               got == 6144, repr(got))
+        # --remote-required waits for the HTTP remote only: the WebSocket
+        # client registers on its own, shortly after.
+        deadline = time.monotonic() + 10
+        while not wss.received and time.monotonic() < deadline:
+            time.sleep(0.05)
         check("mTLS: the wss client registered", len(wss.received) >= 1,
               repr(wss.received))
         wss.push({"action": "update_config", "config": {"buffer_size": 1536}})
