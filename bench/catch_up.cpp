@@ -47,6 +47,7 @@
 
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
+using bench::rss_bytes;
 
 namespace {
 
@@ -75,16 +76,6 @@ cfgactors::json make_config(int keys) {
   for (int i = 0; i < keys; ++i)
     cfg["s" + std::to_string(i / 100)]["k" + std::to_string(i % 100)] = i;
   return cfg;
-}
-
-int64_t rss_bytes() {
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
-  if (!f)
-    return -1;
-  long size = 0, resident = 0;
-  auto n = std::fscanf(f, "%ld %ld", &size, &resident);
-  std::fclose(f);
-  return n == 2 ? int64_t{resident} * sysconf(_SC_PAGESIZE) : -1;
 }
 
 // -- the replica (worker process) -------------------------------------------

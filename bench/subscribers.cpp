@@ -34,8 +34,10 @@
 #include <spdlog/spdlog.h>
 
 #include "cfgactors/cfgactors.hpp"
+#include "propagation/process.hpp"
 
 using namespace cfgactors;
+using bench::rss_bytes;
 using namespace std::chrono_literals;
 
 namespace {
@@ -44,17 +46,6 @@ int64_t monotonic_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
-}
-
-/// Resident set size in bytes: the second field of /proc/self/statm.
-int64_t rss_bytes() {
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
-  if (!f)
-    return -1;
-  long size = 0, resident = 0;
-  auto n = std::fscanf(f, "%ld %ld", &size, &resident);
-  std::fclose(f);
-  return n == 2 ? int64_t{resident} * sysconf(_SC_PAGESIZE) : -1;
 }
 
 /// What every subscriber of one run shares: the version the timed write

@@ -1,6 +1,7 @@
 #include "process.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -246,6 +247,16 @@ std::string tail_of(const std::string& file, std::size_t max) {
   if (text.size() > max)
     text.erase(0, text.size() - max);
   return text;
+}
+
+int64_t rss_bytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f)
+    return -1;
+  long size = 0, resident = 0;
+  auto n = std::fscanf(f, "%ld %ld", &size, &resident);
+  std::fclose(f);
+  return n == 2 ? int64_t{resident} * sysconf(_SC_PAGESIZE) : -1;
 }
 
 } // namespace bench

@@ -141,4 +141,8 @@ private:
 /// The last `max` bytes of a file (a server's log, for an error message).
 std::string tail_of(const std::string& file, std::size_t max = 2000);
 
+/// This process's resident set size in bytes (the second field of
+/// /proc/self/statm), or -1 if it cannot be read.
+int64_t rss_bytes();
+
 } // namespace bench

@@ -26,6 +26,11 @@ struct config_path {
   static std::optional<config_path> parse(std::string_view text,
                                           std::string* error = nullptr);
 
+  /// An RFC 6901 JSON pointer's tokens as a path of keys (`~1` is `/`, `~0`
+  /// is `~`; a numeric token stays a key). nullopt if it does not start
+  /// with `/` (the empty pointer is the root).
+  static std::optional<config_path> from_pointer(std::string_view pointer);
+
   /// Renders the canonical text form (inverse of parse).
   std::string str() const;
 

@@ -245,30 +245,20 @@ std::vector<std::string> patch_paths(const json& patch, const json& after) {
     auto at = op.is_object() ? op.find("path") : json::const_iterator{};
     if (!op.is_object() || at == op.end() || !at->is_string())
       return {""};
-    auto& pointer = at->get_ref<const std::string&>();
+    auto keys = config_path::from_pointer(at->get_ref<const std::string&>());
+    if (!keys)
+      return {""};
+    // The keys while they name object members of `after`: a key into an
+    // array, a scalar or a removed member ends the path.
     config_path path;
     const json* node = &after;
-    std::size_t pos = 0;
-    while (node != nullptr && node->is_object() && pos < pointer.size()) {
-      // One reference token (RFC 6901): up to the next '/', ~1 and ~0
-      // unescaped.
-      auto end = pointer.find('/', pos + 1);
-      auto token = pointer.substr(pos + 1, end == std::string::npos
-                                             ? std::string::npos
-                                             : end - pos - 1);
-      std::string key;
-      for (std::size_t i = 0; i < token.size(); ++i) {
-        if (token[i] == '~' && i + 1 < token.size()) {
-          key += token[i + 1] == '1' ? '/' : '~';
-          ++i;
-        } else {
-          key += token[i];
-        }
-      }
+    for (auto& segment : keys->segments) {
+      if (node == nullptr || !node->is_object())
+        break;
+      auto& key = std::get<std::string>(segment);
       auto next = node->find(key);
-      path.segments.emplace_back(std::move(key));
       node = next == node->end() ? nullptr : &*next;
-      pos = end == std::string::npos ? pointer.size() : end;
+      path.segments.push_back(std::move(segment));
     }
     result.push_back(path.str());
   }

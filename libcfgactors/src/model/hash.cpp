@@ -149,17 +149,9 @@ void put_integer(digest_sink& out, Integer value) {
 /// A scalar's canonical text: json::dump(-1, ' ', false, replace).
 void put_scalar(digest_sink& out, const json& value) {
   switch (value.type()) {
-    case json::value_t::string: {
-      auto& text = value.get_ref<const std::string&>();
-      if (plain(text)) {
-        out.put('"');
-        out.put(text);
-        out.put('"');
-      } else {
-        out.put(dumped(value));
-      }
+    case json::value_t::string:
+      put_string(out, value.get_ref<const std::string&>());
       return;
-    }
     case json::value_t::boolean:
       if (value.get<bool>())
         out.put("true", 4);

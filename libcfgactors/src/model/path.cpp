@@ -111,6 +111,27 @@ std::optional<config_path> config_path::parse(std::string_view text,
   return result;
 }
 
+std::optional<config_path> config_path::from_pointer(std::string_view pointer) {
+  config_path result;
+  if (pointer.empty())
+    return result;
+  if (pointer.front() != '/')
+    return std::nullopt;
+  std::string token;
+  for (std::size_t i = 1; i <= pointer.size(); ++i) {
+    if (i == pointer.size() || pointer[i] == '/') {
+      result.segments.emplace_back(std::move(token));
+      token.clear();
+    } else if (pointer[i] == '~' && i + 1 < pointer.size()
+               && (pointer[i + 1] == '0' || pointer[i + 1] == '1')) {
+      token += pointer[++i] == '0' ? '~' : '/';
+    } else {
+      token += pointer[i];
+    }
+  }
+  return result;
+}
+
 std::string config_path::str() const {
   std::string out;
   bool first = true;

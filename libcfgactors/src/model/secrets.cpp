@@ -96,28 +96,6 @@ bool split(const std::vector<config_path>& patterns, const config_path& at,
   return false;
 }
 
-/// A JSON pointer's tokens as a path of keys; nullopt if malformed.
-std::optional<config_path> from_pointer(const std::string& pointer) {
-  config_path result;
-  if (pointer.empty())
-    return result;
-  if (pointer.front() != '/')
-    return std::nullopt;
-  std::string token;
-  for (std::size_t i = 1; i <= pointer.size(); ++i) {
-    if (i == pointer.size() || pointer[i] == '/') {
-      result.segments.emplace_back(std::move(token));
-      token.clear();
-    } else if (pointer[i] == '~' && i + 1 < pointer.size()
-               && (pointer[i + 1] == '0' || pointer[i + 1] == '1')) {
-      token += pointer[++i] == '0' ? '~' : '/';
-    } else {
-      token += pointer[i];
-    }
-  }
-  return result;
-}
-
 } // namespace
 
 secret_paths::secret_paths(std::vector<std::string> patterns,
@@ -164,7 +142,7 @@ void secret_paths::mask_patch(json& patch) const {
     auto pointer = op.find("path");
     if (value == op.end() || pointer == op.end() || !pointer->is_string())
       continue;
-    if (auto at = from_pointer(pointer->get<std::string>()))
+    if (auto at = config_path::from_pointer(pointer->get<std::string>()))
       mask(*value, *at);
     else
       *value = masked_value; // unknown place: show nothing

@@ -223,16 +223,17 @@ topic_router_actor::behavior_type topic_router(router_ptr self,
       // The paths the write found (snapshot::changes), when they are from
       // `before`; else the diff of the two trees.
       std::vector<std::string> diffed;
-      if (!after->changes || after->changes_from != before->version)
+      const auto* all = after->changes.get();
+      if (all == nullptr || after->changes_from != before->version) {
         diffed = changed_paths(before->effective, after->effective);
-      const auto& all = diffed.empty() && after->changes ? *after->changes
-                                                         : diffed;
+        all = &diffed;
+      }
       // Subscribers often share prefixes: filter once per prefix.
       std::unordered_map<std::string, std::vector<std::string>> by_prefix;
       for (auto& [id, sub] : st.subscriptions) {
         auto i = by_prefix.find(sub.prefix);
         if (i == by_prefix.end())
-          i = by_prefix.emplace(sub.prefix, relevant(all, sub.prefix)).first;
+          i = by_prefix.emplace(sub.prefix, relevant(*all, sub.prefix)).first;
         if (i->second.empty() && !sub.every_version)
           continue;
         if (every_version(sub) && (sub.in_flight || sub.resync_owed)) {

@@ -44,18 +44,6 @@ snapshot_ptr make_recycled(const std::shared_ptr<tree_pool>& pool,
                            layer_stack layers, json effective,
                            int64_t timestamp_ms, secret_paths_ptr secrets,
                            std::string hash, std::string author,
-                           std::string reason) {
-  return make_recycled(pool, version, std::move(origin), std::move(layers),
-                       std::move(effective), timestamp_ms, std::move(secrets),
-                       std::move(hash), std::move(author), std::move(reason),
-                       nullptr, nullptr);
-}
-
-snapshot_ptr make_recycled(const std::shared_ptr<tree_pool>& pool,
-                           uint64_t version, std::string origin,
-                           layer_stack layers, json effective,
-                           int64_t timestamp_ms, secret_paths_ptr secrets,
-                           std::string hash, std::string author,
                            std::string reason, const snapshot* base,
                            paths_ptr changes) {
   hash_tree_ptr hashes;

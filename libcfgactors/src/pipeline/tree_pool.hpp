@@ -47,25 +47,18 @@ struct snapshot_recycler {
 /// snapshot::make with a snapshot_recycler for `pool`: the snapshot's tree
 /// goes back to the pool when the last reference to it goes. A non-empty
 /// `hash` is taken as the snapshot's hash instead of computing it: a
-/// replica that holds a masked tree keeps its primary's true hash.
+/// replica that holds a masked tree keeps its primary's true hash. Given
+/// `base` and `changes` (changed_paths of base's tree and `effective`), the
+/// digests are computed along those paths only, sharing the rest with
+/// `base`'s, and the snapshot records the paths (snapshot::changes).
 snapshot_ptr make_recycled(const std::shared_ptr<tree_pool>& pool,
                            uint64_t version, std::string origin,
                            layer_stack layers, json effective,
                            int64_t timestamp_ms,
                            secret_paths_ptr secrets = nullptr,
                            std::string hash = {}, std::string author = {},
-                           std::string reason = {});
-
-/// make_recycled for a version that differs from `base` exactly at
-/// `changes` (changed_paths of the two trees): its digests are computed
-/// along those paths only, sharing the rest with `base`'s, and it records
-/// the paths (snapshot::changes). Without `base` or `changes`, as above.
-snapshot_ptr make_recycled(const std::shared_ptr<tree_pool>& pool,
-                           uint64_t version, std::string origin,
-                           layer_stack layers, json effective,
-                           int64_t timestamp_ms, secret_paths_ptr secrets,
-                           std::string hash, std::string author,
-                           std::string reason, const snapshot* base,
-                           paths_ptr changes);
+                           std::string reason = {},
+                           const snapshot* base = nullptr,
+                           paths_ptr changes = nullptr);
 
 } // namespace cfgactors::detail

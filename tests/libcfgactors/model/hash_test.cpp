@@ -7,6 +7,7 @@
 #include "cfgactors/parse.hpp"
 #include "cfgactors/path.hpp"
 #include "model/hash_tree.hpp"
+#include "reference_hash.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -17,40 +18,7 @@
 
 using namespace cfgactors;
 
-namespace {
-
-/// docs/HASH.md's definition written the slow way, from nlohmann's dump of
-/// each scalar: the text of a container with each nested container as `#`
-/// and its hash.
-std::string reference_hash(const json& value) {
-  auto text_of = [](const json& v) {
-    return v.dump(-1, ' ', false, json::error_handler_t::replace);
-  };
-  auto ref = [&](const json& v) {
-    return v.is_structured() ? "#" + reference_hash(v) : text_of(v);
-  };
-  if (value.is_object()) {
-    std::string text = "{";
-    for (auto& [key, member] : value.items()) {
-      if (text.size() > 1)
-        text += ',';
-      text += text_of(json(key)) + ":" + ref(member);
-    }
-    return sha256_hex(text + "}");
-  }
-  if (value.is_array()) {
-    std::string text = "[";
-    for (auto& item : value) {
-      if (text.size() > 1)
-        text += ',';
-      text += ref(item);
-    }
-    return sha256_hex(text + "]");
-  }
-  return sha256_hex(text_of(value));
-}
-
-} // namespace
+using cfgactors::test::reference_hash;
 
 CAF_TEST(sha256 matches the published test vectors) {
   CAF_CHECK_EQUAL(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223"

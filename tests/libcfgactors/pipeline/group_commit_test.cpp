@@ -5,6 +5,7 @@
 // the journaled store runs on the test coordinator here (not detached), so
 // each test decides which actor takes which message when.
 #include "cfgactors_test.hpp"
+#include "raw_sql.hpp"
 #include "temp_dir.hpp"
 
 #include <memory>
@@ -26,21 +27,9 @@
 using namespace cfgactors;
 using detail::journal;
 
-namespace {
+using cfgactors::test::raw_sql;
 
-/// Runs SQL on a closed journal, as another program would.
-void raw_sql(const std::string& file, const std::string& sql) {
-  sqlite3* db = nullptr;
-  auto rc = sqlite3_open(file.c_str(), &db);
-  char* err = nullptr;
-  if (rc == SQLITE_OK)
-    rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  std::string msg = err ? err : sqlite3_errmsg(db);
-  sqlite3_free(err);
-  sqlite3_close(db);
-  if (rc != SQLITE_OK)
-    CAF_FAIL("raw sql failed: " << msg);
-}
+namespace {
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

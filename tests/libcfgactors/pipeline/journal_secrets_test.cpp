@@ -2,6 +2,7 @@
 // Secret values in the journal: sealed on disk (the database and its WAL),
 // opened on restore, bound to one key, and refused when changed.
 #include "cfgactors_test.hpp"
+#include "raw_sql.hpp"
 #include "temp_dir.hpp"
 
 #include <sys/stat.h>
@@ -31,6 +32,8 @@ namespace fs = std::filesystem;
 
 using detail::journal;
 using detail::secret_box;
+
+using cfgactors::test::raw_sql;
 
 namespace {
 
@@ -83,20 +86,6 @@ std::string bytes_of(const std::string& file) {
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
-}
-
-/// Runs SQL on a database directly, as another program would.
-void raw_sql(const std::string& file, const std::string& sql) {
-  sqlite3* db = nullptr;
-  auto rc = sqlite3_open(file.c_str(), &db);
-  char* err = nullptr;
-  if (rc == SQLITE_OK)
-    rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  std::string msg = err ? err : sqlite3_errmsg(db);
-  sqlite3_free(err);
-  sqlite3_close(db);
-  if (rc != SQLITE_OK)
-    CAF_FAIL("raw sql failed: " << msg);
 }
 
 /// One text column of one row, read directly; nullopt for NULL.

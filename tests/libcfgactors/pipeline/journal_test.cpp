@@ -3,6 +3,7 @@
 // restarted on the same data dir (real scheduler: a journaled store runs on
 // a thread of its own).
 #include "cfgactors_test.hpp"
+#include "raw_sql.hpp"
 #include "temp_dir.hpp"
 
 #include <chrono>
@@ -32,6 +33,8 @@ namespace fs = std::filesystem;
 
 using detail::journal;
 
+using cfgactors::test::raw_sql;
+
 namespace {
 
 /// A fresh directory under the system's temp dir, removed afterwards.
@@ -44,20 +47,6 @@ struct temp_dir : test::temp_dir {
     return (path / journal::file_name).string();
   }
 };
-
-/// Runs SQL on a database directly, as another program would.
-void raw_sql(const std::string& file, const std::string& sql) {
-  sqlite3* db = nullptr;
-  auto rc = sqlite3_open(file.c_str(), &db);
-  char* err = nullptr;
-  if (rc == SQLITE_OK)
-    rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  std::string msg = err ? err : sqlite3_errmsg(db);
-  sqlite3_free(err);
-  sqlite3_close(db);
-  if (rc != SQLITE_OK)
-    CAF_FAIL("raw sql failed: " << msg);
-}
 
 void write_file(const std::string& file, const std::string& bytes) {
   std::ofstream out{file, std::ios::binary | std::ios::trunc};
