@@ -109,10 +109,11 @@ double baseline(int keys, int commits, const validator_options& opts,
     if (hashes->hex().empty() || paths.empty())
       std::abort();
     lap(3);
+    // The validator builds the next candidate in a tree the store let go of,
+    // brought up to date where the layers changed since; here that is the
+    // previous version's.
+    merge_cache.prepare(std::move(current), layers);
     layers = std::move(candidate);
-    // The validator builds the next candidate in a tree the store let go of;
-    // here that is the previous version's.
-    merge_cache.prepare(std::move(current));
     current = std::move(effective);
     lap(5);
   }

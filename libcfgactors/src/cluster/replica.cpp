@@ -22,6 +22,7 @@
 #include "cfgactors/errc.hpp"
 #include "cfgactors/hash.hpp"
 #include "cfgactors/merge.hpp"
+#include "pipeline/change_trail.hpp"
 #include "pipeline/topic_router.hpp"
 #include "pipeline/version_history.hpp"
 #include "core/log.hpp"
@@ -88,6 +89,10 @@ struct replica_actor_state {
   /// one of them rather than in a fresh copy of the current tree.
   std::shared_ptr<detail::tree_pool> trees
     = std::make_shared<detail::tree_pool>();
+  /// The paths each recent version changed, oldest first, one after the
+  /// other from the version before it: what a tree of an older version needs
+  /// to be brought up to the current one.
+  detail::change_trail trail;
   primary_actor primary;            ///< null while disconnected
   /// Derived in the handshake with `primary`; empty until the primary
   /// proved the secret back.
@@ -242,6 +247,7 @@ void install(replica_ptr self, snapshot_ptr next) {
   // A full snapshot may go back (a primary that lost its history): the
   // history then starts over.
   st.versions.push(next);
+  st.trail.push(*next);
   self->send(st.router, publish_atom::value, std::move(before), next);
 }
 
@@ -535,8 +541,15 @@ void on_replicated_change(replica_ptr self, replicated_change& m) {
     send_ack(self);
     return;
   }
-  auto tree = st.trees->take().value_or(json{});
-  assign_reusing(tree, cur.effective);
+  // Built in the tree of an older version, brought up to this one where
+  // the versions between changed it (or copied whole, reusing its nodes).
+  json tree;
+  if (auto pooled = st.trees->take()) {
+    tree = std::move(pooled->tree);
+    st.trail.bring_up(tree, pooled->version, cur);
+  } else {
+    tree = cur.effective;
+  }
   try {
     tree.patch_inplace(m.patch);
   } catch (const std::exception& e) {

@@ -9,8 +9,8 @@
 
 namespace cfgactors::detail {
 
-void tree_pool::put(json&& tree) {
-  json dropped;
+void tree_pool::put(pooled_tree&& tree) {
+  pooled_tree dropped;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     if (trees_.size() < capacity) {
@@ -22,7 +22,7 @@ void tree_pool::put(json&& tree) {
   // `dropped` is freed here, outside the lock.
 }
 
-std::optional<json> tree_pool::take() {
+std::optional<pooled_tree> tree_pool::take() {
   std::lock_guard<std::mutex> guard{mtx_};
   if (trees_.empty())
     return std::nullopt;
@@ -34,8 +34,12 @@ std::optional<json> tree_pool::take() {
 void snapshot_recycler::operator()(snapshot* ptr) const {
   if (ptr == nullptr)
     return;
-  if (pool && ptr->effective.is_structured())
-    pool->put(std::move(ptr->effective));
+  if (pool && ptr->effective.is_structured()) {
+    std::optional<layer_stack> layers;
+    if (!ptr->layers.empty())
+      layers = std::move(ptr->layers);
+    pool->put({std::move(ptr->effective), ptr->version, std::move(layers)});
+  }
   delete ptr;
 }
 

@@ -19,24 +19,35 @@
 
 namespace cfgactors::detail {
 
+/// The tree of a snapshot nobody holds any more, and what it was: a newer
+/// version is built in it by changing only where the versions differ.
+struct pooled_tree {
+  json tree;
+  uint64_t version = 0;
+  /// The layers `tree` is the merge of. A replica's snapshots have none (it
+  /// patches its primary's trees): it goes by `version` instead.
+  std::optional<layer_stack> layers;
+};
+
 /// A few trees waiting for reuse. Thread-safe: snapshots die on any thread.
 class tree_pool {
 public:
   /// Keeps `tree` for reuse, or destroys it when enough trees wait.
-  void put(json&& tree);
+  void put(pooled_tree&& tree);
 
   /// A tree to build in, if one waits.
-  std::optional<json> take();
+  std::optional<pooled_tree> take();
 
 private:
   // One commit consumes one tree and evicts one: two cover the overlap.
   static constexpr std::size_t capacity = 2;
   std::mutex mtx_;
-  std::vector<json> trees_;
+  std::vector<pooled_tree> trees_;
 };
 
 /// Deleter of the snapshots the store commits: their effective tree goes to
-/// the pool instead of being freed node by node. The validator finds the
+/// the pool, with their version and layers, instead of being freed node by
+/// node. The validator finds the
 /// pool through std::get_deleter on a snapshot the store answered with.
 struct snapshot_recycler {
   std::shared_ptr<tree_pool> pool;

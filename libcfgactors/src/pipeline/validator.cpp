@@ -140,6 +140,17 @@ void on_store_failed(validator_state& st, uint64_t epoch) {
   }
 }
 
+/// The next candidate is built in a tree the store let go of: brought up to
+/// date where the layers changed since its version, when it says which
+/// layers it merges (else a copy of the base reusing its nodes).
+void prepare_next(validator_state& st) {
+  auto pooled = st.trees ? st.trees->take() : std::nullopt;
+  if (pooled)
+    st.merge_cache.prepare(std::move(pooled->tree), std::move(pooled->layers));
+  else
+    st.merge_cache.prepare();
+}
+
 /// Hands an admitted (or adopted) candidate to the store; `done` gets the
 /// snapshot, or the store's error. Nothing else is taken meanwhile.
 template <class Done, class Failed>
@@ -153,9 +164,9 @@ void commit_locally(validator_ptr self, commit_request req, Done done,
              on_store_failed(self->state, epoch);
              failed(err);
            });
-  // The store is busy with the commit now; copy the base for the next write
-  // meanwhile instead of after its answer, into a tree the store let go of.
-  st.merge_cache.prepare(st.trees ? st.trees->take() : std::nullopt);
+  // The store is busy with the commit now; ready the tree of the next write
+  // meanwhile instead of after its answer, in one the store let go of.
+  prepare_next(st);
 }
 
 void pump(validator_ptr self);
@@ -232,7 +243,7 @@ void commit_pipelined(validator_ptr self, commit_request req, std::string key,
       });
   // As commit_locally does: the next candidate is built in a tree the store
   // let go of, not in a fresh allocation of the whole tree.
-  st.merge_cache.prepare(st.trees ? st.trees->take() : std::nullopt);
+  prepare_next(st);
 }
 
 /// A version committed by this node's write: stored, then answered.
@@ -712,6 +723,8 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
       secrets = secret_paths::with(secrets, req.redact);
     if (secrets)
       detail::redact_errors(errors, effective, *secrets);
+    // Not committed: the tree is the next candidate's to build in.
+    st.merge_cache.give_back(std::move(effective), std::move(candidate));
     reject(self, rp, write_result::reject(errc::validation_failed,
                                           std::move(errors)),
            req.origin);
@@ -719,6 +732,7 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
   }
   if (req.dry_run) {
     answer_dry_run(self, effective, req, rp);
+    st.merge_cache.give_back(std::move(effective), std::move(candidate));
     return;
   }
   warn_shadowed(st.layers, candidate, req);

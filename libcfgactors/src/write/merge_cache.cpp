@@ -1,8 +1,36 @@
 #include "write/merge_cache.hpp"
 
+#include <string>
+
 #include "cfgactors/merge.hpp"
+#include "cfgactors/path.hpp"
+#include "write/merged_at.hpp"
+#include "write/touched.hpp"
 
 namespace cfgactors::detail {
+
+namespace {
+
+/// Brings `tree`, the merge of `from`, up to the merge of `base` and
+/// `runtime` (the layers of `to`), where `from` and `to` differ. False when
+/// some place cannot be patched: `tree` is then only storage.
+bool bring_up_to_date(json& tree, const layer_stack& from,
+                      const layer_stack& to, const json& base,
+                      const json* runtime) {
+  const std::string* done = nullptr; // the last root patched
+  for (auto& text : touched_paths(from, to)) {
+    // Sorted: a root below the last one patched is up to date with it.
+    if (done != nullptr && path_within(text, *done))
+      continue;
+    auto at = config_path::parse(text);
+    if (!at || !patch_merged(tree, *at, base, runtime))
+      return false;
+    done = &text;
+  }
+  return true;
+}
+
+} // namespace
 
 json base_merge_cache::effective(const layer_stack& layers) {
   const json* runtime = nullptr;
@@ -19,7 +47,7 @@ json base_merge_cache::effective(const layer_stack& layers) {
   if (!same || n != inputs.size()) {
     inputs.clear();
     base = json::object();
-    spare.reset();
+    spare_is_base = false;
     for (auto& x : layers) {
       if (kind_of(x.name) == layer_kind::runtime)
         continue;
@@ -28,29 +56,50 @@ json base_merge_cache::effective(const layer_stack& layers) {
         merge_into(base, *x.data);
     }
   }
-  // The spare, if any, is a copy of this very base: it is dropped whenever
-  // the base is rebuilt.
+  if (runtime && runtime->is_null())
+    runtime = nullptr;
   json result;
   if (spare) {
-    result = std::move(*spare);
+    result = std::move(spare->tree);
+    auto from = std::move(spare->layers);
+    auto copy_of_base = spare_is_base;
     spare.reset();
+    spare_is_base = false;
+    if (from && bring_up_to_date(result, *from, layers, base, runtime))
+      return result;
+    if (!copy_of_base)
+      assign_reusing(result, base);
   } else {
     result = base;
   }
-  if (runtime && !runtime->is_null())
+  if (runtime)
     merge_into(result, *runtime);
   return result;
 }
 
-void base_merge_cache::prepare(std::optional<json> storage) {
+void base_merge_cache::prepare(std::optional<json> storage,
+                               std::optional<layer_stack> layers) {
   if (spare)
     return;
+  if (storage && layers) {
+    spare = spare_tree{std::move(*storage), std::move(layers)};
+    spare_is_base = false;
+    return;
+  }
   if (storage) {
     assign_reusing(*storage, base);
-    spare = std::move(storage);
+    spare = spare_tree{std::move(*storage), std::nullopt};
   } else {
-    spare = base;
+    spare = spare_tree{base, std::nullopt};
   }
+  spare_is_base = true;
+}
+
+void base_merge_cache::give_back(json tree, layer_stack layers) {
+  if (spare)
+    return;
+  spare = spare_tree{std::move(tree), std::move(layers)};
+  spare_is_base = false;
 }
 
 } // namespace cfgactors::detail

@@ -13,22 +13,42 @@ namespace cfgactors::detail {
 
 /// The merge of every layer below the runtime layer, kept between writes:
 /// most writes change only the runtime layer, so the effective tree is then
-/// one copy of this plus a small merge instead of a merge of every layer.
+/// a tree brought up to date where the layers changed (or one copy of this
+/// plus a small merge) instead of a merge of every layer.
 struct base_merge_cache {
+  /// A tree to build the next effective tree in.
+  struct spare_tree {
+    json tree;
+    /// The stack `tree` is the merge of; nullopt: only storage, or a copy
+    /// of `base` (spare_is_base).
+    std::optional<layer_stack> layers;
+  };
+
   std::vector<std::shared_ptr<const json>> inputs; ///< identity of the layers
   json base = json::object();
-  /// A copy of `base` made by prepare(), consumed by the next effective().
-  std::optional<json> spare;
+  /// Made by prepare() or given back; consumed by the next effective().
+  std::optional<spare_tree> spare;
+  /// Whether `spare->tree`, when it has no layers, is a copy of `base`.
+  bool spare_is_base = false;
 
   /// The effective tree of `layers`, reusing the cached base when the layers
-  /// below the runtime layer are the same objects as last time.
+  /// below the runtime layer are the same objects as last time. With a spare
+  /// that is the merge of known layers, the cost is the size of what changed
+  /// between those layers and `layers`, not the size of the tree.
   json effective(const layer_stack& layers);
 
-  /// Copies the base ahead of the next effective() call, into `storage` if
-  /// given (an old tree whose nodes are reused where the keys agree). The
-  /// validator calls this while it waits for the store, which takes the copy
-  /// off the path from one write to the next.
-  void prepare(std::optional<json> storage = std::nullopt);
+  /// Readies the spare for the next effective() call: `storage`, a tree the
+  /// store let go of, kept as it is when `layers` says which layers it is
+  /// the merge of, else made a copy of the base in place (nodes reused where
+  /// the keys agree); without storage, a fresh copy of the base. The
+  /// validator calls this while it waits for the store, which takes any
+  /// copy off the path from one write to the next.
+  void prepare(std::optional<json> storage = std::nullopt,
+               std::optional<layer_stack> layers = std::nullopt);
+
+  /// Takes back an effective tree that was not committed (a refused write,
+  /// a dry run), the merge of `layers`, as the spare.
+  void give_back(json tree, layer_stack layers);
 };
 
 } // namespace cfgactors::detail

@@ -3,6 +3,8 @@
 // forwarded writes and write consistency.
 #include "pipeline_fixture.hpp"
 
+#include <random>
+
 #include "cluster/primary.hpp"
 #include "cluster/replica.hpp"
 #include "cfgactors/hash.hpp"
@@ -242,6 +244,50 @@ CAF_TEST(a replica history shows the author and reason of each version) {
   CAF_CHECK_EQUAL(rows[1].reason, "second");
   CAF_CHECK_EQUAL(rows[2].author, "alice");
   CAF_CHECK_EQUAL(rows[2].reason, "first");
+  caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  run();
+}
+
+CAF_TEST(a replica builds each version in the tree of an older one) {
+  // Two versions of history: from the third on, every version is built in
+  // a tree the replica let go of and brought up along the paths changed
+  // since. The hash is checked along the changed paths only, so compare the
+  // whole trees.
+  replica_options opts;
+  opts.node = "r1";
+  opts.history_size = 2;
+  auto r = spawn_replica(sys, opts);
+  self->send(r, join_atom::value, primary);
+  run();
+  std::mt19937 rng{1206};
+  auto pick = [&](int n) { return static_cast<int>(rng() % n); };
+  const char* keys[] = {"a", "b", "c"};
+  size_t compared = 0;
+  for (int i = 0; i < 150; ++i) {
+    std::string path = keys[pick(3)];
+    for (int depth = pick(3); depth > 0; --depth)
+      path += std::string{"."} + keys[pick(3)];
+    switch (pick(5)) {
+      case 0:
+        write(operation::unset(path));
+        break;
+      case 1:
+        write(operation::merge_patch(json{{keys[pick(3)], nullptr},
+                                          {keys[pick(3)], {{"x", i}}}}));
+        break;
+      default:
+        set(path, i % 4 == 0 ? json{{"x", i}} : json(i));
+    }
+    if (i % 10 == 9) {
+      auto snap = ask<snapshot_ptr>(r, get_atom::value);
+      CAF_CHECK_EQUAL(snap->version, current()->version);
+      CAF_CHECK_EQUAL(snap->effective, current()->effective);
+      ++compared;
+    }
+  }
+  CAF_CHECK_GREATER(current()->version, 100u);
+  CAF_CHECK_EQUAL(compared, 15u);
+  CAF_CHECK_EQUAL(status(r).resyncs, 0u);
   caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
   run();
 }

@@ -1,0 +1,49 @@
+// Private: the paths recent versions changed, one after the other, so that a
+// tree of an older version is brought up to the current one where they
+// changed instead of being copied whole (a replica builds each version in
+// the tree of one it let go of).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+
+#include <nlohmann/json.hpp>
+
+#include "cfgactors/fwd.hpp"
+#include "cfgactors/snapshot.hpp"
+
+namespace cfgactors::detail {
+
+class change_trail {
+public:
+  /// Records `next`, the new current version: a step of the trail when its
+  /// changes are from the version recorded last, else the trail starts over
+  /// at it.
+  void push(const snapshot& next);
+
+  /// Makes `tree`, a copy of version `version`'s tree, equal to `current`'s
+  /// (the version recorded last): along the paths changed since, when the
+  /// trail reaches back to `version`, else by a whole copy reusing its nodes.
+  /// Returns whether the paths sufficed.
+  bool bring_up(json& tree, uint64_t version, const snapshot& current) const;
+
+private:
+  /// More steps than the trees a pool keeps alive are never needed.
+  static constexpr std::size_t capacity = 64;
+
+  struct step {
+    uint64_t from;
+    paths_ptr paths;
+  };
+
+  uint64_t head_ = 0; ///< the version recorded last
+  std::deque<step> steps_;
+};
+
+/// Makes `tree` equal to `source` at `path` and below, given that the two
+/// agree everywhere else: copies the subtree (or removes the member). False
+/// when `path` is the root or no object path of `tree`: copy everything.
+bool copy_at(json& tree, const config_path& path, const json& source);
+
+} // namespace cfgactors::detail

@@ -1,0 +1,27 @@
+// Private: the merge of the layers recomputed at one path, so that a tree
+// that already holds the merge of an older stack is brought up to date where
+// the layers changed instead of being rebuilt whole.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "cfgactors/fwd.hpp"
+
+namespace cfgactors {
+
+struct config_path;
+
+} // namespace cfgactors
+
+namespace cfgactors::detail {
+
+/// Makes `tree` hold, at `at` and below, what merging `overlay` (the runtime
+/// layer; nullptr: none) over `base` (the layers below it, merged) holds
+/// there, with merge_into's semantics. `tree` must already agree with that
+/// merge everywhere outside `at`. Costs the size of the subtree at `at`.
+/// False, leaving `tree` as it was, when `at` cannot be patched in place (the
+/// root, an array index, or a root that is no object): merge everything.
+bool patch_merged(json& tree, const config_path& at, const json& base,
+                  const json* overlay);
+
+} // namespace cfgactors::detail
