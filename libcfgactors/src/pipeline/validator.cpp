@@ -721,6 +721,8 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
   // what changed below these paths (json_schema::validate).
   auto roots = detail::touched_paths(st.layers, candidate);
   auto base_proven = st.proven && same_layers(*st.proven, st.layers);
+  if (base_proven)
+    ++st.judged_on_proven;
   auto errors = check_candidate(effective, st.options,
                                 base_proven ? &roots : nullptr);
   if (!errors.empty()) {

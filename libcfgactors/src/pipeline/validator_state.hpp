@@ -70,6 +70,8 @@ struct validator_state {
   /// restored from a journal, adopted from etcd or taken back after a failed
   /// commit is judged in full first (it may predate the schema).
   std::optional<layer_stack> proven;
+  /// Writes judged on proven layers (the schema proved what they changed).
+  uint64_t judged_on_proven = 0;
   /// Paths the schema or any source marked secret: every version carries
   /// them, and their values are masked in every error the validator reports
   /// or logs. A path once secret stays secret.

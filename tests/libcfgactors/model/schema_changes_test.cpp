@@ -5,6 +5,7 @@
 #define CAF_SUITE schema_changes
 #include "cfgactors_test.hpp"
 
+#include <iterator>
 #include <memory>
 #include <random>
 #include <string>
@@ -133,12 +134,32 @@ const schema_case cases[] = {
    R"({"on": {"a": 1}, "r": {"x": 1, "y": {"x": 2, "y": {}}}})"},
 };
 
-const char* const keys[] = {
-  "name", "port", "db",    "host",  "pool",  "mode",     "tags",   "flags",
-  "x-a",  "x-b",  "n1",    "n2",    "zz",    "a",        "b",      "c",
-  "d",    "k",    "v",     "svc",   "deep",  "inner",    "tree",   "value",
-  "children", "x", "y",    "cfg",   "kind",  "alpha",    "fixed",  "pinned",
-  "list", "bad",  "off",   "on",    "r",     "abcdefgh", "UP"};
+// Keys no schema here names (or only as a pattern would match them).
+const char* const foreign_keys[] = {"zz", "x-b", "n2", "abcdefgh", "UP", "k",
+                                    "v"};
+
+// The names a schema gives properties, requires or makes dependencies of:
+// the keys a change should use to meet its keywords often.
+void collect_keys(const json& schema, std::vector<std::string>& out) {
+  if (schema.is_array()) {
+    for (auto& x : schema)
+      collect_keys(x, out);
+    return;
+  }
+  if (!schema.is_object())
+    return;
+  for (auto& [keyword, value] : schema.items()) {
+    if ((keyword == "properties" || keyword == "dependencies")
+        && value.is_object())
+      for (auto& [name, sub] : value.items())
+        out.push_back(name);
+    if (keyword == "required" && value.is_array())
+      for (auto& name : value)
+        if (name.is_string())
+          out.push_back(name.get<std::string>());
+    collect_keys(value, out);
+  }
+}
 
 struct compiled {
   valijson::Schema schema;
@@ -170,8 +191,14 @@ public:
     return static_cast<int>(below(100)) < percent;
   }
 
+  /// Draws keys from what `schema` names and a few it does not.
+  void use_keys_of(const json& schema) {
+    keys_.assign(std::begin(foreign_keys), std::end(foreign_keys));
+    collect_keys(schema, keys_);
+  }
+
   std::string key() {
-    return keys[below(std::size(keys))];
+    return keys_[below(keys_.size())];
   }
 
   json value(int depth = 2) {
@@ -280,6 +307,8 @@ public:
 
 private:
   std::mt19937 rng_;
+  std::vector<std::string> keys_{std::begin(foreign_keys),
+                                 std::end(foreign_keys)};
 };
 
 detail::path_trie trie_of(const std::vector<std::string>& roots) {
@@ -297,15 +326,21 @@ struct tally {
 
 /// A random walk over valid trees of `c`: each step changes the tree, proves
 /// the change incrementally and in full, and moves on to the candidate if
-/// it is valid.
+/// it is valid (from the start again every 25 steps).
 tally walk(const schema_case& c, generator& gen, int steps) {
   tally result;
   auto document = json::parse(c.schema);
   auto schema = compile_valijson(document);
-  auto base = json::parse(c.start);
-  CAF_REQUIRE(full_verdict(schema->schema, base));
+  gen.use_keys_of(document);
+  auto start = json::parse(c.start);
+  CAF_REQUIRE(full_verdict(schema->schema, start));
+  auto base = start;
   detail::validity_check check;
   for (int i = 0; i < steps; ++i) {
+    // Back to the start now and then: a walk drifts towards trees with
+    // little left that a keyword constrains.
+    if (i % 25 == 0)
+      base = start;
     auto candidate = gen.mutate(base);
     auto roots = gen.coarsen(changed_paths(base, candidate));
     auto full = full_verdict(schema->schema, candidate);
@@ -442,13 +477,15 @@ CAF_TEST(the schema gives the errors of the full pass for any change) {
   std::string error;
   auto schema = json_schema::compile(json::parse(c.schema), &error);
   CAF_REQUIRE(schema != nullptr);
+  gen.use_keys_of(json::parse(c.schema));
   auto base = json::parse(c.start);
   int refused = 0;
   for (int i = 0; i < 500; ++i) {
     auto candidate = gen.mutate(base);
     // Now and then a string too long for the regex guard.
-    if (gen.chance(5))
-      candidate["db"]["host"] = std::string(5000, 'a');
+    if (auto db = candidate.find("db");
+        db != candidate.end() && db->is_object() && gen.chance(10))
+      (*db)["host"] = std::string(5000, 'a');
     auto roots = gen.coarsen(changed_paths(base, candidate));
     validation_errors full;
     schema->validate(candidate, full);
