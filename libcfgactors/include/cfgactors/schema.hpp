@@ -52,6 +52,16 @@ public:
   /// offending value and the schema keyword as rule (`schema.enum`, ...).
   void validate(const json& candidate, validation_errors& out) const;
 
+  /// validate() for a candidate equal to a tree this schema accepted except
+  /// at and below the dotted paths `changed` (touched_paths or changed_paths
+  /// give them; arrays count whole). Only the changed subtrees and the
+  /// keywords of their ancestors are proved where those decide the verdict
+  /// (docs/ARCHITECTURE.md, "Incremental validation"); otherwise, and for
+  /// every candidate that is not proven valid that way, validate() runs, so
+  /// the errors are exactly its errors.
+  void validate(const json& candidate, const std::vector<std::string>& changed,
+                validation_errors& out) const;
+
   /// `candidate` with the schema's `x-normalize` rules applied ("upper",
   /// "lower", "trim": a string rewritten before it is judged), or nullopt
   /// when no rule changes anything. Writers store the normalized value, so

@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "cfgactors/actor_types.hpp"
 #include "cfgactors/layer.hpp"
@@ -27,7 +29,12 @@ struct validator_options {
 };
 
 /// Checks a candidate effective tree against schema, rules and contracts.
-validation_errors check_candidate(const json& effective,
-                                  const validator_options& options);
+/// `changed`, when given, says that the candidate equals a tree the same
+/// schema accepted except at and below those dotted paths: the schema then
+/// proves only what they change (json_schema::validate). Rules and contracts
+/// always see the whole tree.
+validation_errors
+check_candidate(const json& effective, const validator_options& options,
+                const std::vector<std::string>* changed = nullptr);
 
 } // namespace cfgactors

@@ -2,6 +2,7 @@
 // document or a file) and validating candidates against it.
 #include "cfgactors/schema.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,8 @@
 #include <valijson/validator.hpp>
 
 #include "cfgactors/parse.hpp"
+#include "cfgactors/path.hpp"
+#include "model/hash_tree.hpp"
 #include "model/schema_diagnosis.hpp"
 #include "model/schema_errors.hpp"
 #include "model/schema_guard.hpp"
@@ -45,6 +48,20 @@ bool needs_guard_for(const json& x) {
     for (auto& value : x)
       if (needs_guard_for(value))
         return true;
+  }
+  return false;
+}
+
+// needs_guard_for, over what `changed` marks in `x` and the keys on the way
+// there: the rest of `x` is as in a tree the guard passed.
+bool changes_need_guard(const json& x, const detail::path_trie& changed) {
+  if (changed.whole || !x.is_object())
+    return needs_guard_for(x);
+  for (auto& [key, below] : changed.children) {
+    if (key.size() > detail::max_regex_subject)
+      return true;
+    if (auto i = x.find(key); i != x.end() && changes_need_guard(*i, below))
+      return true;
   }
   return false;
 }
@@ -198,6 +215,45 @@ void json_schema::validate(const json& candidate,
                      ? "the schema is false: no value is allowed"
                      : "the value is refused by the schema (a "
                        "propertyNames or false subschema)"});
+}
+
+void json_schema::validate(const json& candidate,
+                           const std::vector<std::string>& changed,
+                           validation_errors& out) const {
+  // The proof below holds only for a candidate whose every change the paths
+  // name, on top of a tree this schema accepted: the caller's word (the
+  // validator keeps track of which tree passed). A candidate it does not
+  // prove valid takes the full pass, which finds the errors.
+  auto proven = false;
+  detail::path_trie trie;
+  auto parsed = std::all_of(changed.begin(), changed.end(),
+                            [&](const std::string& text) {
+                              auto path = config_path::parse(text);
+                              if (path)
+                                trie.add(*path);
+                              return path.has_value();
+                            });
+  // A string or key the regex guard would refuse: left to the full pass,
+  // which refuses it with its path.
+  if (parsed && !(impl_->guarded && changes_need_guard(candidate, trie))) {
+    try {
+      auto checker = impl_->borrow();
+      proven = checker->fast.proves_valid(impl_->schema, candidate, trie);
+#ifndef NDEBUG
+      // Debug builds (the test suites) hold the proof to its promise.
+      if (proven) {
+        valijson::ValidationResults results;
+        checker->full.validate(impl_->schema, adapter{candidate}, &results);
+        assert(results.numErrors() == 0);
+      }
+#endif
+      impl_->give_back(std::move(checker));
+    } catch (const std::exception&) {
+      proven = false; // e.g. a regex too complex for std::regex
+    }
+  }
+  if (!proven)
+    validate(candidate, out);
 }
 
 std::optional<json> json_schema::normalized(const json& candidate) const {

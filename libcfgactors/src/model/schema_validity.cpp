@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/adapters/std_string_adapter.hpp>
 #include <valijson/constraints/concrete_constraints.hpp>
 #include <valijson/constraints/constraint_visitor.hpp>
 #include <valijson/subschema.hpp>
@@ -26,7 +27,10 @@ namespace {
 
 using adapter = valijson::adapters::NlohmannJsonAdapter;
 using valijson::Subschema;
+using valijson::constraints::AllOfConstraint;
 using valijson::constraints::Constraint;
+using valijson::constraints::PropertiesConstraint;
+using valijson::constraints::PropertyNamesConstraint;
 
 // Schemas may refer to themselves ($ref, allOf). Documents nest at most a few
 // hundred levels (parse and proposal limits), so nesting deeper than this is a
@@ -52,6 +56,20 @@ public:
     ++depth_;
     auto ok = schema.applyStrict(apply_);
     --depth_;
+    return ok;
+  }
+
+  /// Validates `value` against `schema`: a full proof of its subtree.
+  bool check_value(const json& value, const Subschema& schema) {
+    return descend(value, schema);
+  }
+
+  /// Checks the one keyword `c` on `value` in full.
+  bool check_keyword(const json& value, const Constraint& c) {
+    auto parent = target_;
+    target_ = &value;
+    auto ok = c.accept(*this);
+    target_ = parent;
     return ok;
   }
 
@@ -344,6 +362,153 @@ bool validity_check::proves_valid(const valijson::Subschema& schema,
   matched_.clear();
   validity_visitor visitor{*this, document};
   return visitor.check(schema);
+}
+
+// The incremental proof. Its premise: the document equals a tree the schema
+// accepts except at and below the changed paths. A node off those paths
+// then has the value it had in that tree, at the same path, and so meets
+// the same subschemas through `properties`, `patternProperties`,
+// `additionalProperties` (which depend on its key only), `allOf` and `$ref`:
+// it passed them there and passes them here. What is left to prove:
+//
+// - a changed subtree (a path's end, or an ancestor that is no longer an
+//   object; arrays count whole): in full, as proves_valid does;
+// - on each ancestor of a change, its own keywords, as its key set or its
+//   children may differ:
+//   - descended towards the changes only: `properties`,
+//     `patternProperties`, `additionalProperties` (false included) and
+//     `allOf` (each branch, incrementally); `propertyNames` is checked for
+//     the keys on the changed paths only (the others were there before);
+//   - checked at the ancestor in full, cheaply (O(1), or the size of the
+//     keyword, not of the subtree): `type`, `required`, `minProperties`,
+//     `maxProperties`, `dependencies` naming properties, and the keywords
+//     of strings, numbers and arrays, which pass on an object (`minimum`,
+//     `maximum`, `multipleOf`, `minLength`, `maxLength`, `pattern`,
+//     `format`, `items`, `additionalItems`, `minItems`, `maxItems`,
+//     `contains`, `uniqueItems`; an array on a changed path is proved
+//     whole, with them);
+//   - not local, so checked at the ancestor in full, over its whole
+//     subtree: `anyOf`, `oneOf`, `not`, `if`/`then`/`else`, `enum`,
+//     `const`, `dependencies` with schemas, and any other constraint
+//     valijson may add.
+class change_proof {
+public:
+  change_proof(validity_check& state, const json& document)
+    : state_(state), full_(state, document) {
+    // nop
+  }
+
+  /// Validates `target` against `schema`, where `changed` says what of
+  /// `target` may differ from the tree the premise names.
+  bool check(const Subschema& schema, const json& target,
+             const path_trie& changed) {
+    if (changed.whole || !target.is_object())
+      return full_.check_value(target, schema);
+    if (schema.getAlwaysInvalid() || depth_ >= max_depth)
+      return false;
+    ++depth_;
+    Subschema::ApplyFunction apply = [&](const Constraint& c) {
+      return keyword(c, target, changed);
+    };
+    auto ok = schema.applyStrict(apply);
+    --depth_;
+    return ok;
+  }
+
+private:
+  bool keyword(const Constraint& c, const json& object,
+               const path_trie& changed) {
+    if (auto all = dynamic_cast<const AllOfConstraint*>(&c)) {
+      bool ok = true;
+      all->applyToSubschemas([&](unsigned, const Subschema* sub) {
+        ok = check(*sub, object, changed);
+        return ok;
+      });
+      return ok;
+    }
+    if (auto props = dynamic_cast<const PropertiesConstraint*>(&c))
+      return properties(*props, object, changed);
+    if (auto names = dynamic_cast<const PropertyNamesConstraint*>(&c))
+      return property_names(*names, object, changed);
+    return full_.check_keyword(object, c);
+  }
+
+  /// The subschemas valijson applies to the member `key`, as its
+  /// PropertiesConstraint visit picks them: the `properties` entry of that
+  /// name, every `patternProperties` entry whose regex finds a match in the
+  /// name, and `additionalProperties` if neither applies (false: refused).
+  bool properties(const PropertiesConstraint& c, const json& object,
+                  const path_trie& changed) {
+    for (auto& [key, below] : changed.children) {
+      auto i = object.find(key);
+      if (i == object.end())
+        continue; // removed: `required` and the like judge its absence
+      bool matched = false;
+      bool ok = true;
+      c.applyToProperties([&](const auto& name, const Subschema* sub) {
+        // valijson looks names up by c_str(): a name with a NUL in it is
+        // left to the full pass, as proves_valid does.
+        if (std::strlen(name.c_str()) != name.size()) {
+          ok = false;
+          return false;
+        }
+        if (key != std::string_view{name.data(), name.size()})
+          return true;
+        matched = true;
+        ok = check(*sub, *i, below);
+        return false; // names are unique
+      });
+      if (!ok)
+        return false;
+      c.applyToPatternProperties([&](const auto& pattern, const Subschema* sub) {
+        std::string text{pattern.c_str()};
+        auto r = state_.regexes_.find(text);
+        if (r == state_.regexes_.end())
+          r = state_.regexes_.emplace(text, std::regex(text)).first;
+        if (std::regex_search(key, r->second)) {
+          matched = true;
+          ok = check(*sub, *i, below);
+        }
+        return ok;
+      });
+      if (!ok)
+        return false;
+      if (!matched) {
+        auto additional = c.getAdditionalPropertiesSubschema();
+        if (additional == nullptr || !check(*additional, *i, below))
+          return false;
+      }
+    }
+    return true;
+  }
+
+  /// `propertyNames` for the keys on the changed paths, each judged as
+  /// valijson judges it (a string adapter over the name).
+  bool property_names(const PropertyNamesConstraint& c, const json& object,
+                      const path_trie& changed) {
+    for (auto& [key, below] : changed.children) {
+      if (object.find(key) == object.end())
+        continue;
+      valijson::adapters::StdStringAdapter name{key};
+      valijson::ValidationVisitor<valijson::adapters::StdStringAdapter>
+        visitor{name, {}, true, nullptr, state_.regexes_};
+      if (!visitor.validateSchema(*c.getSubschema()))
+        return false;
+    }
+    return true;
+  }
+
+  validity_check& state_;
+  validity_visitor full_;
+  int depth_ = 0;
+};
+
+bool validity_check::proves_valid(const valijson::Subschema& schema,
+                                  const json& document,
+                                  const path_trie& changed) {
+  matched_.clear();
+  change_proof proof{*this, document};
+  return proof.check(schema, document, changed);
 }
 
 } // namespace cfgactors::detail

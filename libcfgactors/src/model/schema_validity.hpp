@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cfgactors/fwd.hpp"
+#include "model/hash_tree.hpp"
 
 namespace valijson {
 class Subschema;
@@ -30,8 +31,21 @@ public:
   /// runs the full valijson pass, which collects the errors.
   bool proves_valid(const valijson::Subschema& schema, const json& document);
 
+  /// proves_valid for a `document` equal to a tree that `schema` accepts
+  /// except at and below the paths of `changed`: proves the changed subtrees
+  /// in full and, on each ancestor of a change, descends through
+  /// `properties`, `patternProperties`, `additionalProperties` and `allOf`
+  /// only towards the changes and checks `propertyNames` only for the keys on
+  /// the way; every other keyword of an ancestor is checked there in full
+  /// (schema_validity.cpp lists which are cheap and which are not). Resolved
+  /// `$ref`s are plain subschemas here. The same verdicts as proves_valid,
+  /// provided the premise holds; the caller vouches for it.
+  bool proves_valid(const valijson::Subschema& schema, const json& document,
+                    const path_trie& changed);
+
 private:
   friend class validity_visitor;
+  friend class change_proof;
 
   /// Compiled `pattern` regexes, as valijson's Validator caches them.
   std::unordered_map<std::string, std::regex> regexes_;

@@ -536,26 +536,25 @@ void warn_shadowed(const layer_stack& before, const layer_stack& after,
 }
 
 /// Commits an admitted candidate through the store (in etcd mode, through
-/// etcd first).
+/// etcd first); `roots` are the paths where it may differ from its base.
 void commit_admitted(validator_ptr self, layer_stack candidate, json effective,
-                     write_request req, promise rp,
-                     clock_type::time_point started, unsigned attempt) {
+                     std::vector<std::string> roots, write_request req,
+                     promise rp, clock_type::time_point started,
+                     unsigned attempt) {
   auto& st = self->state;
   if (st.etcd) {
     commit_through_etcd(self, std::move(candidate), std::move(effective),
                         std::move(req), std::move(rp), started, attempt);
     return;
   }
-  // Where the merged tree may have changed: below what the layers the
-  // write changed touch, against the version it was built on (the head,
-  // in flight or durable). The store diffs only there and hashes along
-  // what changed; the router and the primary pass those paths on.
-  auto roots = std::make_shared<const std::vector<std::string>>(
-    detail::touched_paths(st.layers, candidate));
+  // The store diffs only below the roots and hashes along what changed;
+  // the router and the primary pass those paths on.
+  auto touched = std::make_shared<const std::vector<std::string>>(
+    std::move(roots));
   commit_request local{std::move(candidate), std::move(effective),
                        std::move(req.origin), st.secrets, 0, 0, {},
                        std::move(req.author), std::move(req.reason),
-                       std::move(roots),      0};
+                       std::move(touched),    0};
   finish(self, std::move(local), std::move(req.idempotency_key), rp, started);
 }
 
@@ -680,6 +679,15 @@ void run_pre_commits(validator_ptr self,
       });
 }
 
+/// Whether `x` and `y` are the same layers: the same names holding the same
+/// data objects (an equal copy does not count).
+bool same_layers(const layer_stack& x, const layer_stack& y) {
+  return std::equal(x.begin(), x.end(), y.begin(), y.end(),
+                    [](const layer& a, const layer& b) {
+                      return a.name == b.name && a.data == b.data;
+                    });
+}
+
 /// Validates `candidate`, runs the pre-commit checks it is due, and commits
 /// it. The validator is the ordering point: a write that runs alone waits
 /// for its commit before the next is taken; others are pipelined (the next
@@ -695,7 +703,9 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
   if (st.options.schema) {
     std::vector<std::pair<std::string, json>> rewritten;
     for (auto& l : candidate)
-      if (l.data && st.layers.get(l.name) != l.data.get())
+      // Const access: the writable get() would copy every shared layer,
+      // and the running layers would no longer be the ones proven valid.
+      if (l.data && std::as_const(st.layers).get(l.name) != l.data.get())
         if (auto data = st.options.schema->normalized(*l.data))
           rewritten.emplace_back(l.name, std::move(*data));
     for (auto& [name, data] : rewritten)
@@ -716,7 +726,16 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
     return;
   }
   auto effective = st.merge_cache.effective(candidate);
-  auto errors = check_candidate(effective, st.options);
+  // Where the merged tree may have changed: below what the layers the write
+  // changed touch, against the version it was built on (the head, in flight
+  // or durable). If the schema accepted that version here, it proves only
+  // what changed below these paths (json_schema::validate).
+  auto roots = detail::touched_paths(st.layers, candidate);
+  auto base_proven = st.proven && same_layers(*st.proven, st.layers);
+  if (base_proven)
+    ++st.judged_on_proven;
+  auto errors = check_candidate(effective, st.options,
+                                base_proven ? &roots : nullptr);
   if (!errors.empty()) {
     auto secrets = st.secrets;
     if (req.dry_run && !req.redact.empty())
@@ -735,11 +754,14 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
     st.merge_cache.give_back(std::move(effective), std::move(candidate));
     return;
   }
+  // The schema accepts it: a base for the writes built on it.
+  st.proven = candidate;
   warn_shadowed(st.layers, candidate, req);
   auto due = due_pre_commits(st, effective);
   if (due.empty()) {
     commit_admitted(self, std::move(candidate), std::move(effective),
-                    std::move(req), std::move(rp), started, attempt);
+                    std::move(roots), std::move(req), std::move(rp), started,
+                    attempt);
     return;
   }
   // The component sees the version this write would become.
@@ -751,9 +773,11 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
     self, std::make_shared<const pre_commit_checks>(std::move(due)), 0,
     std::move(shown), rp, std::move(origin),
     [self, candidate{std::move(candidate)}, effective(std::move(effective)),
-     req{std::move(req)}, rp, started, attempt]() mutable {
+     roots{std::move(roots)}, req{std::move(req)}, rp, started,
+     attempt]() mutable {
       commit_admitted(self, std::move(candidate), std::move(effective),
-                      std::move(req), std::move(rp), started, attempt);
+                      std::move(roots), std::move(req), std::move(rp),
+                      started, attempt);
     });
 }
 
@@ -911,9 +935,12 @@ void pump(validator_ptr self) {
 } // namespace
 
 validation_errors check_candidate(const json& effective,
-                                  const validator_options& options) {
+                                  const validator_options& options,
+                                  const std::vector<std::string>* changed) {
   validation_errors errors;
-  if (options.schema)
+  if (options.schema && changed)
+    options.schema->validate(effective, *changed, errors);
+  else if (options.schema)
     options.schema->validate(effective, errors);
   if (options.rules)
     options.rules->check(effective, errors);

@@ -64,6 +64,14 @@ struct validator_state {
   bool dry_run = false;
   validator_stats stats;
   detail::base_merge_cache merge_cache;
+  /// The layers of the newest candidate the schema accepted here. While
+  /// `layers` are these very layers (the same data, not an equal copy), a
+  /// write on them is proved along the paths it changes only; a version
+  /// restored from a journal, adopted from etcd or taken back after a failed
+  /// commit is judged in full first (it may predate the schema).
+  std::optional<layer_stack> proven;
+  /// Writes judged on proven layers (the schema proved what they changed).
+  uint64_t judged_on_proven = 0;
   /// Paths the schema or any source marked secret: every version carries
   /// them, and their values are masked in every error the validator reports
   /// or logs. A path once secret stays secret.

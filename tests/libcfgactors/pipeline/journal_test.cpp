@@ -23,6 +23,7 @@
 
 #include "cfgactors/hash.hpp"
 #include "cfgactors/pipeline.hpp"
+#include "cfgactors/schema.hpp"
 #include "cfgactors/system_config.hpp"
 
 #include "pipeline/journal.hpp"
@@ -526,6 +527,7 @@ struct fixture {
   caf::actor_system sys{sharing(cfg)};
   caf::scoped_actor self{sys};
   std::optional<pipeline> pipe;
+  json_schema_ptr schema; ///< the validator's on the next start
 
   ~fixture() {
     if (pipe)
@@ -537,6 +539,7 @@ struct fixture {
     opts.storage.history_size = history;
     opts.storage.retention = retention;
     opts.storage.data_dir = dir.str();
+    opts.validation.schema = schema;
     return opts;
   }
 
@@ -629,6 +632,38 @@ CAF_TEST(a restarted store continues from the journal) {
   CAF_CHECK_EQUAL(next.status, write_status::committed);
   CAF_CHECK_EQUAL(next.version, 13u);
   CAF_CHECK_EQUAL(current()->effective["database"]["host"], "db1");
+}
+
+CAF_TEST(a write on a version restored from before the schema is judged in full) {
+  start();
+  CAF_REQUIRE_EQUAL(set("limits.max", -5).status, write_status::committed);
+  CAF_REQUIRE_EQUAL(set("other.x", 1).status, write_status::committed);
+  stop();
+  std::string error;
+  schema = json_schema::compile(json::parse(R"({
+    "properties": {"limits": {"properties": {"max": {"minimum": 0}}},
+                   "other": {"properties": {"x": {"type": "integer"}}}}
+  })"), &error);
+  CAF_REQUIRE(schema != nullptr);
+  start();
+  // The restored version breaks the schema where this write does not look:
+  // refused all the same, with the full pass's reason.
+  auto res = set("other.x", 2);
+  CAF_CHECK_EQUAL(res.status, write_status::rejected);
+  CAF_CHECK_EQUAL(res.code, errc::validation_failed);
+  CAF_REQUIRE_EQUAL(res.errors.size(), 1u);
+  CAF_CHECK_EQUAL(res.errors[0].path, "limits.max");
+  CAF_CHECK_EQUAL(res.errors[0].rule, "schema.minimum");
+  // Repaired, the version is one the schema accepted: the writes on it are
+  // judged along what they change, and still refused where they break it.
+  CAF_CHECK_EQUAL(set("limits.max", 5).status, write_status::committed);
+  CAF_CHECK_EQUAL(set("other.x", 3).status, write_status::committed);
+  auto bad = set("other.x", "three");
+  CAF_CHECK_EQUAL(bad.status, write_status::rejected);
+  CAF_REQUIRE_EQUAL(bad.errors.size(), 1u);
+  CAF_CHECK_EQUAL(bad.errors[0].path, "other.x");
+  CAF_CHECK_EQUAL(set("other.x", 4).status, write_status::committed);
+  CAF_CHECK_EQUAL(current()->effective["other"]["x"], 4);
 }
 
 CAF_TEST(history beyond the ring is served from the journal) {

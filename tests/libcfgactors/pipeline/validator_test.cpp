@@ -1,6 +1,8 @@
 #define CAF_SUITE validator
 #include "pipeline_fixture.hpp"
 
+#include <algorithm>
+
 #include "cfgactors/rules.hpp"
 #include "cfgactors/schema.hpp"
 
@@ -474,6 +476,71 @@ CAF_TEST(candidates built in recycled trees are exactly the merge of layers) {
   }
   // The validator found the store's pool of trees on its first commit.
   CAF_CHECK(validator_st().trees != nullptr);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+namespace {
+
+pipeline_options with_schema() {
+  std::string error;
+  pipeline_options opts;
+  opts.validation.schema = json_schema::compile(json::parse(R"({
+    "type": "object", "required": ["limits"],
+    "properties": {"limits": {"type": "object",
+                              "additionalProperties": {"type": "integer",
+                                                       "minimum": 0}}}
+  })"), &error);
+  return opts;
+}
+
+struct schema_fixture : pipeline_fixture {
+  schema_fixture() : pipeline_fixture(with_schema()) {
+    // nop
+  }
+
+  /// Whether the validator's running layers are the very layers its schema
+  /// accepted last (so the next write is proved along what it changes).
+  bool on_proven_layers() {
+    auto& st = validator_st();
+    if (!st.proven || st.proven->size() != st.layers.size())
+      return false;
+    return std::equal(st.layers.begin(), st.layers.end(), st.proven->begin(),
+                      [](const layer& x, const layer& y) {
+                        return x.name == y.name && x.data == y.data;
+                      });
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(proven_layers_tests, schema_fixture)
+
+CAF_TEST(writes build on the layers the schema accepted) {
+  // Nothing proven before the first write: it takes the full pass.
+  CAF_CHECK(!on_proven_layers());
+  auto first = write(operation::replace_layer("file:app.yaml",
+                                              json{{"limits", {{"a", 1}}}}));
+  CAF_REQUIRE_EQUAL(first.status, write_status::committed);
+  CAF_CHECK(on_proven_layers());
+  CAF_CHECK_EQUAL(validator_st().judged_on_proven, 0u);
+  for (int i = 0; i < 5; ++i) {
+    CAF_CHECK_EQUAL(set("limits.b", i).status, write_status::committed);
+    CAF_CHECK(on_proven_layers());
+  }
+  // Each of them on the layers the previous one left.
+  CAF_CHECK_EQUAL(validator_st().judged_on_proven, 5u);
+  // Refused along the changed path, with the full pass's error; the base
+  // stays the proven one.
+  auto bad = set("limits.c", -1);
+  CAF_CHECK_EQUAL(bad.status, write_status::rejected);
+  CAF_REQUIRE_EQUAL(bad.errors.size(), 1u);
+  CAF_CHECK_EQUAL(bad.errors[0].path, "limits.c");
+  CAF_CHECK_EQUAL(bad.errors[0].rule, "schema.minimum");
+  CAF_CHECK_EQUAL(validator_st().judged_on_proven, 6u);
+  CAF_CHECK(on_proven_layers());
+  auto limits = current()->effective["limits"];
+  CAF_CHECK_EQUAL(limits, (json{{"a", 1}, {"b", 4}}));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
