@@ -1,5 +1,6 @@
 #include "pipeline/tree_pool.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "cfgactors/hash.hpp"
@@ -13,7 +14,7 @@ void tree_pool::put(pooled_tree&& tree) {
   pooled_tree dropped;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    if (trees_.size() < capacity) {
+    if (trees_.size() < kept_) {
       trees_.push_back(std::move(tree));
       return;
     }
@@ -24,11 +25,26 @@ void tree_pool::put(pooled_tree&& tree) {
 
 std::optional<pooled_tree> tree_pool::take() {
   std::lock_guard<std::mutex> guard{mtx_};
-  if (trees_.empty())
+  if (trees_.empty()) {
+    kept_ = std::min(kept_ + 1, most);
     return std::nullopt;
+  }
   auto result = std::move(trees_.back());
   trees_.pop_back();
   return result;
+}
+
+void tree_pool::trim() {
+  std::vector<pooled_tree> dropped;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    kept_ = usual;
+    while (trees_.size() > usual) {
+      dropped.push_back(std::move(trees_.back()));
+      trees_.pop_back();
+    }
+  }
+  // `dropped` is freed here, outside the lock.
 }
 
 void snapshot_recycler::operator()(snapshot* ptr) const {

@@ -32,16 +32,27 @@ struct pooled_tree {
 /// A few trees waiting for reuse. Thread-safe: snapshots die on any thread.
 class tree_pool {
 public:
+  /// One commit consumes one tree and evicts one: two cover the overlap.
+  static constexpr std::size_t usual = 2;
+  /// A pipelining validator admits up to 64 writes before the store lets go
+  /// of the trees of their evicted versions: each of those would otherwise
+  /// be a copy of the whole tree, and each tree evicted meanwhile freed.
+  static constexpr std::size_t most = 64 + usual;
+
   /// Keeps `tree` for reuse, or destroys it when enough trees wait.
   void put(pooled_tree&& tree);
 
-  /// A tree to build in, if one waits.
+  /// A tree to build in, if one waits. Finding none, the pool keeps one
+  /// more from then on (up to `most`), until trim().
   std::optional<pooled_tree> take();
 
+  /// Back to the usual two: the writer is idle, and a burst's trees would
+  /// otherwise stay.
+  void trim();
+
 private:
-  // One commit consumes one tree and evicts one: two cover the overlap.
-  static constexpr std::size_t capacity = 2;
   std::mutex mtx_;
+  std::size_t kept_ = usual;
   std::vector<pooled_tree> trees_;
 };
 

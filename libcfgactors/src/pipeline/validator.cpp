@@ -144,6 +144,8 @@ void on_store_failed(validator_state& st, uint64_t epoch) {
 /// date where the layers changed since its version, when it says which
 /// layers it merges (else a copy of the base reusing its nodes).
 void prepare_next(validator_state& st) {
+  static_assert(detail::tree_pool::most >= max_in_flight
+                                             + detail::tree_pool::usual);
   auto pooled = st.trees ? st.trees->take() : std::nullopt;
   if (pooled)
     st.merge_cache.prepare(std::move(pooled->tree), std::move(pooled->layers));
@@ -215,6 +217,9 @@ void commit_pipelined(validator_ptr self, commit_request req, std::string key,
         st.remember_key(key, snap->version, snap->hash);
         committed(st, *snap, rp, started);
         pump(self);
+        // Idle: the trees kept for a burst of writes go.
+        if (st.in_flight.empty() && st.held.empty() && st.trees)
+          st.trees->trim();
       },
       [self, rp, origin, epoch](caf::error& err) mutable {
         auto& st = self->state;
@@ -264,6 +269,8 @@ void finish(validator_ptr self, commit_request req, std::string key,
       stand_on(self, snap, std::move(layers), key);
       settle(st);
       committed(st, *snap, rp, started);
+      if (st.held.empty() && st.trees)
+        st.trees->trim(); // as commit_pipelined does when idle
     },
     [self, rp, origin](caf::error& err) mutable {
       reject(self, rp,
