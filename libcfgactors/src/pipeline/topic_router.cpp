@@ -258,8 +258,9 @@ void drop(router_ptr self, uint64_t id) {
     --st.stats.in_flight;
   if (sub.pending)
     --st.stats.pending;
-  auto& slot = st.couriers[sub.courier];
-  if (--slot.subscriptions < st.courier_share && sub.courier < st.open_courier)
+  // Its courier has room now: the next subscription fills the lowest such.
+  --st.couriers[sub.courier].subscriptions;
+  if (sub.courier < st.open_courier)
     st.open_courier = sub.courier;
   auto [first, last] = st.by_address.equal_range(sub.handle.address());
   for (auto j = first; j != last; ++j)
