@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <utility>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
@@ -16,6 +17,7 @@ namespace {
 
 using router_ptr = topic_router_actor::stateful_pointer<topic_router_state>;
 using subscription = topic_router_state::subscription;
+using courier_slot = topic_router_state::courier_slot;
 
 /// Paths in `all` that concern `prefix`: below it, or an ancestor of it (an
 /// object replaced whole changes everything beneath).
@@ -152,12 +154,76 @@ void deliver(router_ptr self, uint64_t id, subscription& sub,
   ++st.stats.delivered;
   if (!resync)
     st.stats.conflated += skipped;
-  self->request(sub.handle, caf::infinite, std::move(msg))
-    .then([self, id] { on_handled(self, id); },
-          [self, id](caf::error&) {
-            // The subscriber died or refused: forget it.
-            drop(self, id);
-          });
+  // Sent when the current message is done (flush): one message per courier
+  // for all the changes this message made.
+  auto& slot = st.couriers[sub.courier];
+  if (slot.outbox.empty())
+    st.to_flush.push_back(sub.courier);
+  slot.outbox.push_back(parcel{id, sub.handle, std::move(msg)});
+}
+
+/// Hands every courier the changes collected for it.
+void flush(router_ptr self) {
+  auto& st = self->state;
+  for (auto index : st.to_flush) {
+    auto& slot = st.couriers[index];
+    // Anonymous: CAF lets a typed actor send() to typed actors only, and a
+    // courier has no interface to publish (it answers nobody).
+    caf::anon_send(slot.handle, std::move(slot.outbox));
+    slot.outbox = {};
+  }
+  st.to_flush.clear();
+}
+
+/// A courier with room for one more subscription, spawned when all are full.
+uint32_t pick_courier(router_ptr self) {
+  auto& st = self->state;
+  auto has_room = [&](uint32_t i) {
+    return st.couriers[i].subscriptions < st.courier_share;
+  };
+  if (st.open_courier < st.couriers.size() && has_room(st.open_courier))
+    return st.open_courier;
+  for (uint32_t i = 0; i < st.couriers.size(); ++i)
+    if (has_room(i))
+      return st.open_courier = i;
+  auto index = static_cast<uint32_t>(st.couriers.size());
+  courier_slot slot;
+  slot.handle = self->spawn<caf::linked>(courier, self->address(), index);
+  st.couriers.push_back(std::move(slot));
+  return st.open_courier = index;
+}
+
+/// A courier's report: the subscribers that answered get what piled up
+/// meanwhile; those that failed (died, refused) are forgotten.
+void on_report(router_ptr self, const std::vector<uint64_t>& answered,
+               const std::vector<uint64_t>& failed) {
+  for (auto id : answered)
+    on_handled(self, id);
+  for (auto id : failed)
+    drop(self, id);
+  flush(self);
+}
+
+/// The couriers' reports are not part of the router's public interface:
+/// they arrive here, as messages no handler takes. Anything else is what
+/// CAF does with an unexpected message.
+caf::result<caf::message> on_other(router_ptr self, caf::scheduled_actor* ptr,
+                                   caf::message_view& x) {
+  auto& xs = x.content();
+  if (xs.match_elements<detail::delivered_atom, uint32_t,
+                        std::vector<uint64_t>, std::vector<uint64_t>>()) {
+    auto index = xs.get_as<uint32_t>(1);
+    auto& st = self->state;
+    if (index < st.couriers.size()
+        && self->current_sender()
+             == caf::actor_cast<caf::strong_actor_ptr>(
+               st.couriers[index].handle)) {
+      on_report(self, xs.get_as<std::vector<uint64_t>>(2),
+                xs.get_as<std::vector<uint64_t>>(3));
+      return caf::message{};
+    }
+  }
+  return caf::print_and_drop(ptr, x);
 }
 
 uint64_t add(router_ptr self, std::string prefix, subscriber_actor handle,
@@ -165,15 +231,20 @@ uint64_t add(router_ptr self, std::string prefix, subscriber_actor handle,
   auto& st = self->state;
   auto id = st.next_id++;
   self->monitor(handle);
+  st.by_address.emplace(handle.address(), id);
   subscription sub;
   sub.prefix = std::move(prefix);
   sub.handle = std::move(handle);
   sub.base = st.current;
   sub.every_version = every_version;
   sub.how = how;
+  sub.courier = pick_courier(self);
+  ++st.couriers[sub.courier].subscriptions;
   auto& added = st.subscriptions.emplace(id, std::move(sub)).first->second;
-  if (st.stale) // it would otherwise take the last snapshot as fresh
+  if (st.stale) { // it would otherwise take the last snapshot as fresh
     deliver(self, id, added, added.base, {}, 0);
+    flush(self);
+  }
   return id;
 }
 
@@ -182,10 +253,21 @@ void drop(router_ptr self, uint64_t id) {
   auto i = st.subscriptions.find(id);
   if (i == st.subscriptions.end())
     return;
-  if (i->second.in_flight)
+  auto& sub = i->second;
+  if (sub.in_flight)
     --st.stats.in_flight;
-  if (i->second.pending)
+  if (sub.pending)
     --st.stats.pending;
+  // Its courier has room now: the next subscription fills the lowest such.
+  --st.couriers[sub.courier].subscriptions;
+  if (sub.courier < st.open_courier)
+    st.open_courier = sub.courier;
+  auto [first, last] = st.by_address.equal_range(sub.handle.address());
+  for (auto j = first; j != last; ++j)
+    if (j->second == id) {
+      st.by_address.erase(j);
+      break;
+    }
   st.subscriptions.erase(i);
 }
 
@@ -193,15 +275,28 @@ void drop(router_ptr self, uint64_t id) {
 
 topic_router_actor::behavior_type topic_router(router_ptr self,
                                                snapshot_ptr initial) {
+  return topic_router_with_share(self, std::move(initial),
+                                 default_courier_share);
+}
+
+topic_router_actor::behavior_type
+topic_router_with_share(router_ptr self, snapshot_ptr initial,
+                        uint32_t courier_share) {
   self->state.current = initial ? std::move(initial) : snapshot::empty();
+  self->state.courier_share = std::max<uint32_t>(courier_share, 1);
   self->set_down_handler([self](const caf::down_msg& msg) {
+    auto& st = self->state;
+    auto [first, last] = st.by_address.equal_range(msg.source);
     std::vector<uint64_t> dead;
-    for (auto& [id, sub] : self->state.subscriptions)
-      if (sub.handle.address() == msg.source)
-        dead.push_back(id);
+    for (auto i = first; i != last; ++i)
+      dead.push_back(i->second);
     for (auto id : dead)
       drop(self, id);
   });
+  self->set_default_handler(
+    [self](caf::scheduled_actor* ptr, caf::message_view& x) {
+      return on_other(self, ptr, x);
+    });
   return {
     [self](subscribe_atom, std::string& prefix, subscriber_actor& handle) {
       return add(self, std::move(prefix), std::move(handle), false);
@@ -250,6 +345,7 @@ topic_router_actor::behavior_type topic_router(router_ptr self,
         }
         deliver(self, id, sub, after, i->second, 0);
       }
+      flush(self);
     },
     [self](stale_atom, bool stale) {
       auto& st = self->state;
@@ -266,6 +362,7 @@ topic_router_actor::behavior_type topic_router(router_ptr self,
       for (auto& [id, sub] : st.subscriptions)
         if (sub.notice && !sub.in_flight)
           deliver(self, id, sub, sub.base, {}, 0);
+      flush(self);
     },
     [self](stats_atom) {
       auto result = self->state.stats;
