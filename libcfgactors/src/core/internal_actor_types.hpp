@@ -35,6 +35,10 @@ using group_flush_atom = caf::atom_constant<caf::atom("gflush")>;
 /// pipeline/validator.cpp).
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 
+/// The validator to itself, a while after it went idle: the trees its tree
+/// pool kept for a burst of writes go (see pipeline/tree_pool.hpp).
+using trim_atom = caf::atom_constant<caf::atom("trim")>;
+
 } // namespace detail
 
 using store_backend_actor = store_actor::extend<

@@ -173,6 +173,23 @@ void commit_locally(validator_ptr self, commit_request req, Done done,
 
 void pump(validator_ptr self);
 
+/// How long the validator is idle before its tree pool lets the trees kept
+/// for a burst go: a stream of writes has gaps shorter than this, in which
+/// trimming would cost a whole-tree copy per write of the next burst.
+constexpr auto idle_trim_delay = std::chrono::seconds{1};
+
+/// Nothing in flight and nothing held: trim the pool if that still holds
+/// `idle_trim_delay` from now, with no version admitted meanwhile.
+void trim_when_idle(validator_ptr self) {
+  auto& st = self->state;
+  if (st.trim_pending || !st.trees || !st.in_flight.empty()
+      || !st.held.empty())
+    return;
+  st.trim_pending = true;
+  self->delayed_send(self, idle_trim_delay, detail::trim_atom::value,
+                     st.version);
+}
+
 /// Pipelining: `req` becomes the base of the next write at once, and the
 /// store makes it durable (together with the commits around it) while the
 /// validator takes the next writes. Answered, in order, once durable.
@@ -217,9 +234,7 @@ void commit_pipelined(validator_ptr self, commit_request req, std::string key,
         st.remember_key(key, snap->version, snap->hash);
         committed(st, *snap, rp, started);
         pump(self);
-        // Idle: the trees kept for a burst of writes go.
-        if (st.in_flight.empty() && st.held.empty() && st.trees)
-          st.trees->trim();
+        trim_when_idle(self);
       },
       [self, rp, origin, epoch](caf::error& err) mutable {
         auto& st = self->state;
@@ -269,8 +284,7 @@ void finish(validator_ptr self, commit_request req, std::string key,
       stand_on(self, snap, std::move(layers), key);
       settle(st);
       committed(st, *snap, rp, started);
-      if (st.held.empty() && st.trees)
-        st.trees->trim(); // as commit_pipelined does when idle
+      trim_when_idle(self);
     },
     [self, rp, origin](caf::error& err) mutable {
       reject(self, rp,
@@ -989,6 +1003,14 @@ validator(validator_ptr self, validator_options options,
       self->state.held.push_back({std::move(req), rp});
       pump(self);
       return rp;
+    },
+    [self](detail::trim_atom, uint64_t version) {
+      auto& st = self->state;
+      st.trim_pending = false;
+      if (st.version == version && st.in_flight.empty() && st.held.empty())
+        st.trees->trim();
+      else
+        trim_when_idle(self); // busy since: once it is idle again
     },
     [self](detail::resume_atom) {
       self->state.resume_pending = false;

@@ -32,7 +32,8 @@ class tree_pool;
 /// versions other nodes committed, in etcd's order (etcd_follower).
 using validator_impl = validator_actor::extend<
   caf::reacts_to<detail::adopt_atom, detail::version_record>,
-  caf::reacts_to<detail::resume_atom>>;
+  caf::reacts_to<detail::resume_atom>,
+  caf::reacts_to<detail::trim_atom, uint64_t>>;
 
 /// Keys of keyed writes the validator remembers (committed here or seen in
 /// etcd's records), oldest forgotten first.
@@ -112,6 +113,7 @@ struct validator_state {
   };
   std::deque<held_write> held;
   bool resume_pending = false; ///< a resume message is on its way
+  bool trim_pending = false;   ///< a trim message is on its way
   /// The write under way runs alone: no commit is in flight beside it, and
   /// it awaits each answer (nothing else is taken meanwhile).
   bool alone = true;
