@@ -439,7 +439,11 @@ private:
   /// name, and `additionalProperties` if neither applies (false: refused).
   bool properties(const PropertiesConstraint& c, const json& object,
                   const path_trie& changed) {
-    for (auto& [key, below] : changed.children) {
+    // Not a structured binding: C++17 lambdas cannot capture those (clang
+    // refuses, and builds the fuzz targets).
+    for (auto& child : changed.children) {
+      auto& key = child.first;
+      auto& below = child.second;
       auto i = object.find(key);
       if (i == object.end())
         continue; // removed: `required` and the like judge its absence

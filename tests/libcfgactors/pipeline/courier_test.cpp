@@ -1,34 +1,11 @@
 #define CAF_SUITE courier
 #include "pipeline_fixture.hpp"
+#include "gate_subscriber.hpp"
 
 using namespace cfgactors;
 using namespace cfgactors::test;
 
 namespace {
-
-using release_atom = caf::atom_constant<caf::atom("release")>;
-
-struct gate_state {
-  change_log log;
-  std::vector<caf::response_promise> held;
-};
-
-/// A subscriber that does not answer until told.
-caf::behavior gate(caf::stateful_actor<gate_state>* self, change_log log) {
-  self->state.log = std::move(log);
-  return {
-    [self](const change& c) -> caf::response_promise {
-      self->state.log->push_back(c);
-      self->state.held.push_back(self->make_response_promise());
-      return self->state.held.back();
-    },
-    [self](release_atom) {
-      auto held = std::move(self->state.held);
-      for (auto& rp : held)
-        rp.deliver(caf::unit);
-    },
-  };
-}
 
 /// Couriers of this many subscriptions: eight subscribers span three.
 constexpr uint32_t share = 3;

@@ -3,6 +3,7 @@
 // a resync that says so when a subscriber falls too far behind.
 #define CAF_SUITE every_version
 #include "pipeline_fixture.hpp"
+#include "gate_subscriber.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -12,31 +13,6 @@ using namespace cfgactors;
 using namespace cfgactors::test;
 
 namespace {
-
-using release_atom = caf::atom_constant<caf::atom("release")>;
-
-struct gate_state {
-  change_log log;
-  std::vector<caf::response_promise> held;
-};
-
-/// A subscriber that answers only when told: a listener still busy with
-/// the change it was given.
-caf::behavior gate(caf::stateful_actor<gate_state>* self, change_log log) {
-  self->state.log = std::move(log);
-  return {
-    [self](const change& c) -> caf::response_promise {
-      self->state.log->push_back(c);
-      self->state.held.push_back(self->make_response_promise());
-      return self->state.held.back();
-    },
-    [self](release_atom) {
-      auto held = std::move(self->state.held);
-      for (auto& rp : held)
-        rp.deliver(caf::unit);
-    },
-  };
-}
 
 struct fixture : pipeline_fixture {
   /// A stalled subscriber of `prefix` with delivery `how`.
