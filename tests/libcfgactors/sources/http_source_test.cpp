@@ -502,7 +502,12 @@ CAF_TEST(the configured interval and error backoff are the ones used) {
   opts.error_backoff = 260ms;
   opts.max_backoff = 2000ms;
   auto src = spawn(opts);
-  CAF_REQUIRE(wait_until([&] { return srv.not_modified() >= 2; }));
+  // The server counts a poll when it answers, the source logs it after it
+  // read the answer: wait for the log lines, not only for the server.
+  CAF_REQUIRE(wait_until([&] {
+    return srv.not_modified() >= 2
+           && logs.events("http_source_polled").size() >= 3;
+  }));
   auto polled = logs.events("http_source_polled");
   CAF_REQUIRE_GREATER_OR_EQUAL(polled.size(), 3u);
   for (auto& line : polled)
