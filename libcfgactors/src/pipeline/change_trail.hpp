@@ -41,9 +41,4 @@ private:
   std::deque<step> steps_;
 };
 
-/// Makes `tree` equal to `source` at `path` and below, given that the two
-/// agree everywhere else: copies the subtree (or removes the member). False
-/// when `path` is the root or no object path of `tree`: copy everything.
-bool copy_at(json& tree, const config_path& path, const json& source);
-
 } // namespace cfgactors::detail

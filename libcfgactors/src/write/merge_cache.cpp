@@ -1,36 +1,10 @@
 #include "write/merge_cache.hpp"
 
-#include <string>
-
 #include "cfgactors/merge.hpp"
-#include "cfgactors/path.hpp"
 #include "write/merged_at.hpp"
 #include "write/touched.hpp"
 
 namespace cfgactors::detail {
-
-namespace {
-
-/// Brings `tree`, the merge of `from`, up to the merge of `base` and
-/// `runtime` (the layers of `to`), where `from` and `to` differ. False when
-/// some place cannot be patched: `tree` is then only storage.
-bool bring_up_to_date(json& tree, const layer_stack& from,
-                      const layer_stack& to, const json& base,
-                      const json* runtime) {
-  const std::string* done = nullptr; // the last root patched
-  for (auto& text : touched_paths(from, to)) {
-    // Sorted: a root below the last one patched is up to date with it.
-    if (done != nullptr && path_within(text, *done))
-      continue;
-    auto at = config_path::parse(text);
-    if (!at || !patch_merged(tree, *at, base, runtime))
-      return false;
-    done = &text;
-  }
-  return true;
-}
-
-} // namespace
 
 json base_merge_cache::effective(const layer_stack& layers) {
   const json* runtime = nullptr;
@@ -65,7 +39,10 @@ json base_merge_cache::effective(const layer_stack& layers) {
     auto copy_of_base = spare_is_base;
     spare.reset();
     spare_is_base = false;
-    if (from && bring_up_to_date(result, *from, layers, base, runtime))
+    // Brought up to date where `from` and `layers` differ, merged again
+    // from the base and the runtime layer there.
+    if (from
+        && patch_merged(result, touched_paths(*from, layers), base, runtime))
       return result;
     if (!copy_of_base)
       assign_reusing(result, base);

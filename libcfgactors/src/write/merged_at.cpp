@@ -75,4 +75,18 @@ bool patch_merged(json& tree, const config_path& at, const json& base,
   }
 }
 
+bool patch_merged(json& tree, const std::vector<std::string>& paths,
+                  const json& base, const json* overlay) {
+  const std::string* done = nullptr; // the last path patched
+  for (auto& text : paths) {
+    if (done != nullptr && path_within(text, *done))
+      continue;
+    auto at = config_path::parse(text);
+    if (!at || !patch_merged(tree, *at, base, overlay))
+      return false;
+    done = &text;
+  }
+  return true;
+}
+
 } // namespace cfgactors::detail

@@ -3,6 +3,9 @@
 // the layers changed instead of being rebuilt whole.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "cfgactors/fwd.hpp"
@@ -23,5 +26,13 @@ namespace cfgactors::detail {
 /// root, an array index, or a root that is no object): merge everything.
 bool patch_merged(json& tree, const config_path& at, const json& base,
                   const json* overlay);
+
+/// patch_merged at each of `paths` (sorted dotted paths; one below a path
+/// already patched comes with it). False when one cannot be patched in
+/// place: `tree` is then only storage. With `overlay` null this copies
+/// `base` at those paths, which brings a copy of an older tree up to
+/// `base`.
+bool patch_merged(json& tree, const std::vector<std::string>& paths,
+                  const json& base, const json* overlay);
 
 } // namespace cfgactors::detail
