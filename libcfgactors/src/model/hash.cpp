@@ -2,9 +2,12 @@
 #include "cfgactors/hash.hpp"
 #include "model/hash_tree.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <iterator>
+#include <optional>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -183,15 +186,18 @@ void put_hex(digest_sink& out, const detail::hash_digest& digest) {
   out.put(text.data(), text.size());
 }
 
+using detail::hash_digest;
 using detail::hash_tree;
 using detail::hash_tree_ptr;
 using detail::path_trie;
+using member_nodes = std::vector<std::pair<std::string, hash_tree_ptr>>;
 
-/// A member's reference in its parent's text: a scalar's canonical text, a
-/// container's `#` and hex digest.
-void put_ref(digest_sink& out, const hash_tree& child) {
+constexpr auto piece_size = detail::hash_piece_size;
+
+/// A container's reference in its parent's text: `#` and its hex digest.
+void put_ref(digest_sink& out, const hash_digest& digest) {
   out.put('#');
-  put_hex(out, child.digest);
+  put_hex(out, digest);
 }
 
 hash_tree_ptr build(const json& value, const hash_tree* old,
@@ -209,72 +215,278 @@ hash_tree_ptr child_node(const json& member, const hash_tree_ptr* old,
   return build(member, old->get(), changed);
 }
 
+/// The previous version's nodes of an object's container members, in key
+/// order, walked forward as the new members are written, and the paths
+/// that changed below this object.
+struct old_members {
+  member_nodes::const_iterator at;
+  member_nodes::const_iterator end;
+  const path_trie* changed;
+};
+
+/// A piece of an object, or a whole narrow one: `count` members from `it`
+/// written `{"key":ref,…}`. Containers keep their old node from `old` where
+/// no changed path reaches below them.
+std::shared_ptr<hash_tree> object_piece(json::object_t::const_iterator it,
+                                        std::size_t count, old_members* old) {
+  auto result = std::make_shared<hash_tree>();
+  result->is_object = true;
+  result->size = count;
+  digest_sink out;
+  out.put('{');
+  for (std::size_t i = 0; i < count; ++i, ++it) {
+    auto& key = it->first;
+    auto& member = it->second;
+    if (i > 0)
+      out.put(',');
+    put_string(out, key);
+    out.put(':');
+    if (!member.is_structured()) {
+      put_scalar(out, member);
+      continue;
+    }
+    // Both sequences are in key order: the old node's members are found
+    // by walking forward, not searched.
+    const hash_tree_ptr* before = nullptr;
+    const path_trie* below = nullptr;
+    if (old != nullptr) {
+      while (old->at != old->end && old->at->first < key)
+        ++old->at;
+      if (old->at != old->end && old->at->first == key)
+        before = &old->at->second;
+      if (auto j = old->changed->children.find(key);
+          j != old->changed->children.end())
+        below = &j->second;
+    }
+    auto node = child_node(member, before, below);
+    put_ref(out, node->digest);
+    result->members.emplace_back(key, std::move(node));
+  }
+  out.put('}');
+  result->digest = out.digest();
+  return result;
+}
+
+/// A piece of an array, or a whole narrow one: `[ref,…]`. Arrays are
+/// hashed whole: changed paths never go inside them (a diff compares arrays
+/// as values), and their items are usually few.
+std::shared_ptr<hash_tree> array_piece(json::array_t::const_iterator it,
+                                       std::size_t count) {
+  auto result = std::make_shared<hash_tree>();
+  result->size = count;
+  digest_sink out;
+  out.put('[');
+  for (std::size_t i = 0; i < count; ++i, ++it) {
+    if (i > 0)
+      out.put(',');
+    if (!it->is_structured()) {
+      put_scalar(out, *it);
+      continue;
+    }
+    auto node = build(*it, nullptr, nullptr);
+    put_ref(out, node->digest);
+    result->items.push_back(std::move(node));
+  }
+  out.put(']');
+  result->digest = out.digest();
+  return result;
+}
+
+/// Hashes a wide container's groups again above the pieces in `dirty`
+/// (indices, ascending; every piece when null), then the container itself:
+/// `{~#…,#…}` or `[~#…,#…]` over its top level (docs/HASH.md).
+void seal(hash_tree& node, const std::vector<std::size_t>* dirty) {
+  auto count_at = [&](std::size_t level) {
+    return level == 0 ? node.pieces.size() : node.groups[level - 1].size();
+  };
+  auto digest_at = [&](std::size_t level,
+                       std::size_t i) -> const hash_digest& {
+    return level == 0 ? node.pieces[i].second->digest
+                      : node.groups[level - 1][i];
+  };
+  std::vector<std::size_t> touched;
+  if (dirty != nullptr)
+    touched = *dirty;
+  else
+    node.groups.clear();
+  std::size_t level = 0;
+  for (; count_at(level) > piece_size; ++level) {
+    auto n = count_at(level);
+    if (dirty == nullptr)
+      node.groups.emplace_back((n + piece_size - 1) / piece_size);
+    auto group = [&](std::size_t g) {
+      digest_sink out;
+      out.put('~');
+      for (auto i = g * piece_size; i < std::min(n, (g + 1) * piece_size);
+           ++i) {
+        if (i > g * piece_size)
+          out.put(',');
+        put_ref(out, digest_at(level, i));
+      }
+      node.groups[level][g] = out.digest();
+    };
+    if (dirty == nullptr) {
+      for (std::size_t g = 0; g < node.groups[level].size(); ++g)
+        group(g);
+      continue;
+    }
+    std::vector<std::size_t> above;
+    for (auto i : touched)
+      if (above.empty() || above.back() != i / piece_size) {
+        above.push_back(i / piece_size);
+        group(above.back());
+      }
+    touched = std::move(above);
+  }
+  digest_sink out;
+  out.put(node.is_object ? '{' : '[');
+  out.put('~');
+  for (std::size_t i = 0; i < count_at(level); ++i) {
+    if (i > 0)
+      out.put(',');
+    put_ref(out, digest_at(level, i));
+  }
+  out.put(node.is_object ? '}' : ']');
+  node.digest = out.digest();
+}
+
+/// Whether `changed` leaves the object's keys as they were: then a wide
+/// object keeps its pieces' bounds, and only the pieces holding a changed
+/// member are hashed again. (A key added or removed is itself a changed
+/// path; if every changed key is still there and the count is the same,
+/// none was removed, so none was added.)
+bool same_keys(const json::object_t& object, const hash_tree& old,
+               const path_trie& changed) {
+  if (old.size != object.size() || old.pieces.empty())
+    return false;
+  for (auto& entry : changed.children)
+    if (object.find(entry.first) == object.end())
+      return false;
+  return true;
+}
+
+hash_tree_ptr build_object(const json::object_t& object, const hash_tree* old,
+                           const path_trie* changed) {
+  auto n = object.size();
+  if (old != nullptr && n > piece_size && same_keys(object, *old, *changed)) {
+    auto result = std::make_shared<hash_tree>(*old);
+    std::vector<std::size_t> dirty;
+    for (auto& entry : changed->children) {
+      // The last piece whose first key is not after this (sorted) key.
+      auto after = std::upper_bound(
+        result->pieces.begin(), result->pieces.end(), entry.first,
+        [](const std::string& key, const auto& piece) {
+          return key < piece.first;
+        });
+      auto index = static_cast<std::size_t>(after - result->pieces.begin()) - 1;
+      if (dirty.empty() || dirty.back() != index)
+        dirty.push_back(index);
+    }
+    for (auto index : dirty) {
+      auto& [first, piece] = result->pieces[index];
+      auto& before = piece->members;
+      old_members walk{before.begin(), before.end(), changed};
+      piece = object_piece(object.find(first),
+                           std::min(piece_size, n - index * piece_size),
+                           &walk);
+    }
+    seal(*result, &dirty);
+    return result;
+  }
+  // From scratch, or with members added or removed: every piece is written
+  // again (the bounds shift), reusing the old nodes of unchanged members.
+  member_nodes flat;
+  std::optional<old_members> walk;
+  if (old != nullptr) {
+    auto* before = &old->members;
+    if (!old->pieces.empty()) {
+      for (auto& piece : old->pieces)
+        flat.insert(flat.end(), piece.second->members.begin(),
+                    piece.second->members.end());
+      before = &flat;
+    }
+    walk = old_members{before->begin(), before->end(), changed};
+  }
+  auto* from = walk ? &*walk : nullptr;
+  if (n <= piece_size)
+    return object_piece(object.begin(), n, from);
+  auto result = std::make_shared<hash_tree>();
+  result->is_object = true;
+  result->size = n;
+  result->pieces.reserve((n + piece_size - 1) / piece_size);
+  auto it = object.begin();
+  for (std::size_t at = 0; at < n; at += piece_size) {
+    auto count = std::min(piece_size, n - at);
+    result->pieces.emplace_back(it->first, object_piece(it, count, from));
+    std::advance(it, count);
+  }
+  seal(*result, nullptr);
+  return result;
+}
+
+hash_tree_ptr build_array(const json::array_t& array) {
+  auto n = array.size();
+  if (n <= piece_size)
+    return array_piece(array.begin(), n);
+  auto result = std::make_shared<hash_tree>();
+  result->size = n;
+  result->pieces.reserve((n + piece_size - 1) / piece_size);
+  for (std::size_t at = 0; at < n; at += piece_size)
+    result->pieces.emplace_back(
+      std::string{},
+      array_piece(array.begin() + static_cast<std::ptrdiff_t>(at),
+                  std::min(piece_size, n - at)));
+  seal(*result, nullptr);
+  return result;
+}
+
 // Recursion follows the tree's nesting, which the parse and proposal depth
 // limits bound (as they bound dump() itself). Below a changed path the old
 // node is of no use: `changed` with `whole` set rebuilds from scratch.
 hash_tree_ptr build(const json& value, const hash_tree* old,
                     const path_trie* changed) {
-  auto result = std::make_shared<hash_tree>();
-  result->is_object = value.is_object();
   if (changed == nullptr || changed->whole)
     old = nullptr;
   if (old != nullptr && old->is_object != value.is_object())
     old = nullptr;
+  if (value.is_object())
+    return build_object(value.get_ref<const json::object_t&>(), old,
+                        changed);
+  return build_array(value.get_ref<const json::array_t&>());
+}
+
+/// Format 4's digest: every container written whole, however wide.
+hash_digest unpieced(const json& value) {
   digest_sink out;
+  auto put_member = [&](const json& member) {
+    if (member.is_structured())
+      put_ref(out, unpieced(member));
+    else
+      put_scalar(out, member);
+  };
+  auto first = true;
   if (value.is_object()) {
     out.put('{');
-    auto first = true;
-    auto prev = old != nullptr ? old->members.begin()
-                               : decltype(old->members.begin()){};
     for (auto& [key, member] : value.get_ref<const json::object_t&>()) {
       if (!first)
         out.put(',');
       first = false;
       put_string(out, key);
       out.put(':');
-      if (!member.is_structured()) {
-        put_scalar(out, member);
-        continue;
-      }
-      // Both sequences are in key order: the old node's members are found
-      // by walking forward, not searched.
-      const hash_tree_ptr* before = nullptr;
-      const path_trie* below = nullptr;
-      if (old != nullptr) {
-        while (prev != old->members.end() && prev->first < key)
-          ++prev;
-        if (prev != old->members.end() && prev->first == key)
-          before = &prev->second;
-        if (auto i = changed->children.find(key);
-            i != changed->children.end())
-          below = &i->second;
-      }
-      auto node = child_node(member, before, below);
-      put_ref(out, *node);
-      result->members.emplace_back(key, std::move(node));
+      put_member(member);
     }
     out.put('}');
   } else {
-    // Arrays are rebuilt whole: changed paths never go inside them (a diff
-    // compares arrays as values), and their items are usually few.
     out.put('[');
-    auto first = true;
     for (auto& item : value.get_ref<const json::array_t&>()) {
       if (!first)
         out.put(',');
       first = false;
-      if (!item.is_structured()) {
-        put_scalar(out, item);
-        continue;
-      }
-      auto node = build(item, nullptr, nullptr);
-      put_ref(out, *node);
-      result->items.push_back(std::move(node));
+      put_member(item);
     }
     out.put(']');
   }
-  result->digest = out.digest();
-  return result;
+  return out.digest();
 }
 
 } // namespace
@@ -304,6 +516,13 @@ hash_tree_ptr hash_tree_of(const json& value) {
   if (!value.is_structured())
     return nullptr;
   return build(value, nullptr, nullptr);
+}
+
+std::string unpieced_hash(const json& value) {
+  if (!value.is_structured())
+    return canonical_hash(value);
+  auto digest = unpieced(value);
+  return to_hex(digest.data(), static_cast<unsigned int>(digest.size()));
 }
 
 hash_tree_ptr rehash(const hash_tree_ptr& old, const json& value,

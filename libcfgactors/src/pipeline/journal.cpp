@@ -25,6 +25,7 @@
 #include "cfgactors/path.hpp"
 #include "cfgactors/secrets.hpp"
 #include "core/random_id.hpp"
+#include "model/hash_tree.hpp"
 
 namespace cfgactors::detail {
 
@@ -374,7 +375,7 @@ caf::error journal::init() {
   if (tables == 0) {
     auto ok = exec("BEGIN")
               && exec("CREATE TABLE meta(key TEXT PRIMARY KEY, value)")
-              && exec("INSERT INTO meta VALUES('format', 4)")
+              && exec("INSERT INTO meta VALUES('format', 5)")
               && exec("CREATE TABLE versions("
                       "version INTEGER PRIMARY KEY, hash TEXT NOT NULL, "
                       "timestamp_ms INTEGER NOT NULL, origin TEXT NOT NULL, "
@@ -405,8 +406,9 @@ caf::error journal::init() {
       // the old format, which the next start upgrades again. Format 1 had
       // no secret paths, format 2 no author and reason: their rows keep
       // what they held, with NULL secrets and empty authors and reasons.
-      // Formats 1 to 3 stored the hash of the compact dump: those rows
-      // keep it and are checked with it (dump_hashes_below), while their
+      // Formats 1 to 3 stored the hash of the compact dump, format 4 the
+      // Merkle hash without pieces: those rows keep it and are checked with
+      // it (dump_hashes_below, unpieced_hashes_below), while their
       // snapshots get the hash of today's definition.
       auto ok = exec("BEGIN")
                 && (format_found >= 2
@@ -416,10 +418,14 @@ caf::error journal::init() {
                              "NOT NULL DEFAULT ''")
                         && exec("ALTER TABLE versions ADD COLUMN reason TEXT "
                                 "NOT NULL DEFAULT ''")))
+                && (format_found >= 4
+                    || exec("INSERT OR REPLACE INTO meta VALUES("
+                            "'dump_hashes_below', (SELECT coalesce("
+                            "max(version), 0) + 1 FROM versions))"))
                 && exec("INSERT OR REPLACE INTO meta VALUES("
-                        "'dump_hashes_below', (SELECT coalesce(max(version), "
-                        "0) + 1 FROM versions))")
-                && exec("UPDATE meta SET value = 4 WHERE key = 'format'")
+                        "'unpieced_hashes_below', (SELECT coalesce("
+                        "max(version), 0) + 1 FROM versions))")
+                && exec("UPDATE meta SET value = 5 WHERE key = 'format'")
                 && exec("COMMIT");
       if (!ok) {
         auto err = error("cannot upgrade format " + format.text(0) + " to "
@@ -439,6 +445,12 @@ caf::error journal::init() {
                          "WHERE key='dump_hashes_below'"};
     if (below.ok() && below.step() == SQLITE_ROW)
       dump_hashes_below_ = static_cast<uint64_t>(below.integer(0));
+  }
+  {
+    statement below{db_, "SELECT value FROM meta "
+                         "WHERE key='unpieced_hashes_below'"};
+    if (below.ok() && below.step() == SQLITE_ROW)
+      unpieced_hashes_below_ = static_cast<uint64_t>(below.integer(0));
   }
   statement last{db_, "SELECT max(version) FROM versions"};
   if (!last.ok() || last.step() != SQLITE_ROW)
@@ -658,10 +670,13 @@ caf::expected<snapshot_ptr> journal::to_snapshot(journal_row& r,
                              std::move(effective), r.timestamp_ms,
                              std::move(secrets), std::move(r.author),
                              std::move(r.reason));
-  // A row written before format 4 holds the SHA-256 of the compact dump.
+  // A row written before format 4 holds the SHA-256 of the compact dump,
+  // one written before format 5 the Merkle hash without pieces.
   auto computed = r.version < dump_hashes_below_
                     ? sha256_hex(snap->effective.dump(
                       -1, ' ', false, json::error_handler_t::replace))
+                  : r.version < unpieced_hashes_below_
+                    ? detail::unpieced_hash(snap->effective)
                     : snap->hash;
   if (computed != r.hash)
     return fail("the stored hash " + r.hash.substr(0, 12)

@@ -31,9 +31,10 @@ public:
   static constexpr const char* file_name = "journal.db";
 
   /// Layout of the tables; formats 1 (no secrets column), 2 (no author
-  /// and reason columns) and 3 (hashes of the compact dump, not the Merkle
-  /// hash of docs/HASH.md) are upgraded in place, another format is refused.
-  static constexpr int64_t format_version = 4;
+  /// and reason columns), 3 (hashes of the compact dump, not the Merkle
+  /// hash of docs/HASH.md) and 4 (the Merkle hash without pieces) are
+  /// upgraded in place, another format is refused.
+  static constexpr int64_t format_version = 5;
 
   /// Opens `dir/journal.db`, creating the directory and the database if
   /// missing, and checks it (quick_check, format, a writable file no other
@@ -128,6 +129,9 @@ private:
   /// Rows below this version (written before format 4) hold the SHA-256 of
   /// the compact dump as their hash.
   uint64_t dump_hashes_below_ = 0;
+  /// Rows below this version (written before format 5) hold the Merkle
+  /// hash without pieces (detail::unpieced_hash).
+  uint64_t unpieced_hashes_below_ = 0;
   std::string cluster_id_;
   uint64_t epoch_ = 0;
   uint64_t transactions_ = 0;

@@ -489,7 +489,7 @@ CAF_TEST(a format 1 journal is upgraded in place and stays readable) {
   }
   CAF_CHECK_EQUAL(raw_text(dir.db(),
                            "SELECT value FROM meta WHERE key = 'format'"),
-                  std::optional<std::string>{"4"}); // 1 → 4 at once
+                  std::optional<std::string>{"5"}); // 1 → 5 at once
   CAF_CHECK(raw_text(dir.db(),
                      "SELECT value FROM meta WHERE key = 'secrets_key'"));
   CAF_CHECK_EQUAL(raw_text(dir.db(), "SELECT count(*) FROM "
@@ -497,7 +497,7 @@ CAF_TEST(a format 1 journal is upgraded in place and stays readable) {
                                      "WHERE name = 'secrets'"),
                   std::optional<std::string>{"1"});
   check_files(dir, "upgraded");
-  // Reopened as a format 4 journal: old and new rows.
+  // Reopened as a format 5 journal: old and new rows.
   auto db = must_open(dir);
   auto all = db->newest(10);
   CAF_REQUIRE(all);
