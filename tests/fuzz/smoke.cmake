@@ -33,7 +33,8 @@ if(NOT ninja)
 endif()
 
 set(configure_args -S "${fuzz_dir}" -B "${BINARY_DIR}" -G Ninja
-    "-DCMAKE_CXX_COMPILER=${clangxx}" "-DCFGACTORS_SOURCE_DIR=${SOURCE_DIR}")
+    "-DCMAKE_CXX_COMPILER=${clangxx}" "-DCFGACTORS_SOURCE_DIR=${SOURCE_DIR}"
+    -DCFGACTORS_FUZZ_QUICK=ON)
 if(LAUNCHER)
   list(APPEND configure_args "-DCMAKE_CXX_COMPILER_LAUNCHER=${LAUNCHER}")
 endif()

@@ -10,12 +10,14 @@
 #include <utility>
 
 #include "cfgactors/path.hpp"
+#include "model/wildcard.hpp"
 
 namespace cfgactors {
 
 namespace {
 
-constexpr const char* wildcard = "*";
+using detail::is_wildcard;
+using detail::wildcard;
 
 // Values end up in error messages and logs; a whole subtree there would
 // drown the actual problem.
@@ -103,11 +105,6 @@ config_path parse_rule_path(const std::string& path) {
   if (!parsed)
     throw std::invalid_argument("invalid rule path \"" + path + "\": " + error);
   return std::move(*parsed);
-}
-
-bool is_wildcard(const path_segment& segment) {
-  auto key = std::get_if<std::string>(&segment);
-  return key != nullptr && *key == wildcard;
 }
 
 // Walks `pattern` from segment `pos` below `node`, which sits at the concrete

@@ -6,14 +6,13 @@
 #include <set>
 #include <utility>
 
+#include "model/wildcard.hpp"
+
 namespace cfgactors {
 
 namespace {
 
-bool is_wildcard(const path_segment& seg) {
-  auto key = std::get_if<std::string>(&seg);
-  return key != nullptr && *key == "*";
-}
+using detail::is_wildcard;
 
 /// True if the pattern segment `pat` matches the path segment `seg`. A key
 /// of digits matches an index: JSON pointers name indexes as text.

@@ -15,6 +15,7 @@
 #include "cfgactors/parse.hpp"
 #include "sources/backoff.hpp"
 #include "sources/first_poll.hpp"
+#include "sources/positive_interval.hpp"
 #include "sources/http_client.hpp"
 #include "core/log.hpp"
 #include "sources/propose.hpp"
@@ -266,25 +267,18 @@ http_source(http_source_ptr self, validator_actor validator,
   };
 }
 
-std::string positive(const char* field, std::chrono::milliseconds x) {
-  if (x.count() > 0)
-    return {};
-  return std::string{field} + " must be positive, got "
-         + std::to_string(x.count()) + " ms";
-}
-
 } // namespace
 
 std::string options_error(const http_source_options& options) {
-  auto why = positive("interval", options.interval);
+  auto why = detail::positive_interval("interval", options.interval);
   if (why.empty() && options.error_backoff)
-    why = positive("error_backoff", *options.error_backoff);
+    why = detail::positive_interval("error_backoff", *options.error_backoff);
   if (why.empty())
-    why = positive("max_backoff", options.max_backoff);
+    why = detail::positive_interval("max_backoff", options.max_backoff);
   if (why.empty())
-    why = positive("connect_timeout", options.connect_timeout);
+    why = detail::positive_interval("connect_timeout", options.connect_timeout);
   if (why.empty())
-    why = positive("read_timeout", options.read_timeout);
+    why = detail::positive_interval("read_timeout", options.read_timeout);
   if (!why.empty())
     return "remote '" + options.endpoint + "': " + why;
   if (options.key_file.size() > 0 && options.cert_file.empty())

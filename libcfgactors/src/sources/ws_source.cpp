@@ -16,6 +16,7 @@
 #include "core/log.hpp"
 #include "cfgactors/errc.hpp"
 #include "sources/first_poll.hpp"
+#include "sources/positive_interval.hpp"
 #include "sources/propose.hpp"
 #include "sources/url.hpp"
 #include "sources/ws_client.hpp"
@@ -377,13 +378,6 @@ ws_source_actor::behavior_type ws_source(ws_source_ptr self,
   };
 }
 
-std::string positive(const char* field, std::chrono::milliseconds x) {
-  if (x.count() > 0)
-    return {};
-  return std::string{field} + " must be positive, got "
-         + std::to_string(x.count()) + " ms";
-}
-
 } // namespace
 
 std::string options_error(const ws_source_options& options) {
@@ -393,7 +387,7 @@ std::string options_error(const ws_source_options& options) {
                           std::pair{"connect_timeout", options.connect_timeout},
                           std::pair{"heartbeat", options.heartbeat}})
     if (why.empty())
-      why = positive(field, x);
+      why = detail::positive_interval(field, x);
   if (why.empty() && options.service_version.empty())
     why = "service_version must not be empty";
   if (why.empty() && !options.key_file.empty() && options.cert_file.empty())
