@@ -248,7 +248,12 @@ int main(int argc, char** argv) {
   std::map<std::pair<int, int>, double> actor_rates; // (keys, subscribers)
   std::map<int, double> base_rates;
   std::map<int, stage_times> base_stages;
+  // CFG_BENCH_ONLY=KEYS: that size alone (for a profiler; no ratios).
+  auto only_env = std::getenv("CFG_BENCH_ONLY");
+  auto only = only_env ? std::atoi(only_env) : 0;
   for (auto [keys, per_scale] : sizes) {
+    if (only != 0 && keys != only)
+      continue;
     int commits = per_scale * scale;
     auto base = baseline(keys, commits, opts, base_stages[keys]);
     base_rates[keys] = base;
@@ -260,6 +265,8 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
   }
+  if (only != 0)
+    return 0;
   // The time of a one-key commit at each size over its time at 100 keys
   // (the rates' inverse ratio), for the actors and the baseline alike.
   std::printf("\none-key commit time vs 100 keys (same run):\n");
