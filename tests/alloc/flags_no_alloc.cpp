@@ -100,8 +100,8 @@ int main() {
     {"malformed", &flags, "broken"},
   };
   std::printf("allocations per call (%d calls each)\n", rounds);
-  std::printf("  %-28s %10s %15s %10s\n", "flag", "enabled()", "evaluate_view()",
-              "evaluate()");
+  std::printf("  %-28s %10s %15s %10s %10s %10s\n", "flag", "enabled()",
+              "evaluate_view()", "evaluate()", "key: on", "key: view");
   double copied = 0;
   for (auto& k : kinds) {
     auto on = allocations_per_call(
@@ -114,10 +114,25 @@ int main() {
     auto owned = allocations_per_call([&](int i) {
       sink += static_cast<long>(k.flags->evaluate(k.flag, ctx(i)).reason.size());
     });
+    // Through a flag_key, made (and resolved) before counting, as a
+    // service keeps one.
+    flag_key key{k.flag};
+    k.flags->enabled(key);
+    auto key_on = allocations_per_call(
+      [&](int i) { sink += k.flags->enabled(key, ctx(i)); });
+    auto key_viewed = allocations_per_call([&](int i) {
+      auto r = k.flags->evaluate_view(key, ctx(i), false,
+                                      "a fallback variant longer than SSO");
+      sink += static_cast<long>(r.variant.size() + r.reason.size());
+    });
     copied += owned;
-    std::printf("  %-28s %10.2f %15.2f %10.2f\n", k.name, on, viewed, owned);
+    std::printf("  %-28s %10.2f %15.2f %10.2f %10.2f %10.2f\n", k.name, on,
+                viewed, owned, key_on, key_viewed);
     check(on == 0, std::string{k.name} + ": enabled() allocated");
     check(viewed == 0, std::string{k.name} + ": evaluate_view() allocated");
+    check(key_on == 0, std::string{k.name} + ": enabled(key) allocated");
+    check(key_viewed == 0,
+          std::string{k.name} + ": evaluate_view(key) allocated");
   }
   // The counter sees allocations: evaluate() copies reasons longer than
   // the small-string buffer (rule[3]:email ends_with, malformed:...).

@@ -62,6 +62,7 @@
 #include <utility>
 
 #include "cfgactors/config_view.hpp"
+#include "cfgactors/flag_key.hpp"
 #include "cfgactors/flags_cache.hpp"
 #include "cfgactors/fwd.hpp"
 #include "cfgactors/validation_error.hpp"
@@ -143,6 +144,14 @@ struct flag_result_view {
 /// Cheap to copy; holds the snapshot it reads alive. Over a caller's tree,
 /// the flags are compiled by the first evaluation: a tree changed after
 /// that needs a new feature_flags.
+namespace detail {
+
+/// compiled_flags::enabled through a key, for feature_flags' inline call.
+bool enabled_by_key(const compiled_flags& flags, const flag_key& key,
+                    const flag_context& ctx, bool fallback) noexcept;
+
+} // namespace detail
+
 class feature_flags {
 public:
   explicit feature_flags(config_view view);
@@ -172,6 +181,22 @@ public:
   bool enabled(std::string_view name, const flag_context& ctx = {},
                bool fallback = false) const noexcept;
 
+  /// The same answers for a flag_key's name, without looking the name up
+  /// again while the snapshot's compiled flags are the ones it was
+  /// resolved against.
+  flag_result_view
+  evaluate_view(const flag_key& key, const flag_context& ctx = {},
+                bool fallback = false,
+                std::string_view fallback_variant = {}) const noexcept;
+
+  bool enabled(const flag_key& key, const flag_context& ctx = {},
+               bool fallback = false) const noexcept {
+    // Inline to the one call that evaluates, once the flags are compiled.
+    if (auto ready = cache_->get())
+      return detail::enabled_by_key(*ready, key, ctx, fallback);
+    return enabled_compiling(key, ctx, fallback);
+  }
+
   /// The variant `name` assigns to `ctx`; `fallback` if it assigns none or
   /// the flag is absent or malformed.
   std::string variant(std::string_view name, const flag_context& ctx = {},
@@ -185,6 +210,10 @@ private:
   /// The compiled flags, compiling them on first use; nullptr if that
   /// failed (out of memory), and evaluation then interprets the JSON.
   const detail::compiled_flags* compiled() const noexcept;
+
+  /// enabled(key) before the flags are compiled.
+  bool enabled_compiling(const flag_key& key, const flag_context& ctx,
+                         bool fallback) const noexcept;
 
   config_view view_;
   /// The cache of a view whose flags are not its snapshot's.

@@ -4,6 +4,7 @@
 #include "flags/compiled_flags.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -301,7 +302,24 @@ flag_result_view decide(const compiled_flags::flag& f,
 
 } // namespace
 
-compiled_flags::compiled_flags(const json* features) {
+namespace {
+
+// A flag_key keeps 40 bits of the id and 24 of the place (docs above
+// flag_key::resolved_): ids wrap after 2^40 compilations, and a set of
+// more than 2^24 - 2 flags is looked up by name past that.
+constexpr uint64_t place_bits = 24;
+constexpr uint64_t place_mask = (uint64_t{1} << place_bits) - 1;
+constexpr uint64_t absent_place = place_mask;
+
+uint64_t next_id() noexcept {
+  static std::atomic<uint64_t> last{0};
+  auto id = last.fetch_add(1, std::memory_order_relaxed) + 1;
+  return id & ((uint64_t{1} << (64 - place_bits)) - 1);
+}
+
+} // namespace
+
+compiled_flags::compiled_flags(const json* features) : id_(next_id()) {
   if (features == nullptr || features->is_null())
     return;
   if (!features->is_object()) {
@@ -348,15 +366,73 @@ flag_result_view
 compiled_flags::evaluate(std::string_view name, const flag_context& ctx,
                          bool fallback,
                          std::string_view fallback_variant) const noexcept {
+  auto unnamed = name.empty();
+  if (unnamed || !features_problem_.empty())
+    return decide_found(nullptr, ctx, fallback, fallback_variant, unnamed);
+  return decide_found(find(name), ctx, fallback, fallback_variant, false);
+}
+
+const compiled_flags::flag*
+compiled_flags::resolve(const flag_key& key) const noexcept {
+  auto resolved = key.resolved_.load(std::memory_order_relaxed);
+  if (resolved != 0 && (resolved >> place_bits) == id_) {
+    auto place = resolved & place_mask;
+    return place == absent_place ? nullptr : &flags_[place - 1];
+  }
+  auto f = find(key.name_);
+  auto place = f == nullptr ? absent_place
+                            : static_cast<uint64_t>(f - flags_.data()) + 1;
+  // A place that does not fit is not remembered: looked up every time.
+  if (place <= absent_place)
+    key.resolved_.store((id_ << place_bits) | place, std::memory_order_relaxed);
+  return f;
+}
+
+flag_result_view
+compiled_flags::evaluate(const flag_key& key, const flag_context& ctx,
+                         bool fallback,
+                         std::string_view fallback_variant) const noexcept {
+  auto unnamed = key.name_.empty();
+  if (unnamed || !features_problem_.empty())
+    return decide_found(nullptr, ctx, fallback, fallback_variant, unnamed);
+  return decide_found(resolve(key), ctx, fallback, fallback_variant, false);
+}
+
+bool compiled_flags::enabled(const flag_key& key, const flag_context& ctx,
+                             bool fallback) const noexcept {
+  if (key.name_.empty() || !features_problem_.empty())
+    return fallback;
+  auto f = resolve(key);
+  if (f == nullptr)
+    return fallback;
+  switch (f->what) {
+    case kind::constant:
+      return f->enabled;
+    case kind::malformed:
+      return fallback;
+    case kind::object:
+      break;
+  }
+  return decide(*f, ctx).enabled;
+}
+
+bool enabled_by_key(const compiled_flags& flags, const flag_key& key,
+                    const flag_context& ctx, bool fallback) noexcept {
+  return flags.enabled(key, ctx, fallback);
+}
+
+flag_result_view
+compiled_flags::decide_found(const flag* f, const flag_context& ctx,
+                             bool fallback, std::string_view fallback_variant,
+                             bool unnamed) const noexcept {
   flag_result_view fell{fallback, fallback_variant, reason_missing,
                         std::nullopt};
-  if (name.empty())
+  if (unnamed)
     return fell;
   if (!features_problem_.empty()) {
     fell.reason = features_problem_;
     return fell;
   }
-  auto f = find(name);
   if (f == nullptr)
     return fell;
   switch (f->what) {

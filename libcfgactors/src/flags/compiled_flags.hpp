@@ -31,6 +31,23 @@ public:
                             bool fallback,
                             std::string_view fallback_variant) const noexcept;
 
+  /// The same for `key`'s name, found through the place `key` remembers
+  /// when it was resolved against these flags (and remembered if not).
+  flag_result_view evaluate(const flag_key& key, const flag_context& ctx,
+                            bool fallback,
+                            std::string_view fallback_variant) const noexcept;
+
+  /// feature_flags::enabled through a key: the evaluation without its
+  /// reasons and variant.
+  bool enabled(const flag_key& key, const flag_context& ctx,
+               bool fallback) const noexcept;
+
+  /// Told apart from every other compiled_flags of this process, so that a
+  /// flag_key can tell whose place it remembers.
+  uint64_t id() const noexcept {
+    return id_;
+  }
+
   /// How many flags were compiled (null ones are absent).
   std::size_t size() const noexcept {
     return flags_.size();
@@ -79,12 +96,24 @@ public:
 private:
   const flag* find(std::string_view name) const noexcept;
 
+  /// The flag `key` names: through the place it remembers when that was
+  /// found in these flags, else found by name (and remembered).
+  const flag* resolve(const flag_key& key) const noexcept;
+
+  /// The answer for a flag found (or not, f null) by either lookup;
+  /// `unnamed`: an empty name, which is missing whatever `features` is.
+  flag_result_view decide_found(const flag* f, const flag_context& ctx,
+                                bool fallback,
+                                std::string_view fallback_variant,
+                                bool unnamed) const noexcept;
+
   std::vector<flag> flags_; // by name: shorter first, then bytes
   /// An open-addressing index over flags_ (index + 1; 0 is empty), a power
   /// of two at least twice their number: a lookup is a hash of a few words
   /// of the name and, nearly always, one comparison.
   std::vector<uint32_t> index_;
   std::string features_problem_; // when `features` is not an object
+  uint64_t id_;
 };
 
 } // namespace cfgactors::detail

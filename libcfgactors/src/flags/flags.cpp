@@ -98,6 +98,25 @@ bool feature_flags::enabled(std::string_view name, const flag_context& ctx,
   return detail::interpret_enabled(view_, name, ctx, fallback);
 }
 
+flag_result_view
+feature_flags::evaluate_view(const flag_key& key, const flag_context& ctx,
+                             bool fallback,
+                             std::string_view fallback_variant) const
+  noexcept {
+  if (auto flags = compiled())
+    return flags->evaluate(key, ctx, fallback, fallback_variant);
+  return {fallback, fallback_variant, "error:compiling the flags failed",
+          std::nullopt};
+}
+
+bool feature_flags::enabled_compiling(const flag_key& key,
+                                      const flag_context& ctx,
+                                      bool fallback) const noexcept {
+  if (auto flags = compiled())
+    return flags->enabled(key, ctx, fallback);
+  return detail::interpret_enabled(view_, key.name(), ctx, fallback);
+}
+
 std::string feature_flags::variant(std::string_view name,
                                    const flag_context& ctx,
                                    std::string_view fallback) const {

@@ -377,6 +377,59 @@ CAF_TEST(an overlay of features compiles for its view and not the snapshot) {
   CAF_CHECK(copy.enabled("f", {{"user", "1"}}));
 }
 
+CAF_TEST(a flag key resolved against one snapshot answers for another) {
+  // The key remembers where the flag was in the flags it was last resolved
+  // against; a snapshot whose flags differ (another place, absent, present
+  // again) must be told apart, or the key would read another flag.
+  auto a = snapshot::make(1, "test", {},
+                          json{{"features", {{"a", true},
+                                             {"b", {{"rollout", 0}}},
+                                             {"x", false}}}},
+                          now_ms());
+  auto b = snapshot::make(2, "test", {},
+                          json{{"features", {{"x", true}, {"y", false}}}},
+                          now_ms());
+  auto c = snapshot::make(3, "test", {},
+                          json{{"features", {{"y", true}}}}, now_ms());
+  auto d = snapshot::make(4, "test", {}, json{{"features", 7}}, now_ms());
+  flag_key x{"x"};
+  flag_key y{"y"};
+  flag_key unnamed{""};
+  for (int round = 0; round < 3; ++round) {
+    for (auto& snap : {a, b, c, d, b, a, c}) {
+      feature_flags flags{snap};
+      for (auto* key : {&x, &y, &unnamed}) {
+        auto by_key = flags.evaluate_view(*key, {}, true, "fb").copy();
+        auto by_name = flags.evaluate_view(key->name(), {}, true, "fb").copy();
+        CAF_CHECK_EQUAL(test::show(by_key), test::show(by_name));
+        CAF_CHECK_EQUAL(flags.enabled(*key, {}, true),
+                        flags.enabled(key->name(), {}, true));
+      }
+    }
+  }
+  // Two evaluations of one snapshot's flags: the second through the place.
+  feature_flags flags{a};
+  CAF_CHECK(!flags.enabled(x));
+  CAF_CHECK(!flags.enabled(x));
+  CAF_CHECK(feature_flags{b}.enabled(x));
+  // One key shared by threads that each alternate between a and b: every
+  // answer is its snapshot's, whichever thread resolved the key last.
+  std::vector<int> wrong(4, 0);
+  std::vector<std::thread> threads;
+  for (auto& count : wrong)
+    threads.emplace_back([&a, &b, &x, &count] {
+      feature_flags on_a{a};
+      feature_flags on_b{b};
+      for (int i = 0; i < 20000; ++i)
+        count += (on_a.enabled(x, {}, true) ? 1 : 0)
+                 + (on_b.enabled(x, {}, false) ? 0 : 1);
+    });
+  for (auto& t : threads)
+    t.join();
+  for (auto count : wrong)
+    CAF_CHECK_EQUAL(count, 0);
+}
+
 CAF_TEST(threads racing for a fresh snapshot all get the same answers) {
   json config = json{{"features", json::object()}};
   flag_generator gen{99};

@@ -1,11 +1,15 @@
 // feature_flags that answers every call twice, from the compiled flags (what
 // the library serves) and from interpret_flag (the evaluator that reads the
 // JSON each time, kept as the reference), and checks that the answers agree
-// in enabled, variant, reason and rule. The flags suites evaluate through
-// it, so each of their cases is also a case of that agreement.
+// in enabled, variant, reason and rule; and answers again through a
+// flag_key of the name, once as resolved before and once fresh. The flags
+// suites evaluate through it, so each of their cases is also a case of
+// these agreements.
 #pragma once
 
 #include <cstddef>
+#include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -52,6 +56,9 @@ public:
     ++twin_comparisons();
     if (compiled != reference)
       CAF_CHECK_EQUAL(compiled, reference);
+    auto by_key = feature_flags::enabled(key(name), ctx, fallback);
+    if (by_key != compiled)
+      CAF_CHECK_EQUAL(by_key, compiled);
     return compiled;
   }
 
@@ -81,7 +88,26 @@ private:
       CAF_CHECK_EQUAL(show(compiled), show(reference));
     if (!(viewed == compiled))
       CAF_CHECK_EQUAL(show(viewed), show(compiled));
+    // Through a key: as resolved by the calls before (this one's first
+    // call resolves it), then through a fresh copy, which resolves again.
+    const flag_key fresh{key(name)};
+    for (auto* k : {&key(name), &fresh}) {
+      auto keyed = evaluate_view(*k, ctx, fallback, fallback_variant).copy();
+      if (!(keyed == compiled))
+        CAF_CHECK_EQUAL(show(keyed), show(compiled));
+    }
   }
+
+  /// One key per name, kept across calls (and shared by copies).
+  const flag_key& key(std::string_view name) const {
+    auto& k = (*keys_)[std::string{name}];
+    if (k == nullptr)
+      k = std::make_unique<flag_key>(std::string{name});
+    return *k;
+  }
+
+  std::shared_ptr<std::map<std::string, std::unique_ptr<flag_key>>> keys_
+    = std::make_shared<std::map<std::string, std::unique_ptr<flag_key>>>();
 };
 
 } // namespace cfgactors::test

@@ -10,7 +10,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -247,34 +249,48 @@ CAF_TEST(a format 2 journal gains authors and reasons and keeps its history) {
   CAF_CHECK_EQUAL((*one)->effective, v1->effective);
 }
 
+namespace {
+
+/// A journal as a build of `format` (3 or 4: author and reason columns)
+/// left it, holding `versions`, each row with `stored_hash` of it.
+void write_old_journal(
+  const temp_dir& dir, int format, std::initializer_list<snapshot_ptr> versions,
+  const std::function<std::string(const snapshot&)>& stored_hash) {
+  raw_sql(dir.db(),
+          "CREATE TABLE meta(key TEXT PRIMARY KEY, value);"
+          "INSERT INTO meta VALUES('format', "
+            + std::to_string(format)
+            + ");"
+              "INSERT INTO meta VALUES('cluster_id', 'c0ffee');"
+              "INSERT INTO meta VALUES('epoch', 1);"
+              "CREATE TABLE versions(version INTEGER PRIMARY KEY, "
+              "hash TEXT NOT NULL, timestamp_ms INTEGER NOT NULL, "
+              "origin TEXT NOT NULL, layers TEXT NOT NULL, secrets TEXT, "
+              "author TEXT NOT NULL DEFAULT '', "
+              "reason TEXT NOT NULL DEFAULT '');");
+  for (auto& v : versions)
+    raw_sql(dir.db(), "INSERT INTO versions VALUES("
+                        + std::to_string(v->version) + ", "
+                        + sql_quoted(stored_hash(*v)) + ", "
+                        + std::to_string(v->timestamp_ms) + ", "
+                        + sql_quoted(v->origin) + ", "
+                        + sql_quoted(v->layers.to_json().dump())
+                        + ", NULL, '', '')");
+}
+
+} // namespace
+
 CAF_TEST(a format 3 journal keeps its dump hashes and serves merkle hashes) {
   temp_dir dir;
   // Format 3 stored the SHA-256 of the compact dump; with a nested tree
   // that differs from the Merkle hash (docs/HASH.md).
-  raw_sql(dir.db(),
-          "CREATE TABLE meta(key TEXT PRIMARY KEY, value);"
-          "INSERT INTO meta VALUES('format', 3);"
-          "INSERT INTO meta VALUES('cluster_id', 'c0ffee');"
-          "INSERT INTO meta VALUES('epoch', 1);"
-          "CREATE TABLE versions(version INTEGER PRIMARY KEY, "
-          "hash TEXT NOT NULL, timestamp_ms INTEGER NOT NULL, "
-          "origin TEXT NOT NULL, layers TEXT NOT NULL, secrets TEXT, "
-          "author TEXT NOT NULL DEFAULT '', "
-          "reason TEXT NOT NULL DEFAULT '');");
   auto v1 = make_version(1, json{{"db", {{"port", 1}}}});
   auto v2 = make_version(2, json{{"db", {{"port", 2}}}});
   auto dump_hash = [](const snapshot& v) {
     return sha256_hex(v.effective.dump());
   };
   CAF_REQUIRE_NOT_EQUAL(dump_hash(*v1), v1->hash);
-  for (auto& v : {v1, v2})
-    raw_sql(dir.db(), "INSERT INTO versions VALUES("
-                        + std::to_string(v->version) + ", "
-                        + sql_quoted(dump_hash(*v)) + ", "
-                        + std::to_string(v->timestamp_ms) + ", "
-                        + sql_quoted(v->origin) + ", "
-                        + sql_quoted(v->layers.to_json().dump())
-                        + ", NULL, '', '')");
+  write_old_journal(dir, 3, {v1, v2}, dump_hash);
   {
     auto db = must_open(dir);
     auto old = db->newest(2);
@@ -317,16 +333,6 @@ CAF_TEST(a format 4 journal keeps its unpieced hashes and serves pieced ones) {
   temp_dir dir;
   // Format 4 hashed every container whole; an object of more than 32
   // members is hashed in pieces today (docs/HASH.md), so its hash differs.
-  raw_sql(dir.db(),
-          "CREATE TABLE meta(key TEXT PRIMARY KEY, value);"
-          "INSERT INTO meta VALUES('format', 4);"
-          "INSERT INTO meta VALUES('cluster_id', 'c0ffee');"
-          "INSERT INTO meta VALUES('epoch', 1);"
-          "CREATE TABLE versions(version INTEGER PRIMARY KEY, "
-          "hash TEXT NOT NULL, timestamp_ms INTEGER NOT NULL, "
-          "origin TEXT NOT NULL, layers TEXT NOT NULL, secrets TEXT, "
-          "author TEXT NOT NULL DEFAULT '', "
-          "reason TEXT NOT NULL DEFAULT '');");
   auto wide = [](int salt) {
     json tree = json::object();
     for (int i = 0; i < 40; ++i)
@@ -335,15 +341,11 @@ CAF_TEST(a format 4 journal keeps its unpieced hashes and serves pieced ones) {
   };
   auto v1 = make_version(1, wide(1));
   auto v2 = make_version(2, wide(2));
-  CAF_REQUIRE_NOT_EQUAL(detail::unpieced_hash(v1->effective), v1->hash);
-  for (auto& v : {v1, v2})
-    raw_sql(dir.db(), "INSERT INTO versions VALUES("
-                        + std::to_string(v->version) + ", "
-                        + sql_quoted(detail::unpieced_hash(v->effective)) + ", "
-                        + std::to_string(v->timestamp_ms) + ", "
-                        + sql_quoted(v->origin) + ", "
-                        + sql_quoted(v->layers.to_json().dump())
-                        + ", NULL, '', '')");
+  auto unpieced = [](const snapshot& v) {
+    return detail::unpieced_hash(v.effective);
+  };
+  CAF_REQUIRE_NOT_EQUAL(unpieced(*v1), v1->hash);
+  write_old_journal(dir, 4, {v1, v2}, unpieced);
   {
     auto db = must_open(dir);
     auto old = db->newest(2);
