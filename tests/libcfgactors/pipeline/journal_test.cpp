@@ -278,19 +278,14 @@ void write_old_journal(
                         + ", NULL, '', '')");
 }
 
-} // namespace
-
-CAF_TEST(a format 3 journal keeps its dump hashes and serves merkle hashes) {
-  temp_dir dir;
-  // Format 3 stored the SHA-256 of the compact dump; with a nested tree
-  // that differs from the Merkle hash (docs/HASH.md).
-  auto v1 = make_version(1, json{{"db", {{"port", 1}}}});
-  auto v2 = make_version(2, json{{"db", {{"port", 2}}}});
-  auto dump_hash = [](const snapshot& v) {
-    return sha256_hex(v.effective.dump());
-  };
-  CAF_REQUIRE_NOT_EQUAL(dump_hash(*v1), v1->hash);
-  write_old_journal(dir, 3, {v1, v2}, dump_hash);
+/// Opens the old journal in `dir` (v1 and v2, stored with an older hash),
+/// appends v3, and checks what an upgrade gives: the old rows served with
+/// today's hash, format 5, `below` marking the old rows, v3 stored with
+/// today's hash, the old rows still checked with theirs (a row whose
+/// layers changed is refused).
+void check_upgrade(const temp_dir& dir, const snapshot_ptr& v1,
+                   const snapshot_ptr& v2, const snapshot_ptr& v3,
+                   const std::string& below) {
   {
     auto db = must_open(dir);
     auto old = db->newest(2);
@@ -298,18 +293,14 @@ CAF_TEST(a format 3 journal keeps its dump hashes and serves merkle hashes) {
     CAF_REQUIRE_EQUAL(old->size(), 2u);
     CAF_CHECK_EQUAL((*old)[0]->hash, v1->hash);
     CAF_CHECK_EQUAL((*old)[1]->hash, v2->hash);
-    CAF_REQUIRE(!db->append(*make_version(3, json{{"db", {{"port", 3}}}})));
+    CAF_REQUIRE(!db->append(*v3));
   }
   CAF_CHECK_EQUAL(sql_text(dir.db(),
                            "SELECT value FROM meta WHERE key = 'format'"),
                   "5");
-  CAF_CHECK_EQUAL(sql_text(dir.db(), "SELECT value FROM meta WHERE key = "
-                                     "'dump_hashes_below'"),
+  CAF_CHECK_EQUAL(sql_text(dir.db(), "SELECT value FROM meta WHERE key = '"
+                                       + below + "'"),
                   "3");
-  // The new row holds today's hash; the old ones are still checked with
-  // theirs: a changed old row is refused.
-  // Named first: CAF_CHECK_EQUAL keeps a reference to its arguments.
-  auto v3 = make_version(3, json{{"db", {{"port", 3}}}});
   CAF_CHECK_EQUAL(sql_text(dir.db(), "SELECT hash FROM versions WHERE "
                                      "version = 3"),
                   v3->hash);
@@ -325,8 +316,24 @@ CAF_TEST(a format 3 journal keeps its dump hashes and serves merkle hashes) {
                       + sql_quoted(v2->layers.to_json().dump())
                       + " WHERE version = 1");
   auto db = must_open(dir);
-  auto tampered = db->read(1);
-  CAF_CHECK(!tampered);
+  CAF_CHECK(!db->read(1));
+}
+
+} // namespace
+
+CAF_TEST(a format 3 journal keeps its dump hashes and serves merkle hashes) {
+  temp_dir dir;
+  // Format 3 stored the SHA-256 of the compact dump; with a nested tree
+  // that differs from the Merkle hash (docs/HASH.md).
+  auto v1 = make_version(1, json{{"db", {{"port", 1}}}});
+  auto v2 = make_version(2, json{{"db", {{"port", 2}}}});
+  auto dump_hash = [](const snapshot& v) {
+    return sha256_hex(v.effective.dump());
+  };
+  CAF_REQUIRE_NOT_EQUAL(dump_hash(*v1), v1->hash);
+  write_old_journal(dir, 3, {v1, v2}, dump_hash);
+  check_upgrade(dir, v1, v2, make_version(3, json{{"db", {{"port", 3}}}}),
+                "dump_hashes_below");
 }
 
 CAF_TEST(a format 4 journal keeps its unpieced hashes and serves pieced ones) {
@@ -346,42 +353,12 @@ CAF_TEST(a format 4 journal keeps its unpieced hashes and serves pieced ones) {
   };
   CAF_REQUIRE_NOT_EQUAL(unpieced(*v1), v1->hash);
   write_old_journal(dir, 4, {v1, v2}, unpieced);
-  {
-    auto db = must_open(dir);
-    auto old = db->newest(2);
-    CAF_REQUIRE(old);
-    CAF_REQUIRE_EQUAL(old->size(), 2u);
-    CAF_CHECK_EQUAL((*old)[0]->hash, v1->hash);
-    CAF_CHECK_EQUAL((*old)[1]->hash, v2->hash);
-    CAF_REQUIRE(!db->append(*make_version(3, wide(3))));
-  }
-  CAF_CHECK_EQUAL(sql_text(dir.db(),
-                           "SELECT value FROM meta WHERE key = 'format'"),
-                  "5");
-  CAF_CHECK_EQUAL(sql_text(dir.db(), "SELECT value FROM meta WHERE key = "
-                                     "'unpieced_hashes_below'"),
-                  "3");
+  check_upgrade(dir, v1, v2, make_version(3, wide(3)),
+                "unpieced_hashes_below");
+  // Format 4 had no dump hashes left to mark.
   CAF_CHECK_EQUAL(sql_text(dir.db(), "SELECT count(*) FROM meta WHERE key = "
                                      "'dump_hashes_below'"),
                   "0");
-  auto v3 = make_version(3, wide(3));
-  CAF_CHECK_EQUAL(sql_text(dir.db(), "SELECT hash FROM versions WHERE "
-                                     "version = 3"),
-                  v3->hash);
-  {
-    auto db = must_open(dir);
-    auto three = db->read(3);
-    CAF_REQUIRE(three);
-    auto one = db->read(1);
-    CAF_REQUIRE(one);
-    CAF_CHECK_EQUAL((*one)->hash, v1->hash);
-  }
-  // An old row whose layers changed no longer matches its stored hash.
-  raw_sql(dir.db(), "UPDATE versions SET layers = "
-                      + sql_quoted(v2->layers.to_json().dump())
-                      + " WHERE version = 1");
-  auto db = must_open(dir);
-  CAF_CHECK(!db->read(1));
 }
 
 CAF_TEST(a journal keeps its cluster id and counts its openings) {
