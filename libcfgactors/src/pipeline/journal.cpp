@@ -440,17 +440,15 @@ caf::error journal::init() {
                           + std::to_string(format_version));
     }
   }
-  {
-    statement below{db_, "SELECT value FROM meta "
-                         "WHERE key='dump_hashes_below'"};
-    if (below.ok() && below.step() == SQLITE_ROW)
-      dump_hashes_below_ = static_cast<uint64_t>(below.integer(0));
-  }
-  {
-    statement below{db_, "SELECT value FROM meta "
-                         "WHERE key='unpieced_hashes_below'"};
-    if (below.ok() && below.step() == SQLITE_ROW)
-      unpieced_hashes_below_ = static_cast<uint64_t>(below.integer(0));
+  // Where the rows of an older hash end (absent: none in this journal).
+  for (auto [key, below] : {std::pair{"dump_hashes_below", &dump_hashes_below_},
+                            std::pair{"unpieced_hashes_below",
+                                      &unpieced_hashes_below_}}) {
+    std::string name{key}; // bound SQLITE_STATIC: lives until the step
+    statement row{db_, "SELECT value FROM meta WHERE key=?"};
+    row.bind(1, name);
+    if (row.ok() && row.step() == SQLITE_ROW)
+      *below = static_cast<uint64_t>(row.integer(0));
   }
   statement last{db_, "SELECT max(version) FROM versions"};
   if (!last.ok() || last.step() != SQLITE_ROW)
