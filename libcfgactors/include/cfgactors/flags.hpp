@@ -54,45 +54,19 @@
 
 #include <cstddef>
 #include <functional>
-#include <initializer_list>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "cfgactors/config_view.hpp"
+#include "cfgactors/flag_context.hpp"
 #include "cfgactors/flag_key.hpp"
 #include "cfgactors/flags_cache.hpp"
 #include "cfgactors/fwd.hpp"
 #include "cfgactors/validation_error.hpp"
 
 namespace cfgactors {
-
-/// What a flag is evaluated for: attributes of the request, user or host,
-/// `{{"tenant", "acme"}, {"user", "42"}}`.
-struct flag_context {
-  std::map<std::string, std::string, std::less<>> attributes;
-
-  flag_context() = default;
-
-  flag_context(
-    std::initializer_list<std::pair<const std::string, std::string>> attrs)
-    : attributes(attrs) {
-    // nop
-  }
-
-  flag_context& set(std::string name, std::string value) {
-    attributes.insert_or_assign(std::move(name), std::move(value));
-    return *this;
-  }
-
-  /// The attribute's value, or nullptr.
-  const std::string* find(std::string_view name) const noexcept {
-    auto it = attributes.find(name);
-    return it == attributes.end() ? nullptr : &it->second;
-  }
-};
 
 /// The outcome of one evaluation.
 struct flag_result {

@@ -172,6 +172,13 @@ bool text_match(const compiled_flags::rule& r, std::string_view attr) {
     return std::any_of(r.texts.begin(), r.texts.end(), pred);
   };
   auto one_of = [&r, attr] {
+    // Rules name a few values: a scan that compares lengths first beats a
+    // binary search of full comparisons.
+    if (r.texts.size() <= 8)
+      return std::any_of(r.texts.begin(), r.texts.end(),
+                         [attr](const std::string& x) {
+                           return same_text(x, attr);
+                         });
     return std::binary_search(r.texts.begin(), r.texts.end(), attr,
                               [](std::string_view x, std::string_view y) {
                                 return x < y;
@@ -300,6 +307,25 @@ flag_result_view decide(const compiled_flags::flag& f,
   return out;
 }
 
+/// decide(f, ctx).enabled without choosing a variant or a reason: what
+/// enabled() asks. The same steps in the same order as decide.
+bool decide_enabled(const compiled_flags::flag& f,
+                    const flag_context& ctx) noexcept {
+  if (!f.enabled)
+    return false;
+  for (auto& r : f.rules)
+    if (auto attr = ctx.find(r.attribute); attr != nullptr && matches(r, *attr))
+      return r.enabled;
+  if (f.always_on)
+    return true;
+  if (f.always_off)
+    return false;
+  auto key = ctx.find(f.key);
+  if (key == nullptr || key->empty())
+    return false;
+  return sticky_bucket(f.rollout_prefix, *key) < f.rollout_bound;
+}
+
 } // namespace
 
 namespace {
@@ -398,11 +424,27 @@ compiled_flags::evaluate(const flag_key& key, const flag_context& ctx,
   return decide_found(resolve(key), ctx, fallback, fallback_variant, false);
 }
 
+bool compiled_flags::enabled(std::string_view name, const flag_context& ctx,
+                             bool fallback) const noexcept {
+  if (name.empty() || !features_problem_.empty())
+    return fallback;
+  return enabled_found(find(name), ctx, fallback);
+}
+
 bool compiled_flags::enabled(const flag_key& key, const flag_context& ctx,
                              bool fallback) const noexcept {
-  if (key.name_.empty() || !features_problem_.empty())
-    return fallback;
+  // An empty name resolves to no flag (none is compiled under it), as does
+  // every name when `features` is not an object (no flags then): both fall
+  // back.
   auto f = resolve(key);
+  // A plain boolean, the commonest flag, without a further call.
+  if (f != nullptr && f->what == kind::constant)
+    return f->enabled;
+  return enabled_found(f, ctx, fallback);
+}
+
+bool compiled_flags::enabled_found(const flag* f, const flag_context& ctx,
+                                   bool fallback) const noexcept {
   if (f == nullptr)
     return fallback;
   switch (f->what) {
@@ -413,7 +455,7 @@ bool compiled_flags::enabled(const flag_key& key, const flag_context& ctx,
     case kind::object:
       break;
   }
-  return decide(*f, ctx).enabled;
+  return decide_enabled(*f, ctx);
 }
 
 bool enabled_by_key(const compiled_flags& flags, const flag_key& key,

@@ -37,8 +37,12 @@ public:
                             bool fallback,
                             std::string_view fallback_variant) const noexcept;
 
-  /// feature_flags::enabled through a key: the evaluation without its
-  /// reasons and variant.
+  /// feature_flags::enabled: the evaluation without its reasons and
+  /// variant.
+  bool enabled(std::string_view name, const flag_context& ctx,
+               bool fallback) const noexcept;
+
+  /// The same through a key.
   bool enabled(const flag_key& key, const flag_context& ctx,
                bool fallback) const noexcept;
 
@@ -99,6 +103,10 @@ private:
   /// The flag `key` names: through the place it remembers when that was
   /// found in these flags, else found by name (and remembered).
   const flag* resolve(const flag_key& key) const noexcept;
+
+  /// enabled() for a flag found (or not, f null) by either lookup.
+  bool enabled_found(const flag* f, const flag_context& ctx,
+                     bool fallback) const noexcept;
 
   /// The answer for a flag found (or not, f null) by either lookup;
   /// `unnamed`: an empty name, which is missing whatever `features` is.

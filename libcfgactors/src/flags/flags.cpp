@@ -94,7 +94,7 @@ flag_result feature_flags::evaluate(std::string_view name,
 bool feature_flags::enabled(std::string_view name, const flag_context& ctx,
                             bool fallback) const noexcept {
   if (auto flags = compiled())
-    return flags->evaluate(name, ctx, fallback, {}).enabled;
+    return flags->enabled(name, ctx, fallback);
   return detail::interpret_enabled(view_, name, ctx, fallback);
 }
 

@@ -105,6 +105,13 @@ CAF_TEST(a missing flag yields the fallback and says so) {
   CAF_CHECK(flags.enabled("new_checkout", {}, true));
   CAF_CHECK_EQUAL(flags.variant("new_checkout", {}, "x"), "x");
   CAF_CHECK_EQUAL(flags.evaluate("").reason, "missing");
+  // A member "" of `features` is no flag: the empty name stays missing, by
+  // name and through a key.
+  auto empty_named_config = j(R"({"features": {"": true}})");
+  test::twin_flags empty_named{empty_named_config};
+  CAF_CHECK_EQUAL(empty_named.evaluate("", {}, false).reason, "missing");
+  CAF_CHECK(!empty_named.enabled(""));
+  CAF_CHECK(empty_named.enabled("", {}, true));
   // No features at all, and a null flag (unset), are missing too.
   auto bare_config = j(R"({"logging": {}})");
   test::twin_flags bare{bare_config};
