@@ -12,7 +12,7 @@ namespace cfgactors::detail {
 void change_trail::push(const snapshot& next) {
   if (next.changes && next.changes_from == head_ && head_ != 0) {
     steps_.push_back({head_, next.changes});
-    if (steps_.size() > capacity)
+    if (steps_.size() > capacity_)
       steps_.pop_front();
   } else {
     steps_.clear();

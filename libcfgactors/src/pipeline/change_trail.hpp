@@ -17,6 +17,13 @@ namespace cfgactors::detail {
 
 class change_trail {
 public:
+  /// Keeps the last `capacity` steps. A pool's trees come from the versions
+  /// a history let go of: a trail must reach back at least as far as that
+  /// history holds, plus the trees the pool keeps, to spare their copies.
+  explicit change_trail(std::size_t capacity = 64) : capacity_(capacity) {
+    // nop
+  }
+
   /// Records `next`, the new current version: a step of the trail when its
   /// changes are from the version recorded last, else the trail starts over
   /// at it.
@@ -29,14 +36,12 @@ public:
   bool bring_up(json& tree, uint64_t version, const snapshot& current) const;
 
 private:
-  /// More steps than the trees a pool keeps alive are never needed.
-  static constexpr std::size_t capacity = 64;
-
   struct step {
     uint64_t from;
     paths_ptr paths;
   };
 
+  std::size_t capacity_;
   uint64_t head_ = 0; ///< the version recorded last
   std::deque<step> steps_;
 };

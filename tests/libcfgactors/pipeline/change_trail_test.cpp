@@ -119,3 +119,36 @@ CAF_TEST(random versions brought up from older trees equal a copy) {
   CAF_CHECK_EQUAL(mismatches, 0u);
   CAF_CHECK_GREATER(along_paths, 1000u);
 }
+
+CAF_TEST(a trail reaches back as many versions as its capacity) {
+  // A replica's pool gets back trees of the versions its history let go
+  // of, `history_size` versions old: its trail must reach that far, or
+  // every version copies the whole tree.
+  constexpr uint64_t history = 100;
+  detail::change_trail trail{history + 10};
+  detail::change_trail short_trail{history / 2};
+  std::vector<snapshot> versions;
+  versions.push_back(at_version(1, j(R"({"n":1,"rest":{"x":1}})"), nullptr));
+  trail.push(versions.back());
+  short_trail.push(versions.back());
+  for (uint64_t v = 2; v <= 2 * history; ++v) {
+    auto tree = versions.back().effective;
+    tree["n"] = v;
+    versions.push_back(at_version(v, std::move(tree), &versions.back()));
+    trail.push(versions.back());
+    short_trail.push(versions.back());
+  }
+  auto& current = versions.back();
+  auto& evicted = versions[versions.size() - 1 - history];
+  auto built = evicted.effective;
+  CAF_CHECK(trail.bring_up(built, evicted.version, current));
+  CAF_CHECK_EQUAL(built, current.effective);
+  // Past its capacity a trail copies the whole tree (still equal).
+  built = evicted.effective;
+  CAF_CHECK(!short_trail.bring_up(built, evicted.version, current));
+  CAF_CHECK_EQUAL(built, current.effective);
+  auto& too_old = versions[versions.size() - 1 - (history + 11)];
+  built = too_old.effective;
+  CAF_CHECK(!trail.bring_up(built, too_old.version, current));
+  CAF_CHECK_EQUAL(built, current.effective);
+}
