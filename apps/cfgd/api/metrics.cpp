@@ -168,6 +168,11 @@ http::response primary_metrics(const http::request_context& rc,
   for (auto& [rule, n] : vstats->failures_by_rule)
     w.sample("cfg_validation_failures_total", {{"reason", rule}},
              static_cast<double>(n));
+  w.family("cfg_tree_copies_total", "counter",
+           "Writes whose tree was a whole copy of the config, having no "
+           "older tree to build in (the first history_size versions, and "
+           "while readers hold every old one).");
+  w.sample("cfg_tree_copies_total", static_cast<double>(vstats->tree_copies));
   w.family("cfg_version", "gauge", "The current config version.");
   w.sample("cfg_version", static_cast<double>(snap->version));
   std::vector<double> bounds{cfgactors::commit_latency_bounds.begin(),

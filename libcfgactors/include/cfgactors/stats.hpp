@@ -27,6 +27,10 @@ struct validator_stats {
   std::vector<uint64_t> commit_latency_counts =
     std::vector<uint64_t>(commit_latency_bounds.size() + 1);
   double commit_latency_sum = 0;
+  /// Writes whose tree was a whole copy of the config (no older tree to
+  /// build in, src/pipeline/tree_pool.hpp): each costs the config's size,
+  /// the others what they change.
+  uint64_t tree_copies = 0;
 
   /// Books one commit that took `seconds`.
   void record_commit(double seconds) {
@@ -43,7 +47,8 @@ struct validator_stats {
            && x.rejected == y.rejected
            && x.failures_by_rule == y.failures_by_rule
            && x.commit_latency_counts == y.commit_latency_counts
-           && x.commit_latency_sum == y.commit_latency_sum;
+           && x.commit_latency_sum == y.commit_latency_sum
+           && x.tree_copies == y.tree_copies;
   }
 };
 
@@ -51,7 +56,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, validator_stats& x) {
   return f(caf::meta::type_name("validator_stats"), x.committed, x.unchanged,
            x.rejected, x.failures_by_rule, x.commit_latency_counts,
-           x.commit_latency_sum);
+           x.commit_latency_sum, x.tree_copies);
 }
 
 struct router_stats {

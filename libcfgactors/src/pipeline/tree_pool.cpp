@@ -11,6 +11,7 @@
 namespace cfgactors::detail {
 
 void tree_pool::put(pooled_tree&& tree) {
+  fed_.store(true, std::memory_order_relaxed);
   pooled_tree dropped;
   {
     std::lock_guard<std::mutex> guard{mtx_};

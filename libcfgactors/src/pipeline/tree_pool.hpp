@@ -5,6 +5,7 @@
 // node of it per version.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -50,8 +51,15 @@ public:
   /// otherwise stay.
   void trim();
 
+  /// Whether a tree was ever put back: the history that feeds the pool is
+  /// full, so each commit lets go of a tree from now on.
+  bool fed() const noexcept {
+    return fed_.load(std::memory_order_relaxed);
+  }
+
 private:
   std::mutex mtx_;
+  std::atomic<bool> fed_{false};
   std::size_t kept_ = usual;
   std::vector<pooled_tree> trees_;
 };

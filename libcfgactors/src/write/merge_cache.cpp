@@ -6,6 +6,18 @@
 
 namespace cfgactors::detail {
 
+namespace {
+
+std::size_t count_nodes(const json& x) {
+  std::size_t n = 1;
+  if (x.is_structured())
+    for (auto& child : x)
+      n += count_nodes(child);
+  return n;
+}
+
+} // namespace
+
 json base_merge_cache::effective(const layer_stack& layers) {
   const json* runtime = nullptr;
   auto same = true;
@@ -29,6 +41,7 @@ json base_merge_cache::effective(const layer_stack& layers) {
       if (!x.data->is_null())
         merge_into(base, *x.data);
     }
+    base_nodes = count_nodes(base);
   }
   if (runtime && runtime->is_null())
     runtime = nullptr;
@@ -44,10 +57,13 @@ json base_merge_cache::effective(const layer_stack& layers) {
     if (from
         && patch_merged(result, touched_paths(*from, layers), base, runtime))
       return result;
-    if (!copy_of_base)
+    if (!copy_of_base) {
       assign_reusing(result, base);
+      ++whole_copies;
+    }
   } else {
     result = base;
+    ++whole_copies;
   }
   if (runtime)
     merge_into(result, *runtime);
@@ -70,6 +86,7 @@ void base_merge_cache::prepare(std::optional<json> storage,
     spare = spare_tree{base, std::nullopt};
   }
   spare_is_base = true;
+  ++whole_copies;
 }
 
 void base_merge_cache::give_back(json tree, layer_stack layers) {

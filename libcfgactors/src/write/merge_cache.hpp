@@ -1,6 +1,8 @@
 // Private: the validator's cache of the layers below the runtime layer.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -26,6 +28,11 @@ struct base_merge_cache {
 
   std::vector<std::shared_ptr<const json>> inputs; ///< identity of the layers
   json base = json::object();
+  /// The values in `base`, containers and leaves: what a copy of it costs.
+  std::size_t base_nodes = 1;
+  /// Effective trees made whole (a copy of the base, or a walk of all of it
+  /// reusing nodes) rather than brought up to date where layers changed.
+  uint64_t whole_copies = 0;
   /// Made by prepare() or given back; consumed by the next effective().
   std::optional<spare_tree> spare;
   /// Whether `spare->tree`, when it has no layers, is a copy of `base`.

@@ -2,7 +2,10 @@
 #include "pipeline_fixture.hpp"
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
+#include "cfgactors/hash.hpp"
 #include "cfgactors/rules.hpp"
 #include "cfgactors/schema.hpp"
 
@@ -405,6 +408,89 @@ CAF_TEST(a prepared base merges exactly like a fresh copy) {
   CAF_CHECK_EQUAL(cache.effective(layers),
                   (json{{"a", 5}, {"b", json::object()}}));
 }
+
+namespace {
+
+// A history of four versions: the store lets go of a version four commits
+// after it was made, when nobody else holds it any more.
+struct short_history_fixture : pipeline_fixture {
+  static pipeline_options short_history() {
+    pipeline_options opts;
+    opts.storage.history_size = 4;
+    return opts;
+  }
+
+  short_history_fixture() : pipeline_fixture(short_history()) {
+    // nop
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(waiting_tests, short_history_fixture)
+
+CAF_TEST(pipelined writes to a large config wait for a tree instead of copying) {
+  // 6,000 values: past the size from which a copy costs more than waiting
+  // for the store to let go of a tree.
+  json big = json::object();
+  for (int i = 0; i < 6000; ++i)
+    big["s" + std::to_string(i / 100)]["k" + std::to_string(i % 100)] = i;
+  auto first = write(operation::replace_layer("file:big.yaml", big));
+  CAF_REQUIRE_EQUAL(first.status, write_status::committed);
+  // Until the store has let go of a tree (its history is full) there is
+  // none to wait for: the first versions copy.
+  for (int i = 1; i <= 6; ++i)
+    first = set("s0.k" + std::to_string(i), -i);
+  auto copies_before
+    = ask<validator_stats>(pipe.validator, stats_atom::value).tree_copies;
+  // Thirty writes at once: each would find the pool empty, the store not
+  // having committed the one before.
+  constexpr int writes = 30;
+  for (int i = 1; i <= writes; ++i)
+    self->send(pipe.validator, write_atom::value,
+               write_request{{operation::set("s0.k0", -i)}, "w", 0, {}});
+  run();
+  std::vector<uint64_t> versions;
+  for (int i = 0; i < writes; ++i)
+    self->receive([&](write_result& r) {
+      CAF_CHECK_EQUAL(r.status, write_status::committed);
+      versions.push_back(r.version);
+    });
+  CAF_REQUIRE_EQUAL(versions.size(), static_cast<size_t>(writes));
+  for (int i = 0; i < writes; ++i)
+    CAF_CHECK_EQUAL(versions[i], first.version + 1 + i);
+  auto snap = current();
+  CAF_CHECK_EQUAL(snap->version, first.version + writes);
+  CAF_CHECK_EQUAL(snap->effective["s0"]["k0"], -writes);
+  CAF_CHECK_EQUAL(snap->effective, snap->layers.effective());
+  CAF_CHECK_EQUAL(snap->hash, canonical_hash(snap->effective));
+  // Every one built in a tree the store let go of: none copied whole.
+  auto copies
+    = ask<validator_stats>(pipe.validator, stats_atom::value).tree_copies;
+  CAF_CHECK_EQUAL(copies, copies_before);
+}
+
+CAF_TEST(pipelined writes to a small config copy rather than wait) {
+  // A copy of a few values costs less than an answer from the store: the
+  // writes stay pipelined (each admitted before the one before commits).
+  // The history full, so that the store lets go of a tree per commit.
+  for (int i = 0; i < 6; ++i)
+    CAF_REQUIRE_EQUAL(set("a", -i).status, write_status::committed);
+  for (int i = 1; i <= 3; ++i)
+    self->send(pipe.validator, write_atom::value,
+               write_request{{operation::set("a", i)}, "w", 0, {}});
+  for (int i = 1; i <= 3; ++i)
+    expect((write_atom, write_request), from(self).to(pipe.validator));
+  CAF_CHECK_EQUAL(validator_st().in_flight.size(), 3u);
+  run();
+  for (int i = 0; i < 3; ++i)
+    self->receive([](write_result& r) {
+      CAF_CHECK_EQUAL(r.status, write_status::committed);
+    });
+  CAF_CHECK_EQUAL(current()->effective["a"], 3);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
 
 namespace {
 
