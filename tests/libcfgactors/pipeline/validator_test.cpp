@@ -411,19 +411,26 @@ CAF_TEST(a prepared base merges exactly like a fresh copy) {
 
 namespace {
 
-// A history of four versions: the store lets go of a version four commits
-// after it was made, when nobody else holds it any more.
-struct short_history_fixture : pipeline_fixture {
-  static pipeline_options short_history() {
+// A history of `Versions` versions: the store lets go of a snapshot that
+// many commits after it was made (when nobody else holds it any more), so
+// candidates are built in trees of older versions.
+template <size_t Versions>
+struct history_fixture : pipeline_fixture {
+  static pipeline_options with_history() {
     pipeline_options opts;
-    opts.storage.history_size = 4;
+    opts.storage.history_size = Versions;
     return opts;
   }
 
-  short_history_fixture() : pipeline_fixture(short_history()) {
+  history_fixture() : pipeline_fixture(with_history()) {
     // nop
   }
 };
+
+using short_history_fixture = history_fixture<4>;
+
+// With one version the store lets go of every snapshot at the next commit.
+using one_version_fixture = history_fixture<1>;
 
 } // namespace
 
@@ -491,24 +498,6 @@ CAF_TEST(pipelined writes to a small config copy rather than wait) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
-
-namespace {
-
-// With one version of history the store lets go of every snapshot at the next
-// commit, so each candidate is built in the tree of an older version.
-struct one_version_fixture : pipeline_fixture {
-  static pipeline_options one_version() {
-    pipeline_options opts;
-    opts.storage.history_size = 1;
-    return opts;
-  }
-
-  one_version_fixture() : pipeline_fixture(one_version()) {
-    // nop
-  }
-};
-
-} // namespace
 
 CAF_TEST_FIXTURE_SCOPE(recycling_tests, one_version_fixture)
 
