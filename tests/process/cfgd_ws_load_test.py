@@ -19,6 +19,10 @@ caller's), so that the clients' event loop, in this process, does not hold
 them off a CPU. Other work on the machine still can (nice counts within a
 session's autogroup): each phase prints how long the io thread ran and how
 long it waited for a CPU (/proc schedstat), and the latency distribution.
+Each probe also reads the io thread's wait for a CPU before and after it:
+the bound holds for the probe's time less that wait, which only the
+machine's load explains (an io thread that blocks is running, or asleep in
+a call, and counts whole).
 
 With CFGD_TEST_SANITIZED=1 (CTest sets it in an ASan+UBSan build) the
 latency and RSS bounds are printed as not checked: the instrumentation, not
@@ -111,10 +115,18 @@ def big_config():
 POLLER = r"""
 import socket, sys, time
 host, port, every = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+schedstat = f"/proc/{sys.argv[4]}/task/{sys.argv[4]}/schedstat"
 request = (f"GET /healthz HTTP/1.1\r\nHost: {host}:{port}\r\n"
            "Connection: close\r\n\r\n").encode()
+def waited_ns():
+    try:
+        with open(schedstat) as f:
+            return int(f.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
 while True:
     start = time.monotonic()
+    waited0 = waited_ns()
     try:
         with socket.create_connection((host, port), timeout=2) as s:
             s.sendall(request)
@@ -125,25 +137,29 @@ while True:
     except Exception as e:
         status = type(e).__name__
     took = time.monotonic() - start
-    print(f"{start:.6f} {took * 1000:.3f} {status}", flush=True)
+    waited = (waited_ns() - waited0) / 1e6
+    print(f"{start:.6f} {took * 1000:.3f} {status} {waited:.3f}", flush=True)
     time.sleep(max(0.0, every - took))
 """
 
 
 class poller:
-    """Probes /healthz from a process of its own; (start, ms, status)."""
+    """Probes /healthz from a process of its own; (start, ms, status,
+    ms the io thread of cfgd `pid` waited for a CPU meanwhile)."""
 
-    def __init__(self, port):
+    def __init__(self, port, pid):
         self.proc = subprocess.Popen(
             PRIORITY + [sys.executable, "-c", POLLER, "127.0.0.1", str(port),
-                        str(PROBE_EVERY)], stdout=subprocess.PIPE, text=True)
+                        str(PROBE_EVERY), str(pid)], stdout=subprocess.PIPE,
+            text=True)
         self.probes = []
         threading.Thread(target=self._pump, daemon=True).start()
 
     def _pump(self):
         for line in self.proc.stdout:
-            start, ms, status = line.split()
-            self.probes.append((float(start), float(ms), status))
+            start, ms, status, waited = line.split()
+            self.probes.append((float(start), float(ms), status,
+                                float(waited)))
 
     def stop(self):
         self.proc.kill()
@@ -321,7 +337,7 @@ def test_load(binary, workdir):
           f"Max open files {fd_limit}")
     rss_idle = rss_kb(pid)
     reset_peak(pid)
-    probe = poller(port)
+    probe = poller(port, pid)
     time.sleep(0.5)
     uri = d.url.replace("http://", "ws://") + "/ws"
 
@@ -430,16 +446,23 @@ def test_load(binary, workdir):
               f"{summary(probe.between(marks[begin], marks[end]))}",
               flush=True)
     failed = [p for p in everything if p[2] != "200"]
-    worst = max((p[1] for p in everything), default=None)
+    # What cfgd answers for is the probe's time less the time its io thread
+    # was ready to run but had no CPU (the machine's 2 cores are shared with
+    # this process's 1,000 clients): a blocked io thread still shows whole.
+    worst = max((p[1] - p[3] for p in everything), default=None)
+    slowest = sorted(everything, key=lambda p: -p[1])[:5]
     check("/healthz is probed throughout (every ~20 ms)",
           len(everything) >= (marks["end"] - marks["connect"]) / 0.2,
           f"{len(everything)} probes in "
           f"{marks['end'] - marks['connect']:.1f} s")
     check("/healthz answers 200 throughout", not failed, repr(failed[:5]))
-    bound(f"/healthz answers within {HEALTHZ_MS} ms throughout",
+    print(f"# slowest probes (start, ms, status, ms the io thread waited "
+          f"for a CPU): {slowest}", flush=True)
+    bound(f"/healthz answers within {HEALTHZ_MS} ms throughout, less the "
+          f"time cfgd's io thread waited for a CPU",
           worst is not None and worst < HEALTHZ_MS,
-          f"{summary(everything)}; slowest "
-          f"{sorted(everything, key=lambda p: -p[1])[:5]}")
+          f"{summary(everything)}; worst less the wait {worst} ms; slowest "
+          f"{slowest}")
     print(f"# RSS idle {rss_idle} kB; {CLIENTS} clients connected "
           f"{report['rss_connected']} kB; after the change "
           f"{report['rss_changed']} kB (peak {report['peak_load']} kB); "
