@@ -29,3 +29,35 @@ void operator delete(void* ptr) noexcept {
 void operator delete(void* ptr, std::size_t) noexcept {
   std::free(ptr);
 }
+
+// The other forms the standard library calls (std::stable_sort's buffer is
+// a nothrow new; a vector of arrays uses new[]): counted as well, and all
+// freed by the same free, or ASan sees a mismatch of allocators.
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  ++count;
+  return std::malloc(size == 0 ? 1 : size);
+}
+
+void* operator new[](std::size_t size) {
+  return operator new(size);
+}
+
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+  return operator new(size, std::nothrow);
+}
+
+void operator delete(void* ptr, const std::nothrow_t&) noexcept {
+  std::free(ptr);
+}
+
+void operator delete[](void* ptr) noexcept {
+  std::free(ptr);
+}
+
+void operator delete[](void* ptr, std::size_t) noexcept {
+  std::free(ptr);
+}
+
+void operator delete[](void* ptr, const std::nothrow_t&) noexcept {
+  std::free(ptr);
+}
