@@ -550,6 +550,27 @@ struct fixture {
     shutdown(pipe);
   }
 
+  /// Stops the sources spawned so far and waits until they are gone.
+  void stop_sources() {
+    for (auto& src : sources)
+      self->send_exit(src, caf::exit_reason::user_shutdown);
+    for (auto& src : sources)
+      self->wait_for(src);
+    sources.clear();
+  }
+
+  /// A test whose on_change captures its locals declares one after them:
+  /// the sources poll every 30 ms and would otherwise call on_change after
+  /// those locals are gone (scoped_env restoring the environment is a
+  /// change they report).
+  struct sources_stopped_at_exit {
+    fixture& owner;
+
+    ~sources_stopped_at_exit() {
+      owner.stop_sources();
+    }
+  };
+
   source_actor spawn(std::string prefix,
                      std::chrono::milliseconds interval = 30ms) {
     env_source_options opts;
@@ -750,6 +771,7 @@ CAF_TEST(the change set reaches on_change with values old values and paths) {
               {"CFGT_ENVR6_SAMPLE_RATE", "0.5"}});
   std::mutex mx;
   std::vector<env_change_set> heard;
+  sources_stopped_at_exit stop{*this};
   env_source_options opts;
   opts.prefix = "CFGT_ENVR6_";
   opts.map = {{"CFGT_MAPPED6_LOG_LEVEL", "logging.level"}};
@@ -815,6 +837,7 @@ CAF_TEST(values on secret paths reach on_change masked unless asked for) {
   scoped_env env;
   std::mutex mx;
   std::map<std::string, env_change_set> heard; // by prefix
+  sources_stopped_at_exit stop{*this};
   auto listen = [&](std::string prefix, bool secrets) {
     env_source_options opts;
     opts.prefix = prefix;
