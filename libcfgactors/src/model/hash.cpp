@@ -176,13 +176,20 @@ void put_scalar(digest_sink& out, const json& value) {
   }
 }
 
+/// The two hex digits of every byte value: a digest's text is then 32
+/// copies of two bytes (a wide container's piece writes 32 references).
+constexpr std::array<std::array<char, 2>, 256> hex_pairs = [] {
+  constexpr char hex[] = "0123456789abcdef";
+  std::array<std::array<char, 2>, 256> out{};
+  for (std::size_t i = 0; i < 256; ++i)
+    out[i] = {hex[i >> 4], hex[i & 0x0f]};
+  return out;
+}();
+
 void put_hex(digest_sink& out, const detail::hash_digest& digest) {
-  static constexpr char hex[] = "0123456789abcdef";
   std::array<char, 64> text;
-  for (std::size_t i = 0; i < digest.size(); ++i) {
-    text[2 * i] = hex[digest[i] >> 4];
-    text[2 * i + 1] = hex[digest[i] & 0x0f];
-  }
+  for (std::size_t i = 0; i < digest.size(); ++i)
+    std::memcpy(text.data() + 2 * i, hex_pairs[digest[i]].data(), 2);
   out.put(text.data(), text.size());
 }
 
