@@ -34,7 +34,15 @@ bool change_trail::bring_up(json& tree, uint64_t version,
                             [&](const step& x) { return x.from == version; });
   if (first == steps_.end())
     return whole();
+  // The trail reaches back as far as the history: past this many paths
+  // (versions that each changed much) a whole copy costs less than sorting
+  // and merging them one by one.
+  std::size_t total = 0;
+  for (auto i = first; i != steps_.end(); ++i)
+    if ((total += i->paths->size()) > max_paths)
+      return whole();
   std::vector<std::string> paths;
+  paths.reserve(total);
   for (auto i = first; i != steps_.end(); ++i)
     paths.insert(paths.end(), i->paths->begin(), i->paths->end());
   std::sort(paths.begin(), paths.end());

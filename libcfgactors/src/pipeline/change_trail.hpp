@@ -32,8 +32,11 @@ public:
   /// Makes `tree`, a copy of version `version`'s tree, equal to `current`'s
   /// (the version recorded last): along the paths changed since, when the
   /// trail reaches back to `version`, else by a whole copy reusing its nodes.
-  /// Returns whether the paths sufficed.
+  /// Returns whether the paths sufficed. More than `max_paths` paths in
+  /// all since `version` count as a broken trail.
   bool bring_up(json& tree, uint64_t version, const snapshot& current) const;
+
+  static constexpr std::size_t max_paths = 4096;
 
 private:
   struct step {

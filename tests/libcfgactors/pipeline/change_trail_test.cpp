@@ -152,3 +152,31 @@ CAF_TEST(a trail reaches back as many versions as its capacity) {
   CAF_CHECK(!trail.bring_up(built, too_old.version, current));
   CAF_CHECK_EQUAL(built, current.effective);
 }
+
+CAF_TEST(a trail of versions that changed much copies the whole tree) {
+  // Bringing a tree up along more paths than max_paths costs more than a
+  // copy: the trail copies (the result is the same).
+  detail::change_trail trail{16};
+  std::vector<snapshot> versions;
+  json tree = json::object();
+  versions.push_back(at_version(1, tree, nullptr));
+  trail.push(versions.back());
+  auto per_version = detail::change_trail::max_paths / 4 + 1;
+  for (uint64_t v = 2; v <= 6; ++v) {
+    for (size_t i = 0; i < per_version; ++i)
+      tree["k" + std::to_string(i)] = v;
+    versions.push_back(at_version(v, tree, &versions.back()));
+    trail.push(versions.back());
+  }
+  auto& current = versions.back();
+  // Three versions back: 3 x (max_paths / 4 + 1) paths, within the limit.
+  auto built = versions[versions.size() - 4].effective;
+  CAF_CHECK(trail.bring_up(built, versions[versions.size() - 4].version,
+                           current));
+  CAF_CHECK_EQUAL(built, current.effective);
+  // Four back: past it.
+  built = versions[versions.size() - 5].effective;
+  CAF_CHECK(!trail.bring_up(built, versions[versions.size() - 5].version,
+                            current));
+  CAF_CHECK_EQUAL(built, current.effective);
+}
