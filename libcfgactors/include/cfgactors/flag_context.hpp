@@ -122,10 +122,6 @@ public:
     return attrs_.end();
   }
 
-  friend bool operator==(const flag_context& x, const flag_context& y) {
-    return x.attrs_ == y.attrs_;
-  }
-
 private:
   /// Up to this many attributes a scan beats a binary search.
   static constexpr std::size_t linear_limit = 8;

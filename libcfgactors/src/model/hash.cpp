@@ -28,14 +28,20 @@ const EVP_MD* sha256() {
   return EVP_sha256();
 }
 
+/// The two hex digits of every byte value: a digest's text is then 32
+/// copies of two bytes (a wide container's piece writes 32 references).
+constexpr std::array<std::array<char, 2>, 256> hex_pairs = [] {
+  constexpr char hex[] = "0123456789abcdef";
+  std::array<std::array<char, 2>, 256> out{};
+  for (std::size_t i = 0; i < 256; ++i)
+    out[i] = {hex[i >> 4], hex[i & 0x0f]};
+  return out;
+}();
+
 std::string to_hex(const unsigned char* digest, unsigned int len) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 0x0f];
-  }
+  std::string out(2 * std::size_t{len}, '\0');
+  for (unsigned int i = 0; i < len; ++i)
+    std::memcpy(out.data() + 2 * i, hex_pairs[digest[i]].data(), 2);
   return out;
 }
 
@@ -175,16 +181,6 @@ void put_scalar(digest_sink& out, const json& value) {
       return;
   }
 }
-
-/// The two hex digits of every byte value: a digest's text is then 32
-/// copies of two bytes (a wide container's piece writes 32 references).
-constexpr std::array<std::array<char, 2>, 256> hex_pairs = [] {
-  constexpr char hex[] = "0123456789abcdef";
-  std::array<std::array<char, 2>, 256> out{};
-  for (std::size_t i = 0; i < 256; ++i)
-    out[i] = {hex[i >> 4], hex[i & 0x0f]};
-  return out;
-}();
 
 void put_hex(digest_sink& out, const detail::hash_digest& digest) {
   std::array<char, 64> text;

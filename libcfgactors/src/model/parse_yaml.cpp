@@ -18,6 +18,7 @@
 #include <yaml-cpp/mark.h>
 #include <yaml-cpp/parser.h>
 
+#include "model/node_count.hpp"
 #include "model/parse_readers.hpp"
 #include "model/parse_text.hpp"
 #include "model/parse_yaml_scalar.hpp"
@@ -27,20 +28,6 @@ namespace cfgactors::detail {
 namespace {
 
 constexpr std::string_view core_tag = "tag:yaml.org,2002:";
-
-std::size_t node_count(const json& value) {
-  std::size_t n = 0;
-  std::vector<const json*> todo{&value};
-  while (!todo.empty()) {
-    auto x = todo.back();
-    todo.pop_back();
-    ++n;
-    if (x->is_structured())
-      for (auto& child : *x)
-        todo.push_back(&child);
-  }
-  return n;
-}
 
 // Builds the tree straight from parser events: no YAML::Node in between, no
 // recursion of our own, and every error carries the mark of its event.

@@ -159,6 +159,13 @@ bool take_pooled(validator_state& st) {
 /// value, an answer from the store a few tens of microseconds.
 constexpr std::size_t wait_for_tree_nodes = 4096;
 
+/// Whether a write that finds no tree should wait for one rather than copy
+/// the base: trees come back (the history is full) and the config is large.
+bool trees_worth_waiting_for(const validator_state& st) {
+  return st.trees && st.trees->fed()
+         && st.merge_cache.base_nodes >= wait_for_tree_nodes;
+}
+
 /// Readies the tree of the next write while the store commits this one.
 /// Without a tree in the pool: until the history is full no tree comes back,
 /// so the copy of the base is made now, off the path of the next write;
@@ -167,9 +174,7 @@ constexpr std::size_t wait_for_tree_nodes = 4096;
 void prepare_next(validator_state& st) {
   static_assert(detail::tree_pool::most >= max_in_flight
                                              + detail::tree_pool::usual);
-  if (!take_pooled(st)
-      && !(st.trees && st.trees->fed()
-           && st.merge_cache.base_nodes >= wait_for_tree_nodes))
+  if (!take_pooled(st) && !trees_worth_waiting_for(st))
     st.merge_cache.prepare();
 }
 
@@ -963,9 +968,8 @@ void pump(validator_ptr self) {
     // for a large tree, waiting for the next answer costs less than a copy
     // (at 100,000 keys, milliseconds). With nothing in flight (the trees
     // are held elsewhere), the write copies.
-    if (!take_pooled(st) && st.trees && st.trees->fed()
-        && !st.in_flight.empty()
-        && st.merge_cache.base_nodes >= wait_for_tree_nodes)
+    if (!take_pooled(st) && !st.in_flight.empty()
+        && trees_worth_waiting_for(st))
       return;
     auto w = std::move(st.held.front());
     st.held.pop_front();

@@ -1,22 +1,11 @@
 #include "write/merge_cache.hpp"
 
 #include "cfgactors/merge.hpp"
+#include "model/node_count.hpp"
 #include "write/merged_at.hpp"
 #include "write/touched.hpp"
 
 namespace cfgactors::detail {
-
-namespace {
-
-std::size_t count_nodes(const json& x) {
-  std::size_t n = 1;
-  if (x.is_structured())
-    for (auto& child : x)
-      n += count_nodes(child);
-  return n;
-}
-
-} // namespace
 
 json base_merge_cache::effective(const layer_stack& layers) {
   const json* runtime = nullptr;
@@ -41,7 +30,7 @@ json base_merge_cache::effective(const layer_stack& layers) {
       if (!x.data->is_null())
         merge_into(base, *x.data);
     }
-    base_nodes = count_nodes(base);
+    base_nodes = node_count(base);
   }
   if (runtime && runtime->is_null())
     runtime = nullptr;
