@@ -13,6 +13,7 @@
 #include "cfgactors/hash.hpp"
 #include "cfgactors/parse.hpp"
 #include "cfgactors/path.hpp"
+#include "model/node_count.hpp"
 
 #include "fuzz_check.hpp"
 
@@ -20,20 +21,6 @@ using namespace cfgactors;
 using fuzz::show;
 
 namespace {
-
-std::size_t node_count(const json& value) {
-  std::size_t n = 0;
-  std::vector<const json*> todo{&value};
-  while (!todo.empty()) {
-    auto x = todo.back();
-    todo.pop_back();
-    ++n;
-    if (x->is_structured())
-      for (auto& child : *x)
-        todo.push_back(&child);
-  }
-  return n;
-}
 
 bool all_finite(const json& value) {
   std::vector<const json*> todo{&value};
@@ -140,7 +127,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Alias copies may add at most max(size, 128Ki) nodes (parse.cpp): memory
     // stays linear in the input.
     auto budget = std::max<std::size_t>(text.size(), 1u << 17);
-    auto nodes = node_count(value);
+    auto nodes = detail::node_count(value);
     FUZZ_CHECK(nodes <= budget + 2 * text.size() + 1,
                std::to_string(nodes) + " nodes from " + std::to_string(size)
                  + " bytes");
