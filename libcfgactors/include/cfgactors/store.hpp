@@ -10,7 +10,10 @@
 namespace cfgactors {
 
 struct store_options {
-  std::size_t history_size = 100; ///< snapshots kept in memory (at least 1)
+  /// Versions kept in memory (at least 1). The newest few keep their trees;
+  /// an older one keeps only what the next version's write changed, and is
+  /// rebuilt from the newer trees when read.
+  std::size_t history_size = 100;
   /// Directory of the journal (an SQLite database, created if missing) that
   /// makes every version durable before it is acknowledged and restores the
   /// store on restart. Empty: memory only. Used by `open_pipeline`.

@@ -737,7 +737,8 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
   st.options = std::move(options);
   st.retry = detail::backoff{st.options.min_backoff, st.options.max_backoff};
   st.versions = detail::version_history{st.options.history_size, {}};
-  // The trees the pool gets back are as old as the history is long.
+  // The trees the pool gets back are version_history::whole_trees versions
+  // old, or older when readers held on to them: reach back the history.
   st.trail = detail::change_trail{st.options.history_size
                                   + detail::tree_pool::most};
   st.router = self->spawn<caf::linked>(topic_router, st.versions.current());

@@ -14,6 +14,7 @@
 #include "pipeline/store_state.hpp"
 #include "pipeline/topic_router.hpp"
 #include "pipeline/validator_state.hpp"
+#include "pipeline/version_history.hpp"
 
 namespace cfgactors {
 
@@ -34,8 +35,10 @@ open_pipeline_core(caf::actor_system& sys, pipeline_options options,
                             storage.secrets_key_file);
     if (!db)
       return std::move(db.error());
-    auto restored = (*db)->newest(
-      std::max<std::size_t>(storage.history_size, 1));
+    // The ring would keep only the newest trees whole anyway; older versions
+    // are read back from the journal when asked for.
+    auto restored = (*db)->newest(std::clamp<std::size_t>(
+      storage.history_size, 1, version_history::whole_trees));
     if (!restored)
       return std::move(restored.error());
     // Subscribers start from the restored version, not from an empty one.

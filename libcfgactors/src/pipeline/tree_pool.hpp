@@ -51,8 +51,9 @@ public:
   /// otherwise stay.
   void trim();
 
-  /// Whether a tree was ever put back: the history that feeds the pool is
-  /// full, so each commit lets go of a tree from now on.
+  /// Whether a tree was ever put back: the history that feeds the pool
+  /// holds more versions than it keeps trees of, so each commit lets go of
+  /// a tree from now on.
   bool fed() const noexcept {
     return fed_.load(std::memory_order_relaxed);
   }

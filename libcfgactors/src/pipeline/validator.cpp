@@ -160,15 +160,17 @@ bool take_pooled(validator_state& st) {
 constexpr std::size_t wait_for_tree_nodes = 4096;
 
 /// Whether a write that finds no tree should wait for one rather than copy
-/// the base: trees come back (the history is full) and the config is large.
+/// the base: trees come back (the history holds more versions than it keeps
+/// trees of) and the config is large.
 bool trees_worth_waiting_for(const validator_state& st) {
   return st.trees && st.trees->fed()
          && st.merge_cache.base_nodes >= wait_for_tree_nodes;
 }
 
 /// Readies the tree of the next write while the store commits this one.
-/// Without a tree in the pool: until the history is full no tree comes back,
-/// so the copy of the base is made now, off the path of the next write;
+/// Without a tree in the pool: until the history holds more versions than
+/// it keeps whole (version_history::whole_trees) no tree comes back, so the
+/// copy of the base is made now, off the path of the next write;
 /// after that, the store is about to let go of one (this commit evicts a
 /// version), which the next write takes instead of a whole copy (pump).
 void prepare_next(validator_state& st) {

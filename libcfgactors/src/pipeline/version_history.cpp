@@ -1,5 +1,5 @@
 // The read side shared by the store and the replica: get, diff and history
-// over a bounded ring of snapshots and, for a journaled store, its journal.
+// over a bounded ring of versions and, for a journaled store, its journal.
 #include "pipeline/version_history.hpp"
 
 #include <algorithm>
@@ -8,6 +8,8 @@
 
 #include "cfgactors/diff.hpp"
 #include "cfgactors/errc.hpp"
+#include "cfgactors/hash.hpp"
+#include "model/hash_tree.hpp"
 #include "pipeline/journal.hpp"
 
 namespace cfgactors::detail {
@@ -19,9 +21,38 @@ caf::error not_in_history(uint64_t version) {
                                        + " is not in the history");
 }
 
+/// `snap` without its tree: what an entry past the whole ones keeps.
+snapshot_ptr without_tree(const snapshot& snap) {
+  auto result = std::make_shared<snapshot>();
+  result->version = snap.version;
+  result->hash = snap.hash;
+  result->timestamp_ms = snap.timestamp_ms;
+  result->origin = snap.origin;
+  result->layers = snap.layers;
+  result->secrets = snap.secrets;
+  result->author = snap.author;
+  result->reason = snap.reason;
+  result->changes = snap.changes;
+  result->changes_from = snap.changes_from;
+  result->hashes = snap.hashes;
+  return result;
+}
+
+/// The digest the tree of `snap` has: its hash tree's (a replica holding a
+/// masked tree keeps its primary's hash in `hash`), else its hash.
+std::string tree_digest(const snapshot& snap) {
+  return snap.hashes ? snap.hashes->hex() : snap.hash;
+}
+
+/// The hex digest of `tree` as hash_tree_of computes it.
+std::string digest_of(const json& tree) {
+  auto hashes = hash_tree_of(tree);
+  return hashes ? hashes->hex() : canonical_hash(tree);
+}
+
 } // namespace
 
-version_history::version_history() : ring_{snapshot::empty()} {
+version_history::version_history() : ring_{entry{snapshot::empty(), {}}} {
   // nop
 }
 
@@ -29,19 +60,19 @@ version_history::version_history(std::size_t capacity,
                                  std::vector<snapshot_ptr> initial,
                                  std::shared_ptr<journal> journal)
   : capacity_(std::max<std::size_t>(capacity, 1)),
-    ring_(std::make_move_iterator(initial.begin()),
-          std::make_move_iterator(initial.end())),
     journal_(std::move(journal)) {
-  if (ring_.empty())
-    ring_.push_back(snapshot::empty());
-  trim();
+  if (initial.empty())
+    initial.push_back(snapshot::empty());
+  for (auto& snap : initial)
+    push(std::move(snap));
 }
 
 void version_history::push(snapshot_ptr next) {
-  if (ring_.back()->version >= next->version)
+  if (!ring_.empty() && ring_.back().snap->version >= next->version)
     ring_.clear();
-  ring_.push_back(std::move(next));
+  ring_.push_back(entry{std::move(next), {}});
   trim();
+  compact();
 }
 
 void version_history::trim() {
@@ -49,17 +80,71 @@ void version_history::trim() {
     ring_.pop_front();
 }
 
-snapshot_ptr version_history::find(uint64_t version) const {
+void version_history::compact() {
+  if (ring_.size() <= whole_trees)
+    return;
+  auto& old = ring_[ring_.size() - whole_trees - 1];
+  const auto& next = *ring_[ring_.size() - whole_trees].snap;
+  const auto& snap = *old.snap;
+  // The paths the next version's write changed are where the two trees
+  // differ: the patch back costs what that write changed. Without them (a
+  // version installed whole), the whole trees are compared, once.
+  if (next.changes && next.changes_from == snap.version)
+    old.undo = json_patch_at(next.effective, snap.effective, *next.changes);
+  else
+    old.undo = json_patch(next.effective, snap.effective);
+  old.snap = without_tree(snap);
+}
+
+caf::expected<snapshot_ptr> version_history::rebuild(std::size_t index) const {
+  auto whole = ring_.size() - std::min(ring_.size(), whole_trees);
+  auto& target = *ring_[index].snap;
+  auto tree = ring_[whole].snap->effective;
+  try {
+    for (auto i = whole; i-- > index;)
+      tree.patch_inplace(ring_[i].undo);
+  } catch (const json::exception& ex) {
+    return make_error(errc::store_failed,
+                      "version " + std::to_string(target.version)
+                        + " could not be rebuilt: " + ex.what());
+  }
+  if (digest_of(tree) != tree_digest(target))
+    return make_error(errc::store_failed,
+                      "version " + std::to_string(target.version)
+                        + " could not be rebuilt: its tree does not have "
+                          "its hash");
+  auto result = std::make_shared<snapshot>(target);
+  result->effective = std::move(tree);
+  return snapshot_ptr{std::move(result)};
+}
+
+caf::expected<snapshot_ptr> version_history::in_memory(uint64_t version) const {
   if (current()->version == version)
     return current();
-  return find_version(ring_, version);
+  auto i = std::lower_bound(ring_.begin(), ring_.end(), version,
+                            [](const entry& x, uint64_t v) {
+                              return x.snap->version < v;
+                            });
+  if (i == ring_.end() || i->snap->version != version)
+    return snapshot_ptr{};
+  if (i->undo.is_null())
+    return i->snap;
+  return rebuild(static_cast<std::size_t>(i - ring_.begin()));
+}
+
+snapshot_ptr version_history::find(uint64_t version) const {
+  auto snap = in_memory(version);
+  return snap ? *snap : nullptr;
 }
 
 caf::expected<snapshot_ptr> version_history::lookup(uint64_t version) const {
-  if (auto snap = find(version))
+  auto snap = in_memory(version);
+  if (snap && *snap)
     return snap;
   if (journal_)
     return journal_->read(version);
+  if (!snap)
+    return std::move(snap.error());
   return not_in_history(version);
 }
 
@@ -86,7 +171,7 @@ version_history::history(uint64_t before, uint32_t limit) const {
   std::vector<version_info> result;
   for (auto i = ring_.rbegin(); i != ring_.rend() && result.size() < limit;
        ++i) {
-    auto& snap = **i;
+    auto& snap = *i->snap;
     if (snap.version == 0 || (before != 0 && snap.version >= before))
       continue;
     result.push_back(version_info{snap.version, snap.hash, snap.timestamp_ms,
@@ -96,7 +181,7 @@ version_history::history(uint64_t before, uint32_t limit) const {
     return result;
   // A journaled ring holds every version from its oldest on; older ones are
   // on disk only.
-  auto oldest_kept = oldest()->version;
+  auto oldest_kept = oldest_version();
   auto below = before == 0 ? oldest_kept : std::min(before, oldest_kept);
   if (below <= 1)
     return result;

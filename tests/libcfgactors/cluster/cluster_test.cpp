@@ -164,7 +164,8 @@ CAF_TEST(a version gone from history or a foreign hash gets a full snapshot) {
   auto gone = hello_from_probe(hello{"p", v1->version, v1->hash, "", {}, false});
   CAF_CHECK_EQUAL(gone->snapshots.size(), 1u);
   CAF_CHECK(gone->changes.empty());
-  auto prev = store_st().versions.oldest();
+  auto& versions = store_st().versions;
+  auto prev = versions.find(versions.oldest_version());
   auto foreign = hello_from_probe(hello{"q", prev->version, "not-the-hash", "", {}, false});
   CAF_CHECK_EQUAL(foreign->snapshots.size(), 1u);
   CAF_CHECK(foreign->changes.empty());

@@ -46,7 +46,7 @@ CAF_TEST(the history ring keeps the newest versions only) {
     set("n", i);
   auto& versions = store_st().versions;
   CAF_CHECK_EQUAL(versions.size(), 5u);
-  CAF_CHECK_EQUAL(versions.oldest()->version, 8u);
+  CAF_CHECK_EQUAL(versions.oldest_version(), 8u);
   CAF_CHECK_EQUAL(versions.current()->version, 12u);
   auto old = ask<snapshot_ptr>(get_atom::value, uint64_t{3});
   CAF_REQUIRE(!old);

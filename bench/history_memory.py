@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Memory a version held in cfgd's history costs, against the config's size.
+
+For each size, a cfgd (memory only) starts on a config of SIZE keys (SIZE/100
+objects of 100 integers, `--file`), then `--writes` one-key writes (`PUT
+/config/s0.k0`) go through its HTTP API one after the other; its VmRSS is
+read at start and every 10 writes. The line per size gives the RSS added per
+version held (the last sample over min(writes, history) versions) next to
+the baseline of the same run: the RSS the config itself added at start, over
+a cfgd on an empty config (one tree, its file layer and the parse). A held
+version that cost a whole tree would be about that baseline / 2.
+
+    bench/history_memory.py [--cfgd build-release/apps/cfgd/cfgd]
+                            [--keys 1000,10000,100000] [--writes 130]
+                            [--history 100]
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+LISTENING = re.compile(
+    r"^cfgd listening on http://(\d+\.\d+\.\d+\.\d+):(\d+) \(version \d+\)$")
+TOKEN = "history-memory-bench-token-0123456789"
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def config(keys):
+    return {f"s{i}": {f"k{j}": i * 100 + j for j in range(100)}
+            for i in range(keys // 100)}
+
+
+def start(cfgd, workdir, keys, history):
+    path = os.path.join(workdir, f"config-{keys}.json")
+    with open(path, "w") as f:
+        json.dump(config(keys) if keys else {"s0": {"k0": 0}}, f,
+                  separators=(",", ":"))
+    tokens = os.path.join(workdir, "tokens")
+    with open(tokens, "w") as f:
+        f.write(TOKEN + "\n")
+    os.chmod(tokens, 0o600)
+    err = open(os.path.join(workdir, f"cfgd-{keys}.stderr"), "wb")
+    proc = subprocess.Popen(
+        [cfgd, "--http", "127.0.0.1:0", "--file", path, "--token-file",
+         tokens, "--history", str(history)],
+        stdout=subprocess.PIPE, stderr=err, text=True)
+    line = proc.stdout.readline().rstrip("\n")
+    m = LISTENING.match(line)
+    if not m:
+        proc.kill()
+        sys.exit(f"history_memory: cfgd did not start on {keys} keys: "
+                 f"{line!r} (stderr in {err.name})")
+    return proc, f"http://{m.group(1)}:{m.group(2)}"
+
+
+def put(url, path, value):
+    req = urllib.request.Request(
+        f"{url}/config/{path}", data=json.dumps(value).encode(), method="PUT",
+        headers={"Content-Type": "application/json",
+                 "Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(req, timeout=60) as res:
+        res.read()
+
+
+def settle(pid):
+    """RSS once the allocator has handed back what it frees (two equal reads
+    100 ms apart, at most 2 s)."""
+    last = rss_kib(pid)
+    for _ in range(20):
+        time.sleep(0.1)
+        now = rss_kib(pid)
+        if now == last:
+            break
+        last = now
+    return last
+
+
+def run(cfgd, workdir, keys, writes, history):
+    proc, url = start(cfgd, workdir, keys, history)
+    try:
+        samples = [settle(proc.pid)]
+        for i in range(1, writes + 1):
+            put(url, "s0.k0", -i)
+            if i % 10 == 0:
+                samples.append(settle(proc.pid))
+        return samples
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cfgd", default="build-release/apps/cfgd/cfgd")
+    ap.add_argument("--keys", default="1000,10000,100000")
+    ap.add_argument("--writes", type=int, default=130)
+    ap.add_argument("--history", type=int, default=100)
+    args = ap.parse_args()
+    if args.writes < 10:
+        sys.exit("history_memory: --writes must be at least 10")
+    sizes = [int(x) for x in args.keys.split(",")]
+    if any(k < 100 or k % 100 for k in sizes):
+        sys.exit("history_memory: --keys are multiples of 100")
+    workdir = tempfile.mkdtemp(prefix="history-memory-")
+    try:
+        empty = run(args.cfgd, workdir, 0, 10, args.history)[0]
+        print(f"history_memory: cfgd {args.cfgd}, --history {args.history}, "
+              f"{args.writes} one-key writes per size; RSS of cfgd on an "
+              f"empty config: {empty / 1024:.1f} MiB")
+        print()
+        print(f"{'keys':>8} {'start MiB':>10} {'config MiB':>11} "
+              f"{'end MiB':>9} {'held':>5} {'KiB/version':>12} "
+              f"{'x config':>9}")
+        for keys in sizes:
+            samples = run(args.cfgd, workdir, keys, args.writes, args.history)
+            held = min(args.writes, args.history)
+            per = (samples[-1] - samples[0]) / held
+            base = samples[0] - empty
+            print(f"{keys:>8} {samples[0] / 1024:>10.1f} {base / 1024:>11.1f} "
+                  f"{samples[-1] / 1024:>9.1f} {held:>5} {per:>12.1f} "
+                  f"{per / base if base > 0 else 0:>9.3f}", flush=True)
+            print("         RSS every 10 writes (MiB): "
+                  + " ".join(f"{s / 1024:.0f}" for s in samples), flush=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
