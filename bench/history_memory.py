@@ -4,11 +4,13 @@
 For each size, a cfgd (memory only) starts on a config of SIZE keys (SIZE/100
 objects of 100 integers, `--file`), then `--writes` one-key writes (`PUT
 /config/s0.k0`) go through its HTTP API one after the other; its VmRSS is
-read at start and every 10 writes. The line per size gives the RSS added per
-version held (the last sample over min(writes, history) versions) next to
-the baseline of the same run: the RSS the config itself added at start, over
-a cfgd on an empty config (one tree, its file layer and the parse). A held
-version that cost a whole tree would be about that baseline / 2.
+read at start and every 10 writes. The line per size gives the RSS the first
+10 writes added (the trees a node keeps whole, and the pool's) and then the
+RSS added per version held, from the 10th write to the min(writes, history)th
+(the history's slope), next to the baseline of the same run: the RSS the
+config itself added at start over a cfgd on an empty config (one tree, its
+file layer and the parse). A held version that cost a whole tree would be
+about half that baseline.
 
     bench/history_memory.py [--cfgd build-release/apps/cfgd/cfgd]
                             [--keys 1000,10000,100000] [--writes 130]
@@ -110,8 +112,8 @@ def main():
     ap.add_argument("--writes", type=int, default=130)
     ap.add_argument("--history", type=int, default=100)
     args = ap.parse_args()
-    if args.writes < 10:
-        sys.exit("history_memory: --writes must be at least 10")
+    if args.writes < 20 or args.history < 20:
+        sys.exit("history_memory: --writes and --history must be at least 20")
     sizes = [int(x) for x in args.keys.split(",")]
     if any(k < 100 or k % 100 for k in sizes):
         sys.exit("history_memory: --keys are multiples of 100")
@@ -123,16 +125,17 @@ def main():
               f"empty config: {empty / 1024:.1f} MiB")
         print()
         print(f"{'keys':>8} {'start MiB':>10} {'config MiB':>11} "
-              f"{'end MiB':>9} {'held':>5} {'KiB/version':>12} "
+              f"{'+10 writes':>11} {'end MiB':>9} {'KiB/version':>12} "
               f"{'x config':>9}")
         for keys in sizes:
             samples = run(args.cfgd, workdir, keys, args.writes, args.history)
-            held = min(args.writes, args.history)
-            per = (samples[-1] - samples[0]) / held
+            held = min(args.writes, args.history) // 10
+            per = (samples[held] - samples[1]) / ((held - 1) * 10)
             base = samples[0] - empty
             print(f"{keys:>8} {samples[0] / 1024:>10.1f} {base / 1024:>11.1f} "
-                  f"{samples[-1] / 1024:>9.1f} {held:>5} {per:>12.1f} "
-                  f"{per / base if base > 0 else 0:>9.3f}", flush=True)
+                  f"{(samples[1] - samples[0]) / 1024:>11.1f} "
+                  f"{samples[-1] / 1024:>9.1f} {per:>12.1f} "
+                  f"{per / base if base > 0 else 0:>9.4f}", flush=True)
             print("         RSS every 10 writes (MiB): "
                   + " ".join(f"{s / 1024:.0f}" for s in samples), flush=True)
     finally:
