@@ -10,6 +10,9 @@
 //               [--systems cfgactors,caf,redis,etcd,etcd-txn,cfgactors-etcd]
 //               [--scheduler sharing] [--keys 100,10000,100000]
 //
+// `cfgactors-plain` (not run unless named) is cfgactors with its replicas
+// on plain BASP instead of the sealed cluster link: the link's share.
+//
 // With several --keys sizes, cfgactors and cfgactors-etcd run once per size
 // (rows `cfgactors@10000`), the others once, and the last lines say how a
 // flip's p50 grows with the config's size over the first size's.
@@ -45,7 +48,7 @@ using steady = std::chrono::steady_clock;
 namespace {
 
 /// Width of the table's first column: `cfgactors@100000` needs more.
-int label_width = 14;
+int label_width = 15; // "cfgactors-plain"
 
 /// Set by SIGINT/SIGTERM: the run in progress ends, everything is torn down.
 volatile std::sig_atomic_t interrupted = 0;
@@ -69,7 +72,8 @@ struct options {
 
 const char* usage_text =
   "usage: propagation [--n 1,8,32] [--flips 200] [--warmup 20]\n"
-  "                   [--systems cfgactors,caf,redis,etcd,etcd-txn,cfgactors-etcd]\n"
+  "                   [--systems cfgactors,caf,redis,etcd,etcd-txn,cfgactors-etcd,\n"
+  "                              cfgactors-plain]\n"
   "                   [--scheduler sharing|stealing] [--threads 0]\n"
   "                   [--io-workers N]\n"
   "                   [--keys 100[,10000,...]] [--server-dir /dev/shm]\n"
@@ -176,8 +180,9 @@ std::optional<options> read_options(const arg_map& args) {
     } else if (key == "systems") {
       opts.systems = split(value);
       for (auto& s : opts.systems)
-        if (s != "cfgactors" && s != "caf" && s != "redis" && s != "etcd"
-            && s != "etcd-txn" && s != "cfgactors-etcd")
+        if (s != "cfgactors" && s != "cfgactors-plain" && s != "caf"
+            && s != "redis" && s != "etcd" && s != "etcd-txn"
+            && s != "cfgactors-etcd")
           return bad("--systems: unknown system " + s);
       if (opts.systems.empty())
         return bad("--systems: no system");
@@ -198,6 +203,8 @@ std::unique_ptr<system_under_test> make_system(const std::string& name,
                                                const bench_options& opts) {
   if (name == "cfgactors")
     return make_cfgactors_system(opts);
+  if (name == "cfgactors-plain")
+    return make_cfgactors_plain_system(opts);
   if (name == "caf")
     return make_caf_system(opts);
   if (name == "redis")
@@ -213,7 +220,8 @@ std::unique_ptr<system_under_test> make_system(const std::string& name,
 
 /// Whether a system's runs depend on the config's size (--keys).
 bool keyed(const std::string& system) {
-  return system == "cfgactors" || system == "cfgactors-etcd";
+  return system == "cfgactors" || system == "cfgactors-plain"
+         || system == "cfgactors-etcd";
 }
 
 /// One row of the table.
@@ -507,6 +515,19 @@ void print_verdict(const std::vector<result>& rows, const options& opts,
       std::printf("target not checked: cfgactors not measured\n");
     }
   }
+  if (selected(opts, "cfgactors-plain")) {
+    // The link's share: the same pipeline with BASP on plain TCP.
+    auto plain = find(rows, "cfgactors-plain", n, opts.key_sizes.front());
+    auto caf = find(rows, "caf", n);
+    if (plain && caf) {
+      std::printf("N=%-3d cfgactors-plain p50 = %.2fx raw CAF", n,
+                  plain->percentile(50) / caf->percentile(50));
+      if (auto cfg = find(rows, "cfgactors", n, opts.key_sizes.front()))
+        std::printf("; cfgactors (sealed link) = %.2fx cfgactors-plain",
+                    cfg->percentile(50) / plain->percentile(50));
+      std::printf("\n");
+    }
+  }
   if (selected(opts, "cfgactors-etcd")) {
     std::printf("N=%-3d ", n);
     auto over = find(rows, "cfgactors-etcd", n, opts.key_sizes.front());
@@ -593,7 +614,7 @@ int coordinator(const options& opts) {
   if (opts.key_sizes.size() > 1)
     for (int keys : opts.key_sizes)
       label_width = std::max(label_width,
-                             static_cast<int>(std::string{"cfgactors-etcd@"}.size()
+                             static_cast<int>(std::string{"cfgactors-plain@"}.size()
                                               + std::to_string(keys).size()));
   print_header();
   std::fflush(stdout);

@@ -1,4 +1,4 @@
-# bench.propagation_smoke: runs bench/propagation tiny with all six systems
+# bench.propagation_smoke: runs bench/propagation tiny with all seven systems
 # and checks that it exits 0 and prints, for each system and each N, a row in
 # which every flip reached every worker (lost = 0). A "skipped" row is
 # accepted only when that system really cannot run here: redis-server or etcd
@@ -7,7 +7,7 @@
 set(flips 20)
 execute_process(
   COMMAND "${BENCH}" --n 1,2 --flips ${flips} --warmup 5
-          --systems cfgactors,caf,redis,etcd,etcd-txn,cfgactors-etcd
+          --systems cfgactors,cfgactors-plain,caf,redis,etcd,etcd-txn,cfgactors-etcd
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 150)
 message("${out}")
 if(NOT rc EQUAL 0)
@@ -26,8 +26,10 @@ if(NOT etcd_program)
 endif()
 set(etcd-txn_absent ${etcd_absent})
 set(cfgactors-etcd_absent ${etcd_absent})
+set(cfgactors-plain_absent OFF)
 
-foreach(system IN ITEMS cfgactors caf redis etcd etcd-txn cfgactors-etcd)
+foreach(system IN ITEMS cfgactors cfgactors-plain caf redis etcd etcd-txn
+                        cfgactors-etcd)
   foreach(n IN ITEMS 1 2)
     if(out MATCHES "\n${system} +${n} +${flips} +0 +[0-9]+\\.[0-9] ")
       continue()
@@ -43,5 +45,8 @@ endforeach()
 foreach(n IN ITEMS 1 2)
   if(NOT out MATCHES "\nN=${n} +")
     message(FATAL_ERROR "no target line for N=${n}")
+  endif()
+  if(NOT out MATCHES "\nN=${n} +cfgactors-plain p50 = [0-9.]+x raw CAF; cfgactors \\(sealed link\\) = [0-9.]+x cfgactors-plain\n")
+    message(FATAL_ERROR "no link share line for N=${n}")
   endif()
 endforeach()

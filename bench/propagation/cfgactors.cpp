@@ -1,7 +1,10 @@
 // cfgactors: the coordinator runs a pipeline (validator → store → router)
 // and the primary behind its link gate (as a node publishes it: every byte
 // sealed, peers authenticated), and writes each flip through the validator;
-// every worker runs a replica and a subscriber actor on it.
+// every worker runs a replica and a subscriber actor on it. cfgactors-plain
+// is the same over plain BASP, as raw CAF connects (the primary published
+// by the middleman, no link): what the sealed link costs a flip. No node
+// runs that way: it answers any peer.
 #include <chrono>
 #include <thread>
 
@@ -41,9 +44,9 @@ cfgactors::detail::link_options link_options() {
 
 class cfgactors_publisher : public publisher {
 public:
-  explicit cfgactors_publisher(const bench_options& opts)
+  cfgactors_publisher(const bench_options& opts, bool sealed)
     : settings_(opts.caf), cfg_(opts.caf), sys_(cfg_),
-      self_(sys_) {
+      self_(sys_), sealed_(sealed) {
     // nop
   }
 
@@ -65,6 +68,14 @@ public:
     if (!err.empty())
       return "initial config: " + err;
     node_ = cfgactors::spawn_primary(sys_, pipeline_.store, pipeline_.validator, {});
+    if (!sealed_) {
+      auto port = sys_.middleman().publish(caf::actor_cast<caf::actor>(node_),
+                                           0, "127.0.0.1", true);
+      if (!port)
+        return "publish: " + sys_.render(port.error());
+      port_ = *port;
+      return {};
+    }
     auto gate = cfgactors::detail::open_primary_gate(
       sys_, link_, node_, "127.0.0.1", 0, link_options());
     if (!gate)
@@ -111,16 +122,18 @@ private:
   cfgactors::detail::link_gate_ptr gate_;
   uint16_t port_ = 0;
   caf::scoped_actor self_;
+  bool sealed_;
 };
 
 class cfgactors_system : public system_under_test {
 public:
-  explicit cfgactors_system(bench_options opts) : opts_(std::move(opts)) {
+  cfgactors_system(bench_options opts, bool sealed)
+    : opts_(std::move(opts)), sealed_(sealed) {
     // nop
   }
 
   std::unique_ptr<publisher> open_run(std::string& error) override {
-    auto pub = std::make_unique<cfgactors_publisher>(opts_);
+    auto pub = std::make_unique<cfgactors_publisher>(opts_, sealed_);
     error = pub->open(opts_.keys);
     if (!error.empty())
       return nullptr;
@@ -137,8 +150,9 @@ public:
     ropts.min_backoff = 20ms;
     ropts.max_backoff = 500ms;
     auto link = std::make_shared<cfgactors::detail::link_context>();
-    ropts.dialer = std::make_shared<cfgactors::detail::link_dialer>(
-      link, link_options());
+    if (sealed_) // else BASP connects by itself
+      ropts.dialer = std::make_shared<cfgactors::detail::link_dialer>(
+        link, link_options());
     auto replica = cfgactors::spawn_replica(sys, ropts);
     auto sub = sys.spawn(flip_subscriber, id);
     struct stop_guard {
@@ -184,13 +198,19 @@ public:
 
 private:
   bench_options opts_;
+  bool sealed_;
 };
 
 } // namespace
 
 std::unique_ptr<system_under_test>
 make_cfgactors_system(const bench_options& opts) {
-  return std::make_unique<cfgactors_system>(opts);
+  return std::make_unique<cfgactors_system>(opts, true);
+}
+
+std::unique_ptr<system_under_test>
+make_cfgactors_plain_system(const bench_options& opts) {
+  return std::make_unique<cfgactors_system>(opts, false);
 }
 
 } // namespace bench

@@ -67,6 +67,8 @@ public:
 };
 
 std::unique_ptr<system_under_test> make_cfgactors_system(const bench_options&);
+std::unique_ptr<system_under_test>
+make_cfgactors_plain_system(const bench_options&);
 std::unique_ptr<system_under_test> make_caf_system(const bench_options&);
 std::unique_ptr<system_under_test> make_redis_system(const bench_options&);
 std::unique_ptr<system_under_test> make_etcd_system(const bench_options&);
