@@ -127,8 +127,10 @@ def waited_ns():
 while True:
     start = time.monotonic()
     waited0 = waited_ns()
+    connected = start
     try:
         with socket.create_connection((host, port), timeout=2) as s:
+            connected = time.monotonic()
             s.sendall(request)
             data = b""
             while chunk := s.recv(4096):
@@ -138,14 +140,16 @@ while True:
         status = type(e).__name__
     took = time.monotonic() - start
     waited = (waited_ns() - waited0) / 1e6
-    print(f"{start:.6f} {took * 1000:.3f} {status} {waited:.3f}", flush=True)
+    print(f"{start:.6f} {took * 1000:.3f} {status} {waited:.3f} "
+          f"{(connected - start) * 1000:.3f}", flush=True)
     time.sleep(max(0.0, every - took))
 """
 
 
 class poller:
     """Probes /healthz from a process of its own; (start, ms, status,
-    ms the io thread of cfgd `pid` waited for a CPU meanwhile)."""
+    ms the io thread of cfgd `pid` waited for a CPU meanwhile, ms of it
+    until the connection was established)."""
 
     def __init__(self, port, pid):
         self.proc = subprocess.Popen(
@@ -157,9 +161,9 @@ class poller:
 
     def _pump(self):
         for line in self.proc.stdout:
-            start, ms, status, waited = line.split()
+            start, ms, status, waited, connect = line.split()
             self.probes.append((float(start), float(ms), status,
-                                float(waited)))
+                                float(waited), float(connect)))
 
     def stop(self):
         self.proc.kill()
@@ -457,7 +461,7 @@ def test_load(binary, workdir):
           f"{marks['end'] - marks['connect']:.1f} s")
     check("/healthz answers 200 throughout", not failed, repr(failed[:5]))
     print(f"# slowest probes (start, ms, status, ms the io thread waited "
-          f"for a CPU): {slowest}", flush=True)
+          f"for a CPU, ms until connected): {slowest}", flush=True)
     bound(f"/healthz answers within {HEALTHZ_MS} ms throughout, less the "
           f"time cfgd's io thread waited for a CPU",
           worst is not None and worst < HEALTHZ_MS,

@@ -7,6 +7,9 @@
 #include <string>
 #include <utility>
 
+#include <unistd.h>
+
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -235,7 +238,7 @@ private:
       return;
     }
     // The write (after a reload, every source re-read first) is answered on
-    // an actor thread; the reply is queued on the io thread.
+    // an actor thread; the reply is queued on the ws thread.
     // A named token writes as itself, whatever the client says it is.
     auto origin = who_ && !who_->name.empty()
                     ? "api:" + who_->name
@@ -377,15 +380,19 @@ private:
   std::deque<std::pair<message, bool>> outbox_;
 };
 
-ws_hub::ws_hub(std::shared_ptr<asio::io_context> ioc, api_context_ptr ctx,
-               std::shared_ptr<const authorizer> auth)
-  : ioc_(std::move(ioc)), ctx_(std::move(ctx)), auth_(std::move(auth)) {
+ws_hub::ws_hub(std::shared_ptr<asio::io_context> http_io,
+               api_context_ptr ctx, std::shared_ptr<const authorizer> auth)
+  : http_io_(http_io),
+    ioc_(std::make_shared<asio::io_context>(1)),
+    work_(asio::make_work_guard(*ioc_)),
+    ctx_(std::move(ctx)),
+    auth_(std::move(auth)) {
   // nop
 }
 
 namespace {
 
-/// Serializes each change it is sent and hands the push to `hub` on the io
+/// Serializes each change it is sent and hands the push to `hub` on the ws
 /// thread. (Its state comes as spawn arguments: CAF 0.17 binds a reference
 /// to a null argument tuple when a function is spawned without any, which
 /// UBSan reports.)
@@ -411,18 +418,64 @@ serializer(std::weak_ptr<ws_hub> hub, std::weak_ptr<asio::io_context> ioc) {
 
 } // namespace
 
+namespace {
+
+/// A descriptor on its way from the io thread to the ws thread: closed if
+/// it never arrives (the ws thread stopped first).
+struct released_socket {
+  int fd = -1;
+
+  explicit released_socket(int x) : fd(x) {
+    // nop
+  }
+  released_socket(released_socket&& other) noexcept
+    : fd(std::exchange(other.fd, -1)) {
+    // nop
+  }
+  released_socket& operator=(released_socket&&) = delete;
+  ~released_socket() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+};
+
+/// `ticket`, given back on the io thread whichever thread lets go of it:
+/// the server's connection counts are the io thread's alone. With the io
+/// thread gone (cfgd stopping), where it is let go of.
+http::connection_ticket
+on_io_thread(http::connection_ticket ticket,
+             std::weak_ptr<asio::io_context> http_io) {
+  return http::connection_ticket{
+    nullptr, [ticket = std::move(ticket),
+              http_io = std::move(http_io)](const void*) mutable {
+      if (auto io = http_io.lock())
+        asio::post(*io, [t = std::move(ticket)]() mutable { t.reset(); });
+      ticket.reset();
+    }};
+}
+
+} // namespace
+
 ws_hub::~ws_hub() {
   caf::anon_send_exit(serializer_, caf::exit_reason::user_shutdown);
+  work_.reset();
+  ioc_->stop();
+  if (thread_.joinable()) {
+    if (thread_.get_id() == std::this_thread::get_id())
+      thread_.detach(); // the last handler of the ws thread let go of us
+    else
+      thread_.join();
+  }
 }
 
 std::optional<std::string> ws_hub::start() {
   // Each change is serialized once, on a thread of its own (a detached
-  // actor): a 1 MB config takes tens of milliseconds, which neither the io
-  // thread (every request waits for it) nor the scheduler (where the store
+  // actor): a 1 MB config takes tens of milliseconds, which neither the ws
+  // thread (every client waits for it) nor the scheduler (where the store
   // answers reads) should spend. While it is busy the router folds versions
   // into the latest.
-  serializer_ = ctx_->sys.spawn<caf::detached>(serializer, weak_from_this(),
-                                               ioc_);
+  serializer_ = ctx_->sys.spawn<caf::detached>(
+    serializer, weak_from_this(), std::weak_ptr<asio::io_context>{ioc_});
   auto feed = ctx_->node.subscribe_actor("", serializer_);
   if (!feed) {
     caf::anon_send_exit(serializer_, caf::exit_reason::user_shutdown);
@@ -431,15 +484,25 @@ std::optional<std::string> ws_hub::start() {
   feed_ = std::move(*feed);
   // What a client that connects before the first change starts from.
   newest_ = serialize_push(*ctx_->node.snapshot());
+  thread_ = std::thread{[io = ioc_] { io->run(); }};
   return std::nullopt;
 }
 
 void ws_hub::stop() {
-  if (stopped_)
+  if (stopped_.exchange(true))
     return;
-  stopped_ = true;
   ctx_->node.unsubscribe(feed_);
   caf::anon_send_exit(serializer_, caf::exit_reason::user_shutdown);
+  // The sessions start their close handshakes (each sends its close frame
+  // at once where the socket takes it), then the ws thread ends, as the io
+  // thread does: nobody waits for slow clients to answer.
+  asio::post(*ioc_, [hub = shared_from_this()] { hub->close_sessions(); });
+  asio::post(*ioc_, [io = ioc_] { io->stop(); });
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id())
+    thread_.join();
+}
+
+void ws_hub::close_sessions() {
   std::vector<std::shared_ptr<ws_session>> open;
   for (auto& [ptr, weak] : sessions_)
     if (auto s = weak.lock())
@@ -458,10 +521,35 @@ std::optional<http::response> ws_hub::upgrade(beast::tcp_stream& stream,
     return refusal;
   // Writing through the socket needs a write token on the upgrade request.
   auto can_write = !auth_->check(req, access::write).has_value();
-  auto s = std::make_shared<ws_session>(std::move(stream), weak_from_this(),
-                                        auth_->identify(req), can_write,
-                                        std::move(ticket));
-  s->start(std::move(req));
+  // The connection moves to the ws thread: the socket leaves this thread's
+  // io_context as a plain descriptor and joins the ws thread's.
+  error_code ec;
+  auto& socket = stream.socket();
+  auto protocol = socket.local_endpoint(ec).protocol();
+  if (ec)
+    return http::error_response(req, http::status::bad_request,
+                                "connection lost: " + ec.message());
+  auto fd = released_socket{socket.release(ec)};
+  if (ec)
+    return http::error_response(req, http::status::internal_server_error,
+                                "cannot hand over the connection: "
+                                  + ec.message());
+  asio::post(*ioc_, [hub = shared_from_this(), fd = std::move(fd), protocol,
+                     who = auth_->identify(req), can_write,
+                     ticket = on_io_thread(std::move(ticket), http_io_),
+                     req = std::move(req)]() mutable {
+    asio::ip::tcp::socket socket{*hub->ioc_};
+    error_code ec;
+    socket.assign(protocol, fd.fd, ec);
+    if (ec)
+      return; // fd closes with its guard
+    fd.fd = -1;
+    auto s = std::make_shared<ws_session>(beast::tcp_stream{std::move(socket)},
+                                          hub->weak_from_this(),
+                                          std::move(who), can_write,
+                                          std::move(ticket));
+    s->start(std::move(req));
+  });
   return std::nullopt;
 }
 
@@ -485,27 +573,27 @@ void ws_hub::push_from(std::shared_ptr<const session_list> targets,
   if (stopped_ || pushing_ != p.version)
     return;
   // A push's first write copies what the socket buffer takes at once (Asio
-  // writes before it waits), on loopback about the whole 1 MB push: one
-  // session per handler, so that requests are served between them rather
-  // than after all of them.
+  // writes before it waits): one session per handler, so that the sessions'
+  // own requests are served between them rather than after all of them.
   if (auto s = (*targets)[next].lock())
     s->push(p.version, p.for_client(s->sees_secrets()));
   if (++next == targets->size())
     return;
-  if (auto io = ioc_.lock())
-    asio::post(*io, [hub = weak_from_this(), targets = std::move(targets),
+  asio::post(*ioc_, [hub = weak_from_this(), targets = std::move(targets),
                      next, p = std::move(p)]() mutable {
-      if (auto h = hub.lock())
-        h->push_from(std::move(targets), next, std::move(p));
-    });
+    if (auto h = hub.lock())
+      h->push_from(std::move(targets), next, std::move(p));
+  });
 }
 
 void ws_hub::attach(const std::shared_ptr<ws_session>& s) {
   sessions_.emplace(s.get(), s);
+  clients_.store(sessions_.size(), std::memory_order_relaxed);
 }
 
 void ws_hub::detach(ws_session* s) {
   sessions_.erase(s);
+  clients_.store(sessions_.size(), std::memory_order_relaxed);
 }
 
 } // namespace cfgd
