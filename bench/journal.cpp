@@ -9,6 +9,10 @@
 // JSON, store, router).
 //
 //   journal [--writers 1,16] [--seconds 2] [--disk-dir DIR]
+//           [--scheduler stealing|sharing] [--threads N]
+//
+// The scheduler: CAF's default (work stealing, a thread per core) unless
+// told; cfgd runs `--scheduler sharing --threads 1` by default.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -42,11 +46,14 @@ namespace {
 struct options {
   std::vector<int> writers{1, 16};
   double seconds = 2;
-  std::string disk_dir; ///< empty: the current directory
+  std::string disk_dir;          ///< empty: the current directory
+  std::string scheduler;         ///< empty: CAF's default
+  int threads = 0;               ///< 0: CAF's default
 };
 
 const char* usage_text
-  = "usage: journal [--writers 1,16] [--seconds 2] [--disk-dir DIR]\n";
+  = "usage: journal [--writers 1,16] [--seconds 2] [--disk-dir DIR]\n"
+    "               [--scheduler stealing|sharing] [--threads N]\n";
 
 std::optional<int> to_count(const std::string& text, int max) {
   if (text.empty() || text.size() > 4
@@ -81,6 +88,15 @@ std::optional<options> read_options(int argc, char** argv) {
       opts.seconds = *n;
     } else if (key == "--disk-dir") {
       opts.disk_dir = value;
+    } else if (key == "--scheduler") {
+      if (value != "stealing" && value != "sharing")
+        return std::nullopt;
+      opts.scheduler = value;
+    } else if (key == "--threads") {
+      auto n = to_count(value, 64);
+      if (!n)
+        return std::nullopt;
+      opts.threads = *n;
     } else {
       return std::nullopt;
     }
@@ -147,6 +163,9 @@ struct pipeline_row {
   std::string error;
 };
 
+/// The scheduler the pipelines run on (--scheduler, --threads).
+options scheduling;
+
 /// Commits through a pipeline on `dir` (a journal) or in memory (empty).
 pipeline_row pipeline_rate(const std::string& dir, bool group_commit,
                            int writers, double seconds) {
@@ -159,6 +178,10 @@ pipeline_row pipeline_rate(const std::string& dir, bool group_commit,
   }
   popts.storage.group_commit = group_commit;
   cfgactors::system_config cfg;
+  if (!scheduling.scheduler.empty())
+    cfg.set("scheduler.policy", caf::atom_from_string(scheduling.scheduler));
+  if (scheduling.threads > 0)
+    cfg.set("scheduler.max-threads", scheduling.threads);
   caf::actor_system sys{cfg};
   auto p = cfgactors::open_pipeline(sys, popts);
   if (!p) {
@@ -242,9 +265,16 @@ int main(int argc, char** argv) {
               "its own through open_pipeline's validator (one version per "
               "write), %.0f s per row; etcd: W clients, each doing "
               "sequential puts (single member, data on /dev/shm)\n"
-              "tmpfs dir: %s (%s); disk dir: %s (%s)\n\n",
+              "tmpfs dir: %s (%s); disk dir: %s (%s)\n"
+              "scheduler: %s, %s\n\n",
               opts->seconds, shm.c_str(), fs_type(shm).c_str(), disk.c_str(),
-              fs_type(disk).c_str());
+              fs_type(disk).c_str(),
+              opts->scheduler.empty() ? "CAF's default policy"
+                                      : opts->scheduler.c_str(),
+              opts->threads > 0
+                ? (std::to_string(opts->threads) + " threads").c_str()
+                : "CAF's default threads");
+  scheduling = *opts;
   etcd_server etcd{shm};
   auto etcd_error = etcd_server::program().empty() ? "etcd is not in $PATH"
                                                    : etcd.start(1);
