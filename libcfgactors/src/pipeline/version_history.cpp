@@ -87,17 +87,22 @@ void version_history::compact() {
   const auto& next = *ring_[ring_.size() - whole_trees].snap;
   const auto& snap = *old.snap;
   // The paths the next version's write changed are where the two trees
-  // differ: the patch back costs what that write changed. Without them (a
-  // version installed whole), the whole trees are compared, once.
-  if (next.changes && next.changes_from == snap.version)
-    old.undo = json_patch_at(next.effective, snap.effective, *next.changes);
-  else
-    old.undo = json_patch(next.effective, snap.effective);
+  // differ: the patch back costs what that write changed. A version whose
+  // successor came whole (a replica's full snapshot, a version restored
+  // from disk) keeps its tree instead: finding the patch would be a diff of
+  // two whole trees, on the way of the version being installed.
+  if (!next.changes || next.changes_from != snap.version)
+    return;
+  old.undo = json_patch_at(next.effective, snap.effective, *next.changes);
   old.snap = without_tree(snap);
 }
 
 caf::expected<snapshot_ptr> version_history::rebuild(std::size_t index) const {
-  auto whole = ring_.size() - std::min(ring_.size(), whole_trees);
+  // From the nearest version above that kept its tree (the newest always
+  // does), patched back one version at a time.
+  auto whole = index + 1;
+  while (!ring_[whole].undo.is_null())
+    ++whole;
   auto& target = *ring_[index].snap;
   auto tree = ring_[whole].snap->effective;
   try {

@@ -24,8 +24,10 @@ class journal;
 class version_history {
 public:
   /// The newest versions whose trees stay whole in the ring. Older ones are
-  /// rebuilt when read (a copy of the oldest whole tree, patched back), and
-  /// their trees go back to the tree pool as soon as nobody else holds them.
+  /// rebuilt when read (a copy of the nearest whole tree above, patched
+  /// back), and their trees go back to the tree pool as soon as nobody else
+  /// holds them. A version whose successor came whole (no change list)
+  /// keeps its tree.
   static constexpr std::size_t whole_trees = 4;
 
   /// Holds only the empty version 0 and keeps one snapshot, until assigned.

@@ -115,22 +115,45 @@ CAF_TEST(every version reads back with its tree and hash) {
   }
 }
 
-CAF_TEST(a version made whole reads back through a diff of whole trees) {
+CAF_TEST(a version whose successor came whole keeps its tree) {
   // snapshot::make records no changed paths (a version restored from disk
-  // or installed whole): the patch back is found by comparing the trees.
-  std::vector<snapshot_ptr> made;
-  for (int v = 1; v <= 8; ++v)
-    made.push_back(snapshot::make(static_cast<uint64_t>(v), "test", {},
-                                  json{{"a", v}, {"b", {{"c", v % 2 == 0}}}},
-                                  v));
+  // or a replica's full snapshot): the version before it keeps its tree,
+  // rather than diff two whole trees on the way of the new one, and the
+  // versions around it still read back.
+  std::mt19937 rng{5};
+  auto made = random_versions(rng, 12);
+  auto whole_one = snapshot::make(13, "test", {}, json{{"a", 13}}, 13);
+  std::mt19937 rng2{6};
   detail::version_history history{100, {}};
   for (auto& snap : made)
     history.push(snap);
+  history.push(whole_one);
+  // And writes on top of it again, with their change lists.
+  auto prev = whole_one;
+  json tree = whole_one->effective;
+  std::vector<snapshot_ptr> after;
+  for (uint64_t v = 14; v <= 14 + whole + 2; ++v) {
+    mutate(rng2, tree);
+    auto changes = std::make_shared<const std::vector<std::string>>(
+      changed_paths(prev->effective, tree));
+    auto snap = detail::make_recycled(std::make_shared<detail::tree_pool>(),
+                                      v, "test", {}, tree, 0, nullptr, {}, {},
+                                      {}, prev.get(), changes);
+    after.push_back(snap);
+    history.push(snap);
+    prev = snap;
+  }
+  made.push_back(whole_one);
+  made.insert(made.end(), after.begin(), after.end());
   for (auto& snap : made) {
     auto got = history.find(snap->version);
     CAF_REQUIRE(got != nullptr);
     CAF_CHECK_EQUAL(got->effective, snap->effective);
+    CAF_CHECK_EQUAL(canonical_hash(got->effective), snap->hash);
   }
+  // Version 12 kept its tree: the very snapshot, not a rebuilt one.
+  CAF_CHECK(history.find(12) == made[11]);
+  CAF_CHECK(history.find(11) != made[10]);
 }
 
 CAF_TEST(diffs between older versions are those of their trees) {
