@@ -88,15 +88,21 @@ std::vector<snapshot_ptr> random_versions(std::mt19937& rng, int n,
   return result;
 }
 
+/// A ring of capacity 100 that was pushed `made`, in order.
+detail::version_history history_of(const std::vector<snapshot_ptr>& made) {
+  detail::version_history history{100, {}};
+  for (auto& snap : made)
+    history.push(snap);
+  return history;
+}
+
 } // namespace
 
 CAF_TEST(every version reads back with its tree and hash) {
   for (unsigned seed = 1; seed <= 40; ++seed) {
     std::mt19937 rng{seed};
     auto made = random_versions(rng, 30);
-    detail::version_history history{100, {}};
-    for (auto& snap : made)
-      history.push(snap);
+    auto history = history_of(made);
     CAF_REQUIRE_EQUAL(history.size(), 31u); // and version 0
     for (auto& snap : made) {
       auto got = history.lookup(snap->version);
@@ -124,9 +130,7 @@ CAF_TEST(a version whose successor came whole keeps its tree) {
   auto made = random_versions(rng, 12);
   auto whole_one = snapshot::make(13, "test", {}, json{{"a", 13}}, 13);
   std::mt19937 rng2{6};
-  detail::version_history history{100, {}};
-  for (auto& snap : made)
-    history.push(snap);
+  auto history = history_of(made);
   history.push(whole_one);
   // And writes on top of it again, with their change lists.
   auto prev = whole_one;
@@ -159,9 +163,7 @@ CAF_TEST(a version whose successor came whole keeps its tree) {
 CAF_TEST(diffs between older versions are those of their trees) {
   std::mt19937 rng{7};
   auto made = random_versions(rng, 20);
-  detail::version_history history{100, {}};
-  for (auto& snap : made)
-    history.push(snap);
+  auto history = history_of(made);
   for (auto [from, to] : {std::pair{2, 9}, std::pair{9, 2}, std::pair{5, 20},
                           std::pair{1, 16}}) {
     auto d = history.diff(from, to);
@@ -177,9 +179,7 @@ CAF_TEST(the trees of versions past the whole ones go back to the pool) {
   auto pool = std::make_shared<detail::tree_pool>();
   std::mt19937 rng{3};
   auto made = random_versions(rng, static_cast<int>(whole) + 3, pool);
-  detail::version_history history{100, {}};
-  for (auto& snap : made)
-    history.push(snap);
+  auto history = history_of(made);
   made.clear(); // the ring holds the only references now
   CAF_CHECK(pool->fed());
   auto back = pool->take();
@@ -217,9 +217,7 @@ CAF_TEST(a tree that does not rebuild to its hash is an error not an answer) {
 CAF_TEST(a version that goes back starts the ring over) {
   std::mt19937 rng{11};
   auto made = random_versions(rng, 12);
-  detail::version_history history{100, {}};
-  for (auto& snap : made)
-    history.push(snap);
+  auto history = history_of(made);
   history.push(made[4]); // version 5 again: a replica's full snapshot
   CAF_CHECK_EQUAL(history.size(), 1u);
   CAF_CHECK_EQUAL(history.current()->version, 5u);
