@@ -253,9 +253,10 @@ std::shared_ptr<hash_tree> object_piece(json::object_t::const_iterator it,
     const hash_tree_ptr* before = nullptr;
     const path_trie* below = nullptr;
     if (old != nullptr) {
-      while (old->at != old->end && old->at->first < key)
+      int order = -1;
+      while (old->at != old->end && (order = old->at->first.compare(key)) < 0)
         ++old->at;
-      if (old->at != old->end && old->at->first == key)
+      if (order == 0)
         before = &old->at->second;
       if (auto j = old->changed->children.find(key);
           j != old->changed->children.end())
@@ -263,6 +264,10 @@ std::shared_ptr<hash_tree> object_piece(json::object_t::const_iterator it,
     }
     auto node = child_node(member, before, below);
     put_ref(out, node->digest);
+    // Room for every member left at the first container: a wide object of
+    // objects would otherwise grow the list five times per piece.
+    if (result->members.empty())
+      result->members.reserve(count - i);
     result->members.emplace_back(key, std::move(node));
   }
   out.put('}');
