@@ -149,10 +149,12 @@ public:
     ropts.port = static_cast<uint16_t>(std::stoi(arg_or(args, "port", "0")));
     ropts.min_backoff = 20ms;
     ropts.max_backoff = 500ms;
-    auto link = std::make_shared<cfgactors::detail::link_context>();
-    if (sealed_) // else BASP connects by itself
+    cfgactors::detail::link_context_ptr link; // plain: BASP connects itself
+    if (sealed_) {
+      link = std::make_shared<cfgactors::detail::link_context>();
       ropts.dialer = std::make_shared<cfgactors::detail::link_dialer>(
         link, link_options());
+    }
     auto replica = cfgactors::spawn_replica(sys, ropts);
     auto sub = sys.spawn(flip_subscriber, id);
     struct stop_guard {

@@ -416,10 +416,6 @@ serializer(std::weak_ptr<ws_hub> hub, std::weak_ptr<asio::io_context> ioc) {
   }};
 }
 
-} // namespace
-
-namespace {
-
 /// A descriptor on its way from the io thread to the ws thread: closed if
 /// it never arrives (the ws thread stopped first).
 struct released_socket {

@@ -243,12 +243,13 @@ void adopt(replica_ptr self, const Message& m) {
 void install(replica_ptr self, snapshot_ptr next) {
   auto& st = self->state;
   mark_fresh(self);
-  auto before = st.versions.current();
+  // The subscribers first, as the store does: the history's bookkeeping
+  // (letting go of an older tree, its patch back) is not on their way.
+  self->send(st.router, publish_atom::value, st.versions.current(), next);
   // A full snapshot may go back (a primary that lost its history): the
   // history then starts over.
   st.versions.push(next);
   st.trail.push(*next);
-  self->send(st.router, publish_atom::value, std::move(before), next);
 }
 
 void send_ack(replica_ptr self) {

@@ -44,12 +44,6 @@ std::string tree_digest(const snapshot& snap) {
   return snap.hashes ? snap.hashes->hex() : snap.hash;
 }
 
-/// The hex digest of `tree` as hash_tree_of computes it.
-std::string digest_of(const json& tree) {
-  auto hashes = hash_tree_of(tree);
-  return hashes ? hashes->hex() : canonical_hash(tree);
-}
-
 } // namespace
 
 version_history::version_history() : ring_{entry{snapshot::empty(), {}}} {
@@ -113,7 +107,7 @@ caf::expected<snapshot_ptr> version_history::rebuild(std::size_t index) const {
                       "version " + std::to_string(target.version)
                         + " could not be rebuilt: " + ex.what());
   }
-  if (digest_of(tree) != tree_digest(target))
+  if (canonical_hash(tree) != tree_digest(target))
     return make_error(errc::store_failed,
                       "version " + std::to_string(target.version)
                         + " could not be rebuilt: its tree does not have "
