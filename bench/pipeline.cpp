@@ -6,12 +6,16 @@
 // in full and every later one along the paths its write touched only.
 // Every commit changes one key: how its cost grows with the config's size is
 // printed last, as a multiple of the 100-key figure.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
+
+#include <malloc.h>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -147,10 +151,38 @@ caf::behavior counting_subscriber(caf::event_based_actor*,
   }};
 }
 
+/// The process's peak resident memory in MiB since the last reset_peak()
+/// (Linux: VmHWM), or -1.
+double peak_mib() {
+  std::ifstream in{"/proc/self/status"};
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0)
+      return std::atof(line.c_str() + 6) / 1024;
+  return -1;
+}
+
+/// Starts a new peak: VmHWM drops to the present resident size, after the
+/// allocator gave back what earlier runs freed.
+void reset_peak() {
+  malloc_trim(0);
+  std::ofstream{"/proc/self/clear_refs"} << "5";
+}
+
+struct actor_run {
+  double rate = 0;
+  /// Peak resident memory during the run, MiB (the whole process).
+  double peak_mib = 0;
+  /// Timed writes whose tree was a whole copy of the config
+  /// (validator_stats::tree_copies): each costs the config's size.
+  uint64_t tree_copies = 0;
+};
+
 /// Commits `commits` writes through the actors, `window` in flight, and waits
 /// until every subscriber has the final version.
-double actors(caf::actor_system& sys, int keys, int subscribers, int commits,
+actor_run actors(caf::actor_system& sys, int keys, int subscribers, int commits,
               const validator_options& opts) {
+  reset_peak();
   pipeline_options popts;
   popts.validation = opts;
   auto pipe = spawn_pipeline(sys, popts);
@@ -176,6 +208,14 @@ double actors(caf::actor_system& sys, int keys, int subscribers, int commits,
   int sent = 0;
   uint64_t last = 0;
   auto t0 = clock_type::now();
+  auto copies = [&] {
+    uint64_t n = 0;
+    self->request(pipe.validator, caf::infinite, stats_atom::value)
+      .receive([&](validator_stats& x) { n = x.tree_copies; },
+               [](caf::error&) { std::abort(); });
+    return n;
+  };
+  uint64_t copies_before = 0;
   // `n` writes, `window` in flight, until every subscriber has the last;
   // the clock starts when the first `untimed` are answered.
   auto run_writes = [&](int n, int untimed) {
@@ -194,8 +234,10 @@ double actors(caf::actor_system& sys, int keys, int subscribers, int commits,
         if (r.status != write_status::committed)
           std::abort();
         last = r.version;
-        if (++answered == untimed)
+        if (++answered == untimed) {
+          copies_before = copies();
           t0 = clock_type::now();
+        }
         if (sent < until)
           send_one();
       });
@@ -212,13 +254,15 @@ double actors(caf::actor_system& sys, int keys, int subscribers, int commits,
   // the pool's extra trees go (tree_pool::trim).
   auto warmup = static_cast<int>(popts.storage.history_size) + window + 2;
   run_writes(warmup + commits, warmup);
-  auto rate = commits / seconds_since(t0);
+  actor_run result{commits / seconds_since(t0), 0};
+  result.tree_copies = copies() - copies_before;
+  result.peak_mib = peak_mib();
   if (last != first + warmup + commits)
     std::abort();
   for (auto& s : subs)
     self->send_exit(s, caf::exit_reason::user_shutdown);
   shutdown(pipe);
-  return rate;
+  return result;
 }
 
 } // namespace
@@ -236,77 +280,136 @@ int main(int argc, char** argv) {
   caf::actor_system sys{cfg};
   validator_options opts;
   opts.schema = make_schema();
+  constexpr int rounds = 3;
   std::printf("actors: timed after history_size + window + 2 = %zu writes "
               "(steady state: each version built in the tree of one the "
               "history evicted); baseline: the same steps on one thread\n",
               pipeline_options{}.storage.history_size + 64 + 2);
-  std::printf("%-8s %-12s %-10s %16s %16s %8s\n", "keys", "subscribers",
-              "commits", "actors/s", "baseline/s", "ratio");
-  // Commits per size keep each row in seconds on two cores, also where a
-  // commit still costs O(config).
-  const std::pair<int, int> sizes[] = {{100, 20000}, {10000, 300}, {100000, 60}};
-  std::map<std::pair<int, int>, double> actor_rates; // (keys, subscribers)
-  std::map<int, double> base_rates;
-  std::map<int, stage_times> base_stages;
+  std::printf("%d rounds, each every size in turn; a row is the median "
+              "round, its range in brackets\n", rounds);
+  std::printf("%-8s %-12s %-10s %16s %20s %16s %8s %12s %10s\n", "keys",
+              "subscribers", "commits", "actors/s", "(range)", "baseline/s",
+              "ratio", "tree copies", "peak MiB");
+  // The same number of commits at every size: a commit costs what it
+  // changes, and a few milliseconds of commits measure the scheduler's
+  // mood more than the pipeline. 1,000 subscribers go slower (each holds
+  // the tree of the version it last saw), so fewer.
+  const int sizes[] = {100, 10000, 100000};
+  auto commits_for = [&](int subscribers) {
+    return (subscribers == 1 ? 20000 : 4000) * scale;
+  };
   // CFG_BENCH_ONLY=KEYS: that size alone (for a profiler; no ratios).
   auto only_env = std::getenv("CFG_BENCH_ONLY");
   auto only = only_env ? std::atoi(only_env) : 0;
-  for (auto [keys, per_scale] : sizes) {
-    if (only != 0 && keys != only)
-      continue;
-    int commits = per_scale * scale;
-    auto base = baseline(keys, commits, opts, base_stages[keys]);
-    base_rates[keys] = base;
-    for (int subscribers : {1, 1000}) {
-      auto rate = actors(sys, keys, subscribers, commits, opts);
-      actor_rates[{keys, subscribers}] = rate;
-      std::printf("%-8d %-12d %-10d %16.1f %16.1f %8.2f\n", keys, subscribers,
-                  commits, rate, base, rate / base);
-      std::fflush(stdout);
+  // CFG_BENCH_SUBS=N: with N subscribers alone (with CFG_BENCH_ONLY).
+  auto subs_env = only != 0 ? std::getenv("CFG_BENCH_SUBS") : nullptr;
+  std::vector<int> sub_counts{1, 1000};
+  if (subs_env)
+    sub_counts = {std::max(1, std::atoi(subs_env))};
+  // (keys, subscribers) -> one entry per round.
+  std::map<std::pair<int, int>, std::vector<double>> actor_rates;
+  std::map<std::pair<int, int>, uint64_t> copies;
+  std::map<std::pair<int, int>, double> peaks;
+  std::map<int, std::vector<double>> base_rates;
+  std::map<int, stage_times> base_stages;
+  for (int round = 0; round < rounds; ++round)
+    for (auto keys : sizes) {
+      if (only != 0 && keys != only)
+        continue;
+      stage_times stages;
+      base_rates[keys].push_back(
+        baseline(keys, commits_for(1), opts, stages));
+      for (std::size_t i = 0; i < std::size(stages.seconds); ++i)
+        base_stages[keys].seconds[i] += stages.seconds[i] / rounds;
+      for (int subscribers : sub_counts) {
+        auto run = actors(sys, keys, subscribers, commits_for(subscribers),
+                          opts);
+        actor_rates[{keys, subscribers}].push_back(run.rate);
+        copies[{keys, subscribers}] += run.tree_copies;
+        peaks[{keys, subscribers}] = std::max(peaks[{keys, subscribers}],
+                                              run.peak_mib);
+      }
     }
-  }
+  auto median = [](std::vector<double> xs) {
+    std::sort(xs.begin(), xs.end());
+    return xs[xs.size() / 2];
+  };
+  for (auto keys : sizes)
+    for (int subscribers : sub_counts) {
+      auto& xs = actor_rates[{keys, subscribers}];
+      if (xs.empty())
+        continue;
+      auto base = median(base_rates[keys]);
+      char range[64];
+      std::snprintf(range, sizeof range, "(%.0f-%.0f)",
+                    *std::min_element(xs.begin(), xs.end()),
+                    *std::max_element(xs.begin(), xs.end()));
+      std::printf("%-8d %-12d %-10d %16.1f %20s %16.1f %8.2f %12llu %10.0f\n",
+                  keys, subscribers, commits_for(subscribers), median(xs),
+                  range, base, median(xs) / base,
+                  static_cast<unsigned long long>(copies[{keys, subscribers}]),
+                  peaks[{keys, subscribers}]);
+    }
   if (only != 0)
     return 0;
   // The time of a one-key commit at each size over its time at 100 keys
-  // (the rates' inverse ratio), for the actors and the baseline alike.
-  std::printf("\none-key commit time vs 100 keys (same run):\n");
-  std::printf("%-8s %14s %14s %14s\n", "keys", "actors 1 sub", "actors 1000",
+  // (the rates' inverse ratio), for the actors and the baseline alike: of
+  // the medians, and the spread of the same ratio taken round by round.
+  auto ratio = [&](int keys, int subscribers) {
+    return median(actor_rates[{100, subscribers}])
+           / median(actor_rates[{keys, subscribers}]);
+  };
+  auto round_range = [&](int keys, int subscribers) {
+    auto& small = actor_rates[{100, subscribers}];
+    auto& big = actor_rates[{keys, subscribers}];
+    std::vector<double> xs;
+    for (std::size_t r = 0; r < small.size(); ++r)
+      xs.push_back(small[r] / big[r]);
+    std::sort(xs.begin(), xs.end());
+    char out[64];
+    std::snprintf(out, sizeof out, "(%.2f-%.2f)", xs.front(), xs.back());
+    return std::string{out};
+  };
+  std::printf("\none-key commit time vs 100 keys (medians; by round in "
+              "brackets):\n");
+  std::printf("%-8s %26s %26s %14s\n", "keys", "actors 1 sub", "actors 1000",
               "baseline");
-  for (auto [keys, per_scale] : sizes) {
-    (void) per_scale;
-    std::printf("%-8d %13.2fx %13.2fx %13.2fx\n", keys,
-                actor_rates[{100, 1}] / actor_rates[{keys, 1}],
-                actor_rates[{100, 1000}] / actor_rates[{keys, 1000}],
-                base_rates[100] / base_rates[keys]);
-  }
+  for (auto keys : sizes)
+    std::printf("%-8d %11.2fx %-14s %11.2fx %-14s %13.2fx\n", keys,
+                ratio(keys, 1), round_range(keys, 1).c_str(),
+                ratio(keys, 1000), round_range(keys, 1000).c_str(),
+                median(base_rates[100]) / median(base_rates[keys]));
   // Where the baseline's time goes: the steps that walk the whole tree grow
   // with it, whatever the write touched.
-  std::printf("\nbaseline per commit, by step (us):\n%-8s", "keys");
+  std::printf("\nbaseline per commit, by step (us, mean of the rounds):\n%-8s",
+              "keys");
   for (auto name : stage_times::names)
     std::printf(" %10s", name);
   std::printf("\n");
-  for (auto [keys, per_scale] : sizes) {
-    (void) per_scale;
+  for (auto keys : sizes) {
     std::printf("%-8d", keys);
     for (auto x : base_stages[keys].seconds)
       std::printf(" %10.1f", x * 1e6);
     std::printf("\n");
   }
   std::printf("\n");
-  for (auto [keys, per_scale] : sizes) {
-    (void) per_scale;
+  for (auto keys : sizes) {
     if (keys == 100)
       continue;
-    auto x = actor_rates[{100, 1}] / actor_rates[{keys, 1}];
-    if (x <= 1.5)
-      std::printf("keys=%-6d one-key commit, 1 subscriber: %.2fx the 100-key "
-                  "time (target within 1.5x of 100 keys: met)\n", keys, x);
-    else
-      std::printf("keys=%-6d one-key commit, 1 subscriber: %.2fx the 100-key "
-                  "time (target within 1.5x of 100 keys: missed by %.1fx)\n",
-                  keys, x, x / 1.5);
+    for (int subscribers : {1, 1000}) {
+      auto x = ratio(keys, subscribers);
+      std::printf("keys=%-6d one-key commit, %4d subscriber%s %.2fx the "
+                  "100-key time ", keys, subscribers,
+                  subscribers == 1 ? ": " : "s:", x);
+      if (x <= 1.5)
+        std::printf("(target within 1.5x of 100 keys: met)\n");
+      else
+        std::printf("(target within 1.5x of 100 keys: missed by %.1fx)\n",
+                    x / 1.5);
+    }
   }
-  std::printf("target: >= 20000 commits/s at 100 keys with 1 subscriber\n");
+  std::printf("target: >= 20000 commits/s at 100 keys with 1 subscriber: "
+              "%.0f/s\n", median(actor_rates[{100, 1}]));
   std::printf("scheduler: %s (CFG_BENCH_SCHEDULER=sharing|stealing)\n",
               policy.c_str());
 }

@@ -55,12 +55,14 @@ void publish(store_ptr self, std::vector<store_state::pending_commit>& done) {
     // the tap only enqueues here, the patch is computed on its own actor.
     if (st.tap)
       self->send(st.tap, publish_atom::value, before, x.snap);
-    // Then the answer: the validator waits for it, while publishing and
-    // evicting the oldest snapshot can happen after.
+    // Into the history before the answer: that lets go of an older tree,
+    // which the validator, woken by the answer, builds its next write in
+    // (else it waits for the next answer, or copies the whole tree).
+    st.versions.push(x.snap);
     x.promise.deliver(x.snap);
     if (st.router)
-      self->send(st.router, publish_atom::value, std::move(before), x.snap);
-    st.versions.push(std::move(x.snap));
+      self->send(st.router, publish_atom::value, std::move(before),
+                 std::move(x.snap));
   }
 }
 

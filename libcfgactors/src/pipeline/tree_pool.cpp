@@ -3,9 +3,14 @@
 #include <algorithm>
 #include <utility>
 
+#include <caf/actor.hpp>
+#include <caf/actor_cast.hpp>
+#include <caf/send.hpp>
+
 #include "cfgactors/hash.hpp"
 #include "cfgactors/path.hpp"
 #include "cfgactors/snapshot.hpp"
+#include "core/internal_actor_types.hpp"
 #include "model/hash_tree.hpp"
 
 namespace cfgactors::detail {
@@ -13,26 +18,53 @@ namespace cfgactors::detail {
 void tree_pool::put(pooled_tree&& tree) {
   fed_.store(true, std::memory_order_relaxed);
   pooled_tree dropped;
+  caf::actor_addr waiter;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     if (trees_.size() < kept_) {
       trees_.push_back(std::move(tree));
-      return;
+      waiter = std::exchange(waiter_, caf::actor_addr{});
+    } else {
+      dropped = std::move(tree);
     }
-    dropped = std::move(tree);
   }
-  // `dropped` is freed here, outside the lock.
+  // Outside the lock: the message, and freeing `dropped`.
+  if (auto strong = caf::actor_cast<caf::strong_actor_ptr>(waiter))
+    caf::anon_send(caf::actor_cast<caf::actor>(strong),
+                   detail::resume_atom::value);
 }
 
 std::optional<pooled_tree> tree_pool::take() {
+  auto result = take_if_any();
+  if (!result)
+    grow();
+  return result;
+}
+
+std::optional<pooled_tree> tree_pool::take_if_any() {
   std::lock_guard<std::mutex> guard{mtx_};
-  if (trees_.empty()) {
-    kept_ = std::min(kept_ + 1, most);
+  if (trees_.empty())
     return std::nullopt;
-  }
   auto result = std::move(trees_.back());
   trees_.pop_back();
   return result;
+}
+
+std::optional<pooled_tree> tree_pool::take_or_notify(caf::actor_addr waiter) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (trees_.empty()) {
+    waiter_ = std::move(waiter);
+    return std::nullopt;
+  }
+  waiter_ = caf::actor_addr{};
+  auto result = std::move(trees_.back());
+  trees_.pop_back();
+  return result;
+}
+
+void tree_pool::grow() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  kept_ = std::min(kept_ + 1, most);
 }
 
 void tree_pool::trim() {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor_addr.hpp>
 #include <nlohmann/json.hpp>
 
 #include "cfgactors/fwd.hpp"
@@ -43,9 +44,25 @@ public:
   /// Keeps `tree` for reuse, or destroys it when enough trees wait.
   void put(pooled_tree&& tree);
 
-  /// A tree to build in, if one waits. Finding none, the pool keeps one
-  /// more from then on (up to `most`), until trim().
+  /// A tree to build in, if one waits. Finding none (the caller copies a
+  /// whole tree instead), the pool keeps one more from then on (up to
+  /// `most`), until trim().
   std::optional<pooled_tree> take();
+
+  /// A tree to build in, if one waits; finding none changes nothing: the
+  /// caller waits for one to come back, or says grow() when it copied.
+  std::optional<pooled_tree> take_if_any();
+
+  /// A tree to build in, if one waits; else `waiter` gets a
+  /// detail::resume_atom when the next tree is put back (once; a later
+  /// waiter replaces it). Checked and registered under one lock, so a tree
+  /// put back in between is not missed.
+  std::optional<pooled_tree> take_or_notify(caf::actor_addr waiter);
+
+  /// A whole tree was copied for want of one here: keep one more from now
+  /// on (up to `most`), until trim(). A pool that grew on every miss of a
+  /// writer that waits would keep a tree per wait, each the config's size.
+  void grow();
 
   /// Back to the usual two: the writer is idle, and a burst's trees would
   /// otherwise stay.
@@ -63,6 +80,7 @@ private:
   std::atomic<bool> fed_{false};
   std::size_t kept_ = usual;
   std::vector<pooled_tree> trees_;
+  caf::actor_addr waiter_;
 };
 
 /// Deleter of the snapshots the store commits: their effective tree goes to

@@ -147,7 +147,7 @@ void on_store_failed(validator_state& st, uint64_t epoch) {
 bool take_pooled(validator_state& st) {
   if (st.merge_cache.spare)
     return true;
-  auto pooled = st.trees ? st.trees->take() : std::nullopt;
+  auto pooled = st.trees ? st.trees->take_if_any() : std::nullopt;
   if (!pooled)
     return false;
   st.merge_cache.prepare(std::move(pooled->tree), std::move(pooled->layers));
@@ -155,9 +155,10 @@ bool take_pooled(validator_state& st) {
 }
 
 /// From this many values in the tree on, a write waits for a commit under
-/// way to let go of a tree rather than copy one: a copy costs about 50 ns a
-/// value, an answer from the store a few tens of microseconds.
+/// way to let go of a tree rather than copy one: a copy costs about
+/// `copy_ns_per_value`, an answer from the store a few tens of microseconds.
 constexpr std::size_t wait_for_tree_nodes = 4096;
+constexpr std::size_t copy_ns_per_value = 50;
 
 /// Whether a write that finds no tree should wait for one rather than copy
 /// the base: trees come back (the history holds more versions than it keeps
@@ -165,6 +166,17 @@ constexpr std::size_t wait_for_tree_nodes = 4096;
 bool trees_worth_waiting_for(const validator_state& st) {
   return st.trees && st.trees->fed()
          && st.merge_cache.base_nodes >= wait_for_tree_nodes;
+}
+
+/// Lets the pool keep a tree more for each whole copy made since last told:
+/// a copy is what a tree in the pool would have saved. (A write that waits
+/// for a tree instead grows nothing: its tree comes back.)
+void tell_copies(validator_state& st) {
+  auto n = st.merge_cache.whole_copies;
+  if (st.trees)
+    for (auto i = st.copies_told; i < n; ++i)
+      st.trees->grow();
+  st.copies_told = n;
 }
 
 /// Readies the tree of the next write while the store commits this one.
@@ -176,8 +188,10 @@ bool trees_worth_waiting_for(const validator_state& st) {
 void prepare_next(validator_state& st) {
   static_assert(detail::tree_pool::most >= max_in_flight
                                              + detail::tree_pool::usual);
-  if (!take_pooled(st) && !trees_worth_waiting_for(st))
+  if (!take_pooled(st) && !trees_worth_waiting_for(st)) {
     st.merge_cache.prepare();
+    tell_copies(st);
+  }
 }
 
 /// Hands an admitted (or adopted) candidate to the store; `done` gets the
@@ -349,6 +363,7 @@ void adopt(validator_ptr self, detail::version_record rec, Then then) {
     rec.base = 0;
   }
   auto effective = st.merge_cache.effective(rec.layers);
+  tell_copies(st);
   auto hash = canonical_hash(effective);
   auto& counters = *st.etcd->counters;
   if (hash != rec.hash) {
@@ -774,6 +789,7 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
     return;
   }
   auto effective = st.merge_cache.effective(candidate);
+  tell_copies(st);
   // Where the merged tree may have changed: below what the layers the write
   // changed touch, against the version it was built on (the head, in flight
   // or durable). If the schema accepted that version here, it proves only
@@ -956,6 +972,28 @@ bool runs_alone(const validator_state& st, const write_request& req) {
   return false;
 }
 
+/// No tree to build in and no commit in flight to let go of one: the trees
+/// are held by readers (a subscriber's last versions, an answer on its way),
+/// who let go of them soon. The pool says when one is back; the write waits
+/// for that, but no longer than a copy of the whole tree would take, so a
+/// reader that keeps its version for good costs one copy, late, not a hang.
+/// Returns whether a tree is ready now.
+bool wait_for_tree(validator_ptr self) {
+  auto& st = self->state;
+  if (auto pooled = st.trees->take_or_notify(self->address())) {
+    st.merge_cache.prepare(std::move(pooled->tree), std::move(pooled->layers));
+    return true;
+  }
+  if (!st.tree_wait_pending) {
+    st.tree_wait_pending = true;
+    auto budget = std::chrono::nanoseconds{
+      static_cast<int64_t>(copy_ns_per_value * st.merge_cache.base_nodes)};
+    self->delayed_send(self, budget, detail::tree_wait_atom::value,
+                       ++st.tree_wait);
+  }
+  return false;
+}
+
 /// Starts the held writes in order, as far as they may start now: one that
 /// runs alone waits until no commit is in flight, and the writes behind it
 /// wait until it is answered (a resume message queued behind its awaits).
@@ -964,15 +1002,21 @@ void pump(validator_ptr self) {
   while (!st.held.empty()) {
     auto alone = runs_alone(st, st.held.front().req);
     if ((alone && !st.in_flight.empty())
-        || st.in_flight.size() >= max_in_flight)
+        || st.in_flight.size()
+             >= detail::in_flight_limit(st.merge_cache.base_nodes))
       return; // an answer from the store calls pump again
     // No tree to build in yet, but commits under way each let go of one:
     // for a large tree, waiting for the next answer costs less than a copy
-    // (at 100,000 keys, milliseconds). With nothing in flight (the trees
-    // are held elsewhere), the write copies.
-    if (!take_pooled(st) && !st.in_flight.empty()
-        && trees_worth_waiting_for(st))
-      return;
+    // (at 100,000 keys, milliseconds). With nothing in flight, the trees
+    // are held by readers: the write waits for one of them (wait_for_tree).
+    if (!take_pooled(st) && trees_worth_waiting_for(st)) {
+      if (!st.in_flight.empty())
+        return; // an answer from the store calls pump again
+      if (!st.tree_wait_over && !wait_for_tree(self))
+        return; // the pool or the timer calls pump again
+    }
+    st.tree_wait_pending = false;
+    st.tree_wait_over = false;
     auto w = std::move(st.held.front());
     st.held.pop_front();
     st.alone = alone;
@@ -1048,6 +1092,13 @@ validator(validator_ptr self, validator_options options,
     },
     [self](detail::resume_atom) {
       self->state.resume_pending = false;
+      pump(self);
+    },
+    [self](detail::tree_wait_atom, uint64_t wait) {
+      auto& st = self->state;
+      if (!st.tree_wait_pending || wait != st.tree_wait)
+        return; // a tree came back in time
+      st.tree_wait_over = true;
       pump(self);
     },
     [self](detail::adopt_atom, detail::version_record& rec) {

@@ -477,6 +477,110 @@ CAF_TEST(pipelined writes to a large config wait for a tree instead of copying) 
   CAF_CHECK_EQUAL(copies, copies_before);
 }
 
+namespace {
+
+/// `values` integers in sections of 100: s0.k0 ...
+json wide_config(int values) {
+  json big = json::object();
+  for (int i = 0; i < values; ++i)
+    big["s" + std::to_string(i / 100)]["k" + std::to_string(i % 100)] = i;
+  return big;
+}
+
+} // namespace
+
+CAF_TEST(a write waits for a reader to let go of a tree rather than copy) {
+  auto first = write(operation::replace_layer("file:big.yaml",
+                                              wide_config(6000)));
+  CAF_REQUIRE_EQUAL(first.status, write_status::committed);
+  for (int i = 1; i <= 6; ++i)
+    first = set("s0.k" + std::to_string(i), -i);
+  // Keep every version from now on, one write at a time, until a write
+  // finds no tree: it is not answered, and nothing was copied for it (no
+  // time passes: its wait runs as long as a copy would take).
+  std::vector<snapshot_ptr> held;
+  // Read in place: asking would run the system, and with it the timers.
+  auto copies = validator_st().merge_cache.whole_copies;
+  auto waiting = false;
+  for (int i = 1; i <= 20 && !waiting; ++i) {
+    held.push_back(current());
+    self->send(pipe.validator, write_atom::value,
+               write_request{{operation::set("s0.k0", -i)}, "w", 0, {}});
+    sched.run(); // messages only: no time passes
+    self->receive([](write_result& r) {
+      CAF_CHECK_EQUAL(r.status, write_status::committed);
+    }, caf::after(std::chrono::seconds(0)) >> [&] { waiting = true; });
+  }
+  CAF_REQUIRE(waiting);
+  CAF_CHECK(validator_st().tree_wait_pending);
+  CAF_CHECK_EQUAL(validator_st().merge_cache.whole_copies,
+                  copies);
+  // The reader lets go: its trees go back to the pool, which wakes the
+  // validator; the write is built in one of them.
+  held.clear();
+  sched.run();
+  write_result result;
+  self->receive([&](write_result& r) { result = r; },
+                caf::after(std::chrono::seconds(0)) >> [] {
+                  CAF_FAIL("the write was not answered");
+                });
+  CAF_CHECK_EQUAL(result.status, write_status::committed);
+  CAF_CHECK_EQUAL(current()->version, result.version);
+  CAF_CHECK_EQUAL(current()->effective, current()->layers.effective());
+  CAF_CHECK_EQUAL(current()->hash, canonical_hash(current()->effective));
+  CAF_CHECK_EQUAL(validator_st().merge_cache.whole_copies,
+                  copies);
+  CAF_CHECK(!validator_st().tree_wait_pending);
+}
+
+CAF_TEST(a write copies once it waited as long as a copy takes) {
+  auto first = write(operation::replace_layer("file:big.yaml",
+                                              wide_config(6000)));
+  CAF_REQUIRE_EQUAL(first.status, write_status::committed);
+  for (int i = 1; i <= 6; ++i)
+    first = set("s0.k" + std::to_string(i), -i);
+  std::vector<snapshot_ptr> held;
+  // Read in place: asking would run the system, and with it the timers.
+  auto copies = validator_st().merge_cache.whole_copies;
+  auto waiting = false;
+  for (int i = 1; i <= 20 && !waiting; ++i) {
+    held.push_back(current());
+    self->send(pipe.validator, write_atom::value,
+               write_request{{operation::set("s0.k0", -i)}, "w", 0, {}});
+    sched.run(); // messages only: no time passes
+    self->receive([](write_result&) {},
+                  caf::after(std::chrono::seconds(0)) >> [&] {
+                    waiting = true;
+                  });
+  }
+  CAF_REQUIRE(waiting);
+  // The reader keeps its versions for good: when the wait runs out (as long
+  // as a copy of 6,000 values), the write copies.
+  sched.trigger_timeouts();
+  sched.run();
+  write_result result;
+  self->receive([&](write_result& r) { result = r; },
+                caf::after(std::chrono::seconds(0)) >> [] {
+                  CAF_FAIL("the write was not answered");
+                });
+  CAF_CHECK_EQUAL(result.status, write_status::committed);
+  CAF_CHECK_EQUAL(current()->effective["s0"]["k0"], -static_cast<int>(held.size()));
+  CAF_CHECK_EQUAL(validator_st().merge_cache.whole_copies,
+                  copies + 1);
+}
+
+CAF_TEST(fewer commits are in flight the larger the config) {
+  // Each holds a tree of the config's size.
+  // Pinned: bench/pipeline chose them (docs/BENCHMARKS.md, "Commits").
+  CAF_CHECK_EQUAL(detail::in_flight_limit(0), 64u);
+  CAF_CHECK_EQUAL(detail::in_flight_limit(10), 64u);
+  CAF_CHECK_EQUAL(detail::in_flight_limit(4096), 64u);
+  CAF_CHECK_EQUAL(detail::in_flight_limit(10000), 26u);
+  CAF_CHECK_EQUAL(detail::in_flight_limit(32768), 8u);
+  CAF_CHECK_EQUAL(detail::in_flight_limit(100000), 8u);
+  CAF_CHECK_EQUAL(detail::in_flight_limit(10000000), 8u);
+}
+
 CAF_TEST(pipelined writes to a small config copy rather than wait) {
   // A copy of a few values costs less than an answer from the store: the
   // writes stay pipelined (each admitted before the one before commits).
