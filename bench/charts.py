@@ -249,10 +249,15 @@ def pipeline(path):
     size, for the actors with 1 and 1,000 subscribers and the baseline."""
     table = read_table(
         path,
-        [("keys", "subscribers", "commits", "actors/s", "baseline/s",
+        [("keys", "subscribers", "commits", "actors/s", "(range)",
+          "baseline/s", "ratio", "tree copies", "peak MiB"),
+         ("keys", "subscribers", "commits", "actors/s", "baseline/s",
           "ratio")],
         {"subscribers": INT, "commits": INT, "actors/s": NUMBER,
-         "baseline/s": NUMBER, "ratio": NUMBER},
+         "(range)": (re.compile(r"\(\d+-\d+\)$"), "a range like (100-200)",
+                     "word"),
+         "baseline/s": NUMBER, "ratio": NUMBER, "tree copies": INT,
+         "peak MiB": NUMBER},
         re.compile(r"(?!)"))  # the bench prints no row without figures
     lines = {}
     for number, row in table.rows:
