@@ -12,9 +12,16 @@ config itself added at start over a cfgd on an empty config (one tree, its
 file layer and the parse). A held version that cost a whole tree would be
 about half that baseline.
 
+Then a burst: `--burst` writers at once, each doing `--burst-writes` one-key
+writes of a key of its own, so that cfgd's validator has many commits in
+flight. The burst line gives cfgd's peak RSS during it (VmHWM, reset before
+it) and what that peak added over the RSS before the burst, in MiB and in
+trees (the config's baseline above), and the whole-tree copies the burst
+cost (`cfg_tree_copies_total`).
+
     bench/history_memory.py [--cfgd build-release/apps/cfgd/cfgd]
                             [--keys 1000,10000,100000] [--writes 130]
-                            [--history 100]
+                            [--history 100] [--burst 16] [--burst-writes 20]
 """
 
 import argparse
@@ -25,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -78,6 +86,56 @@ def put(url, path, value):
         res.read()
 
 
+def hwm_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmHWM for pid {pid}")
+
+
+def reset_hwm(pid):
+    """VmHWM back to the present RSS (Linux: clear_refs 5)."""
+    with open(f"/proc/{pid}/clear_refs", "w") as f:
+        f.write("5")
+
+
+def tree_copies(url):
+    req = urllib.request.Request(
+        f"{url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(req, timeout=60) as res:
+        for line in res.read().decode().splitlines():
+            if line.startswith("cfg_tree_copies_total "):
+                return int(float(line.split()[1]))
+    raise RuntimeError("no cfg_tree_copies_total in /metrics")
+
+
+def burst(url, pid, writers, writes):
+    """`writers` threads at once, `writes` one-key writes each; returns the
+    RSS before, the peak during it and the tree copies it cost."""
+    before = settle(pid)
+    copies = tree_copies(url)
+    reset_hwm(pid)
+    errors = []
+
+    def writer(w):
+        try:
+            for i in range(writes):
+                put(url, f"s0.k{1 + w % 99}", i)
+        except Exception as e:  # reported after the join
+            errors.append(f"writer {w}: {e}")
+
+    threads = [threading.Thread(target=writer, args=(w,))
+               for w in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError("burst: " + "; ".join(errors))
+    return before, hwm_kib(pid), tree_copies(url) - copies
+
+
 def settle(pid):
     """RSS once the allocator has handed back what it frees (two equal reads
     100 ms apart, at most 2 s)."""
@@ -91,7 +149,7 @@ def settle(pid):
     return last
 
 
-def run(cfgd, workdir, keys, writes, history):
+def run(cfgd, workdir, keys, writes, history, writers=0, burst_writes=0):
     proc, url = start(cfgd, workdir, keys, history)
     try:
         samples = [settle(proc.pid)]
@@ -99,7 +157,9 @@ def run(cfgd, workdir, keys, writes, history):
             put(url, "s0.k0", -i)
             if i % 10 == 0:
                 samples.append(settle(proc.pid))
-        return samples
+        if writers == 0:
+            return samples, None
+        return samples, burst(url, proc.pid, writers, burst_writes)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -111,7 +171,12 @@ def main():
     ap.add_argument("--keys", default="1000,10000,100000")
     ap.add_argument("--writes", type=int, default=130)
     ap.add_argument("--history", type=int, default=100)
+    ap.add_argument("--burst", type=int, default=16)
+    ap.add_argument("--burst-writes", type=int, default=20)
     args = ap.parse_args()
+    if args.burst < 0 or args.burst_writes < 1:
+        sys.exit("history_memory: --burst is 0 or more, --burst-writes 1 "
+                 "or more")
     if args.writes < 20 or args.history < 20:
         sys.exit("history_memory: --writes and --history must be at least 20")
     sizes = [int(x) for x in args.keys.split(",")]
@@ -119,7 +184,7 @@ def main():
         sys.exit("history_memory: --keys are multiples of 100")
     workdir = tempfile.mkdtemp(prefix="history-memory-")
     try:
-        empty = run(args.cfgd, workdir, 0, 10, args.history)[0]
+        empty = run(args.cfgd, workdir, 0, 10, args.history)[0][0]
         print(f"history_memory: cfgd {args.cfgd}, --history {args.history}, "
               f"{args.writes} one-key writes per size; RSS of cfgd on an "
               f"empty config: {empty / 1024:.1f} MiB")
@@ -128,7 +193,9 @@ def main():
               f"{'+10 writes':>11} {'end MiB':>9} {'KiB/version':>12} "
               f"{'x config':>9}")
         for keys in sizes:
-            samples = run(args.cfgd, workdir, keys, args.writes, args.history)
+            samples, bursted = run(args.cfgd, workdir, keys, args.writes,
+                                   args.history, args.burst,
+                                   args.burst_writes)
             held = min(args.writes, args.history) // 10
             per = (samples[held] - samples[1]) / ((held - 1) * 10)
             base = samples[0] - empty
@@ -138,6 +205,14 @@ def main():
                   f"{per / base if base > 0 else 0:>9.4f}", flush=True)
             print("         RSS every 10 writes (MiB): "
                   + " ".join(f"{s / 1024:.0f}" for s in samples), flush=True)
+            if bursted:
+                before, peak, copies = bursted
+                print(f"         burst of {args.burst} writers x "
+                      f"{args.burst_writes} writes: RSS {before / 1024:.0f} "
+                      f"MiB before, peak {peak / 1024:.0f} MiB "
+                      f"(+{(peak - before) / 1024:.0f} MiB = "
+                      f"{(peak - before) / base if base > 0 else 0:.1f} "
+                      f"trees), {copies} tree copies", flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

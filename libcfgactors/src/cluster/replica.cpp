@@ -1,6 +1,7 @@
 // A replica: applies the primary's stream in order, verifies every version's
 // hash, serves the store's read interface from its own history, and forwards
 // writes to the primary.
+#include <chrono>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -22,6 +23,7 @@
 #include "cfgactors/errc.hpp"
 #include "cfgactors/hash.hpp"
 #include "cfgactors/merge.hpp"
+#include "core/internal_actor_types.hpp"
 #include "pipeline/change_trail.hpp"
 #include "pipeline/topic_router.hpp"
 #include "pipeline/version_history.hpp"
@@ -76,7 +78,8 @@ struct link_inbox {
 using replica_impl = replica_actor::extend<
   caf::reacts_to<connect_tick_atom>, caf::reacts_to<ack_tick_atom>,
   caf::reacts_to<hello_tick_atom, uint64_t>,
-  caf::reacts_to<link_tick_atom, uint64_t>>;
+  caf::reacts_to<link_tick_atom, uint64_t>,
+  caf::reacts_to<detail::trim_atom, uint64_t>>;
 
 struct replica_actor_state {
   static inline const char* name = "cfgactors.replica";
@@ -93,6 +96,8 @@ struct replica_actor_state {
   /// other from the version before it: what a tree of an older version needs
   /// to be brought up to the current one.
   detail::change_trail trail;
+  /// A trim message is on its way (trim_when_idle).
+  bool trim_armed = false;
   primary_actor primary;            ///< null while disconnected
   /// Derived in the handshake with `primary`; empty until the primary
   /// proved the secret back.
@@ -240,6 +245,31 @@ void adopt(replica_ptr self, const Message& m) {
 }
 
 /// Makes `next` current, tells the local subscribers, acks it.
+/// How long the replica goes without a new version before its tree pool lets
+/// the trees it kept for a burst go, as the validator's does: a version that
+/// found no tree (its readers held them all) copied the whole tree, and the
+/// pool keeps one more from then on, each the config's size.
+constexpr auto idle_trim_delay = std::chrono::seconds{1};
+
+/// Trims the pool if no version came `idle_trim_delay` from now.
+void trim_when_idle(replica_ptr self) {
+  auto& st = self->state;
+  if (st.trim_armed)
+    return;
+  st.trim_armed = true;
+  self->delayed_send(self, idle_trim_delay, detail::trim_atom::value,
+                     st.versions.current()->version);
+}
+
+void on_trim(replica_ptr self, uint64_t version) {
+  auto& st = self->state;
+  st.trim_armed = false;
+  if (st.versions.current()->version == version)
+    st.trees->trim();
+  else
+    trim_when_idle(self); // versions came since: once they stop
+}
+
 void install(replica_ptr self, snapshot_ptr next) {
   auto& st = self->state;
   mark_fresh(self);
@@ -250,6 +280,7 @@ void install(replica_ptr self, snapshot_ptr next) {
   // history then starts over.
   st.versions.push(next);
   st.trail.push(*next);
+  trim_when_idle(self);
 }
 
 void send_ack(replica_ptr self) {
@@ -759,6 +790,7 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
         connect(self);
     },
     [self](ack_tick_atom) { on_ack_tick(self); },
+    [self](detail::trim_atom, uint64_t version) { on_trim(self, version); },
     [self](hello_tick_atom, uint64_t n) { on_hello_tick(self, n); },
     [self](link_tick_atom, uint64_t n) { on_link_tick(self, n); },
     [self](replicated_change& m) { on_replicated_change(self, m); },

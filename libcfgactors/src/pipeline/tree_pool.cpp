@@ -80,6 +80,11 @@ void tree_pool::trim() {
   // `dropped` is freed here, outside the lock.
 }
 
+std::size_t tree_pool::size() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return trees_.size();
+}
+
 void snapshot_recycler::operator()(snapshot* ptr) const {
   if (ptr == nullptr)
     return;

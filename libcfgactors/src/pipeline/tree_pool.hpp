@@ -68,6 +68,9 @@ public:
   /// otherwise stay.
   void trim();
 
+  /// The trees waiting now.
+  std::size_t size();
+
   /// Whether a tree was ever put back: the history that feeds the pool
   /// holds more versions than it keeps trees of, so each commit lets go of
   /// a tree from now on.

@@ -2,6 +2,7 @@
 // Primary and replicas in one deterministic system: join, stream, resync,
 // forwarded writes and write consistency.
 #include "pipeline_fixture.hpp"
+#include "pipeline/tree_pool.hpp"
 
 #include <random>
 
@@ -289,6 +290,54 @@ CAF_TEST(a replica builds each version in the tree of an older one) {
   CAF_CHECK_GREATER(current()->version, 100u);
   CAF_CHECK_EQUAL(compared, 15u);
   CAF_CHECK_EQUAL(status(r).resyncs, 0u);
+  caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  run();
+}
+
+CAF_TEST(a replica lets go of the trees kept for a burst once idle) {
+  replica_options opts;
+  opts.node = "r1";
+  opts.history_size = 2;
+  auto r = spawn_replica(sys, opts);
+  self->send(r, join_atom::value, primary);
+  run();
+  // A reader on the replica keeps every version it gets: each next version
+  // finds no tree and copies one, and the pool keeps one more from then on.
+  // Messages only (run() would fire the replica's timers).
+  std::vector<snapshot_ptr> held;
+  for (int i = 0; i < 12; ++i) {
+    self->send(pipe.validator, write_atom::value,
+               write_request{{operation::set("a", i)}, "w", 0, {}});
+    sched.run();
+    self->receive([](write_result& res) {
+      CAF_CHECK_EQUAL(res.status, write_status::committed);
+    });
+    self->send(r, get_atom::value);
+    sched.run();
+    self->receive([&](snapshot_ptr& snap) { held.push_back(snap); });
+  }
+  CAF_REQUIRE_EQUAL(held.back()->version, current()->version);
+  auto recycler = std::get_deleter<detail::snapshot_recycler>(held.back());
+  CAF_REQUIRE(recycler != nullptr);
+  auto pool = recycler->pool;
+  // The reader lets go: the trees the pool now keeps come back.
+  held.clear();
+  sched.run();
+  CAF_CHECK_GREATER(pool->size(), detail::tree_pool::usual);
+  // The timer armed by the burst's first version finds versions came
+  // since, and waits a second more; with none in that one, the pool is
+  // back to the usual two.
+  sched.trigger_timeouts();
+  sched.run();
+  CAF_CHECK_GREATER(pool->size(), detail::tree_pool::usual);
+  sched.trigger_timeouts();
+  sched.run();
+  CAF_CHECK_EQUAL(pool->size(), detail::tree_pool::usual);
+  // Versions still come in order and build in the trees left.
+  CAF_CHECK_EQUAL(set("a", 100).status, write_status::committed);
+  auto snap = ask<snapshot_ptr>(r, get_atom::value);
+  CAF_CHECK_EQUAL(snap->version, current()->version);
+  CAF_CHECK_EQUAL(snap->effective, current()->effective);
   caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
   run();
 }
