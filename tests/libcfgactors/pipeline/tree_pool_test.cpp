@@ -76,10 +76,15 @@ CAF_TEST(a miss that waits keeps no more trees) {
 
 namespace {
 
+/// Counts the resume messages it gets.
+caf::behavior resume_counter(caf::event_based_actor*,
+                             std::shared_ptr<int> count) {
+  return {[count](detail::resume_atom) { ++*count; }};
+}
+
 struct waiter_fixture : test_coordinator_fixture<caf::actor_system_config> {
-  caf::actor waiter = sys.spawn([]() -> caf::behavior {
-    return {[](detail::resume_atom) {}};
-  });
+  std::shared_ptr<int> resumed = std::make_shared<int>(0);
+  caf::actor waiter = sys.spawn(resume_counter, resumed);
 };
 
 } // namespace
@@ -103,6 +108,8 @@ CAF_TEST(a writer that waits is told when a tree is back) {
   CAF_CHECK_EQUAL(drain(pool), 1u);
   pool.put(tree(9));
   disallow((detail::resume_atom), to(waiter));
+  run();
+  CAF_CHECK_EQUAL(*resumed, 1);
 }
 
 CAF_TEST(a waiter that is gone is not told) {
