@@ -41,12 +41,17 @@ LISTENING = re.compile(
 TOKEN = "history-memory-bench-token-0123456789"
 
 
-def rss_kib(pid):
+def status_kib(pid, field):
+    """A memory field of /proc/PID/status (VmRSS, VmHWM), in KiB."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+    raise RuntimeError(f"no {field} for pid {pid}")
+
+
+def rss_kib(pid):
+    return status_kib(pid, "VmRSS")
 
 
 def config(keys):
@@ -84,14 +89,6 @@ def put(url, path, value):
                  "Authorization": f"Bearer {TOKEN}"})
     with urllib.request.urlopen(req, timeout=60) as res:
         res.read()
-
-
-def hwm_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    raise RuntimeError(f"no VmHWM for pid {pid}")
 
 
 def reset_hwm(pid):
@@ -133,7 +130,7 @@ def burst(url, pid, writers, writes):
         t.join()
     if errors:
         raise RuntimeError("burst: " + "; ".join(errors))
-    return before, hwm_kib(pid), tree_copies(url) - copies
+    return before, status_kib(pid, "VmHWM"), tree_copies(url) - copies
 
 
 def settle(pid):

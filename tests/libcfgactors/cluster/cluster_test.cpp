@@ -43,9 +43,11 @@ struct fixture : pipeline_fixture {
     run();
   }
 
-  replica_actor join(std::string node) {
+  replica_actor join(std::string node, size_t history_size = 0) {
     replica_options opts;
     opts.node = std::move(node);
+    if (history_size > 0)
+      opts.history_size = history_size;
     auto r = spawn_replica(sys, opts);
     self->send(r, join_atom::value, primary);
     run();
@@ -255,12 +257,7 @@ CAF_TEST(a replica builds each version in the tree of an older one) {
   // a tree the replica let go of and brought up along the paths changed
   // since. The hash is checked along the changed paths only, so compare the
   // whole trees.
-  replica_options opts;
-  opts.node = "r1";
-  opts.history_size = 2;
-  auto r = spawn_replica(sys, opts);
-  self->send(r, join_atom::value, primary);
-  run();
+  auto r = join("r1", 2);
   std::mt19937 rng{1206};
   auto pick = [&](int n) { return static_cast<int>(rng() % n); };
   const char* keys[] = {"a", "b", "c"};
@@ -295,12 +292,7 @@ CAF_TEST(a replica builds each version in the tree of an older one) {
 }
 
 CAF_TEST(a replica lets go of the trees kept for a burst once idle) {
-  replica_options opts;
-  opts.node = "r1";
-  opts.history_size = 2;
-  auto r = spawn_replica(sys, opts);
-  self->send(r, join_atom::value, primary);
-  run();
+  auto r = join("r1", 2);
   // A reader on the replica keeps every version it gets: each next version
   // finds no tree and copies one, and the pool keeps one more from then on.
   // Messages only (run() would fire the replica's timers).

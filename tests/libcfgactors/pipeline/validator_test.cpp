@@ -487,86 +487,83 @@ json wide_config(int values) {
   return big;
 }
 
+/// A reader that keeps every version of a large config from some point on
+/// (a subscriber's last versions, say), until the pool runs dry with nothing
+/// in flight to refill it.
+struct held_trees {
+  std::vector<snapshot_ptr> held; ///< what the reader keeps
+  uint64_t copies = 0;            ///< whole copies before the writes
+  int writes = 0;                 ///< writes sent, the last not answered
+};
+
 } // namespace
 
-CAF_TEST(a write waits for a reader to let go of a tree rather than copy) {
-  auto first = write(operation::replace_layer("file:big.yaml",
-                                              wide_config(6000)));
+/// 6,000 values, then one write at a time, each version kept, until a write
+/// finds no tree: it is not answered (no time passes: its wait runs as long
+/// as a copy would take). Messages only, and the copies read in place:
+/// asking would run the system, and with it the timers.
+held_trees hold_until_a_write_waits(short_history_fixture& fx) {
+  auto first = fx.write(operation::replace_layer("file:big.yaml",
+                                                 wide_config(6000)));
   CAF_REQUIRE_EQUAL(first.status, write_status::committed);
   for (int i = 1; i <= 6; ++i)
-    first = set("s0.k" + std::to_string(i), -i);
-  // Keep every version from now on, one write at a time, until a write
-  // finds no tree: it is not answered, and nothing was copied for it (no
-  // time passes: its wait runs as long as a copy would take).
-  std::vector<snapshot_ptr> held;
-  // Read in place: asking would run the system, and with it the timers.
-  auto copies = validator_st().merge_cache.whole_copies;
+    fx.set("s0.k" + std::to_string(i), -i);
+  held_trees result;
+  result.copies = fx.validator_st().merge_cache.whole_copies;
   auto waiting = false;
-  for (int i = 1; i <= 20 && !waiting; ++i) {
-    held.push_back(current());
-    self->send(pipe.validator, write_atom::value,
-               write_request{{operation::set("s0.k0", -i)}, "w", 0, {}});
-    sched.run(); // messages only: no time passes
-    self->receive([](write_result& r) {
+  while (!waiting && result.writes < 20) {
+    result.held.push_back(fx.current());
+    ++result.writes;
+    fx.self->send(fx.pipe.validator, write_atom::value,
+                  write_request{{operation::set("s0.k0", -result.writes)},
+                                "w", 0, {}});
+    fx.sched.run();
+    fx.self->receive([](write_result& r) {
       CAF_CHECK_EQUAL(r.status, write_status::committed);
     }, caf::after(std::chrono::seconds(0)) >> [&] { waiting = true; });
   }
   CAF_REQUIRE(waiting);
+  return result;
+}
+
+/// The answer to the write sent last; fails the test if there is none.
+write_result answer_now(short_history_fixture& fx) {
+  write_result result;
+  fx.self->receive([&](write_result& r) { result = r; },
+                   caf::after(std::chrono::seconds(0)) >> [] {
+                     CAF_FAIL("the write was not answered");
+                   });
+  return result;
+}
+
+CAF_TEST(a write waits for a reader to let go of a tree rather than copy) {
+  auto reader = hold_until_a_write_waits(*this);
   CAF_CHECK(validator_st().tree_wait_pending);
-  CAF_CHECK_EQUAL(validator_st().merge_cache.whole_copies,
-                  copies);
+  CAF_CHECK_EQUAL(validator_st().merge_cache.whole_copies, reader.copies);
   // The reader lets go: its trees go back to the pool, which wakes the
   // validator; the write is built in one of them.
-  held.clear();
+  reader.held.clear();
   sched.run();
-  write_result result;
-  self->receive([&](write_result& r) { result = r; },
-                caf::after(std::chrono::seconds(0)) >> [] {
-                  CAF_FAIL("the write was not answered");
-                });
+  auto result = answer_now(*this);
   CAF_CHECK_EQUAL(result.status, write_status::committed);
   CAF_CHECK_EQUAL(current()->version, result.version);
+  CAF_CHECK_EQUAL(current()->effective["s0"]["k0"], -reader.writes);
   CAF_CHECK_EQUAL(current()->effective, current()->layers.effective());
   CAF_CHECK_EQUAL(current()->hash, canonical_hash(current()->effective));
-  CAF_CHECK_EQUAL(validator_st().merge_cache.whole_copies,
-                  copies);
+  CAF_CHECK_EQUAL(validator_st().merge_cache.whole_copies, reader.copies);
   CAF_CHECK(!validator_st().tree_wait_pending);
 }
 
 CAF_TEST(a write copies once it waited as long as a copy takes) {
-  auto first = write(operation::replace_layer("file:big.yaml",
-                                              wide_config(6000)));
-  CAF_REQUIRE_EQUAL(first.status, write_status::committed);
-  for (int i = 1; i <= 6; ++i)
-    first = set("s0.k" + std::to_string(i), -i);
-  std::vector<snapshot_ptr> held;
-  // Read in place: asking would run the system, and with it the timers.
-  auto copies = validator_st().merge_cache.whole_copies;
-  auto waiting = false;
-  for (int i = 1; i <= 20 && !waiting; ++i) {
-    held.push_back(current());
-    self->send(pipe.validator, write_atom::value,
-               write_request{{operation::set("s0.k0", -i)}, "w", 0, {}});
-    sched.run(); // messages only: no time passes
-    self->receive([](write_result&) {},
-                  caf::after(std::chrono::seconds(0)) >> [&] {
-                    waiting = true;
-                  });
-  }
-  CAF_REQUIRE(waiting);
+  auto reader = hold_until_a_write_waits(*this);
   // The reader keeps its versions for good: when the wait runs out (as long
   // as a copy of 6,000 values), the write copies.
   sched.trigger_timeouts();
   sched.run();
-  write_result result;
-  self->receive([&](write_result& r) { result = r; },
-                caf::after(std::chrono::seconds(0)) >> [] {
-                  CAF_FAIL("the write was not answered");
-                });
+  auto result = answer_now(*this);
   CAF_CHECK_EQUAL(result.status, write_status::committed);
-  CAF_CHECK_EQUAL(current()->effective["s0"]["k0"], -static_cast<int>(held.size()));
-  CAF_CHECK_EQUAL(validator_st().merge_cache.whole_copies,
-                  copies + 1);
+  CAF_CHECK_EQUAL(current()->effective["s0"]["k0"], -reader.writes);
+  CAF_CHECK_EQUAL(validator_st().merge_cache.whole_copies, reader.copies + 1);
 }
 
 CAF_TEST(fewer commits are in flight the larger the config) {
