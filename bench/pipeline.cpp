@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <string>
@@ -280,7 +281,41 @@ int main(int argc, char** argv) {
   caf::actor_system sys{cfg};
   validator_options opts;
   opts.schema = make_schema();
-  constexpr int rounds = 3;
+  // CFG_BENCH_ROUNDS and CFG_BENCH_COMMITS (timed commits per size with one
+  // subscriber; a fifth of them with 1,000): a short run for the smoke test.
+  auto env_int = [](const char* name, int fallback) {
+    auto text = std::getenv(name);
+    return text ? std::max(1, std::atoi(text)) : fallback;
+  };
+  const int rounds = env_int("CFG_BENCH_ROUNDS", 3);
+  const int base_commits = env_int("CFG_BENCH_COMMITS", 20000);
+  // The same number of commits at every size: a commit costs what it
+  // changes, and a few milliseconds of commits measure the scheduler's
+  // mood more than the pipeline. 1,000 subscribers go slower (each holds
+  // the tree of the version it last saw), so fewer.
+  // CFG_BENCH_SIZES=100,10000: those sizes; 100 first, the one the others
+  // are compared with (the target is against 100 keys).
+  std::vector<int> sizes{100, 10000, 100000};
+  if (auto text = std::getenv("CFG_BENCH_SIZES")) {
+    sizes.clear();
+    for (auto at = text; *at != '\0';) {
+      char* end = nullptr;
+      auto keys = std::strtol(at, &end, 10);
+      if (end == at || keys < 100 || keys > 10000000) {
+        std::fprintf(stderr, "CFG_BENCH_SIZES: %s: expected sizes of 100 "
+                             "to 10000000 keys, separated by commas\n", text);
+        return 2;
+      }
+      sizes.push_back(static_cast<int>(keys));
+      at = *end == ',' ? end + 1 : end;
+    }
+    if (sizes.empty() || sizes.front() != 100) {
+      std::fprintf(stderr, "CFG_BENCH_SIZES: %s: the first size is 100, "
+                           "the one the others are compared with\n", text);
+      return 2;
+    }
+  }
+  const int smallest = sizes.front();
   std::printf("actors: timed after history_size + window + 2 = %zu writes "
               "(steady state: each version built in the tree of one the "
               "history evicted); baseline: the same steps on one thread\n",
@@ -290,13 +325,9 @@ int main(int argc, char** argv) {
   std::printf("%-8s %-12s %-10s %16s %20s %16s %8s %12s %10s\n", "keys",
               "subscribers", "commits", "actors/s", "(range)", "baseline/s",
               "ratio", "tree copies", "peak MiB");
-  // The same number of commits at every size: a commit costs what it
-  // changes, and a few milliseconds of commits measure the scheduler's
-  // mood more than the pipeline. 1,000 subscribers go slower (each holds
-  // the tree of the version it last saw), so fewer.
-  const int sizes[] = {100, 10000, 100000};
   auto commits_for = [&](int subscribers) {
-    return (subscribers == 1 ? 20000 : 4000) * scale;
+    return (subscribers == 1 ? base_commits : std::max(1, base_commits / 5))
+           * scale;
   };
   // CFG_BENCH_ONLY=KEYS: that size alone (for a profiler; no ratios).
   auto only_env = std::getenv("CFG_BENCH_ONLY");
@@ -356,11 +387,11 @@ int main(int argc, char** argv) {
   // (the rates' inverse ratio), for the actors and the baseline alike: of
   // the medians, and the spread of the same ratio taken round by round.
   auto ratio = [&](int keys, int subscribers) {
-    return median(actor_rates[{100, subscribers}])
+    return median(actor_rates[{smallest, subscribers}])
            / median(actor_rates[{keys, subscribers}]);
   };
   auto round_range = [&](int keys, int subscribers) {
-    auto& small = actor_rates[{100, subscribers}];
+    auto& small = actor_rates[{smallest, subscribers}];
     auto& big = actor_rates[{keys, subscribers}];
     std::vector<double> xs;
     for (std::size_t r = 0; r < small.size(); ++r)
@@ -378,7 +409,7 @@ int main(int argc, char** argv) {
     std::printf("%-8d %11.2fx %-14s %11.2fx %-14s %13.2fx\n", keys,
                 ratio(keys, 1), round_range(keys, 1).c_str(),
                 ratio(keys, 1000), round_range(keys, 1000).c_str(),
-                median(base_rates[100]) / median(base_rates[keys]));
+                median(base_rates[smallest]) / median(base_rates[keys]));
   // Where the baseline's time goes: the steps that walk the whole tree grow
   // with it, whatever the write touched.
   std::printf("\nbaseline per commit, by step (us, mean of the rounds):\n%-8s",
