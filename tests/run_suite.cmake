@@ -1,9 +1,34 @@
 # Runs one CAF test suite and fails unless it passed *and* ran at least one test.
+# CAF logs each check, passed or failed, only at its most verbose level: that
+# goes to a log file, and a failed suite prints its failed checks from it
+# (the console says which test failed, not which check).
+set(log "${CMAKE_CURRENT_BINARY_DIR}/suite-${SUITE}.log")
+file(REMOVE "${log}")
 execute_process(COMMAND "${TEST_BINARY}" -n -r 300 -s "^${SUITE}$"
+                        -l "${log}" -V 5
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 set(all "${out}${err}")
 message("${all}")
 if(NOT rc EQUAL 0)
+  set(lines "")
+  if(EXISTS "${log}")
+    file(STRINGS "${log}" lines REGEX "^(!! |- |.*REQUIRED)")
+  endif()
+  # Each failed check under the name of its test, once.
+  set(failed "")
+  set(test_name "")
+  foreach(line IN LISTS lines)
+    if(line MATCHES "^- ")
+      set(test_name "${line}")
+    else()
+      if(test_name)
+        string(APPEND failed "${test_name}\n")
+        set(test_name "")
+      endif()
+      string(APPEND failed "${line}\n")
+    endif()
+  endforeach()
+  message("failed checks (from ${log}):\n${failed}")
   message(FATAL_ERROR "suite ${SUITE} failed (exit ${rc})")
 endif()
 string(REGEX MATCH "tests: +([0-9]+)" _ "${all}")
