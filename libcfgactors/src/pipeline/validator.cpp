@@ -168,11 +168,12 @@ bool trees_worth_waiting_for(const validator_state& st) {
          && st.merge_cache.base_nodes >= wait_for_tree_nodes;
 }
 
-/// Lets the pool keep a tree more for each whole copy made since last told:
-/// a copy is what a tree in the pool would have saved. (A write that waits
-/// for a tree instead grows nothing: its tree comes back.)
+/// Lets the pool keep a tree more for each new tree made since last told: a
+/// copy into a fresh allocation is what a tree in the pool would have saved.
+/// (A write that waits for a tree grows nothing: its tree comes back; nor
+/// does one that rewrote a pooled tree whole: the pool had a tree.)
 void tell_copies(validator_state& st) {
-  auto n = st.merge_cache.whole_copies;
+  auto n = st.merge_cache.new_trees;
   if (st.trees)
     for (auto i = st.copies_told; i < n; ++i)
       st.trees->grow();

@@ -100,7 +100,7 @@ struct validator_state {
   /// Trees of snapshots the store let go of, to build candidates in; found
   /// on the first snapshot the store commits (see pipeline/tree_pool.hpp).
   std::shared_ptr<detail::tree_pool> trees;
-  /// merge_cache.whole_copies the pool has been told of (tree_pool::grow).
+  /// merge_cache.new_trees the pool has been told of (tree_pool::grow).
   uint64_t copies_told = 0;
   /// etcd mode: commits go through etcd (compare-and-set on its head)
   /// before the store; see docs/ARCHITECTURE.md.

@@ -53,6 +53,7 @@ json base_merge_cache::effective(const layer_stack& layers) {
   } else {
     result = base;
     ++whole_copies;
+    ++new_trees;
   }
   if (runtime)
     merge_into(result, *runtime);
@@ -73,6 +74,7 @@ void base_merge_cache::prepare(std::optional<json> storage,
     spare = spare_tree{std::move(*storage), std::nullopt};
   } else {
     spare = spare_tree{base, std::nullopt};
+    ++new_trees;
   }
   spare_is_base = true;
   ++whole_copies;

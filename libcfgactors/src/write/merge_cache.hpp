@@ -33,6 +33,9 @@ struct base_merge_cache {
   /// Effective trees made whole (a copy of the base, or a walk of all of it
   /// reusing nodes) rather than brought up to date where layers changed.
   uint64_t whole_copies = 0;
+  /// Of those, the ones allocated as new trees (no tree to write them in):
+  /// a tree in circulation more. The others rewrote a tree taken back.
+  uint64_t new_trees = 0;
   /// Made by prepare() or given back; consumed by the next effective().
   std::optional<spare_tree> spare;
   /// Whether `spare->tree`, when it has no layers, is a copy of `base`.

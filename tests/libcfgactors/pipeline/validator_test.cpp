@@ -409,6 +409,30 @@ CAF_TEST(a prepared base merges exactly like a fresh copy) {
                   (json{{"a", 5}, {"b", json::object()}}));
 }
 
+CAF_TEST(a tree rewritten whole in place is no new tree) {
+  // The validator grows its tree pool by the new trees only: a pooled tree
+  // rewritten whole costs a walk, not a tree more in circulation.
+  layer_stack layers;
+  layers.put("file:a.yaml", json{{"a", 1}, {"b", {{"c", 2}}}});
+  detail::base_merge_cache cache;
+  auto tree = cache.effective(layers); // nothing to build in
+  CAF_CHECK_EQUAL(cache.whole_copies, 1u);
+  CAF_CHECK_EQUAL(cache.new_trees, 1u);
+  cache.prepare(std::move(tree)); // storage that says not what it merges
+  CAF_CHECK_EQUAL(cache.whole_copies, 2u);
+  CAF_CHECK_EQUAL(cache.new_trees, 1u);
+  CAF_CHECK_EQUAL(cache.effective(layers), layers.effective());
+  CAF_CHECK_EQUAL(cache.whole_copies, 2u); // the prepared copy, counted
+  cache.prepare(); // no storage: a fresh copy
+  CAF_CHECK_EQUAL(cache.whole_copies, 3u);
+  CAF_CHECK_EQUAL(cache.new_trees, 2u);
+  // A spare with layers, a lower layer changed since: rewritten in place.
+  cache.give_back(cache.effective(layers), layers);
+  layers.put("file:a.yaml", json{{"a", 5}});
+  CAF_CHECK_EQUAL(cache.effective(layers), layers.effective());
+  CAF_CHECK_EQUAL(cache.new_trees, 2u);
+}
+
 namespace {
 
 // A history of `Versions` versions: the store lets go of a snapshot that
