@@ -11,18 +11,16 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <malloc.h>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include "cfgactors/cfgactors.hpp"
 #include "model/hash_tree.hpp"
+#include "propagation/process.hpp"
 #include "write/apply.hpp"
 #include "write/merge_cache.hpp"
 #include "write/touched.hpp"
@@ -152,24 +150,6 @@ caf::behavior counting_subscriber(caf::event_based_actor*,
   }};
 }
 
-/// The process's peak resident memory in MiB since the last reset_peak()
-/// (Linux: VmHWM), or -1.
-double peak_mib() {
-  std::ifstream in{"/proc/self/status"};
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmHWM:", 0) == 0)
-      return std::atof(line.c_str() + 6) / 1024;
-  return -1;
-}
-
-/// Starts a new peak: VmHWM drops to the present resident size, after the
-/// allocator gave back what earlier runs freed.
-void reset_peak() {
-  malloc_trim(0);
-  std::ofstream{"/proc/self/clear_refs"} << "5";
-}
-
 struct actor_run {
   double rate = 0;
   /// Peak resident memory during the run, MiB (the whole process).
@@ -183,7 +163,7 @@ struct actor_run {
 /// until every subscriber has the final version.
 actor_run actors(caf::actor_system& sys, int keys, int subscribers, int commits,
               const validator_options& opts) {
-  reset_peak();
+  bench::reset_peak_rss();
   pipeline_options popts;
   popts.validation = opts;
   auto pipe = spawn_pipeline(sys, popts);
@@ -257,7 +237,7 @@ actor_run actors(caf::actor_system& sys, int keys, int subscribers, int commits,
   run_writes(warmup + commits, warmup);
   actor_run result{commits / seconds_since(t0), 0};
   result.tree_copies = copies() - copies_before;
-  result.peak_mib = peak_mib();
+  result.peak_mib = static_cast<double>(bench::peak_rss_bytes()) / (1 << 20);
   if (last != first + warmup + commits)
     std::abort();
   for (auto& s : subs)

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
@@ -257,6 +258,20 @@ int64_t rss_bytes() {
   auto n = std::fscanf(f, "%ld %ld", &size, &resident);
   std::fclose(f);
   return n == 2 ? int64_t{resident} * sysconf(_SC_PAGESIZE) : -1;
+}
+
+int64_t peak_rss_bytes() {
+  std::ifstream in{"/proc/self/status"};
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0)
+      return std::atoll(line.c_str() + 6) * 1024;
+  return -1;
+}
+
+void reset_peak_rss() {
+  malloc_trim(0);
+  std::ofstream{"/proc/self/clear_refs"} << "5";
 }
 
 } // namespace bench

@@ -145,4 +145,12 @@ std::string tail_of(const std::string& file, std::size_t max = 2000);
 /// /proc/self/statm), or -1 if it cannot be read.
 int64_t rss_bytes();
 
+/// This process's peak resident set size in bytes since the last
+/// reset_peak_rss() (VmHWM in /proc/self/status), or -1.
+int64_t peak_rss_bytes();
+
+/// Starts a new peak: VmHWM drops to the present resident size (Linux:
+/// clear_refs 5), after the allocator gave back what it holds freed.
+void reset_peak_rss();
+
 } // namespace bench

@@ -1,7 +1,6 @@
 // A replica: applies the primary's stream in order, verifies every version's
 // hash, serves the store's read interface from its own history, and forwards
 // writes to the primary.
-#include <chrono>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -244,21 +243,17 @@ void adopt(replica_ptr self, const Message& m) {
   st.epoch = m.epoch;
 }
 
-/// Makes `next` current, tells the local subscribers, acks it.
-/// How long the replica goes without a new version before its tree pool lets
-/// the trees it kept for a burst go, as the validator's does: a version that
-/// found no tree (its readers held them all) copied the whole tree, and the
-/// pool keeps one more from then on, each the config's size.
-constexpr auto idle_trim_delay = std::chrono::seconds{1};
-
-/// Trims the pool if no version came `idle_trim_delay` from now.
+/// Trims the pool if no version came tree_pool::idle_trim_delay from now,
+/// as the validator does: a version that found no tree (its readers held
+/// them all) copied the whole tree, and the pool keeps one more from then
+/// on, each the config's size.
 void trim_when_idle(replica_ptr self) {
   auto& st = self->state;
   if (st.trim_armed)
     return;
   st.trim_armed = true;
-  self->delayed_send(self, idle_trim_delay, detail::trim_atom::value,
-                     st.versions.current()->version);
+  self->delayed_send(self, detail::tree_pool::idle_trim_delay,
+                     detail::trim_atom::value, st.versions.current()->version);
 }
 
 void on_trim(replica_ptr self, uint64_t version) {
@@ -270,6 +265,7 @@ void on_trim(replica_ptr self, uint64_t version) {
     trim_when_idle(self); // versions came since: once they stop
 }
 
+/// Makes `next` current and tells the local subscribers.
 void install(replica_ptr self, snapshot_ptr next) {
   auto& st = self->state;
   mark_fresh(self);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -40,6 +41,11 @@ public:
   /// of the trees of their evicted versions: each of those would otherwise
   /// be a copy of the whole tree, and each tree evicted meanwhile freed.
   static constexpr std::size_t most = 64 + usual;
+  /// How long an owner (the validator, a replica) goes without a new
+  /// version before it trims: a stream of writes has gaps shorter than
+  /// this, in which trimming would cost a whole-tree copy per write of the
+  /// next burst.
+  static constexpr auto idle_trim_delay = std::chrono::seconds{1};
 
   /// Keeps `tree` for reuse, or destroys it when enough trees wait.
   void put(pooled_tree&& tree);

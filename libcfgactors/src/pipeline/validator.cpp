@@ -143,11 +143,15 @@ void on_store_failed(validator_state& st, uint64_t epoch) {
 /// The next candidate is built in a tree the store let go of: brought up to
 /// date where the layers changed since its version, when it says which
 /// layers it merges (else a copy of the base reusing its nodes). Returns
-/// whether the spare is ready.
-bool take_pooled(validator_state& st) {
+/// whether the spare is ready. Finding none, the pool tells `waiter` (if
+/// any) when a tree is back.
+bool take_pooled(validator_state& st, caf::actor_addr waiter = {}) {
   if (st.merge_cache.spare)
     return true;
-  auto pooled = st.trees ? st.trees->take_if_any() : std::nullopt;
+  if (!st.trees)
+    return false;
+  auto pooled = waiter ? st.trees->take_or_notify(std::move(waiter))
+                       : st.trees->take_if_any();
   if (!pooled)
     return false;
   st.merge_cache.prepare(std::move(pooled->tree), std::move(pooled->layers));
@@ -215,21 +219,16 @@ void commit_locally(validator_ptr self, commit_request req, Done done,
 
 void pump(validator_ptr self);
 
-/// How long the validator is idle before its tree pool lets the trees kept
-/// for a burst go: a stream of writes has gaps shorter than this, in which
-/// trimming would cost a whole-tree copy per write of the next burst.
-constexpr auto idle_trim_delay = std::chrono::seconds{1};
-
 /// Nothing in flight and nothing held: trim the pool if that still holds
-/// `idle_trim_delay` from now, with no version admitted meanwhile.
+/// tree_pool::idle_trim_delay from now, with no version admitted meanwhile.
 void trim_when_idle(validator_ptr self) {
   auto& st = self->state;
   if (st.trim_pending || !st.trees || !st.in_flight.empty()
       || !st.held.empty())
     return;
   st.trim_pending = true;
-  self->delayed_send(self, idle_trim_delay, detail::trim_atom::value,
-                     st.version);
+  self->delayed_send(self, detail::tree_pool::idle_trim_delay,
+                     detail::trim_atom::value, st.version);
 }
 
 /// Pipelining: `req` becomes the base of the next write at once, and the
@@ -981,10 +980,8 @@ bool runs_alone(const validator_state& st, const write_request& req) {
 /// Returns whether a tree is ready now.
 bool wait_for_tree(validator_ptr self) {
   auto& st = self->state;
-  if (auto pooled = st.trees->take_or_notify(self->address())) {
-    st.merge_cache.prepare(std::move(pooled->tree), std::move(pooled->layers));
+  if (take_pooled(st, self->address()))
     return true;
-  }
   if (!st.tree_wait_pending) {
     st.tree_wait_pending = true;
     auto budget = std::chrono::nanoseconds{
