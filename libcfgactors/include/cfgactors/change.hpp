@@ -23,14 +23,20 @@ struct change {
   std::vector<std::string> paths; ///< changed leaf paths under the prefix
   uint64_t skipped = 0;        ///< versions folded into this one while busy
   /// The node lost its primary: `after` is the last good snapshot and may be
-  /// outdated. A change that only flips this (no paths, same version) is
-  /// sent when a replica loses its primary and when it is back in sync.
+  /// outdated. A change that only flips this (no paths, and nothing changed
+  /// under the prefix since prev_version) is sent when a replica loses its
+  /// primary and when it is back in sync.
   bool stale = false;
   /// An every-version subscriber fell more than its `max_pending` behind:
   /// this one step goes from what it last saw to the current version, and
   /// `skipped` versions were not delivered one by one (delivery.hpp).
   bool resync = false;
-  snapshot_ptr before;         ///< the snapshot at prev_version
+  /// Holds, under the prefix, what the subscriber saw at prev_version: the
+  /// snapshot at prev_version when this change folds versions that came
+  /// while it was busy; when it was idle, the version right before this one
+  /// (no version in between touched the prefix). An idle subscription so
+  /// keeps no snapshot alive: one on a quiet prefix held a whole tree.
+  snapshot_ptr before;
   snapshot_ptr after;          ///< the snapshot at version
 
   /// The subtree at the prefix before and after (null when absent).

@@ -47,8 +47,9 @@ void unite(std::vector<std::string>& paths,
 }
 
 void deliver(router_ptr self, uint64_t id, subscription& sub,
-             snapshot_ptr after, std::vector<std::string> paths,
-             uint64_t skipped, bool resync = false);
+             snapshot_ptr before, snapshot_ptr after,
+             std::vector<std::string> paths, uint64_t skipped,
+             bool resync = false);
 
 void drop(router_ptr self, uint64_t id);
 
@@ -62,7 +63,8 @@ bool deliver_next_in_order(router_ptr self, uint64_t id, subscription& sub) {
   if (!sub.queue.empty()) {
     auto next = std::move(sub.queue.front());
     sub.queue.pop_front();
-    deliver(self, id, sub, std::move(next.after), std::move(next.paths), 0);
+    deliver(self, id, sub, sub.base, std::move(next.after),
+            std::move(next.paths), 0);
     return true;
   }
   if (!sub.resync_owed)
@@ -77,8 +79,8 @@ bool deliver_next_in_order(router_ptr self, uint64_t id, subscription& sub) {
   auto paths = relevant(changed_paths(sub.base->effective, after->effective),
                         sub.prefix);
   // As a fold counts: the versions before the one delivered.
-  deliver(self, id, sub, std::move(after), std::move(paths), dropped - 1,
-          true);
+  deliver(self, id, sub, sub.base, std::move(after), std::move(paths),
+          dropped - 1, true);
   return true;
 }
 
@@ -117,7 +119,9 @@ void on_handled(router_ptr self, uint64_t id) {
     return;
   if (!sub.pending) {
     if (sub.notice)
-      deliver(self, id, sub, sub.base, {}, 0);
+      deliver(self, id, sub, sub.base, sub.base, {}, 0);
+    else
+      sub.base = nullptr; // idle: see subscription::base
     return;
   }
   auto after = std::move(sub.pending);
@@ -129,23 +133,26 @@ void on_handled(router_ptr self, uint64_t id) {
   --st.stats.pending;
   // The paths are those touched by any folded version, so a value changed
   // and changed back is still named; old_value()/new_value() tell the net.
-  deliver(self, id, sub, std::move(after), std::move(paths), folded - 1);
+  deliver(self, id, sub, sub.base, std::move(after), std::move(paths),
+          folded - 1);
 }
 
 void deliver(router_ptr self, uint64_t id, subscription& sub,
-             snapshot_ptr after, std::vector<std::string> paths,
-             uint64_t skipped, bool resync) {
+             snapshot_ptr before, snapshot_ptr after,
+             std::vector<std::string> paths, uint64_t skipped,
+             bool resync) {
   change msg;
   msg.prefix = sub.prefix;
   msg.version = after->version;
-  msg.prev_version = sub.base->version;
+  msg.prev_version = sub.seen;
   msg.hash = after->hash;
   msg.paths = std::move(paths);
   msg.skipped = skipped;
   msg.stale = self->state.stale;
   msg.resync = resync;
-  msg.before = sub.base;
+  msg.before = std::move(before);
   msg.after = after;
+  sub.seen = after->version;
   sub.base = std::move(after);
   sub.in_flight = true;
   sub.notice = false; // this change carries the state
@@ -235,14 +242,14 @@ uint64_t add(router_ptr self, std::string prefix, subscriber_actor handle,
   subscription sub;
   sub.prefix = std::move(prefix);
   sub.handle = std::move(handle);
-  sub.base = st.current;
+  sub.seen = st.current->version;
   sub.every_version = every_version;
   sub.how = how;
   sub.courier = pick_courier(self);
   ++st.couriers[sub.courier].subscriptions;
   auto& added = st.subscriptions.emplace(id, std::move(sub)).first->second;
   if (st.stale) { // it would otherwise take the last snapshot as fresh
-    deliver(self, id, added, added.base, {}, 0);
+    deliver(self, id, added, st.current, st.current, {}, 0);
     flush(self);
   }
   return id;
@@ -343,7 +350,9 @@ topic_router_with_share(router_ptr self, snapshot_ptr initial,
           unite(sub.pending_paths, i->second);
           continue;
         }
-        deliver(self, id, sub, after, i->second, 0);
+        // Idle, it has seen every version that touched its prefix: under
+        // the prefix, `before` holds what it saw last.
+        deliver(self, id, sub, before, after, i->second, 0);
       }
       flush(self);
     },
@@ -360,8 +369,8 @@ topic_router_with_share(router_ptr self, snapshot_ptr initial,
         return;
       }
       for (auto& [id, sub] : st.subscriptions)
-        if (sub.notice && !sub.in_flight)
-          deliver(self, id, sub, sub.base, {}, 0);
+        if (sub.notice && !sub.in_flight) // idle: current is what it saw
+          deliver(self, id, sub, st.current, st.current, {}, 0);
       flush(self);
     },
     [self](stats_atom) {

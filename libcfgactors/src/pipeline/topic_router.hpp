@@ -79,7 +79,14 @@ struct topic_router_state {
   struct subscription {
     std::string prefix;
     subscriber_actor handle;
-    snapshot_ptr base;     ///< the last snapshot delivered (or current at subscribe)
+    /// The last snapshot delivered, while the subscriber is busy with it
+    /// (the `before` of what piles up meanwhile); null once it is idle. An
+    /// idle subscription holds no snapshot: one on a prefix that no longer
+    /// changes would keep its version's whole tree alive, a tree per quiet
+    /// prefix. Its next change's `before` is the version right before that
+    /// change, which holds, under its prefix, what it saw last.
+    snapshot_ptr base;
+    uint64_t seen = 0; ///< the version last delivered (or current at subscribe)
     snapshot_ptr pending;  ///< newest undelivered snapshot, if busy
     uint64_t pending_versions = 0;
     std::vector<std::string> pending_paths; ///< union over the folded versions

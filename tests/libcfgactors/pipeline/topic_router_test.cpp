@@ -85,6 +85,32 @@ CAF_TEST(unsubscribing stops the changes) {
   CAF_CHECK_EQUAL(log->size(), 1u);
 }
 
+CAF_TEST(an idle subscription keeps no snapshot alive) {
+  set("a.x", 1);
+  auto log = subscribe("a");
+  auto seen = set("a.x", 2);
+  CAF_REQUIRE_EQUAL(log->size(), 1u);
+  std::weak_ptr<const snapshot> delivered = log->front().after;
+  log->clear(); // the subscriber is done with it
+  // Versions under another prefix, until the history lets go of `seen`
+  // too: at 100,000 keys a version kept alive is a tree of ~9 MiB.
+  auto history = pipeline_options{}.storage.history_size;
+  for (std::size_t i = 0; i <= history; ++i)
+    set("b", static_cast<int64_t>(i));
+  CAF_CHECK(delivered.expired());
+  // The next change still tells what it saw: the version it was given
+  // last, and under its prefix that version's value.
+  auto res = set("a.x", 3);
+  CAF_REQUIRE_EQUAL(log->size(), 1u);
+  auto& c = log->front();
+  CAF_CHECK_EQUAL(c.prev_version, seen.version);
+  CAF_CHECK_EQUAL(c.version, res.version);
+  CAF_CHECK_EQUAL(c.before->version, res.version - 1);
+  CAF_CHECK_EQUAL(c.old_value(), json({{"x", 2}}));
+  CAF_CHECK_EQUAL(c.new_value(), json({{"x", 3}}));
+  CAF_CHECK_EQUAL(c.paths, std::vector<std::string>{"a.x"});
+}
+
 CAF_TEST(a busy subscriber gets the latest version and the count skipped) {
   auto log = std::make_shared<std::vector<change>>();
   auto busy = sys.spawn(gate, log);
