@@ -1,19 +1,30 @@
-// bench/quiet_prefixes: the memory that subscribers on prefixes that stopped
-// changing keep alive. A pipeline holds a config of `keys` keys (sections of
-// 100); each of `prefixes` subscribers watches a section of its own, each of
-// those sections is written once in turn (so each subscriber last saw a
-// different version), then history_size + 10 writes go to a section nobody
-// watches. The resident memory then (after malloc_trim) is compared with the
-// same run without the subscribers: the difference, per quiet prefix, is
-// what each keeps alive. A subscription that held on to the last snapshot
-// it was given kept that version's whole tree (9.4 MiB at 100,000 keys).
+// bench/quiet_prefixes: what subscriptions on prefixes a write does not
+// touch cost it.
 //
-//   quiet_prefixes [--keys 100000] [--prefixes 64]
+// Memory: a pipeline holds a config of `keys` keys (sections of 100); each
+// of `prefixes` subscribers watches a section of its own, each of those
+// sections is written once in turn (so each subscriber last saw a different
+// version), then history_size + 10 writes go to a section nobody watches.
+// The resident memory then (after malloc_trim) is compared with the same
+// run without the subscribers: the difference, per quiet prefix, is what
+// each keeps alive. A subscription that held on to the last snapshot it
+// was given kept that version's whole tree (9.4 MiB at 100,000 keys).
+//
+// Time: commits per second of one-key writes (64 in flight) to a 100-key
+// config with N subscribers, each on a prefix of its own that no write
+// touches, for each N of `--idle`, next to N = 0 in the same run: a write
+// costs what it changes when the router finds the subscriptions it touches
+// without visiting the others.
+//
+//   quiet_prefixes [--keys 100000] [--prefixes 64] [--idle 1000,10000,100000]
+//                  [--commits 20000]
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -111,10 +122,97 @@ double resident_mib(caf::actor_system& sys, int keys, int prefixes) {
   return mib;
 }
 
+/// One-key commits per second with `idle` subscribers on prefixes that no
+/// write touches (each its own: "quiet.<i>"), `commits` writes, 64 in
+/// flight, until a subscriber on the written prefix has the last: the
+/// router's work is part of the time (the store answers a write before the
+/// router has passed it on).
+double commits_per_second(caf::actor_system& sys, int idle, int commits) {
+  auto pipe = spawn_pipeline(sys, pipeline_options{});
+  caf::scoped_actor self{sys};
+  commit(self, pipe, {operation::replace_layer("file:bench.yaml",
+                                               make_config(100))});
+  // The idle ones, and last the one that watches the written prefix.
+  auto seen = std::make_shared<std::vector<seen_version>>(idle + 1);
+  std::vector<caf::actor> subs;
+  subs.reserve(idle + 1);
+  for (int i = 0; i < idle; ++i) {
+    auto sub = sys.spawn(recording_subscriber, seen, static_cast<size_t>(i));
+    subs.push_back(caf::actor_cast<caf::actor>(sub));
+    self->send(pipe.store, subscribe_atom::value,
+               "quiet." + std::to_string(i), sub);
+  }
+  auto watcher = sys.spawn(recording_subscriber, seen,
+                           static_cast<size_t>(idle));
+  subs.push_back(caf::actor_cast<caf::actor>(watcher));
+  self->send(pipe.store, subscribe_atom::value, std::string{"s0"}, watcher);
+  for (int i = 0; i <= idle; ++i)
+    self->receive([](uint64_t) {}, [](caf::error&) { std::abort(); });
+  uint64_t last = 0;
+  constexpr int window = 64;
+  int sent = 0;
+  auto send_one = [&] {
+    self->send(pipe.validator, write_atom::value,
+               write_request{{operation::set("s0.k0", ++sent)}, "bench", 0,
+                             {}});
+  };
+  auto run = [&](int n) {
+    int answered = 0;
+    auto until = sent + n;
+    auto first = std::min(until, sent + window);
+    while (sent < first)
+      send_one();
+    while (answered < n)
+      self->receive([&](write_result& r) {
+        if (r.status != write_status::committed)
+          std::abort();
+        last = std::max(last, r.version);
+        ++answered;
+        if (sent < until)
+          send_one();
+      });
+    while ((*seen)[idle].value.load(std::memory_order_acquire) < last)
+      std::this_thread::yield();
+  };
+  run(200); // the history fills, the tree pool settles
+  auto t0 = std::chrono::steady_clock::now();
+  run(commits);
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
+  for (auto& s : subs)
+    self->send_exit(s, caf::exit_reason::user_shutdown);
+  shutdown(pipe);
+  return commits / took.count();
+}
+
 int usage(const char* why) {
   std::fprintf(stderr, "quiet_prefixes: %s\nusage: quiet_prefixes "
-                       "[--keys 100000] [--prefixes 64]\n", why);
+                       "[--keys 100000] [--prefixes 64] "
+                       "[--idle 1000,10000,100000] [--commits 20000]\n",
+               why);
   return 2;
+}
+
+/// "1000,10000": counts of 1 to 1,000,000, or nothing.
+std::optional<std::vector<int>> to_counts(const std::string& text) {
+  std::vector<int> result;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    auto end = text.find(',', at);
+    if (end == std::string::npos)
+      end = text.size();
+    auto item = text.substr(at, end - at);
+    if (item.empty() || item.size() > 7
+        || item.find_first_not_of("0123456789") != std::string::npos)
+      return std::nullopt;
+    auto n = std::stoi(item);
+    if (n < 1 || n > 1000000)
+      return std::nullopt;
+    result.push_back(n);
+    at = end + 1;
+  }
+  if (result.empty())
+    return std::nullopt;
+  return result;
 }
 
 } // namespace
@@ -123,18 +221,32 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
   int keys = 100000;
   int prefixes = 64;
+  std::vector<int> idle{1000, 10000, 100000};
+  int commits = 20000;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (i + 1 >= argc)
       return usage(("missing value after " + arg).c_str());
-    auto value = std::atoi(argv[++i]);
+    std::string text = argv[++i];
+    auto value = std::atoi(text.c_str());
     if (arg == "--keys")
       keys = value;
     else if (arg == "--prefixes")
       prefixes = value;
-    else
+    else if (arg == "--commits")
+      commits = value;
+    else if (arg == "--idle") {
+      auto counts = to_counts(text);
+      if (!counts)
+        return usage(("--idle: " + text
+                      + ": expected counts of 1 to 1000000, separated by "
+                        "commas").c_str());
+      idle = *counts;
+    } else
       return usage(("unknown option " + arg).c_str());
   }
+  if (commits < 1 || commits > 10000000)
+    return usage("--commits: 1 to 10000000");
   // One more section than the watched ones: the quiet writes go there.
   if (keys < per_section * 2 || keys > 10000000)
     return usage("--keys: 200 to 10000000");
@@ -161,5 +273,14 @@ int main(int argc, char** argv) {
   std::printf("keys=%d: %.2f MiB per quiet prefix; one whole tree of the "
               "config: %.2f MiB (%.2f trees per quiet prefix)\n",
               keys, each, tree_mib, tree_mib > 0 ? each / tree_mib : 0.0);
+  // Time: the baseline with nobody idle, then each count.
+  auto none = commits_per_second(sys, 0, commits);
+  std::printf("one-key commits/s, 100-key config, %d commits: no idle "
+              "subscribers %.0f\n", commits, none);
+  for (auto n : idle) {
+    auto rate = commits_per_second(sys, n, commits);
+    std::printf("idle=%-7d %10.0f commits/s, %.2fx the time of none\n", n,
+                rate, none / rate);
+  }
   return 0;
 }

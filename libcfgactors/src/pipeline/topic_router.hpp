@@ -9,9 +9,11 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -91,6 +93,7 @@ struct topic_router_state {
     uint64_t pending_versions = 0;
     std::vector<std::string> pending_paths; ///< union over the folded versions
     uint32_t courier = 0; ///< index into `couriers`
+    std::size_t slot = 0; ///< its place in its prefix's `prefix_entry::ids`
     bool in_flight = false;
     bool notice = false; ///< owes a stale/fresh notice (sent when idle)
     bool every_version = false; ///< also versions that change no value
@@ -102,6 +105,19 @@ struct topic_router_state {
     version_queue queue;
   };
 
+  /// The subscriptions at one prefix.
+  struct prefix_entry {
+    std::vector<uint64_t> ids;
+    /// The publish that last touched the prefix, and the changed paths it
+    /// had there (the `relevant` ones, in order).
+    uint64_t touched_by = 0;
+    std::vector<std::string> paths;
+  };
+
+  /// Sorted, so that the prefixes within a path (an object replaced whole)
+  /// follow it; looked up by string_view.
+  using prefix_map = std::map<std::string, prefix_entry, std::less<>>;
+
   /// A courier and the changes for it collected in the current message.
   struct courier_slot {
     caf::actor handle;
@@ -111,6 +127,14 @@ struct topic_router_state {
 
   uint64_t next_id = 1;
   std::unordered_map<uint64_t, subscription> subscriptions;
+  /// The subscriptions by prefix: a publish finds the ones its changed
+  /// paths touch (the prefixes they lie within, by lookup; those within
+  /// them, by range) without visiting the others.
+  prefix_map prefixes;
+  /// The subscriptions that also take versions changing nothing under
+  /// their prefix (`every_version_atom`): every publish visits them.
+  std::unordered_set<uint64_t> always;
+  uint64_t publishes = 0; ///< marks the prefixes a publish touched
   /// Each subscriber's subscriptions, for its down message.
   std::unordered_multimap<caf::actor_addr, uint64_t> by_address;
   std::vector<courier_slot> couriers;

@@ -2,6 +2,9 @@
 #include "pipeline_fixture.hpp"
 #include "gate_subscriber.hpp"
 
+#include <map>
+#include <set>
+
 using namespace cfgactors;
 using namespace cfgactors::test;
 
@@ -53,6 +56,87 @@ CAF_TEST(replacing an ancestor notifies the subscribers below it) {
   CAF_REQUIRE_EQUAL(log->size(), 1u);
   CAF_CHECK(log->front().new_value().is_null());
   CAF_CHECK_EQUAL(log->front().old_value(), true);
+}
+
+CAF_TEST(a version reaches the prefixes its paths lie within or hold) {
+  write(operation::merge_patch(json::parse(R"({
+    "a": {"b": {"c": {"d": 0}}, "bc": 0}, "b": 0, "a.b": 0, "x": 0
+  })")));
+  std::map<std::string, change_log> logs;
+  for (auto prefix : {"", "a", "a.b", "a.b.c", "a.b.c.d", "a.bc", "b",
+                      "a\\.b", "x", "a.b.c.d.e"})
+    logs[prefix] = subscribe(prefix);
+  std::map<std::string, std::size_t> had;
+  // The prefixes whose subscriber got a change since the last call.
+  auto receivers = [&] {
+    std::set<std::string> result;
+    for (auto& [prefix, log] : logs)
+      if (log->size() > had[prefix]) {
+        had[prefix] = log->size();
+        result.insert(prefix);
+      }
+    return result;
+  };
+  using names = std::set<std::string>;
+  auto last_paths = [&](const std::string& prefix) {
+    auto& log = logs[prefix];
+    CAF_REQUIRE(!log->empty());
+    return log->back().paths;
+  };
+  // More prefixes than a publish tests one by one: each found from the
+  // paths (and a value where an absent prefix would go reaches that
+  // prefix too). The tests above, with a few prefixes, test each.
+  set("a.b.c.d", 1);
+  CAF_CHECK_EQUAL(receivers(), (names{"", "a", "a.b", "a.b.c", "a.b.c.d",
+                                      "a.b.c.d.e"}));
+  CAF_CHECK_EQUAL(last_paths("a.b"),
+                  std::vector<std::string>{"a.b.c.d"});
+  // A key with a dot in it is no parent of "a.b".
+  set("a\\.b", 1);
+  CAF_CHECK_EQUAL(receivers(), (names{"", "a\\.b"}));
+  // An object replaced whole reaches the prefixes within it.
+  write(operation::merge_patch(json::parse(R"({"a": {"b": 7}})")));
+  CAF_CHECK_EQUAL(receivers(),
+                  (names{"", "a", "a.b", "a.b.c", "a.b.c.d", "a.b.c.d.e"}));
+  CAF_CHECK_EQUAL(last_paths("a.b.c.d.e"),
+                  std::vector<std::string>{"a.b"});
+  // Many paths at once.
+  write(operation::merge_patch(json::parse(R"({
+    "a": {"b": {"c": {"d": 2}}, "bc": 1}, "b": 1, "x": 1,
+    "p1": 1, "p2": 1, "p3": 1, "p4": 1, "p5": 1, "p6": 1, "p7": 1, "p8": 1
+  })")));
+  CAF_CHECK_EQUAL(receivers(), (names{"", "a", "a.b", "a.b.c", "a.b.c.d",
+                                    "a.b.c.d.e", "a.bc", "b", "x"}));
+  CAF_CHECK_EQUAL(last_paths("a"),
+                  (std::vector<std::string>{"a.b", "a.bc"}));
+  CAF_CHECK_EQUAL(last_paths("").size(), 12u);
+}
+
+CAF_TEST(subscriptions at one prefix leave it one by one) {
+  std::vector<caf::actor> subs;
+  auto log = std::make_shared<std::vector<change>>();
+  for (int i = 0; i < 3; ++i) {
+    subs.push_back(sys.spawn(recorder, log));
+    self->send(pipe.router, subscribe_atom::value, std::string{"n"},
+               caf::actor_cast<subscriber_actor>(subs.back()));
+  }
+  run();
+  CAF_CHECK_EQUAL(router_st().prefixes.at("n").ids.size(), 3u);
+  // The first leaves: the last takes its place in the list, and knows it.
+  self->send_exit(subs[0], caf::exit_reason::kill);
+  run();
+  auto& ids = router_st().prefixes.at("n").ids;
+  CAF_REQUIRE_EQUAL(ids.size(), 2u);
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    CAF_CHECK_EQUAL(router_st().subscriptions.at(ids[i]).slot, i);
+  set("n", 1);
+  CAF_CHECK_EQUAL(log->size(), 2u);
+  for (int i = 2; i > 0; --i)
+    self->send_exit(subs[i], caf::exit_reason::kill);
+  run();
+  CAF_CHECK(router_st().prefixes.empty());
+  set("n", 2);
+  CAF_CHECK_EQUAL(log->size(), 2u);
 }
 
 CAF_TEST(dead subscribers are dropped) {
