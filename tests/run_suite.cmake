@@ -1,7 +1,8 @@
 # Runs one CAF test suite and fails unless it passed *and* ran at least one test.
 # CAF logs each check, passed or failed, only at its most verbose level: that
 # goes to a log file, and a failed suite prints its failed checks from it
-# (the console says which test failed, not which check).
+# (the console says which test failed, not which check), or from a second
+# run when an abort cut the log short.
 set(log "${CMAKE_CURRENT_BINARY_DIR}/suite-${SUITE}.log")
 file(REMOVE "${log}")
 execute_process(COMMAND "${TEST_BINARY}" -n -r 300 -s "^${SUITE}$"
@@ -11,8 +12,24 @@ set(all "${out}${err}")
 message("${all}")
 if(NOT rc EQUAL 0)
   set(lines "")
+  set(from "${log}")
   if(EXISTS "${log}")
     file(STRINGS "${log}" lines REGEX "^(!! |- |.*REQUIRED)")
+  endif()
+  # A suite that aborts (a failed CAF_REQUIRE) leaves its log file cut
+  # short: run it again with its checks on the console instead.
+  if(NOT lines MATCHES "!! ")
+    execute_process(COMMAND "${TEST_BINARY}" -n -r 300 -s "^${SUITE}$" -v 5
+                    OUTPUT_VARIABLE again ERROR_VARIABLE again_err)
+    string(REPLACE ";" "," again "${again}${again_err}")
+    string(REPLACE "\n" ";" again "${again}")
+    set(lines "")
+    set(from "a second run with its checks on the console")
+    foreach(line IN LISTS again)
+      if(line MATCHES "^(!! |- |.*REQUIRED)")
+        list(APPEND lines "${line}")
+      endif()
+    endforeach()
   endif()
   # Each failed check under the name of its test, once.
   set(failed "")
@@ -28,7 +45,7 @@ if(NOT rc EQUAL 0)
       string(APPEND failed "${line}\n")
     endif()
   endforeach()
-  message("failed checks (from ${log}):\n${failed}")
+  message("failed checks (from ${from}):\n${failed}")
   message(FATAL_ERROR "suite ${SUITE} failed (exit ${rc})")
 endif()
 string(REGEX MATCH "tests: +([0-9]+)" _ "${all}")
