@@ -36,6 +36,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "counts.hpp"
 #include "propagation/caf_settings.hpp"
 #include "propagation/process.hpp"
 #include "propagation/report.hpp"
@@ -115,14 +116,6 @@ std::string join(const std::vector<int>& xs) {
   for (auto x : xs)
     out += (out.empty() ? "" : ",") + std::to_string(x);
   return out;
-}
-
-/// A whole non-negative number, or nullopt.
-std::optional<int> to_count(const std::string& text) {
-  if (text.empty() || text.size() > 9
-      || text.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  return std::stoi(text);
 }
 
 std::optional<options> read_options(const arg_map& args) {

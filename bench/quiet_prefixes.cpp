@@ -24,7 +24,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,6 +32,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cfgactors/cfgactors.hpp"
+#include "counts.hpp"
 #include "propagation/process.hpp"
 
 using namespace cfgactors;
@@ -192,29 +192,6 @@ int usage(const char* why) {
   return 2;
 }
 
-/// "1000,10000": counts of 1 to 1,000,000, or nothing.
-std::optional<std::vector<int>> to_counts(const std::string& text) {
-  std::vector<int> result;
-  std::size_t at = 0;
-  while (at < text.size()) {
-    auto end = text.find(',', at);
-    if (end == std::string::npos)
-      end = text.size();
-    auto item = text.substr(at, end - at);
-    if (item.empty() || item.size() > 7
-        || item.find_first_not_of("0123456789") != std::string::npos)
-      return std::nullopt;
-    auto n = std::stoi(item);
-    if (n < 1 || n > 1000000)
-      return std::nullopt;
-    result.push_back(n);
-    at = end + 1;
-  }
-  if (result.empty())
-    return std::nullopt;
-  return result;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -228,7 +205,8 @@ int main(int argc, char** argv) {
     if (i + 1 >= argc)
       return usage(("missing value after " + arg).c_str());
     std::string text = argv[++i];
-    auto value = std::atoi(text.c_str());
+    // Not a count: -1, which each range check below refuses.
+    auto value = bench::to_count(text).value_or(-1);
     if (arg == "--keys")
       keys = value;
     else if (arg == "--prefixes")
@@ -236,8 +214,10 @@ int main(int argc, char** argv) {
     else if (arg == "--commits")
       commits = value;
     else if (arg == "--idle") {
-      auto counts = to_counts(text);
-      if (!counts)
+      auto counts = bench::to_counts(text);
+      if (!counts
+          || std::any_of(counts->begin(), counts->end(),
+                         [](int n) { return n < 1 || n > 1000000; }))
         return usage(("--idle: " + text
                       + ": expected counts of 1 to 1000000, separated by "
                         "commas").c_str());

@@ -34,10 +34,12 @@
 #include <spdlog/spdlog.h>
 
 #include "cfgactors/cfgactors.hpp"
+#include "counts.hpp"
 #include "propagation/process.hpp"
 
 using namespace cfgactors;
 using bench::rss_bytes;
+using bench::to_count;
 using namespace std::chrono_literals;
 
 namespace {
@@ -288,13 +290,6 @@ row run_child(const std::string& self_path, const std::string& system, int n,
   r.max_ms = static_cast<double>(max) / 1e6;
   r.commit_ms = commit >= 0 ? static_cast<double>(commit) / 1e6 : -1;
   return r;
-}
-
-std::optional<int> to_count(const std::string& text) {
-  if (text.empty() || text.size() > 7
-      || text.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  return std::stoi(text);
 }
 
 const char* usage_text

@@ -20,15 +20,20 @@ using router_ptr = topic_router_actor::stateful_pointer<topic_router_state>;
 using subscription = topic_router_state::subscription;
 using courier_slot = topic_router_state::courier_slot;
 
-/// Paths in `all` that concern `prefix`: below it, or an ancestor of it (an
-/// object replaced whole changes everything beneath).
+/// Whether a change at `path` concerns `prefix`: it lies below it, or is an
+/// ancestor of it (an object replaced whole changes everything beneath).
+bool concerns(const std::string& path, const std::string& prefix) {
+  return path_within(path, prefix) || path_within(prefix, path);
+}
+
+/// Paths in `all` that concern `prefix`.
 std::vector<std::string> relevant(const std::vector<std::string>& all,
                                   const std::string& prefix) {
   if (prefix.empty())
     return all;
   std::vector<std::string> result;
   for (auto& p : all)
-    if (path_within(p, prefix) || path_within(prefix, p))
+    if (concerns(p, prefix))
       result.push_back(p);
   return result;
 }
@@ -94,7 +99,7 @@ touched_prefixes(topic_router_state& st, const std::vector<std::string>& all) {
   if (st.prefixes.size() <= few_prefixes) {
     for (auto i = st.prefixes.begin(); i != st.prefixes.end(); ++i)
       for (auto& path : all)
-        if (path_within(path, i->first) || path_within(i->first, path))
+        if (concerns(path, i->first))
           touch(i, path);
     return result;
   }

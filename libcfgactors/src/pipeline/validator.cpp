@@ -176,12 +176,12 @@ bool trees_worth_waiting_for(const validator_state& st) {
 /// copy into a fresh allocation is what a tree in the pool would have saved.
 /// (A write that waits for a tree grows nothing: its tree comes back; nor
 /// does one that rewrote a pooled tree whole: the pool had a tree.)
-void tell_copies(validator_state& st) {
+void tell_new_trees(validator_state& st) {
   auto n = st.merge_cache.new_trees;
   if (st.trees)
-    for (auto i = st.copies_told; i < n; ++i)
+    for (auto i = st.new_trees_told; i < n; ++i)
       st.trees->grow();
-  st.copies_told = n;
+  st.new_trees_told = n;
 }
 
 /// Readies the tree of the next write while the store commits this one.
@@ -195,7 +195,7 @@ void prepare_next(validator_state& st) {
                                              + detail::tree_pool::usual);
   if (!take_pooled(st) && !trees_worth_waiting_for(st)) {
     st.merge_cache.prepare();
-    tell_copies(st);
+    tell_new_trees(st);
   }
 }
 
@@ -363,7 +363,7 @@ void adopt(validator_ptr self, detail::version_record rec, Then then) {
     rec.base = 0;
   }
   auto effective = st.merge_cache.effective(rec.layers);
-  tell_copies(st);
+  tell_new_trees(st);
   auto hash = canonical_hash(effective);
   auto& counters = *st.etcd->counters;
   if (hash != rec.hash) {
@@ -789,7 +789,7 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
     return;
   }
   auto effective = st.merge_cache.effective(candidate);
-  tell_copies(st);
+  tell_new_trees(st);
   // Where the merged tree may have changed: below what the layers the write
   // changed touch, against the version it was built on (the head, in flight
   // or durable). If the schema accepted that version here, it proves only

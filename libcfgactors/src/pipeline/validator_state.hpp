@@ -101,7 +101,7 @@ struct validator_state {
   /// on the first snapshot the store commits (see pipeline/tree_pool.hpp).
   std::shared_ptr<detail::tree_pool> trees;
   /// merge_cache.new_trees the pool has been told of (tree_pool::grow).
-  uint64_t copies_told = 0;
+  uint64_t new_trees_told = 0;
   /// etcd mode: commits go through etcd (compare-and-set on its head)
   /// before the store; see docs/ARCHITECTURE.md.
   std::optional<detail::etcd_hooks> etcd;
