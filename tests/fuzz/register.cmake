@@ -7,8 +7,9 @@ add_test(NAME fuzz.smoke
                  -DLAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER} -DSECONDS=20
                  -P ${CMAKE_CURRENT_LIST_DIR}/smoke.cmake)
 # Measured on 2 cores: the build alone 223 s cold (no ccache; most of it
-# the library and cfgd's API for http_router), then seven 20 s runs; the
-# timeout leaves room for a slower, busier machine (docs/FUZZING.md).
+# the library and cfgd's API for http_router), then seven 20 s runs, two
+# at a time; the timeout leaves room for a slower, busier machine
+# (docs/FUZZING.md).
 # COST: started first, so that its clang build overlaps the other tests
 # instead of being the last thing a cold run waits for.
 set_tests_properties(fuzz.smoke PROPERTIES TIMEOUT 2400 LABELS fuzz
