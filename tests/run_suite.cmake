@@ -11,10 +11,12 @@ execute_process(COMMAND "${TEST_BINARY}" -n -r 300 -s "^${SUITE}$"
 set(all "${out}${err}")
 message("${all}")
 if(NOT rc EQUAL 0)
+  # A failed check (`!! `), a test's name (`- `), a failed requirement.
+  set(check_line "^(!! |- |.*REQUIRED)")
   set(lines "")
   set(from "${log}")
   if(EXISTS "${log}")
-    file(STRINGS "${log}" lines REGEX "^(!! |- |.*REQUIRED)")
+    file(STRINGS "${log}" lines REGEX "${check_line}")
   endif()
   # A suite that aborts (a failed CAF_REQUIRE) leaves its log file cut
   # short: run it again with its checks on the console instead.
@@ -26,7 +28,7 @@ if(NOT rc EQUAL 0)
     set(lines "")
     set(from "a second run with its checks on the console")
     foreach(line IN LISTS again)
-      if(line MATCHES "^(!! |- |.*REQUIRED)")
+      if(line MATCHES "${check_line}")
         list(APPEND lines "${line}")
       endif()
     endforeach()
