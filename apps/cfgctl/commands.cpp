@@ -8,6 +8,7 @@
 
 #include "cfgactors/path.hpp"
 
+#include "show.hpp"
 #include "table.hpp"
 
 namespace cfgctl {
@@ -15,11 +16,6 @@ namespace cfgctl {
 using nlohmann::json;
 
 namespace {
-
-/// A value for humans: strings bare, everything else as compact JSON.
-std::string show(const json& x) {
-  return x.is_string() ? x.get<std::string>() : x.dump();
-}
 
 /// A dry run's answer: what the write would change, one path a line.
 int dry_run_outcome(const reply& r) {

@@ -21,6 +21,7 @@
 #include "cfgactors/path.hpp"
 
 #include "commands.hpp"
+#include "show.hpp"
 
 namespace cfgctl {
 
@@ -42,10 +43,6 @@ constexpr auto max_backoff = 8s;
 /// Most versions fetched one by one after a gap; older ones are shown as
 /// one change (the history is bounded anyway: 100 versions by default).
 constexpr uint64_t max_catch_up = 100;
-
-std::string show(const json& x) {
-  return x.is_string() ? x.get<std::string>() : x.dump();
-}
 
 /// Whether a change at `path` concerns a watch of `prefix`: at or below it,
 /// or above it (a whole subtree replaced).

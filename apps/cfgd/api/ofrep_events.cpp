@@ -35,7 +35,7 @@ using message = std::shared_ptr<const std::string>;
 /// Events a client may leave unsent before it is dropped. Events carry no
 /// state (each says "re-fetch"), so a client this far behind loses nothing
 /// by reconnecting, and its backlog costs us nothing meanwhile.
-constexpr std::size_t max_outbox = 16;
+constexpr std::size_t max_unsent_events = 16;
 
 /// A comment line that keeps proxies from closing an idle stream and finds
 /// peers that went away without a FIN.
@@ -145,7 +145,7 @@ private:
   void enqueue(message msg) {
     if (closed_)
       return;
-    if (outbox_.size() >= max_outbox) {
+    if (outbox_.size() >= max_unsent_events) {
       // Too slow: reset (no linger) so neither the pending write nor the
       // kernel's buffer for it outlives the decision.
       spdlog::warn("event=ofrep_stream_dropped reason=\"send queue full\" "

@@ -44,7 +44,7 @@ namespace {
 using message = std::shared_ptr<const std::string>;
 
 /// Replies and pushes a client may leave unread before it is closed.
-constexpr std::size_t max_outbox = 64;
+constexpr std::size_t max_unread_messages = 64;
 
 /// The push of `snap`, secrets masked unless `with_secrets`.
 message serialize(const cfgactors::snapshot& snap, bool with_secrets) {
@@ -331,7 +331,7 @@ private:
       return;
     // A client that sends but never reads must not grow our memory: past
     // the cap it is closed, with the reason.
-    if (outbox_.size() >= max_outbox) {
+    if (outbox_.size() >= max_unread_messages) {
       spdlog::warn("event=ws_client_dropped service=\"{}\" reason=\"send "
                    "queue full\" queued={}",
                    service_, outbox_.size());
