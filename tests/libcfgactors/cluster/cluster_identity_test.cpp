@@ -13,6 +13,8 @@
 
 #include <optional>
 
+namespace cluster_identity_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::test;
 
@@ -322,3 +324,5 @@ CAF_TEST(a forged cluster id without the stream MAC is ignored) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace cluster_identity_suite

@@ -10,6 +10,8 @@
 #include "pipeline/pipeline_core.hpp"
 #include "pipeline/topic_router.hpp"
 
+namespace cluster_io_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::test;
 using namespace std::chrono_literals;
@@ -427,3 +429,5 @@ CAF_TEST(a replica cut off is missed by writes and stale until it resyncs) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace cluster_io_suite

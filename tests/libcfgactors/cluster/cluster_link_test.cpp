@@ -12,6 +12,8 @@
 #include "link_probe.hpp"
 #include "pipeline/pipeline_core.hpp"
 
+namespace cluster_link_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::test;
 using namespace std::chrono_literals;
@@ -525,3 +527,5 @@ CAF_TEST(stray and forged messages change nothing and are counted) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace cluster_link_suite

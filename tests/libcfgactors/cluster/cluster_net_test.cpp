@@ -20,6 +20,8 @@
 #include "pipeline/pipeline_core.hpp"
 #include "cfgactors/system_config.hpp"
 
+namespace cluster_net_suite {
+
 using namespace cfgactors;
 using namespace std::chrono_literals;
 
@@ -231,3 +233,5 @@ CAF_TEST(a replica in another system mirrors the primary over tcp) {
   caf::anon_send_exit(sub, caf::exit_reason::user_shutdown);
   primary.reset();
 }
+
+} // namespace cluster_net_suite

@@ -14,6 +14,8 @@
 
 #include <optional>
 
+namespace cluster_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::test;
 
@@ -799,3 +801,5 @@ CAF_TEST(a value that becomes secret without changing is masked at once) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace cluster_suite

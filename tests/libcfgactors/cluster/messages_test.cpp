@@ -14,6 +14,8 @@
 #include "cfgactors/replica_state.hpp"
 #include "cfgactors/system_config.hpp"
 
+namespace messages_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -347,3 +349,5 @@ CAF_TEST(consistency levels parse and print) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace messages_suite

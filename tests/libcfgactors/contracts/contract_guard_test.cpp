@@ -17,6 +17,8 @@
 #include "cfgactors/contract_guard.hpp"
 #include "log_recorder.hpp"
 
+namespace contract_guard_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::test;
 using namespace std::chrono_literals;
@@ -512,3 +514,5 @@ CAF_TEST(a detached guard rolls back a version its component finds unhealthy) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace contract_guard_suite

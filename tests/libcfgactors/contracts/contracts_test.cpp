@@ -8,6 +8,8 @@
 #include "cfgactors/contract_registry.hpp"
 #include "log_recorder.hpp"
 
+namespace contracts_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::test;
 
@@ -357,3 +359,5 @@ CAF_TEST(a check without the actors sees pre-release and short versions) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace contracts_suite

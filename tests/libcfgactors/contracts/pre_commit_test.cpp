@@ -11,6 +11,8 @@
 #include "cfgactors/contract_registry.hpp"
 #include "cfgactors/pre_commit.hpp"
 
+namespace pre_commit_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::test;
 
@@ -281,3 +283,5 @@ CAF_TEST(a dry run of a keyed write that committed is judged again) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace pre_commit_suite

@@ -7,6 +7,8 @@
 
 #include <string>
 
+namespace semver_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -99,3 +101,5 @@ CAF_TEST(the in-place scan accepts and orders exactly as parse does) {
                         compare(*parsed, *other));
   }
 }
+
+} // namespace semver_suite

@@ -10,6 +10,8 @@
 
 #include "core/log.hpp"
 
+namespace log_fields_suite {
+
 using namespace cfgactors;
 using ojson = nlohmann::ordered_json;
 
@@ -127,3 +129,5 @@ CAF_TEST(any text escaped by the library reads back as itself) {
     CAF_CHECK_EQUAL(f["after"], 1);
   }
 }
+
+} // namespace log_fields_suite

@@ -11,6 +11,8 @@
 #include "etcd/etcd_connection.hpp"
 #include "etcd/etcd_watch.hpp"
 
+namespace etcd_client_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::detail;
 using namespace cfgactors::test;
@@ -471,3 +473,5 @@ CAF_TEST(etcd auth admits the right password and refuses a wrong one) {
   CAF_MESSAGE(refused_log.end_error.message);
   CAF_CHECK(refused_log.end_error.what == etcd_error::kind::refused);
 }
+
+} // namespace etcd_client_suite

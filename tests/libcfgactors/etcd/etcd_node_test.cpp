@@ -13,6 +13,8 @@
 #include "cfgactors/node.hpp"
 #include "cfgactors/system_config.hpp"
 
+namespace etcd_node_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::test;
 using namespace std::chrono_literals;
@@ -109,3 +111,5 @@ CAF_TEST(two nodes on one etcd follow each other and go stale without it) {
   CAF_CHECK_EQUAL(b->version(), last);
   b->unsubscribe(*sub);
 }
+
+} // namespace etcd_node_suite

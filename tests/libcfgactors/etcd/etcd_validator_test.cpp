@@ -12,6 +12,8 @@
 #include "cfgactors/merge.hpp"
 #include "etcd/etcd_actor_types.hpp"
 
+namespace etcd_validator_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::detail;
 using outcome = etcd_commit_result::outcome;
@@ -384,3 +386,5 @@ CAF_TEST(a retried keyed write answers its first version) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace etcd_validator_suite

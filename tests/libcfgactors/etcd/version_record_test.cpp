@@ -11,6 +11,8 @@
 #include "etcd/version_record.hpp"
 #include "pipeline/secret_box.hpp"
 
+namespace version_record_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::detail;
 
@@ -255,3 +257,5 @@ CAF_TEST(secret values are sealed in etcd and open only where they belong) {
   CAF_REQUIRE(plain);
   CAF_CHECK(plain->layers == x.layers);
 }
+
+} // namespace version_record_suite

@@ -19,6 +19,8 @@
 
 #include "flags/twin_flags.hpp"
 
+namespace compiled_flags_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -461,3 +463,5 @@ CAF_TEST(threads racing for a fresh snapshot all get the same answers) {
       CAF_CHECK(out == expected);
   }
 }
+
+} // namespace compiled_flags_suite

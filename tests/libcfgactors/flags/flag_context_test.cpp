@@ -17,6 +17,8 @@
 #include "cfgactors/flags.hpp"
 #include "cfgactors/snapshot.hpp"
 
+namespace flag_context_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -140,3 +142,5 @@ CAF_TEST(text rules match values that differ in one byte only when equal) {
     }
   }
 }
+
+} // namespace flag_context_suite

@@ -19,6 +19,8 @@
 
 #include "pipeline_fixture.hpp"
 
+namespace flags_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -841,3 +843,5 @@ CAF_TEST(the compiled and the interpreted evaluator agreed on every case) {
   CAF_MESSAGE(test::twin_comparisons() << " evaluations compared");
   CAF_CHECK_GREATER(test::twin_comparisons(), 100000u);
 }
+
+} // namespace flags_suite

@@ -13,6 +13,8 @@
 
 #include "flags/twin_flags.hpp"
 
+namespace ofrep_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -285,3 +287,5 @@ CAF_TEST(values must name declared variants) {
   CAF_CHECK_EQUAL(not_object[0], "features.f.values: expected an object "
                                  "{variant: value}, got [1]");
 }
+
+} // namespace ofrep_suite

@@ -15,6 +15,8 @@
 #include "cfgactors/merge.hpp"
 #include "cfgactors/snapshot.hpp"
 
+namespace overlay_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -356,3 +358,5 @@ CAF_TEST(a view keeps its snapshot alive and leaves it unchanged) {
   CAF_CHECK_EQUAL(view.source()->effective, tree);
   CAF_CHECK_EQUAL(view.source()->hash, hash);
 }
+
+} // namespace overlay_suite

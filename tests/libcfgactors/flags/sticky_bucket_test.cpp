@@ -12,6 +12,8 @@
 
 #include "flags/sticky_bucket.hpp"
 
+namespace sticky_bucket_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -64,3 +66,5 @@ CAF_TEST(the evaluator puts golden keys where their buckets say) {
   // theme: blue takes buckets below 5000, green the rest.
   CAF_CHECK_EQUAL(flags.variant("theme", {{"user", "user-10000"}}), "green");
 }
+
+} // namespace sticky_bucket_suite

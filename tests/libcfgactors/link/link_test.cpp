@@ -22,6 +22,8 @@
 #include "link/link_dialer.hpp"
 #include "link/link_gate.hpp"
 
+namespace link_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::detail;
 using namespace std::chrono_literals;
@@ -464,3 +466,5 @@ CAF_TEST(a link whose other end goes silent is closed) {
   ::close(r.fd);
   ctx->stop();
 }
+
+} // namespace link_suite

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+namespace diff_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -193,3 +195,5 @@ CAF_TEST(a patch from the changed paths turns one tree into the other) {
   CAF_CHECK_EQUAL(patch_paths(json::array({json{{"op", "add"}}}), to),
                   std::vector<std::string>{""});
 }
+
+} // namespace diff_suite

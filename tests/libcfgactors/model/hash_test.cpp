@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+namespace hash_suite {
+
 using namespace cfgactors;
 
 using cfgactors::test::reference_hash;
@@ -348,3 +350,5 @@ CAF_TEST(a changed path left out gives another hash than the full one) {
   auto complete = detail::rehash(old, after, trie_of({"s1.k1", "s2.k2"}));
   CAF_CHECK_EQUAL(complete->hex(), canonical_hash(after));
 }
+
+} // namespace hash_suite

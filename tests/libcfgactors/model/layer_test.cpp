@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+namespace layer_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -173,3 +175,5 @@ CAF_TEST(from_json sorts misordered input and keeps the last duplicate) {
   CAF_CHECK_EQUAL(names(stack), (strings{"defaults", "runtime"}));
   CAF_CHECK_EQUAL(stack.get("defaults")->dump(), R"({"v":2})");
 }
+
+} // namespace layer_suite

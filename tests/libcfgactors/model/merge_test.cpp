@@ -7,6 +7,8 @@
 #include <string>
 #include <utility>
 
+namespace merge_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -180,3 +182,5 @@ CAF_TEST(assign_reusing keeps the number kinds of the source) {
   CAF_CHECK(target["f"].is_number_unsigned());
   CAF_CHECK_EQUAL(target, source);
 }
+
+} // namespace merge_suite

@@ -11,6 +11,8 @@
 
 #include <unistd.h>
 
+namespace parse_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -388,3 +390,5 @@ CAF_TEST(unreadable files and unknown extensions fail without a position) {
   CAF_CHECK_EQUAL(r.error->str(), ini + ": unknown file extension (expected "
                                         ".json, .yaml, .yml or .toml)");
 }
+
+} // namespace parse_suite

@@ -11,6 +11,8 @@
 
 #include <unistd.h>
 
+namespace parse_toml_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -197,3 +199,5 @@ CAF_TEST(parse_file reads toml files by extension) {
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }
+
+} // namespace parse_toml_suite

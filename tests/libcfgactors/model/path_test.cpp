@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+namespace path_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -235,3 +237,5 @@ CAF_TEST(nesting depth handles one hundred thousand levels) {
   }
   CAF_CHECK_EQUAL(nesting_depth(deep), 100000u);
 }
+
+} // namespace path_suite

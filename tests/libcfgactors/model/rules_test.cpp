@@ -8,6 +8,8 @@
 
 #include "cfgactors/rules.hpp"
 
+namespace rules_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -350,3 +352,5 @@ CAF_TEST(a tree check reports its own paths and survives throwing) {
   CAF_CHECK(refused);
   CAF_CHECK_EQUAL(rules.size(), 3u);
 }
+
+} // namespace rules_suite

@@ -22,6 +22,8 @@
 #include "model/hash_tree.hpp"
 #include "model/schema_validity.hpp"
 
+namespace schema_changes_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -505,3 +507,5 @@ CAF_TEST(the schema gives the errors of the full pass for any change) {
   }
   CAF_CHECK_GREATER(refused, 50);
 }
+
+} // namespace schema_changes_suite

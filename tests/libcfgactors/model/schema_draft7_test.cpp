@@ -13,6 +13,8 @@
 
 #include "cfgactors/schema.hpp"
 
+namespace schema_draft7_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -244,3 +246,5 @@ CAF_TEST(arrays too long for uniqueItems are refused where it applies) {
   CAF_CHECK_EQUAL(verdict(*schema, json{{"hosts", many}}.dump()),
                   "hosts|schema.uniqueItems");
 }
+
+} // namespace schema_draft7_suite

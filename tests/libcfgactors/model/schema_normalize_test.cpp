@@ -11,6 +11,8 @@
 #include "cfgactors/schema.hpp"
 #include "cfgactors/system_config.hpp"
 
+namespace schema_normalize_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -122,3 +124,5 @@ CAF_TEST(a node stores and serves the normalized value) {
   CAF_CHECK_EQUAL(n->get("logging.level", "?"), "DEBUG");
   n->stop();
 }
+
+} // namespace schema_normalize_suite

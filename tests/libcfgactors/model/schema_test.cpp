@@ -12,6 +12,8 @@
 #include "cfgactors/parse.hpp"
 #include "cfgactors/schema.hpp"
 
+namespace schema_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -444,3 +446,5 @@ CAF_TEST(a schema of false admits nothing and one of true everything) {
   CAF_CHECK_EQUAL(validate(*no, json{{"a", 1}}), lines{"a|schema.properties"});
   CAF_CHECK_EQUAL(validate(*no, json{{"b", 1}}), lines{});
 }
+
+} // namespace schema_suite

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+namespace secrets_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -661,3 +663,5 @@ CAF_TEST(a schema that refers to itself from many places terminates) {
   CAF_CHECK_EQUAL(config, j(R"({"pw": "***", "left": {"pw": "***",
                                                      "up": {"pw": "***"}}})"));
 }
+
+} // namespace secrets_suite

@@ -4,6 +4,8 @@
 
 #include "cfgactors/validation_error.hpp"
 
+namespace validation_error_suite {
+
 using namespace cfgactors;
 
 CAF_TEST(a validation error renders as path message and rule) {
@@ -15,3 +17,5 @@ CAF_TEST(an error on the root names the root) {
   validation_error e{"", "parse", "expected an object"};
   CAF_CHECK_EQUAL(e.str(), "<root>: expected an object [parse]");
 }
+
+} // namespace validation_error_suite

@@ -35,6 +35,8 @@
 #include "cfgactors/setting.hpp"
 #include "cfgactors/system_config.hpp"
 
+namespace node_suite {
+
 using namespace cfgactors;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
@@ -707,3 +709,5 @@ CAF_TEST(lazy loads on first access once and again after invalidate) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace node_suite

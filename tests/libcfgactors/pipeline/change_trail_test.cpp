@@ -13,6 +13,8 @@
 #include "cfgactors/snapshot.hpp"
 #include "pipeline/change_trail.hpp"
 
+namespace change_trail_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -180,3 +182,5 @@ CAF_TEST(a trail of versions that changed much copies the whole tree) {
                             current));
   CAF_CHECK_EQUAL(built, current.effective);
 }
+
+} // namespace change_trail_suite

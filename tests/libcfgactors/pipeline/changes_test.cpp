@@ -11,6 +11,8 @@
 #include "cfgactors/hash.hpp"
 #include "model/hash_tree.hpp"
 
+namespace changes_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::test;
 
@@ -118,3 +120,5 @@ CAF_TEST(subscribers get the recorded paths under their prefix) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace changes_suite

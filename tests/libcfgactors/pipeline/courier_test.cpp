@@ -2,6 +2,8 @@
 #include "pipeline_fixture.hpp"
 #include "gate_subscriber.hpp"
 
+namespace courier_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::test;
 
@@ -204,3 +206,5 @@ CAF_TEST(every version subscribers in two couriers queue and report totals) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace courier_suite

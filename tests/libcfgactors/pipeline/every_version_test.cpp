@@ -9,6 +9,8 @@
 #include <optional>
 #include <utility>
 
+namespace every_version_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::test;
 
@@ -159,3 +161,5 @@ CAF_TEST(the default subscriber still folds) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace every_version_suite

@@ -24,6 +24,8 @@
 #include "pipeline/topic_router.hpp"
 #include "pipeline/validator_state.hpp"
 
+namespace group_commit_suite {
+
 using namespace cfgactors;
 using detail::journal;
 
@@ -361,3 +363,5 @@ CAF_TEST(compare and set compares against the newest admitted version) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace group_commit_suite

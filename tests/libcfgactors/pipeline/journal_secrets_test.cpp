@@ -26,6 +26,8 @@
 #include "pipeline/journal.hpp"
 #include "pipeline/secret_box.hpp"
 
+namespace journal_secrets_suite {
+
 using namespace cfgactors;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
@@ -611,3 +613,5 @@ CAF_TEST(a restarted store keeps its secrets sealed and their paths) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace journal_secrets_suite

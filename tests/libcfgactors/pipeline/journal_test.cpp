@@ -31,6 +31,8 @@
 #include "model/hash_tree.hpp"
 #include "pipeline/journal.hpp"
 
+namespace journal_suite {
+
 using namespace cfgactors;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
@@ -844,3 +846,5 @@ CAF_TEST(spawn_pipeline refuses a data dir) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace journal_suite

@@ -13,6 +13,8 @@
 #include "cfgactors/schema.hpp"
 #include "cfgactors/secrets.hpp"
 
+namespace pipeline_secrets_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::test;
 
@@ -280,3 +282,5 @@ CAF_TEST(a diff across the marking of a path names it either way) {
   d.receive([&](diff_result& x) { CAF_CHECK(x.secrets.empty()); },
             [&](caf::error& err) { CAF_FAIL(fx.sys.render(err)); });
 }
+
+} // namespace pipeline_secrets_suite

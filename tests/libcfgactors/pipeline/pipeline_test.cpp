@@ -16,6 +16,8 @@
 #include "cfgactors/schema.hpp"
 #include "cfgactors/system_config.hpp"
 
+namespace pipeline_suite {
+
 using namespace cfgactors;
 using namespace std::chrono_literals;
 
@@ -273,3 +275,5 @@ CAF_TEST(writes sent without waiting are all committed in order) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace pipeline_suite

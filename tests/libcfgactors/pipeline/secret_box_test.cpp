@@ -20,6 +20,8 @@
 #include "cfgactors/errc.hpp"
 #include "pipeline/secret_box.hpp"
 
+namespace secret_box_suite {
+
 using namespace cfgactors;
 using detail::secret_box;
 namespace fs = std::filesystem;
@@ -431,3 +433,5 @@ CAF_TEST(data_dir_key refuses a symbolic link and a bad key file) {
   CAF_REQUIRE(!key);
   CAF_CHECK(contains(message_of(key.error()), gone));
 }
+
+} // namespace secret_box_suite

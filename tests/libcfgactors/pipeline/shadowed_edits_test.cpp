@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+namespace shadowed_edits_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -92,3 +94,5 @@ CAF_TEST(at most limit paths are listed and all are counted) {
   CAF_CHECK_EQUAL(out.size(), 1u);
   CAF_CHECK_EQUAL(total, 2u);
 }
+
+} // namespace shadowed_edits_suite

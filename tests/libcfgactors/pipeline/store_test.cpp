@@ -1,6 +1,8 @@
 #define CAF_SUITE store
 #include "pipeline_fixture.hpp"
 
+namespace store_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::test;
 
@@ -108,3 +110,5 @@ CAF_TEST(every committed version is published to the router in order) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace store_suite

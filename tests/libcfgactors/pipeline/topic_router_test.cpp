@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+namespace topic_router_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::test;
 
@@ -279,3 +281,5 @@ CAF_TEST(a version that changes no value reaches every version subscribers) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace topic_router_suite

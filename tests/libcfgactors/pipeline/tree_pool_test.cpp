@@ -9,6 +9,8 @@
 #include "core/internal_actor_types.hpp"
 #include "pipeline/tree_pool.hpp"
 
+namespace tree_pool_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -124,3 +126,5 @@ CAF_TEST(a waiter that is gone is not told) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace tree_pool_suite

@@ -9,6 +9,8 @@
 #include "cfgactors/rules.hpp"
 #include "cfgactors/schema.hpp"
 
+namespace validator_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::test;
 
@@ -744,3 +746,5 @@ CAF_TEST(writes build on the layers the schema accepted) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace validator_suite

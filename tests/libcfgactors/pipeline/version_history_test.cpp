@@ -15,6 +15,8 @@
 #include "pipeline/tree_pool.hpp"
 #include "pipeline/version_history.hpp"
 
+namespace version_history_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -223,3 +225,5 @@ CAF_TEST(a version that goes back starts the ring over) {
   CAF_CHECK_EQUAL(history.current()->version, 5u);
   CAF_CHECK(history.find(4) == nullptr);
 }
+
+} // namespace version_history_suite

@@ -34,6 +34,8 @@
 #include "cfgactors/system_config.hpp"
 #include "sources/env_vars.hpp"
 
+namespace env_source_suite {
+
 using namespace cfgactors;
 using namespace std::chrono_literals;
 
@@ -908,3 +910,5 @@ CAF_TEST(options the check refuses leave the source degraded saying why) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace env_source_suite

@@ -24,6 +24,8 @@
 #include "cfgactors/schema.hpp"
 #include "cfgactors/system_config.hpp"
 
+namespace file_source_suite {
+
 using namespace cfgactors;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
@@ -566,3 +568,5 @@ CAF_TEST(reload reads now and answers after the proposal was answered) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace file_source_suite

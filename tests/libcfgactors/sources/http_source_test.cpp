@@ -25,6 +25,8 @@
 #include "sources/http_client.hpp"
 #include "sources/url.hpp"
 
+namespace http_source_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::test;
 using namespace std::chrono_literals;
@@ -572,3 +574,5 @@ CAF_TEST(https verifies the server certificate and bad endpoints are named) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace http_source_suite

@@ -23,6 +23,8 @@
 #include "sources/tls.hpp"
 #include "sources/url.hpp"
 
+namespace remote_tls_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::test;
 using namespace std::chrono_literals;
@@ -314,3 +316,5 @@ CAF_TEST(node options refuse intervals that are not positive) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace remote_tls_suite

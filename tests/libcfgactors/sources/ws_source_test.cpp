@@ -19,6 +19,8 @@
 
 #include "cfgactors/ws_source.hpp"
 
+namespace ws_source_suite {
+
 using namespace cfgactors;
 using namespace cfgactors::test;
 using namespace std::chrono_literals;
@@ -526,3 +528,5 @@ CAF_TEST(an endpoint that is not ws is refused by name) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+} // namespace ws_source_suite

@@ -7,6 +7,8 @@
 
 #include "cfgactors/change_reason.hpp"
 
+namespace change_reason_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -68,3 +70,5 @@ CAF_TEST(bytes that are not UTF-8 are refused with their place) {
   CAF_CHECK(contains(problem("too high \xf4\x90\x80\x80"), "not valid UTF-8"));
   CAF_CHECK(contains(problem("\xff"), "not valid UTF-8 (at byte 0)"));
 }
+
+} // namespace change_reason_suite

@@ -15,6 +15,8 @@
 #include "write/merge_cache.hpp"
 #include "write/merged_at.hpp"
 
+namespace merge_cache_suite {
+
 using namespace cfgactors;
 
 namespace {
@@ -201,3 +203,5 @@ CAF_TEST(random writes on trees of older versions merge as a full merge) {
   CAF_CHECK_EQUAL(mismatches, 0u);
   CAF_CHECK_GREATER(patched_steps, 1000u);
 }
+
+} // namespace merge_cache_suite
