@@ -13,12 +13,14 @@
 #include <cstdlib>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include "cfgactors/cfgactors.hpp"
+#include "counts.hpp"
 #include "model/hash_tree.hpp"
 #include "propagation/process.hpp"
 #include "write/apply.hpp"
@@ -162,7 +164,7 @@ struct actor_run {
 /// Commits `commits` writes through the actors, `window` in flight, and waits
 /// until every subscriber has the final version.
 actor_run actors(caf::actor_system& sys, int keys, int subscribers, int commits,
-              const validator_options& opts) {
+                 int window, const validator_options& opts) {
   bench::reset_peak_rss();
   pipeline_options popts;
   popts.validation = opts;
@@ -183,9 +185,6 @@ actor_run actors(caf::actor_system& sys, int keys, int subscribers, int commits,
                               "bench", 0, {}})
     .receive([&](write_result& r) { first = r.version; },
              [](caf::error&) { std::abort(); });
-  static const int window = std::getenv("CFG_BENCH_WINDOW")
-                            ? std::atoi(std::getenv("CFG_BENCH_WINDOW"))
-                            : 64;
   int sent = 0;
   uint64_t last = 0;
   auto t0 = clock_type::now();
@@ -246,29 +245,70 @@ actor_run actors(caf::actor_system& sys, int keys, int subscribers, int commits,
   return result;
 }
 
+constexpr const char* usage =
+  "usage: bench/pipeline [SCALE]   (timed commits x SCALE; default 1)\n"
+  "environment: CFG_BENCH_SIZES=100,10000,100000 (the first is 100)\n"
+  "  CFG_BENCH_ROUNDS=3  CFG_BENCH_COMMITS=20000 (a fifth with 1,000\n"
+  "  subscribers)  CFG_BENCH_WINDOW=64 (writes in flight)\n"
+  "  CFG_BENCH_ONLY=KEYS (that size alone)  CFG_BENCH_SUBS=N (with ONLY)\n"
+  "  CFG_BENCH_SCHEDULER=stealing|sharing\n";
+
 } // namespace
 
 int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn); // one info line per commit otherwise
-  int scale = argc > 1 ? std::max(1, std::atoi(argv[1])) : 1;
+  if (argc > 2 || (argc == 2 && std::string_view{argv[1]} == "--help")) {
+    std::fprintf(argc > 2 ? stderr : stdout, "%s", usage);
+    return argc > 2 ? 2 : 0;
+  }
+  // A bad number is refused, naming where it came from (std::atoi would
+  // read "1e3" as 1 and "--help" as 0).
+  bool bad_count = false;
+  auto count_of = [&](const char* what, const char* text, int fallback,
+                      int least, int most) {
+    if (!text)
+      return fallback;
+    auto n = bench::to_count(text);
+    if (!n || *n < least || *n > most) {
+      std::fprintf(stderr, "bench/pipeline: %s: '%s' is not a count from "
+                           "%d to %d\n%s", what, text, least, most, usage);
+      bad_count = true;
+      return fallback;
+    }
+    return *n;
+  };
+  const int scale = count_of("SCALE", argc == 2 ? argv[1] : nullptr, 1, 1,
+                             1000);
   // CAF's default policy, which the library gets unless configured
   // otherwise; CFG_BENCH_SCHEDULER=sharing measures cfgd's default instead.
   std::string policy = "stealing";
   if (const char* env = std::getenv("CFG_BENCH_SCHEDULER"))
     policy = env;
-  system_config cfg;
-  cfg.set("scheduler.policy", caf::atom_from_string(policy));
-  caf::actor_system sys{cfg};
+  if (policy != "stealing" && policy != "sharing") {
+    std::fprintf(stderr, "bench/pipeline: CFG_BENCH_SCHEDULER: '%s' is "
+                         "neither stealing nor sharing\n", policy.c_str());
+    return 2;
+  }
   validator_options opts;
   opts.schema = make_schema();
   // CFG_BENCH_ROUNDS and CFG_BENCH_COMMITS (timed commits per size with one
   // subscriber; a fifth of them with 1,000): a short run for the smoke test.
-  auto env_int = [](const char* name, int fallback) {
-    auto text = std::getenv(name);
-    return text ? std::max(1, std::atoi(text)) : fallback;
+  // Each bounded, so that no setting makes the bench allocate the host's
+  // memory (or overflow the commits of SCALE x CFG_BENCH_COMMITS).
+  auto env_count = [&](const char* name, int fallback, int least, int most) {
+    return count_of(name, std::getenv(name), fallback, least, most);
   };
-  const int rounds = env_int("CFG_BENCH_ROUNDS", 3);
-  const int base_commits = env_int("CFG_BENCH_COMMITS", 20000);
+  const int rounds = env_count("CFG_BENCH_ROUNDS", 3, 1, 100);
+  const int base_commits = env_count("CFG_BENCH_COMMITS", 20000, 1, 1000000);
+  const int window = env_count("CFG_BENCH_WINDOW", 64, 1, 100000);
+  // CFG_BENCH_ONLY=KEYS: that size alone (for a profiler; no ratios).
+  const int only = env_count("CFG_BENCH_ONLY", 0, 100, 10000000);
+  // CFG_BENCH_SUBS=N: with N subscribers alone (with CFG_BENCH_ONLY).
+  std::vector<int> sub_counts{1, 1000};
+  if (only != 0 && std::getenv("CFG_BENCH_SUBS"))
+    sub_counts = {env_count("CFG_BENCH_SUBS", 1, 1, 1000000)};
+  if (bad_count)
+    return 2;
   // The same number of commits at every size: a commit costs what it
   // changes, and a few milliseconds of commits measure the scheduler's
   // mood more than the pipeline. 1,000 subscribers go slower (each holds
@@ -296,10 +336,13 @@ int main(int argc, char** argv) {
     }
   }
   const int smallest = sizes.front();
+  system_config cfg;
+  cfg.set("scheduler.policy", caf::atom_from_string(policy));
+  caf::actor_system sys{cfg};
   std::printf("actors: timed after history_size + window + 2 = %zu writes "
               "(steady state: each version built in the tree of one the "
               "history evicted); baseline: the same steps on one thread\n",
-              pipeline_options{}.storage.history_size + 64 + 2);
+              pipeline_options{}.storage.history_size + window + 2);
   std::printf("%d rounds, each every size in turn; a row is the median "
               "round, its range in brackets\n", rounds);
   std::printf("%-8s %-12s %-10s %16s %20s %16s %8s %12s %10s\n", "keys",
@@ -309,14 +352,6 @@ int main(int argc, char** argv) {
     return (subscribers == 1 ? base_commits : std::max(1, base_commits / 5))
            * scale;
   };
-  // CFG_BENCH_ONLY=KEYS: that size alone (for a profiler; no ratios).
-  auto only_env = std::getenv("CFG_BENCH_ONLY");
-  auto only = only_env ? std::atoi(only_env) : 0;
-  // CFG_BENCH_SUBS=N: with N subscribers alone (with CFG_BENCH_ONLY).
-  auto subs_env = only != 0 ? std::getenv("CFG_BENCH_SUBS") : nullptr;
-  std::vector<int> sub_counts{1, 1000};
-  if (subs_env)
-    sub_counts = {std::max(1, std::atoi(subs_env))};
   // (keys, subscribers) -> one entry per round.
   std::map<std::pair<int, int>, std::vector<double>> actor_rates;
   std::map<std::pair<int, int>, uint64_t> copies;
@@ -334,7 +369,7 @@ int main(int argc, char** argv) {
         base_stages[keys].seconds[i] += stages.seconds[i] / rounds;
       for (int subscribers : sub_counts) {
         auto run = actors(sys, keys, subscribers, commits_for(subscribers),
-                          opts);
+                          window, opts);
         actor_rates[{keys, subscribers}].push_back(run.rate);
         copies[{keys, subscribers}] += run.tree_copies;
         peaks[{keys, subscribers}] = std::max(peaks[{keys, subscribers}],

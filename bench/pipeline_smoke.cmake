@@ -4,6 +4,28 @@
 # size has its row for 1 and 1,000 subscribers in the header charts.py
 # reads, a ratio row, a verdict per subscriber count and the target line.
 #   cmake -DBENCH=path/to/pipeline -P pipeline_smoke.cmake
+# Refusals first: a count that differs from a good one only in content
+# ("5O", a letter O, beside "50") and one std::atoi would have read as 1.
+foreach(bad IN ITEMS "CFG_BENCH_COMMITS=5O" "CFG_BENCH_ROUNDS=1e3"
+                     "CFG_BENCH_WINDOW=0")
+  string(REPLACE "=" ";" pair "${bad}")
+  list(GET pair 0 name)
+  list(GET pair 1 value)
+  execute_process(
+    COMMAND "${CMAKE_COMMAND}" -E env "${bad}" "${BENCH}"
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 30)
+  if(NOT rc EQUAL 2 OR NOT err MATCHES "${name}: '${value}' is not a count"
+     OR NOT out STREQUAL "")
+    message(FATAL_ERROR "${bad}: expected exit 2 and a message naming it "
+            "before any output, got '${rc}'\n${out}\n${err}")
+  endif()
+endforeach()
+execute_process(COMMAND "${BENCH}" --help RESULT_VARIABLE rc
+                OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 30)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "^usage: bench/pipeline")
+  message(FATAL_ERROR "--help: expected the usage, got '${rc}'\n${out}${err}")
+endif()
+
 set(ENV{CFG_BENCH_SIZES} "100,10000")
 set(ENV{CFG_BENCH_ROUNDS} "1")
 set(ENV{CFG_BENCH_COMMITS} "50")
