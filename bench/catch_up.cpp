@@ -35,6 +35,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cfgactors/cfgactors.hpp"
+#include "counts.hpp"
 #include "cluster/primary.hpp"
 #include "cluster/replica.hpp"
 #include "core/internal_actor_types.hpp"
@@ -460,13 +461,6 @@ outcome run_case(scenario how, int keys, int missed, std::size_t history,
   return out;
 }
 
-std::optional<int> to_count(const std::string& text) {
-  if (text.empty() || text.size() > 7
-      || text.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  return std::stoi(text);
-}
-
 int usage(const std::string& why) {
   std::fprintf(stderr,
                "catch_up: %s\nusage: catch_up [--keys 10000] "
@@ -498,7 +492,7 @@ int main(int argc, char** argv) {
     } else {
       return usage("missing the value of " + arg);
     }
-    auto n = to_count(value);
+    auto n = bench::to_count(value);
     if (arg == "--role" && value == "worker")
       continue;
     if (!n)

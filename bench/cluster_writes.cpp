@@ -26,6 +26,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cfgactors/cfgactors.hpp"
+#include "counts.hpp"
 
 #include "propagation/etcd_server.hpp"
 #include "propagation/process.hpp"
@@ -45,15 +46,6 @@ const char* usage_text
   = "usage: cluster_writes [--writers 1,4,16] [--writes 300] "
     "[--server-dir /dev/shm]\n";
 
-/// A whole positive number, or nullopt.
-std::optional<int> to_count(const std::string& text) {
-  if (text.empty() || text.size() > 6
-      || text.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  auto n = std::stoi(text);
-  return n > 0 ? std::optional<int>{n} : std::nullopt;
-}
-
 std::optional<options> read_options(int argc, char** argv) {
   options opts;
   for (int i = 1; i < argc; ++i) {
@@ -71,16 +63,16 @@ std::optional<options> read_options(int argc, char** argv) {
       opts.writers.clear();
       std::istringstream in{value};
       for (std::string item; std::getline(in, item, ',');) {
-        auto n = to_count(item);
-        if (!n || *n > 256)
+        auto n = bench::to_count(item);
+        if (!n || *n < 1 || *n > 256)
           return std::nullopt;
         opts.writers.push_back(*n);
       }
       if (opts.writers.empty())
         return std::nullopt;
     } else if (key == "--writes") {
-      auto n = to_count(value);
-      if (!n)
+      auto n = bench::to_count(value);
+      if (!n || *n < 1 || *n > 999999)
         return std::nullopt;
       opts.writes = *n;
     } else if (key == "--server-dir") {

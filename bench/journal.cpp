@@ -32,6 +32,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cfgactors/cfgactors.hpp"
+#include "counts.hpp"
 #include "etcd/etcd_client.hpp"
 #include "pipeline/journal.hpp"
 
@@ -55,12 +56,10 @@ const char* usage_text
   = "usage: journal [--writers 1,16] [--seconds 2] [--disk-dir DIR]\n"
     "               [--scheduler stealing|sharing] [--threads N]\n";
 
+/// A count from 1 to `max`, or nullopt.
 std::optional<int> to_count(const std::string& text, int max) {
-  if (text.empty() || text.size() > 4
-      || text.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  auto n = std::stoi(text);
-  return n > 0 && n <= max ? std::optional<int>{n} : std::nullopt;
+  auto n = bench::to_count(text);
+  return n && *n >= 1 && *n <= max ? n : std::nullopt;
 }
 
 std::optional<options> read_options(int argc, char** argv) {
