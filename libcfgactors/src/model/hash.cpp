@@ -244,6 +244,7 @@ std::shared_ptr<hash_tree> object_piece(json::object_t::const_iterator it,
       out.put(',');
     put_string(out, key);
     out.put(':');
+    ++result->values;
     if (!member.is_structured()) {
       put_scalar(out, member);
       continue;
@@ -264,6 +265,7 @@ std::shared_ptr<hash_tree> object_piece(json::object_t::const_iterator it,
     }
     auto node = child_node(member, before, below);
     put_ref(out, node->digest);
+    result->values += node->values;
     // Room for every member left at the first container: a wide object of
     // objects would otherwise grow the list five times per piece.
     if (result->members.empty())
@@ -287,12 +289,14 @@ std::shared_ptr<hash_tree> array_piece(json::array_t::const_iterator it,
   for (std::size_t i = 0; i < count; ++i, ++it) {
     if (i > 0)
       out.put(',');
+    ++result->values;
     if (!it->is_structured()) {
       put_scalar(out, *it);
       continue;
     }
     auto node = build(*it, nullptr, nullptr);
     put_ref(out, node->digest);
+    result->values += node->values;
     result->items.push_back(std::move(node));
   }
   out.put(']');
@@ -394,9 +398,11 @@ hash_tree_ptr build_object(const json::object_t& object, const hash_tree* old,
       auto& [first, piece] = result->pieces[index];
       auto& before = piece->members;
       old_members walk{before.begin(), before.end(), changed};
+      result->values -= piece->values;
       piece = object_piece(object.find(first),
                            std::min(piece_size, n - index * piece_size),
                            &walk);
+      result->values += piece->values;
     }
     seal(*result, &dirty);
     return result;
@@ -426,6 +432,7 @@ hash_tree_ptr build_object(const json::object_t& object, const hash_tree* old,
   for (std::size_t at = 0; at < n; at += piece_size) {
     auto count = std::min(piece_size, n - at);
     result->pieces.emplace_back(it->first, object_piece(it, count, from));
+    result->values += result->pieces.back().second->values;
     std::advance(it, count);
   }
   seal(*result, nullptr);
@@ -439,11 +446,13 @@ hash_tree_ptr build_array(const json::array_t& array) {
   auto result = std::make_shared<hash_tree>();
   result->size = n;
   result->pieces.reserve((n + piece_size - 1) / piece_size);
-  for (std::size_t at = 0; at < n; at += piece_size)
+  for (std::size_t at = 0; at < n; at += piece_size) {
     result->pieces.emplace_back(
       std::string{},
       array_piece(array.begin() + static_cast<std::ptrdiff_t>(at),
                   std::min(piece_size, n - at)));
+    result->values += result->pieces.back().second->values;
+  }
   seal(*result, nullptr);
   return result;
 }

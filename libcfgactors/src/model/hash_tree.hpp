@@ -36,6 +36,11 @@ public:
   bool is_object = false;
   /// Members or items.
   std::size_t size = 0;
+  /// The values inside, at every depth (each member or item, and what the
+  /// containers among them hold): what a version's tree holds, for bounds
+  /// on trees kept (the router's every-version queues). Kept along the
+  /// changed paths like the digests.
+  std::size_t values = 0;
   /// Objects: the members that are containers, in key order.
   std::vector<std::pair<std::string, hash_tree_ptr>> members;
   /// Arrays: the items that are containers, in order.

@@ -12,6 +12,8 @@
 #include "cfgactors/diff.hpp"
 #include "cfgactors/path.hpp"
 
+#include "model/hash_tree.hpp"
+
 namespace cfgactors {
 
 namespace {
@@ -161,7 +163,12 @@ void enqueue(router_ptr self, subscription& sub, const snapshot_ptr& after,
     ++sub.pending_versions;
     return;
   }
-  if (sub.queue.size() < std::max<uint32_t>(sub.how.max_pending, 1)) {
+  // Each queued version holds its whole tree: the queue is as long as
+  // `max_pending`, or as `queued_values` allows for trees of this size.
+  std::size_t values = after->hashes ? after->hashes->values + 1 : 1;
+  std::size_t limit = std::max<uint32_t>(sub.how.max_pending, 1);
+  limit = std::min(limit, std::max<std::size_t>(st.queued_values / values, 1));
+  if (sub.queue.size() < limit) {
     sub.queue.push_back({after, paths});
     return;
   }

@@ -7,6 +7,7 @@
 // answers back in batches.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -31,6 +32,13 @@ namespace cfgactors {
 /// also bounds their number (391 at 100,000 subscribers). bench/subscribers at 100,000, one run each on 2
 /// busy cores: 1024 took 373 ms, 256 took 224 ms, 64 took 219 ms.
 inline constexpr uint32_t default_courier_share = 256;
+
+/// Values the versions in one every-version queue may hold together. A
+/// queued version keeps its whole tree alive (versions share no subtrees),
+/// so a large config's queue is shorter than `max_pending`: about 100 MiB
+/// of trees (at 100,000 keys 10 versions, at 10,000 keys 104), where 1,024
+/// versions of 100,000 keys would hold 9.6 GiB. At least one version waits.
+inline constexpr std::size_t default_queued_values = std::size_t{1} << 20;
 
 struct topic_router_state {
   static inline const char* name = "cfgactors.topic_router";
@@ -99,8 +107,9 @@ struct topic_router_state {
     bool every_version = false; ///< also versions that change no value
     bool resync_owed = false;
     /// delivery_mode::every_version: versions waiting, oldest first, at
-    /// most `how.max_pending`; past it they are dropped for one resync to
-    /// `pending` (then `resync_owed`, `pending_versions` counts the drop).
+    /// most `how.max_pending` (fewer for a large config: `queued_values`);
+    /// past it they are dropped for one resync to `pending` (then
+    /// `resync_owed`, `pending_versions` counts the drop).
     delivery how;
     version_queue queue;
   };
@@ -139,6 +148,7 @@ struct topic_router_state {
   std::unordered_multimap<caf::actor_addr, uint64_t> by_address;
   std::vector<courier_slot> couriers;
   uint32_t courier_share = default_courier_share;
+  std::size_t queued_values = default_queued_values;
   uint32_t open_courier = 0; ///< where the next subscription likely fits
   std::vector<uint32_t> to_flush; ///< couriers with a non-empty outbox
   snapshot_ptr current;

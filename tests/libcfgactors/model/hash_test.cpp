@@ -233,9 +233,21 @@ detail::path_trie trie_of(const std::vector<std::string>& paths) {
   return result;
 }
 
+/// The values inside a container at every depth, the slow way.
+std::size_t count_values(const json& x) {
+  std::size_t n = 0;
+  for (auto& item : x) {
+    ++n;
+    if (item.is_structured())
+      n += count_values(item);
+  }
+  return n;
+}
+
 /// Rehashes `before`'s tree `old` after each edit alone and after all of
 /// them together, along the paths a diff finds, and checks each result
-/// against the reference; returns the tree after all.
+/// (its hash and its count of values) against the reference; returns the
+/// tree after all.
 detail::hash_tree_ptr
 check_edits(const json& before, const detail::hash_tree_ptr& old,
             const std::vector<std::function<void(json&)>>& edits) {
@@ -249,9 +261,12 @@ check_edits(const json& before, const detail::hash_tree_ptr& old,
     auto next = detail::rehash(old, after, trie_of(paths));
     CAF_CHECK_EQUAL(next->hex(), reference_hash(after));
     CAF_CHECK_NOT_EQUAL(next->hex(), old->hex());
+    CAF_CHECK_EQUAL(next->values, count_values(after));
   }
+  CAF_CHECK_EQUAL(old->values, count_values(before));
   auto next = detail::rehash(old, all, trie_of(changed_paths(before, all)));
   CAF_CHECK_EQUAL(next->hex(), reference_hash(all));
+  CAF_CHECK_EQUAL(next->values, count_values(all));
   return next;
 }
 
@@ -294,6 +309,8 @@ CAF_TEST(a wide object recomputed along the changed paths equals the full hash) 
   CAF_REQUIRE(old != nullptr);
   CAF_CHECK_EQUAL(old->pieces.size(), 3u);
   CAF_CHECK_EQUAL(old->hex(), reference_hash(before));
+  // 70 sections of 72 members, 2 values under `nested` and 3 in `list`.
+  CAF_CHECK_EQUAL(old->values, 70u * (1 + 72 + 2 + 3));
   std::vector<std::function<void(json&)>> edits = {
     [](json& t) { t["s0"]["k0"] = 77; },
     [](json& t) { t["s69"]["k69"] = "last"; },
@@ -334,6 +351,7 @@ CAF_TEST(a wide object recomputed along the changed paths equals the full hash) 
     changed[key] = -1;
     auto flat_next = detail::rehash(flat_old, changed, trie_of({key}));
     CAF_CHECK_EQUAL(flat_next->hex(), reference_hash(changed));
+    CAF_CHECK_EQUAL(flat_next->values, 2000u);
   }
 }
 

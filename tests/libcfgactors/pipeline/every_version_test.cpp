@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <string>
 #include <utility>
 
 namespace every_version_suite {
@@ -15,6 +16,14 @@ using namespace cfgactors;
 using namespace cfgactors::test;
 
 namespace {
+
+/// An object of `n` integers.
+json numbers(int n) {
+  auto x = json::object();
+  for (int i = 0; i < n; ++i)
+    x["v" + std::to_string(i)] = i;
+  return x;
+}
 
 struct fixture : pipeline_fixture {
   /// A stalled subscriber of `prefix` with delivery `how`.
@@ -136,6 +145,50 @@ CAF_TEST(a subscriber past max pending is told and resynced to the current) {
   CAF_CHECK_EQUAL((*log)[2].new_value(), 101);
   CAF_CHECK_EQUAL((*log)[3].new_value(), 102);
   CAF_CHECK_EQUAL(router_st().stats.pending, 0u);
+  self->send_exit(sub, caf::exit_reason::kill);
+}
+
+// A queued version holds its whole tree: the router bounds the values a
+// queue holds (topic_router_state::queued_values, 2^20 by default; 1,000
+// here), so a large config queues fewer versions than max pending. The two
+// tests differ only in the size of the config.
+CAF_TEST(a large config queues fewer versions and resyncs past them) {
+  router_st().queued_values = 1000;
+  set("big", numbers(200)); // 203 values with `n` and the root: 4 queued
+  set("n", 0);
+  auto [sub, log] = stalled("n", delivery::every_version(100));
+  size_t longest = 0;
+  for (int i = 1; i <= 20; ++i) {
+    set("n", i);
+    for (auto& kvp : router_st().subscriptions)
+      longest = std::max(longest, kvp.second.queue.size());
+  }
+  CAF_CHECK_EQUAL(longest, 4u);
+  drain(sub, log);
+  CAF_REQUIRE_EQUAL(log->size(), 2u);
+  auto& resync = log->back();
+  CAF_CHECK(resync.resync);
+  CAF_CHECK_EQUAL(resync.old_value(), 1);
+  CAF_CHECK_EQUAL(resync.new_value(), 20);
+  CAF_CHECK_EQUAL(resync.skipped, 18u);
+  CAF_CHECK_EQUAL(router_st().stats.resyncs, 1u);
+  self->send_exit(sub, caf::exit_reason::kill);
+}
+
+CAF_TEST(a small config queues up to max pending) {
+  router_st().queued_values = 1000;
+  set("big", numbers(2)); // 5 values with `n` and the root: 100 queued
+  set("n", 0);
+  auto [sub, log] = stalled("n", delivery::every_version(100));
+  for (int i = 1; i <= 20; ++i)
+    set("n", i);
+  drain(sub, log);
+  CAF_REQUIRE_EQUAL(log->size(), 20u);
+  for (size_t i = 0; i < log->size(); ++i) {
+    CAF_CHECK(!(*log)[i].resync);
+    CAF_CHECK_EQUAL((*log)[i].new_value(), static_cast<int>(i) + 1);
+  }
+  CAF_CHECK_EQUAL(router_st().stats.resyncs, 0u);
   self->send_exit(sub, caf::exit_reason::kill);
 }
 
