@@ -16,7 +16,7 @@ enum class delivery_mode : uint8_t {
   /// (before, after) step, for listeners that need each pair. At most
   /// `max_pending` wait, fewer for a large config: a waiting version holds
   /// its whole tree, so the queue holds about 2^20 values at most (10
-  /// versions of 100,000 keys, 104 of 10,000). Past that the queue is
+  /// versions of 100,000 keys, 103 of 10,000). Past that the queue is
   /// dropped and the subscriber gets one `change::resync` step from what it
   /// last saw to the current version (`skipped` = the versions it did not
   /// see one by one).

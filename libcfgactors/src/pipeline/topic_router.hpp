@@ -36,7 +36,7 @@ inline constexpr uint32_t default_courier_share = 256;
 /// Values the versions in one every-version queue may hold together. A
 /// queued version keeps its whole tree alive (versions share no subtrees),
 /// so a large config's queue is shorter than `max_pending`: about 100 MiB
-/// of trees (at 100,000 keys 10 versions, at 10,000 keys 104), where 1,024
+/// of trees (at 100,000 keys 10 versions, at 10,000 keys 103), where 1,024
 /// versions of 100,000 keys would hold 9.6 GiB. At least one version waits.
 inline constexpr std::size_t default_queued_values = std::size_t{1} << 20;
 
