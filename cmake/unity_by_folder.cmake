@@ -5,7 +5,7 @@
 # of everything is bound to 30 minutes on two cores. A file in a folder of
 # its own still compiles alone.
 #
-# -DCFGACTORS_UNITY_BUILD=OFF compiles every file alone, which is how a
+# -DCFGACTORS_UNITY_BUILD=OFF makes it do nothing: every file compiles alone, which is how a
 # missing #include shows: in a unity build a file also sees the includes of
 # the files before it in its folder.
 include_guard(GLOBAL)
@@ -14,6 +14,9 @@ option(CFGACTORS_UNITY_BUILD
        "Compile sources a concept folder at a time (OFF: each file alone)" ON)
 
 function(cfgactors_unity_by_folder target)
+  if(NOT CFGACTORS_UNITY_BUILD)
+    return()
+  endif()
   get_target_property(sources ${target} SOURCES)
   foreach(source IN LISTS sources)
     get_filename_component(dir "${source}" DIRECTORY)
