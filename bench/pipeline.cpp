@@ -317,23 +317,19 @@ int main(int argc, char** argv) {
   // are compared with (the target is against 100 keys).
   std::vector<int> sizes{100, 10000, 100000};
   if (auto text = std::getenv("CFG_BENCH_SIZES")) {
-    sizes.clear();
-    for (auto at = text; *at != '\0';) {
-      char* end = nullptr;
-      auto keys = std::strtol(at, &end, 10);
-      if (end == at || keys < 100 || keys > 10000000) {
-        std::fprintf(stderr, "CFG_BENCH_SIZES: %s: expected sizes of 100 "
-                             "to 10000000 keys, separated by commas\n", text);
-        return 2;
-      }
-      sizes.push_back(static_cast<int>(keys));
-      at = *end == ',' ? end + 1 : end;
+    auto given = bench::to_counts(text);
+    auto in_bounds = [](int keys) { return keys >= 100 && keys <= 10000000; };
+    if (!given || !std::all_of(given->begin(), given->end(), in_bounds)) {
+      std::fprintf(stderr, "CFG_BENCH_SIZES: '%s': expected sizes of 100 "
+                           "to 10000000 keys, separated by commas\n", text);
+      return 2;
     }
-    if (sizes.empty() || sizes.front() != 100) {
-      std::fprintf(stderr, "CFG_BENCH_SIZES: %s: the first size is 100, "
+    if (given->front() != 100) {
+      std::fprintf(stderr, "CFG_BENCH_SIZES: '%s': the first size is 100, "
                            "the one the others are compared with\n", text);
       return 2;
     }
+    sizes = std::move(*given);
   }
   const int smallest = sizes.front();
   system_config cfg;

@@ -20,6 +20,18 @@ foreach(bad IN ITEMS "CFG_BENCH_COMMITS=5O" "CFG_BENCH_ROUNDS=1e3"
             "before any output, got '${rc}'\n${out}\n${err}")
   endif()
 endforeach()
+# Sizes: a trailing comma and a letter O read as 0 were taken before; the
+# 100-key size must come first.
+foreach(bad IN ITEMS "100,10000," "100,1OOOO" "10000,100")
+  execute_process(
+    COMMAND "${CMAKE_COMMAND}" -E env "CFG_BENCH_SIZES=${bad}" "${BENCH}"
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 30)
+  if(NOT rc EQUAL 2 OR NOT err MATCHES "^CFG_BENCH_SIZES: '${bad}': "
+     OR NOT out STREQUAL "")
+    message(FATAL_ERROR "CFG_BENCH_SIZES=${bad}: expected exit 2 and a "
+            "message naming it before any output, got '${rc}'\n${out}\n${err}")
+  endif()
+endforeach()
 execute_process(COMMAND "${BENCH}" --help RESULT_VARIABLE rc
                 OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 30)
 if(NOT rc EQUAL 0 OR NOT out MATCHES "^usage: bench/pipeline")
