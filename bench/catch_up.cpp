@@ -36,6 +36,7 @@
 
 #include "cfgactors/cfgactors.hpp"
 #include "counts.hpp"
+#include "usage.hpp"
 #include "cluster/primary.hpp"
 #include "cluster/replica.hpp"
 #include "core/internal_actor_types.hpp"
@@ -461,13 +462,13 @@ outcome run_case(scenario how, int keys, int missed, std::size_t history,
   return out;
 }
 
+const char* usage_text
+  = "usage: catch_up [--keys 10000] [--versions 10000] "
+    "[--max-rss-mib 12288]\n"
+    "  keys in 1..1000000, versions in 1..1000000\n";
+
 int usage(const std::string& why) {
-  std::fprintf(stderr,
-               "catch_up: %s\nusage: catch_up [--keys 10000] "
-               "[--versions 10000] [--max-rss-mib 12288]\n"
-               "  keys in 1..1000000, versions in 1..1000000\n",
-               why.c_str());
-  return 2;
+  return bench::refuse("catch_up", why, usage_text);
 }
 
 } // namespace
@@ -477,6 +478,8 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("catch_up"));
   spdlog::set_level(spdlog::level::warn);
   std::signal(SIGPIPE, SIG_IGN);
+  if (bench::wants_help(argc, argv))
+    return bench::help(usage_text);
   int keys = 10000;
   int versions = 10000;
   int max_rss_mib = 12288;

@@ -27,6 +27,7 @@
 
 #include "cfgactors/cfgactors.hpp"
 #include "counts.hpp"
+#include "usage.hpp"
 
 #include "propagation/etcd_server.hpp"
 #include "propagation/process.hpp"
@@ -46,8 +47,13 @@ const char* usage_text
   = "usage: cluster_writes [--writers 1,4,16] [--writes 300] "
     "[--server-dir /dev/shm]\n";
 
-std::optional<options> read_options(int argc, char** argv) {
+/// The options, or nullopt with `why` naming what was refused.
+std::optional<options> read_options(int argc, char** argv, std::string& why) {
   options opts;
+  auto refuse = [&why](std::string what) {
+    why = std::move(what);
+    return std::nullopt;
+  };
   for (int i = 1; i < argc; ++i) {
     std::string key = argv[i];
     std::string value;
@@ -57,7 +63,7 @@ std::optional<options> read_options(int argc, char** argv) {
     } else if (i + 1 < argc) {
       value = argv[++i];
     } else {
-      return std::nullopt;
+      return refuse("missing the value of " + key);
     }
     if (key == "--writers") {
       opts.writers.clear();
@@ -65,20 +71,23 @@ std::optional<options> read_options(int argc, char** argv) {
       for (std::string item; std::getline(in, item, ',');) {
         auto n = bench::to_count(item);
         if (!n || *n < 1 || *n > 256)
-          return std::nullopt;
+          return refuse("--writers: '" + value
+                        + "': expected counts of 1 to 256, separated by "
+                          "commas");
         opts.writers.push_back(*n);
       }
       if (opts.writers.empty())
-        return std::nullopt;
+        return refuse("--writers: no count");
     } else if (key == "--writes") {
       auto n = bench::to_count(value);
       if (!n || *n < 1 || *n > 999999)
-        return std::nullopt;
+        return refuse("--writes: '" + value
+                      + "' is not a count of 1 to 999999");
       opts.writes = *n;
     } else if (key == "--server-dir") {
       opts.server_dir = value;
     } else {
-      return std::nullopt;
+      return refuse("unknown option " + key);
     }
   }
   return opts;
@@ -250,11 +259,12 @@ int main(int argc, char** argv) {
   // The library logs an info line per event: warnings only, on stderr.
   spdlog::set_default_logger(spdlog::stderr_color_mt("cluster_writes"));
   spdlog::set_level(spdlog::level::warn);
-  auto opts = read_options(argc, argv);
-  if (!opts) {
-    std::fprintf(stderr, "%s", usage_text);
-    return 2;
-  }
+  if (bench::wants_help(argc, argv))
+    return bench::help(usage_text);
+  std::string why;
+  auto opts = read_options(argc, argv, why);
+  if (!opts)
+    return bench::refuse("cluster_writes", why, usage_text);
   std::printf("cluster_writes: W writers x %d sets each of keys of their own, "
               "consistency local; latency = set() call to its answer\n"
               "standalone: node::primary with its journal; etcd-1: one node "

@@ -20,6 +20,7 @@
 #include "flags/interpret_flag.hpp"
 
 #include "counting_new.hpp"
+#include "usage.hpp"
 
 using namespace cfgactors;
 
@@ -107,9 +108,17 @@ std::string verdict(double got, double want, bool at_most) {
   return text;
 }
 
+const char* usage_text
+  = "usage: flags   (no options: 10^6 evaluations per kind, best of 3)\n";
+
 } // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (bench::wants_help(argc, argv))
+    return bench::help(usage_text);
+  if (argc > 1)
+    return bench::refuse("flags", std::string{"takes no options: "} + argv[1],
+                         usage_text);
   auto config = make_config();
   auto snap = snapshot::make(1, "bench", {}, config, now_ms());
   std::vector<flag_context> contexts;

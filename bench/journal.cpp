@@ -33,6 +33,7 @@
 
 #include "cfgactors/cfgactors.hpp"
 #include "counts.hpp"
+#include "usage.hpp"
 #include "etcd/etcd_client.hpp"
 #include "pipeline/journal.hpp"
 
@@ -62,12 +63,17 @@ std::optional<int> to_count(const std::string& text, int max) {
   return n && *n >= 1 && *n <= max ? n : std::nullopt;
 }
 
-std::optional<options> read_options(int argc, char** argv) {
+/// The options, or nullopt with `why` naming what was refused.
+std::optional<options> read_options(int argc, char** argv, std::string& why) {
   options opts;
+  auto refuse = [&why](std::string what) {
+    why = std::move(what);
+    return std::nullopt;
+  };
   for (int i = 1; i < argc; ++i) {
     std::string key = argv[i];
     if (i + 1 >= argc)
-      return std::nullopt;
+      return refuse("missing the value of " + key);
     std::string value = argv[++i];
     if (key == "--writers") {
       opts.writers.clear();
@@ -75,29 +81,31 @@ std::optional<options> read_options(int argc, char** argv) {
       for (std::string item; std::getline(in, item, ',');) {
         auto n = to_count(item, 256);
         if (!n)
-          return std::nullopt;
+          return refuse("--writers: '" + value
+                        + "': expected counts of 1 to 256, separated by "
+                          "commas");
         opts.writers.push_back(*n);
       }
       if (opts.writers.empty())
-        return std::nullopt;
+        return refuse("--writers: no count");
     } else if (key == "--seconds") {
       auto n = to_count(value, 60);
       if (!n)
-        return std::nullopt;
+        return refuse("--seconds: '" + value + "' is not a count of 1 to 60");
       opts.seconds = *n;
     } else if (key == "--disk-dir") {
       opts.disk_dir = value;
     } else if (key == "--scheduler") {
       if (value != "stealing" && value != "sharing")
-        return std::nullopt;
+        return refuse("--scheduler: '" + value + "' (stealing or sharing)");
       opts.scheduler = value;
     } else if (key == "--threads") {
       auto n = to_count(value, 64);
       if (!n)
-        return std::nullopt;
+        return refuse("--threads: '" + value + "' is not a count of 1 to 64");
       opts.threads = *n;
     } else {
-      return std::nullopt;
+      return refuse("unknown option " + key);
     }
   }
   return opts;
@@ -253,11 +261,12 @@ double etcd_rate(const etcd_server& etcd, int writers, double seconds,
 int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("journal"));
   spdlog::set_level(spdlog::level::warn);
-  auto opts = read_options(argc, argv);
-  if (!opts) {
-    std::fprintf(stderr, "%s", usage_text);
-    return 2;
-  }
+  if (bench::wants_help(argc, argv))
+    return bench::help(usage_text);
+  std::string why;
+  auto opts = read_options(argc, argv, why);
+  if (!opts)
+    return bench::refuse("journal", why, usage_text);
   std::string shm = "/dev/shm";
   std::string disk = opts->disk_dir.empty() ? "." : opts->disk_dir;
   std::printf("journal: W writers, each doing sequential sets of a key of "

@@ -21,6 +21,7 @@
 
 #include "cfgactors/cfgactors.hpp"
 #include "counts.hpp"
+#include "usage.hpp"
 #include "model/hash_tree.hpp"
 #include "propagation/process.hpp"
 #include "write/apply.hpp"
@@ -257,10 +258,13 @@ constexpr const char* usage =
 
 int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn); // one info line per commit otherwise
-  if (argc > 2 || (argc == 2 && std::string_view{argv[1]} == "--help")) {
-    std::fprintf(argc > 2 ? stderr : stdout, "%s", usage);
-    return argc > 2 ? 2 : 0;
-  }
+  if (bench::wants_help(argc, argv))
+    return bench::help(usage);
+  if (argc > 2)
+    return bench::refuse("bench/pipeline",
+                         std::string{"one argument at most, got "}
+                           + std::to_string(argc - 1),
+                         usage);
   // A bad number is refused, naming where it came from (std::atoi would
   // read "1e3" as 1 and "--help" as 0).
   bool bad_count = false;

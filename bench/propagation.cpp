@@ -37,6 +37,7 @@
 #include <spdlog/spdlog.h>
 
 #include "counts.hpp"
+#include "usage.hpp"
 #include "propagation/caf_settings.hpp"
 #include "propagation/process.hpp"
 #include "propagation/report.hpp"
@@ -81,22 +82,24 @@ const char* usage_text =
   "                   [--flip-timeout-ms 2000] [--pause-ms 2]\n"
   "                   [--trace 1] (trace lines on stderr)\n";
 
-/// `--key=value` and `--key value`; false on anything else.
-bool parse_args(int argc, char** argv, arg_map& out) {
+/// `--key=value` and `--key value`; false on anything else, with `why`.
+bool parse_args(int argc, char** argv, arg_map& out, std::string& why) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg.rfind("--", 0) != 0)
+    if (arg.rfind("--", 0) != 0) {
+      why = "not an option: " + arg;
       return false;
+    }
     arg.erase(0, 2);
     auto eq = arg.find('=');
-    if (eq != std::string::npos)
+    if (eq != std::string::npos) {
       out[arg.substr(0, eq)] = arg.substr(eq + 1);
-    else if (arg == "help")
-      return false;
-    else if (i + 1 < argc)
+    } else if (i + 1 < argc) {
       out[arg] = argv[++i];
-    else
+    } else {
+      why = "missing the value of --" + arg;
       return false;
+    }
   }
   return true;
 }
@@ -685,11 +688,12 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("propagation"));
   spdlog::set_level(spdlog::level::warn);
   std::signal(SIGPIPE, SIG_IGN);
+  if (bench::wants_help(argc, argv))
+    return bench::help(usage_text);
   arg_map args;
-  if (!parse_args(argc, argv, args)) {
-    std::fprintf(stderr, "%s", usage_text);
-    return 2;
-  }
+  std::string why;
+  if (!parse_args(argc, argv, args, why))
+    return bench::refuse("propagation", why, usage_text);
   if (arg_or(args, "role") == "worker")
     return worker(args);
   args.erase("role");

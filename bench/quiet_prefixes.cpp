@@ -33,6 +33,7 @@
 
 #include "cfgactors/cfgactors.hpp"
 #include "counts.hpp"
+#include "usage.hpp"
 #include "propagation/process.hpp"
 
 using namespace cfgactors;
@@ -184,18 +185,20 @@ double commits_per_second(caf::actor_system& sys, int idle, int commits) {
   return commits / took.count();
 }
 
+const char* usage_text
+  = "usage: quiet_prefixes [--keys 100000] [--prefixes 64] "
+    "[--idle 1000,10000,100000] [--commits 20000]\n";
+
 int usage(const char* why) {
-  std::fprintf(stderr, "quiet_prefixes: %s\nusage: quiet_prefixes "
-                       "[--keys 100000] [--prefixes 64] "
-                       "[--idle 1000,10000,100000] [--commits 20000]\n",
-               why);
-  return 2;
+  return bench::refuse("quiet_prefixes", why, usage_text);
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
+  if (bench::wants_help(argc, argv))
+    return bench::help(usage_text);
   int keys = 100000;
   int prefixes = 64;
   std::vector<int> idle{1000, 10000, 100000};

@@ -26,6 +26,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cfgactors/cfgactors.hpp"
+#include "usage.hpp"
 
 using namespace cfgactors;
 using namespace std::chrono_literals;
@@ -132,9 +133,17 @@ struct row {
   double commit_rate = 0;
 };
 
+const char* usage_text
+  = "usage: reads   (no options: each way of reading, 1 and 2 reader threads)\n";
+
 } // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (bench::wants_help(argc, argv))
+    return bench::help(usage_text);
+  if (argc > 1)
+    return bench::refuse("reads", std::string{"takes no options: "} + argv[1],
+                         usage_text);
   spdlog::set_level(spdlog::level::warn); // one info line per commit otherwise
   system_config cfg;
   cfg.set("scheduler.policy", caf::atom("sharing"));

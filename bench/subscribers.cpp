@@ -35,6 +35,7 @@
 
 #include "cfgactors/cfgactors.hpp"
 #include "counts.hpp"
+#include "usage.hpp"
 #include "propagation/process.hpp"
 
 using namespace cfgactors;
@@ -298,8 +299,7 @@ const char* usage_text
     "  sizes in 1..1000000, writes in 1..100, threads in 0..64\n";
 
 int usage(const std::string& why) {
-  std::fprintf(stderr, "subscribers: %s\n%s", why.c_str(), usage_text);
-  return 2;
+  return bench::refuse("subscribers", why, usage_text);
 }
 
 } // namespace
@@ -308,6 +308,8 @@ int main(int argc, char** argv) {
   // Warnings only, and on stderr: stdout is the table.
   spdlog::set_default_logger(spdlog::stderr_color_mt("subscribers"));
   spdlog::set_level(spdlog::level::warn);
+  if (bench::wants_help(argc, argv))
+    return bench::help(usage_text);
   std::vector<int> sizes{1000, 10000, 100000};
   int writes = 5;
   std::string one;
