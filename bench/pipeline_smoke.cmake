@@ -5,38 +5,24 @@
 # reads, a ratio row, a verdict per subscriber count and the target line.
 #   cmake -DBENCH=path/to/pipeline -P pipeline_smoke.cmake
 # Refusals first: a count that differs from a good one only in content
-# ("5O", a letter O, beside "50") and one std::atoi would have read as 1.
+# ("5O", a letter O, beside "50") and one std::atoi would have read as 1;
+# sizes with a trailing comma or a letter O, taken before, and a list that
+# does not start at 100 keys. (--help: bench.command_lines.)
 foreach(bad IN ITEMS "CFG_BENCH_COMMITS=5O" "CFG_BENCH_ROUNDS=1e3"
-                     "CFG_BENCH_WINDOW=0")
+                     "CFG_BENCH_WINDOW=0" "CFG_BENCH_SIZES=100,10000,"
+                     "CFG_BENCH_SIZES=100,1OOOO" "CFG_BENCH_SIZES=10000,100")
   string(REPLACE "=" ";" pair "${bad}")
   list(GET pair 0 name)
   list(GET pair 1 value)
   execute_process(
     COMMAND "${CMAKE_COMMAND}" -E env "${bad}" "${BENCH}"
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 30)
-  if(NOT rc EQUAL 2 OR NOT err MATCHES "${name}: '${value}' is not a count"
+  if(NOT rc EQUAL 2 OR NOT err MATCHES "${name}: '${value}'"
      OR NOT out STREQUAL "")
     message(FATAL_ERROR "${bad}: expected exit 2 and a message naming it "
             "before any output, got '${rc}'\n${out}\n${err}")
   endif()
 endforeach()
-# Sizes: a trailing comma and a letter O read as 0 were taken before; the
-# 100-key size must come first.
-foreach(bad IN ITEMS "100,10000," "100,1OOOO" "10000,100")
-  execute_process(
-    COMMAND "${CMAKE_COMMAND}" -E env "CFG_BENCH_SIZES=${bad}" "${BENCH}"
-    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 30)
-  if(NOT rc EQUAL 2 OR NOT err MATCHES "^CFG_BENCH_SIZES: '${bad}': "
-     OR NOT out STREQUAL "")
-    message(FATAL_ERROR "CFG_BENCH_SIZES=${bad}: expected exit 2 and a "
-            "message naming it before any output, got '${rc}'\n${out}\n${err}")
-  endif()
-endforeach()
-execute_process(COMMAND "${BENCH}" --help RESULT_VARIABLE rc
-                OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 30)
-if(NOT rc EQUAL 0 OR NOT out MATCHES "^usage: bench/pipeline")
-  message(FATAL_ERROR "--help: expected the usage, got '${rc}'\n${out}${err}")
-endif()
 
 set(ENV{CFG_BENCH_SIZES} "100,10000")
 set(ENV{CFG_BENCH_ROUNDS} "1")
