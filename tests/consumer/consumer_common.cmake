@@ -45,7 +45,8 @@ function(consumer_build source_dir binary_dir exe_name out_var)
     list(APPEND args "-DCMAKE_CXX_COMPILER_LAUNCHER=${CXX_LAUNCHER}")
   endif()
   if(SANITIZE)
-    # The static library carries ASan/UBSan references: link the runtimes.
+    # The library, static or shared, carries ASan/UBSan references: link the
+    # runtimes (ASan must come first in the program's initial libraries).
     list(APPEND args
       "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-omit-frame-pointer"
       "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined")

@@ -2,7 +2,7 @@
 # consumer project against that prefix only (the source tree is never seen).
 set(consumer_label "consumer")
 include("${CMAKE_CURRENT_LIST_DIR}/consumer_common.cmake")
-foreach(var PREFIX PROJECT_DIR PROJECT_BUILD_DIR)
+foreach(var PREFIX PROJECT_DIR PROJECT_BUILD_DIR LINKED_TARGETS)
   if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
     message(FATAL_ERROR "run_consumer.cmake: ${var} is not set")
   endif()
@@ -11,7 +11,8 @@ endforeach()
 file(REMOVE_RECURSE "${PROJECT_BUILD_DIR}")
 consumer_install("${PREFIX}")
 consumer_build("${PROJECT_DIR}" "${PROJECT_BUILD_DIR}" consumer exe
-               "-DCMAKE_PREFIX_PATH=${PREFIX}")
+               "-DCMAKE_PREFIX_PATH=${PREFIX}"
+               "-DCFGACTORS_LINKED_TARGETS=${LINKED_TARGETS}")
 
 execute_process(COMMAND "${exe}" RESULT_VARIABLE rc
                 OUTPUT_VARIABLE out ERROR_VARIABLE err)
