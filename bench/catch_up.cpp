@@ -37,6 +37,7 @@
 #include "cfgactors/cfgactors.hpp"
 #include "counts.hpp"
 #include "usage.hpp"
+#include "verdict.hpp"
 #include "cluster/primary.hpp"
 #include "cluster/replica.hpp"
 #include "core/internal_actor_types.hpp"
@@ -574,11 +575,8 @@ int main(int argc, char** argv) {
       continue;
     }
     std::printf("%s: replica that missed %d versions has the newest in "
-                "%.2f ms (target <= 100 ms: %s", name.c_str(), versions, r.ms,
-                r.ms <= 100 ? "met" : "missed by ");
-    if (r.ms > 100)
-      std::printf("%.1fx", r.ms / 100);
-    std::printf(")\n");
+                "%.2f ms (target <= 100 ms: %s)\n", name.c_str(), versions,
+                r.ms, bench::verdict(r.ms, 100).c_str());
   }
   return failed ? 1 : 0;
 }

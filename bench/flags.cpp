@@ -21,6 +21,7 @@
 
 #include "counting_new.hpp"
 #include "usage.hpp"
+#include "verdict.hpp"
 
 using namespace cfgactors;
 
@@ -96,17 +97,6 @@ struct row {
   figure lookup;
   double target_ns; // 0: none
 };
-
-// "met", or "missed by X×" where X is how far off the figure is.
-std::string verdict(double got, double want, bool at_most) {
-  bool met = at_most ? got <= want : got >= want;
-  if (met)
-    return "met";
-  char text[64];
-  std::snprintf(text, sizeof text, "missed by %.1fx",
-                at_most ? got / want : want / got);
-  return text;
-}
 
 const char* usage_text
   = "usage: flags   (no options: 10^6 evaluations per kind, best of 3)\n";
@@ -241,14 +231,14 @@ int main(int argc, char** argv) {
     if (r.target_ns > 0) {
       std::snprintf(what, sizeof what, "%s <= %.0f ns: %.1f ns (by name %.1f)",
                     r.kind, r.target_ns, r.keyed.ns, r.compiled.ns);
-      report(what, verdict(r.keyed.ns, r.target_ns, true));
+      report(what, bench::verdict(r.keyed.ns, r.target_ns));
     }
   }
   for (auto& r : rows) {
     auto speedup = r.interpreted.ns / r.keyed.ns;
     std::snprintf(what, sizeof what, "%s >= 20x the interpreter: %.1fx",
                   r.kind, speedup);
-    report(what, verdict(speedup, 20, false));
+    report(what, bench::verdict(speedup, 20, false));
   }
   for (auto& r : rows) {
     std::snprintf(what, sizeof what,

@@ -34,6 +34,7 @@
 #include "cfgactors/cfgactors.hpp"
 #include "counts.hpp"
 #include "usage.hpp"
+#include "verdict.hpp"
 #include "etcd/etcd_client.hpp"
 #include "pipeline/journal.hpp"
 
@@ -349,8 +350,9 @@ int main(int argc, char** argv) {
       std::printf("met (tmpfs %.1fx; journal on disk %.1fx)\n", ratio,
                   group_16 / etcd_16);
     else
-      std::printf("missed by %.1fx (tmpfs %.1fx; journal on disk %.1fx)\n",
-                  10 / ratio, ratio, group_16 / etcd_16);
+      std::printf("%s (tmpfs %.1fx; journal on disk %.1fx)\n",
+                  bench::missed_by(10 / ratio).c_str(), ratio,
+                  group_16 / etcd_16);
   } else {
     std::printf("\n16 writers >= 10x etcd's single-member put rate: not "
                 "measured (%s)\n",

@@ -22,6 +22,7 @@
 #include "cfgactors/cfgactors.hpp"
 #include "counts.hpp"
 #include "usage.hpp"
+#include "verdict.hpp"
 #include "model/hash_tree.hpp"
 #include "propagation/process.hpp"
 #include "write/apply.hpp"
@@ -447,11 +448,8 @@ int main(int argc, char** argv) {
       std::printf("keys=%-6d one-key commit, %4d subscriber%s %.2fx the "
                   "100-key time ", keys, subscribers,
                   subscribers == 1 ? ": " : "s:", x);
-      if (x <= 1.5)
-        std::printf("(target within 1.5x of 100 keys: met)\n");
-      else
-        std::printf("(target within 1.5x of 100 keys: missed by %.1fx)\n",
-                    x / 1.5);
+      std::printf("(target within 1.5x of 100 keys: %s)\n",
+                  bench::verdict(x, 1.5).c_str());
     }
   }
   std::printf("target: >= 20000 commits/s at 100 keys with 1 subscriber: "

@@ -38,6 +38,7 @@
 
 #include "counts.hpp"
 #include "usage.hpp"
+#include "verdict.hpp"
 #include "propagation/caf_settings.hpp"
 #include "propagation/process.hpp"
 #include "propagation/report.hpp"
@@ -496,14 +497,14 @@ void print_verdict(const std::vector<result>& rows, const options& opts,
       if (auto caf = find(rows, "caf", n)) {
         auto x = p50 / caf->percentile(50);
         std::printf("cfgactors p50 = %.2fx raw CAF (target <= 1.5x: %s)", x,
-                    x <= 1.5 ? "met" : "MISSED");
+                    bench::verdict(x, 1.5).c_str());
       } else {
         std::printf("raw CAF not measured");
       }
       if (etcd) {
         auto x = etcd->percentile(50) / p50;
         std::printf("; etcd p50 = %.2fx cfgactors (target >= 3x: %s)\n", x,
-                    x >= 3.0 ? "met" : "MISSED");
+                    bench::verdict(x, 3.0, false).c_str());
       } else {
         std::printf("; etcd not measured\n");
       }
@@ -531,7 +532,7 @@ void print_verdict(const std::vector<result>& rows, const options& opts,
       auto x = over->percentile(50) / etcd->percentile(50);
       std::printf("cfgactors-etcd p50 = %.2fx raw etcd watch (target <= "
                   "1.3x: %s)",
-                  x, x <= 1.3 ? "met" : "MISSED");
+                  x, bench::verdict(x, 1.3).c_str());
       // etcd's own cost of the compare-and-set, no cfgactors in the path.
       if (auto txn = find(rows, "etcd-txn", n))
         std::printf("; etcd-txn = %.2fx raw etcd watch, cfgactors-etcd = "
@@ -570,11 +571,8 @@ void print_growth(const std::vector<result>& rows, const options& opts,
       auto x = row->percentile(50) / base->percentile(50);
       std::printf("%s one-key change p50 = %.2fx keys=%d", system.c_str(), x,
                   first);
-      if (x <= 1.5)
-        std::printf(" (target within 1.5x of %d keys: met)\n", first);
-      else
-        std::printf(" (target within 1.5x of %d keys: missed by %.1fx)\n",
-                    first, x / 1.5);
+      std::printf(" (target within 1.5x of %d keys: %s)\n", first,
+                  bench::verdict(x, 1.5).c_str());
     }
   }
 }

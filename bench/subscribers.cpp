@@ -36,6 +36,7 @@
 #include "cfgactors/cfgactors.hpp"
 #include "counts.hpp"
 #include "usage.hpp"
+#include "verdict.hpp"
 #include "propagation/process.hpp"
 
 using namespace cfgactors;
@@ -417,18 +418,10 @@ int main(int argc, char** argv) {
       std::printf("N=%-7d target not checked: cfgactors failed\n", r.n);
       continue;
     }
-    auto verdict = [](double x, double target) {
-      char text[64];
-      if (x <= target)
-        std::snprintf(text, sizeof(text), "met");
-      else
-        std::snprintf(text, sizeof(text), "missed by %.1fx", x / target);
-      return std::string{text};
-    };
     std::printf("N=%-7d write -> last subscriber p50 %.2f ms (target <= 50 "
                 "ms: %s); %.0f B per subscriber (target <= 2 KiB each: %s)\n",
-                r.n, r.p50_ms, verdict(r.p50_ms, 50).c_str(), r.rss_per,
-                verdict(r.rss_per, 2048).c_str());
+                r.n, r.p50_ms, bench::verdict(r.p50_ms, 50).c_str(), r.rss_per,
+                bench::verdict(r.rss_per, 2048).c_str());
   }
   return failed ? 1 : 0;
 }
