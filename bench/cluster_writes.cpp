@@ -15,7 +15,6 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -66,18 +65,12 @@ std::optional<options> read_options(int argc, char** argv, std::string& why) {
       return refuse("missing the value of " + key);
     }
     if (key == "--writers") {
-      opts.writers.clear();
-      std::istringstream in{value};
-      for (std::string item; std::getline(in, item, ',');) {
-        auto n = bench::to_count(item);
-        if (!n || *n < 1 || *n > 256)
-          return refuse("--writers: '" + value
-                        + "': expected counts of 1 to 256, separated by "
-                          "commas");
-        opts.writers.push_back(*n);
-      }
-      if (opts.writers.empty())
-        return refuse("--writers: no count");
+      auto writers = bench::to_counts(value, 1, 256);
+      if (!writers)
+        return refuse("--writers: '" + value
+                      + "': expected counts of 1 to 256, separated by "
+                        "commas");
+      opts.writers = std::move(*writers);
     } else if (key == "--writes") {
       auto n = bench::to_count(value);
       if (!n || *n < 1 || *n > 999999)

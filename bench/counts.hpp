@@ -32,4 +32,15 @@ inline std::optional<std::vector<int>> to_counts(std::string_view text) {
   }
 }
 
+/// The same, each count from `min` to `max`; or nullopt.
+inline std::optional<std::vector<int>> to_counts(std::string_view text,
+                                                 int min, int max) {
+  auto result = to_counts(text);
+  if (result)
+    for (int n : *result)
+      if (n < min || n > max)
+        return std::nullopt;
+  return result;
+}
+
 } // namespace bench

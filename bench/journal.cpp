@@ -19,7 +19,6 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -77,18 +76,12 @@ std::optional<options> read_options(int argc, char** argv, std::string& why) {
       return refuse("missing the value of " + key);
     std::string value = argv[++i];
     if (key == "--writers") {
-      opts.writers.clear();
-      std::istringstream in{value};
-      for (std::string item; std::getline(in, item, ',');) {
-        auto n = to_count(item, 256);
-        if (!n)
-          return refuse("--writers: '" + value
-                        + "': expected counts of 1 to 256, separated by "
-                          "commas");
-        opts.writers.push_back(*n);
-      }
-      if (opts.writers.empty())
-        return refuse("--writers: no count");
+      auto writers = bench::to_counts(value, 1, 256);
+      if (!writers)
+        return refuse("--writers: '" + value
+                      + "': expected counts of 1 to 256, separated by "
+                        "commas");
+      opts.writers = std::move(*writers);
     } else if (key == "--seconds") {
       auto n = to_count(value, 60);
       if (!n)

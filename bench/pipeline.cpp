@@ -322,9 +322,8 @@ int main(int argc, char** argv) {
   // are compared with (the target is against 100 keys).
   std::vector<int> sizes{100, 10000, 100000};
   if (auto text = std::getenv("CFG_BENCH_SIZES")) {
-    auto given = bench::to_counts(text);
-    auto in_bounds = [](int keys) { return keys >= 100 && keys <= 10000000; };
-    if (!given || !std::all_of(given->begin(), given->end(), in_bounds)) {
+    auto given = bench::to_counts(text, 100, 10000000);
+    if (!given) {
       std::fprintf(stderr, "CFG_BENCH_SIZES: '%s': expected sizes of 100 "
                            "to 10000000 keys, separated by commas\n", text);
       return 2;

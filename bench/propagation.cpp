@@ -130,27 +130,21 @@ std::optional<options> read_options(const arg_map& args) {
   };
   for (auto& [key, value] : args) {
     if (key == "n") {
-      opts.ns.clear();
-      for (auto& item : split(value)) {
-        auto n = to_count(item);
-        if (!n || *n < 1 || *n > 256)
-          return bad("--n: " + item + " is not a process count in 1..256");
-        opts.ns.push_back(*n);
-      }
-      if (opts.ns.empty())
-        return bad("--n: no process count");
+      auto ns = bench::to_counts(value, 1, 256);
+      if (!ns)
+        return bad("--n: '" + value
+                   + "': expected process counts in 1..256, separated by "
+                     "commas");
+      opts.ns = std::move(*ns);
     } else if (key == "keys") {
       // Each size is a whole config in every worker: bounded so that a typo
       // cannot make the bench build a config the size of the host's memory.
-      opts.key_sizes.clear();
-      for (auto& item : split(value)) {
-        auto k = to_count(item);
-        if (!k || *k > 1000000)
-          return bad("--keys: " + item + " is not a key count in 0..1000000");
-        opts.key_sizes.push_back(*k);
-      }
-      if (opts.key_sizes.empty())
-        return bad("--keys: no key count");
+      auto sizes = bench::to_counts(value, 0, 1000000);
+      if (!sizes)
+        return bad("--keys: '" + value
+                   + "': expected key counts in 0..1000000, separated by "
+                     "commas");
+      opts.key_sizes = std::move(*sizes);
       opts.bench.keys = opts.key_sizes.front();
     } else if (key == "flips" || key == "warmup"
                || key == "flip-timeout-ms" || key == "pause-ms"

@@ -217,10 +217,8 @@ int main(int argc, char** argv) {
     else if (arg == "--commits")
       commits = value;
     else if (arg == "--idle") {
-      auto counts = bench::to_counts(text);
-      if (!counts
-          || std::any_of(counts->begin(), counts->end(),
-                         [](int n) { return n < 1 || n > 1000000; }))
+      auto counts = bench::to_counts(text, 1, 1000000);
+      if (!counts)
         return usage(("--idle: " + text
                       + ": expected counts of 1 to 1000000, separated by "
                         "commas").c_str());

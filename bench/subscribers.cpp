@@ -22,7 +22,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -322,16 +321,12 @@ int main(int argc, char** argv) {
       return usage("missing the value of " + arg);
     std::string value = argv[++i];
     if (arg == "--sizes") {
-      sizes.clear();
-      std::istringstream in{value};
-      for (std::string item; std::getline(in, item, ',');) {
-        auto n = to_count(item);
-        if (!n || *n < 1 || *n > 1000000)
-          return usage("--sizes: " + item + " is not a count in 1..1000000");
-        sizes.push_back(*n);
-      }
-      if (sizes.empty())
-        return usage("--sizes: no size");
+      auto given = bench::to_counts(value, 1, 1000000);
+      if (!given)
+        return usage("--sizes: '" + value
+                     + "': expected counts in 1..1000000, separated by "
+                       "commas");
+      sizes = std::move(*given);
     } else if (arg == "--writes") {
       auto n = to_count(value);
       if (!n || *n < 1 || *n > 100)

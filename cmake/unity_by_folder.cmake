@@ -5,9 +5,9 @@
 # of everything is bound to 30 minutes on two cores. A file in a folder of
 # its own still compiles alone.
 #
-# -DCFGACTORS_UNITY_BUILD=OFF makes it do nothing: every file compiles alone, which is how a
-# missing #include shows: in a unity build a file also sees the includes of
-# the files before it in its folder.
+# -DCFGACTORS_UNITY_BUILD=OFF makes it do nothing: every file compiles
+# alone, which is how a missing #include shows: in a unity build a file also
+# sees the includes of the files before it in its folder.
 include_guard(GLOBAL)
 
 option(CFGACTORS_UNITY_BUILD
