@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include "model/assign_walk.hpp"
+
 namespace cfgactors {
 
 namespace {
@@ -29,19 +31,31 @@ std::string at_offset(std::size_t pos) {
   return " at offset " + std::to_string(pos);
 }
 
-const char* kind_name(const json& x) noexcept {
-  return x.type_name();
-}
-
-// Renders the first `n` segments, for error messages.
-std::string prefix_str(const config_path& path, std::size_t n) {
-  config_path prefix;
-  prefix.segments.assign(path.segments.begin(),
-                         path.segments.begin()
-                           + static_cast<std::ptrdiff_t>(n));
-  auto text = prefix.str();
-  return text.empty() ? std::string{"<root>"} : text;
-}
+// What detail::assign_error needs to know of a json node.
+struct json_walk {
+  static bool is_null(const json& x) noexcept {
+    return x.is_null();
+  }
+  static bool is_object(const json& x) noexcept {
+    return x.is_object();
+  }
+  static bool is_array(const json& x) noexcept {
+    return x.is_array();
+  }
+  static const char* type_name(const json& x) noexcept {
+    return x.type_name();
+  }
+  static std::size_t size(const json& x) noexcept {
+    return x.size();
+  }
+  static const json* member(const json& x, const std::string& key) {
+    auto it = x.find(key);
+    return it == x.end() ? nullptr : &*it;
+  }
+  static const json* item(const json& x, std::size_t index) {
+    return &x[index];
+  }
+};
 
 } // namespace
 
@@ -178,34 +192,8 @@ bool assign(json& root, const config_path& path, json value,
             std::string* error) {
   // Check the whole walk before touching anything, so a failed assign leaves
   // `root` exactly as it was (no half-created intermediates).
-  const json* cur = &root; // nullptr: this step will be created
-  for (std::size_t i = 0; i < path.segments.size(); ++i) {
-    auto& seg = path.segments[i];
-    bool absent = cur == nullptr || cur->is_null();
-    if (auto key = std::get_if<std::string>(&seg)) {
-      if (absent) {
-        cur = nullptr;
-        continue;
-      }
-      if (!cur->is_object())
-        return fail(error, "cannot set key '" + *key + "' inside "
-                             + kind_name(*cur) + " at "
-                             + prefix_str(path, i));
-      auto it = cur->find(*key);
-      cur = it == cur->end() ? nullptr : &*it;
-      continue;
-    }
-    auto index = std::get<std::size_t>(seg);
-    if (!absent && !cur->is_array())
-      return fail(error, "cannot index " + std::string{kind_name(*cur)}
-                           + " at " + prefix_str(path, i));
-    auto size = absent ? std::size_t{0} : cur->size();
-    if (index > size)
-      return fail(error, "index " + std::to_string(index)
-                           + " out of range at " + prefix_str(path, i)
-                           + " (size " + std::to_string(size) + ")");
-    cur = index < size ? &(*cur)[index] : nullptr;
-  }
+  if (auto why = detail::assign_error<json_walk>(&root, path); !why.empty())
+    return fail(error, std::move(why));
   // Now the walk cannot fail.
   json* target = &root;
   for (auto& seg : path.segments) {
@@ -245,6 +233,19 @@ bool erase(json& root, const config_path& path) {
   parent->erase(index);
   return true;
 }
+
+namespace detail {
+
+std::string path_prefix(const config_path& path, std::size_t n) {
+  config_path prefix;
+  prefix.segments.assign(path.segments.begin(),
+                         path.segments.begin()
+                           + static_cast<std::ptrdiff_t>(n));
+  auto text = prefix.str();
+  return text.empty() ? std::string{"<root>"} : text;
+}
+
+} // namespace detail
 
 bool path_within(std::string_view path, std::string_view prefix) noexcept {
   if (prefix.empty())
