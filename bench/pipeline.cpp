@@ -5,7 +5,10 @@
 // Like the validator, the baseline proves the first tree against the schema
 // in full and every later one along the paths its write touched only.
 // Every commit changes one key: how its cost grows with the config's size is
-// printed last, as a multiple of the 100-key figure.
+// printed last, as a multiple of the 100-key figure. CFG_BENCH_WRITE picks
+// the kind of write (a set by default; a flag flip, an unset, a merge patch,
+// or a set with the whole config in the runtime layer, where every write
+// through the API or cfgctl lands).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -34,12 +37,41 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-/// `sections` × `keys` integers: s0.k0 .. s{n}.k{m}.
+/// The one-key write each commit makes, and where the config lives.
+struct write_kind {
+  const char* name;
+  /// The layer the config is written to: a file's, or the runtime layer.
+  const char* layer;
+  /// The `i`th write (i from 1): each changes one value.
+  operation (*op)(int i);
+  /// What the subscribers subscribe to: where the write changes.
+  const char* topic = "s0";
+};
+
+constexpr write_kind write_kinds[] = {
+  {"set", "file:bench.yaml",
+   [](int i) { return operation::set("s0.k0", i); }},
+  {"flag", "file:bench.yaml",
+   [](int i) { return operation::flag("f0", i % 2 == 1); }, "features"},
+  // Takes the runtime layer's value away and puts it back, in turns.
+  {"unset", "file:bench.yaml",
+   [](int i) {
+     return i % 2 == 1 ? operation::unset("s0.k0")
+                       : operation::set("s0.k0", i);
+   }},
+  {"patch", "file:bench.yaml",
+   [](int i) { return operation::merge_patch(json{{"k0", i}}, "s0"); }},
+  {"runtime", "runtime", [](int i) { return operation::set("s0.k0", i); }},
+};
+
+/// `sections` × `keys` integers: s0.k0 .. s{n}.k{m}, and ten flags.
 json make_config(int total_keys) {
   json cfg = json::object();
   int per_section = 100;
   for (int i = 0; i < total_keys; ++i)
     cfg["s" + std::to_string(i / per_section)]["k" + std::to_string(i % per_section)] = i;
+  for (int i = 0; i < 10; ++i)
+    cfg["features"]["f" + std::to_string(i)] = false;
   return cfg;
 }
 
@@ -49,6 +81,9 @@ json_schema_ptr make_schema() {
   auto schema = json_schema::compile(json::parse(R"({
     "$schema": "http://json-schema.org/draft-07/schema#",
     "type": "object",
+    "properties": {
+      "features": {"type": "object", "additionalProperties": {"type": "boolean"}}
+    },
     "additionalProperties": {
       "type": "object",
       "additionalProperties": {"type": "integer", "minimum": 0}
@@ -79,10 +114,10 @@ struct stage_times {
 /// hash and the router's changed paths. Each step is timed on its own into
 /// `stages` (a clock read per step: ~50 ns); the touched paths, which
 /// validation and the diff share, count in the diff.
-double baseline(int keys, int commits, const validator_options& opts,
-                stage_times& stages) {
+double baseline(const write_kind& kind, int keys, int commits,
+                const validator_options& opts, stage_times& stages) {
   layer_stack layers;
-  layers.put("file:bench.yaml", make_config(keys));
+  layers.put(kind.layer, make_config(keys));
   detail::base_merge_cache merge_cache;
   json current = merge_cache.effective(layers);
   // As the validator's first write: the full pass, so later ones may build
@@ -104,10 +139,10 @@ double baseline(int keys, int commits, const validator_options& opts,
     mark = clock_type::now();
     auto candidate = layers;
     validation_errors errors;
-    write_request req{{operation::set("s0.k0", i + 1)}, "bench", 0, {}};
-    detail::apply_operations(candidate, req, 128, errors);
-    if (candidate == layers)
-      continue;
+    write_request req{{kind.op(i + 1)}, "bench", 0, {}};
+    if (detail::apply_operations(candidate, req, 128, errors) != errc::none
+        || candidate == layers)
+      std::abort();
     lap(0);
     auto effective = merge_cache.effective(candidate);
     lap(1);
@@ -165,7 +200,8 @@ struct actor_run {
 
 /// Commits `commits` writes through the actors, `window` in flight, and waits
 /// until every subscriber has the final version.
-actor_run actors(caf::actor_system& sys, int keys, int subscribers, int commits,
+actor_run actors(caf::actor_system& sys, const write_kind& kind, int keys,
+                 int subscribers, int commits,
                  int window, const validator_options& opts) {
   bench::reset_peak_rss();
   pipeline_options popts;
@@ -177,12 +213,12 @@ actor_run actors(caf::actor_system& sys, int keys, int subscribers, int commits,
   for (int i = 0; i < subscribers; ++i) {
     subs.push_back(sys.spawn(counting_subscriber, seen, i));
     self->request(pipe.store, caf::infinite, subscribe_atom::value,
-                  std::string{"s0"}, caf::actor_cast<subscriber_actor>(subs.back()))
+                  std::string{kind.topic}, caf::actor_cast<subscriber_actor>(subs.back()))
       .receive([](uint64_t) {}, [](caf::error&) { std::abort(); });
   }
   uint64_t first = 0;
   self->request(pipe.validator, caf::infinite, write_atom::value,
-                write_request{{operation::replace_layer("file:bench.yaml",
+                write_request{{operation::replace_layer(kind.layer,
                                                         make_config(keys))},
                               "bench", 0, {}})
     .receive([&](write_result& r) { first = r.version; },
@@ -205,7 +241,7 @@ actor_run actors(caf::actor_system& sys, int keys, int subscribers, int commits,
     int until = sent + n;
     auto send_one = [&] {
       self->send(pipe.validator, write_atom::value,
-                 write_request{{operation::set("s0.k0", ++sent)}, "bench", 0,
+                 write_request{{kind.op(++sent)}, "bench", 0,
                                {}});
     };
     auto first_batch = std::min(sent + window, until);
@@ -253,7 +289,9 @@ constexpr const char* usage =
   "  CFG_BENCH_ROUNDS=3  CFG_BENCH_COMMITS=20000 (a fifth with 1,000\n"
   "  subscribers)  CFG_BENCH_WINDOW=64 (writes in flight)\n"
   "  CFG_BENCH_ONLY=KEYS (that size alone)  CFG_BENCH_SUBS=N (with ONLY)\n"
-  "  CFG_BENCH_SCHEDULER=stealing|sharing\n";
+  "  CFG_BENCH_SCHEDULER=stealing|sharing\n"
+  "  CFG_BENCH_WRITE=set|flag|unset|patch|runtime (the one-key write; runtime:\n"
+  "  a set with the config in the runtime layer)\n";
 
 } // namespace
 
@@ -293,6 +331,19 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench/pipeline: CFG_BENCH_SCHEDULER: '%s' is "
                          "neither stealing nor sharing\n", policy.c_str());
     return 2;
+  }
+  const write_kind* kind = &write_kinds[0];
+  if (const char* env = std::getenv("CFG_BENCH_WRITE")) {
+    auto it = std::find_if(std::begin(write_kinds), std::end(write_kinds),
+                           [&](const write_kind& k) {
+                             return std::string_view{k.name} == env;
+                           });
+    if (it == std::end(write_kinds)) {
+      std::fprintf(stderr, "bench/pipeline: CFG_BENCH_WRITE: '%s' is none "
+                           "of set, flag, unset, patch, runtime\n", env);
+      return 2;
+    }
+    kind = &*it;
   }
   validator_options opts;
   opts.schema = make_schema();
@@ -339,6 +390,8 @@ int main(int argc, char** argv) {
   system_config cfg;
   cfg.set("scheduler.policy", caf::atom_from_string(policy));
   caf::actor_system sys{cfg};
+  std::printf("write: %s (CFG_BENCH_WRITE), the config in layer %s\n",
+              kind->name, kind->layer);
   std::printf("actors: timed after history_size + window + 2 = %zu writes "
               "(steady state: each version built in the tree of one the "
               "history evicted); baseline: the same steps on one thread\n",
@@ -364,11 +417,12 @@ int main(int argc, char** argv) {
         continue;
       stage_times stages;
       base_rates[keys].push_back(
-        baseline(keys, commits_for(1), opts, stages));
+        baseline(*kind, keys, commits_for(1), opts, stages));
       for (std::size_t i = 0; i < std::size(stages.seconds); ++i)
         base_stages[keys].seconds[i] += stages.seconds[i] / rounds;
       for (int subscribers : sub_counts) {
-        auto run = actors(sys, keys, subscribers, commits_for(subscribers),
+        auto run = actors(sys, *kind, keys, subscribers,
+                          commits_for(subscribers),
                           window, opts);
         actor_rates[{keys, subscribers}].push_back(run.rate);
         copies[{keys, subscribers}] += run.tree_copies;
