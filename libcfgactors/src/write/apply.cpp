@@ -7,15 +7,16 @@
 
 #include "cfgactors/merge.hpp"
 #include "cfgactors/path.hpp"
+#include "write/merged_value.hpp"
 
 namespace cfgactors::detail {
 
 namespace {
 
-/// Copies the first array on `path` from the effective tree into the runtime
+/// Copies the first array on `path` from the merged layers into the runtime
 /// layer: overlays replace arrays whole, so editing one element needs the
 /// whole array in the overlay.
-void materialize_arrays(json& runtime, const json& effective,
+void materialize_arrays(json& runtime, const layer_stack& layers,
                         const config_path& path) {
   config_path prefix;
   for (auto& seg : path.segments) {
@@ -23,21 +24,37 @@ void materialize_arrays(json& runtime, const json& effective,
       auto existing = find(runtime, prefix);
       if (existing && existing->is_array())
         return;
-      auto source = find(effective, prefix);
+      auto source = merged_value(layers, prefix);
       if (source && source->is_array())
-        assign(runtime, prefix, *source);
+        assign(runtime, prefix, std::move(*source));
       return;
     }
     prefix.segments.push_back(seg);
   }
 }
 
-/// Every layer but the runtime layer merged: what the runtime layer patches.
-json below_runtime(const layer_stack& layers) {
+/// What merge_overlays(target, overlay, base) reads of `base`, the layers
+/// below the runtime layer merged: base's members along the overlay's
+/// objects where `target` has objects too, and the whole of base's value
+/// where `target` holds anything else (it is replaced member by member).
+/// Read from the layers along those paths only, not merged whole.
+json patch_base(const layer_stack& layers, const json& target,
+                const json& overlay, config_path& at) {
+  if (!overlay.is_object())
+    return json{};
+  if (!target.is_object())
+    return merged_value(layers, at, runtime_layer).value_or(json{});
   auto result = json::object();
-  for (auto& x : layers)
-    if (x.name != runtime_layer && !x.data->is_null())
-      merge_into(result, *x.data);
+  for (auto it = overlay.begin(); it != overlay.end(); ++it) {
+    auto existing = target.find(it.key());
+    if (!it->is_object() || existing == target.end())
+      continue;
+    at.segments.emplace_back(it.key());
+    auto below = patch_base(layers, *existing, *it, at);
+    at.segments.pop_back();
+    if (!below.is_null())
+      result[it.key()] = std::move(below);
+  }
   return result;
 }
 
@@ -92,19 +109,14 @@ errc apply_one(layer_stack& layers, const operation& op,
         layers.put(std::string{runtime_layer}, op.value);
         return errc::none;
       }
-      // Merging all layers costs; only flags and array edits need the view.
-      auto is_flag = op.kind == op_kind::flag;
-      auto effective = is_flag || crosses_array(*path) ? layers.effective()
-                                                       : json{};
-      if (is_flag) {
+      if (op.kind == op_kind::flag) {
         // A flag with rollout or rules keeps them: only `enabled` flips.
-        auto node = find(effective, *path);
+        auto node = merged_value(layers, *path);
         if (node && node->is_object())
           path->segments.emplace_back(std::string{"enabled"});
       }
       auto& runtime = runtime_data();
-      if (!effective.is_null())
-        materialize_arrays(runtime, effective, *path);
+      materialize_arrays(runtime, layers, *path);
       std::string err;
       if (!assign(runtime, *path, op.value, &err))
         return fail(errc::invalid_argument, text, "path", err);
@@ -114,12 +126,11 @@ errc apply_one(layer_stack& layers, const operation& op,
       auto path = parse_path(op.path);
       if (!path)
         return errc::invalid_argument;
-      auto effective = layers.effective();
-      if (path->empty() || !find(effective, *path))
+      if (path->empty() || !merged_value(layers, *path))
         return fail(errc::not_found, op.path, "path",
                     "no value at this path");
       auto& runtime = runtime_data();
-      materialize_arrays(runtime, effective, *path);
+      materialize_arrays(runtime, layers, *path);
       if (crosses_array(*path)) {
         erase(runtime, *path);
         return errc::none;
@@ -154,9 +165,8 @@ errc apply_one(layer_stack& layers, const operation& op,
         // Below an array the runtime layer holds data, not a patch (its
         // array replaces the lower one whole): copy the array up and merge
         // into it in place.
-        auto effective = layers.effective();
         auto& runtime = runtime_data();
-        materialize_arrays(runtime, effective, *path);
+        materialize_arrays(runtime, layers, *path);
         auto target = find(runtime, *path);
         if (!target) {
           std::string err;
@@ -178,8 +188,10 @@ errc apply_one(layer_stack& layers, const operation& op,
         outer[std::get<std::string>(*seg)] = std::move(patch);
         patch = std::move(outer);
       }
-      auto lower = below_runtime(layers);
-      merge_overlays(runtime_data(), patch, lower);
+      auto& runtime = runtime_data();
+      config_path root;
+      auto lower = patch_base(layers, runtime, patch, root);
+      merge_overlays(runtime, patch, lower);
       return errc::none;
     }
     case op_kind::replace_layer: {
