@@ -24,14 +24,72 @@ layer_kind kind_of(std::string_view layer_name) noexcept;
 inline constexpr std::string_view runtime_layer = "runtime";
 inline constexpr std::string_view defaults_layer = "defaults";
 
+namespace detail {
+class config_node;
+} // namespace detail
+
+/// A layer's data (it may contain `null` tombstones), shared immutably
+/// between the layer stacks of successive versions. It is held as a
+/// persistent tree (src/model/config_tree.hpp) as well as JSON, each made
+/// from the other on first use: a write edits the tree, which makes what it
+/// changed and shares the rest with the layer it came from, where copying
+/// the JSON copied the whole layer.
+class layer_data {
+public:
+  /// No data: get() is nullptr.
+  layer_data() = default;
+
+  explicit layer_data(json value);
+
+  explicit layer_data(std::shared_ptr<const detail::config_node> tree);
+
+  /// The JSON form, made on first use (thread-safe).
+  const json& operator*() const;
+
+  const json* operator->() const {
+    return &**this;
+  }
+
+  /// The JSON form, or nullptr without data.
+  const json* get() const {
+    return state_ ? &**this : nullptr;
+  }
+
+  explicit operator bool() const noexcept {
+    return state_ != nullptr;
+  }
+
+  /// The tree, made on first use (thread-safe).
+  const std::shared_ptr<const detail::config_node>& tree() const;
+
+  /// Whether the tree is made (a write's layer, or one read as a tree).
+  bool has_tree() const noexcept;
+
+  /// The very same data, not an equal copy.
+  friend bool operator==(const layer_data& x, const layer_data& y) noexcept {
+    return x.state_ == y.state_;
+  }
+
+  friend bool operator!=(const layer_data& x, const layer_data& y) noexcept {
+    return !(x == y);
+  }
+
+  /// Equal content (json's ==), walking only what the two do not share.
+  bool equals(const layer_data& other) const;
+
+private:
+  struct state;
+  std::shared_ptr<const state> state_;
+};
+
 /// A named layer. Its data is shared, immutably, between the layer stacks of
-/// successive versions: a write copies only the layer it changes.
+/// successive versions: a write makes only what it changes.
 struct layer {
   std::string name;
-  std::shared_ptr<const json> data; ///< may contain `null` tombstones
+  layer_data data;
 
   friend bool operator==(const layer& x, const layer& y) {
-    return x.name == y.name && (x.data == y.data || *x.data == *y.data);
+    return x.name == y.name && x.data.equals(y.data);
   }
 };
 
@@ -43,16 +101,16 @@ public:
 
   /// Replaces the data of layer `name`, or inserts it at its place.
   void put(std::string name, json data);
+  void put(std::string name, layer_data data);
 
   /// Removes a layer; returns whether it existed.
   bool remove(std::string_view name);
 
-  /// Returns the layer's data or nullptr.
-  const json* get(std::string_view name) const noexcept;
+  /// Returns the layer's data as JSON, or nullptr.
+  const json* get(std::string_view name) const;
 
-  /// Returns the layer's data for writing, or nullptr. Copies it first if
-  /// another stack (an older version) shares it.
-  json* get(std::string_view name);
+  /// Returns the layer's data, or nullptr.
+  const layer_data* data(std::string_view name) const noexcept;
 
   /// The merged view: every layer merged over the previous, nulls removed.
   json effective() const;

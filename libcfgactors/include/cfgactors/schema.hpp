@@ -68,6 +68,10 @@ public:
   /// `"debug"` passes an `enum` of `"DEBUG"` and is served as `"DEBUG"`.
   std::optional<json> normalized(const json& candidate) const;
 
+  /// Whether the schema has any `x-normalize` rule (else normalized()
+  /// returns nullopt without reading its argument).
+  bool normalizes() const noexcept;
+
   /// The schema's own document (for coercion by sources).
   const json& document() const noexcept;
 

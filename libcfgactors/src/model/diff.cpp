@@ -7,6 +7,8 @@
 #include <string>
 
 #include "cfgactors/path.hpp"
+#include "model/config_tree.hpp"
+#include "model/tree_diff.hpp"
 
 namespace cfgactors {
 
@@ -281,3 +283,105 @@ std::vector<std::string> changed_paths(const json& from, const json& to) {
 }
 
 } // namespace cfgactors
+
+namespace cfgactors::detail {
+
+namespace {
+
+// Whether two nodes have the same canonical text (same() on their JSON).
+bool same_node(const config_node& x, const config_node& y) {
+  if (&x == &y)
+    return true;
+  if (x.type() == config_node::kind::scalar
+      && y.type() == config_node::kind::scalar)
+    return same(x.scalar(), y.scalar());
+  if (x.type() != y.type() || x.size() != y.size())
+    return false;
+  if (x.block() == y.block())
+    return true;
+  return same(to_json(x), to_json(y));
+}
+
+// The leaf blocks of an object's B-tree, in order.
+void leaves_of(const tree_block* block, std::vector<const tree_block*>& out) {
+  if (block == nullptr)
+    return;
+  if (block->leaf()) {
+    out.push_back(block);
+    return;
+  }
+  for (auto& child : block->children)
+    leaves_of(child.get(), out);
+}
+
+// walk() over nodes. Two objects' members are merged in key order leaf by
+// leaf; a leaf both share (the blocks a write did not copy) is skipped
+// whole when both sides stand at its start.
+void walk_nodes(config_path& path, const config_node& from,
+                const config_node& to, std::vector<std::string>& out) {
+  if (&from == &to)
+    return;
+  if (!from.is_object() || !to.is_object()) {
+    if (!same_node(from, to))
+      out.push_back(path.str());
+    return;
+  }
+  if (from.block() == to.block())
+    return;
+  std::vector<const tree_block*> xs;
+  std::vector<const tree_block*> ys;
+  leaves_of(from.block().get(), xs);
+  leaves_of(to.block().get(), ys);
+  std::size_t a = 0, i = 0, b = 0, j = 0;
+  auto next = [](const std::vector<const tree_block*>& leaves,
+                 std::size_t& leaf, std::size_t& entry) {
+    if (++entry == leaves[leaf]->entries.size()) {
+      entry = 0;
+      ++leaf;
+    }
+  };
+  auto report = [&](const std::string& key) {
+    path.segments.emplace_back(key);
+    out.push_back(path.str());
+    path.segments.pop_back();
+  };
+  while (a < xs.size() || b < ys.size()) {
+    if (a < xs.size() && b < ys.size() && i == 0 && j == 0 && xs[a] == ys[b]) {
+      ++a;
+      ++b;
+      continue;
+    }
+    auto x = a < xs.size() ? &xs[a]->entries[i] : nullptr;
+    auto y = b < ys.size() ? &ys[b]->entries[j] : nullptr;
+    if (y == nullptr || (x != nullptr && x->key < y->key)) {
+      report(x->key);
+      next(xs, a, i);
+    } else if (x == nullptr || y->key < x->key) {
+      report(y->key);
+      next(ys, b, j);
+    } else {
+      // Objects are walked, not compared whole first (that would read
+      // both as JSON): walk_nodes compares what is not an object.
+      if (x->value != y->value) {
+        path.segments.emplace_back(x->key);
+        walk_nodes(path, *x->value, *y->value, out);
+        path.segments.pop_back();
+      }
+      next(xs, a, i);
+      next(ys, b, j);
+    }
+  }
+}
+
+} // namespace
+
+std::vector<std::string> changed_paths(const config_node& from,
+                                       const config_node& to) {
+  std::vector<std::string> result;
+  config_path path;
+  walk_nodes(path, from, to, result);
+  std::sort(result.begin(), result.end());
+  return result;
+}
+
+} // namespace cfgactors::detail

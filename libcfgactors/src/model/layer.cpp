@@ -2,9 +2,12 @@
 #include "cfgactors/layer.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <utility>
 
 #include "cfgactors/merge.hpp"
+#include "model/config_tree.hpp"
 
 namespace cfgactors {
 
@@ -30,8 +33,76 @@ layer_kind kind_of(std::string_view layer_name) noexcept {
   return layer_kind::remote;
 }
 
+// Each form is written once, under the mutex, before its flag is set; a
+// reader that sees the flag set sees it whole and nobody writes it again.
+struct layer_data::state {
+  mutable std::mutex mutex;
+  mutable std::atomic<bool> json_made{false};
+  mutable std::atomic<bool> tree_made{false};
+  mutable json value;
+  mutable std::shared_ptr<const detail::config_node> tree;
+};
+
+layer_data::layer_data(json value) {
+  auto s = std::make_shared<state>();
+  s->value = std::move(value);
+  s->json_made.store(true, std::memory_order_relaxed);
+  state_ = std::move(s);
+}
+
+layer_data::layer_data(std::shared_ptr<const detail::config_node> tree) {
+  auto s = std::make_shared<state>();
+  s->tree = std::move(tree);
+  s->tree_made.store(true, std::memory_order_relaxed);
+  state_ = std::move(s);
+}
+
+const json& layer_data::operator*() const {
+  auto& s = *state_;
+  if (!s.json_made.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> guard{s.mutex};
+    if (!s.json_made.load(std::memory_order_relaxed)) {
+      s.value = detail::to_json(*s.tree);
+      s.json_made.store(true, std::memory_order_release);
+    }
+  }
+  return s.value;
+}
+
+const std::shared_ptr<const detail::config_node>& layer_data::tree() const {
+  auto& s = *state_;
+  if (!s.tree_made.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> guard{s.mutex};
+    if (!s.tree_made.load(std::memory_order_relaxed)) {
+      s.tree = detail::node_of(s.value);
+      s.tree_made.store(true, std::memory_order_release);
+    }
+  }
+  return s.tree;
+}
+
+bool layer_data::has_tree() const noexcept {
+  return state_ && state_->tree_made.load(std::memory_order_acquire);
+}
+
+bool layer_data::equals(const layer_data& other) const {
+  if (state_ == other.state_)
+    return true;
+  if (!state_ || !other.state_)
+    return false;
+  // Trees that share what a write did not change compare in the time of
+  // that change; JSON compares whole.
+  if (has_tree() && other.has_tree())
+    return detail::equal(*tree(), *other.tree());
+  return **this == *other;
+}
+
 void layer_stack::put(std::string name, json data) {
-  auto shared = std::make_shared<const json>(std::move(data));
+  put(std::move(name), layer_data{std::move(data)});
+}
+
+void layer_stack::put(std::string name, layer_data data) {
+  auto shared = std::move(data);
   for (auto& x : layers_) {
     if (x.name == name) {
       x.data = std::move(shared);
@@ -57,22 +128,15 @@ bool layer_stack::remove(std::string_view name) {
   return true;
 }
 
-const json* layer_stack::get(std::string_view name) const noexcept {
-  for (auto& x : layers_)
-    if (x.name == name)
-      return x.data.get();
-  return nullptr;
+const json* layer_stack::get(std::string_view name) const {
+  auto found = data(name);
+  return found ? found->get() : nullptr;
 }
 
-json* layer_stack::get(std::string_view name) {
-  for (auto& x : layers_) {
-    if (x.name == name) {
-      // Copy on write: older snapshots may share this data.
-      if (x.data.use_count() > 1)
-        x.data = std::make_shared<const json>(*x.data);
-      return const_cast<json*>(x.data.get());
-    }
-  }
+const layer_data* layer_stack::data(std::string_view name) const noexcept {
+  for (auto& x : layers_)
+    if (x.name == name)
+      return &x.data;
   return nullptr;
 }
 

@@ -262,6 +262,10 @@ std::optional<json> json_schema::normalized(const json& candidate) const {
   return detail::normalize(impl_->bundled, candidate);
 }
 
+bool json_schema::normalizes() const noexcept {
+  return impl_->normalizes;
+}
+
 const json& json_schema::document() const noexcept {
   return impl_->document;
 }

@@ -105,9 +105,9 @@ layer_stack share_layers(const layer_stack& prev, const layer_stack& fresh) {
     if (!fresh.get(x.name))
       result.remove(x.name);
   for (auto& x : fresh) {
-    auto old = prev.get(x.name);
-    if (!old || *old != *x.data)
-      result.put(x.name, *x.data);
+    auto old = prev.data(x.name);
+    if (!old || !old->equals(x.data))
+      result.put(x.name, x.data);
   }
   auto same_order = std::equal(result.begin(), result.end(), fresh.begin(),
                                fresh.end(),

@@ -16,6 +16,7 @@
 #include "cfgactors/merge.hpp"
 #include "cfgactors/path.hpp"
 #include "core/log.hpp"
+#include "model/hash_tree.hpp"
 #include "pipeline/shadowed_edits.hpp"
 #include "pipeline/tree_pool.hpp"
 #include "write/apply.hpp"
@@ -164,12 +165,23 @@ bool take_pooled(validator_state& st, caf::actor_addr waiter = {}) {
 constexpr std::size_t wait_for_tree_nodes = 4096;
 constexpr std::size_t copy_ns_per_value = 50;
 
+/// The values in the effective tree: what a copy of it costs, and what a
+/// commit in flight holds. The newest durable version's count (its hash
+/// tree keeps one), not the base's alone: the runtime layer, which the base
+/// leaves out, may hold the whole config.
+std::size_t tree_values(const validator_state& st) {
+  auto values = st.merge_cache.base_nodes;
+  if (st.current && st.current->hashes)
+    values = std::max(values, st.current->hashes->values);
+  return values;
+}
+
 /// Whether a write that finds no tree should wait for one rather than copy
 /// the base: trees come back (the history holds more versions than it keeps
 /// trees of) and the config is large.
 bool trees_worth_waiting_for(const validator_state& st) {
   return st.trees && st.trees->fed()
-         && st.merge_cache.base_nodes >= wait_for_tree_nodes;
+         && tree_values(st) >= wait_for_tree_nodes;
 }
 
 /// Lets the pool keep a tree more for each new tree made since last told: a
@@ -356,7 +368,7 @@ void adopt(validator_ptr self, detail::version_record rec, Then then) {
     }
     auto full = st.layers;
     for (auto& l : rec.layers)
-      full.put(l.name, *l.data);
+      full.put(l.name, l.data);
     for (auto& name : rec.removed)
       full.remove(name);
     rec.layers = std::move(full);
@@ -382,10 +394,9 @@ void adopt(validator_ptr self, detail::version_record rec, Then then) {
       if (kind == layer_kind::runtime || kind == layer_kind::defaults)
         continue;
       auto mine = st.own_layers.find(l.name);
-      auto before = std::as_const(st.layers).get(l.name);
+      auto before = st.layers.data(l.name);
       // Most layers of a record are the base's own, shared: no deep compare.
-      if (mine == st.own_layers.end()
-          || (before && (before == l.data.get() || *before == *l.data)))
+      if (mine == st.own_layers.end() || (before && before->equals(l.data)))
         continue;
       if (canonical_hash(*l.data) != mine->second) {
         ++counters.layer_conflicts;
@@ -474,16 +485,15 @@ void commit_through_etcd(validator_ptr self, layer_stack candidate,
   if (c.expect_head == st.version && st.version != 0
       && rec.version % full_record_every != 0) {
     rec.base = st.version;
-    // Const access: the writable get() would copy a shared layer.
     const auto& base_layers = st.layers;
     const auto& next = candidate;
     for (auto& l : next) {
-      auto before = base_layers.get(l.name);
-      if (!before || (before != l.data.get() && *before != *l.data))
-        rec.layers.put(l.name, *l.data);
+      auto before = base_layers.data(l.name);
+      if (!before || !before->equals(l.data))
+        rec.layers.put(l.name, l.data);
     }
     for (auto& l : base_layers)
-      if (!next.get(l.name))
+      if (!next.data(l.name))
         rec.removed.push_back(l.name);
   } else {
     rec.layers = candidate;
@@ -763,14 +773,14 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
   // stored, layer by layer, before the candidate is judged. A layer the
   // write did not touch shares its data with the running stack, which was
   // normalized when it was stored: only the touched ones are walked.
-  if (st.options.schema) {
+  if (st.options.schema && st.options.schema->normalizes()) {
     std::vector<std::pair<std::string, json>> rewritten;
-    for (auto& l : candidate)
-      // Const access: the writable get() would copy every shared layer,
-      // and the running layers would no longer be the ones proven valid.
-      if (l.data && std::as_const(st.layers).get(l.name) != l.data.get())
+    for (auto& l : candidate) {
+      auto running = st.layers.data(l.name);
+      if (l.data && !(running && *running == l.data))
         if (auto data = st.options.schema->normalized(*l.data))
           rewritten.emplace_back(l.name, std::move(*data));
+    }
     for (auto& [name, data] : rewritten)
       candidate.put(std::move(name), std::move(data));
   }
@@ -985,7 +995,7 @@ bool wait_for_tree(validator_ptr self) {
   if (!st.tree_wait_pending) {
     st.tree_wait_pending = true;
     auto budget = std::chrono::nanoseconds{
-      static_cast<int64_t>(copy_ns_per_value * st.merge_cache.base_nodes)};
+      static_cast<int64_t>(copy_ns_per_value * tree_values(st))};
     self->delayed_send(self, budget, detail::tree_wait_atom::value,
                        ++st.tree_wait);
   }
@@ -1001,7 +1011,7 @@ void pump(validator_ptr self) {
     auto alone = runs_alone(st, st.held.front().req);
     if ((alone && !st.in_flight.empty())
         || st.in_flight.size()
-             >= detail::in_flight_limit(st.merge_cache.base_nodes))
+             >= detail::in_flight_limit(tree_values(st)))
       return; // an answer from the store calls pump again
     // No tree to build in yet, but commits under way each let go of one:
     // for a large tree, waiting for the next answer costs less than a copy

@@ -7,55 +7,74 @@
 
 #include "cfgactors/merge.hpp"
 #include "cfgactors/path.hpp"
+#include "model/config_tree.hpp"
 #include "write/merged_value.hpp"
 
 namespace cfgactors::detail {
 
 namespace {
 
+/// The runtime layer as a tree to edit: edits make what they change and
+/// share the rest with the layer of the version before. A null or missing
+/// layer starts as an empty object: a null contributes nothing
+/// (layer_stack::effective), but as the start of a patch it would mean
+/// "delete everything".
+config_tree runtime_tree(const layer_stack& layers) {
+  if (auto data = layers.data(runtime_layer)) {
+    config_tree tree{data->tree()};
+    if (!tree.root().is_null())
+      return tree;
+  }
+  return config_tree{json::object()};
+}
+
+void put_runtime(layer_stack& layers, const config_tree& tree) {
+  layers.put(std::string{runtime_layer}, layer_data{tree.root_ptr()});
+}
+
 /// Copies the first array on `path` from the merged layers into the runtime
 /// layer: overlays replace arrays whole, so editing one element needs the
 /// whole array in the overlay.
-void materialize_arrays(json& runtime, const layer_stack& layers,
+void materialize_arrays(config_tree& runtime, const layer_stack& layers,
                         const config_path& path) {
   config_path prefix;
   for (auto& seg : path.segments) {
     if (std::holds_alternative<std::size_t>(seg)) {
-      auto existing = find(runtime, prefix);
+      auto existing = runtime.find(prefix);
       if (existing && existing->is_array())
         return;
       auto source = merged_value(layers, prefix);
       if (source && source->is_array())
-        assign(runtime, prefix, std::move(*source));
+        runtime.assign(prefix, *source);
       return;
     }
     prefix.segments.push_back(seg);
   }
 }
 
-/// What merge_overlays(target, overlay, base) reads of `base`, the layers
-/// below the runtime layer merged: base's members along the overlay's
-/// objects where `target` has objects too, and the whole of base's value
-/// where `target` holds anything else (it is replaced member by member).
-/// Read from the layers along those paths only, not merged whole.
-json patch_base(const layer_stack& layers, const json& target,
-                const json& overlay, config_path& at) {
-  if (!overlay.is_object())
-    return json{};
-  if (!target.is_object())
-    return merged_value(layers, at, runtime_layer).value_or(json{});
-  auto result = json::object();
+/// merge_overlays(runtime at `at`, overlay, the lower layers at `at`) on
+/// the runtime layer's tree, where both are objects: a member the overlay
+/// holds as a value, a tombstone or an object the runtime layer lacks is
+/// set; an object over an object recurses; an object over a value replaces
+/// it, deleting the lower layers' other members there one by one, which
+/// reads those layers at that path only (merged_value), not merged whole.
+void merge_patch_tree(config_tree& runtime, const layer_stack& layers,
+                      config_path& at, const json& overlay) {
   for (auto it = overlay.begin(); it != overlay.end(); ++it) {
-    auto existing = target.find(it.key());
-    if (!it->is_object() || existing == target.end())
-      continue;
     at.segments.emplace_back(it.key());
-    auto below = patch_base(layers, *existing, *it, at);
+    auto node = runtime.find(at);
+    if (!it->is_object() || node == nullptr) {
+      runtime.assign(at, *it);
+    } else if (node->is_object()) {
+      merge_patch_tree(runtime, layers, at, *it);
+    } else {
+      auto target = to_json(*node);
+      auto lower = merged_value(layers, at, runtime_layer).value_or(json{});
+      merge_overlays(target, *it, lower);
+      runtime.assign(at, target);
+    }
     at.segments.pop_back();
-    if (!below.is_null())
-      result[it.key()] = std::move(below);
   }
-  return result;
 }
 
 bool crosses_array(const config_path& path) {
@@ -72,17 +91,6 @@ errc apply_one(layer_stack& layers, const operation& op,
                   std::string msg) {
     errors.push_back({std::move(path), std::move(rule), std::move(msg)});
     return code;
-  };
-  auto runtime_data = [&]() -> json& {
-    if (auto ptr = layers.get(runtime_layer)) {
-      // A null layer contributes nothing (layer_stack::effective); as the
-      // start of a patch it would mean "delete everything".
-      if (ptr->is_null())
-        *ptr = json::object();
-      return *ptr;
-    }
-    layers.put(std::string{runtime_layer}, json::object());
-    return *layers.get(runtime_layer);
   };
   auto parse_path = [&](const std::string& text) -> std::optional<config_path> {
     std::string err;
@@ -115,11 +123,12 @@ errc apply_one(layer_stack& layers, const operation& op,
         if (node && node->is_object())
           path->segments.emplace_back(std::string{"enabled"});
       }
-      auto& runtime = runtime_data();
+      auto runtime = runtime_tree(layers);
       materialize_arrays(runtime, layers, *path);
       std::string err;
-      if (!assign(runtime, *path, op.value, &err))
+      if (!runtime.assign(*path, op.value, &err))
         return fail(errc::invalid_argument, text, "path", err);
+      put_runtime(layers, runtime);
       return errc::none;
     }
     case op_kind::unset: {
@@ -129,15 +138,17 @@ errc apply_one(layer_stack& layers, const operation& op,
       if (path->empty() || !merged_value(layers, *path))
         return fail(errc::not_found, op.path, "path",
                     "no value at this path");
-      auto& runtime = runtime_data();
+      auto runtime = runtime_tree(layers);
       materialize_arrays(runtime, layers, *path);
       if (crosses_array(*path)) {
-        erase(runtime, *path);
+        runtime.erase(*path);
+        put_runtime(layers, runtime);
         return errc::none;
       }
       std::string err;
-      if (!assign(runtime, *path, nullptr, &err))
+      if (!runtime.assign(*path, json{}, &err))
         return fail(errc::invalid_argument, op.path, "path", err);
+      put_runtime(layers, runtime);
       return errc::none;
     }
     case op_kind::reset: {
@@ -148,10 +159,12 @@ errc apply_one(layer_stack& layers, const operation& op,
         layers.remove(runtime_layer);
         return errc::none;
       }
-      auto ptr = layers.get(runtime_layer);
-      if (!ptr || !erase(*ptr, *path))
+      auto data = layers.data(runtime_layer);
+      config_tree runtime{data ? data->tree() : nullptr};
+      if (!runtime.erase(*path))
         return fail(errc::not_found, op.path, "path",
                     "no runtime override at this path");
+      put_runtime(layers, runtime);
       return errc::none;
     }
     case op_kind::merge_patch: {
@@ -165,16 +178,15 @@ errc apply_one(layer_stack& layers, const operation& op,
         // Below an array the runtime layer holds data, not a patch (its
         // array replaces the lower one whole): copy the array up and merge
         // into it in place.
-        auto& runtime = runtime_data();
+        auto runtime = runtime_tree(layers);
         materialize_arrays(runtime, layers, *path);
-        auto target = find(runtime, *path);
-        if (!target) {
-          std::string err;
-          if (!assign(runtime, *path, json::object(), &err))
-            return fail(errc::invalid_argument, op.path, "path", err);
-          target = find(runtime, *path);
-        }
-        merge_into(*target, op.value);
+        auto node = runtime.find(*path);
+        auto target = node ? to_json(*node) : json::object();
+        merge_into(target, op.value);
+        std::string err;
+        if (!runtime.assign(*path, target, &err))
+          return fail(errc::invalid_argument, op.path, "path", err);
+        put_runtime(layers, runtime);
         return errc::none;
       }
       // Object keys only: the patch is `value` under those keys, combined
@@ -188,10 +200,10 @@ errc apply_one(layer_stack& layers, const operation& op,
         outer[std::get<std::string>(*seg)] = std::move(patch);
         patch = std::move(outer);
       }
-      auto& runtime = runtime_data();
+      auto runtime = runtime_tree(layers);
       config_path root;
-      auto lower = patch_base(layers, runtime, patch, root);
-      merge_overlays(runtime, patch, lower);
+      merge_patch_tree(runtime, layers, root, patch);
+      put_runtime(layers, runtime);
       return errc::none;
     }
     case op_kind::replace_layer: {

@@ -1,6 +1,7 @@
 #include "write/merge_cache.hpp"
 
 #include "cfgactors/merge.hpp"
+#include "model/config_tree.hpp"
 #include "model/node_count.hpp"
 #include "write/merged_at.hpp"
 #include "write/touched.hpp"
@@ -8,12 +9,12 @@
 namespace cfgactors::detail {
 
 json base_merge_cache::effective(const layer_stack& layers) {
-  const json* runtime = nullptr;
+  const layer_data* runtime = nullptr;
   auto same = true;
   std::size_t n = 0;
   for (auto& x : layers) {
     if (kind_of(x.name) == layer_kind::runtime) {
-      runtime = x.data.get();
+      runtime = &x.data;
       continue;
     }
     same = same && n < inputs.size() && inputs[n] == x.data;
@@ -32,8 +33,13 @@ json base_merge_cache::effective(const layer_stack& layers) {
     }
     base_nodes = node_count(base);
   }
-  if (runtime && runtime->is_null())
+  // The runtime layer is read as its tree (a write's layer is one), along
+  // the paths that changed; as JSON only when everything is merged again.
+  const config_node* overlay = runtime ? runtime->tree().get() : nullptr;
+  if (overlay && overlay->is_null()) {
     runtime = nullptr;
+    overlay = nullptr;
+  }
   json result;
   if (spare) {
     result = std::move(spare->tree);
@@ -44,7 +50,7 @@ json base_merge_cache::effective(const layer_stack& layers) {
     // Brought up to date where `from` and `layers` differ, merged again
     // from the base and the runtime layer there.
     if (from
-        && patch_merged(result, touched_paths(*from, layers), base, runtime))
+        && patch_merged(result, touched_paths(*from, layers), base, overlay))
       return result;
     if (!copy_of_base) {
       assign_reusing(result, base);
@@ -56,7 +62,7 @@ json base_merge_cache::effective(const layer_stack& layers) {
     ++new_trees;
   }
   if (runtime)
-    merge_into(result, *runtime);
+    merge_into(result, **runtime);
   return result;
 }
 

@@ -26,7 +26,7 @@ struct base_merge_cache {
     std::optional<layer_stack> layers;
   };
 
-  std::vector<std::shared_ptr<const json>> inputs; ///< identity of the layers
+  std::vector<layer_data> inputs; ///< identity of the layers
   json base = json::object();
   /// The values in `base`, containers and leaves: what a copy of it costs.
   std::size_t base_nodes = 1;

@@ -5,6 +5,7 @@
 
 #include "cfgactors/merge.hpp"
 #include "cfgactors/path.hpp"
+#include "model/config_tree.hpp"
 
 namespace cfgactors::detail {
 
@@ -17,21 +18,25 @@ const json* member(const json* x, const std::string& key) {
   return i == x->end() ? nullptr : &*i;
 }
 
+const config_node* member(const config_node* x, const std::string& key) {
+  return x == nullptr ? nullptr : x->member(key);
+}
+
 /// What merge_into makes of `overlay` over `below` as an object member,
 /// when the overlay is an object (or absent: `below` as it is).
-json member_value(const json* below, const json* overlay) {
+json member_value(const json* below, const config_node* overlay) {
   if (overlay == nullptr)
     return *below;
   // merge_into turns a member that is no object into {} before merging.
   return merged(below != nullptr && below->is_object() ? *below
                                                          : json::object(),
-                *overlay);
+                to_json(*overlay));
 }
 
 } // namespace
 
 bool patch_merged(json& tree, const config_path& at, const json& base,
-                  const json* overlay) {
+                  const config_node* overlay) {
   if (at.segments.empty() || !tree.is_object() || !base.is_object()
       || (overlay != nullptr && !overlay->is_object()))
     return false;
@@ -44,7 +49,7 @@ bool patch_merged(json& tree, const config_path& at, const json& base,
   // only where it is an object (merge_into replaces anything else by {}).
   json* node = &tree;
   const json* below = &base;
-  const json* over = overlay;
+  const config_node* over = overlay;
   auto last = at.segments.size() - 1;
   for (std::size_t depth = 0;; ++depth) {
     auto& key = std::get<std::string>(at.segments[depth]);
@@ -55,7 +60,7 @@ bool patch_merged(json& tree, const config_path& at, const json& base,
       if (o->is_null())
         node->erase(key);
       else
-        (*node)[key] = *o;
+        (*node)[key] = to_json(*o);
       return true;
     }
     if (o == nullptr && b == nullptr) {
@@ -76,7 +81,7 @@ bool patch_merged(json& tree, const config_path& at, const json& base,
 }
 
 bool patch_merged(json& tree, const std::vector<std::string>& paths,
-                  const json& base, const json* overlay) {
+                  const json& base, const config_node* overlay) {
   const std::string* done = nullptr; // the last path patched
   for (auto& text : paths) {
     if (done != nullptr && path_within(text, *done))

@@ -18,6 +18,8 @@ struct config_path;
 
 namespace cfgactors::detail {
 
+class config_node;
+
 /// Makes `tree` hold, at `at` and below, what merging `overlay` (the runtime
 /// layer; nullptr: none) over `base` (the layers below it, merged) holds
 /// there, with merge_into's semantics. `tree` must already agree with that
@@ -25,7 +27,7 @@ namespace cfgactors::detail {
 /// False, leaving `tree` as it was, when `at` cannot be patched in place (the
 /// root, an array index, or a root that is no object): merge everything.
 bool patch_merged(json& tree, const config_path& at, const json& base,
-                  const json* overlay);
+                  const config_node* overlay);
 
 /// patch_merged at each of `paths` (sorted dotted paths; one below a path
 /// already patched comes with it). False when one cannot be patched in
@@ -33,6 +35,6 @@ bool patch_merged(json& tree, const config_path& at, const json& base,
 /// `base` at those paths, which brings a copy of an older tree up to
 /// `base`.
 bool patch_merged(json& tree, const std::vector<std::string>& paths,
-                  const json& base, const json* overlay);
+                  const json& base, const config_node* overlay);
 
 } // namespace cfgactors::detail

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cfgactors/merge.hpp"
+#include "model/config_tree.hpp"
 
 namespace cfgactors::detail {
 
@@ -14,25 +15,20 @@ namespace {
 // merging an object into it, dropping what was below).
 enum class held { object, array, other };
 
-held kind_of(const json* x) noexcept {
+held kind_of(const config_node* x) noexcept {
   if (x == nullptr)
     return held::other;
   return x->is_object() ? held::object
                         : x->is_array() ? held::array : held::other;
 }
 
-// One step of a path in a json tree, as cfgactors::find takes it.
-const json* step(const json* x, const path_segment& seg) {
+// One step of a path, as cfgactors::find takes it.
+const config_node* step(const config_node* x, const path_segment& seg) {
   if (x == nullptr)
     return nullptr;
-  if (auto key = std::get_if<std::string>(&seg)) {
-    if (!x->is_object())
-      return nullptr;
-    auto it = x->find(*key);
-    return it == x->end() ? nullptr : &*it;
-  }
-  auto index = std::get<std::size_t>(seg);
-  return x->is_array() && index < x->size() ? &(*x)[index] : nullptr;
+  if (auto key = std::get_if<std::string>(&seg))
+    return x->member(*key);
+  return x->item(std::get<std::size_t>(seg));
 }
 
 } // namespace
@@ -57,20 +53,24 @@ std::optional<json> merged_value(const layer_stack& layers,
       kinds[e] = held::other;
     value.reset();
   };
+  // Each layer is read as its tree: a write's layer is one already, and
+  // another is made one once (and kept), not walked as JSON per write.
   for (auto& layer : layers) {
-    if (layer.name == without || layer.data->is_null())
+    if (layer.name == without)
       continue;
-    const json* node = layer.data.get();
+    const config_node* node = layer.data.tree().get();
+    if (node->is_null())
+      continue;
     for (std::size_t d = 0;; ++d) {
       if (!node->is_object()) {
         // Replaces what the merge holds here whole, as it is.
-        const json* cur = node;
+        const config_node* cur = node;
         for (auto e = d; e < n; ++e) {
           kinds[e] = kind_of(cur);
           cur = step(cur, segs[e]);
         }
         if (cur)
-          value = *cur;
+          value = to_json(*cur);
         else
           value.reset();
         break;
@@ -79,7 +79,7 @@ std::optional<json> merged_value(const layer_stack& layers,
       if (d == n) {
         value = merged(value && value->is_object() ? std::move(*value)
                                                    : json::object(),
-                       *node);
+                       to_json(*node));
         break;
       }
       if (kinds[d] != held::object)
@@ -90,14 +90,14 @@ std::optional<json> merged_value(const layer_stack& layers,
         drop_from(d + 1); // an index into an object finds nothing
         break;
       }
-      auto it = node->find(*key);
-      if (it == node->end())
+      auto child = node->member(*key);
+      if (child == nullptr)
         break; // nothing here: below stays as it was
-      if (it->is_null()) {
+      if (child->is_null()) {
         drop_from(d + 1);
         break;
       }
-      node = &*it;
+      node = child;
     }
   }
   return value;

@@ -5,16 +5,22 @@
 #include <nlohmann/json.hpp>
 
 #include "cfgactors/diff.hpp"
+#include "model/config_tree.hpp"
+#include "model/tree_diff.hpp"
 
 namespace cfgactors::detail {
 
 namespace {
 
-void add_layer_diff(std::vector<std::string>& out, const json* before,
-                    const json* after) {
+void add_layer_diff(std::vector<std::string>& out, const layer_data* before,
+                    const layer_data* after) {
   static const json nothing = json::object();
-  auto paths = changed_paths(before ? *before : nothing,
-                             after ? *after : nothing);
+  // Two trees (a layer a write edited, and the one it came from) share
+  // everything the write left alone: their diff costs the change.
+  auto paths = before && after && before->has_tree() && after->has_tree()
+                 ? changed_paths(*before->tree(), *after->tree())
+                 : cfgactors::changed_paths(before ? **before : nothing,
+                                            after ? **after : nothing);
   out.insert(out.end(), std::make_move_iterator(paths.begin()),
              std::make_move_iterator(paths.end()));
 }
@@ -25,14 +31,14 @@ std::vector<std::string> touched_paths(const layer_stack& before,
                                        const layer_stack& after) {
   std::vector<std::string> result;
   for (auto& l : after) {
-    auto old = before.get(l.name);
-    if (old == l.data.get())
+    auto old = before.data(l.name);
+    if (old && *old == l.data)
       continue;
-    add_layer_diff(result, old, l.data.get());
+    add_layer_diff(result, old, &l.data);
   }
   for (auto& l : before)
-    if (after.get(l.name) == nullptr)
-      add_layer_diff(result, l.data.get(), nullptr);
+    if (after.data(l.name) == nullptr)
+      add_layer_diff(result, &l.data, nullptr);
   std::sort(result.begin(), result.end());
   result.erase(std::unique(result.begin(), result.end()), result.end());
   return result;

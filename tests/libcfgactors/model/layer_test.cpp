@@ -2,6 +2,8 @@
 #define CAF_SUITE layer
 #include "cfgactors_test.hpp"
 
+#include "model/config_tree.hpp"
+
 #include "cfgactors/layer.hpp"
 
 #include <string>
@@ -125,12 +127,33 @@ CAF_TEST(get and remove find layers by name) {
   CAF_CHECK(stack.get("file:x") == nullptr);
   auto data = stack.get("env");
   CAF_REQUIRE(data != nullptr);
-  (*data)["b"] = 2;
-  CAF_CHECK_EQUAL(stack.effective().dump(), R"({"a":1,"b":2})");
+  CAF_CHECK_EQUAL(data->dump(), R"({"a":1})");
+  CAF_REQUIRE(stack.data("env") != nullptr);
+  CAF_CHECK(stack.data("file:x") == nullptr);
   CAF_CHECK(!stack.remove("file:x"));
   CAF_CHECK(stack.remove("env"));
   CAF_CHECK(!stack.remove("env"));
   CAF_CHECK_EQUAL(stack.size(), 0u);
+}
+
+CAF_TEST(a layer edited as a tree reads as json and older stacks keep theirs) {
+  layer_stack before;
+  before.put("runtime", j(R"({"a": {"b": 1}, "c": [1, 2]})"));
+  auto after = before;
+  detail::config_tree tree{after.data("runtime")->tree()};
+  CAF_REQUIRE(tree.assign(*config_path::parse("a.b"), json(2)));
+  after.put("runtime", layer_data{tree.root_ptr()});
+  CAF_CHECK(after.data("runtime")->has_tree());
+  CAF_CHECK_EQUAL(after.get("runtime")->dump(), R"({"a":{"b":2},"c":[1,2]})");
+  CAF_CHECK_EQUAL(before.get("runtime")->dump(), R"({"a":{"b":1},"c":[1,2]})");
+  CAF_CHECK(!(after == before));
+  // Equal content in other data: equal layers, by the tree or by the json.
+  layer_stack again;
+  again.put("runtime", j(R"({"c": [1, 2], "a": {"b": 2}})"));
+  CAF_CHECK(again == after);
+  CAF_CHECK(after == again);
+  CAF_CHECK(*again.data("runtime") != *after.data("runtime"));
+  CAF_CHECK(again.data("runtime")->equals(*after.data("runtime")));
 }
 
 CAF_TEST(to_json lists layers in order and from_json restores them) {

@@ -3,6 +3,8 @@
 // brought up to date where the layers changed, they equal a full merge.
 #include "cfgactors_test.hpp"
 
+#include "model/config_tree.hpp"
+
 #include <deque>
 #include <functional>
 #include <random>
@@ -34,7 +36,8 @@ std::pair<json, json> patched(const char* tree, const char* at,
   auto result = j(tree);
   auto path = config_path::parse(at);
   auto over = j(overlay);
-  if (!detail::patch_merged(result, *path, j(base), &over))
+  auto overlay_tree = detail::node_of(over);
+  if (!detail::patch_merged(result, *path, j(base), overlay_tree.get()))
     return {json("refused"), merged(j(base), over)};
   return {result, merged(j(base), over)};
 }
@@ -84,14 +87,14 @@ CAF_TEST(a path is merged in place as merge_into merges it) {
 
 CAF_TEST(the root and array indexes are left to a full merge) {
   auto tree = j(R"({"a":[1,2]})");
-  auto over = j(R"({"a":[3]})");
+  auto over = detail::node_of(j(R"({"a":[3]})"));
   CAF_CHECK(!detail::patch_merged(tree, *config_path::parse(""), json::object(),
-                                  &over));
+                                  over.get()));
   CAF_CHECK(!detail::patch_merged(tree, *config_path::parse("a[0]"),
-                                  json::object(), &over));
-  auto scalar = json(7);
+                                  json::object(), over.get()));
+  auto scalar = detail::node_of(json(7));
   CAF_CHECK(!detail::patch_merged(tree, *config_path::parse("a"),
-                                  json::object(), &scalar));
+                                  json::object(), scalar.get()));
   CAF_CHECK_EQUAL(tree, j(R"({"a":[1,2]})"));
 }
 

@@ -1,4 +1,4 @@
-#define CAF_SUITE patch_base
+#define CAF_SUITE merge_patch
 // A merge patch reads the layers below the runtime layer only where the
 // patch goes: the runtime layer it leaves is the one a patch against the
 // whole merge of those layers leaves, on random stacks and patches.
@@ -10,7 +10,7 @@
 #include "cfgactors/merge.hpp"
 #include "write/apply.hpp"
 
-namespace patch_base_suite {
+namespace merge_patch_suite {
 
 using namespace cfgactors;
 
@@ -102,4 +102,4 @@ CAF_TEST(a merge patch leaves the runtime layer a whole merge would) {
   CAF_CHECK_GREATER(tombstoned, 300u);
 }
 
-} // namespace patch_base_suite
+} // namespace merge_patch_suite
