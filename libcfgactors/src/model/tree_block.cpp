@@ -59,6 +59,17 @@ edited finish_inner(std::vector<tree_block_ptr> children) {
   return finish(std::move(children), make_inner);
 }
 
+// An inner block with child `i` edited: its new block in place, and its
+// right half after it when it split.
+edited with_child(const tree_block& block, std::size_t i, edited result) {
+  auto children = block.children;
+  children[i] = std::move(result.block);
+  if (result.split)
+    children.insert(children.begin() + static_cast<std::ptrdiff_t>(i + 1),
+                    std::move(result.split));
+  return finish_inner(std::move(children));
+}
+
 // The root of an edit: one level taller when the old root split.
 tree_block_ptr grown(edited result) {
   if (!result.split)
@@ -155,13 +166,8 @@ edited set_key(const tree_block& block, std::string_view key,
     return finish_leaf(std::move(entries));
   }
   auto i = child_for_key(block, key);
-  auto result = set_key(*block.children[i], key, value, inserted);
-  auto children = block.children;
-  children[i] = std::move(result.block);
-  if (result.split)
-    children.insert(children.begin() + static_cast<std::ptrdiff_t>(i + 1),
-                    std::move(result.split));
-  return finish_inner(std::move(children));
+  return with_child(block, i,
+                    set_key(*block.children[i], key, value, inserted));
 }
 
 tree_block_ptr drop_key(const tree_block_ptr& block, std::string_view key,
@@ -210,13 +216,7 @@ edited insert_index(const tree_block& block, std::size_t index,
     return finish_leaf(std::move(entries));
   }
   auto i = child_for_index(block, index);
-  auto result = insert_index(*block.children[i], index, value);
-  auto children = block.children;
-  children[i] = std::move(result.block);
-  if (result.split)
-    children.insert(children.begin() + static_cast<std::ptrdiff_t>(i + 1),
-                    std::move(result.split));
-  return finish_inner(std::move(children));
+  return with_child(block, i, insert_index(*block.children[i], index, value));
 }
 
 tree_block_ptr drop_index(const tree_block& block, std::size_t index) {

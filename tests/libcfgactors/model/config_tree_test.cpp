@@ -5,6 +5,7 @@
 #include "cfgactors_test.hpp"
 
 #include "model/config_tree.hpp"
+#include "tree_parts.hpp"
 
 #include <random>
 #include <string>
@@ -93,46 +94,9 @@ std::string check_tree(const config_node& node) {
   return why;
 }
 
-// Every node and block of a tree.
-void collect(const config_node& node, std::unordered_set<const void*>& out) {
-  if (!out.insert(&node).second)
-    return;
-  auto walk = [&](auto& self, const tree_block& block) -> void {
-    if (!out.insert(&block).second)
-      return;
-    for (auto& child : block.children)
-      self(self, *child);
-    for (auto& entry : block.entries)
-      collect(*entry.value, out);
-  };
-  if (node.block())
-    walk(walk, *node.block());
-}
-
-// How many nodes and blocks of `next` are not in `before`: what a change
-// made. Shared ones are not walked.
+// What a change made: nodes and blocks of `next` not in `before`.
 std::size_t made(const config_tree& before, const config_tree& next) {
-  std::unordered_set<const void*> old;
-  collect(before.root(), old);
-  std::size_t result = 0;
-  auto node = [&](auto& self_node, const config_node& n) -> void {
-    if (old.count(&n))
-      return;
-    ++result;
-    auto walk = [&](auto& self, const tree_block& block) -> void {
-      if (old.count(&block))
-        return;
-      ++result;
-      for (auto& child : block.children)
-        self(self, *child);
-      for (auto& entry : block.entries)
-        self_node(self_node, *entry.value);
-    };
-    if (n.block())
-      walk(walk, *n.block());
-  };
-  node(node, next.root());
-  return result;
+  return test::parts_made(before.root(), next.root());
 }
 
 // A random scalar, or a small container of them.
@@ -342,7 +306,7 @@ CAF_TEST(erasing most keys leaves a short tree) {
   CAF_CHECK_EQUAL(tree.root().size(), 10u);
   CAF_CHECK_EQUAL(check_tree(tree.root()), "");
   std::unordered_set<const void*> parts;
-  collect(tree.root(), parts);
+  test::collect_parts(tree.root(), parts);
   CAF_MESSAGE("10 keys left: height "
               << detail::block_height(tree.root().block().get()) << ", "
               << parts.size() << " nodes and blocks");

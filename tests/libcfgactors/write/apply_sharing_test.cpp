@@ -5,9 +5,9 @@
 #include "cfgactors_test.hpp"
 
 #include <string>
-#include <unordered_set>
 
 #include "model/config_tree.hpp"
+#include "tree_parts.hpp"
 #include "write/apply.hpp"
 #include "write/touched.hpp"
 
@@ -15,7 +15,6 @@ namespace apply_sharing_suite {
 
 using namespace cfgactors;
 using detail::config_node;
-using detail::tree_block;
 
 namespace {
 
@@ -25,33 +24,6 @@ json sections(std::size_t keys) {
     result["s" + std::to_string(i / 100)]["k" + std::to_string(i % 100)] = i;
   result["features"]["beta"] = false;
   result["list"] = json::array({1, 2, 3});
-  return result;
-}
-
-void collect(const config_node& node, std::unordered_set<const void*>& out) {
-  if (!out.insert(&node).second)
-    return;
-  auto walk = [&](auto& self, const tree_block& block) -> void {
-    if (!out.insert(&block).second)
-      return;
-    for (auto& child : block.children)
-      self(self, *child);
-    for (auto& entry : block.entries)
-      collect(*entry.value, out);
-  };
-  if (node.block())
-    walk(walk, *node.block());
-}
-
-// Nodes and blocks of `after` that `before` does not have.
-std::size_t made(const config_node& before, const config_node& after) {
-  std::unordered_set<const void*> old;
-  collect(before, old);
-  std::unordered_set<const void*> now;
-  collect(after, now);
-  std::size_t result = 0;
-  for (auto x : now)
-    result += old.count(x) == 0 ? 1 : 0;
   return result;
 }
 
@@ -83,7 +55,7 @@ CAF_TEST(every kind of write shares the rest of a large runtime layer) {
     CAF_REQUIRE_EQUAL(detail::apply_operations(candidate, req, 64, errors),
                       errc::none);
     auto& after = *candidate.data(runtime_layer)->tree();
-    auto n = made(before, after);
+    auto n = test::parts_made(before, after);
     CAF_MESSAGE(w.touched << ": " << n << " nodes and blocks made");
     // The path's nodes and its blocks: the root (3 levels of blocks for
     // 200 sections: 2), the section (2), the value.
