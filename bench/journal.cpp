@@ -9,7 +9,11 @@
 // JSON, store, router).
 //
 //   journal [--writers 1,16] [--seconds 2] [--disk-dir DIR]
-//           [--scheduler stealing|sharing] [--threads N]
+//           [--scheduler stealing|sharing] [--threads N] [--keys N]
+//
+// --keys N: the pipelines start from a config of N keys (a file's layer,
+// sections of 100), so that a commit's cost can be read against the
+// config's size; the writers' keys stay in the runtime layer.
 //
 // The scheduler: CAF's default (work stealing, a thread per core) unless
 // told; cfgd runs `--scheduler sharing --threads 1` by default.
@@ -51,11 +55,13 @@ struct options {
   std::string disk_dir;          ///< empty: the current directory
   std::string scheduler;         ///< empty: CAF's default
   int threads = 0;               ///< 0: CAF's default
+  int keys = 0;                  ///< the config's size besides the writers'
 };
 
 const char* usage_text
   = "usage: journal [--writers 1,16] [--seconds 2] [--disk-dir DIR]\n"
-    "               [--scheduler stealing|sharing] [--threads N]\n";
+    "               [--scheduler stealing|sharing] [--threads N]\n"
+    "               [--keys N]   (a config of N keys, 0 to 1000000)\n";
 
 /// A count from 1 to `max`, or nullopt.
 std::optional<int> to_count(const std::string& text, int max) {
@@ -98,6 +104,11 @@ std::optional<options> read_options(int argc, char** argv, std::string& why) {
       if (!n)
         return refuse("--threads: '" + value + "' is not a count of 1 to 64");
       opts.threads = *n;
+    } else if (key == "--keys") {
+      auto n = bench::to_count(value);
+      if (!n || *n > 1000000)
+        return refuse("--keys: '" + value + "' is not a count of 0 to 1000000");
+      opts.keys = *n;
     } else {
       return refuse("unknown option " + key);
     }
@@ -189,6 +200,26 @@ pipeline_row pipeline_rate(const std::string& dir, bool group_commit,
     out.error = sys.render(p.error());
     return out;
   }
+  if (scheduling.keys > 0) {
+    cfgactors::json config = cfgactors::json::object();
+    for (int i = 0; i < scheduling.keys; ++i)
+      config["s" + std::to_string(i / 100)]["k" + std::to_string(i % 100)] = i;
+    caf::scoped_actor self{sys};
+    self
+      ->request(p->validator, std::chrono::seconds{60},
+                cfgactors::write_atom::value,
+                cfgactors::write_request{
+                  {cfgactors::operation::replace_layer("file:bench.yaml",
+                                                       std::move(config))},
+                  "bench"})
+      .receive([&](cfgactors::write_result& r) {
+                 if (!r.ok())
+                   out.error = "the config of --keys was refused";
+               },
+               [&](caf::error& e) { out.error = sys.render(e); });
+    if (!out.error.empty())
+      return out;
+  }
   std::string first_error;
   out.per_second = rate(writers, seconds, out.failed, [&](int k) {
     // One blocking actor per writer thread, made on that thread.
@@ -268,14 +299,16 @@ int main(int argc, char** argv) {
               "write), %.0f s per row; etcd: W clients, each doing "
               "sequential puts (single member, data on /dev/shm)\n"
               "tmpfs dir: %s (%s); disk dir: %s (%s)\n"
-              "scheduler: %s, %s\n\n",
+              "scheduler: %s, %s\nconfig: %d keys besides the writers' "
+              "(--keys)\n\n",
               opts->seconds, shm.c_str(), fs_type(shm).c_str(), disk.c_str(),
               fs_type(disk).c_str(),
               opts->scheduler.empty() ? "CAF's default policy"
                                       : opts->scheduler.c_str(),
               opts->threads > 0
                 ? (std::to_string(opts->threads) + " threads").c_str()
-                : "CAF's default threads");
+                : "CAF's default threads",
+              opts->keys);
   scheduling = *opts;
   etcd_server etcd{shm};
   auto etcd_error = etcd_server::program().empty() ? "etcd is not in $PATH"
