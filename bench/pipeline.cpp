@@ -30,6 +30,7 @@
 #include "propagation/process.hpp"
 #include "write/apply.hpp"
 #include "write/merge_cache.hpp"
+#include "write/normalized_layer.hpp"
 #include "write/touched.hpp"
 
 using namespace cfgactors;
@@ -76,13 +77,16 @@ json make_config(int total_keys) {
 }
 
 /// A schema whose work grows with the config: every leaf is type-checked.
+/// It has an x-normalize rule, as cfgd's embedded schema has: writes are
+/// normalized as cfgd's are.
 json_schema_ptr make_schema() {
   std::string err;
   auto schema = json_schema::compile(json::parse(R"({
     "$schema": "http://json-schema.org/draft-07/schema#",
     "type": "object",
     "properties": {
-      "features": {"type": "object", "additionalProperties": {"type": "boolean"}}
+      "features": {"type": "object", "additionalProperties": {"type": "boolean"}},
+      "owner": {"type": "string", "x-normalize": "trim"}
     },
     "additionalProperties": {
       "type": "object",
@@ -140,8 +144,12 @@ double baseline(const write_kind& kind, int keys, int commits,
     auto candidate = layers;
     validation_errors errors;
     write_request req{{kind.op(i + 1)}, "bench", 0, {}};
-    if (detail::apply_operations(candidate, req, 128, errors) != errc::none
-        || candidate == layers)
+    if (detail::apply_operations(candidate, req, 128, errors) != errc::none)
+      std::abort();
+    // As the validator: x-normalize where the write changed a layer (every
+    // version here passed this schema).
+    detail::normalize_written(*opts.schema, layers, true, candidate);
+    if (candidate == layers)
       std::abort();
     lap(0);
     auto effective = merge_cache.effective(candidate);

@@ -20,6 +20,7 @@
 #include "pipeline/shadowed_edits.hpp"
 #include "pipeline/tree_pool.hpp"
 #include "write/apply.hpp"
+#include "write/normalized_layer.hpp"
 #include "write/redact.hpp"
 #include "write/touched.hpp"
 
@@ -773,17 +774,13 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
   // stored, layer by layer, before the candidate is judged. A layer the
   // write did not touch shares its data with the running stack, which was
   // normalized when it was stored: only the touched ones are walked.
-  if (st.options.schema && st.options.schema->normalizes()) {
-    std::vector<std::pair<std::string, json>> rewritten;
-    for (auto& l : candidate) {
-      auto running = st.layers.data(l.name);
-      if (l.data && !(running && *running == l.data))
-        if (auto data = st.options.schema->normalized(*l.data))
-          rewritten.emplace_back(l.name, std::move(*data));
-    }
-    for (auto& [name, data] : rewritten)
-      candidate.put(std::move(name), std::move(data));
-  }
+  // Layers this validator accepted were normalized by this schema: a layer
+  // a write edited from one of those needs it only where the write changed
+  // it.
+  if (st.options.schema)
+    detail::normalize_written(*st.options.schema, st.layers,
+                              st.proven && same_layers(*st.proven, st.layers),
+                              candidate);
   if (candidate == st.layers) {
     ++st.stats.unchanged;
     settle(st);
