@@ -48,8 +48,7 @@ bool change_trail::bring_up(json& tree, uint64_t version,
   std::sort(paths.begin(), paths.end());
   paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
   // Each path copied from the current tree: a merge with no overlay.
-  if (!patch_merged(tree, paths, current.effective,
-                    static_cast<const config_node*>(nullptr)))
+  if (!patch_merged(tree, paths, current.effective, nullptr))
     return whole();
   return true;
 }

@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 
+#include "model/config_tree.hpp"
 #include "write/merged_value.hpp"
 
 namespace merged_value_suite {
@@ -117,6 +118,9 @@ CAF_TEST(random stacks agree with the whole merge at every path) {
     for (auto name : names)
       if (rng() % 4 != 0)
         layers.put(name, rng() % 10 == 0 ? json{} : random_layer(rng));
+    layer_stack trees;
+    for (auto& l : layers)
+      trees.put(l.name, layer_data{detail::node_of(*l.data)});
     for (int i = 0; i < 40; ++i) {
       auto path = random_path(rng);
       auto want = slow(layers, path);
@@ -127,6 +131,8 @@ CAF_TEST(random stacks agree with the whole merge at every path) {
       CAF_CHECK_EQUAL(got, want);
       CAF_CHECK_EQUAL(merged_value(layers, path, "runtime"),
                       slow(layers, path, "runtime"));
+      // The same stack with every layer a tree (a write's form).
+      CAF_CHECK_EQUAL(merged_value(trees, path), want);
       found += want ? 1 : 0;
       ++checked;
     }
