@@ -70,6 +70,12 @@ public:
                 const std::function<void(const config_path&, json&)>& fn)
     const;
 
+  /// `for_each` for `value`, the value found at `at`: the paths given to
+  /// `fn` start at the root (all of `value` if `at` itself is secret).
+  void for_each(json& value, const config_path& at,
+                const std::function<void(const config_path&, json&)>& fn)
+    const;
+
   /// True if `tree` holds a value at any secret path.
   bool any_in(const json& tree) const;
 

@@ -179,14 +179,20 @@ void secret_paths::for_each(
 
 void secret_paths::for_each(
   json& tree, const std::function<void(const config_path&, json&)>& fn) const {
+  for_each(tree, config_path{}, fn);
+}
+
+void secret_paths::for_each(
+  json& value, const config_path& at,
+  const std::function<void(const config_path&, json&)>& fn) const {
   live_set live;
-  config_path root;
-  if (split(patterns_, root, live)) {
-    fn(root, tree);
+  if (split(patterns_, at, live)) {
+    fn(at, value);
     return;
   }
-  auto call = [&fn](const config_path& at, json& x) { fn(at, x); };
-  walk(tree, root, live, call);
+  auto path = at;
+  auto call = [&fn](const config_path& where, json& x) { fn(where, x); };
+  walk(value, path, live, call);
 }
 
 bool secret_paths::any_in(const json& tree) const {

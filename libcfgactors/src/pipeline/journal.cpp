@@ -19,13 +19,16 @@
 
 #include <sqlite3.h>
 
+#include "cfgactors/diff.hpp"
 #include "cfgactors/errc.hpp"
 #include "cfgactors/hash.hpp"
 #include "cfgactors/layer.hpp"
 #include "cfgactors/path.hpp"
 #include "cfgactors/secrets.hpp"
 #include "core/random_id.hpp"
+#include "model/config_tree.hpp"
 #include "model/hash_tree.hpp"
+#include "model/tree_diff.hpp"
 
 namespace cfgactors::detail {
 
@@ -132,8 +135,15 @@ std::string seal_context(uint64_t version, const std::string& layer,
 }
 
 constexpr const char* row_columns = "SELECT version, hash, timestamp_ms, "
-                                    "origin, layers, secrets, author, reason "
-                                    "FROM versions ";
+                                    "origin, layers, secrets, author, reason, "
+                                    "base FROM versions ";
+
+bool same_secrets(const secret_paths_ptr& x, const secret_paths_ptr& y) {
+  auto none = [](const secret_paths_ptr& s) { return !s || s->empty(); };
+  if (none(x) || none(y))
+    return none(x) && none(y);
+  return x->patterns() == y->patterns();
+}
 
 } // namespace
 
@@ -147,6 +157,7 @@ struct journal_row {
   std::string secrets; ///< a JSON array of secret paths, or empty
   std::string author;  ///< empty in rows from before format 3
   std::string reason;
+  uint64_t base = 0;   ///< the row it builds on; 0: every layer whole
 };
 
 namespace {
@@ -155,12 +166,15 @@ journal_row read_row(statement& stmt) {
   return journal_row{static_cast<uint64_t>(stmt.integer(0)), stmt.text(1),
                      stmt.integer(2), stmt.text(3), stmt.text(4),
                      stmt.is_null(5) ? std::string{} : stmt.text(5),
-                     stmt.text(6), stmt.text(7)};
+                     stmt.text(6), stmt.text(7),
+                     stmt.is_null(8) ? 0
+                                     : static_cast<uint64_t>(stmt.integer(8))};
 }
 
 } // namespace
 
-std::string journal::sealed_layers(const snapshot& snap) const {
+std::string journal::row_layers(const snapshot& snap,
+                                const layer_stack* below) const {
   // `[{"name": .., "data": ..}, ...]` as layer_stack::to_json, without
   // copying the layers that hold no secret.
   std::string out = "[";
@@ -169,20 +183,76 @@ std::string journal::sealed_layers(const snapshot& snap) const {
       out += ',';
     out += "{\"name\":";
     out += dump(json(x.name));
-    out += ",\"data\":";
-    if (snap.secrets && snap.secrets->any_in(*x.data)) {
-      auto data = *x.data;
-      snap.secrets->for_each(data, [&](const config_path& at, json& value) {
-        value = box_->seal(dump(value), seal_context(snap.version, x.name, at));
-      });
-      out += dump(data);
-    } else {
-      out += dump(*x.data);
-    }
+    auto before = below ? below->data(x.name) : nullptr;
+    if (before && *before == x.data)
+      out += ",\"same\":true";
+    else if (!before || !write_changes(out, snap, x, *before))
+      write_whole(out, snap, x);
     out += '}';
   }
   out += ']';
   return out;
+}
+
+void journal::write_whole(std::string& out, const snapshot& snap,
+                          const layer& x) const {
+  out += ",\"data\":";
+  if (snap.secrets && snap.secrets->any_in(*x.data)) {
+    auto data = *x.data;
+    snap.secrets->for_each(data, [&](const config_path& at, json& value) {
+      value = box_->seal(dump(value), seal_context(snap.version, x.name, at));
+    });
+    out += dump(data);
+  } else {
+    out += dump(*x.data);
+  }
+}
+
+bool journal::write_changes(std::string& out, const snapshot& snap,
+                            const layer& x, const layer_data& before) const {
+  // Two trees compare in the time of what differs; a layer held as JSON (a
+  // source's file, read again) is compared whole, as its reading was.
+  auto trees = before.has_tree() && x.data.has_tree();
+  auto paths = trees ? detail::changed_paths(*before.tree(), *x.data.tree())
+                     : cfgactors::changed_paths(*before, *x.data);
+  if (paths.empty()) {
+    out += ",\"same\":true";
+    return true;
+  }
+  auto set = json::object();
+  auto unset = json::array();
+  for (auto& text : paths) {
+    auto at = config_path::parse(text);
+    if (!at || at->segments.empty() || at->str() != text)
+      return false;
+    std::optional<json> value;
+    if (trees) {
+      if (auto node = detail::config_tree{x.data.tree()}.find(*at))
+        value = detail::to_json(*node);
+    } else if (auto found = find(*x.data, *at)) {
+      value = *found;
+    }
+    if (!value) {
+      unset.push_back(text);
+      continue;
+    }
+    if (snap.secrets)
+      snap.secrets->for_each(*value, *at, [&](const config_path& p, json& v) {
+        v = box_->seal(dump(v), seal_context(snap.version, x.name, p));
+      });
+    set[text] = std::move(*value);
+  }
+  out += ",\"set\":";
+  out += dump(set);
+  out += ",\"unset\":";
+  out += dump(unset);
+  return true;
+}
+
+uint64_t journal::visible_from() const noexcept {
+  return retention_ > 0 && last_version_ > retention_
+           ? last_version_ - retention_ + 1
+           : 0;
 }
 
 journal::journal(std::string path, std::size_t retention,
@@ -375,13 +445,16 @@ caf::error journal::init() {
   if (tables == 0) {
     auto ok = exec("BEGIN")
               && exec("CREATE TABLE meta(key TEXT PRIMARY KEY, value)")
-              && exec("INSERT INTO meta VALUES('format', 5)")
+              && exec("INSERT INTO meta VALUES('format', 6)")
+              // base: the row this one builds on (NULL: every layer whole);
+              // whole: the row its chain starts at.
               && exec("CREATE TABLE versions("
                       "version INTEGER PRIMARY KEY, hash TEXT NOT NULL, "
                       "timestamp_ms INTEGER NOT NULL, origin TEXT NOT NULL, "
                       "layers TEXT NOT NULL, secrets TEXT, "
                       "author TEXT NOT NULL DEFAULT '', "
-                      "reason TEXT NOT NULL DEFAULT '')")
+                      "reason TEXT NOT NULL DEFAULT '', "
+                      "base INTEGER, whole INTEGER)")
               && exec("COMMIT");
     if (!ok) {
       auto err = error("cannot create the tables");
@@ -409,7 +482,8 @@ caf::error journal::init() {
       // Formats 1 to 3 stored the hash of the compact dump, format 4 the
       // Merkle hash without pieces: those rows keep it and are checked with
       // it (dump_hashes_below, unpieced_hashes_below), while their
-      // snapshots get the hash of today's definition.
+      // snapshots get the hash of today's definition. Rows before format 6
+      // hold every layer whole: each starts a chain of its own.
       auto ok = exec("BEGIN")
                 && (format_found >= 2
                     || exec("ALTER TABLE versions ADD COLUMN secrets TEXT"))
@@ -422,10 +496,14 @@ caf::error journal::init() {
                     || exec("INSERT OR REPLACE INTO meta VALUES("
                             "'dump_hashes_below', (SELECT coalesce("
                             "max(version), 0) + 1 FROM versions))"))
-                && exec("INSERT OR REPLACE INTO meta VALUES("
-                        "'unpieced_hashes_below', (SELECT coalesce("
-                        "max(version), 0) + 1 FROM versions))")
-                && exec("UPDATE meta SET value = 5 WHERE key = 'format'")
+                && (format_found >= 5
+                    || exec("INSERT OR REPLACE INTO meta VALUES("
+                            "'unpieced_hashes_below', (SELECT coalesce("
+                            "max(version), 0) + 1 FROM versions))"))
+                && exec("ALTER TABLE versions ADD COLUMN base INTEGER")
+                && exec("ALTER TABLE versions ADD COLUMN whole INTEGER")
+                && exec("UPDATE versions SET whole = version")
+                && exec("UPDATE meta SET value = 6 WHERE key = 'format'")
                 && exec("COMMIT");
       if (!ok) {
         auto err = error("cannot upgrade format " + format.text(0) + " to "
@@ -553,25 +631,51 @@ caf::error journal::append(const std::vector<snapshot_ptr>& batch) {
     if (sqlite3_get_autocommit(db_) == 0)
       exec("ROLLBACK");
     // A failed COMMIT may still have reached the disk: never number a later
-    // version below what the database holds.
+    // version below what the database holds, and build on no row we are
+    // unsure of.
     statement last{db_, "SELECT max(version) FROM versions"};
     if (last.ok() && last.step() == SQLITE_ROW && !last.is_null(0))
       last_version_ = std::max(last_version_,
                                static_cast<uint64_t>(last.integer(0)));
+    written_.reset();
     return err;
   };
   if (!exec("BEGIN"))
     return fail("cannot begin a transaction");
+  // Taken over only when the transaction commits.
+  auto below = written_;
+  auto whole_bytes = whole_bytes_;
+  auto change_bytes = change_bytes_;
+  auto whole_version = whole_version_;
+  uint64_t whole_rows = 0;
   {
     statement insert{db_, "INSERT INTO versions(version, hash, timestamp_ms, "
-                          "origin, layers, secrets, author, reason) "
-                          "VALUES(?, ?, ?, ?, ?, ?, ?, ?)"};
+                          "origin, layers, secrets, author, reason, base, "
+                          "whole) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"};
     for (auto& ptr : batch) {
       auto& snap = *ptr;
       if (!insert.ok())
         return fail("cannot write version " + std::to_string(snap.version));
+      // Changes where they add up to less than a whole row; a row whose
+      // secret paths changed is whole, so that every value the new paths
+      // cover is sealed from there on.
+      std::string layers;
+      auto whole = true;
+      if (below && below->version < snap.version
+          && same_secrets(below->secrets, snap.secrets)) {
+        layers = row_layers(snap, &below->layers);
+        whole = change_bytes + layers.size() > whole_bytes;
+      }
+      if (whole) {
+        layers = row_layers(snap, nullptr);
+        whole_bytes = layers.size();
+        change_bytes = 0;
+        whole_version = snap.version;
+        ++whole_rows;
+      } else {
+        change_bytes += layers.size();
+      }
       // Bound as SQLITE_STATIC: these live through the step below.
-      auto layers = sealed_layers(snap);
       auto secrets = snap.secrets ? json(snap.secrets->patterns()).dump()
                                   : std::string{};
       insert.reset();
@@ -586,16 +690,27 @@ caf::error journal::append(const std::vector<snapshot_ptr>& batch) {
         insert.bind_null(6);
       insert.bind(7, snap.author);
       insert.bind(8, snap.reason);
+      if (whole)
+        insert.bind_null(9);
+      else
+        insert.bind(9, to_sql(below->version));
+      insert.bind(10, to_sql(whole_version));
       if (insert.step() != SQLITE_DONE)
         return fail("cannot write version " + std::to_string(snap.version));
+      below = row_below{snap.version, snap.layers, snap.secrets};
     }
   }
   auto newest = batch.back()->version;
   if (retention_ > 0 && newest > retention_) {
-    statement drop{db_, "DELETE FROM versions WHERE version <= ?"};
+    // Below the kept versions, and below the whole row the oldest of them
+    // builds on.
+    statement drop{db_, "DELETE FROM versions WHERE version < min(?1, "
+                        "coalesce((SELECT coalesce(whole, version) FROM "
+                        "versions WHERE version >= ?1 ORDER BY version "
+                        "LIMIT 1), ?1))"};
     if (!drop.ok())
       return fail("cannot drop old versions");
-    drop.bind(1, to_sql(newest - retention_));
+    drop.bind(1, to_sql(newest - retention_ + 1));
     if (drop.step() != SQLITE_DONE)
       return fail("cannot drop old versions");
   }
@@ -607,13 +722,17 @@ caf::error journal::append(const std::vector<snapshot_ptr>& batch) {
                       + std::to_string(newest));
   last_version_ = std::max(last_version_, newest);
   ++transactions_;
+  whole_rows_ += whole_rows;
+  written_ = std::move(below);
+  whole_bytes_ = whole_bytes;
+  change_bytes_ = change_bytes;
+  whole_version_ = whole_version;
   return caf::none;
 }
 
-/// Rebuilds a snapshot from its row, opens its secrets, and checks it
-/// against the stored hash.
-caf::expected<snapshot_ptr> journal::to_snapshot(journal_row& r,
-                                                 const snapshot* prev) const {
+caf::expected<layer_stack>
+journal::layers_of(journal_row& r, const row_below* below,
+                   const secret_paths_ptr& secrets) const {
   auto fail = [&](const std::string& what) {
     return make_error(errc::store_failed, "journal " + path_ + ": version "
                                             + std::to_string(r.version)
@@ -622,47 +741,86 @@ caf::expected<snapshot_ptr> journal::to_snapshot(journal_row& r,
   auto doc = json::parse(r.layers, nullptr, false);
   if (doc.is_discarded() || !doc.is_array())
     return fail("the layers are not a JSON array");
-  secret_paths_ptr secrets;
-  if (!r.secrets.empty()) {
-    auto list = json::parse(r.secrets, nullptr, false);
-    if (!list.is_array()
-        || !std::all_of(list.begin(), list.end(),
-                        [](const json& x) { return x.is_string(); }))
-      return fail("the secret paths are not a JSON array of strings");
-    auto patterns = list.get<std::vector<std::string>>();
-    secrets = prev && prev->secrets && prev->secrets->patterns() == patterns
-                ? prev->secrets
-                : std::make_shared<const secret_paths>(std::move(patterns));
-  }
-  if (secrets) {
-    std::string problem;
-    for (auto& entry : doc) {
-      if (!entry.is_object() || !entry.contains("data")
-          || !entry.contains("name") || !entry["name"].is_string())
-        continue; // from_json below refuses it
-      auto& name = entry["name"].get_ref<const std::string&>();
-      secrets->for_each(entry["data"], [&](const config_path& at, json& value) {
-        auto text = value.is_string() ? value.get<std::string>() : std::string{};
-        auto plain = box_->open(text, seal_context(r.version, name, at));
-        auto parsed = plain ? json::parse(*plain, nullptr, false) : json{};
-        if (!plain || parsed.is_discarded()) {
-          if (problem.empty())
-            problem = "the secret at " + at.str() + " in layer " + name
-                      + " does not open with key " + box_->key_id()
-                      + ": the row was changed or is damaged";
-          return;
-        }
-        value = std::move(parsed);
-      });
+  std::string problem;
+  auto unseal = [&](const std::string& name, const config_path& at,
+                    json& value) {
+    if (!secrets)
+      return;
+    secrets->for_each(value, at, [&](const config_path& p, json& x) {
+      auto text = x.is_string() ? x.get<std::string>() : std::string{};
+      auto plain = box_->open(text, seal_context(r.version, name, p));
+      auto parsed = plain ? json::parse(*plain, nullptr, false) : json{};
+      if (!plain || parsed.is_discarded()) {
+        if (problem.empty())
+          problem = "the secret at " + p.str() + " in layer " + name
+                    + " does not open with key " + box_->key_id()
+                    + ": the row was changed or is damaged";
+        return;
+      }
+      x = std::move(parsed);
+    });
+  };
+  auto base = "version " + std::to_string(r.base);
+  layer_stack result;
+  for (auto& entry : doc) {
+    auto name_at = entry.is_object() ? entry.find("name") : doc.end();
+    if (!entry.is_object() || name_at == entry.end() || !name_at->is_string()
+        || result.data(name_at->get_ref<const std::string&>()) != nullptr)
+      return fail("the layer list has malformed or repeated entries");
+    auto name = name_at->get<std::string>();
+    if (auto data = entry.find("data"); data != entry.end()) {
+      unseal(name, config_path{}, *data);
+      result.put(name, std::move(*data));
+    } else {
+      auto before = below ? below->layers.data(name) : nullptr;
+      auto same = entry.find("same");
+      auto set = entry.find("set");
+      auto unset = entry.find("unset");
+      if (same != entry.end() ? !same->is_boolean() || !same->get<bool>()
+                              : set == entry.end() || !set->is_object()
+                                  || unset == entry.end()
+                                  || !unset->is_array())
+        return fail("layer " + name
+                    + " holds neither data, nor \"same\", nor changes");
+      if (below == nullptr)
+        return fail("layer " + name + " builds on " + base
+                    + ", which the journal does not hold");
+      if (before == nullptr)
+        return fail("layer " + name + " builds on " + base
+                    + ", which has no such layer");
+      if (same != entry.end()) {
+        result.put(name, *before);
+        continue;
+      }
+      detail::config_tree tree{before->tree()};
+      for (auto& x : *unset) {
+        auto at = x.is_string() ? config_path::parse(x.get<std::string>())
+                                : std::nullopt;
+        if (!at || !tree.erase(*at))
+          return fail("layer " + name + ": cannot remove " + x.dump()
+                      + ": " + base + " has nothing there");
+      }
+      for (auto i = set->begin(); i != set->end(); ++i) {
+        auto at = config_path::parse(i.key());
+        std::string why;
+        if (at)
+          unseal(name, *at, i.value());
+        if (!at || !tree.assign(*at, i.value(), &why))
+          return fail("layer " + name + ": cannot set " + i.key() + ": "
+                      + (at ? why : "not a path"));
+      }
+      result.put(name, layer_data{tree.root_ptr()});
     }
     if (!problem.empty())
       return fail(problem);
   }
-  auto layers = layer_stack::from_json(doc);
-  if (layers.size() != doc.size())
-    return fail("the layer list has malformed or repeated entries");
-  if (prev != nullptr)
-    layers = share_layers(prev->layers, layers);
+  return result;
+}
+
+caf::expected<snapshot_ptr> journal::to_snapshot(journal_row& r,
+                                                 layer_stack layers,
+                                                 secret_paths_ptr secrets)
+  const {
   auto effective = layers.effective();
   auto snap = snapshot::make(r.version, std::move(r.origin), std::move(layers),
                              std::move(effective), r.timestamp_ms,
@@ -677,54 +835,165 @@ caf::expected<snapshot_ptr> journal::to_snapshot(journal_row& r,
                     ? detail::unpieced_hash(snap->effective)
                     : snap->hash;
   if (computed != r.hash)
-    return fail("the stored hash " + r.hash.substr(0, 12)
-                + " does not match its layers (" + computed.substr(0, 12)
-                + ")");
+    return make_error(errc::store_failed,
+                      "journal " + path_ + ": version "
+                        + std::to_string(r.version) + ": the stored hash "
+                        + r.hash.substr(0, 12) + " does not match its layers ("
+                        + computed.substr(0, 12) + ")");
   return snapshot_ptr{std::move(snap)};
 }
 
+caf::expected<std::vector<snapshot_ptr>>
+journal::replay(uint64_t from, uint64_t first, uint64_t last,
+                std::optional<row_below>* below) const {
+  statement select{db_, (std::string{row_columns}
+                         + "WHERE version >= ? AND version <= ? "
+                           "ORDER BY version")
+                          .c_str()};
+  if (!select.ok())
+    return error("cannot read versions " + std::to_string(from) + " to "
+                 + std::to_string(last));
+  select.bind(1, to_sql(from));
+  select.bind(2, to_sql(last));
+  std::vector<snapshot_ptr> result;
+  std::optional<row_below> at;
+  int rc;
+  while ((rc = select.step()) == SQLITE_ROW) {
+    auto r = read_row(select);
+    secret_paths_ptr secrets;
+    if (!r.secrets.empty()) {
+      auto list = json::parse(r.secrets, nullptr, false);
+      if (!list.is_array()
+          || !std::all_of(list.begin(), list.end(),
+                          [](const json& x) { return x.is_string(); }))
+        return make_error(errc::store_failed,
+                          "journal " + path_ + ": version "
+                            + std::to_string(r.version)
+                            + ": the secret paths are not a JSON array of "
+                              "strings");
+      auto patterns = list.get<std::vector<std::string>>();
+      secrets = at && at->secrets && at->secrets->patterns() == patterns
+                  ? at->secrets
+                  : std::make_shared<const secret_paths>(std::move(patterns));
+    }
+    // A row builds on the one right below it: any other is damage.
+    const row_below* base = nullptr;
+    if (r.base != 0) {
+      if (at && at->version != r.base)
+        return make_error(errc::store_failed,
+                          "journal " + path_ + ": version "
+                            + std::to_string(r.version) + " builds on version "
+                            + std::to_string(r.base)
+                            + ", but the row below it is version "
+                            + std::to_string(at->version));
+      base = at ? &*at : nullptr;
+    }
+    auto layers = layers_of(r, base, secrets);
+    if (!layers)
+      return std::move(layers.error());
+    if (r.base == 0 && at)
+      *layers = share_layers(at->layers, *layers);
+    if (r.version >= first) {
+      auto snap = to_snapshot(r, *layers, secrets);
+      if (!snap)
+        return std::move(snap.error());
+      result.push_back(std::move(*snap));
+    }
+    at = row_below{r.version, std::move(*layers), std::move(secrets)};
+  }
+  if (rc != SQLITE_DONE)
+    return error("cannot read versions " + std::to_string(from) + " to "
+                 + std::to_string(last));
+  if (below)
+    *below = std::move(at);
+  return result;
+}
+
 caf::expected<std::vector<snapshot_ptr>> journal::newest(std::size_t n) {
-  std::vector<journal_row> rows;
+  // The oldest of the newest n rows, and the whole row its chain starts at.
+  uint64_t first = 0;
+  uint64_t from = 0;
   {
-    statement select{db_, (std::string{row_columns}
-                           + "ORDER BY version DESC LIMIT ?")
-                            .c_str()};
+    statement select{db_, "SELECT version, coalesce(whole, version) FROM "
+                          "versions WHERE version >= ? ORDER BY version DESC "
+                          "LIMIT ?"};
     if (!select.ok())
       return error("cannot read the newest versions");
-    select.bind(1, static_cast<int64_t>(std::min<std::size_t>(
+    select.bind(1, to_sql(visible_from()));
+    select.bind(2, static_cast<int64_t>(std::min<std::size_t>(
                      n, std::numeric_limits<int64_t>::max())));
     int rc;
-    while ((rc = select.step()) == SQLITE_ROW)
-      rows.push_back(read_row(select));
+    while ((rc = select.step()) == SQLITE_ROW) {
+      first = static_cast<uint64_t>(select.integer(0));
+      from = static_cast<uint64_t>(select.integer(1));
+    }
     if (rc != SQLITE_DONE)
       return error("cannot read the newest versions");
   }
-  std::vector<snapshot_ptr> result;
-  result.reserve(rows.size());
-  for (auto i = rows.rbegin(); i != rows.rend(); ++i) {
-    auto snap = to_snapshot(*i, result.empty() ? nullptr
-                                               : result.back().get());
-    if (!snap)
-      return std::move(snap.error());
-    result.push_back(std::move(*snap));
+  if (first == 0)
+    return std::vector<snapshot_ptr>{};
+  std::optional<row_below> below;
+  auto result = replay(std::min(from, first), first, last_version_, &below);
+  if (!result)
+    return result;
+  // The next row builds on the newest; count the bytes of its chain.
+  if (!result->empty() && below && below->version == last_version_) {
+    statement sizes{db_, "SELECT coalesce(whole, version), "
+                         "length(CAST(layers AS BLOB)), base IS NULL "
+                         "FROM versions WHERE version >= ("
+                         "SELECT coalesce(whole, version) FROM versions "
+                         "WHERE version = ?) ORDER BY version"};
+    if (!sizes.ok())
+      return error("cannot read the newest versions");
+    sizes.bind(1, to_sql(last_version_));
+    std::size_t whole_bytes = 0;
+    std::size_t change_bytes = 0;
+    uint64_t whole_version = 0;
+    int rc;
+    while ((rc = sizes.step()) == SQLITE_ROW) {
+      auto bytes = static_cast<std::size_t>(sizes.integer(1));
+      if (sizes.integer(2) != 0) {
+        whole_version = static_cast<uint64_t>(sizes.integer(0));
+        whole_bytes = bytes;
+        change_bytes = 0;
+      } else {
+        change_bytes += bytes;
+      }
+    }
+    if (rc != SQLITE_DONE)
+      return error("cannot read the newest versions");
+    written_ = std::move(below);
+    whole_bytes_ = whole_bytes;
+    change_bytes_ = change_bytes;
+    whole_version_ = whole_version;
   }
   return result;
 }
 
 caf::expected<snapshot_ptr> journal::read(uint64_t version) {
-  statement select{db_,
-                   (std::string{row_columns} + "WHERE version = ?").c_str()};
+  auto gone = [&] {
+    return make_error(errc::not_found, "version " + std::to_string(version)
+                                         + " is not in the history");
+  };
+  if (version < visible_from())
+    return gone();
+  statement select{db_, "SELECT coalesce(whole, version) FROM versions "
+                        "WHERE version = ?"};
   if (!select.ok())
     return error("cannot read version " + std::to_string(version));
   select.bind(1, to_sql(version));
   switch (select.step()) {
     case SQLITE_ROW: {
-      auto r = read_row(select);
-      return to_snapshot(r, nullptr);
+      auto from = std::min(static_cast<uint64_t>(select.integer(0)), version);
+      auto result = replay(from, version, version);
+      if (!result)
+        return std::move(result.error());
+      if (result->empty())
+        return gone();
+      return std::move(result->back());
     }
     case SQLITE_DONE:
-      return make_error(errc::not_found, "version " + std::to_string(version)
-                                           + " is not in the history");
+      return gone();
     default:
       return error("cannot read version " + std::to_string(version));
   }
@@ -734,12 +1003,13 @@ caf::expected<std::vector<version_info>> journal::history(uint64_t before,
                                                           uint32_t limit) {
   statement select{db_, "SELECT version, hash, timestamp_ms, origin, "
                         "author, reason FROM versions WHERE version < ? "
-                        "ORDER BY version DESC LIMIT ?"};
+                        "AND version >= ? ORDER BY version DESC LIMIT ?"};
   if (!select.ok())
     return error("cannot read the history");
   select.bind(1, before == 0 ? std::numeric_limits<int64_t>::max()
                              : to_sql(before));
-  select.bind(2, int64_t{limit});
+  select.bind(2, to_sql(visible_from()));
+  select.bind(3, int64_t{limit});
   std::vector<version_info> result;
   int rc;
   while ((rc = select.step()) == SQLITE_ROW)

@@ -2,11 +2,18 @@
 // (WAL mode, synchronous=FULL). Each committed version is one row, written
 // before the store acknowledges it; versions that arrive together share one
 // transaction (group commit: one fsync for all of them).
+//
+// A row holds what its version changed: per layer, unchanged, the values set
+// and the paths removed, or the layer whole; it builds on the row below it.
+// A row holding every layer whole starts a chain, written when the changes
+// since the last one add up to its size: a commit writes O(change) bytes
+// amortized, and reading a version back replays at most twice the config.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,9 +39,10 @@ public:
 
   /// Layout of the tables; formats 1 (no secrets column), 2 (no author
   /// and reason columns), 3 (hashes of the compact dump, not the Merkle
-  /// hash of docs/HASH.md) and 4 (the Merkle hash without pieces) are
-  /// upgraded in place, another format is refused.
-  static constexpr int64_t format_version = 5;
+  /// hash of docs/HASH.md), 4 (the Merkle hash without pieces) and 5 (every
+  /// row holding every layer whole) are upgraded in place, another format is
+  /// refused.
+  static constexpr int64_t format_version = 6;
 
   /// Opens `dir/journal.db`, creating the directory and the database if
   /// missing, and checks it (quick_check, format, a writable file no other
@@ -77,7 +85,8 @@ public:
   }
 
   /// Writes one version durably, then drops the versions retention no longer
-  /// keeps, in the same transaction. On error nothing was written.
+  /// keeps (and no kept row builds on), in the same transaction. On error
+  /// nothing was written.
   caf::error append(const snapshot& snap);
 
   /// Writes `batch` (ascending versions) durably in one transaction, then
@@ -91,8 +100,15 @@ public:
   }
 
   /// The newest `n` versions, oldest first, each checked against its hash.
-  /// Successive versions share the layers they have in common.
+  /// Successive versions share the layers they have in common. The next
+  /// row written builds on the newest.
   caf::expected<std::vector<snapshot_ptr>> newest(std::size_t n);
+
+  /// Rows written since the journal was opened that hold every layer whole
+  /// (each starts a chain): few when commits change little of a config.
+  uint64_t whole_rows() const noexcept {
+    return whole_rows_;
+  }
 
   /// One version; errc::not_found if the database does not hold it.
   caf::expected<snapshot_ptr> read(uint64_t version);
@@ -114,11 +130,45 @@ private:
   /// Reads (or draws) the cluster id and counts this opening in the epoch.
   caf::error identify();
 
-  /// The layers of `snap` as stored: every secret value sealed.
-  std::string sealed_layers(const snapshot& snap) const;
+  /// What the next row builds on: the newest row written or read back.
+  struct row_below {
+    uint64_t version = 0;
+    layer_stack layers;
+    secret_paths_ptr secrets;
+  };
 
-  caf::expected<snapshot_ptr> to_snapshot(journal_row& r,
-                                          const snapshot* prev) const;
+  /// The layers of `snap` as stored, every secret value sealed: each whole,
+  /// or what changed since `below` where that is shorter.
+  std::string row_layers(const snapshot& snap, const layer_stack* below) const;
+
+  /// Appends `"data": ...` (secrets sealed) for layer `x` of `snap`.
+  void write_whole(std::string& out, const snapshot& snap,
+                   const layer& x) const;
+
+  /// Appends `"set": {path: value}, "unset": [path]` for the values of layer
+  /// `x` of `snap` that differ from `before` (`"same": true` if none);
+  /// false if a change cannot be said by path (the root changed).
+  bool write_changes(std::string& out, const snapshot& snap, const layer& x,
+                     const layer_data& before) const;
+
+  /// The layers of row `r`, built on `below` (the row under it) where it
+  /// holds changes, secret values opened.
+  caf::expected<layer_stack> layers_of(journal_row& r, const row_below* below,
+                                       const secret_paths_ptr& secrets) const;
+
+  /// The snapshot of row `r` with its `layers`, checked against its hash.
+  caf::expected<snapshot_ptr> to_snapshot(journal_row& r, layer_stack layers,
+                                          secret_paths_ptr secrets) const;
+
+  /// The versions `first` to `last` (rows that exist), read by replaying
+  /// the rows from the whole row `from` on; `below` ends at `last`'s row.
+  caf::expected<std::vector<snapshot_ptr>>
+  replay(uint64_t from, uint64_t first, uint64_t last,
+         std::optional<row_below>* below = nullptr) const;
+
+  /// Versions below this are dropped by retention, even if a kept row still
+  /// builds on their rows; 0 without retention.
+  uint64_t visible_from() const noexcept;
 
   std::unique_ptr<secret_box> box_;
 
@@ -135,6 +185,14 @@ private:
   std::string cluster_id_;
   uint64_t epoch_ = 0;
   uint64_t transactions_ = 0;
+  uint64_t whole_rows_ = 0;
+  /// The newest row, for the next to build on; none after a failed write
+  /// (the next row is whole).
+  std::optional<row_below> written_;
+  /// Bytes of the newest whole row, and of the rows built on it since.
+  std::size_t whole_bytes_ = 0;
+  std::size_t change_bytes_ = 0;
+  uint64_t whole_version_ = 0;
 };
 
 using journal_ptr = std::shared_ptr<journal>;

@@ -53,7 +53,7 @@ std::vector<shadowed_edit> shadowed_edits(const layer_stack& before,
   if (pos == after.end() || !pos->data)
     return result;
   const json& new_data = *pos->data;
-  for (auto& text : changed_paths(*old_data, new_data)) {
+  for (auto& text : cfgactors::changed_paths(*old_data, new_data)) {
     auto path = config_path::parse(text);
     if (!path)
       continue;

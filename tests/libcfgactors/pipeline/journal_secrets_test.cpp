@@ -148,6 +148,25 @@ json& data_of(json& layers, const std::string& layer) {
   return layers;
 }
 
+/// The stored value at `path` of `layer` in a row's layer list: inside the
+/// layer's data in a whole row, among its changes in one built on another.
+json& stored_at(json& layers, const std::string& layer,
+                const std::string& path) {
+  for (auto& x : layers) {
+    if (x["name"] != layer)
+      continue;
+    if (!x.contains("data"))
+      return x.at("set").at(path);
+    auto at = config_path::parse(path);
+    CAF_REQUIRE(at);
+    auto found = find(x["data"], *at);
+    CAF_REQUIRE(found != nullptr);
+    return *found;
+  }
+  CAF_FAIL("no layer " << layer);
+  return layers;
+}
+
 const std::vector<std::string> secret_list{"db.password", "tenants.*.key"};
 
 /// A version with a file layer and a runtime layer, the secrets in both
@@ -358,13 +377,21 @@ CAF_TEST(a journal on the data dir key keeps using it) {
   CAF_CHECK(journal::open(dir.str(), 0, key_file));
 }
 
-CAF_TEST(a changed sealed value stops the restore and names its place) {
+namespace {
+
+/// Writes v1 and v2 (other secrets), then changes v2's stored secrets as
+/// another program could: each change stops the restore and names its place.
+void check_sealed_values(const snapshot_ptr& v1, const snapshot_ptr& v2,
+                         bool whole) {
   temp_dir dir;
   {
     auto db = must_open(dir);
-    CAF_REQUIRE(!db->append(*make_version(1, db_secret)));
-    CAF_REQUIRE(!db->append(*make_version(2, newer_secret)));
+    CAF_REQUIRE(!db->append(*v1));
+    CAF_REQUIRE(!db->append(*v2));
   }
+  CAF_CHECK_EQUAL(raw_text(dir.db(), "SELECT base FROM versions WHERE "
+                                     "version = 2"),
+                  whole ? std::nullopt : std::optional<std::string>{"1"});
   auto original = stored_layers(dir.db(), 2);
   auto key_id = [&] {
     auto key = detail::read_key_file((dir.path / "secrets.key").string());
@@ -396,7 +423,7 @@ CAF_TEST(a changed sealed value stops the restore and names its place) {
   };
   // One character of the sealed text changed.
   auto layers = original;
-  auto& pw = data_of(layers, "file:a.yaml")["db"]["password"];
+  auto& pw = stored_at(layers, "file:a.yaml", "db.password");
   auto text = pw.get<std::string>();
   auto i = secret_box::prefix.size() + 20;
   text[i] = text[i] == 'A' ? 'B' : 'A';
@@ -406,24 +433,24 @@ CAF_TEST(a changed sealed value stops the restore and names its place) {
   // The sealed value of the same place in another version.
   layers = original;
   auto first = stored_layers(dir.db(), 1);
-  data_of(layers, "file:a.yaml")["db"]["password"]
-    = data_of(first, "file:a.yaml")["db"]["password"];
+  stored_at(layers, "file:a.yaml", "db.password")
+    = stored_at(first, "file:a.yaml", "db.password");
   store_layers(dir.db(), 2, layers);
   expect_refused("a value from version 1", "db.password", "file:a.yaml");
   // The sealed value of another place in the same version.
   layers = original;
-  data_of(layers, "file:a.yaml")["db"]["password"]
-    = data_of(layers, "runtime")["tenants"]["acme"]["key"];
+  stored_at(layers, "file:a.yaml", "db.password")
+    = stored_at(layers, "runtime", "tenants.acme.key");
   store_layers(dir.db(), 2, layers);
   expect_refused("a value from another place", "db.password", "file:a.yaml");
   // A value in clear where a sealed one belongs.
   layers = original;
-  data_of(layers, "runtime")["tenants"]["acme"]["key"] = tenant_secret;
+  stored_at(layers, "runtime", "tenants.acme.key") = tenant_secret;
   store_layers(dir.db(), 2, layers);
   expect_refused("a value in clear", "tenants.acme.key", "runtime");
   // Not a string at all.
   layers = original;
-  data_of(layers, "runtime")["tenants"]["acme"]["key"] = 42;
+  stored_at(layers, "runtime", "tenants.acme.key") = 42;
   store_layers(dir.db(), 2, layers);
   expect_refused("a number", "tenants.acme.key", "runtime");
   // Back as it was: it opens again.
@@ -432,6 +459,27 @@ CAF_TEST(a changed sealed value stops the restore and names its place) {
   auto two = db->read(2);
   CAF_REQUIRE(two);
   CAF_CHECK_EQUAL((*two)->effective["db"]["password"], newer_secret);
+  CAF_CHECK_EQUAL((*two)->effective["tenants"]["acme"]["key"], tenant_secret);
+}
+
+} // namespace
+
+CAF_TEST(a changed sealed value stops the restore and names its place) {
+  // Version 1 has another tenant key, so that version 2 changes both
+  // secrets: its row holds those two changes, sealed, and builds on row 1.
+  auto tenants = json{{"tenants",
+                       {{"acme", {{"key", "an-older-tenant-key-0000000000"},
+                                  {"plan", "gold"}}},
+                        {"beta", {{"plan", "free"}}}}}};
+  auto v1 = make_version(1, db_secret, tenants);
+  CAF_MESSAGE("a row of changes");
+  check_sealed_values(v1, make_version(2, newer_secret), false);
+  // Other secret paths: the row is whole.
+  CAF_MESSAGE("a whole row");
+  auto more = secret_list;
+  more.push_back("other.key");
+  check_sealed_values(v1, make_version(2, newer_secret, json::object(), more),
+                      true);
 }
 
 CAF_TEST(a row whose secret paths were removed does not match its hash) {
@@ -491,7 +539,7 @@ CAF_TEST(a format 1 journal is upgraded in place and stays readable) {
   }
   CAF_CHECK_EQUAL(raw_text(dir.db(),
                            "SELECT value FROM meta WHERE key = 'format'"),
-                  std::optional<std::string>{"5"}); // 1 → 5 at once
+                  std::optional<std::string>{"6"}); // 1 → 6 at once
   CAF_CHECK(raw_text(dir.db(),
                      "SELECT value FROM meta WHERE key = 'secrets_key'"));
   CAF_CHECK_EQUAL(raw_text(dir.db(), "SELECT count(*) FROM "
@@ -499,7 +547,7 @@ CAF_TEST(a format 1 journal is upgraded in place and stays readable) {
                                      "WHERE name = 'secrets'"),
                   std::optional<std::string>{"1"});
   check_files(dir, "upgraded");
-  // Reopened as a format 5 journal: old and new rows.
+  // Reopened as a format 6 journal: old and new rows.
   auto db = must_open(dir);
   auto all = db->newest(10);
   CAF_REQUIRE(all);

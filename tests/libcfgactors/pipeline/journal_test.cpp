@@ -231,12 +231,12 @@ CAF_TEST(a format 2 journal gains authors and reasons and keeps its history) {
   }
   CAF_CHECK_EQUAL(sql_text(dir.db(),
                            "SELECT value FROM meta WHERE key = 'format'"),
-                  "5");
+                  "6");
   CAF_CHECK_EQUAL(sql_text(dir.db(), "SELECT count(*) FROM "
                                      "pragma_table_info('versions') WHERE "
                                      "name IN ('author', 'reason')"),
                   "2");
-  // Reopened as format 5: the old rows and the new one, newest first.
+  // Reopened as format 6: the old rows and the new one, newest first.
   auto db = must_open(dir);
   auto rows = db->history(0, 10);
   CAF_REQUIRE(rows);
@@ -253,7 +253,7 @@ CAF_TEST(a format 2 journal gains authors and reasons and keeps its history) {
 
 namespace {
 
-/// A journal as a build of `format` (3 or 4: author and reason columns)
+/// A journal as a build of `format` (3 to 5: author and reason columns)
 /// left it, holding `versions`, each row with `stored_hash` of it.
 void write_old_journal(
   const temp_dir& dir, int format, std::initializer_list<snapshot_ptr> versions,
@@ -282,7 +282,7 @@ void write_old_journal(
 
 /// Opens the old journal in `dir` (v1 and v2, stored with an older hash),
 /// appends v3, and checks what an upgrade gives: the old rows served with
-/// today's hash, format 5, `below` marking the old rows, v3 stored with
+/// today's hash, format 6, `below` marking the old rows, v3 stored with
 /// today's hash, the old rows still checked with theirs (a row whose
 /// layers changed is refused).
 void check_upgrade(const temp_dir& dir, const snapshot_ptr& v1,
@@ -299,7 +299,7 @@ void check_upgrade(const temp_dir& dir, const snapshot_ptr& v1,
   }
   CAF_CHECK_EQUAL(sql_text(dir.db(),
                            "SELECT value FROM meta WHERE key = 'format'"),
-                  "5");
+                  "6");
   CAF_CHECK_EQUAL(sql_text(dir.db(), "SELECT value FROM meta WHERE key = '"
                                        + below + "'"),
                   "3");
@@ -484,9 +484,11 @@ CAF_TEST(a database with damaged pages is refused with its path) {
   temp_dir dir;
   {
     auto db = must_open(dir);
-    auto big = json{{"text", std::string(3000, 'a')}};
-    for (uint64_t v = 1; v <= 40; ++v)
+    // A large value that changes in every version: rows hold what changed.
+    for (uint64_t v = 1; v <= 40; ++v) {
+      auto big = json{{"text", std::string(3000, static_cast<char>('a' + v % 26))}};
       CAF_REQUIRE(!db->append(*make_version(v, json{{"n", v}}, big)));
+    }
   }
   auto size = fs::file_size(dir.db());
   CAF_REQUIRE(size > 8 * 4096);
