@@ -10,10 +10,13 @@
 //
 //   journal [--writers 1,16] [--seconds 2] [--disk-dir DIR]
 //           [--scheduler stealing|sharing] [--threads N] [--keys N]
+//           [--layout file|runtime]
 //
-// --keys N: the pipelines start from a config of N keys (a file's layer,
-// sections of 100), so that a commit's cost can be read against the
-// config's size; the writers' keys stay in the runtime layer.
+// --keys N: the pipelines start from a config of N keys (sections of 100),
+// so that a commit's cost can be read against the config's size. The
+// config is a file's layer, the writers' keys in the runtime layer; with
+// --layout runtime it is in the runtime layer too, where every API write
+// lands: each commit then changes the layer that holds the config.
 //
 // The scheduler: CAF's default (work stealing, a thread per core) unless
 // told; cfgd runs `--scheduler sharing --threads 1` by default.
@@ -56,12 +59,14 @@ struct options {
   std::string scheduler;         ///< empty: CAF's default
   int threads = 0;               ///< 0: CAF's default
   int keys = 0;                  ///< the config's size besides the writers'
+  std::string layout = "file";   ///< the layer holding those keys
 };
 
 const char* usage_text
   = "usage: journal [--writers 1,16] [--seconds 2] [--disk-dir DIR]\n"
     "               [--scheduler stealing|sharing] [--threads N]\n"
-    "               [--keys N]   (a config of N keys, 0 to 1000000)\n";
+    "               [--keys N]   (a config of N keys, 0 to 1000000)\n"
+    "               [--layout file|runtime]   (the layer holding them)\n";
 
 /// A count from 1 to `max`, or nullopt.
 std::optional<int> to_count(const std::string& text, int max) {
@@ -109,6 +114,10 @@ std::optional<options> read_options(int argc, char** argv, std::string& why) {
       if (!n || *n > 1000000)
         return refuse("--keys: '" + value + "' is not a count of 0 to 1000000");
       opts.keys = *n;
+    } else if (key == "--layout") {
+      if (value != "file" && value != "runtime")
+        return refuse("--layout: '" + value + "' (file or runtime)");
+      opts.layout = value;
     } else {
       return refuse("unknown option " + key);
     }
@@ -209,8 +218,10 @@ pipeline_row pipeline_rate(const std::string& dir, bool group_commit,
       ->request(p->validator, std::chrono::seconds{60},
                 cfgactors::write_atom::value,
                 cfgactors::write_request{
-                  {cfgactors::operation::replace_layer("file:bench.yaml",
-                                                       std::move(config))},
+                  {cfgactors::operation::replace_layer(
+                    scheduling.layout == "runtime" ? "runtime"
+                                                   : "file:bench.yaml",
+                    std::move(config))},
                   "bench"})
       .receive([&](cfgactors::write_result& r) {
                  if (!r.ok())
@@ -300,7 +311,7 @@ int main(int argc, char** argv) {
               "sequential puts (single member, data on /dev/shm)\n"
               "tmpfs dir: %s (%s); disk dir: %s (%s)\n"
               "scheduler: %s, %s\nconfig: %d keys besides the writers' "
-              "(--keys)\n\n",
+              "(--keys), in the %s layer (--layout)\n\n",
               opts->seconds, shm.c_str(), fs_type(shm).c_str(), disk.c_str(),
               fs_type(disk).c_str(),
               opts->scheduler.empty() ? "CAF's default policy"
@@ -308,7 +319,8 @@ int main(int argc, char** argv) {
               opts->threads > 0
                 ? (std::to_string(opts->threads) + " threads").c_str()
                 : "CAF's default threads",
-              opts->keys);
+              opts->keys,
+              opts->layout == "runtime" ? "runtime" : "file's");
   scheduling = *opts;
   etcd_server etcd{shm};
   auto etcd_error = etcd_server::program().empty() ? "etcd is not in $PATH"

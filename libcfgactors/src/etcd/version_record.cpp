@@ -5,6 +5,7 @@
 #include "cfgactors/errc.hpp"
 #include "cfgactors/path.hpp"
 #include "cfgactors/secrets.hpp"
+#include "model/layer_changes.hpp"
 #include "pipeline/secret_box.hpp"
 
 namespace cfgactors::detail {
@@ -28,6 +29,12 @@ std::string dump(const json& x) {
 std::string encode(const version_record& x, const secret_box* box,
                    std::string_view cluster) {
   auto layers = x.layers.to_json();
+  auto changes = json::array();
+  for (auto& [name, ch] : x.changes) {
+    json entry{{"name", name}};
+    write_changes(entry, ch);
+    changes.push_back(std::move(entry));
+  }
   if (box && !x.secrets.empty()) {
     secret_paths secrets{x.secrets};
     for (auto& entry : layers) {
@@ -37,8 +44,19 @@ std::string encode(const version_record& x, const secret_box* box,
                           seal_context(cluster, x.version, name, at));
       });
     }
+    for (std::size_t i = 0; i < x.changes.size(); ++i) {
+      auto& [name, ch] = x.changes[i];
+      auto& set = changes[i]["set"];
+      for (auto& [at, value] : ch.set)
+        secrets.for_each(set[at.str()], at,
+                         [&](const config_path& p, json& value) {
+                           value = box->seal(dump(value),
+                                             seal_context(cluster, x.version,
+                                                          name, p));
+                         });
+    }
   }
-  json doc{{"format", version_record_format},
+  json doc{{"format", x.changes.empty() ? 1 : 2},
            {"version", x.version},
            {"previous", x.previous},
            {"hash", x.hash},
@@ -57,6 +75,8 @@ std::string encode(const version_record& x, const secret_box* box,
     doc["base"] = x.base;
     doc["removed"] = x.removed;
   }
+  if (!x.changes.empty())
+    doc["changes"] = std::move(changes);
   return dump(doc);
 }
 
@@ -83,8 +103,9 @@ decode_version_record(std::string_view text, std::string_view key,
   auto format = doc.find("format");
   if (format == doc.end() || !format->is_number_integer())
     return refused(key, "no `format`");
-  if (format->get<int64_t>() != version_record_format)
-    return refused(key, "format " + format->dump() + ", this node reads "
+  if (format->get<int64_t>() < 1
+      || format->get<int64_t>() > version_record_format)
+    return refused(key, "format " + format->dump() + ", this node reads 1 to "
                           + std::to_string(version_record_format));
   version_record out;
   auto number = [&](const char* name, auto& field) -> caf::error {
@@ -151,15 +172,30 @@ decode_version_record(std::string_view text, std::string_view key,
   auto layers = doc.find("layers");
   if (layers == doc.end() || !layers->is_array())
     return refused(key, "`layers` is not an array");
+  if (auto changes = doc.find("changes"); changes != doc.end()) {
+    if (format->get<int64_t>() < 2 || out.base == 0 || !changes->is_array())
+      return refused(key, "`changes` is not an array in a format 2 record "
+                          "with a base");
+    for (auto& entry : *changes) {
+      auto name = entry.is_object() ? entry.find("name") : changes->end();
+      if (!entry.is_object() || name == entry.end() || !name->is_string())
+        return refused(key, "`changes` holds an entry without a name");
+      std::string why;
+      auto ch = read_changes(entry, why);
+      if (!ch)
+        return refused(key, "`changes` of layer " + name->get<std::string>()
+                              + ": " + why);
+      for (auto& x : out.changes)
+        if (x.first == name->get_ref<const std::string&>())
+          return refused(key, "`changes` names layer " + x.first + " twice");
+      out.changes.emplace_back(name->get<std::string>(), std::move(*ch));
+    }
+  }
   if (!out.secrets.empty()) {
     secret_paths paths{out.secrets};
     std::string problem;
-    for (auto& entry : *layers) {
-      if (!entry.is_object() || !entry.contains("data")
-          || !entry.contains("name") || !entry["name"].is_string())
-        continue; // from_json below refuses it
-      auto& name = entry["name"].get_ref<const std::string&>();
-      paths.for_each(entry["data"], [&](const config_path& at, json& value) {
+    auto unseal = [&](const std::string& name) {
+      return [&](const config_path& at, json& value) {
         if (!problem.empty() || !value.is_string())
           return;
         auto& sealed = value.get_ref<const std::string&>();
@@ -181,8 +217,18 @@ decode_version_record(std::string_view text, std::string_view key,
           return;
         }
         value = std::move(parsed);
-      });
+      };
+    };
+    for (auto& entry : *layers) {
+      if (!entry.is_object() || !entry.contains("data")
+          || !entry.contains("name") || !entry["name"].is_string())
+        continue; // from_json below refuses it
+      auto& name = entry["name"].get_ref<const std::string&>();
+      paths.for_each(entry["data"], unseal(name));
     }
+    for (auto& [name, ch] : out.changes)
+      for (auto& [at, value] : ch.set)
+        paths.for_each(value, at, unseal(name));
     if (!problem.empty())
       return refused(key, problem);
   }
@@ -190,6 +236,10 @@ decode_version_record(std::string_view text, std::string_view key,
   if (out.layers.size() != layers->size())
     return refused(key, "`layers` holds an entry that is not "
                         "{\"name\": string, \"data\": ...} or a name twice");
+  for (auto& x : out.changes)
+    if (out.layers.data(x.first) != nullptr)
+      return refused(key, "layer " + x.first
+                            + " is in both `layers` and `changes`");
   return out;
 }
 

@@ -7,18 +7,22 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/expected.hpp>
 
 #include "cfgactors/layer.hpp"
+#include "model/layer_changes.hpp"
 
 namespace cfgactors::detail {
 
-/// The record format this code writes; a record of a later format is
-/// refused by name rather than half read.
-inline constexpr int version_record_format = 1;
+/// The newest record format this code reads; a record of a later format is
+/// refused by name rather than half read. A record holding `changes` is
+/// format 2; one without is format 1, as nodes of earlier builds read it
+/// (they skip a format 2 record, counted, and install the next whole one).
+inline constexpr int version_record_format = 2;
 
 /// How deep a record may nest: the API's limit on written values (128,
 /// validator_options::max_depth) plus the record's own levels, with room.
@@ -38,6 +42,9 @@ struct version_record {
   layer_stack layers;
   uint64_t base = 0;
   std::vector<std::string> removed;
+  /// With `base`: the layers the base has that changed by paths, as those
+  /// changes (a one-key write into a large layer is a record of one key).
+  std::vector<std::pair<std::string, layer_changes>> changes;
   std::vector<std::string> secrets; ///< secret path patterns in force
   std::string idempotency_key;      ///< the writer's key, if it gave one
   /// write_request::author and ::reason. Optional in the format: written

@@ -19,16 +19,14 @@
 
 #include <sqlite3.h>
 
-#include "cfgactors/diff.hpp"
 #include "cfgactors/errc.hpp"
 #include "cfgactors/hash.hpp"
 #include "cfgactors/layer.hpp"
 #include "cfgactors/path.hpp"
 #include "cfgactors/secrets.hpp"
 #include "core/random_id.hpp"
-#include "model/config_tree.hpp"
 #include "model/hash_tree.hpp"
-#include "model/tree_diff.hpp"
+#include "model/layer_changes.hpp"
 
 namespace cfgactors::detail {
 
@@ -186,7 +184,7 @@ std::string journal::row_layers(const snapshot& snap,
     auto before = below ? below->data(x.name) : nullptr;
     if (before && *before == x.data)
       out += ",\"same\":true";
-    else if (!before || !write_changes(out, snap, x, *before))
+    else if (!before || !write_layer_changes(out, snap, x, *before))
       write_whole(out, snap, x);
     out += '}';
   }
@@ -208,44 +206,27 @@ void journal::write_whole(std::string& out, const snapshot& snap,
   }
 }
 
-bool journal::write_changes(std::string& out, const snapshot& snap,
-                            const layer& x, const layer_data& before) const {
-  // Two trees compare in the time of what differs; a layer held as JSON (a
-  // source's file, read again) is compared whole, as its reading was.
-  auto trees = before.has_tree() && x.data.has_tree();
-  auto paths = trees ? detail::changed_paths(*before.tree(), *x.data.tree())
-                     : cfgactors::changed_paths(*before, *x.data);
-  if (paths.empty()) {
+bool journal::write_layer_changes(std::string& out, const snapshot& snap,
+                                  const layer& x,
+                                  const layer_data& before) const {
+  auto changes = changes_between(before, x.data);
+  if (!changes)
+    return false;
+  if (changes->empty()) {
     out += ",\"same\":true";
     return true;
   }
-  auto set = json::object();
-  auto unset = json::array();
-  for (auto& text : paths) {
-    auto at = config_path::parse(text);
-    if (!at || at->segments.empty() || at->str() != text)
-      return false;
-    std::optional<json> value;
-    if (trees) {
-      if (auto node = detail::config_tree{x.data.tree()}.find(*at))
-        value = detail::to_json(*node);
-    } else if (auto found = find(*x.data, *at)) {
-      value = *found;
-    }
-    if (!value) {
-      unset.push_back(text);
-      continue;
-    }
-    if (snap.secrets)
-      snap.secrets->for_each(*value, *at, [&](const config_path& p, json& v) {
+  if (snap.secrets)
+    for (auto& [at, value] : changes->set)
+      snap.secrets->for_each(value, at, [&](const config_path& p, json& v) {
         v = box_->seal(dump(v), seal_context(snap.version, x.name, p));
       });
-    set[text] = std::move(*value);
-  }
+  auto entry = json::object();
+  write_changes(entry, std::move(*changes));
   out += ",\"set\":";
-  out += dump(set);
+  out += dump(entry["set"]);
   out += ",\"unset\":";
-  out += dump(unset);
+  out += dump(entry["unset"]);
   return true;
 }
 
@@ -774,14 +755,10 @@ journal::layers_of(journal_row& r, const row_below* below,
     } else {
       auto before = below ? below->layers.data(name) : nullptr;
       auto same = entry.find("same");
-      auto set = entry.find("set");
-      auto unset = entry.find("unset");
-      if (same != entry.end() ? !same->is_boolean() || !same->get<bool>()
-                              : set == entry.end() || !set->is_object()
-                                  || unset == entry.end()
-                                  || !unset->is_array())
+      if (same != entry.end() && (!same->is_boolean() || !same->get<bool>()))
         return fail("layer " + name
-                    + " holds neither data, nor \"same\", nor changes");
+                    + " holds neither data, nor \"same\": true, nor "
+                      "changes");
       if (below == nullptr)
         return fail("layer " + name + " builds on " + base
                     + ", which the journal does not hold");
@@ -792,24 +769,18 @@ journal::layers_of(journal_row& r, const row_below* below,
         result.put(name, *before);
         continue;
       }
-      detail::config_tree tree{before->tree()};
-      for (auto& x : *unset) {
-        auto at = x.is_string() ? config_path::parse(x.get<std::string>())
-                                : std::nullopt;
-        if (!at || !tree.erase(*at))
-          return fail("layer " + name + ": cannot remove " + x.dump()
-                      + ": " + base + " has nothing there");
-      }
-      for (auto i = set->begin(); i != set->end(); ++i) {
-        auto at = config_path::parse(i.key());
-        std::string why;
-        if (at)
-          unseal(name, *at, i.value());
-        if (!at || !tree.assign(*at, i.value(), &why))
-          return fail("layer " + name + ": cannot set " + i.key() + ": "
-                      + (at ? why : "not a path"));
-      }
-      result.put(name, layer_data{tree.root_ptr()});
+      std::string why;
+      auto changes = read_changes(entry, why);
+      if (!changes)
+        return fail("layer " + name + ": " + why);
+      for (auto& [at, value] : changes->set)
+        unseal(name, at, value);
+      if (!problem.empty())
+        return fail(problem);
+      auto changed = apply_changes(*before, *changes, why);
+      if (!changed)
+        return fail("layer " + name + ": " + why + " (on " + base + ")");
+      result.put(name, std::move(*changed));
     }
     if (!problem.empty())
       return fail(problem);

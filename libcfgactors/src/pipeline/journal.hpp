@@ -145,11 +145,11 @@ private:
   void write_whole(std::string& out, const snapshot& snap,
                    const layer& x) const;
 
-  /// Appends `"set": {path: value}, "unset": [path]` for the values of layer
-  /// `x` of `snap` that differ from `before` (`"same": true` if none);
-  /// false if a change cannot be said by path (the root changed).
-  bool write_changes(std::string& out, const snapshot& snap, const layer& x,
-                     const layer_data& before) const;
+  /// Appends `"set": {path: value}, "unset": [path]` (layer_changes, secrets
+  /// sealed) for layer `x` of `snap` against `before` (`"same": true` if
+  /// none); false if a change cannot be said by path (the root changed).
+  bool write_layer_changes(std::string& out, const snapshot& snap,
+                           const layer& x, const layer_data& before) const;
 
   /// The layers of row `r`, built on `below` (the row under it) where it
   /// holds changes, secret values opened.

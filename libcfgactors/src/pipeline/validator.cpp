@@ -17,6 +17,7 @@
 #include "cfgactors/path.hpp"
 #include "core/log.hpp"
 #include "model/hash_tree.hpp"
+#include "model/layer_changes.hpp"
 #include "pipeline/shadowed_edits.hpp"
 #include "pipeline/tree_pool.hpp"
 #include "write/apply.hpp"
@@ -370,10 +371,27 @@ void adopt(validator_ptr self, detail::version_record rec, Then then) {
     auto full = st.layers;
     for (auto& l : rec.layers)
       full.put(l.name, l.data);
+    for (auto& [name, changes] : rec.changes) {
+      auto before = st.layers.data(name);
+      std::string why = "the base has no such layer";
+      auto data = before ? detail::apply_changes(*before, changes, why)
+                        : std::nullopt;
+      if (!data) {
+        ++st.etcd->counters->errors;
+        detail::log().warn("event=etcd_record_skipped version={} base={} "
+                           "layer=\"{}\" detail=\"the changes do not apply "
+                           "to the base: {}; the next full record "
+                           "installs\"",
+                           rec.version, rec.base, name, why);
+        return then();
+      }
+      full.put(name, std::move(*data));
+    }
     for (auto& name : rec.removed)
       full.remove(name);
     rec.layers = std::move(full);
     rec.base = 0;
+    rec.changes.clear();
   }
   auto effective = st.merge_cache.effective(rec.layers);
   tell_new_trees(st);
@@ -490,8 +508,16 @@ void commit_through_etcd(validator_ptr self, layer_stack candidate,
     const auto& next = candidate;
     for (auto& l : next) {
       auto before = base_layers.data(l.name);
-      if (!before || !before->equals(l.data))
+      if (before && *before == l.data)
+        continue;
+      // A layer the base has goes in as what changed, by path; whole if
+      // that cannot be said (its root changed).
+      auto changes = before ? detail::changes_between(*before, l.data)
+                            : std::nullopt;
+      if (!changes)
         rec.layers.put(l.name, l.data);
+      else if (!changes->empty())
+        rec.changes.emplace_back(l.name, std::move(*changes));
     }
     for (auto& l : base_layers)
       if (!next.data(l.name))

@@ -175,6 +175,78 @@ CAF_TEST(a record holds what changed on top of its base and every layer every 32
   CAF_CHECK_EQUAL(s->asked.back().record.layers.size(), 1u);
 }
 
+CAF_TEST(a one-key write into a large layer is a record of that key) {
+  auto big = json::object();
+  for (int i = 0; i < 5000; ++i)
+    big["s" + std::to_string(i / 100)]["k" + std::to_string(i)] = i;
+  write(write_request{{operation::replace_layer("runtime", big)}, "test", 0,
+                      {}});
+  set("s7.k777", "seven");
+  write(write_request{{operation::unset("s8.k801")}, "test", 0, {}});
+  CAF_REQUIRE_EQUAL(s->asked.size(), 3u);
+  auto whole = encode(s->asked[0].record).size();
+  for (std::size_t i = 1; i <= 2; ++i) {
+    auto& rec = s->asked[i].record;
+    auto text = encode(rec);
+    CAF_MESSAGE("record " << rec.version << ": " << text.size()
+                          << " bytes (the first, whole: " << whole << ")");
+    CAF_CHECK_EQUAL(rec.base, rec.version - 1);
+    CAF_CHECK_EQUAL(rec.layers.size(), 0u);
+    CAF_REQUIRE_EQUAL(rec.changes.size(), 1u);
+    CAF_CHECK_EQUAL(rec.changes[0].first, "runtime");
+    CAF_CHECK_LESS(text.size(), 400u);
+  }
+  auto& flip = s->asked[1].record.changes[0].second;
+  CAF_REQUIRE_EQUAL(flip.set.size(), 1u);
+  CAF_CHECK_EQUAL(flip.set[0].first.str(), "s7.k777");
+  CAF_CHECK_EQUAL(flip.set[0].second, json("seven"));
+  CAF_CHECK(flip.unset.empty());
+  auto& gone = s->asked[2].record.changes[0].second;
+  CAF_MESSAGE("unset: " << gone.set.size() << " set, " << gone.unset.size()
+                        << " removed");
+  CAF_REQUIRE_EQUAL(gone.set.size() + gone.unset.size(), 1u);
+  CAF_CHECK_EQUAL((gone.unset.empty() ? gone.set[0].first : gone.unset[0]).str(),
+                  "s8.k801");
+  CAF_CHECK_GREATER(whole, 50000u);
+}
+
+CAF_TEST(a record of changes installs on its base and is checked by hash) {
+  auto base = json{{"a", 1}, {"keep", {{"x", 1}, {"y", 2}}}};
+  adopt(record_of(3, 2, runtime(base)));
+  auto next = base;
+  next["a"] = 2;
+  next["keep"].erase("y");
+  auto delta = record_of(4, 3, runtime(next));
+  delta.base = 3;
+  delta.layers = layer_stack{};
+  layer_changes ch;
+  ch.set.emplace_back(*config_path::parse("a"), json(2));
+  ch.unset.push_back(*config_path::parse("keep.y"));
+  delta.changes.emplace_back("runtime", ch);
+  adopt(delta);
+  CAF_CHECK_EQUAL(current()->version, 4u);
+  CAF_CHECK_EQUAL(current()->effective, next);
+  // Changes that do not apply to the base: skipped and counted.
+  auto stray = record_of(5, 4, runtime(next));
+  stray.base = 4;
+  stray.layers = layer_stack{};
+  stray.changes.emplace_back("runtime", ch); // keep.y is gone already
+  adopt(stray);
+  CAF_CHECK_EQUAL(current()->version, 4u);
+  CAF_CHECK_EQUAL(counters->errors.load(), 1u);
+  // Changes that apply but make another config: the hash refuses them.
+  next["a"] = 3;
+  auto wrong = record_of(5, 4, runtime(next));
+  wrong.base = 4;
+  wrong.layers = layer_stack{};
+  layer_changes other;
+  other.set.emplace_back(*config_path::parse("a"), json(4));
+  wrong.changes.emplace_back("runtime", other);
+  adopt(wrong);
+  CAF_CHECK_EQUAL(current()->version, 4u);
+  CAF_CHECK_EQUAL(counters->hash_mismatches.load(), 1u);
+}
+
 CAF_TEST(a record of a change installs on its base only) {
   adopt(record_of(3, 2, runtime({{"a", 1}})));
   auto delta = record_of(4, 3, runtime({{"a", 2}}));

@@ -5,6 +5,8 @@
 #define CAF_SUITE version_record
 #include "cfgactors_test.hpp"
 
+#include <algorithm>
+#include <initializer_list>
 #include <string>
 
 #include "etcd/etcd_keys.hpp"
@@ -142,7 +144,7 @@ CAF_TEST(a bad record is refused naming the key and the field) {
   auto not_json = refusal("{\"format\":1,");
   CAF_CHECK(not_json.find("etcd record /k") != std::string::npos);
   CAF_CHECK(not_json.find("not a JSON object") != std::string::npos);
-  CAF_CHECK(refusal(with("\"format\":1", "\"format\":2")).find("format 2")
+  CAF_CHECK(refusal(with("\"format\":1", "\"format\":3")).find("format 3")
             != std::string::npos);
   CAF_CHECK(refusal(with("\"hash\":\"ab\"", "\"hash\":1")).find("`hash`")
             != std::string::npos);
@@ -175,6 +177,116 @@ CAF_TEST(a record of a change names its base and what it removed) {
   CAF_CHECK_EQUAL(back->removed, x.removed);
   x.base = 7; // not before its own version
   CAF_CHECK(!decode_version_record(encode(x), "/k"));
+}
+
+namespace {
+
+/// A record of a change: in the runtime layer, `a.b` set, `x.y` (a key with
+/// a dot) set, `old` removed.
+version_record sample_changes() {
+  auto x = sample();
+  x.layers = layer_stack{};
+  x.base = 6;
+  layer_changes ch;
+  ch.set.emplace_back(*config_path::parse("a.b"), json{{"c", {1, 2}}});
+  config_path dotted;
+  dotted.segments.emplace_back(std::string{"x.y"});
+  ch.set.emplace_back(dotted, json("z"));
+  ch.unset.push_back(*config_path::parse("old"));
+  x.changes.emplace_back("runtime", std::move(ch));
+  return x;
+}
+
+/// As Python's json.dumps(sort_keys=True, separators=(",", ":")) writes it.
+constexpr const char* sample_changes_text
+  = R"({"base":6,"changes":[{"name":"runtime","set":{"a.b":{"c":[1,2]},)"
+    R"("x\\.y":"z"},"unset":["old"]}],"format":2,"hash":"ab",)"
+    R"("idempotency_key":"k1","layers":[],"node":"n1","origin":"api:alice",)"
+    R"("previous":6,"removed":[],"secrets":["db.password"],)"
+    R"("timestamp_ms":1700000000000,"version":7})";
+
+} // namespace
+
+CAF_TEST(a record of changes by path encodes to the pinned text) {
+  CAF_CHECK_EQUAL(encode(sample_changes()), sample_changes_text);
+  auto back = decode_version_record(sample_changes_text, "/k");
+  CAF_REQUIRE(back);
+  CAF_REQUIRE_EQUAL(back->changes.size(), 1u);
+  auto& [name, ch] = back->changes[0];
+  CAF_CHECK_EQUAL(name, "runtime");
+  CAF_REQUIRE_EQUAL(ch.set.size(), 2u);
+  CAF_CHECK_EQUAL(ch.set[0].first.str(), "a.b");
+  CAF_CHECK_EQUAL(ch.set[0].second, (json{{"c", {1, 2}}}));
+  CAF_REQUIRE_EQUAL(ch.set[1].first.segments.size(), 1u);
+  CAF_CHECK_EQUAL(ch.set[1].first.segments[0], path_segment{"x.y"});
+  CAF_REQUIRE_EQUAL(ch.unset.size(), 1u);
+  CAF_CHECK_EQUAL(ch.unset[0].str(), "old");
+  // A record without changes stays format 1, as earlier nodes read it.
+  CAF_CHECK_EQUAL(encode(sample()), sample_text);
+}
+
+CAF_TEST(a bad record of changes is refused naming what is wrong) {
+  auto with = [](const std::string& from, const std::string& to) {
+    std::string text = sample_changes_text;
+    auto at = text.find(from);
+    CAF_REQUIRE(at != std::string::npos);
+    return text.replace(at, from.size(), to);
+  };
+  // (The rendered error escapes quotes: the parts below have none.)
+  auto refused = [&](const std::string& text,
+                     std::initializer_list<const char*> parts) {
+    auto why = refusal(text);
+    CAF_MESSAGE("refused: " << why);
+    CAF_CHECK(why.find("etcd record /k") != std::string::npos);
+    for (auto part : parts)
+      CAF_CHECK(why.find(part) != std::string::npos);
+  };
+  CAF_CHECK_EQUAL(refusal(sample_changes_text), "");
+  refused(with("\"format\":2", "\"format\":1"),
+          {"`changes` is not an array in a format 2 record with a base"});
+  refused(with("\"base\":6,", ""),
+          {"`changes` is not an array in a format 2 record with a base"});
+  refused(with("\"unset\":[\"old\"]", "\"unset\":[\"a..b\"]"),
+          {"`changes` of layer runtime: ", "unset", "a..b", "not a path"});
+  refused(with("\"set\":{\"a.b\"", "\"set\":{\"a[x]\""),
+          {"`changes` of layer runtime: ", "set", "a[x]", "not a path"});
+  refused(with("\"unset\":[\"old\"]", "\"unset\":{}"),
+          {"`changes` of layer runtime: no ", " object and ", " array"});
+  refused(with("\"name\":\"runtime\"", "\"name\":7"),
+          {"`changes` holds an entry without a name"});
+  refused(with("\"layers\":[]", "\"layers\":[{\"data\":{},\"name\":"
+                                 "\"runtime\"}]"),
+          {"layer runtime is in both `layers` and `changes`"});
+  refused(with("\"unset\":[\"old\"]}]", "\"unset\":[\"old\"]},{\"name\":"
+                                         "\"runtime\",\"set\":{},"
+                                         "\"unset\":[]}]"),
+          {"`changes` names layer runtime twice"});
+}
+
+CAF_TEST(secret values in changes are sealed and open only where they belong) {
+  secret_box box{std::string(32, 'k')};
+  auto x = sample_changes();
+  x.changes[0].second.set.emplace_back(*config_path::parse("db"),
+                                       json{{"password", "hunter2"},
+                                            {"user", "app"}});
+  auto text = encode(x, &box, "prod");
+  CAF_CHECK(text.find("hunter2") == std::string::npos);
+  CAF_CHECK(text.find("\"user\":\"app\"") != std::string::npos);
+  auto back = decode_version_record(text, "/k", &box, "prod");
+  CAF_REQUIRE(back);
+  auto& set = back->changes[0].second.set;
+  auto db = std::find_if(set.begin(), set.end(),
+                         [](auto& x) { return x.first.str() == "db"; });
+  CAF_REQUIRE(db != set.end());
+  CAF_CHECK_EQUAL(db->second, (json{{"password", "hunter2"}, {"user", "app"}}));
+  auto moved = text;
+  moved.replace(moved.find("\"version\":7"), 11, "\"version\":8");
+  auto refused = decode_version_record(moved, "/k", &box, "prod");
+  CAF_REQUIRE(!refused);
+  CAF_CHECK(caf::to_string(refused.error()).find("the secret at db.password "
+                                                 "in layer runtime does not "
+                                                 "open")
+            != std::string::npos);
 }
 
 CAF_TEST(a record nested deeper than the limit is refused by name) {

@@ -494,8 +494,8 @@ CAF_TEST(a row that cannot build on the row below it stops the start) {
                       "'[{\"name\":\"file:a.yaml\",\"same\":true},"
                       "{\"name\":\"runtime\",\"set\":{},"
                       "\"unset\":[\"gone\"]}]' WHERE version = 6");
-    refused(dir, "version 6: layer runtime: cannot remove \"gone\": version "
-                 "5 has nothing there");
+    refused(dir, "version 6: layer runtime: cannot remove \"gone\": nothing "
+                 "there (on version 5)");
   }
   {
     temp_dir dir;
@@ -504,8 +504,8 @@ CAF_TEST(a row that cannot build on the row below it stops the start) {
                       "'[{\"name\":\"file:a.yaml\",\"same\":true},"
                       "{\"name\":\"runtime\",\"same\":false}]' "
                       "WHERE version = 6");
-    refused(dir, "version 6: layer runtime holds neither data, nor \"same\", "
-                 "nor changes");
+    refused(dir, "version 6: layer runtime holds neither data, nor "
+                 "\"same\": true, nor changes");
   }
   {
     temp_dir dir;
