@@ -208,7 +208,11 @@ void prepare_next(validator_state& st) {
   static_assert(detail::tree_pool::most >= max_in_flight
                                              + detail::tree_pool::usual);
   if (!take_pooled(st) && !trees_worth_waiting_for(st)) {
-    st.merge_cache.prepare();
+    // A copy of the newest durable tree (base_merge_cache::prepare_copy).
+    if (st.current && st.current->effective.is_object())
+      st.merge_cache.prepare_copy(st.current->effective, st.current->layers);
+    else
+      st.merge_cache.prepare();
     tell_new_trees(st);
   }
 }

@@ -61,8 +61,10 @@ json base_merge_cache::effective(const layer_stack& layers) {
     ++whole_copies;
     ++new_trees;
   }
-  if (runtime)
+  if (runtime) {
     merge_into(result, **runtime);
+    ++runtime_merges;
+  }
   return result;
 }
 
@@ -84,6 +86,16 @@ void base_merge_cache::prepare(std::optional<json> storage,
   }
   spare_is_base = true;
   ++whole_copies;
+}
+
+void base_merge_cache::prepare_copy(const json& tree,
+                                    const layer_stack& layers) {
+  if (spare)
+    return;
+  spare = spare_tree{tree, layers};
+  spare_is_base = false;
+  ++whole_copies;
+  ++new_trees;
 }
 
 void base_merge_cache::give_back(json tree, layer_stack layers) {

@@ -36,6 +36,9 @@ struct base_merge_cache {
   /// Of those, the ones allocated as new trees (no tree to write them in):
   /// a tree in circulation more. The others rewrote a tree taken back.
   uint64_t new_trees = 0;
+  /// Effective trees that merged the runtime layer whole (read as JSON):
+  /// the config's size again where that layer holds the config.
+  uint64_t runtime_merges = 0;
   /// Made by prepare() or given back; consumed by the next effective().
   std::optional<spare_tree> spare;
   /// Whether `spare->tree`, when it has no layers, is a copy of `base`.
@@ -55,6 +58,13 @@ struct base_merge_cache {
   /// copy off the path from one write to the next.
   void prepare(std::optional<json> storage = std::nullopt,
                std::optional<layer_stack> layers = std::nullopt);
+
+  /// Readies a copy of `tree`, the merge of `layers` (the newest durable
+  /// version), as the spare: the next effective() brings it up to date
+  /// where the layers changed since. A copy of the base would leave the
+  /// runtime layer to merge whole, and where that layer holds the config
+  /// (every API write lands there) that is the config again.
+  void prepare_copy(const json& tree, const layer_stack& layers);
 
   /// Takes back an effective tree that was not committed (a refused write,
   /// a dry run), the merge of `layers`, as the spare.

@@ -8,6 +8,7 @@
 #include "cfgactors/hash.hpp"
 #include "cfgactors/rules.hpp"
 #include "cfgactors/schema.hpp"
+#include "model/config_tree.hpp"
 
 namespace validator_suite {
 
@@ -433,6 +434,33 @@ CAF_TEST(a tree rewritten whole in place is no new tree) {
   layers.put("file:a.yaml", json{{"a", 5}});
   CAF_CHECK_EQUAL(cache.effective(layers), layers.effective());
   CAF_CHECK_EQUAL(cache.new_trees, 2u);
+}
+
+CAF_TEST(a copy of the newest tree is brought up to date along the write) {
+  // The config in the runtime layer, as API writes leave it: a copy of the
+  // base (empty) would make the next write merge that layer whole.
+  auto big = json::object();
+  for (int i = 0; i < 2000; ++i)
+    big["s" + std::to_string(i / 100)]["k" + std::to_string(i)] = i;
+  detail::config_tree runtime{big};
+  layer_stack v1;
+  v1.put("file:a.yaml", json{{"name", "svc"}});
+  v1.put(std::string{runtime_layer}, layer_data{runtime.root_ptr()});
+  auto tree = v1.effective();
+  CAF_REQUIRE(runtime.assign(*config_path::parse("s3.k301"), json(-1)));
+  auto v2 = v1;
+  v2.put(std::string{runtime_layer}, layer_data{runtime.root_ptr()});
+  detail::base_merge_cache cache;
+  cache.effective(v1); // the base cached, as after the first write
+  auto merges = cache.runtime_merges;
+  cache.prepare_copy(tree, v1);
+  CAF_CHECK_EQUAL(cache.effective(v2), v2.effective());
+  CAF_CHECK_EQUAL(cache.runtime_merges, merges);
+  CAF_CHECK_EQUAL(cache.whole_copies, 2u); // the first tree, the copy
+  // A copy of the base instead: the runtime layer merged whole.
+  cache.prepare();
+  CAF_CHECK_EQUAL(cache.effective(v2), v2.effective());
+  CAF_CHECK_EQUAL(cache.runtime_merges, merges + 1);
 }
 
 namespace {
