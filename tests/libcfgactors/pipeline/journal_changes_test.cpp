@@ -3,6 +3,7 @@
 // every version read back as written after random histories (group commit,
 // reopening, retention, secrets), damage named, and format 5 upgraded.
 #include "cfgactors_test.hpp"
+#include "error_text.hpp"
 #include "raw_sql.hpp"
 #include "temp_dir.hpp"
 
@@ -33,6 +34,9 @@ namespace fs = std::filesystem;
 using detail::journal;
 
 using cfgactors::test::raw_sql;
+
+using cfgactors::test::contains;
+using cfgactors::test::message_of;
 
 namespace {
 
@@ -81,16 +85,6 @@ std::size_t row_bytes(const temp_dir& dir, uint64_t version) {
   return sql_number(dir.db(), "SELECT length(CAST(layers AS BLOB)) FROM "
                               "versions WHERE version = "
                                 + std::to_string(version));
-}
-
-std::string message_of(const caf::error& err) {
-  auto& ctx = err.context();
-  return ctx.match_elements<std::string>() ? ctx.get_as<std::string>(0)
-                                           : std::string{};
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 snapshot_ptr make(uint64_t version, const layer_stack& layers,

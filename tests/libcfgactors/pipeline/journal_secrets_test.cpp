@@ -2,6 +2,7 @@
 // Secret values in the journal: sealed on disk (the database and its WAL),
 // opened on restore, bound to one key, and refused when changed.
 #include "cfgactors_test.hpp"
+#include "error_text.hpp"
 #include "raw_sql.hpp"
 #include "temp_dir.hpp"
 
@@ -36,6 +37,9 @@ using detail::journal;
 using detail::secret_box;
 
 using cfgactors::test::raw_sql;
+
+using cfgactors::test::contains;
+using cfgactors::test::message_of;
 
 namespace {
 
@@ -84,10 +88,6 @@ std::string key_b() {
 std::string bytes_of(const std::string& file) {
   std::ifstream in{file, std::ios::binary};
   return {std::istreambuf_iterator<char>{in}, {}};
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 /// One text column of one row, read directly; nullopt for NULL.
@@ -198,12 +198,6 @@ detail::journal_ptr must_open(const temp_dir& dir,
   if (!db)
     CAF_FAIL("cannot open the journal: " << to_string(db.error()));
   return *db;
-}
-
-std::string message_of(const caf::error& err) {
-  auto& ctx = err.context();
-  return ctx.match_elements<std::string>() ? ctx.get_as<std::string>(0)
-                                           : std::string{};
 }
 
 /// Checks that the files of the journal in `dir` hold no secret value but

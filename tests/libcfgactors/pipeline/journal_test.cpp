@@ -3,6 +3,7 @@
 // restarted on the same data dir (real scheduler: a journaled store runs on
 // a thread of its own).
 #include "cfgactors_test.hpp"
+#include "error_text.hpp"
 #include "raw_sql.hpp"
 #include "temp_dir.hpp"
 
@@ -40,6 +41,9 @@ namespace fs = std::filesystem;
 using detail::journal;
 
 using cfgactors::test::raw_sql;
+
+using cfgactors::test::contains;
+using cfgactors::test::message_of;
 
 namespace {
 
@@ -108,16 +112,6 @@ detail::journal_ptr must_open(const temp_dir& dir, std::size_t retention = 0) {
   if (!db)
     CAF_FAIL("cannot open the journal: " << to_string(db.error()));
   return *db;
-}
-
-std::string message_of(const caf::error& err) {
-  auto& ctx = err.context();
-  return ctx.match_elements<std::string>() ? ctx.get_as<std::string>(0)
-                                           : std::string{};
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // The journal's sealing of secret values (AES-256-GCM) and its key files.
 #define CAF_SUITE secret_box
 #include "cfgactors_test.hpp"
+#include "error_text.hpp"
 #include "temp_dir.hpp"
 
 #include <sys/stat.h>
@@ -25,6 +26,9 @@ namespace secret_box_suite {
 using namespace cfgactors;
 using detail::secret_box;
 namespace fs = std::filesystem;
+
+using cfgactors::test::contains;
+using cfgactors::test::message_of;
 
 namespace {
 
@@ -94,16 +98,6 @@ struct temp_dir : test::temp_dir {
     return file;
   }
 };
-
-std::string message_of(const caf::error& err) {
-  auto& ctx = err.context();
-  return ctx.match_elements<std::string>() ? ctx.get_as<std::string>(0)
-                                           : std::string{};
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 mode_t mode_of(const std::string& file) {
   struct stat st {};
