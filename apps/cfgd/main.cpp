@@ -179,6 +179,7 @@ cfgactors::node_options node_options_of(const cfgd::options& opts,
     n.etcd(opts.etcd, opts.cluster_name)
       .etcd_tls(opts.etcd_cacert, opts.etcd_cert, opts.etcd_key)
       .etcd_history(opts.etcd_history)
+      .etcd_max_request_bytes(opts.etcd_max_request_bytes)
       .api_address(opts.http.host + ":" + std::to_string(opts.http.port));
     if (!opts.etcd_user.empty())
       n.etcd_auth(opts.etcd_user, opts.etcd_password_file);

@@ -482,6 +482,13 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
                  "keeps more")
     ->type_name("N")
     ->capture_default_str();
+  app.add_option("--etcd-max-request-bytes", opts.etcd_max_request_bytes,
+                 "etcd mode: the largest request etcd takes (its "
+                 "--max-request-bytes); a version whose record would be "
+                 "larger is refused, naming both sizes")
+    ->type_name("BYTES")
+    ->check(CLI::Range(std::size_t{4096}, std::size_t{1} << 31))
+    ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

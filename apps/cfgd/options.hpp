@@ -107,6 +107,8 @@ struct options {
   std::string etcd_cacert, etcd_cert, etcd_key; ///< --etcd-cacert/-cert/-key
   std::string etcd_user, etcd_password_file;
   std::size_t etcd_history = 1000; ///< --etcd-history: versions kept in etcd
+  /// --etcd-max-request-bytes: etcd's own --max-request-bytes
+  std::size_t etcd_max_request_bytes = 1536 * 1024;
   std::string etcd_secrets_key_file; ///< --etcd-secrets-key-file
 };
 

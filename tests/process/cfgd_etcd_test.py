@@ -511,7 +511,45 @@ def section_idempotency(env):
     status, _, body = n1.put("idem.x", 9, {"Idempotency-Key": "bad key"})
     check("a key with a space is refused (400)", status == 400,
           f"{status} {body}")
+    records(env, n1, n2)
     env.stop_all()
+
+
+def record_text(env, version):
+    """The record etcd holds for `version`, as stored."""
+    return env.etcd.etcdctl(
+        "get", f"/cfgactors/{CLUSTER}/versions/{version:020d}",
+        "--print-value-only").stdout.strip()
+
+
+def records(env, n1, n2):
+    """A one-key write into a large section is a record of that key; a
+    version too large for etcd is refused naming both sizes."""
+    big = {f"s{i // 100}": {f"k{j}": j for j in range(i, i + 100)}
+           for i in range(0, 20000, 100)}
+    s1, _, b1 = n1.put("big", big, timeout=30)
+    s2, _, b2 = n2.put("big.s3.k301", -1)
+    if not check("a 20,000-key section and one key of it are committed",
+                 s1 == s2 == 200, f"{s1} {str(b1)[:200]} {s2} {b2}"):
+        return
+    whole, one = record_text(env, b1["version"]), record_text(env, b2["version"])
+    print(f"#   records: the section's {len(whole)} bytes, the one key's "
+          f"{len(one)}", flush=True)
+    check("the record of a one-key write holds that key (format 2), not the "
+          "section", '"format":2' in one and '"big.s3.k301":-1' in one
+          and len(one) < 2000 and len(whole) > 200000,
+          f"{len(one)} bytes: {one[:400]}")
+    _, _, config = n1.get("/config")
+    check("the other node installed it on its base",
+          eventually(lambda: (n1.get("/config/big.s3.k301")[2] == -1)),
+          json.dumps(value_at(config, "big.s3")))
+    huge = {f"h{i}": "x" * 1000 for i in range(2000)}
+    s3, _, b3 = n1.put("huge", huge, timeout=30)
+    check("a version too large for etcd is refused (413), naming both sizes "
+          "and the option", s3 == 413 and "--max-request-bytes" in str(b3)
+          and "1572864" in str(b3), f"{s3} {str(b3)[:400]}")
+    s4, _, b4 = n2.put("after.huge", 1)
+    check("and the cluster takes the next write", s4 == 200, f"{s4} {b4}")
 
 
 # -- consistency --------------------------------------------------------

@@ -229,6 +229,11 @@ public:
   /// its own history beyond it.
   node_options& etcd_history(std::size_t n);
 
+  /// The largest request the etcd cluster takes (its --max-request-bytes;
+  /// default 1.5 MiB): a version whose record would not fit is refused with
+  /// errc::too_large naming both sizes.
+  node_options& etcd_max_request_bytes(std::size_t n);
+
   /// Where this node's HTTP API is reached, shown to the others (`/nodes`).
   node_options& api_address(std::string host_port);
 
@@ -312,6 +317,7 @@ private:
   std::string etcd_user_;
   std::string etcd_password_file_;
   std::size_t etcd_history_ = 1000;
+  std::size_t etcd_max_request_bytes_ = 1536 * 1024;
   std::string etcd_secrets_key_file_;
   std::string api_address_;
   std::string scheduler_;

@@ -44,6 +44,7 @@ struct etcd_commit_result {
     duplicate,   ///< the idempotency key committed `version` before
     unavailable, ///< no quorum, no endpoint, a timeout: try later
     refused,     ///< etcd said no (permissions, a request too large)
+    too_large,   ///< the request would be larger than etcd takes
   };
   outcome what = outcome::unavailable;
   uint64_t head = 0;                 ///< conflict: etcd's head

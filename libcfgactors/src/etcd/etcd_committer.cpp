@@ -139,9 +139,21 @@ etcd_commit_result on_commit(committer_ptr self, etcd_commit& c) {
                        : compare_value(keys.head(),
                                        std::to_string(c.expect_head)));
   auto success = json::array();
-  success.push_back(op_put(keys.version(rec.version),
-                           encode(rec, st.options.box.get(),
-                                  st.options.cluster)));
+  auto text = encode(rec, st.options.box.get(), st.options.cluster);
+  // The gateway sends the record base64 (4/3) in a JSON request; a few KB
+  // for the other operations of the transaction.
+  auto request_bytes = (text.size() + 2) / 3 * 4 + 4096;
+  if (request_bytes > st.options.max_request_bytes) {
+    etcd_commit_result out;
+    out.what = outcome::too_large;
+    out.error = "version " + std::to_string(rec.version) + "'s record takes a "
+                + std::to_string(request_bytes) + "-byte request, over the "
+                + std::to_string(st.options.max_request_bytes)
+                + " bytes etcd takes (its --max-request-bytes; cfgd "
+                  "--etcd-max-request-bytes says what it was raised to)";
+    return out;
+  }
+  success.push_back(op_put(keys.version(rec.version), text));
   success.push_back(op_put(keys.head(), std::to_string(rec.version)));
   auto failure = json::array();
   failure.push_back(op_range(keys.head()));

@@ -22,6 +22,10 @@ struct etcd_committer_options {
   /// Versions kept in etcd (0: all); older records are deleted in the
   /// transaction that commits a new one. Each node's journal keeps more.
   std::size_t history = 1000;
+  /// The largest request etcd takes (its --max-request-bytes; 1.5 MiB by
+  /// default): a commit whose request would be larger is refused here,
+  /// naming both sizes, not sent to be refused by etcd in its own words.
+  std::size_t max_request_bytes = 1536 * 1024;
   etcd_counters_ptr counters;
   /// Seals secret values in records (version_record.hpp); null: plain.
   std::shared_ptr<const secret_box> box;

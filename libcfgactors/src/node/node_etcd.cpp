@@ -92,6 +92,7 @@ node::start_etcd(detail::node_impl& st, const node_options& opts) {
   copts.client.request_timeout = 2000ms;
   copts.cluster = opts.etcd_cluster_;
   copts.history = opts.etcd_history_;
+  copts.max_request_bytes = opts.etcd_max_request_bytes_;
   copts.counters = st.etcd_counters;
   copts.box = st.etcd_box;
   st.etcd_committer = detail::spawn_etcd_committer(st.sys, std::move(copts));

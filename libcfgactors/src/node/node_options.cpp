@@ -201,6 +201,11 @@ node_options& node_options::etcd_history(std::size_t n) {
   return *this;
 }
 
+node_options& node_options::etcd_max_request_bytes(std::size_t n) {
+  etcd_max_request_bytes_ = n;
+  return *this;
+}
+
 node_options& node_options::api_address(std::string host_port) {
   api_address_ = std::move(host_port);
   return *this;

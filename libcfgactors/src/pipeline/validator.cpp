@@ -604,6 +604,12 @@ void commit_through_etcd(validator_ptr self, layer_stack candidate,
                                           + r.error),
                    req.origin);
             return;
+          case outcome::too_large:
+            ++counters.errors;
+            reject(self, rp,
+                   write_result::reject(errc::too_large, "", "etcd", r.error),
+                   req.origin);
+            return;
         }
       },
       [self, rp, origin = req.origin](caf::error& err) mutable {
