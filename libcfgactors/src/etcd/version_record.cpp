@@ -45,10 +45,10 @@ std::string encode(const version_record& x, const secret_box* box,
       });
     }
     for (std::size_t i = 0; i < x.changes.size(); ++i) {
-      auto& [name, ch] = x.changes[i];
+      const auto& name = x.changes[i].first;
       auto& set = changes[i]["set"];
-      for (auto& [at, value] : ch.set)
-        secrets.for_each(set[at.str()], at,
+      for (auto& change : x.changes[i].second.set)
+        secrets.for_each(set[change.first.str()], change.first,
                          [&](const config_path& p, json& value) {
                            value = box->seal(dump(value),
                                              seal_context(cluster, x.version,
