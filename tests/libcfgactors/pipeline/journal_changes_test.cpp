@@ -4,8 +4,8 @@
 // reopening, retention, secrets), damage named, and format 5 upgraded.
 #include "cfgactors_test.hpp"
 #include "error_text.hpp"
+#include "journal_dir.hpp"
 #include "raw_sql.hpp"
-#include "temp_dir.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -40,13 +40,9 @@ using cfgactors::test::message_of;
 
 namespace {
 
-struct temp_dir : test::temp_dir {
-  temp_dir() : test::temp_dir("journal-changes") {
+struct temp_dir : test::journal_dir {
+  temp_dir() : journal_dir("journal-changes") {
     // nop
-  }
-
-  std::string db() const {
-    return (path / journal::file_name).string();
   }
 };
 

@@ -3,8 +3,8 @@
 // opened on restore, bound to one key, and refused when changed.
 #include "cfgactors_test.hpp"
 #include "error_text.hpp"
+#include "journal_dir.hpp"
 #include "raw_sql.hpp"
-#include "temp_dir.hpp"
 
 #include <sys/stat.h>
 
@@ -49,17 +49,9 @@ const std::string tenant_secret = "tK9wQ2zLm4Xv8Rb1Jn6Hd3Fs7Gc0Ya5PeUoIiTrE";
 const std::string newer_secret = "Nw4Rt8Yu2Io6Pa1Sd5Fg9Hj3Kl7Zx0Cv4Bn8MqWe";
 const std::string visible = "svc-visible-marker-4711";
 
-struct temp_dir : test::temp_dir {
-  temp_dir() : test::temp_dir("journal-secrets") {
+struct temp_dir : test::journal_dir {
+  temp_dir() : journal_dir("journal-secrets") {
     // nop
-  }
-
-  std::string db() const {
-    return (path / journal::file_name).string();
-  }
-
-  std::string wal() const {
-    return db() + "-wal";
   }
 
   /// A key file (0600) holding `key` as hex digits.

@@ -4,8 +4,8 @@
 // a thread of its own).
 #include "cfgactors_test.hpp"
 #include "error_text.hpp"
+#include "journal_dir.hpp"
 #include "raw_sql.hpp"
-#include "temp_dir.hpp"
 
 #include <chrono>
 #include <cstdlib>
@@ -47,14 +47,9 @@ using cfgactors::test::message_of;
 
 namespace {
 
-/// A fresh directory under the system's temp dir, removed afterwards.
-struct temp_dir : test::temp_dir {
-  temp_dir() : test::temp_dir("journal") {
+struct temp_dir : test::journal_dir {
+  temp_dir() : journal_dir("journal") {
     // nop
-  }
-
-  std::string db() const {
-    return (path / journal::file_name).string();
   }
 };
 
