@@ -18,12 +18,11 @@ std::optional<layer_changes> changes_between(const layer_data& before,
     auto at = config_path::parse(text);
     if (!at || at->segments.empty() || at->str() != text)
       return std::nullopt;
-    const json* found = nullptr;
     std::optional<json> value;
     if (trees) {
       if (auto node = config_tree{after.tree()}.find(*at))
         value = to_json(*node);
-    } else if ((found = find(*after, *at)) != nullptr) {
+    } else if (auto found = find(*after, *at)) {
       value = *found;
     }
     if (value)

@@ -625,9 +625,6 @@ caf::error journal::append(const std::vector<snapshot_ptr>& batch) {
     return fail("cannot begin a transaction");
   // Taken over only when the transaction commits.
   auto below = written_;
-  auto whole_bytes = whole_bytes_;
-  auto change_bytes = change_bytes_;
-  auto whole_version = whole_version_;
   uint64_t whole_rows = 0;
   {
     statement insert{db_, "INSERT INTO versions(version, hash, timestamp_ms, "
@@ -645,17 +642,16 @@ caf::error journal::append(const std::vector<snapshot_ptr>& batch) {
       if (below && below->version < snap.version
           && same_secrets(below->secrets, snap.secrets)) {
         layers = row_layers(snap, &below->layers);
-        whole = change_bytes + layers.size() > whole_bytes;
+        whole = below->change_bytes + layers.size() > below->whole_bytes;
       }
       if (whole) {
         layers = row_layers(snap, nullptr);
-        whole_bytes = layers.size();
-        change_bytes = 0;
-        whole_version = snap.version;
         ++whole_rows;
-      } else {
-        change_bytes += layers.size();
       }
+      auto next = whole ? row_below::starting(snap.version, snap.layers,
+                                              snap.secrets, layers.size())
+                        : below->then(snap.version, snap.layers, snap.secrets,
+                                      layers.size());
       // Bound as SQLITE_STATIC: these live through the step below.
       auto secrets = snap.secrets ? json(snap.secrets->patterns()).dump()
                                   : std::string{};
@@ -675,10 +671,10 @@ caf::error journal::append(const std::vector<snapshot_ptr>& batch) {
         insert.bind_null(9);
       else
         insert.bind(9, to_sql(below->version));
-      insert.bind(10, to_sql(whole_version));
+      insert.bind(10, to_sql(next.whole_version));
       if (insert.step() != SQLITE_DONE)
         return fail("cannot write version " + std::to_string(snap.version));
-      below = row_below{snap.version, snap.layers, snap.secrets};
+      below = std::move(next);
     }
   }
   auto newest = batch.back()->version;
@@ -705,9 +701,6 @@ caf::error journal::append(const std::vector<snapshot_ptr>& batch) {
   ++transactions_;
   whole_rows_ += whole_rows;
   written_ = std::move(below);
-  whole_bytes_ = whole_bytes;
-  change_bytes_ = change_bytes;
-  whole_version_ = whole_version;
   return caf::none;
 }
 
@@ -870,7 +863,12 @@ journal::replay(uint64_t from, uint64_t first, uint64_t last,
         return std::move(snap.error());
       result.push_back(std::move(*snap));
     }
-    at = row_below{r.version, std::move(*layers), std::move(secrets)};
+    // The chain's bytes as append counts them, for the next row written.
+    at = r.base == 0 || !at
+           ? row_below::starting(r.version, std::move(*layers),
+                                 std::move(secrets), r.layers.size())
+           : at->then(r.version, std::move(*layers), std::move(secrets),
+                      r.layers.size());
   }
   if (rc != SQLITE_DONE)
     return error("cannot read versions " + std::to_string(from) + " to "
@@ -907,37 +905,9 @@ caf::expected<std::vector<snapshot_ptr>> journal::newest(std::size_t n) {
   auto result = replay(std::min(from, first), first, last_version_, &below);
   if (!result)
     return result;
-  // The next row builds on the newest; count the bytes of its chain.
-  if (!result->empty() && below && below->version == last_version_) {
-    statement sizes{db_, "SELECT coalesce(whole, version), "
-                         "length(CAST(layers AS BLOB)), base IS NULL "
-                         "FROM versions WHERE version >= ("
-                         "SELECT coalesce(whole, version) FROM versions "
-                         "WHERE version = ?) ORDER BY version"};
-    if (!sizes.ok())
-      return error("cannot read the newest versions");
-    sizes.bind(1, to_sql(last_version_));
-    std::size_t whole_bytes = 0;
-    std::size_t change_bytes = 0;
-    uint64_t whole_version = 0;
-    int rc;
-    while ((rc = sizes.step()) == SQLITE_ROW) {
-      auto bytes = static_cast<std::size_t>(sizes.integer(1));
-      if (sizes.integer(2) != 0) {
-        whole_version = static_cast<uint64_t>(sizes.integer(0));
-        whole_bytes = bytes;
-        change_bytes = 0;
-      } else {
-        change_bytes += bytes;
-      }
-    }
-    if (rc != SQLITE_DONE)
-      return error("cannot read the newest versions");
+  // The next row builds on the newest (replay counted its chain's bytes).
+  if (!result->empty() && below && below->version == last_version_)
     written_ = std::move(below);
-    whole_bytes_ = whole_bytes;
-    change_bytes_ = change_bytes;
-    whole_version_ = whole_version;
-  }
   return result;
 }
 

@@ -135,6 +135,24 @@ private:
     uint64_t version = 0;
     layer_stack layers;
     secret_paths_ptr secrets;
+    /// The chain it ends: its whole row, that row's bytes, and the bytes of
+    /// the rows of changes since (the next row is whole once they pass it).
+    uint64_t whole_version = 0;
+    std::size_t whole_bytes = 0;
+    std::size_t change_bytes = 0;
+
+    /// Whole row `r` of `bytes` bytes: a chain starts at it.
+    static row_below starting(uint64_t r, layer_stack with,
+                              secret_paths_ptr paths, std::size_t bytes) {
+      return {r, std::move(with), std::move(paths), r, bytes, 0};
+    }
+
+    /// Row `r` of changes, of `bytes` bytes, on top of this one.
+    row_below then(uint64_t r, layer_stack with, secret_paths_ptr paths,
+                   std::size_t bytes) const {
+      return {r,           std::move(with), std::move(paths),
+              whole_version, whole_bytes,   change_bytes + bytes};
+    }
   };
 
   /// The layers of `snap` as stored, every secret value sealed: each whole,
@@ -189,10 +207,6 @@ private:
   /// The newest row, for the next to build on; none after a failed write
   /// (the next row is whole).
   std::optional<row_below> written_;
-  /// Bytes of the newest whole row, and of the rows built on it since.
-  std::size_t whole_bytes_ = 0;
-  std::size_t change_bytes_ = 0;
-  uint64_t whole_version_ = 0;
 };
 
 using journal_ptr = std::shared_ptr<journal>;
