@@ -47,8 +47,11 @@ struct etcd_commit_result {
     too_large,   ///< the request would be larger than etcd takes
   };
   outcome what = outcome::unavailable;
-  uint64_t head = 0;                 ///< conflict: etcd's head
-  std::vector<version_record> newer; ///< conflict: oldest first
+  /// conflict, duplicate: etcd's head and what came after `base`, oldest
+  /// first (a duplicate's version may be among them: the node installs
+  /// them before it answers, so that a read after the answer sees it).
+  uint64_t head = 0;
+  std::vector<version_record> newer;
   uint64_t version = 0;              ///< duplicate: the first commit's
   std::string hash;
   std::string error; ///< unavailable, refused: what etcd or the net said

@@ -188,6 +188,10 @@ etcd_commit_result on_commit(committer_ptr self, etcd_commit& c) {
     out.what = outcome::committed;
     return out;
   }
+  out.head = head_of(range_kvs(*r, 0));
+  for (auto& kv : range_kvs(*r, 1))
+    if (auto rec = record_of(self, kv))
+      out.newer.push_back(std::move(*rec));
   if (!idem.empty()) {
     auto known = range_kvs(*r, 2);
     if (!known.empty()) {
@@ -202,10 +206,6 @@ etcd_commit_result on_commit(committer_ptr self, etcd_commit& c) {
     }
   }
   out.what = outcome::conflict;
-  out.head = head_of(range_kvs(*r, 0));
-  for (auto& kv : range_kvs(*r, 1))
-    if (auto rec = record_of(self, kv))
-      out.newer.push_back(std::move(*rec));
   log().info("event=etcd_cas_conflict expected_head={} head={} newer={}",
              c.expect_head, out.head, out.newer.size());
   return out;

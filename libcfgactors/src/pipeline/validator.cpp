@@ -556,12 +556,23 @@ void commit_through_etcd(validator_ptr self, layer_stack candidate,
             st.etcd_head = local.version;
             finish(self, std::move(local), req.idempotency_key, rp, started);
             return;
-          case outcome::duplicate:
+          case outcome::duplicate: {
+            // The first write may have committed through another node and
+            // not be installed here yet: installed first, a read after
+            // this answer sees the version it names.
             st.remember_key(req.idempotency_key, r.version, r.hash);
-            settle(st);
-            rp.deliver(write_result{write_status::committed, r.version,
-                                    r.hash, errc::none, {}, {}});
+            auto recs = std::make_shared<std::vector<detail::version_record>>(
+              std::move(r.newer));
+            adopt_all(self, recs, 0,
+                      [self, rp, version{r.version},
+                       hash{std::move(r.hash)}]() mutable {
+                        settle(self->state);
+                        rp.deliver(write_result{write_status::committed,
+                                                version, std::move(hash),
+                                                errc::none, {}, {}});
+                      });
             return;
+          }
           case outcome::conflict: {
             ++counters.cas_conflicts;
             // Behind this node: commit above both. Ahead: the versions that

@@ -360,6 +360,21 @@ CAF_TEST(a duplicate key answers the first version without a new one) {
   CAF_CHECK_EQUAL(s->asked[0].record.idempotency_key, "order-1");
 }
 
+CAF_TEST(a duplicate installs the first write before it answers) {
+  // The first write went through another node; this one has not seen its
+  // version yet. A read after the answer must show it.
+  auto first = record_of(1, 0, runtime({{"a", 1}}));
+  first.idempotency_key = "order-5";
+  s->answers.push_back(etcd_commit_result{
+    outcome::duplicate, 1, {first}, 1, first.hash, {}});
+  auto r = set("a", 2, "order-5");
+  CAF_CHECK_EQUAL(r.status, write_status::committed);
+  CAF_CHECK_EQUAL(r.version, 1u);
+  CAF_CHECK_EQUAL(current()->version, 1u);
+  CAF_CHECK_EQUAL(current()->effective, (json{{"a", 1}}));
+  CAF_CHECK_EQUAL(*applied, (std::vector<uint64_t>{0, 1}));
+}
+
 CAF_TEST(a key seen in a record of another node answers that version) {
   auto rec = record_of(3, 2, runtime({{"a", 1}}));
   rec.idempotency_key = "order-2";
