@@ -7,7 +7,7 @@ add_test(NAME fuzz.smoke
                  -DLAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER} -DSECONDS=20
                  -P ${CMAKE_CURRENT_LIST_DIR}/smoke.cmake)
 # Measured on 2 cores: the build alone 223 s cold (no ccache; most of it
-# the library and cfgd's API for http_router), then seven 20 s runs, two
+# the library and cfgd's API for http_router), then eight 20 s runs, two
 # at a time; the timeout leaves room for a slower, busier machine
 # (docs/FUZZING.md).
 # COST: started first, so that its clang build overlaps the other tests

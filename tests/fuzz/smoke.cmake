@@ -19,7 +19,7 @@ endif()
 set(fuzz_dir "${SOURCE_DIR}/tests/fuzz")
 if(NOT DEFINED TARGETS)
   set(TARGETS parse_document path merge_patch env_mapping flags http_router
-      link_frames)
+      link_frames etcd_record)
 endif()
 
 find_program(clangxx clang++-14)

@@ -27,6 +27,7 @@ Sections (run one with CFGD_ETCD_SECTION=name):
   names the missing one.
 """
 
+import base64
 import json
 import os
 import random
@@ -40,6 +41,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -125,6 +127,10 @@ class node:
 
     def put(self, path, value, headers=None, timeout=10):
         return request(self.url + "/config/" + path, "PUT", value, headers,
+                       timeout)
+
+    def delete(self, path, timeout=10):
+        return request(self.url + "/config/" + path, "DELETE", None, None,
                        timeout)
 
     def head(self):
@@ -515,11 +521,21 @@ def section_idempotency(env):
     env.stop_all()
 
 
+def stored_record(env, version):
+    """The bytes etcd holds for `version`."""
+    out = env.etcd.etcdctl(
+        "get", f"/cfgactors/{CLUSTER}/versions/{version:020d}", "-w", "json",
+        timeouts=(2, 30)).stdout
+    kvs = json.loads(out).get("kvs", [])
+    return base64.b64decode(kvs[0]["value"]) if kvs else b""
+
+
 def record_text(env, version):
-    """The record etcd holds for `version`, as stored."""
-    return env.etcd.etcdctl(
-        "get", f"/cfgactors/{CLUSTER}/versions/{version:020d}",
-        "--print-value-only").stdout.strip()
+    """The record etcd holds for `version` as text: a record stored
+    deflated (a zlib stream, first byte 0x78) inflated with Python's zlib."""
+    stored = stored_record(env, version)
+    return (zlib.decompress(stored) if stored[:1] == b"\x78"
+            else stored).decode()
 
 
 def records(env, n1, n2):
@@ -533,8 +549,14 @@ def records(env, n1, n2):
                  s1 == s2 == 200, f"{s1} {str(b1)[:200]} {s2} {b2}"):
         return
     whole, one = record_text(env, b1["version"]), record_text(env, b2["version"])
-    print(f"#   records: the section's {len(whole)} bytes, the one key's "
-          f"{len(one)}", flush=True)
+    stored = stored_record(env, b1["version"])
+    print(f"#   records: the section's {len(whole)} bytes (stored deflated: "
+          f"{len(stored)}), the one key's {len(one)}", flush=True)
+    check("the section's record is stored deflated, its text a record of "
+          "every layer", stored[:1] == b"\x78" and len(stored) * 2 < len(whole)
+          and '"big":{"s0":' in whole, f"{stored[:40]!r} {len(stored)}")
+    check("the one key's record is stored as its text",
+          stored_record(env, b2["version"]).decode() == one)
     check("the record of a one-key write holds that key (format 2), not the "
           "section", '"format":2' in one and '"big.s3.k301":-1' in one
           and len(one) < 2000 and len(whole) > 200000,
@@ -543,13 +565,50 @@ def records(env, n1, n2):
     check("the other node installed it on its base",
           eventually(lambda: (n1.get("/config/big.s3.k301")[2] == -1)),
           json.dumps(value_at(config, "big.s3")))
-    huge = {f"h{i}": "x" * 1000 for i in range(2000)}
-    s3, _, b3 = n1.put("huge", huge, timeout=30)
-    check("a version too large for etcd is refused (413), naming both sizes "
-          "and the option", s3 == 413 and "--max-request-bytes" in str(b3)
-          and "1572864" in str(b3), f"{s3} {str(b3)[:400]}")
-    s4, _, b4 = n2.put("after.huge", 1)
-    check("and the cluster takes the next write", s4 == 200, f"{s4} {b4}")
+    # 2 MB of text, over etcd's 1.5 MiB request limit, deflates well: the
+    # version commits and the other node installs it.
+    large = {f"h{i}": f"tenant {i} " + "limits " * 140 for i in range(2000)}
+    s3, _, b3 = n1.put("large", large, timeout=30)
+    check("a version whose text passes etcd's limit commits deflated",
+          s3 == 200, f"{s3} {str(b3)[:400]}")
+    if s3 == 200:
+        stored = stored_record(env, b3["version"])
+        text = record_text(env, b3["version"])
+        print(f"#   the large version's record: {len(text)} bytes of text, "
+              f"{len(stored)} stored", flush=True)
+        check("its record's text passes the limit, what is stored does not",
+              len(text) > 1572864 > len(stored), f"{len(text)} {len(stored)}")
+        check("the other node installs it",
+              eventually(lambda: n2.get("/config/large.h1999")[2]
+                         == large["h1999"], 20))
+    # Random text deflates little: 1.8 MB of it is stored in 1.4 MB, which
+    # etcd takes (its limit counts the bytes it stores, not the base64 the
+    # gateway's JSON carries them in: 1.87 MB here).
+    rng = random.Random(9)
+    dense = {f"h{i}": base64.b64encode(rng.randbytes(750)).decode()
+             for i in range(1800)}
+    s6, _, b6 = n1.put("dense", dense, timeout=30)
+    check("a record stored in 1.4 MB commits (under etcd's 1.5 MiB)",
+          s6 == 200, f"{s6} {str(b6)[:400]}")
+    if s6 == 200:
+        print(f"#   the dense version's record: "
+              f"{len(stored_record(env, b6['version']))} bytes stored",
+              flush=True)
+        # Out again: with it, the next whole record (large, dense and
+        # huge) would not fit.
+        s7, _, b7 = n1.delete("dense", timeout=30)
+        check("and is deleted", s7 == 200, f"{s7} {str(b7)[:200]}")
+    # 3 MB of random text is still refused, naming the sizes.
+    rng = random.Random(7)
+    huge = {f"h{i}": base64.b64encode(rng.randbytes(750)).decode()
+            for i in range(3000)}
+    s4, _, b4 = n1.put("huge", huge, timeout=30)
+    check("a version too large for etcd even deflated is refused (413), "
+          "naming both sizes and the option", s4 == 413
+          and "--max-request-bytes" in str(b4) and "1572864" in str(b4),
+          f"{s4} {str(b4)[:400]}")
+    s5, _, b5 = n2.put("after.huge", 1)
+    check("and the cluster takes the next write", s5 == 200, f"{s5} {b5}")
 
 
 # -- consistency --------------------------------------------------------

@@ -139,10 +139,11 @@ etcd_commit_result on_commit(committer_ptr self, etcd_commit& c) {
                        : compare_value(keys.head(),
                                        std::to_string(c.expect_head)));
   auto success = json::array();
-  auto text = encode(rec, st.options.box.get(), st.options.cluster);
-  // The gateway sends the record base64 (4/3) in a JSON request; a few KB
-  // for the other operations of the transaction.
-  auto request_bytes = (text.size() + 2) / 3 * 4 + 4096;
+  auto text = stored_form(rec, st.options.box.get(), st.options.cluster);
+  // etcd counts the request it gets from its gateway, where the record is
+  // bytes again (the JSON between us and the gateway carries it base64):
+  // the stored size, and a few KB for the transaction's other operations.
+  auto request_bytes = text.size() + 4096;
   if (request_bytes > st.options.max_request_bytes) {
     etcd_commit_result out;
     out.what = outcome::too_large;

@@ -5,6 +5,7 @@
 #include "cfgactors/errc.hpp"
 #include "cfgactors/path.hpp"
 #include "cfgactors/secrets.hpp"
+#include "etcd/record_deflate.hpp"
 #include "model/layer_changes.hpp"
 #include "pipeline/secret_box.hpp"
 
@@ -82,36 +83,53 @@ std::string encode(const version_record& x, const secret_box* box,
 
 namespace {
 
-caf::error refused(std::string_view key, const std::string& what) {
+} // namespace
+
+caf::error refused_record(std::string_view key, const std::string& what) {
   return make_error(errc::parse_failed,
                     "etcd record " + std::string{key} + ": " + what);
 }
 
-} // namespace
+std::string stored_form(const version_record& x, const secret_box* box,
+                        std::string_view cluster) {
+  auto text = encode(x, box, cluster);
+  if (text.size() <= deflate_record_above)
+    return text;
+  return deflate_record(text);
+}
 
 caf::expected<version_record>
-decode_version_record(std::string_view text, std::string_view key,
+decode_version_record(std::string_view stored, std::string_view key,
                       const secret_box* box, std::string_view cluster) {
+  std::string inflated;
+  auto text = stored;
+  if (is_deflated_record(stored)) {
+    auto x = inflate_record(stored, key);
+    if (!x)
+      return std::move(x.error());
+    inflated = std::move(*x);
+    text = inflated;
+  }
   auto doc = json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object())
-    return refused(key, "not a JSON object");
+    return refused_record(key, "not a JSON object");
   // A write through the API is refused beyond max_depth; a record written
   // into etcd directly is not, and every node would merge and hash it.
   if (nesting_depth(doc) > max_record_depth)
-    return refused(key, "nested deeper than "
+    return refused_record(key, "nested deeper than "
                           + std::to_string(max_record_depth) + " levels");
   auto format = doc.find("format");
   if (format == doc.end() || !format->is_number_integer())
-    return refused(key, "no `format`");
+    return refused_record(key, "no `format`");
   if (format->get<int64_t>() < 1
       || format->get<int64_t>() > version_record_format)
-    return refused(key, "format " + format->dump() + ", this node reads 1 to "
+    return refused_record(key, "format " + format->dump() + ", this node reads 1 to "
                           + std::to_string(version_record_format));
   version_record out;
   auto number = [&](const char* name, auto& field) -> caf::error {
     auto i = doc.find(name);
     if (i == doc.end() || !i->is_number_integer())
-      return refused(key, std::string{"`"} + name + "` is not an integer");
+      return refused_record(key, std::string{"`"} + name + "` is not an integer");
     field = i->get<std::decay_t<decltype(field)>>();
     return {};
   };
@@ -121,7 +139,7 @@ decode_version_record(std::string_view text, std::string_view key,
     if (i == doc.end() && !required)
       return {};
     if (i == doc.end() || !i->is_string())
-      return refused(key, std::string{"`"} + name + "` is not a string");
+      return refused_record(key, std::string{"`"} + name + "` is not a string");
     field = i->get<std::string>();
     return {};
   };
@@ -146,48 +164,48 @@ decode_version_record(std::string_view text, std::string_view key,
     if (auto err = number("base", out.base))
       return err;
     if (out.base >= out.version)
-      return refused(key, "base " + std::to_string(out.base)
+      return refused_record(key, "base " + std::to_string(out.base)
                             + " is not before version "
                             + std::to_string(out.version));
     auto removed = doc.find("removed");
     if (removed == doc.end() || !removed->is_array())
-      return refused(key, "`removed` is not an array");
+      return refused_record(key, "`removed` is not an array");
     for (auto& r : *removed) {
       if (!r.is_string())
-        return refused(key, "`removed` holds a non-string");
+        return refused_record(key, "`removed` holds a non-string");
       out.removed.push_back(r.get<std::string>());
     }
   }
   if (out.version == 0 || out.previous >= out.version)
-    return refused(key, "version " + std::to_string(out.version)
+    return refused_record(key, "version " + std::to_string(out.version)
                           + " does not follow " + std::to_string(out.previous));
   auto secrets = doc.find("secrets");
   if (secrets == doc.end() || !secrets->is_array())
-    return refused(key, "`secrets` is not an array");
+    return refused_record(key, "`secrets` is not an array");
   for (auto& s : *secrets) {
     if (!s.is_string())
-      return refused(key, "`secrets` holds a non-string");
+      return refused_record(key, "`secrets` holds a non-string");
     out.secrets.push_back(s.get<std::string>());
   }
   auto layers = doc.find("layers");
   if (layers == doc.end() || !layers->is_array())
-    return refused(key, "`layers` is not an array");
+    return refused_record(key, "`layers` is not an array");
   if (auto changes = doc.find("changes"); changes != doc.end()) {
     if (format->get<int64_t>() < 2 || out.base == 0 || !changes->is_array())
-      return refused(key, "`changes` is not an array in a format 2 record "
+      return refused_record(key, "`changes` is not an array in a format 2 record "
                           "with a base");
     for (auto& entry : *changes) {
       auto name = entry.is_object() ? entry.find("name") : changes->end();
       if (!entry.is_object() || name == entry.end() || !name->is_string())
-        return refused(key, "`changes` holds an entry without a name");
+        return refused_record(key, "`changes` holds an entry without a name");
       std::string why;
       auto ch = read_changes(entry, why);
       if (!ch)
-        return refused(key, "`changes` of layer " + name->get<std::string>()
+        return refused_record(key, "`changes` of layer " + name->get<std::string>()
                               + ": " + why);
       for (auto& x : out.changes)
         if (x.first == name->get_ref<const std::string&>())
-          return refused(key, "`changes` names layer " + x.first + " twice");
+          return refused_record(key, "`changes` names layer " + x.first + " twice");
       out.changes.emplace_back(name->get<std::string>(), std::move(*ch));
     }
   }
@@ -230,15 +248,15 @@ decode_version_record(std::string_view text, std::string_view key,
       for (auto& [at, value] : ch.set)
         paths.for_each(value, at, unseal(name));
     if (!problem.empty())
-      return refused(key, problem);
+      return refused_record(key, problem);
   }
   out.layers = layer_stack::from_json(*layers);
   if (out.layers.size() != layers->size())
-    return refused(key, "`layers` holds an entry that is not "
+    return refused_record(key, "`layers` holds an entry that is not "
                         "{\"name\": string, \"data\": ...} or a name twice");
   for (auto& x : out.changes)
     if (out.layers.data(x.first) != nullptr)
-      return refused(key, "layer " + x.first
+      return refused_record(key, "layer " + x.first
                             + " is in both `layers` and `changes`");
   return out;
 }

@@ -63,11 +63,22 @@ class secret_box;
 std::string encode(const version_record& x, const secret_box* box = nullptr,
                    std::string_view cluster = {});
 
-/// Parses a record read from `key`; every refusal names the key and what
-/// is wrong (not JSON, a later format, a missing or mistyped field, a
-/// sealed secret without the key or that does not open with it).
+/// A record read from `key` is refused: errc::parse_failed, "etcd record
+/// <key>: <what>".
+caf::error refused_record(std::string_view key, const std::string& what);
+
+/// What etcd stores for `x`: encode()'s text, deflated when it is larger
+/// than deflate_record_above (etcd/record_deflate.hpp).
+std::string stored_form(const version_record& x,
+                        const secret_box* box = nullptr,
+                        std::string_view cluster = {});
+
+/// Parses a record read from `key`, as JSON text or deflated; every refusal
+/// names the key and what is wrong (not JSON, a deflated stream that does
+/// not inflate or inflates too far, a later format, a missing or mistyped
+/// field, a sealed secret without the key or that does not open with it).
 caf::expected<version_record>
-decode_version_record(std::string_view text, std::string_view key,
+decode_version_record(std::string_view stored, std::string_view key,
                       const secret_box* box = nullptr,
                       std::string_view cluster = {});
 
