@@ -24,8 +24,9 @@ using outcome = etcd_commit_result::outcome;
 constexpr int64_t idempotency_ttl_s = 25 * 3600;
 constexpr auto idempotency_lease_renewal = std::chrono::hours{1};
 
-/// Records fetched at most on a conflict or a sync; a node further behind
-/// installs the head's record alone (each record holds every layer).
+/// Records fetched at most on a conflict, a duplicate or one page of a
+/// sync: a node further behind reads the next page (the follower), or
+/// installs what it got and meets the rest on its next conflict.
 constexpr int64_t max_catch_up = 64;
 
 struct committer_state {
