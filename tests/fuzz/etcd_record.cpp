@@ -22,7 +22,8 @@ using namespace cfgactors::detail;
 
 namespace {
 
-constexpr std::string_view key = "/cfgactors/fuzz/versions/00000000000000000001";
+constexpr std::string_view key
+  = "/cfgactors/fuzz/versions/00000000000000000001";
 
 /// The text stored_form would store for `text`, read back.
 std::string round_trip(const std::string& text) {
@@ -78,12 +79,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                               "a stored text reads back changed",
                               std::to_string(text.size()) + " bytes");
   auto direct = decode_version_record(text, key);
-  auto stored = text.size() > deflate_record_above ? deflate_record(text) : text;
+  auto stored
+    = text.size() > deflate_record_above ? deflate_record(text) : text;
   auto through = decode_version_record(stored, key);
   if (static_cast<bool>(direct) != static_cast<bool>(through)
       || (direct && encode(*direct) != encode(*through)))
     cfgactors::fuzz::violated(__FILE__, __LINE__,
-                              "a stored record decodes otherwise than its text",
+                              "a stored record decodes otherwise than its "
+                              "text",
                               text.substr(0, 2000));
   return 0;
 }

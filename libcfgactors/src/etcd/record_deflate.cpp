@@ -72,9 +72,10 @@ caf::expected<std::string> inflate_record(std::string_view stored,
     auto made = sizeof(buf) - zs.avail_out;
     if (out.size() + made > max_bytes) {
       inflateEnd(&zs);
-      return refused_record(key, "a deflated record of " + std::to_string(stored.size())
-                            + " bytes inflates beyond "
-                            + std::to_string(max_bytes) + " bytes");
+      return refused_record(key, "a deflated record of "
+                                   + std::to_string(stored.size())
+                                   + " bytes inflates beyond "
+                                   + std::to_string(max_bytes) + " bytes");
     }
     out.append(buf, made);
     // Z_BUF_ERROR: no progress possible, here because the input ended.
@@ -86,15 +87,15 @@ caf::expected<std::string> inflate_record(std::string_view stored,
   if (rc == Z_STREAM_END && in_left == 0)
     return out;
   if (rc == Z_STREAM_END)
-    return refused_record(key, std::to_string(in_left)
-                          + " bytes after the end of its deflated stream");
+    return refused_record(key,
+                          std::to_string(in_left)
+                            + " bytes after the end of its deflated stream");
   if (rc == Z_BUF_ERROR || rc == Z_OK)
     return refused_record(key, "its deflated stream ends early (after "
-                          + std::to_string(stored.size()) + " bytes)");
-  return refused_record(key, "not a valid deflated record ("
-                        + (msg.empty() ? "zlib error " + std::to_string(rc)
-                                       : msg)
-                        + ")");
+                                 + std::to_string(stored.size()) + " bytes)");
+  if (msg.empty())
+    msg = "zlib error " + std::to_string(rc);
+  return refused_record(key, "not a valid deflated record (" + msg + ")");
 }
 
 } // namespace cfgactors::detail

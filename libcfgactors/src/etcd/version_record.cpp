@@ -81,10 +81,6 @@ std::string encode(const version_record& x, const secret_box* box,
   return dump(doc);
 }
 
-namespace {
-
-} // namespace
-
 caf::error refused_record(std::string_view key, const std::string& what) {
   return make_error(errc::parse_failed,
                     "etcd record " + std::string{key} + ": " + what);
@@ -116,20 +112,23 @@ decode_version_record(std::string_view stored, std::string_view key,
   // A write through the API is refused beyond max_depth; a record written
   // into etcd directly is not, and every node would merge and hash it.
   if (nesting_depth(doc) > max_record_depth)
-    return refused_record(key, "nested deeper than "
-                          + std::to_string(max_record_depth) + " levels");
+    return refused_record(key,
+                          "nested deeper than "
+                            + std::to_string(max_record_depth) + " levels");
   auto format = doc.find("format");
   if (format == doc.end() || !format->is_number_integer())
     return refused_record(key, "no `format`");
   if (format->get<int64_t>() < 1
       || format->get<int64_t>() > version_record_format)
-    return refused_record(key, "format " + format->dump() + ", this node reads 1 to "
-                          + std::to_string(version_record_format));
+    return refused_record(key,
+                          "format " + format->dump() + ", this node reads 1 to "
+                            + std::to_string(version_record_format));
   version_record out;
   auto number = [&](const char* name, auto& field) -> caf::error {
     auto i = doc.find(name);
     if (i == doc.end() || !i->is_number_integer())
-      return refused_record(key, std::string{"`"} + name + "` is not an integer");
+      return refused_record(key,
+                            std::string{"`"} + name + "` is not an integer");
     field = i->get<std::decay_t<decltype(field)>>();
     return {};
   };
@@ -165,8 +164,8 @@ decode_version_record(std::string_view stored, std::string_view key,
       return err;
     if (out.base >= out.version)
       return refused_record(key, "base " + std::to_string(out.base)
-                            + " is not before version "
-                            + std::to_string(out.version));
+                                   + " is not before version "
+                                   + std::to_string(out.version));
     auto removed = doc.find("removed");
     if (removed == doc.end() || !removed->is_array())
       return refused_record(key, "`removed` is not an array");
@@ -177,8 +176,10 @@ decode_version_record(std::string_view stored, std::string_view key,
     }
   }
   if (out.version == 0 || out.previous >= out.version)
-    return refused_record(key, "version " + std::to_string(out.version)
-                          + " does not follow " + std::to_string(out.previous));
+    return refused_record(key,
+                          "version " + std::to_string(out.version)
+                            + " does not follow "
+                            + std::to_string(out.previous));
   auto secrets = doc.find("secrets");
   if (secrets == doc.end() || !secrets->is_array())
     return refused_record(key, "`secrets` is not an array");
@@ -192,8 +193,9 @@ decode_version_record(std::string_view stored, std::string_view key,
     return refused_record(key, "`layers` is not an array");
   if (auto changes = doc.find("changes"); changes != doc.end()) {
     if (format->get<int64_t>() < 2 || out.base == 0 || !changes->is_array())
-      return refused_record(key, "`changes` is not an array in a format 2 record "
-                          "with a base");
+      return refused_record(key,
+                            "`changes` is not an array in a format 2 record "
+                            "with a base");
     for (auto& entry : *changes) {
       auto name = entry.is_object() ? entry.find("name") : changes->end();
       if (!entry.is_object() || name == entry.end() || !name->is_string())
@@ -201,11 +203,13 @@ decode_version_record(std::string_view stored, std::string_view key,
       std::string why;
       auto ch = read_changes(entry, why);
       if (!ch)
-        return refused_record(key, "`changes` of layer " + name->get<std::string>()
-                              + ": " + why);
+        return refused_record(key,
+                              "`changes` of layer " + name->get<std::string>()
+                                + ": " + why);
       for (auto& x : out.changes)
         if (x.first == name->get_ref<const std::string&>())
-          return refused_record(key, "`changes` names layer " + x.first + " twice");
+          return refused_record(key,
+                                "`changes` names layer " + x.first + " twice");
       out.changes.emplace_back(name->get<std::string>(), std::move(*ch));
     }
   }
@@ -252,12 +256,13 @@ decode_version_record(std::string_view stored, std::string_view key,
   }
   out.layers = layer_stack::from_json(*layers);
   if (out.layers.size() != layers->size())
-    return refused_record(key, "`layers` holds an entry that is not "
-                        "{\"name\": string, \"data\": ...} or a name twice");
+    return refused_record(key,
+                          "`layers` holds an entry that is not "
+                          "{\"name\": string, \"data\": ...} or a name twice");
   for (auto& x : out.changes)
     if (out.layers.data(x.first) != nullptr)
       return refused_record(key, "layer " + x.first
-                            + " is in both `layers` and `changes`");
+                                   + " is in both `layers` and `changes`");
   return out;
 }
 

@@ -24,12 +24,13 @@ constexpr const char* key = "/cfgactors/prod/versions/00000000000000000007";
 /// Python's zlib.compress(text, 9) of a record's text (json.dumps with
 /// sorted keys and compact separators): version 7 with two layers.
 std::string python_deflated() {
-  std::string hex = "78da458ecd0a83301084df65cea1349716f22aa5c86ad61a343f24d156c477ef"
-                    "e6e41e96e59b61760e8c317baa305a61a232c1807a2838cb3ec5ca61d8bb9977"
-                    "c1b316bcd0ceb9c0bc0e58aa047340963e1502791697e591d6a5169ceab2f422"
-                    "fc7099f21aaa93eb7c0b8ab6a1d0d263761f175a85e40c2d6e608129f3e6e22a"
-                    "4f1f0a8587ccb51580ed6f894af9c66c21392db054f2a9f322ebe7fd1a854d4a"
-                    "bb28c9cff30fd6dc4d47";
+  std::string hex
+    = "78da458ecd0a83301084df65cea1349716f22aa5c86ad61a343f24d156c477ef"
+      "e6e41e96e59b61760e8c317baa305a61a232c1807a2838cb3ec5ca61d8bb9977"
+      "c1b316bcd0ceb9c0bc0e58aa047340963e1502791697e591d6a5169ceab2f422"
+      "fc7099f21aaa93eb7c0b8ab6a1d0d263761f175a85e40c2d6e608129f3e6e22a"
+      "4f1f0a8587ccb51580ed6f894af9c66c21392db054f2a9f322ebe7fd1a854d4a"
+      "bb28c9cff30fd6dc4d47";
   std::string out;
   for (std::size_t i = 0; i < hex.size(); i += 2)
     out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
