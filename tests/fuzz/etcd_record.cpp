@@ -6,8 +6,9 @@
 //    that decodes to the same record (encode is a fixpoint), and a deflated
 //    one must inflate within a bound of 1 MiB or be refused.
 //  - mode odd: the rest is a record's text, stored as a node stores it
-//    (deflated above 16 KiB, which a seed reaches by repetition): it must
-//    read back to exactly the text, and decode as the text decodes.
+//    with a text limit of 16 KiB (deflated above, which a seed reaches by
+//    repetition): it must read back to exactly the text, and decode as the
+//    text decodes.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -25,10 +26,13 @@ namespace {
 constexpr std::string_view key
   = "/cfgactors/fuzz/versions/00000000000000000001";
 
+/// A text limit that inputs reach (etcd's default is 1.5 MiB).
+constexpr std::size_t text_limit = 16 * 1024;
+
 /// The text stored_form would store for `text`, read back.
 std::string round_trip(const std::string& text) {
   auto stored
-    = text.size() > deflate_record_above ? deflate_record(text) : text;
+    = text.size() > text_limit ? deflate_record(text) : text;
   if (!is_deflated_record(stored))
     return stored;
   auto back = inflate_record(stored, key);
@@ -70,7 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Repeated up to 20 KiB, so that the deflated path is taken too.
   auto text = rest;
   if (!text.empty() && (mode & 0x02) != 0)
-    while (text.size() <= deflate_record_above)
+    while (text.size() <= text_limit)
       text += rest;
   if (text.empty() || text[0] == '\x78')
     return 0; // a text never starts with 0x78: it would read as deflated
@@ -80,7 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                               std::to_string(text.size()) + " bytes");
   auto direct = decode_version_record(text, key);
   auto stored
-    = text.size() > deflate_record_above ? deflate_record(text) : text;
+    = text.size() > text_limit ? deflate_record(text) : text;
   auto through = decode_version_record(stored, key);
   if (static_cast<bool>(direct) != static_cast<bool>(through)
       || (direct && encode(*direct) != encode(*through)))

@@ -140,11 +140,17 @@ etcd_commit_result on_commit(committer_ptr self, etcd_commit& c) {
                        : compare_value(keys.head(),
                                        std::to_string(c.expect_head)));
   auto success = json::array();
-  auto text = stored_form(rec, st.options.box.get(), st.options.cluster);
   // etcd counts the request it gets from its gateway, where the record is
   // bytes again (the JSON between us and the gateway carries it base64):
   // the stored size, and a few KB for the transaction's other operations.
-  auto request_bytes = text.size() + 4096;
+  // A record that would not fit is stored deflated.
+  constexpr std::size_t other_operations = 4096;
+  auto limit = st.options.max_request_bytes > other_operations
+                 ? st.options.max_request_bytes - other_operations
+                 : 0;
+  auto text = stored_form(rec, limit, st.options.box.get(),
+                          st.options.cluster);
+  auto request_bytes = text.size() + other_operations;
   if (request_bytes > st.options.max_request_bytes) {
     etcd_commit_result out;
     out.what = outcome::too_large;

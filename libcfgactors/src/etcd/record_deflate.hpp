@@ -1,9 +1,10 @@
 // Private: a large record stored compressed. A whole record holds every
 // layer, and etcd takes at most --max-request-bytes (1.5 MiB by default) in
-// one request; configuration text deflates 6-9x, so records above a few KiB
-// are stored as their zlib stream (RFC 1950) and the limit is that of the
-// compressed size. Smaller records, the common record of a change, stay
-// JSON that `etcdctl get` shows as it is.
+// one request; configuration text deflates 3-100x, so a record whose text
+// would not fit is stored as its zlib stream (RFC 1950) and the limit is
+// that of the compressed size. Every record that fits stays JSON text,
+// which `etcdctl get` shows as it is and nodes of builds before this one
+// read: a rolling upgrade keeps them following.
 #pragma once
 
 #include <cstddef>
@@ -13,9 +14,6 @@
 #include <caf/expected.hpp>
 
 namespace cfgactors::detail {
-
-/// Records of more bytes than this are stored deflated.
-inline constexpr std::size_t deflate_record_above = 16 * 1024;
 
 /// What a stored record may inflate to at most: a few hundred KiB written
 /// into etcd by whoever can write there must not make every node allocate
@@ -27,7 +25,7 @@ inline constexpr std::size_t max_inflated_record = 256 * 1024 * 1024;
 bool is_deflated_record(std::string_view stored) noexcept;
 
 /// `text` as a zlib stream (fastest level: a whole record of 2 MB deflates
-/// in a few milliseconds, ~7x smaller).
+/// in a few milliseconds, 3-100x smaller).
 std::string deflate_record(std::string_view text);
 
 /// The text of a deflated record read from `key`; refused, naming `key`,

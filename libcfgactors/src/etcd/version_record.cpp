@@ -86,10 +86,10 @@ caf::error refused_record(std::string_view key, const std::string& what) {
                     "etcd record " + std::string{key} + ": " + what);
 }
 
-std::string stored_form(const version_record& x, const secret_box* box,
-                        std::string_view cluster) {
+std::string stored_form(const version_record& x, std::size_t text_limit,
+                        const secret_box* box, std::string_view cluster) {
   auto text = encode(x, box, cluster);
-  if (text.size() <= deflate_record_above)
+  if (text.size() <= text_limit)
     return text;
   return deflate_record(text);
 }

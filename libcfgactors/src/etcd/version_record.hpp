@@ -67,9 +67,10 @@ std::string encode(const version_record& x, const secret_box* box = nullptr,
 /// <key>: <what>".
 caf::error refused_record(std::string_view key, const std::string& what);
 
-/// What etcd stores for `x`: encode()'s text, deflated when it is larger
-/// than deflate_record_above (etcd/record_deflate.hpp).
-std::string stored_form(const version_record& x,
+/// What etcd stores for `x`: encode()'s text, or that text deflated when it
+/// is longer than `text_limit` (what fits in one etcd request besides the
+/// transaction's other operations; etcd/record_deflate.hpp).
+std::string stored_form(const version_record& x, std::size_t text_limit,
                         const secret_box* box = nullptr,
                         std::string_view cluster = {});
 
