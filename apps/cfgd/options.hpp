@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "cfgactors/node_options.hpp"
+
 #include "api/auth.hpp"
 
 namespace cfgd {
@@ -108,7 +110,8 @@ struct options {
   std::string etcd_user, etcd_password_file;
   std::size_t etcd_history = 1000; ///< --etcd-history: versions kept in etcd
   /// --etcd-max-request-bytes: etcd's own --max-request-bytes
-  std::size_t etcd_max_request_bytes = 1536 * 1024;
+  std::size_t etcd_max_request_bytes
+    = cfgactors::etcd_default_max_request_bytes;
   std::string etcd_secrets_key_file; ///< --etcd-secrets-key-file
 };
 

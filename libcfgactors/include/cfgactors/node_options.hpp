@@ -28,6 +28,11 @@ namespace cfgactors {
 
 class node;
 
+/// etcd's own default --max-request-bytes (1.5 MiB): the largest request a
+/// node assumes etcd takes unless told otherwise
+/// (node_options::etcd_max_request_bytes, cfgd --etcd-max-request-bytes).
+inline constexpr std::size_t etcd_default_max_request_bytes = 1536 * 1024;
+
 class node_options {
 public:
   /// A YAML or JSON file; later files win. It must exist and parse.
@@ -317,7 +322,7 @@ private:
   std::string etcd_user_;
   std::string etcd_password_file_;
   std::size_t etcd_history_ = 1000;
-  std::size_t etcd_max_request_bytes_ = 1536 * 1024;
+  std::size_t etcd_max_request_bytes_ = etcd_default_max_request_bytes;
   std::string etcd_secrets_key_file_;
   std::string api_address_;
   std::string scheduler_;

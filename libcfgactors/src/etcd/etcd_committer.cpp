@@ -144,7 +144,7 @@ etcd_commit_result on_commit(committer_ptr self, etcd_commit& c) {
   // bytes again (the JSON between us and the gateway carries it base64):
   // the stored size, and a few KB for the transaction's other operations.
   // A record that would not fit is stored deflated.
-  constexpr std::size_t other_operations = 4096;
+  constexpr auto other_operations = etcd_other_operations_bytes;
   auto limit = st.options.max_request_bytes > other_operations
                  ? st.options.max_request_bytes - other_operations
                  : 0;

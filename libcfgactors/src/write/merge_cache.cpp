@@ -72,11 +72,8 @@ void base_merge_cache::prepare(std::optional<json> storage,
                                std::optional<layer_stack> layers) {
   if (spare)
     return;
-  if (storage && layers) {
-    spare = spare_tree{std::move(*storage), std::move(layers)};
-    spare_is_base = false;
-    return;
-  }
+  if (storage && layers)
+    return give_back(std::move(*storage), std::move(*layers));
   if (storage) {
     assign_reusing(*storage, base);
     spare = spare_tree{std::move(*storage), std::nullopt};
@@ -92,8 +89,7 @@ void base_merge_cache::prepare_copy(const json& tree,
                                     const layer_stack& layers) {
   if (spare)
     return;
-  spare = spare_tree{tree, layers};
-  spare_is_base = false;
+  give_back(tree, layers);
   ++whole_copies;
   ++new_trees;
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "error_text.hpp"
+#include "etcd/etcd_committer.hpp"
 #include "etcd/record_deflate.hpp"
 #include "etcd/version_record.hpp"
 
@@ -23,7 +24,8 @@ constexpr const char* key = "/cfgactors/prod/versions/00000000000000000007";
 
 /// What fits in one request of etcd's default limit besides the rest of
 /// the transaction: the committer's text limit.
-constexpr std::size_t limit = 1536 * 1024 - 4096;
+constexpr std::size_t limit = etcd_default_max_request_bytes
+                              - etcd_other_operations_bytes;
 
 /// Python's zlib.compress(text, 9) of a record's text (json.dumps with
 /// sorted keys and compact separators): version 7 with two layers.
