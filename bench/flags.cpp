@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
   config_view base_view{snap};
   config_view tenant_view{snap, overlay_for(config, "tenants.initech")};
   feature_flags tenant{tenant_view};
-  auto& features = snap->effective["features"];
+  auto& features = (*snap->effective)["features"];
   // The floor of an evaluation from JSON: find the flag, read one field.
   auto lookup = [&features](const char* name, const char* field) {
     return [&features, name, field](int) {

@@ -29,7 +29,8 @@
 #include "model/hash_tree.hpp"
 #include "propagation/process.hpp"
 #include "write/apply.hpp"
-#include "write/merge_cache.hpp"
+#include "model/tree_diff.hpp"
+#include "write/effective_tree.hpp"
 #include "write/normalized_layer.hpp"
 #include "write/touched.hpp"
 
@@ -108,30 +109,28 @@ double seconds_since(clock_type::time_point t0) {
 /// a one-key commit goes as the config grows.
 struct stage_times {
   static constexpr const char* names[] = {"apply", "merge", "validate",
-                                          "hash", "diff", "recycle"};
-  double seconds[6] = {};
+                                          "hash", "diff"};
+  double seconds[5] = {};
 };
 
 /// The same work the actors do per commit, on one thread, no messages: the
-/// validator's merge (with its cache of the layers below the runtime layer),
-/// validation (along the touched paths, on a tree that passed), the store's
-/// hash and the router's changed paths. Each step is timed on its own into
+/// validator's merge (the last candidate's persistent tree, set again where
+/// the layers changed), validation (along the touched paths, on a tree that
+/// passed), the store's changed paths (a diff of two trees that share all
+/// but the change) and hash along them. Each step is timed on its own into
 /// `stages` (a clock read per step: ~50 ns); the touched paths, which
-/// validation and the diff share, count in the diff.
+/// validation shares, count in the diff.
 double baseline(const write_kind& kind, int keys, int commits,
                 const validator_options& opts, stage_times& stages) {
   layer_stack layers;
   layers.put(kind.layer, make_config(keys));
-  detail::base_merge_cache merge_cache;
-  json current = merge_cache.effective(layers);
+  detail::effective_tree merged;
+  layer_data current{merged.build(layers)};
   // As the validator's first write: the full pass, so later ones may build
   // on a tree the schema accepted.
   if (!check_candidate(current, opts).empty())
     std::abort();
-  auto hashes = detail::hash_tree_of(current);
-  // Steady state, as the validator has it: a tree of an older version to
-  // build the next candidate in (here a copy of the current one).
-  merge_cache.prepare(json(current), layers);
+  auto hashes = detail::hash_tree_of(*current.tree());
   auto t0 = clock_type::now();
   auto mark = t0;
   auto lap = [&](int stage) {
@@ -152,33 +151,28 @@ double baseline(const write_kind& kind, int keys, int commits,
     if (candidate == layers)
       std::abort();
     lap(0);
-    auto effective = merge_cache.effective(candidate);
+    layer_data effective{merged.build(candidate)};
     lap(1);
     // As the validator and the store do: what the changed layers touch, the
-    // schema proved below it, the changed paths below it, the hash along
-    // those paths.
+    // schema proved below it, the changed paths of the two trees, the hash
+    // along those paths.
     auto roots = detail::touched_paths(layers, candidate);
     lap(4);
     errors = check_candidate(effective, opts, &roots);
     if (!errors.empty())
       std::abort();
     lap(2);
-    auto paths = changed_paths(current, effective, roots);
+    auto paths = detail::changed_paths(*current.tree(), *effective.tree());
     lap(4);
     detail::path_trie changed;
     for (auto& text : paths)
       changed.add(*config_path::parse(text));
-    hashes = detail::rehash(hashes, effective, changed);
+    hashes = detail::rehash(hashes, *effective.tree(), changed);
     if (hashes->hex().empty() || paths.empty())
       std::abort();
     lap(3);
-    // The validator builds the next candidate in a tree the store let go of,
-    // brought up to date where the layers changed since; here that is the
-    // previous version's.
-    merge_cache.prepare(std::move(current), layers);
     layers = std::move(candidate);
     current = std::move(effective);
-    lap(5);
   }
   for (auto& x : stages.seconds)
     x /= commits;
@@ -272,12 +266,9 @@ actor_run actors(caf::actor_system& sys, const write_kind& kind, int keys,
       while (c.last_version.load(std::memory_order_acquire) < last)
         std::this_thread::yield();
   };
-  // Steady state: until the history is full no snapshot is let go of, so
-  // each version needs a tree of its own (a copy of the whole tree); from
-  // then on each is built in the tree of the one the history evicts, once
-  // the pool holds a tree for each write in flight (`window` more writes).
-  // One stream, without a pause in which the validator, idle, would let
-  // the pool's extra trees go (tree_pool::trim).
+  // Steady state, as a daemon that has run a while has it: the history
+  // full (each version evicts one) and `window` writes in flight. One
+  // stream, without a pause.
   auto warmup = static_cast<int>(popts.storage.history_size) + window + 2;
   run_writes(warmup + commits, warmup);
   actor_run result{commits / seconds_since(t0), 0};
@@ -401,8 +392,8 @@ int main(int argc, char** argv) {
   std::printf("write: %s (CFG_BENCH_WRITE), the config in layer %s\n",
               kind->name, kind->layer);
   std::printf("actors: timed after history_size + window + 2 = %zu writes "
-              "(steady state: each version built in the tree of one the "
-              "history evicted); baseline: the same steps on one thread\n",
+              "(steady state: the history full, each version evicting one); "
+              "baseline: the same steps on one thread\n",
               pipeline_options{}.storage.history_size + window + 2);
   std::printf("%d rounds, each every size in turn; a row is the median "
               "round, its range in brackets\n", rounds);

@@ -80,7 +80,7 @@ int main() {
       if (c.resync) // fell behind max_pending: one step to the current
         ++resyncs;
       for (auto& l : listeners)
-        l(c.before->effective, c.after->effective);
+        l(*c.before->effective, *c.after->effective);
       std::lock_guard<std::mutex> guard{seen->mtx};
       seen->last_version = c.version;
       seen->cv.notify_all();
@@ -94,7 +94,7 @@ int main() {
   });
   check(sub && latest, "subscribed");
   const int writes = 50;
-  auto first = n->snapshot()->effective.value("buffer_size", 0);
+  auto first = n->snapshot()->effective->value("buffer_size", 0);
   uint64_t last = 0;
   for (int i = 1; i <= writes; ++i)
     last = n->set("buffer_size", first + i).result.version;

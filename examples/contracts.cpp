@@ -38,7 +38,7 @@ std::shared_ptr<contract> logger_contract() {
       return errors;
     })
     .apply([](const snapshot& snap) { // apply_config()
-      auto level = snap.effective["logging"].value("level", "INFO");
+      auto level = (*snap.effective)["logging"].value("level", "INFO");
       for (auto& ch : level)
         ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       spdlog::set_level(spdlog::level::from_str(level));

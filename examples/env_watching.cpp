@@ -132,7 +132,7 @@ int main() {
   self->request(pipe.store, 10s, get_atom::value)
     .receive([&](snapshot_ptr& x) { snap = std::move(x); },
              [](caf::error&) {});
-  auto& eff = snap->effective;
+  auto& eff = *snap->effective;
   std::cout << "buffer_size from PROVIDE_BUFFER_SIZE: " << eff["buffer_size"]
             << "\ndatabase.password from a file:// secret: "
             << (eff["database"].value("password", "") == "correct-horse-battery"

@@ -119,7 +119,7 @@ int main() {
   // A tenant's overlay: new_checkout on for globex only, no new version.
   auto version = n->version();
   feature_flags globex{
-    config_view(n->snapshot(), overlay_for(n->snapshot()->effective, "tenants.globex"))};
+    config_view(n->snapshot(), overlay_for(*n->snapshot()->effective, "tenants.globex"))};
   auto globex_on = count_on(globex, "new_checkout", "globex");
   auto base_on = count_on(feature_flags{n->snapshot()}, "new_checkout", "globex");
   std::cout << "new_checkout for globex: " << globex_on << " of " << users

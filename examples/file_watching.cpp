@@ -46,7 +46,7 @@ caf::behavior on_config_change(caf::event_based_actor*, int verbose) {
                 << keys << "] source=file_watch\n"
                 << std::flush;
     // The schema guarantees one of TRACE, DEBUG, INFO, WARNING, ERROR.
-    auto level = c.after->effective.value(json::json_pointer{"/logging/level"},
+    auto level = c.after->effective->value(json::json_pointer{"/logging/level"},
                                           std::string{"INFO"});
     for (auto& ch : level)
       ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));

@@ -88,7 +88,7 @@ int main() {
   auto component = make_contract("database")
                      .prefix("database")
                      .apply([db](const snapshot& snap) {
-                       auto& conf = snap.effective["database"];
+                       auto& conf = (*snap.effective)["database"];
                        db->connect(conf.value("host", ""));
                      })
                      .health([db] { return db->test_critical_functions(); })
@@ -121,7 +121,7 @@ int main() {
   }
   std::cout << "now: version " << now->version << " by " << now->origin
             << " (author " << now->author << ")"
-            << ", database.host=" << now->effective["database"]["host"]
+            << ", database.host=" << (*now->effective)["database"]["host"]
             << "\nguard: applied=" << g.applied
             << " health_failures=" << g.health_failures
             << " rollbacks=" << g.rollbacks << " degraded=" << g.degraded

@@ -67,7 +67,7 @@ int main() {
     make_contract("database")
       .prefix("database")
       .apply([&db](const snapshot& s) {
-        db.set_current_config(s.effective.at("database").at("host"));
+        db.set_current_config(s.effective->at("database").at("host"));
       })
       .health([&db] { return db.test_critical_functions(); }),
     pre_commit_options{2s, true});

@@ -56,7 +56,7 @@ struct config_server {
     http.Get("/config", [this](const httplib::Request& req,
                                httplib::Response& res) {
       if (authorized(req, res))
-        answer(res, 200, n.snapshot()->effective);
+        answer(res, 200, *n.snapshot()->effective);
     });
     http.Put("/config", [this](const httplib::Request& req,
                                httplib::Response& res) {

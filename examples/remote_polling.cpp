@@ -120,11 +120,11 @@ int main() {
   auto src = spawn_http_source(sys, pipe.validator, hopts);
   caf::scoped_actor self{sys};
   auto flag = [](const snapshot& s) {
-    return s.effective.value(json::json_pointer{"/feature_flags/new_feature"},
+    return s.effective->value(json::json_pointer{"/feature_flags/new_feature"},
                              false);
   };
   auto ok = wait_until(self, pipe.store, [&](const snapshot& s) {
-    return s.effective.contains("feature_flags") && !flag(s);
+    return s.effective->contains("feature_flags") && !flag(s);
   });
   std::cout << "polled: new_feature=" << flag(*current(self, pipe.store))
             << '\n';

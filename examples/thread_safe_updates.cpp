@@ -64,7 +64,7 @@ int main() {
   // add_listener(): each change carries the whole snapshot it belongs to.
   auto listener_mixed = std::make_shared<std::atomic<int>>(0);
   auto sub = n->subscribe("database", [listener_mixed](const change& c) {
-    if (!matches(c.after->effective.value("buffer_size", 0),
+    if (!matches(c.after->effective->value("buffer_size", 0),
                  c.new_value().value("host", "")))
       ++*listener_mixed;
   });
@@ -89,8 +89,8 @@ int main() {
         log.last = v2;
         // One snapshot: everything in it belongs to one version.
         auto snap = n->snapshot();
-        if (!matches(snap->effective.value("buffer_size", 0),
-                     snap->effective["database"].value("host", "")))
+        if (!matches(snap->effective->value("buffer_size", 0),
+                     (*snap->effective)["database"].value("host", "")))
           ++log.mixed;
         // A plain typed read; sizes only grow, so neither may this.
         auto now = n->get<int>("buffer_size", 0);

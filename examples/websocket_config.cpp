@@ -93,7 +93,7 @@ snapshot_ptr current(caf::scoped_actor& self, const store_actor& store) {
 bool wait_value(caf::scoped_actor& self, const store_actor& store,
                 const char* ptr, const json& want) {
   for (int i = 0; i < 400; ++i) {
-    auto& eff = current(self, store)->effective;
+    auto& eff = *current(self, store)->effective;
     if (eff.contains(json::json_pointer{ptr})
         && eff.at(json::json_pointer{ptr}) == want)
       return true;
@@ -163,8 +163,8 @@ int main() {
        && ok;
   auto after = current(self, pipe.store);
   std::cout << "LOUD was refused: logging.level is still "
-            << after->effective["logging"]["level"] << '\n';
-  ok = ok && after->effective["logging"]["level"] == "DEBUG"
+            << (*after->effective)["logging"]["level"] << '\n';
+  ok = ok && (*after->effective)["logging"]["level"] == "DEBUG"
        && after->version == before + 1;
   self->send_exit(src, caf::exit_reason::user_shutdown);
   server.stop();

@@ -9,14 +9,11 @@ namespace cfgd {
 
 namespace {
 
-/// Applies the level found in `effective`; a missing or unknown level
-/// leaves the current one (the schema, if any, already refused bad values).
-void apply(const cfgactors::json& effective) {
-  auto it = effective.find("logging");
-  if (it == effective.end() || !it->is_object())
-    return;
-  auto lvl = it->find("level");
-  if (lvl == it->end() || !lvl->is_string())
+/// Applies the level found in `snap`; a missing or unknown level leaves
+/// the current one (the schema, if any, already refused bad values).
+void apply(const cfgactors::snapshot& snap) {
+  auto lvl = snap.effective.find(std::string_view{"logging.level"});
+  if (lvl == nullptr || !lvl->is_string())
     return;
   auto text = lvl->get<std::string>();
   auto level = parse_level(text);
@@ -63,10 +60,10 @@ follow_log_level(const cfgactors::node& n) {
   // Subscribe first, then read the current level: a change in between is
   // delivered to the callback, never lost.
   auto sub = n.subscribe("logging.level", [](const cfgactors::change& c) {
-    apply(c.after->effective);
+    apply(*c.after);
   });
   if (sub)
-    apply(n.snapshot()->effective);
+    apply(*n.snapshot());
   return sub;
 }
 

@@ -81,7 +81,7 @@ int main() {
        {"email", "someone@a-rather-long-domain-name.example.com"}});
   feature_flags flags{snap};
   feature_flags tenant{
-    config_view{snap, overlay_for(snap->effective, "tenants.initech")}};
+    config_view{snap, overlay_for(*snap->effective, "tenants.initech")}};
   auto ctx = [&contexts](int i) -> const flag_context& {
     return contexts[static_cast<std::size_t>(i) % contexts.size()];
   };

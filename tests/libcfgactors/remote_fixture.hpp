@@ -190,7 +190,7 @@ struct remote_fixture {
           return pred(*last);
         }))
       CAF_FAIL("condition not reached; version " << last->version << ": "
-                                                 << last->effective.dump());
+                                                 << last->effective->dump());
     return last;
   }
 };

@@ -33,12 +33,12 @@ snapshot_ptr make_version(uint64_t v) {
   auto snap = std::make_shared<snapshot>();
   auto text = std::to_string(v);
   snap->version = v;
-  snap->effective = json{
+  snap->effective = layer_data{json{
     {"n", v},
     {"name", "v" + text},
     {"pair", json::array({"v" + text, text})},
     {"obj", json{{"n", v}, {"name", "v" + text}}},
-  };
+  }};
   return snap;
 }
 

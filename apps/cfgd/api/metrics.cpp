@@ -169,9 +169,8 @@ http::response primary_metrics(const http::request_context& rc,
     w.sample("cfg_validation_failures_total", {{"reason", rule}},
              static_cast<double>(n));
   w.family("cfg_tree_copies_total", "counter",
-           "Writes whose tree was a whole copy of the config, having no "
-           "older tree to build in (the first history_size versions, and "
-           "while readers hold every old one).");
+           "Writes whose merged tree was built whole rather than along "
+           "their change (a change at the root); 0 in normal operation.");
   w.sample("cfg_tree_copies_total", static_cast<double>(vstats->tree_copies));
   w.family("cfg_version", "gauge", "The current config version.");
   w.sample("cfg_version", static_cast<double>(snap->version));

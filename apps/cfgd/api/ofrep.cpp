@@ -33,14 +33,14 @@ constexpr int inactivity_delay_sec = 120;
 /// that may not see secrets evaluates the snapshot's own flags, compiled
 /// once for every request on that version.
 bool secret_in_features(const cfgactors::snapshot& snap) {
+  static const auto at = *cfgactors::config_path::parse("features");
+  auto features = snap.effective.find(at);
+  if (features == nullptr)
+    return false;
   bool found = false;
   snap.secrets->for_each(
-    snap.effective, [&found](const cfgactors::config_path& at, const json&) {
-      auto first = at.segments.empty()
-                     ? nullptr
-                     : std::get_if<std::string>(&at.segments.front());
-      found = found || (first != nullptr && *first == "features");
-    });
+    *features, at,
+    [&found](const cfgactors::config_path&, const json&) { found = true; });
   return found;
 }
 
@@ -55,7 +55,7 @@ cfgactors::ofrep_answer over(const cfgactors::snapshot_ptr& snap,
   // the whole configuration. Its flags are compiled for this request alone.
   static const auto at = *cfgactors::config_path::parse("features");
   auto shown = json::object();
-  if (auto it = snap->effective.find("features"); it != snap->effective.end()) {
+  if (auto it = snap->effective.find(at); it != nullptr) {
     auto features = *it;
     snap->secrets->mask(features, at);
     shown["features"] = std::move(features);

@@ -69,7 +69,7 @@ void get_config(const api_context_ptr& ctx, const http::request_context& rc,
   with_snapshot(ctx, rc, std::move(respond),
                 [&rc, secrets](const cfgactors::snapshot_ptr& snap) {
                   if (!snap->secrets || secrets)
-                    return tagged_json(rc.req, *snap, snap->effective);
+                    return tagged_json(rc.req, *snap, *snap->effective);
                   return tagged_json(rc.req, *snap, snap->shown(false));
                 });
 }
@@ -86,7 +86,7 @@ void get_config_path(const api_context_ptr& ctx,
   with_snapshot(ctx, rc, std::move(respond),
                 [&rc, secrets, path = std::move(*path)](
                   const cfgactors::snapshot_ptr& snap) {
-                  auto value = cfgactors::find(snap->effective, path);
+                  auto value = snap->effective.find(path);
                   if (!value)
                     return http::error_response(
                       rc.req, status::not_found, "not found",

@@ -304,9 +304,9 @@ void post_feature(const api_context_ptr& ctx, const http::request_context& rc,
      op = std::move(op)](caf::expected<cfgactors::snapshot_ptr> snap) mutable {
       if (!snap)
         return respond(actor_error(*ctx, rc.req, snap.error()));
-      auto& effective = (*snap)->effective;
-      auto features = effective.find("features");
-      if (features == effective.end() || !features->is_object()
+      auto features
+        = (*snap)->effective.find(std::string_view{"features"});
+      if (features == nullptr || !features->is_object()
           || !features->contains(rc.rest))
         return respond(http::error_response(
           rc.req, status::not_found, "unknown flag",

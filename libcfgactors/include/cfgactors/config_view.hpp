@@ -112,10 +112,8 @@ public:
   /// The whole merged tree: a full copy, for display rather than lookups.
   json effective() const;
 
-  /// The base tree.
-  const json& base() const noexcept {
-    return *base_;
-  }
+  /// The base tree (a snapshot's JSON is made on first use).
+  const json& base() const;
 
   /// The overlay, or nullptr when there is none.
   const json* overlay() const noexcept {
@@ -129,7 +127,8 @@ public:
 
 private:
   snapshot_ptr snapshot_;
-  const json* base_;
+  const json* base_; ///< null when reading snapshot_
+
   std::shared_ptr<const json> overlay_;
 };
 

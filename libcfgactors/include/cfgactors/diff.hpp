@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cfgactors/fwd.hpp"
+#include "cfgactors/layer.hpp"
 
 namespace cfgactors {
 
@@ -37,6 +38,11 @@ std::vector<std::string> changed_paths(const json& from, const json& to,
 /// they differ (changed_paths of the two): one add, replace or remove per
 /// path, each replacing an array whole.
 json json_patch_at(const json& from, const json& to,
+                   const std::vector<std::string>& paths);
+
+/// The same between two versions' merged trees (snapshot::effective): only
+/// the values at `paths` are read, the trees' JSON is not made.
+json json_patch_at(const layer_data& from, const layer_data& to,
                    const std::vector<std::string>& paths);
 
 /// The dotted paths an RFC 6902 `patch` changed in the tree it made,

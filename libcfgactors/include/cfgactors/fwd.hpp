@@ -20,6 +20,7 @@ struct operation;
 struct write_request;
 struct write_result;
 struct validation_error;
+class layer_data;
 class layer_stack;
 class rule_set;
 class json_schema;

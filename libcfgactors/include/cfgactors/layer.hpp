@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -9,6 +10,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cfgactors/fwd.hpp"
+
+namespace cfgactors {
+struct config_path;
+} // namespace cfgactors
 
 namespace cfgactors {
 
@@ -59,11 +64,34 @@ public:
     return state_ != nullptr;
   }
 
+  /// A copy of the JSON form: made from the tree without being kept when
+  /// the JSON is not made (a reader that copies anyway, such as a push of
+  /// the whole config, leaves no JSON behind in a version built as a tree).
+  json to_json() const;
+
+  /// The value at `path` as JSON, or nullptr where there is none (as
+  /// cfgactors::find). Without the JSON form made, the value is found in
+  /// the tree and only it is made JSON, once, and kept with this data: a
+  /// reader of one setting does not make a whole config JSON.
+  const json* find(const config_path& path) const;
+
+  /// The same for a dotted path (snapshot_cell.hpp's lookup); plain
+  /// `a.b.c` paths are walked without allocating.
+  const json* find(std::string_view path) const;
+
+  /// Whether the JSON form is made.
+  bool has_json() const noexcept;
+
   /// The tree, made on first use (thread-safe).
   const std::shared_ptr<const detail::config_node>& tree() const;
 
   /// Whether the tree is made (a write's layer, or one read as a tree).
   bool has_tree() const noexcept;
+
+  /// The JSON form moved out, when this handle is its only holder and the
+  /// JSON is made (what gives a tree nobody reads any more back for reuse);
+  /// nullopt otherwise. Leaves this handle without data.
+  std::optional<json> release_json() &&;
 
   /// The very same data, not an equal copy.
   friend bool operator==(const layer_data& x, const layer_data& y) noexcept {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cfgactors/fwd.hpp"
+#include "cfgactors/path.hpp"
 #include "cfgactors/validation_error.hpp"
 
 namespace cfgactors {
@@ -43,11 +44,29 @@ public:
   /// Runs `fn` over the whole candidate; `name` is used only when it throws.
   rule_set& tree_check(std::string name, tree_check_fn fn);
 
+  /// A check of one subtree: `fn` gets the value at `path` (nullptr when
+  /// absent) and appends errors with their full paths. Unlike a tree check
+  /// it runs only when a write changes something at or below `path`
+  /// (check with changed paths), and reads that subtree alone.
+  using subtree_check_fn
+    = std::function<void(const json* value, validation_errors&)>;
+  rule_set& subtree_check(std::string path, std::string name,
+                          subtree_check_fn fn);
+
   /// Appends every violation in `candidate` to `out`.
   void check(const json& candidate, validation_errors& out) const;
 
+  /// The same for a version's merged tree. With `changed` (the dotted paths
+  /// where it differs from a tree these rules accepted), only the rules and
+  /// subtree checks whose path a change touches run, each on the subtree
+  /// below its path's first wildcard: a rule is a function of the values
+  /// at its path. Tree checks see the whole candidate, made JSON for them.
+  void check(const layer_data& candidate,
+             const std::vector<std::string>* changed,
+             validation_errors& out) const;
+
   std::size_t size() const noexcept {
-    return rules_.size() + tree_checks_.size();
+    return rules_.size() + tree_checks_.size() + subtree_checks_.size();
   }
 
 private:
@@ -57,8 +76,20 @@ private:
     bool must_exist = false;
     predicate_fn fn;
   };
+  /// Checks `r` below `node`, the value at `at`, the first `at.size()`
+  /// steps of `pattern`.
+  void check_rule(const rule& r, const std::vector<path_segment>& pattern,
+                  const json& node, config_path at,
+                  validation_errors& out) const;
+
   std::vector<rule> rules_;
   std::vector<std::pair<std::string, tree_check_fn>> tree_checks_;
+  struct subtree_check_entry {
+    std::string path;
+    std::string name;
+    subtree_check_fn fn;
+  };
+  std::vector<subtree_check_entry> subtree_checks_;
 };
 
 } // namespace cfgactors

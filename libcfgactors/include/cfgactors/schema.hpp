@@ -62,6 +62,13 @@ public:
   void validate(const json& candidate, const std::vector<std::string>& changed,
                 validation_errors& out) const;
 
+  /// The same for a candidate held as a persistent tree (a version built
+  /// along its write): proved on the tree, which makes JSON of the changed
+  /// subtrees only; the candidate's JSON is made for a full pass alone.
+  void validate(const layer_data& candidate,
+                const std::vector<std::string>& changed,
+                validation_errors& out) const;
+
   /// `candidate` with the schema's `x-normalize` rules applied ("upper",
   /// "lower", "trim": a string rewritten before it is judged), or nullopt
   /// when no rule changes anything. Writers store the normalized value, so

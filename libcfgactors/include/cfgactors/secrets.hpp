@@ -76,6 +76,11 @@ public:
                 const std::function<void(const config_path&, json&)>& fn)
     const;
 
+  /// The same for a value that `fn` only reads.
+  void for_each(const json& value, const config_path& at,
+                const std::function<void(const config_path&, const json&)>& fn)
+    const;
+
   /// True if `tree` holds a value at any secret path.
   bool any_in(const json& tree) const;
 

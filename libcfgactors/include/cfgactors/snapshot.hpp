@@ -32,7 +32,11 @@ struct snapshot {
   int64_t timestamp_ms = 0; ///< commit time, milliseconds since the Unix epoch
   std::string origin;       ///< who made it: source, user or node
   layer_stack layers;       ///< the layers it was merged from
-  json effective;           ///< the merged tree readers see
+  /// The merged tree readers see: `*effective` is its JSON,
+  /// `effective.tree()` its persistent tree (model/config_tree.hpp), each
+  /// made from the other on first use. A version built as a tree shares
+  /// every subtree it did not change with the version before.
+  layer_data effective;
   /// The paths whose values are secrets (null: none); shared by the
   /// versions that have the same ones.
   secret_paths_ptr secrets;
@@ -56,6 +60,14 @@ struct snapshot {
   /// Builds a snapshot and computes its hash.
   static snapshot_ptr make(uint64_t version, std::string origin,
                            layer_stack layers, json effective,
+                           int64_t timestamp_ms,
+                           secret_paths_ptr secrets = nullptr,
+                           std::string author = {}, std::string reason = {});
+
+  /// The same for a merged tree held as layer_data (a persistent tree):
+  /// hashed on the tree, its JSON made only when read.
+  static snapshot_ptr make(uint64_t version, std::string origin,
+                           layer_stack layers, layer_data effective,
                            int64_t timestamp_ms,
                            secret_paths_ptr secrets = nullptr,
                            std::string author = {}, std::string reason = {});

@@ -25,6 +25,10 @@ namespace cfgactors {
 /// without allocating.
 const json* lookup(const json& root, std::string_view path);
 
+/// The same in a snapshot's tree (layer_data::find): only the value found is
+/// made JSON, not the config.
+const json* lookup(const layer_data& root, std::string_view path);
+
 /// Reclamation: the cell holds the current snapshot by shared_ptr under a
 /// mutex that only writers and a reader's first read of a new generation
 /// take. Each reading thread pins the snapshot it last read in a slot of its

@@ -27,9 +27,9 @@ struct validator_stats {
   std::vector<uint64_t> commit_latency_counts =
     std::vector<uint64_t>(commit_latency_bounds.size() + 1);
   double commit_latency_sum = 0;
-  /// Writes whose tree was a whole copy of the config (no older tree to
-  /// build in, src/pipeline/tree_pool.hpp): each costs the config's size,
-  /// the others what they change.
+  /// Writes whose merged tree was built whole (the first, or one whose
+  /// change cannot be set path by path: src/write/effective_tree.hpp):
+  /// each costs the config's size, the others what they change.
   uint64_t tree_copies = 0;
 
   /// Books one commit that took `seconds`.

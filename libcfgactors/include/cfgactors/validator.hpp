@@ -37,4 +37,11 @@ validation_errors
 check_candidate(const json& effective, const validator_options& options,
                 const std::vector<std::string>* changed = nullptr);
 
+/// The same for a candidate held as a persistent tree (a version built
+/// along its write): the schema proves it on the tree; its JSON is made for
+/// a full pass, and for rules and contracts when any is registered.
+validation_errors
+check_candidate(const layer_data& effective, const validator_options& options,
+                const std::vector<std::string>* changed = nullptr);
+
 } // namespace cfgactors

@@ -61,7 +61,7 @@ std::vector<std::string> secrets_of(const snapshot& s) {
 /// What a replica that does not receive secrets holds of `s`: its tree with
 /// every value at a secret path `***`.
 json masked_tree(const snapshot& s) {
-  auto tree = s.effective;
+  auto tree = s.effective.to_json();
   if (s.secrets)
     s.secrets->mask(tree);
   return tree;
@@ -72,7 +72,7 @@ json masked_tree(const snapshot& s) {
 full_snapshot full_of(const primary_options& opts, const snapshot& s,
                       bool masked) {
   full_snapshot out{s.version,     s.hash,          s.timestamp_ms,
-                    s.origin,      s.layers.to_json(), s.effective,
+                    s.origin,      s.layers.to_json(), s.effective.to_json(),
                     secrets_of(s), opts.cluster_id, opts.epoch,
                     {},            {},
                     s.author,      s.reason};
@@ -112,7 +112,7 @@ replicated_change step(const primary_options& opts, const snapshot& from,
     // The paths the write found: no diff of whole trees.
     out.patch = json_patch_at(from.effective, to.effective, *to.changes);
   } else {
-    out.patch = json_patch(from.effective, to.effective);
+    out.patch = json_patch(*from.effective, *to.effective);
   }
   return out;
 }

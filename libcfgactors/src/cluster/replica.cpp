@@ -23,12 +23,13 @@
 #include "cfgactors/hash.hpp"
 #include "cfgactors/merge.hpp"
 #include "core/internal_actor_types.hpp"
-#include "pipeline/change_trail.hpp"
 #include "pipeline/topic_router.hpp"
+#include "model/make_snapshot.hpp"
+#include "model/config_tree.hpp"
+#include "model/tree_patch.hpp"
 #include "pipeline/version_history.hpp"
 #include "core/log.hpp"
 #include "model/hash_tree.hpp"
-#include "pipeline/tree_pool.hpp"
 
 namespace cfgactors {
 
@@ -77,8 +78,7 @@ struct link_inbox {
 using replica_impl = replica_actor::extend<
   caf::reacts_to<connect_tick_atom>, caf::reacts_to<ack_tick_atom>,
   caf::reacts_to<hello_tick_atom, uint64_t>,
-  caf::reacts_to<link_tick_atom, uint64_t>,
-  caf::reacts_to<detail::trim_atom, uint64_t>>;
+  caf::reacts_to<link_tick_atom, uint64_t>>;
 
 struct replica_actor_state {
   static inline const char* name = "cfgactors.replica";
@@ -87,16 +87,6 @@ struct replica_actor_state {
   topic_router_actor router;
   /// The versions applied, newest (current) last; nothing is read from disk.
   detail::version_history versions;
-  /// Trees of snapshots nobody holds any more: the next version is built in
-  /// one of them rather than in a fresh copy of the current tree.
-  std::shared_ptr<detail::tree_pool> trees
-    = std::make_shared<detail::tree_pool>();
-  /// The paths each recent version changed, oldest first, one after the
-  /// other from the version before it: what a tree of an older version needs
-  /// to be brought up to the current one.
-  detail::change_trail trail;
-  /// A trim message is on its way (trim_when_idle).
-  bool trim_armed = false;
   primary_actor primary;            ///< null while disconnected
   /// Derived in the handshake with `primary`; empty until the primary
   /// proved the secret back.
@@ -243,40 +233,16 @@ void adopt(replica_ptr self, const Message& m) {
   st.epoch = m.epoch;
 }
 
-/// Trims the pool if no version came tree_pool::idle_trim_delay from now,
-/// as the validator does: a version that found no tree (its readers held
-/// them all) copied the whole tree, and the pool keeps one more from then
-/// on, each the config's size.
-void trim_when_idle(replica_ptr self) {
-  auto& st = self->state;
-  if (st.trim_armed)
-    return;
-  st.trim_armed = true;
-  self->delayed_send(self, detail::tree_pool::idle_trim_delay,
-                     detail::trim_atom::value, st.versions.current()->version);
-}
-
-void on_trim(replica_ptr self, uint64_t version) {
-  auto& st = self->state;
-  st.trim_armed = false;
-  if (st.versions.current()->version == version)
-    st.trees->trim();
-  else
-    trim_when_idle(self); // versions came since: once they stop
-}
-
 /// Makes `next` current and tells the local subscribers.
 void install(replica_ptr self, snapshot_ptr next) {
   auto& st = self->state;
   mark_fresh(self);
   // The subscribers first, as the store does: the history's bookkeeping
-  // (letting go of an older tree, its patch back) is not on their way.
+  // is not on their way.
   self->send(st.router, publish_atom::value, st.versions.current(), next);
   // A full snapshot may go back (a primary that lost its history): the
   // history then starts over.
   st.versions.push(next);
-  st.trail.push(*next);
-  trim_when_idle(self);
 }
 
 void send_ack(replica_ptr self) {
@@ -539,7 +505,7 @@ secret_paths_ptr secrets_from(const snapshot& cur,
 /// The hash of the tree `s` holds (for a masked replica, of the masked
 /// tree, which `s.hash`, the primary's, is not).
 std::string digest_of(const snapshot& s) {
-  return s.hashes ? s.hashes->hex() : canonical_hash(s.effective);
+  return s.hashes ? s.hashes->hex() : canonical_hash(*s.effective);
 }
 
 /// One step of the stream: applied only on top of `prev_version`, kept only
@@ -569,30 +535,40 @@ void on_replicated_change(replica_ptr self, replicated_change& m) {
     send_ack(self);
     return;
   }
-  // Built in the tree of an older version, brought up to this one where
-  // the versions between changed it (or copied whole, reusing its nodes).
-  json tree;
-  if (auto pooled = st.trees->take()) {
-    tree = std::move(pooled->tree);
-    st.trail.bring_up(tree, pooled->version, cur);
-  } else {
-    tree = cur.effective;
-  }
-  try {
-    tree.patch_inplace(m.patch);
-  } catch (const std::exception& e) {
-    resync(self, "bad_patch", m.version);
-    return;
+  // The patch applied to the current version's persistent tree: the next
+  // version shares all the patch left alone with it. A patch a tree does
+  // not take (an array step, a move) is applied to a copy of the JSON.
+  detail::config_tree tree{cur.effective.tree()};
+  std::vector<std::string> paths;
+  layer_data effective;
+  switch (detail::patch_tree(tree, m.patch, paths)) {
+    case detail::tree_patch_result::applied:
+      effective = layer_data{tree.root_ptr()};
+      break;
+    case detail::tree_patch_result::unsupported:
+      try {
+        auto copy = *cur.effective;
+        copy.patch_inplace(m.patch);
+        paths = patch_paths(m.patch, copy);
+        effective = layer_data{std::move(copy)};
+      } catch (const std::exception&) {
+        resync(self, "bad_patch", m.version);
+        return;
+      }
+      break;
+    case detail::tree_patch_result::failed:
+      resync(self, "bad_patch", m.version);
+      return;
   }
   // Hashed along the paths the patch changed, the rest shared with the
   // current version's digests. A masked tree is checked against the hash
   // of the masked tree; the snapshot keeps the true hash, which we report
   // and ack.
   auto changes = std::make_shared<const std::vector<std::string>>(
-    patch_paths(m.patch, tree));
+    std::move(paths));
   auto expected = m.masked_hash.empty() ? m.hash : m.masked_hash;
-  auto next = detail::make_recycled(st.trees, m.version, std::move(m.origin),
-                                    {}, std::move(tree), m.timestamp_ms,
+  auto next = detail::make_snapshot(m.version, std::move(m.origin), {},
+                                    std::move(effective), m.timestamp_ms,
                                     secrets_from(cur, m.secrets), m.hash,
                                     std::move(m.author), std::move(m.reason),
                                     &cur, std::move(changes));
@@ -634,7 +610,8 @@ void on_full_snapshot(replica_ptr self, full_snapshot& m) {
   auto hashes = detail::hash_tree_of(m.effective);
   auto next = std::make_shared<const snapshot>(
     snapshot{m.version, m.hash, m.timestamp_ms, std::move(m.origin),
-             layer_stack::from_json(m.layers), std::move(m.effective),
+             layer_stack::from_json(m.layers),
+             layer_data{std::move(m.effective)},
              secrets && !secrets->empty() ? secrets : nullptr,
              std::move(m.author), std::move(m.reason), nullptr, 0,
              std::move(hashes)});
@@ -765,10 +742,6 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
   st.options = std::move(options);
   st.retry = detail::backoff{st.options.min_backoff, st.options.max_backoff};
   st.versions = detail::version_history{st.options.history_size, {}};
-  // The trees the pool gets back are version_history::whole_trees versions
-  // old, or older when readers held on to them: reach back the history.
-  st.trail = detail::change_trail{st.options.history_size
-                                  + detail::tree_pool::most};
   st.router = self->spawn<caf::linked>(topic_router, st.versions.current());
   self->set_down_handler(
     [self](const caf::down_msg& msg) { on_primary_down(self, msg); });
@@ -786,7 +759,6 @@ replica_impl::behavior_type replica(replica_ptr self, replica_options options) {
         connect(self);
     },
     [self](ack_tick_atom) { on_ack_tick(self); },
-    [self](detail::trim_atom, uint64_t version) { on_trim(self, version); },
     [self](hello_tick_atom, uint64_t n) { on_hello_tick(self, n); },
     [self](link_tick_atom, uint64_t n) { on_link_tick(self, n); },
     [self](replicated_change& m) { on_replicated_change(self, m); },

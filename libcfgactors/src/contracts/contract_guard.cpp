@@ -63,8 +63,8 @@ bool same_subtree(const snapshot& x, const snapshot& y,
   auto path = config_path::parse(prefix);
   if (!path)
     return false;
-  auto a = find(x.effective, *path);
-  auto b = find(y.effective, *path);
+  auto a = x.effective.find(*path);
+  auto b = y.effective.find(*path);
   return a == nullptr ? b == nullptr : b != nullptr && *a == *b;
 }
 

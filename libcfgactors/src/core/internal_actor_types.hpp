@@ -32,16 +32,8 @@ namespace detail {
 using group_flush_atom = caf::atom_constant<caf::atom("gflush")>;
 
 /// The validator to itself: take the writes it held back (see
-/// pipeline/validator.cpp). Also from its tree pool: a tree is back.
+/// pipeline/validator.cpp).
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
-
-/// The validator to itself: a write waited for a tree as long as a copy of
-/// one would take; it copies now (see pipeline/validator.cpp).
-using tree_wait_atom = caf::atom_constant<caf::atom("treewait")>;
-
-/// The validator to itself, a while after it went idle: the trees its tree
-/// pool kept for a burst of writes go (see pipeline/tree_pool.hpp).
-using trim_atom = caf::atom_constant<caf::atom("trim")>;
 
 } // namespace detail
 

@@ -105,13 +105,19 @@ view_value resolve(const cursor& at) {
 
 } // namespace
 
+const json& config_view::base() const {
+  // A snapshot's JSON is made on the first lookup through the view, not
+  // when the view is made: flags compiled from a snapshot never need it.
+  return snapshot_ ? *snapshot_->effective : *base_;
+}
+
 config_view::config_view() : base_(&empty_object()) {
   // nop
 }
 
 config_view::config_view(snapshot_ptr base, json overlay)
   : snapshot_(std::move(base)),
-    base_(snapshot_ ? &snapshot_->effective : &empty_object()),
+    base_(snapshot_ ? nullptr : &empty_object()),
     overlay_(keep_object(std::move(overlay))) {
   // nop
 }
@@ -126,13 +132,13 @@ config_view config_view::overlaid(const json& more) const {
   if (!more.is_object())
     return result;
   json combined = overlay_ ? *overlay_ : json::object();
-  merge_overlays(combined, more, *base_);
+  merge_overlays(combined, more, base());
   result.overlay_ = std::make_shared<const json>(std::move(combined));
   return result;
 }
 
 view_value config_view::find(const config_path& path) const {
-  cursor at{base_, overlay_.get()};
+  cursor at{&base(), overlay_.get()};
   for (auto& segment : path.segments)
     at = std::visit([&at](const auto& step) { return descend(at, step); },
                     segment);
@@ -148,7 +154,7 @@ view_value config_view::find(std::string_view path) const {
 
 view_value
 config_view::find_keys(std::initializer_list<std::string_view> keys) const {
-  cursor at{base_, overlay_.get()};
+  cursor at{&base(), overlay_.get()};
   for (auto key : keys)
     at = descend(at, key);
   return resolve(at);
@@ -156,7 +162,7 @@ config_view::find_keys(std::initializer_list<std::string_view> keys) const {
 
 json::value_t
 config_view::type_at(std::initializer_list<std::string_view> keys) const {
-  cursor at{base_, overlay_.get()};
+  cursor at{&base(), overlay_.get()};
   for (auto key : keys)
     at = descend(at, key);
   if (at.gone)
@@ -168,8 +174,8 @@ config_view::type_at(std::initializer_list<std::string_view> keys) const {
 
 json config_view::effective() const {
   if (!overlay_)
-    return *base_;
-  return merged(*base_, *overlay_);
+    return base();
+  return merged(base(), *overlay_);
 }
 
 json overlay_for(const json& config, std::string_view path) {

@@ -54,6 +54,11 @@ const detail::compiled_flags* feature_flags::compiled() const noexcept {
   if (auto ready = cache_->get())
     return ready;
   try {
+    // A snapshot's own flags: its `features` alone made JSON, not the
+    // config (a version built as a tree has no JSON until read).
+    if (auto snap = flags_source(view_))
+      return cache_->install(std::make_unique<const detail::compiled_flags>(
+        snap->effective.find(std::string_view{"features"})));
     auto features = view_.find_keys({"features"});
     return cache_->install(
       std::make_unique<const detail::compiled_flags>(features.get()));
@@ -133,10 +138,10 @@ std::string feature_flags::variant(std::string_view name,
   return std::string{found.empty() ? fallback : found};
 }
 
-void validate_features(const json& config, validation_errors& out) {
-  if (!config.is_object())
-    return;
-  auto features = field(config, "features");
+namespace {
+
+/// validate_features on the `features` value itself (nullptr: absent).
+void check_features(const json* features, validation_errors& out) {
   if (features == nullptr)
     return;
   if (!features->is_object()) {
@@ -152,6 +157,13 @@ void validate_features(const json& config, validation_errors& out) {
   }
 }
 
+} // namespace
+
+void validate_features(const json& config, validation_errors& out) {
+  if (config.is_object())
+    check_features(field(config, "features"), out);
+}
+
 validation_errors validate_features(const json& config) {
   validation_errors result;
   validate_features(config, result);
@@ -159,10 +171,8 @@ validation_errors validate_features(const json& config) {
 }
 
 rule_set& add_feature_rules(rule_set& rules) {
-  return rules.tree_check("flag", [](const json& candidate,
-                                     validation_errors& out) {
-    validate_features(candidate, out);
-  });
+  // A subtree check: a write that changes no flag does not check them.
+  return rules.subtree_check("features", "flag", check_features);
 }
 
 } // namespace cfgactors

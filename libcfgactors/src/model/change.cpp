@@ -13,7 +13,7 @@ const json& subtree(const snapshot_ptr& snap, const std::string& prefix) {
   auto path = config_path::parse(prefix);
   if (!path)
     return null_value;
-  auto ptr = find(snap->effective, *path);
+  auto ptr = snap->effective.find(*path);
   return ptr ? *ptr : null_value;
 }
 

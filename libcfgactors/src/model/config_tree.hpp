@@ -79,6 +79,11 @@ private:
   tree_block_ptr block_;
 };
 
+/// How many times a layer_data made its whole JSON from its tree, in this
+/// process: what the suites count to show that a version built along its
+/// write is not made JSON on the way to its readers.
+uint64_t whole_jsons_made() noexcept;
+
 /// The tree of `value`, built whole.
 config_node_ptr node_of(const json& value);
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <string>
 
+#include "cfgactors/layer.hpp"
 #include "cfgactors/path.hpp"
 #include "model/config_tree.hpp"
 #include "model/tree_diff.hpp"
@@ -212,13 +213,18 @@ std::vector<std::string> changed_paths(const json& from, const json& to,
   return result;
 }
 
-json json_patch_at(const json& from, const json& to,
-                   const std::vector<std::string>& paths) {
+namespace {
+
+/// json_patch_at over anything that finds a value by path (JSON, or a
+/// version's tree); `whole` diffs everything when a path does not parse.
+template <class FindFrom, class FindTo, class Whole>
+json patch_at(FindFrom find_from, FindTo find_to,
+              const std::vector<std::string>& paths, Whole whole) {
   auto ops = json::array();
   for (auto& text : paths) {
     auto path = config_path::parse(text);
     if (!path)
-      return json_patch(from, to);
+      return whole();
     std::string pointer;
     for (auto& segment : path->segments) {
       pointer += '/';
@@ -227,8 +233,8 @@ json json_patch_at(const json& from, const json& to,
       else
         pointer += std::to_string(std::get<std::size_t>(segment));
     }
-    auto x = find(from, *path);
-    auto y = find(to, *path);
+    const json* x = find_from(*path);
+    const json* y = find_to(*path);
     if (x != nullptr && y != nullptr)
       ops.push_back(json{{"op", "replace"}, {"path", pointer}, {"value", *y}});
     else if (y != nullptr)
@@ -237,6 +243,22 @@ json json_patch_at(const json& from, const json& to,
       ops.push_back(json{{"op", "remove"}, {"path", pointer}});
   }
   return ops;
+}
+
+} // namespace
+
+json json_patch_at(const json& from, const json& to,
+                   const std::vector<std::string>& paths) {
+  return patch_at([&](const config_path& p) { return find(from, p); },
+                  [&](const config_path& p) { return find(to, p); }, paths,
+                  [&] { return json_patch(from, to); });
+}
+
+json json_patch_at(const layer_data& from, const layer_data& to,
+                   const std::vector<std::string>& paths) {
+  return patch_at([&](const config_path& p) { return from.find(p); },
+                  [&](const config_path& p) { return to.find(p); }, paths,
+                  [&] { return json_patch(*from, *to); });
 }
 
 std::vector<std::string> patch_paths(const json& patch, const json& after) {
@@ -382,6 +404,13 @@ std::vector<std::string> changed_paths(const config_node& from,
   walk_nodes(path, from, to, result);
   std::sort(result.begin(), result.end());
   return result;
+}
+
+std::vector<std::string> changed_paths(const layer_data& from,
+                                       const layer_data& to) {
+  if (from.has_tree() && to.has_tree())
+    return changed_paths(*from.tree(), *to.tree());
+  return cfgactors::changed_paths(*from, *to);
 }
 
 } // namespace cfgactors::detail

@@ -1,5 +1,6 @@
 // SHA-256 content hashes: the Merkle hash of a tree (docs/HASH.md).
 #include "cfgactors/hash.hpp"
+#include "model/config_tree.hpp"
 #include "model/hash_tree.hpp"
 
 #include <algorithm>
@@ -203,19 +204,195 @@ void put_ref(digest_sink& out, const hash_digest& digest) {
   put_hex(out, digest);
 }
 
-hash_tree_ptr build(const json& value, const hash_tree* old,
+/// A cursor over the entries of a persistent tree's container, in order:
+/// what a json iterator is to an object_t or array_t.
+class entry_cursor {
+public:
+  /// At the first entry whose key is not before `key` (objects).
+  static entry_cursor at_key(const detail::tree_block* root,
+                             std::string_view key) {
+    entry_cursor out;
+    for (auto* block = root; block != nullptr;) {
+      if (block->leaf()) {
+        auto i = std::lower_bound(block->entries.begin(),
+                                  block->entries.end(), key,
+                                  [](const detail::tree_entry& entry,
+                                     std::string_view k) {
+                                    return entry.key < k;
+                                  });
+        out.path_.emplace_back(block, static_cast<std::size_t>(
+                                        i - block->entries.begin()));
+        return out;
+      }
+      // The last child whose first key is not after `key`.
+      auto i = std::upper_bound(block->children.begin(),
+                                block->children.end(), key,
+                                [](std::string_view k, const auto& child) {
+                                  return k < child->first;
+                                });
+      auto index = i == block->children.begin()
+                     ? std::size_t{0}
+                     : static_cast<std::size_t>(i - block->children.begin())
+                         - 1;
+      out.path_.emplace_back(block, index);
+      block = block->children[index].get();
+    }
+    return out;
+  }
+
+  /// At the entry of position `index`.
+  static entry_cursor at_index(const detail::tree_block* root,
+                               std::size_t index) {
+    entry_cursor out;
+    for (auto* block = root; block != nullptr;) {
+      if (block->leaf()) {
+        out.path_.emplace_back(block, index);
+        return out;
+      }
+      std::size_t child = 0;
+      while (child + 1 < block->children.size()
+             && index >= block->children[child]->count)
+        index -= block->children[child++]->count;
+      out.path_.emplace_back(block, child);
+      block = block->children[child].get();
+    }
+    return out;
+  }
+
+  const detail::tree_entry& operator*() const {
+    auto& [leaf, i] = path_.back();
+    return leaf->entries[i];
+  }
+
+  const detail::tree_entry* operator->() const {
+    return &**this;
+  }
+
+  entry_cursor& operator++() {
+    if (++path_.back().second < path_.back().first->entries.size())
+      return *this;
+    path_.pop_back();
+    while (!path_.empty()) {
+      auto& [block, i] = path_.back();
+      if (++i < block->children.size()) {
+        for (auto* next = block->children[i].get();;) {
+          path_.emplace_back(next, 0);
+          if (next->leaf())
+            break;
+          next = next->children.front().get();
+        }
+        return *this;
+      }
+      path_.pop_back();
+    }
+    return *this;
+  }
+
+private:
+  /// The blocks from the root to the entry and the position taken in each.
+  std::vector<std::pair<const detail::tree_block*, std::size_t>> path_;
+};
+
+/// How the hash reads a tree held as json.
+struct json_reader {
+  using value = json;
+  using member_cursor = json::object_t::const_iterator;
+  using item_cursor = json::array_t::const_iterator;
+
+  static bool structured(const json& x) {
+    return x.is_structured();
+  }
+  static bool object(const json& x) {
+    return x.is_object();
+  }
+  static const json& scalar(const json& x) {
+    return x;
+  }
+  static std::size_t size(const json& x) {
+    return x.size();
+  }
+  static bool has(const json& x, const std::string& key) {
+    auto& members = x.get_ref<const json::object_t&>();
+    return members.find(key) != members.end();
+  }
+  static member_cursor member_at(const json& x, const std::string& key) {
+    return x.get_ref<const json::object_t&>().find(key);
+  }
+  static member_cursor first_member(const json& x) {
+    return x.get_ref<const json::object_t&>().begin();
+  }
+  static item_cursor item_at(const json& x, std::size_t index) {
+    return x.get_ref<const json::array_t&>().begin()
+           + static_cast<std::ptrdiff_t>(index);
+  }
+  static const std::string& key(const member_cursor& it) {
+    return it->first;
+  }
+  static const json& member(const member_cursor& it) {
+    return it->second;
+  }
+  static const json& item(const item_cursor& it) {
+    return *it;
+  }
+};
+
+/// How the hash reads a persistent tree (model/config_tree.hpp): the same
+/// text, so the same digests as the json it holds.
+struct node_reader {
+  using value = detail::config_node;
+  using member_cursor = entry_cursor;
+  using item_cursor = entry_cursor;
+
+  static bool structured(const value& x) {
+    return x.type() != value::kind::scalar;
+  }
+  static bool object(const value& x) {
+    return x.is_object();
+  }
+  static const json& scalar(const value& x) {
+    return x.scalar();
+  }
+  static std::size_t size(const value& x) {
+    return x.size();
+  }
+  static bool has(const value& x, const std::string& key) {
+    return x.member(key) != nullptr;
+  }
+  static member_cursor member_at(const value& x, const std::string& key) {
+    return entry_cursor::at_key(x.block().get(), key);
+  }
+  static member_cursor first_member(const value& x) {
+    return entry_cursor::at_index(x.block().get(), 0);
+  }
+  static item_cursor item_at(const value& x, std::size_t index) {
+    return entry_cursor::at_index(x.block().get(), index);
+  }
+  static const std::string& key(const member_cursor& it) {
+    return it->key;
+  }
+  static const value& member(const member_cursor& it) {
+    return *it->value;
+  }
+  static const value& item(const item_cursor& it) {
+    return *it->value;
+  }
+};
+
+template <class Reader>
+hash_tree_ptr build(const typename Reader::value& value, const hash_tree* old,
                     const path_trie* changed);
 
 /// The node of `member` (a container): the old one where nothing below it
 /// changed, rebuilt along the changed paths below it, or from scratch.
-hash_tree_ptr child_node(const json& member, const hash_tree_ptr* old,
-                         const path_trie* changed) {
+template <class Reader>
+hash_tree_ptr child_node(const typename Reader::value& member,
+                         const hash_tree_ptr* old, const path_trie* changed) {
   if (old == nullptr || *old == nullptr
-      || (*old)->is_object != member.is_object())
-    return build(member, nullptr, nullptr);
+      || (*old)->is_object != Reader::object(member))
+    return build<Reader>(member, nullptr, nullptr);
   if (changed == nullptr)
     return *old;
-  return build(member, old->get(), changed);
+  return build<Reader>(member, old->get(), changed);
 }
 
 /// The previous version's nodes of an object's container members, in key
@@ -230,7 +407,8 @@ struct old_members {
 /// A piece of an object, or a whole narrow one: `count` members from `it`
 /// written `{"key":ref,…}`. Containers keep their old node from `old` where
 /// no changed path reaches below them.
-std::shared_ptr<hash_tree> object_piece(json::object_t::const_iterator it,
+template <class Reader>
+std::shared_ptr<hash_tree> object_piece(typename Reader::member_cursor it,
                                         std::size_t count, old_members* old) {
   auto result = std::make_shared<hash_tree>();
   result->is_object = true;
@@ -238,15 +416,15 @@ std::shared_ptr<hash_tree> object_piece(json::object_t::const_iterator it,
   digest_sink out;
   out.put('{');
   for (std::size_t i = 0; i < count; ++i, ++it) {
-    auto& key = it->first;
-    auto& member = it->second;
+    auto& key = Reader::key(it);
+    auto& member = Reader::member(it);
     if (i > 0)
       out.put(',');
     put_string(out, key);
     out.put(':');
     ++result->values;
-    if (!member.is_structured()) {
-      put_scalar(out, member);
+    if (!Reader::structured(member)) {
+      put_scalar(out, Reader::scalar(member));
       continue;
     }
     // Both sequences are in key order: the old node's members are found
@@ -263,7 +441,7 @@ std::shared_ptr<hash_tree> object_piece(json::object_t::const_iterator it,
           j != old->changed->children.end())
         below = &j->second;
     }
-    auto node = child_node(member, before, below);
+    auto node = child_node<Reader>(member, before, below);
     put_ref(out, node->digest);
     result->values += node->values;
     // Room for every member left at the first container: a wide object of
@@ -280,7 +458,8 @@ std::shared_ptr<hash_tree> object_piece(json::object_t::const_iterator it,
 /// A piece of an array, or a whole narrow one: `[ref,…]`. Arrays are
 /// hashed whole: changed paths never go inside them (a diff compares arrays
 /// as values), and their items are usually few.
-std::shared_ptr<hash_tree> array_piece(json::array_t::const_iterator it,
+template <class Reader>
+std::shared_ptr<hash_tree> array_piece(typename Reader::item_cursor it,
                                        std::size_t count) {
   auto result = std::make_shared<hash_tree>();
   result->size = count;
@@ -290,11 +469,12 @@ std::shared_ptr<hash_tree> array_piece(json::array_t::const_iterator it,
     if (i > 0)
       out.put(',');
     ++result->values;
-    if (!it->is_structured()) {
-      put_scalar(out, *it);
+    auto& item = Reader::item(it);
+    if (!Reader::structured(item)) {
+      put_scalar(out, Reader::scalar(item));
       continue;
     }
-    auto node = build(*it, nullptr, nullptr);
+    auto node = build<Reader>(item, nullptr, nullptr);
     put_ref(out, node->digest);
     result->values += node->values;
     result->items.push_back(std::move(node));
@@ -367,20 +547,23 @@ void seal(hash_tree& node, const std::vector<std::size_t>* dirty) {
 /// member are hashed again. (A key added or removed is itself a changed
 /// path; if every changed key is still there and the count is the same,
 /// none was removed, so none was added.)
-bool same_keys(const json::object_t& object, const hash_tree& old,
+template <class Reader>
+bool same_keys(const typename Reader::value& object, const hash_tree& old,
                const path_trie& changed) {
-  if (old.size != object.size() || old.pieces.empty())
+  if (old.size != Reader::size(object) || old.pieces.empty())
     return false;
   for (auto& entry : changed.children)
-    if (object.find(entry.first) == object.end())
+    if (!Reader::has(object, entry.first))
       return false;
   return true;
 }
 
-hash_tree_ptr build_object(const json::object_t& object, const hash_tree* old,
-                           const path_trie* changed) {
-  auto n = object.size();
-  if (old != nullptr && n > piece_size && same_keys(object, *old, *changed)) {
+template <class Reader>
+hash_tree_ptr build_object(const typename Reader::value& object,
+                           const hash_tree* old, const path_trie* changed) {
+  auto n = Reader::size(object);
+  if (old != nullptr && n > piece_size
+      && same_keys<Reader>(object, *old, *changed)) {
     auto result = std::make_shared<hash_tree>(*old);
     std::vector<std::size_t> dirty;
     for (auto& entry : changed->children) {
@@ -399,9 +582,9 @@ hash_tree_ptr build_object(const json::object_t& object, const hash_tree* old,
       auto& before = piece->members;
       old_members walk{before.begin(), before.end(), changed};
       result->values -= piece->values;
-      piece = object_piece(object.find(first),
-                           std::min(piece_size, n - index * piece_size),
-                           &walk);
+      piece = object_piece<Reader>(Reader::member_at(object, first),
+                                   std::min(piece_size, n - index * piece_size),
+                                   &walk);
       result->values += piece->values;
     }
     seal(*result, &dirty);
@@ -423,34 +606,36 @@ hash_tree_ptr build_object(const json::object_t& object, const hash_tree* old,
   }
   auto* from = walk ? &*walk : nullptr;
   if (n <= piece_size)
-    return object_piece(object.begin(), n, from);
+    return object_piece<Reader>(Reader::first_member(object), n, from);
   auto result = std::make_shared<hash_tree>();
   result->is_object = true;
   result->size = n;
   result->pieces.reserve((n + piece_size - 1) / piece_size);
-  auto it = object.begin();
+  auto it = Reader::first_member(object);
   for (std::size_t at = 0; at < n; at += piece_size) {
     auto count = std::min(piece_size, n - at);
-    result->pieces.emplace_back(it->first, object_piece(it, count, from));
+    result->pieces.emplace_back(Reader::key(it),
+                                object_piece<Reader>(it, count, from));
     result->values += result->pieces.back().second->values;
-    std::advance(it, count);
+    for (std::size_t i = 0; i < count; ++i)
+      ++it;
   }
   seal(*result, nullptr);
   return result;
 }
 
-hash_tree_ptr build_array(const json::array_t& array) {
-  auto n = array.size();
+template <class Reader>
+hash_tree_ptr build_array(const typename Reader::value& array) {
+  auto n = Reader::size(array);
   if (n <= piece_size)
-    return array_piece(array.begin(), n);
+    return array_piece<Reader>(Reader::item_at(array, 0), n);
   auto result = std::make_shared<hash_tree>();
   result->size = n;
   result->pieces.reserve((n + piece_size - 1) / piece_size);
   for (std::size_t at = 0; at < n; at += piece_size) {
     result->pieces.emplace_back(
-      std::string{},
-      array_piece(array.begin() + static_cast<std::ptrdiff_t>(at),
-                  std::min(piece_size, n - at)));
+      std::string{}, array_piece<Reader>(Reader::item_at(array, at),
+                                         std::min(piece_size, n - at)));
     result->values += result->pieces.back().second->values;
   }
   seal(*result, nullptr);
@@ -460,16 +645,29 @@ hash_tree_ptr build_array(const json::array_t& array) {
 // Recursion follows the tree's nesting, which the parse and proposal depth
 // limits bound (as they bound dump() itself). Below a changed path the old
 // node is of no use: `changed` with `whole` set rebuilds from scratch.
-hash_tree_ptr build(const json& value, const hash_tree* old,
+template <class Reader>
+hash_tree_ptr build(const typename Reader::value& value, const hash_tree* old,
                     const path_trie* changed) {
   if (changed == nullptr || changed->whole)
     old = nullptr;
-  if (old != nullptr && old->is_object != value.is_object())
+  if (old != nullptr && old->is_object != Reader::object(value))
     old = nullptr;
-  if (value.is_object())
-    return build_object(value.get_ref<const json::object_t&>(), old,
-                        changed);
-  return build_array(value.get_ref<const json::array_t&>());
+  if (Reader::object(value))
+    return build_object<Reader>(value, old, changed);
+  return build_array<Reader>(value);
+}
+
+template <class Reader>
+hash_tree_ptr rehash_with(const hash_tree_ptr& old,
+                          const typename Reader::value& value,
+                          const path_trie& changed) {
+  if (!Reader::structured(value))
+    return nullptr;
+  if (old == nullptr || changed.whole)
+    return build<Reader>(value, nullptr, nullptr);
+  if (changed.children.empty() && old->is_object == Reader::object(value))
+    return old;
+  return build<Reader>(value, old.get(), &changed);
 }
 
 /// Format 4's digest: every container written whole, however wide.
@@ -532,7 +730,13 @@ void path_trie::add(const config_path& path) {
 hash_tree_ptr hash_tree_of(const json& value) {
   if (!value.is_structured())
     return nullptr;
-  return build(value, nullptr, nullptr);
+  return build<json_reader>(value, nullptr, nullptr);
+}
+
+hash_tree_ptr hash_tree_of(const config_node& value) {
+  if (!node_reader::structured(value))
+    return nullptr;
+  return build<node_reader>(value, nullptr, nullptr);
 }
 
 std::string unpieced_hash(const json& value) {
@@ -544,13 +748,12 @@ std::string unpieced_hash(const json& value) {
 
 hash_tree_ptr rehash(const hash_tree_ptr& old, const json& value,
                      const path_trie& changed) {
-  if (!value.is_structured())
-    return nullptr;
-  if (old == nullptr || changed.whole)
-    return build(value, nullptr, nullptr);
-  if (changed.children.empty() && old->is_object == value.is_object())
-    return old;
-  return build(value, old.get(), &changed);
+  return rehash_with<json_reader>(old, value, changed);
+}
+
+hash_tree_ptr rehash(const hash_tree_ptr& old, const config_node& value,
+                     const path_trie& changed) {
+  return rehash_with<node_reader>(old, value, changed);
 }
 
 } // namespace detail

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cfgactors/path.hpp"
+#include "model/config_tree.hpp"
 
 namespace cfgactors::detail {
 
@@ -74,10 +75,17 @@ struct path_trie {
 /// The hash tree of `value`, from scratch; null for a scalar.
 hash_tree_ptr hash_tree_of(const json& value);
 
+/// The same for a persistent tree: the digests of the json it holds.
+hash_tree_ptr hash_tree_of(const config_node& value);
+
 /// The hash tree of `value`, which equals the tree `old` was made of except
 /// at the paths in `changed`: only the containers on those paths are hashed
 /// again, every other node is shared with `old`.
 hash_tree_ptr rehash(const hash_tree_ptr& old, const json& value,
+                     const path_trie& changed);
+
+/// The same for a persistent tree.
+hash_tree_ptr rehash(const hash_tree_ptr& old, const config_node& value,
                      const path_trie& changed);
 
 /// The hash journals of format 4 stored: the same definition without

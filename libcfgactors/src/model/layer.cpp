@@ -3,11 +3,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <utility>
 
 #include "cfgactors/merge.hpp"
+#include "cfgactors/path.hpp"
 #include "model/config_tree.hpp"
+#include "model/dotted_walk.hpp"
 
 namespace cfgactors {
 
@@ -41,7 +45,18 @@ struct layer_data::state {
   mutable std::atomic<bool> tree_made{false};
   mutable json value;
   mutable std::shared_ptr<const detail::config_node> tree;
+  /// JSON of the containers find() was asked for, by node (the tree is
+  /// immutable and held here: the keys stay valid).
+  mutable std::unordered_map<const detail::config_node*,
+                             std::unique_ptr<const json>>
+    parts;
 };
+
+namespace {
+
+std::atomic<uint64_t> jsons_made{0};
+
+} // namespace
 
 layer_data::layer_data(json value) {
   auto s = std::make_shared<state>();
@@ -64,6 +79,8 @@ const json& layer_data::operator*() const {
     if (!s.json_made.load(std::memory_order_relaxed)) {
       s.value = detail::to_json(*s.tree);
       s.json_made.store(true, std::memory_order_release);
+      s.parts.clear();
+      jsons_made.fetch_add(1, std::memory_order_relaxed);
     }
   }
   return s.value;
@@ -81,8 +98,69 @@ const std::shared_ptr<const detail::config_node>& layer_data::tree() const {
   return s.tree;
 }
 
+json layer_data::to_json() const {
+  if (!state_)
+    return json{};
+  return has_json() ? **this : detail::to_json(*tree());
+}
+
+bool layer_data::has_json() const noexcept {
+  return state_ && state_->json_made.load(std::memory_order_acquire);
+}
+
+namespace {
+
+/// The JSON of `node`: a scalar holds its own; a container's is made once
+/// per data and kept.
+template <class State>
+const json* json_of(const State& s, const detail::config_node* node) {
+  if (node == nullptr)
+    return nullptr;
+  if (node->type() == detail::config_node::kind::scalar)
+    return &node->scalar();
+  std::lock_guard<std::mutex> guard{s.mutex};
+  auto& slot = s.parts[node];
+  if (!slot)
+    slot = std::make_unique<const json>(detail::to_json(*node));
+  return slot.get();
+}
+
+} // namespace
+
+const json* layer_data::find(const config_path& path) const {
+  if (!state_)
+    return nullptr;
+  if (path.empty() || has_json())
+    return cfgactors::find(**this, path);
+  return json_of(*state_, detail::config_tree{tree()}.find(path));
+}
+
+const json* layer_data::find(std::string_view path) const {
+  if (!state_)
+    return nullptr;
+  if (detail::needs_parse(path)) {
+    auto parsed = config_path::parse(path);
+    return parsed ? find(*parsed) : nullptr;
+  }
+  if (path.empty() || has_json())
+    return detail::walk_dotted(&**this, path, detail::json_member);
+  auto member = [](const detail::config_node* x, std::string_view key) {
+    return x->member(key);
+  };
+  return json_of(*state_, detail::walk_dotted(tree().get(), path, member));
+}
+
 bool layer_data::has_tree() const noexcept {
   return state_ && state_->tree_made.load(std::memory_order_acquire);
+}
+
+std::optional<json> layer_data::release_json() && {
+  auto s = std::move(state_);
+  if (!s || s.use_count() != 1
+      || !s->json_made.load(std::memory_order_acquire))
+    return std::nullopt;
+  // The only holder: nobody reads `value` any more.
+  return std::move(s->value);
 }
 
 bool layer_data::equals(const layer_data& other) const {
@@ -180,3 +258,11 @@ layer_stack layer_stack::from_json(const json& layers) {
 }
 
 } // namespace cfgactors
+
+namespace cfgactors::detail {
+
+uint64_t whole_jsons_made() noexcept {
+  return jsons_made.load(std::memory_order_relaxed);
+}
+
+} // namespace cfgactors::detail

@@ -2,6 +2,7 @@
 // the built-in checks (one_of, range, pattern, type, required).
 #include "cfgactors/rules.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -9,6 +10,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "cfgactors/layer.hpp"
 #include "cfgactors/path.hpp"
 #include "model/wildcard.hpp"
 
@@ -263,45 +265,159 @@ rule_set& rule_set::tree_check(std::string name, tree_check_fn fn) {
   return *this;
 }
 
+namespace {
+
+/// Runs `fn` (user code) and turns what it throws into an error of `name`
+/// at `at`; errors it appended before throwing stay: real findings.
+template <class Fn>
+void guarded(const std::string& at, const std::string& name,
+             validation_errors& out, Fn fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    out.push_back({at, name,
+                   std::string{"check failed with an exception: "}
+                     + e.what()});
+  } catch (...) {
+    out.push_back({at, name, "check failed with an unknown exception"});
+  }
+}
+
+/// Whether a change at `changed` may change what `pattern` matches: one is
+/// a prefix of the other, a wildcard matching any segment.
+bool touches(const std::vector<path_segment>& pattern,
+             const config_path& changed) {
+  auto n = std::min(pattern.size(), changed.segments.size());
+  for (std::size_t i = 0; i < n; ++i)
+    if (!is_wildcard(pattern[i]) && pattern[i] != changed.segments[i])
+      return false;
+  return true;
+}
+
+} // namespace
+
 void rule_set::check(const json& candidate, validation_errors& out) const {
   for (auto& r : rules_) {
     // Paths were validated at registration; re-parsing here keeps the stored
     // rule a plain string.
+    if (auto pattern = config_path::parse(r.path))
+      check_rule(r, pattern->segments, candidate, {}, out);
+  }
+  for (auto& x : subtree_checks_)
+    if (auto path = config_path::parse(x.path))
+      guarded(x.path, x.name, out,
+              [&] { x.fn(cfgactors::find(candidate, *path), out); });
+  // Not a structured binding: C++17 lambdas cannot capture one (clang).
+  for (auto& check : tree_checks_)
+    guarded("", check.first, out, [&] { check.second(candidate, out); });
+}
+
+void rule_set::check(const layer_data& candidate,
+                     const std::vector<std::string>* changed,
+                     validation_errors& out) const {
+  std::vector<config_path> paths;
+  if (changed != nullptr) {
+    paths.reserve(changed->size());
+    for (auto& text : *changed) {
+      auto path = config_path::parse(text);
+      if (!path) {
+        paths.clear();
+        changed = nullptr; // not a path we wrote: check everything
+        break;
+      }
+      paths.push_back(std::move(*path));
+    }
+  }
+  auto due = [&](const std::vector<path_segment>& pattern) {
+    return changed == nullptr
+           || std::any_of(paths.begin(), paths.end(),
+                          [&](const config_path& c) {
+                            return touches(pattern, c);
+                          });
+  };
+  for (auto& r : rules_) {
     auto pattern = config_path::parse(r.path);
     if (!pattern)
       continue;
-    auto on_value = [&](const config_path& at, const json& value) {
-      std::optional<std::string> message;
-      // A rule is user code and must not take the validator down with it.
-      try {
-        message = r.fn(value);
-      } catch (const std::exception& e) {
-        message = std::string{"check failed with an exception: "} + e.what();
-      } catch (...) {
-        message = "check failed with an unknown exception";
+    auto& segs = pattern->segments;
+    // Where to check: below the first wildcard without changed paths;
+    // with them, each change's own matches only (a wildcard bound to the
+    // change's key there), the rest of the pattern expanded below. The
+    // matches no change touches passed before.
+    std::vector<config_path> starts;
+    auto extend = [&](config_path at) {
+      while (at.segments.size() < segs.size()
+             && !is_wildcard(segs[at.segments.size()]))
+        at.segments.push_back(segs[at.segments.size()]);
+      for (auto& x : starts)
+        if (x.segments == at.segments)
+          return;
+      starts.push_back(std::move(at));
+    };
+    if (changed == nullptr) {
+      extend({});
+    } else {
+      for (auto& c : paths) {
+        if (!touches(segs, c))
+          continue;
+        config_path at;
+        auto n = std::min(segs.size(), c.segments.size());
+        at.segments.assign(c.segments.begin(), c.segments.begin() + n);
+        extend(std::move(at));
       }
-      if (message)
-        out.push_back({at.str(), r.name, std::move(*message)});
-    };
-    auto on_missing = [&](const config_path& at) {
-      if (r.must_exist)
-        out.push_back({at.str(), r.name, "is required but missing"});
-    };
-    config_path at;
-    expand(candidate, at, pattern->segments, 0, on_value, on_missing);
-  }
-  for (auto& [name, fn] : tree_checks_) {
-    // Errors it appended before throwing stay: they are real findings.
-    try {
-      fn(candidate, out);
-    } catch (const std::exception& e) {
-      out.push_back({"", name,
-                     std::string{"check failed with an exception: "}
-                       + e.what()});
-    } catch (...) {
-      out.push_back({"", name, "check failed with an unknown exception"});
+    }
+    for (auto& at : starts) {
+      auto value = candidate.find(at);
+      if (value == nullptr) {
+        if (r.must_exist && at.segments.size() == segs.size())
+          out.push_back({at.str(), r.name, "is required but missing"});
+        continue;
+      }
+      check_rule(r, segs, *value, at, out);
     }
   }
+  for (auto& x : subtree_checks_) {
+    auto path = config_path::parse(x.path);
+    if (path && due(path->segments))
+      guarded(x.path, x.name, out, [&] { x.fn(candidate.find(*path), out); });
+  }
+  for (auto& check : tree_checks_)
+    guarded("", check.first, out, [&] { check.second(*candidate, out); });
+}
+
+void rule_set::check_rule(const rule& r,
+                          const std::vector<path_segment>& pattern,
+                          const json& node, config_path at,
+                          validation_errors& out) const {
+  auto on_value = [&](const config_path& where, const json& value) {
+    std::optional<std::string> message;
+    // A rule is user code and must not take the validator down with it.
+    try {
+      message = r.fn(value);
+    } catch (const std::exception& e) {
+      message = std::string{"check failed with an exception: "} + e.what();
+    } catch (...) {
+      message = "check failed with an unknown exception";
+    }
+    if (message)
+      out.push_back({where.str(), r.name, std::move(*message)});
+  };
+  auto on_missing = [&](const config_path& where) {
+    if (r.must_exist)
+      out.push_back({where.str(), r.name, "is required but missing"});
+  };
+  auto pos = at.segments.size();
+  expand(node, at, pattern, pos, on_value, on_missing);
+}
+
+rule_set& rule_set::subtree_check(std::string path, std::string name,
+                                  subtree_check_fn fn) {
+  parse_rule_path(path);
+  if (!fn)
+    throw std::invalid_argument("subtree check \"" + name + "\" on \""
+                                + path + "\" has no function");
+  subtree_checks_.push_back({std::move(path), std::move(name), std::move(fn)});
+  return *this;
 }
 
 } // namespace cfgactors

@@ -18,6 +18,8 @@
 
 #include "cfgactors/parse.hpp"
 #include "cfgactors/path.hpp"
+#include "cfgactors/layer.hpp"
+#include "model/config_tree.hpp"
 #include "model/hash_tree.hpp"
 #include "model/schema_diagnosis.hpp"
 #include "model/schema_errors.hpp"
@@ -61,6 +63,21 @@ bool changes_need_guard(const json& x, const detail::path_trie& changed) {
     if (key.size() > detail::max_regex_subject)
       return true;
     if (auto i = x.find(key); i != x.end() && changes_need_guard(*i, below))
+      return true;
+  }
+  return false;
+}
+
+// The same over a persistent tree: only the changed subtrees are made JSON.
+bool changes_need_guard(const detail::config_node& x,
+                        const detail::path_trie& changed) {
+  if (changed.whole || !x.is_object())
+    return needs_guard_for(detail::to_json(x));
+  for (auto& [key, below] : changed.children) {
+    if (key.size() > detail::max_regex_subject)
+      return true;
+    if (auto member = x.member(key);
+        member != nullptr && changes_need_guard(*member, below))
       return true;
   }
   return false;
@@ -254,6 +271,45 @@ void json_schema::validate(const json& candidate,
   }
   if (!proven)
     validate(candidate, out);
+}
+
+void json_schema::validate(const layer_data& candidate,
+                           const std::vector<std::string>& changed,
+                           validation_errors& out) const {
+  // As above, on the tree: a version that shares all but its change with
+  // one this schema accepted is proved along that change, and its JSON is
+  // made only for the full pass of one that is not proven.
+  auto proven = false;
+  detail::path_trie trie;
+  auto parsed = std::all_of(changed.begin(), changed.end(),
+                            [&](const std::string& text) {
+                              auto path = config_path::parse(text);
+                              if (path)
+                                trie.add(*path);
+                              return path.has_value();
+                            });
+  const auto& tree = candidate.tree();
+  if (parsed && !(impl_->guarded && changes_need_guard(*tree, trie))) {
+    try {
+      auto checker = impl_->borrow();
+      proven = checker->fast.proves_valid(impl_->schema, *tree, trie);
+#ifndef NDEBUG
+      // Debug builds hold the proof to its promise, on a JSON copy that the
+      // candidate does not keep.
+      if (proven) {
+        valijson::ValidationResults results;
+        auto copy = detail::to_json(*tree);
+        checker->full.validate(impl_->schema, adapter{copy}, &results);
+        assert(results.numErrors() == 0);
+      }
+#endif
+      impl_->give_back(std::move(checker));
+    } catch (const std::exception&) {
+      proven = false; // e.g. a regex too complex for std::regex
+    }
+  }
+  if (!proven)
+    validate(*candidate, out);
 }
 
 std::optional<json> json_schema::normalized(const json& candidate) const {

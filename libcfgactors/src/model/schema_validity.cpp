@@ -7,6 +7,7 @@
 // constraint in valijson/validation_visitor.hpp (strict types, as
 // valijson::Validator uses by default).
 #include "model/schema_validity.hpp"
+#include "model/config_tree.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -391,8 +392,95 @@ bool validity_check::proves_valid(const valijson::Subschema& schema,
 //     subtree: `anyOf`, `oneOf`, `not`, `if`/`then`/`else`, `enum`,
 //     `const`, `dependencies` with schemas, and any other constraint
 //     valijson may add.
+/// How the proof reads the document: json as it is, or a persistent tree
+/// (model/config_tree.hpp) made JSON only under a changed path and under an
+/// ancestor whose keyword is not local.
+struct json_document {
+  using value = json;
+
+  static bool object(const json& x) {
+    return x.is_object();
+  }
+
+  static const json* member(const json& x, std::string_view key) {
+    auto i = x.find(key);
+    return i == x.end() ? nullptr : &*i;
+  }
+
+  static bool whole(validity_visitor& full, const json& x,
+                    const Subschema& schema) {
+    return full.check_value(x, schema);
+  }
+
+  static bool keyword(validity_visitor& full, const json& object,
+                      const Constraint& c) {
+    return full.check_keyword(object, c);
+  }
+};
+
+struct node_document {
+  using value = config_node;
+
+  static bool object(const config_node& x) {
+    return x.is_object();
+  }
+
+  static const config_node* member(const config_node& x,
+                                   std::string_view key) {
+    return x.member(key);
+  }
+
+  static bool whole(validity_visitor& full, const config_node& x,
+                    const Subschema& schema) {
+    auto value = to_json(x);
+    return full.check_value(value, schema);
+  }
+
+  /// The keywords an ancestor object answers from its kind, size and keys,
+  /// as validity_visitor answers them on an object; any other is checked
+  /// on the ancestor's JSON, made for it.
+  static bool keyword(validity_visitor& full, const config_node& object,
+                      const Constraint& c) {
+    using namespace valijson::constraints;
+    if (auto type = dynamic_cast<const TypeConstraint*>(&c)) {
+      bool ok = false;
+      type->applyToNamedTypes([&](TypeConstraint::JsonType t) {
+        ok = t == TypeConstraint::kAny || t == TypeConstraint::kObject;
+        return !ok;
+      });
+      if (ok)
+        return true;
+    } else if (auto req = dynamic_cast<const RequiredConstraint*>(&c)) {
+      bool ok = true;
+      req->applyToRequiredProperties([&](const auto& name) {
+        // Same lookup as valijson: by c_str().
+        ok = object.member(std::string_view{name.c_str()}) != nullptr;
+        return ok;
+      });
+      return ok;
+    } else if (auto most = dynamic_cast<const MaxPropertiesConstraint*>(&c)) {
+      return object.size() <= most->getMaxProperties();
+    } else if (auto least = dynamic_cast<const MinPropertiesConstraint*>(&c)) {
+      return object.size() >= least->getMinProperties();
+    } else if (dynamic_cast<const MaximumConstraint*>(&c)
+               || dynamic_cast<const MinimumConstraint*>(&c)
+               || dynamic_cast<const MaxItemsConstraint*>(&c)
+               || dynamic_cast<const MinItemsConstraint*>(&c)
+               || dynamic_cast<const MaxLengthConstraint*>(&c)
+               || dynamic_cast<const MinLengthConstraint*>(&c)
+               || dynamic_cast<const PatternConstraint*>(&c)) {
+      return true; // a keyword of numbers, arrays or strings
+    }
+    auto value = to_json(object);
+    return full.check_keyword(value, c);
+  }
+};
+
+template <class Document>
 class change_proof {
 public:
+  using value = typename Document::value;
+
   change_proof(validity_check& state, const json& document)
     : state_(state), full_(state, document) {
     // nop
@@ -400,10 +488,10 @@ public:
 
   /// Validates `target` against `schema`, where `changed` says what of
   /// `target` may differ from the tree the premise names.
-  bool check(const Subschema& schema, const json& target,
+  bool check(const Subschema& schema, const value& target,
              const path_trie& changed) {
-    if (changed.whole || !target.is_object())
-      return full_.check_value(target, schema);
+    if (changed.whole || !Document::object(target))
+      return Document::whole(full_, target, schema);
     if (schema.getAlwaysInvalid() || depth_ >= max_depth)
       return false;
     ++depth_;
@@ -416,7 +504,7 @@ public:
   }
 
 private:
-  bool keyword(const Constraint& c, const json& object,
+  bool keyword(const Constraint& c, const value& object,
                const path_trie& changed) {
     if (auto all = dynamic_cast<const AllOfConstraint*>(&c)) {
       bool ok = true;
@@ -430,22 +518,22 @@ private:
       return properties(*props, object, changed);
     if (auto names = dynamic_cast<const PropertyNamesConstraint*>(&c))
       return property_names(*names, object, changed);
-    return full_.check_keyword(object, c);
+    return Document::keyword(full_, object, c);
   }
 
   /// The subschemas valijson applies to the member `key`, as its
   /// PropertiesConstraint visit picks them: the `properties` entry of that
   /// name, every `patternProperties` entry whose regex finds a match in the
   /// name, and `additionalProperties` if neither applies (false: refused).
-  bool properties(const PropertiesConstraint& c, const json& object,
+  bool properties(const PropertiesConstraint& c, const value& object,
                   const path_trie& changed) {
     // Not a structured binding: C++17 lambdas cannot capture those (clang
     // refuses, and builds the fuzz targets).
     for (auto& child : changed.children) {
       auto& key = child.first;
       auto& below = child.second;
-      auto i = object.find(key);
-      if (i == object.end())
+      auto* i = Document::member(object, key);
+      if (i == nullptr)
         continue; // removed: `required` and the like judge its absence
       bool matched = false;
       bool ok = true;
@@ -488,10 +576,11 @@ private:
 
   /// `propertyNames` for the keys on the changed paths, each judged as
   /// valijson judges it (a string adapter over the name).
-  bool property_names(const PropertyNamesConstraint& c, const json& object,
+  bool property_names(const PropertyNamesConstraint& c, const value& object,
                       const path_trie& changed) {
-    for (auto& [key, below] : changed.children) {
-      if (object.find(key) == object.end())
+    for (auto& child : changed.children) {
+      auto& key = child.first;
+      if (Document::member(object, key) == nullptr)
         continue;
       valijson::adapters::StdStringAdapter name{key};
       valijson::ValidationVisitor<valijson::adapters::StdStringAdapter>
@@ -511,7 +600,16 @@ bool validity_check::proves_valid(const valijson::Subschema& schema,
                                   const json& document,
                                   const path_trie& changed) {
   matched_.clear();
-  change_proof proof{*this, document};
+  change_proof<json_document> proof{*this, document};
+  return proof.check(schema, document, changed);
+}
+
+bool validity_check::proves_valid(const valijson::Subschema& schema,
+                                  const config_node& document,
+                                  const path_trie& changed) {
+  matched_.clear();
+  static const json nothing;
+  change_proof<node_document> proof{*this, nothing};
   return proof.check(schema, document, changed);
 }
 

@@ -43,8 +43,17 @@ public:
   bool proves_valid(const valijson::Subschema& schema, const json& document,
                     const path_trie& changed);
 
+  /// The same for a document held as a persistent tree: the changed
+  /// subtrees are made JSON and proved in full; an ancestor answers `type`,
+  /// `required`, `minProperties`, `maxProperties` and the keywords of
+  /// other types from its node, and any other keyword on its JSON, made for
+  /// it (what a non-local keyword costs).
+  bool proves_valid(const valijson::Subschema& schema,
+                    const config_node& document, const path_trie& changed);
+
 private:
   friend class validity_visitor;
+  template <class Document>
   friend class change_proof;
 
   /// Compiled `pattern` regexes, as valijson's Validator caches them.

@@ -195,6 +195,19 @@ void secret_paths::for_each(
   walk(value, path, live, call);
 }
 
+void secret_paths::for_each(
+  const json& value, const config_path& at,
+  const std::function<void(const config_path&, const json&)>& fn) const {
+  live_set live;
+  if (split(patterns_, at, live)) {
+    fn(at, value);
+    return;
+  }
+  auto path = at;
+  auto call = [&fn](const config_path& where, const json& x) { fn(where, x); };
+  walk(value, path, live, call);
+}
+
 bool secret_paths::any_in(const json& tree) const {
   auto found = false;
   for_each(tree, [&found](const config_path&, const json&) { found = true; });

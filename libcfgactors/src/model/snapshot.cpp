@@ -21,6 +21,27 @@ snapshot_ptr snapshot::make(uint64_t version, std::string origin,
   result->timestamp_ms = timestamp_ms;
   result->origin = std::move(origin);
   result->layers = std::move(layers);
+  result->effective = layer_data{std::move(effective)};
+  if (secrets && !secrets->empty())
+    result->secrets = std::move(secrets);
+  result->author = std::move(author);
+  result->reason = std::move(reason);
+  return result;
+}
+
+snapshot_ptr snapshot::make(uint64_t version, std::string origin,
+                            layer_stack layers, layer_data effective,
+                            int64_t timestamp_ms,
+                            secret_paths_ptr secrets, std::string author,
+                            std::string reason) {
+  auto result = std::make_shared<snapshot>();
+  result->version = version;
+  result->hashes = detail::hash_tree_of(*effective.tree());
+  result->hash = result->hashes ? result->hashes->hex()
+                                : canonical_hash(*effective);
+  result->timestamp_ms = timestamp_ms;
+  result->origin = std::move(origin);
+  result->layers = std::move(layers);
   result->effective = std::move(effective);
   if (secrets && !secrets->empty())
     result->secrets = std::move(secrets);
@@ -34,10 +55,11 @@ snapshot_ptr snapshot::empty() {
 }
 
 json snapshot::shown(bool with_secrets) const {
-  if (with_secrets || !secrets)
-    return effective;
-  auto result = effective;
-  secrets->mask(result);
+  // A copy either way: made from the tree when the JSON is not made, and
+  // not kept (a push of every version would keep each one's JSON).
+  auto result = effective.to_json();
+  if (!with_secrets && secrets)
+    secrets->mask(result);
   return result;
 }
 
@@ -46,7 +68,7 @@ json snapshot::to_json(bool with_layers) const {
            {"hash", hash},
            {"timestamp_ms", timestamp_ms},
            {"origin", origin},
-           {"config", effective}};
+           {"config", effective.to_json()}};
   if (!author.empty())
     out["author"] = author;
   if (!reason.empty())

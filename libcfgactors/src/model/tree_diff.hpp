@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+namespace cfgactors {
+class layer_data;
+} // namespace cfgactors
+
 namespace cfgactors::detail {
 
 class config_node;
@@ -15,5 +19,11 @@ class config_node;
 /// compared whole. Shared nodes and leaf blocks are not walked.
 std::vector<std::string> changed_paths(const config_node& from,
                                        const config_node& to);
+
+/// The changed paths of two versions' merged trees: of their persistent
+/// trees when both have one (what they share is skipped), else of their
+/// JSON.
+std::vector<std::string> changed_paths(const layer_data& from,
+                                       const layer_data& to);
 
 } // namespace cfgactors::detail

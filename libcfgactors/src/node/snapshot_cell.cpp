@@ -1,33 +1,20 @@
 #include "cfgactors/snapshot_cell.hpp"
 
 #include "cfgactors/path.hpp"
+#include "model/dotted_walk.hpp"
 
 namespace cfgactors {
 
 const json* lookup(const json& root, std::string_view path) {
-  // Indexes and escapes need the parser; plain keys do not. (A loop, not
-  // find_first_of: that calls memchr once per character.)
-  for (auto c : path)
-    if (c == '[' || c == '\\') {
-      auto parsed = config_path::parse(path);
-      return parsed ? find(root, *parsed) : nullptr;
-    }
-  const json* x = &root;
-  if (path.empty())
-    return x;
-  for (;;) {
-    auto dot = path.find('.');
-    auto key = path.substr(0, dot);
-    if (key.empty() || !x->is_object())
-      return nullptr;
-    auto i = x->find(key);
-    if (i == x->end())
-      return nullptr;
-    x = &*i;
-    if (dot == std::string_view::npos)
-      return x;
-    path.remove_prefix(dot + 1);
+  if (detail::needs_parse(path)) {
+    auto parsed = config_path::parse(path);
+    return parsed ? find(root, *parsed) : nullptr;
   }
+  return detail::walk_dotted(&root, path, detail::json_member);
+}
+
+const json* lookup(const layer_data& root, std::string_view path) {
+  return root.find(path);
 }
 
 snapshot_cell::snapshot_cell() : snapshot_cell(snapshot::empty()) {

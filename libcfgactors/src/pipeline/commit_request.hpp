@@ -16,7 +16,8 @@ namespace cfgactors {
 
 struct commit_request {
   layer_stack layers;
-  json effective;
+  /// The merged tree, built along the write (write/effective_tree.hpp).
+  layer_data effective;
   std::string origin;
   secret_paths_ptr secrets; ///< in force for this version
   /// Set when the version was numbered elsewhere (etcd, etcd/README): the
@@ -39,7 +40,7 @@ struct commit_request {
   uint64_t epoch = 0;
 
   friend bool operator==(const commit_request& x, const commit_request& y) {
-    return x.layers == y.layers && x.effective == y.effective
+    return x.layers == y.layers && x.effective.equals(y.effective)
            && x.origin == y.origin && x.version == y.version
            && x.timestamp_ms == y.timestamp_ms && x.hash == y.hash
            && x.author == y.author && x.reason == y.reason;

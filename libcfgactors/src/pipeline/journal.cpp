@@ -793,10 +793,10 @@ caf::expected<snapshot_ptr> journal::to_snapshot(journal_row& r,
   // A row written before format 4 holds the SHA-256 of the compact dump,
   // one written before format 5 the Merkle hash without pieces.
   auto computed = r.version < dump_hashes_below_
-                    ? sha256_hex(snap->effective.dump(
+                    ? sha256_hex(snap->effective->dump(
                       -1, ' ', false, json::error_handler_t::replace))
                   : r.version < unpieced_hashes_below_
-                    ? detail::unpieced_hash(snap->effective)
+                    ? detail::unpieced_hash(*snap->effective)
                     : snap->hash;
   if (computed != r.hash)
     return make_error(errc::store_failed,

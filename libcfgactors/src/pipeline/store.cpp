@@ -12,17 +12,19 @@
 #include "core/log.hpp"
 #include "cfgactors/diff.hpp"
 #include "pipeline/journal.hpp"
-#include "pipeline/tree_pool.hpp"
+#include "model/hash_tree.hpp"
+#include "model/make_snapshot.hpp"
+#include "model/tree_diff.hpp"
 
 namespace cfgactors {
 
 namespace {
 
-/// The snapshot of a commit; its tree goes back to the pool for the
-/// validator to build later candidates in. The candidate was built on the
-/// newest version this store took (`base`: the last of the batch, or the
-/// current one), so the paths where they differ are found below the
-/// validator's roots, and the hash is computed along them.
+/// The snapshot of a commit. The candidate was built on the newest version
+/// this store took (`base`: the last of the batch, or the current one), so
+/// the paths where they differ are found where their trees do not share
+/// (below the validator's roots for a candidate given as JSON), and the
+/// hash is computed along them.
 snapshot_ptr make_snapshot(store_state& st, uint64_t version,
                            commit_request& req) {
   auto at = req.timestamp_ms != 0 ? req.timestamp_ms : now_ms();
@@ -32,15 +34,17 @@ snapshot_ptr make_snapshot(store_state& st, uint64_t version,
   const snapshot* from = nullptr;
   if (req.roots && base) {
     changes = std::make_shared<const std::vector<std::string>>(
-      changed_paths(base->effective, req.effective, *req.roots));
+      req.effective.has_tree() && base->effective.has_tree()
+        ? detail::changed_paths(*base->effective.tree(),
+                                *req.effective.tree())
+        : changed_paths(*base->effective, *req.effective, *req.roots));
     from = base.get();
   }
-  return detail::make_recycled(st.trees, version, std::move(req.origin),
+  return detail::make_snapshot(version, std::move(req.origin),
                                std::move(req.layers), std::move(req.effective),
-                               at, std::move(req.secrets),
-                               std::move(req.hash), std::move(req.author),
-                               std::move(req.reason), from,
-                               std::move(changes));
+                               at, std::move(req.secrets), std::move(req.hash),
+                               std::move(req.author), std::move(req.reason),
+                               from, std::move(changes));
 }
 
 using store_ptr = store_backend_actor::stateful_pointer<store_state>;
@@ -55,9 +59,7 @@ void publish(store_ptr self, std::vector<store_state::pending_commit>& done) {
     // the tap only enqueues here, the patch is computed on its own actor.
     if (st.tap)
       self->send(st.tap, publish_atom::value, before, x.snap);
-    // Into the history before the answer: that lets go of an older tree,
-    // which the validator, woken by the answer, builds its next write in
-    // (else it waits for the next answer, or copies the whole tree).
+    // Into the history before the answer: a read after the answer finds it.
     st.versions.push(x.snap);
     x.promise.deliver(x.snap);
     if (st.router)
@@ -150,7 +152,6 @@ make_store(store_ptr self, store_options options, topic_router_actor router,
   auto& st = self->state;
   st.group_commit = options.group_commit;
   st.router = std::move(router);
-  st.trees = std::make_shared<detail::tree_pool>();
   st.versions = detail::version_history{options.history_size,
                                         std::move(restored), std::move(db)};
   return {

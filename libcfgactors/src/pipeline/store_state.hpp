@@ -15,7 +15,6 @@
 namespace cfgactors {
 
 namespace detail {
-class tree_pool;
 } // namespace detail
 
 struct store_state {
@@ -27,9 +26,6 @@ struct store_state {
   /// empty, before the first commit). Its journal, if any, is where commits
   /// are written before they are acknowledged.
   detail::version_history versions;
-  /// Where committed snapshots leave their tree when the last reference to
-  /// them goes (see pipeline/tree_pool.hpp).
-  std::shared_ptr<detail::tree_pool> trees;
 
   /// A numbered commit waiting for its transaction (journaled store).
   struct pending_commit {

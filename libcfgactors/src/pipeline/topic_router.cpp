@@ -13,6 +13,7 @@
 #include "cfgactors/path.hpp"
 
 #include "model/hash_tree.hpp"
+#include "model/tree_diff.hpp"
 
 namespace cfgactors {
 
@@ -145,7 +146,7 @@ bool deliver_next_in_order(router_ptr self, uint64_t id, subscription& sub) {
   sub.resync_owed = false;
   --self->state.stats.pending;
   // One step from what it saw last to now: the net change under its prefix.
-  auto paths = relevant(changed_paths(sub.base->effective, after->effective),
+  auto paths = relevant(detail::changed_paths(sub.base->effective, after->effective),
                         sub.prefix);
   // As a fold counts: the versions before the one delivered.
   deliver(self, id, sub, sub.base, std::move(after), std::move(paths),
@@ -443,7 +444,7 @@ topic_router_with_share(router_ptr self, snapshot_ptr initial,
       std::vector<std::string> diffed;
       const auto* all = after->changes.get();
       if (all == nullptr || after->changes_from != before->version) {
-        diffed = changed_paths(before->effective, after->effective);
+        diffed = detail::changed_paths(before->effective, after->effective);
         all = &diffed;
       }
       auto touched = touched_prefixes(st, *all);

@@ -19,8 +19,8 @@
 #include "model/hash_tree.hpp"
 #include "model/layer_changes.hpp"
 #include "pipeline/shadowed_edits.hpp"
-#include "pipeline/tree_pool.hpp"
 #include "write/apply.hpp"
+#include "write/effective_tree.hpp"
 #include "write/normalized_layer.hpp"
 #include "write/redact.hpp"
 #include "write/touched.hpp"
@@ -113,9 +113,6 @@ void committed(validator_state& st, const snapshot& snap, promise& rp,
 void stand_on(validator_ptr self, const snapshot_ptr& snap,
               layer_stack layers, const std::string& key) {
   auto& st = self->state;
-  if (!st.trees)
-    if (auto recycler = std::get_deleter<detail::snapshot_recycler>(snap))
-      st.trees = recycler->pool;
   st.layers = std::move(layers);
   st.version = snap->version;
   st.hash = snap->hash;
@@ -143,78 +140,40 @@ void on_store_failed(validator_state& st, uint64_t epoch) {
   }
 }
 
-/// The next candidate is built in a tree the store let go of: brought up to
-/// date where the layers changed since its version, when it says which
-/// layers it merges (else a copy of the base reusing its nodes). Returns
-/// whether the spare is ready. Finding none, the pool tells `waiter` (if
-/// any) when a tree is back.
-bool take_pooled(validator_state& st, caf::actor_addr waiter = {}) {
-  if (st.merge_cache.spare)
-    return true;
-  if (!st.trees)
-    return false;
-  auto pooled = waiter ? st.trees->take_or_notify(std::move(waiter))
-                       : st.trees->take_if_any();
-  if (!pooled)
-    return false;
-  st.merge_cache.prepare(std::move(pooled->tree), std::move(pooled->layers));
-  return true;
+/// Whether `x` and `y` are the same layers: the same names holding the same
+/// data objects (an equal copy does not count).
+bool same_layers(const layer_stack& x, const layer_stack& y) {
+  return std::equal(x.begin(), x.end(), y.begin(), y.end(),
+                    [](const layer& a, const layer& b) {
+                      return a.name == b.name && a.data == b.data;
+                    });
 }
 
-/// From this many values in the tree on, a write waits for a commit under
-/// way to let go of a tree rather than copy one: a copy costs about
-/// `copy_ns_per_value`, an answer from the store a few tens of microseconds.
-constexpr std::size_t wait_for_tree_nodes = 4096;
-constexpr std::size_t copy_ns_per_value = 50;
-
-/// The values in the effective tree: what a copy of it costs, and what a
-/// commit in flight holds. The newest durable version's count (its hash
-/// tree keeps one), not the base's alone: the runtime layer, which the base
-/// leaves out, may hold the whole config.
-std::size_t tree_values(const validator_state& st) {
-  auto values = st.merge_cache.base_nodes;
-  if (st.current && st.current->hashes)
-    values = std::max(values, st.current->hashes->values);
-  return values;
-}
-
-/// Whether a write that finds no tree should wait for one rather than copy
-/// the base: trees come back (the history holds more versions than it keeps
-/// trees of) and the config is large.
-bool trees_worth_waiting_for(const validator_state& st) {
-  return st.trees && st.trees->fed()
-         && tree_values(st) >= wait_for_tree_nodes;
-}
-
-/// Lets the pool keep a tree more for each new tree made since last told: a
-/// copy into a fresh allocation is what a tree in the pool would have saved.
-/// (A write that waits for a tree grows nothing: its tree comes back; nor
-/// does one that rewrote a pooled tree whole: the pool had a tree.)
-void tell_new_trees(validator_state& st) {
-  auto n = st.merge_cache.new_trees;
-  if (st.trees)
-    for (auto i = st.new_trees_told; i < n; ++i)
-      st.trees->grow();
-  st.new_trees_told = n;
-}
-
-/// Readies the tree of the next write while the store commits this one.
-/// Without a tree in the pool: until the history holds more versions than
-/// it keeps whole (version_history::whole_trees) no tree comes back, so the
-/// copy of the base is made now, off the path of the next write;
-/// after that, the store is about to let go of one (this commit evicts a
-/// version), which the next write takes instead of a whole copy (pump).
-void prepare_next(validator_state& st) {
-  static_assert(detail::tree_pool::most >= max_in_flight
-                                             + detail::tree_pool::usual);
-  if (!take_pooled(st) && !trees_worth_waiting_for(st)) {
-    // A copy of the newest durable tree (base_merge_cache::prepare_copy).
-    if (st.current && st.current->effective.is_object())
-      st.merge_cache.prepare_copy(st.current->effective, st.current->layers);
-    else
-      st.merge_cache.prepare();
-    tell_new_trees(st);
+/// The hash tree of `tree`, the merge of the candidate `layers`, built on
+/// the durable version (etcd mode: a write runs alone, an adopted record
+/// comes after the version this node stands on): rehashed along the paths
+/// where the layers differ from that version's, else from scratch.
+detail::hash_tree_ptr hashes_of(const validator_state& st,
+                                const detail::config_node& tree,
+                                const layer_stack& layers) {
+  if (st.current && st.current->hashes
+      && same_layers(st.current->layers, st.layers)) {
+    detail::path_trie changed;
+    for (auto& text : detail::touched_paths(st.current->layers, layers))
+      if (auto path = config_path::parse(text))
+        changed.add(*path);
+      else
+        changed.whole = true;
+    return detail::rehash(st.current->hashes, tree, changed);
   }
+  return detail::hash_tree_of(tree);
+}
+
+/// The hex digest of a hash tree (docs/HASH.md); a root that is not a
+/// container never comes from a merge of layers.
+std::string hex_of(const detail::hash_tree_ptr& hashes,
+                   const detail::config_node& tree) {
+  return hashes ? hashes->hex() : canonical_hash(detail::to_json(tree));
 }
 
 /// Hands an admitted (or adopted) candidate to the store; `done` gets the
@@ -230,24 +189,9 @@ void commit_locally(validator_ptr self, commit_request req, Done done,
              on_store_failed(self->state, epoch);
              failed(err);
            });
-  // The store is busy with the commit now; ready the tree of the next write
-  // meanwhile instead of after its answer, in one the store let go of.
-  prepare_next(st);
 }
 
 void pump(validator_ptr self);
-
-/// Nothing in flight and nothing held: trim the pool if that still holds
-/// tree_pool::idle_trim_delay from now, with no version admitted meanwhile.
-void trim_when_idle(validator_ptr self) {
-  auto& st = self->state;
-  if (st.trim_pending || !st.trees || !st.in_flight.empty()
-      || !st.held.empty())
-    return;
-  st.trim_pending = true;
-  self->delayed_send(self, detail::tree_pool::idle_trim_delay,
-                     detail::trim_atom::value, st.version);
-}
 
 /// Pipelining: `req` becomes the base of the next write at once, and the
 /// store makes it durable (together with the commits around it) while the
@@ -286,14 +230,10 @@ void commit_pipelined(validator_ptr self, commit_request req, std::string key,
           result.hash = snap->hash;
           waiter.deliver(std::move(result));
         }
-        if (!st.trees)
-          if (auto recycler = std::get_deleter<detail::snapshot_recycler>(snap))
-            st.trees = recycler->pool;
         st.current = snap;
         st.remember_key(key, snap->version, snap->hash);
         committed(st, *snap, rp, started);
         pump(self);
-        trim_when_idle(self);
       },
       [self, rp, origin, epoch](caf::error& err) mutable {
         auto& st = self->state;
@@ -320,9 +260,6 @@ void commit_pipelined(validator_ptr self, commit_request req, std::string key,
                origin, false);
         pump(self);
       });
-  // As commit_locally does: the next candidate is built in a tree the store
-  // let go of, not in a fresh allocation of the whole tree.
-  prepare_next(st);
 }
 
 /// A version committed by this node's write: stored, then answered.
@@ -343,7 +280,6 @@ void finish(validator_ptr self, commit_request req, std::string key,
       stand_on(self, snap, std::move(layers), key);
       settle(st);
       committed(st, *snap, rp, started);
-      trim_when_idle(self);
     },
     [self, rp, origin](caf::error& err) mutable {
       reject(self, rp,
@@ -397,9 +333,9 @@ void adopt(validator_ptr self, detail::version_record rec, Then then) {
     rec.base = 0;
     rec.changes.clear();
   }
-  auto effective = st.merge_cache.effective(rec.layers);
-  tell_new_trees(st);
-  auto hash = canonical_hash(effective);
+  auto tree = st.merged.build(rec.layers);
+  auto hash = hex_of(hashes_of(st, *tree, rec.layers), *tree);
+  layer_data effective{std::move(tree)};
   auto& counters = *st.etcd->counters;
   if (hash != rec.hash) {
     ++counters.hash_mismatches;
@@ -481,7 +417,7 @@ constexpr unsigned max_etcd_attempts = 256;
 /// one transaction that compares the head. On a conflict the newer versions
 /// are adopted and the write is applied and validated again on them.
 void commit_through_etcd(validator_ptr self, layer_stack candidate,
-                         json effective, write_request req, promise rp,
+                         layer_data effective, write_request req, promise rp,
                          clock_type::time_point started, unsigned attempt) {
   using outcome = detail::etcd_commit_result::outcome;
   auto& st = self->state;
@@ -495,7 +431,8 @@ void commit_through_etcd(validator_ptr self, layer_stack candidate,
   // Never a number used before, here or in etcd.
   rec.version = std::max(st.version, st.etcd_head) + 1;
   rec.previous = c.expect_head;
-  rec.hash = canonical_hash(effective);
+  rec.hash = hex_of(hashes_of(st, *effective.tree(), candidate),
+                    *effective.tree());
   rec.origin = req.origin;
   rec.author = req.author;
   rec.reason = req.reason;
@@ -658,7 +595,8 @@ void warn_shadowed(const layer_stack& before, const layer_stack& after,
 
 /// Commits an admitted candidate through the store (in etcd mode, through
 /// etcd first); `roots` are the paths where it may differ from its base.
-void commit_admitted(validator_ptr self, layer_stack candidate, json effective,
+void commit_admitted(validator_ptr self, layer_stack candidate,
+                     layer_data effective,
                      std::vector<std::string> roots, write_request req,
                      promise rp, clock_type::time_point started,
                      unsigned attempt) {
@@ -680,11 +618,14 @@ void commit_admitted(validator_ptr self, layer_stack candidate, json effective,
 }
 
 /// A dry run that passed admission: the difference it would make.
-void answer_dry_run(validator_ptr self, const json& effective,
+void answer_dry_run(validator_ptr self, const layer_data& candidate,
                     const write_request& req, promise& rp) {
   auto& st = self->state;
   static const json nothing = json::object();
-  const auto& before = st.current ? st.current->effective : nothing;
+  // A rehearsal shows the whole difference: both trees as JSON (the
+  // running version keeps its JSON for the readers after it).
+  const auto& before = st.current ? *st.current->effective : nothing;
+  const auto effective = detail::to_json(*candidate.tree());
   write_result out{write_status::accepted, st.version, st.hash, errc::none,
                    {}, {}};
   out.diff.from = st.version;
@@ -704,22 +645,26 @@ using pre_commit_checks = std::vector<pre_commit_check>;
 
 /// The pre-commit checks whose prefix `effective` changes.
 pre_commit_checks due_pre_commits(const validator_state& st,
-                                  const json& effective) {
+                                  const layer_data& effective) {
   pre_commit_checks due;
   if (!st.options.contracts || st.options.contracts->pre_commit_count() == 0)
     return due;
-  static const json nothing = json::object();
-  const auto& before = st.current ? st.current->effective : nothing;
+  static const auto nothing = detail::node_of(json::object());
+  const auto& before = st.current ? *st.current->effective.tree() : *nothing;
+  const auto& after = *effective.tree();
+  // Compared as trees: what the write left alone is shared, not walked.
   for (auto& c : st.options.contracts->pre_commit_checks()) {
     auto at = config_path::parse(c.prefix);
     if (!at) { // a prefix that names no path: the whole tree
-      if (before != effective)
+      if (!detail::equal(before, after))
         due.push_back(c);
       continue;
     }
-    auto x = find(before, *at);
-    auto y = find(effective, *at);
-    if ((x == nullptr) != (y == nullptr) || (x && *x != *y))
+    auto x = detail::config_tree{st.current ? st.current->effective.tree()
+                                            : nothing}
+               .find(*at);
+    auto y = detail::config_tree{effective.tree()}.find(*at);
+    if ((x == nullptr) != (y == nullptr) || (x && !detail::equal(*x, *y)))
       due.push_back(c);
   }
   return due;
@@ -800,15 +745,6 @@ void run_pre_commits(validator_ptr self,
       });
 }
 
-/// Whether `x` and `y` are the same layers: the same names holding the same
-/// data objects (an equal copy does not count).
-bool same_layers(const layer_stack& x, const layer_stack& y) {
-  return std::equal(x.begin(), x.end(), y.begin(), y.end(),
-                    [](const layer& a, const layer& b) {
-                      return a.name == b.name && a.data == b.data;
-                    });
-}
-
 /// Validates `candidate`, runs the pre-commit checks it is due, and commits
 /// it. The validator is the ordering point: a write that runs alone waits
 /// for its commit before the next is taken; others are pipelined (the next
@@ -842,8 +778,9 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
                             errc::none, {}, {}});
     return;
   }
-  auto effective = st.merge_cache.effective(candidate);
-  tell_new_trees(st);
+  // The merged tree, built from the last candidate's along what changed:
+  // it shares the rest with the versions before it.
+  layer_data effective{st.merged.build(candidate)};
   // Where the merged tree may have changed: below what the layers the write
   // changed touch, against the version it was built on (the head, in flight
   // or durable). If the schema accepted that version here, it proves only
@@ -859,9 +796,7 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
     if (req.dry_run && !req.redact.empty())
       secrets = secret_paths::with(secrets, req.redact);
     if (secrets)
-      detail::redact_errors(errors, effective, *secrets);
-    // Not committed: the tree is the next candidate's to build in.
-    st.merge_cache.give_back(std::move(effective), std::move(candidate));
+      detail::redact_errors(errors, *effective, *secrets);
     reject(self, rp, write_result::reject(errc::validation_failed,
                                           std::move(errors)),
            req.origin);
@@ -869,7 +804,6 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
   }
   if (req.dry_run) {
     answer_dry_run(self, effective, req, rp);
-    st.merge_cache.give_back(std::move(effective), std::move(candidate));
     return;
   }
   // The schema accepts it: a base for the writes built on it.
@@ -1026,26 +960,6 @@ bool runs_alone(const validator_state& st, const write_request& req) {
   return false;
 }
 
-/// No tree to build in and no commit in flight to let go of one: the trees
-/// are held by readers (a subscriber's last versions, an answer on its way),
-/// who let go of them soon. The pool says when one is back; the write waits
-/// for that, but no longer than a copy of the whole tree would take, so a
-/// reader that keeps its version for good costs one copy, late, not a hang.
-/// Returns whether a tree is ready now.
-bool wait_for_tree(validator_ptr self) {
-  auto& st = self->state;
-  if (take_pooled(st, self->address()))
-    return true;
-  if (!st.tree_wait_pending) {
-    st.tree_wait_pending = true;
-    auto budget = std::chrono::nanoseconds{
-      static_cast<int64_t>(copy_ns_per_value * tree_values(st))};
-    self->delayed_send(self, budget, detail::tree_wait_atom::value,
-                       ++st.tree_wait);
-  }
-  return false;
-}
-
 /// Starts the held writes in order, as far as they may start now: one that
 /// runs alone waits until no commit is in flight, and the writes behind it
 /// wait until it is answered (a resume message queued behind its awaits).
@@ -1054,21 +968,8 @@ void pump(validator_ptr self) {
   while (!st.held.empty()) {
     auto alone = runs_alone(st, st.held.front().req);
     if ((alone && !st.in_flight.empty())
-        || st.in_flight.size()
-             >= detail::in_flight_limit(tree_values(st)))
+        || st.in_flight.size() >= max_in_flight)
       return; // an answer from the store calls pump again
-    // No tree to build in yet, but commits under way each let go of one:
-    // for a large tree, waiting for the next answer costs less than a copy
-    // (at 100,000 keys, milliseconds). With nothing in flight, the trees
-    // are held by readers: the write waits for one of them (wait_for_tree).
-    if (!take_pooled(st) && trees_worth_waiting_for(st)) {
-      if (!st.in_flight.empty())
-        return; // an answer from the store calls pump again
-      if (!st.tree_wait_over && !wait_for_tree(self))
-        return; // the pool or the timer calls pump again
-    }
-    st.tree_wait_pending = false;
-    st.tree_wait_over = false;
     auto w = std::move(st.held.front());
     st.held.pop_front();
     st.alone = alone;
@@ -1100,6 +1001,25 @@ validation_errors check_candidate(const json& effective,
   return errors;
 }
 
+validation_errors check_candidate(const layer_data& effective,
+                                  const validator_options& options,
+                                  const std::vector<std::string>* changed) {
+  validation_errors errors;
+  if (options.schema && changed)
+    options.schema->validate(effective, *changed, errors);
+  else if (options.schema)
+    options.schema->validate(*effective, errors);
+  // Rules run where the write changed something (on the subtrees below
+  // their paths), the same premise as the schema's proof; tree checks and
+  // contracts read the whole tree as JSON, made here when any is
+  // registered (docs/ARCHITECTURE.md, "Structural sharing").
+  if (options.rules && options.rules->size() > 0)
+    options.rules->check(effective, changed, errors);
+  if (options.contracts && options.contracts->size() > 0)
+    options.contracts->check(*effective, errors);
+  return errors;
+}
+
 validator_impl::behavior_type
 validator(validator_ptr self, validator_options options,
           store_backend_actor store, std::optional<detail::etcd_hooks> etcd) {
@@ -1119,6 +1039,7 @@ validator(validator_ptr self, validator_options options,
       st.version = snap->version;
       st.hash = snap->hash;
       st.current = snap;
+      st.merged.reset(snap->layers, snap->effective.tree());
       if (snap->secrets)
         st.secrets = secret_paths::with(st.secrets, snap->secrets->patterns());
       // etcd numbers versions after the newest this node has ever seen.
@@ -1134,23 +1055,8 @@ validator(validator_ptr self, validator_options options,
       pump(self);
       return rp;
     },
-    [self](detail::trim_atom, uint64_t version) {
-      auto& st = self->state;
-      st.trim_pending = false;
-      if (st.version == version && st.in_flight.empty() && st.held.empty())
-        st.trees->trim();
-      else
-        trim_when_idle(self); // busy since: once it is idle again
-    },
     [self](detail::resume_atom) {
       self->state.resume_pending = false;
-      pump(self);
-    },
-    [self](detail::tree_wait_atom, uint64_t wait) {
-      auto& st = self->state;
-      if (!st.tree_wait_pending || wait != st.tree_wait)
-        return; // a tree came back in time
-      st.tree_wait_over = true;
       pump(self);
     },
     [self](detail::adopt_atom, detail::version_record& rec) {
@@ -1159,7 +1065,7 @@ validator(validator_ptr self, validator_options options,
     },
     [self](stats_atom) {
       auto result = self->state.stats;
-      result.tree_copies = self->state.merge_cache.whole_copies;
+      result.tree_copies = self->state.merged.whole_builds;
       return result;
     },
   };

@@ -21,47 +21,24 @@
 #include "contracts/pre_commit_runner.hpp"
 #include "core/internal_actor_types.hpp"
 #include "etcd/etcd_actor_types.hpp"
-#include "write/merge_cache.hpp"
+#include "write/effective_tree.hpp"
 
 namespace cfgactors {
-
-namespace detail {
-class tree_pool;
-} // namespace detail
 
 /// The validator with what only its own node sends it: in etcd mode, the
 /// versions other nodes committed, in etcd's order (etcd_follower).
 using validator_impl = validator_actor::extend<
   caf::reacts_to<detail::adopt_atom, detail::version_record>,
-  caf::reacts_to<detail::resume_atom>,
-  caf::reacts_to<detail::trim_atom, uint64_t>,
-  caf::reacts_to<detail::tree_wait_atom, uint64_t>>;
+  caf::reacts_to<detail::resume_atom>>;
 
 /// Keys of keyed writes the validator remembers (committed here or seen in
 /// etcd's records), oldest forgotten first.
 inline constexpr std::size_t max_idempotency_keys = 10000;
 
 /// Commits handed to the store and not yet answered, at most: a write
-/// beyond waits for a slot (bounds what candidates in flight hold).
+/// beyond waits for a slot. Each holds only what its write changed (the
+/// rest of its tree is shared with the version before).
 inline constexpr std::size_t max_in_flight = 64;
-
-/// Each commit in flight holds a tree of the config's size: for a large
-/// config, fewer are in flight, so that together they hold about this many
-/// values (at 100,000 keys, 64 in flight held 1.4 GiB in bench/pipeline).
-/// But at least `min_in_flight`: with 4, the validator and the store idled
-/// in turn (a third fewer commits per second at 100,000 keys than with 8).
-inline constexpr std::size_t in_flight_values = 256 * 1024;
-inline constexpr std::size_t min_in_flight = 8;
-
-namespace detail {
-
-/// Commits in flight at most for a config of `values` values.
-inline std::size_t in_flight_limit(std::size_t values) {
-  return std::clamp(in_flight_values / std::max<std::size_t>(values, 1),
-                    min_in_flight, max_in_flight);
-}
-
-} // namespace detail
 
 struct validator_state {
   static inline const char* name = "cfgactors.validator";
@@ -84,7 +61,8 @@ struct validator_state {
   /// logged, but not counted in `stats` (a rehearsal is no failed write).
   bool dry_run = false;
   validator_stats stats;
-  detail::base_merge_cache merge_cache;
+  /// The merged tree of the newest candidate, which the next is built from.
+  detail::effective_tree merged;
   /// The layers of the newest candidate the schema accepted here. While
   /// `layers` are these very layers (the same data, not an equal copy), a
   /// write on them is proved along the paths it changes only; a version
@@ -97,11 +75,6 @@ struct validator_state {
   /// them, and their values are masked in every error the validator reports
   /// or logs. A path once secret stays secret.
   secret_paths_ptr secrets;
-  /// Trees of snapshots the store let go of, to build candidates in; found
-  /// on the first snapshot the store commits (see pipeline/tree_pool.hpp).
-  std::shared_ptr<detail::tree_pool> trees;
-  /// merge_cache.new_trees the pool has been told of (tree_pool::grow).
-  uint64_t new_trees_told = 0;
   /// etcd mode: commits go through etcd (compare-and-set on its head)
   /// before the store; see docs/ARCHITECTURE.md.
   std::optional<detail::etcd_hooks> etcd;
@@ -135,13 +108,6 @@ struct validator_state {
   };
   std::deque<held_write> held;
   bool resume_pending = false; ///< a resume message is on its way
-  bool trim_pending = false;   ///< a trim message is on its way
-  /// A write waits for a tree to come back to the pool, with nothing in
-  /// flight (validator.cpp, wait_for_tree): the wait's number, whether its
-  /// timer runs, and whether it ran out (the write copies).
-  uint64_t tree_wait = 0;
-  bool tree_wait_pending = false;
-  bool tree_wait_over = false;
   /// The write under way runs alone: no commit is in flight beside it, and
   /// it awaits each answer (nothing else is taken meanwhile).
   bool alone = true;

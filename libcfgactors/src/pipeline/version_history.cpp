@@ -9,6 +9,7 @@
 #include "cfgactors/diff.hpp"
 #include "cfgactors/errc.hpp"
 #include "cfgactors/hash.hpp"
+#include "model/config_tree.hpp"
 #include "model/hash_tree.hpp"
 #include "pipeline/journal.hpp"
 
@@ -21,14 +22,17 @@ caf::error not_in_history(uint64_t version) {
                                        + " is not in the history");
 }
 
-/// `snap` without its tree: what an entry past the whole ones keeps.
-snapshot_ptr without_tree(const snapshot& snap) {
+/// `snap` keeping its tree only: what a version past the newest ones
+/// keeps, so that it costs what its write changed (the rest is shared with
+/// the versions around it).
+snapshot_ptr tree_only(const snapshot& snap) {
   auto result = std::make_shared<snapshot>();
   result->version = snap.version;
   result->hash = snap.hash;
   result->timestamp_ms = snap.timestamp_ms;
   result->origin = snap.origin;
   result->layers = snap.layers;
+  result->effective = layer_data{snap.effective.tree()};
   result->secrets = snap.secrets;
   result->author = snap.author;
   result->reason = snap.reason;
@@ -38,15 +42,9 @@ snapshot_ptr without_tree(const snapshot& snap) {
   return result;
 }
 
-/// The digest the tree of `snap` has: its hash tree's (a replica holding a
-/// masked tree keeps its primary's hash in `hash`), else its hash.
-std::string tree_digest(const snapshot& snap) {
-  return snap.hashes ? snap.hashes->hex() : snap.hash;
-}
-
 } // namespace
 
-version_history::version_history() : ring_{entry{snapshot::empty(), {}}} {
+version_history::version_history() : ring_{snapshot::empty()} {
   // nop
 }
 
@@ -62,9 +60,9 @@ version_history::version_history(std::size_t capacity,
 }
 
 void version_history::push(snapshot_ptr next) {
-  if (!ring_.empty() && ring_.back().snap->version >= next->version)
+  if (!ring_.empty() && ring_.back()->version >= next->version)
     ring_.clear();
-  ring_.push_back(entry{std::move(next), {}});
+  ring_.push_back(std::move(next));
   trim();
   compact();
 }
@@ -77,58 +75,25 @@ void version_history::trim() {
 void version_history::compact() {
   if (ring_.size() <= whole_trees)
     return;
+  // A version that readers made JSON (a GET, a subscriber's whole value)
+  // lets it go once it is no longer among the newest; its tree stays. A
+  // version held as JSON only (restored, installed whole) keeps it: made a
+  // tree, it would share nothing with the versions around it.
   auto& old = ring_[ring_.size() - whole_trees - 1];
-  const auto& next = *ring_[ring_.size() - whole_trees].snap;
-  const auto& snap = *old.snap;
-  // The paths the next version's write changed are where the two trees
-  // differ: the patch back costs what that write changed. A version whose
-  // successor came whole (a replica's full snapshot, a version restored
-  // from disk) keeps its tree instead: finding the patch would be a diff of
-  // two whole trees, on the way of the version being installed.
-  if (!next.changes || next.changes_from != snap.version)
-    return;
-  old.undo = json_patch_at(next.effective, snap.effective, *next.changes);
-  old.snap = without_tree(snap);
-}
-
-caf::expected<snapshot_ptr> version_history::rebuild(std::size_t index) const {
-  // From the nearest version above that kept its tree (the newest always
-  // does), patched back one version at a time.
-  auto whole = index + 1;
-  while (!ring_[whole].undo.is_null())
-    ++whole;
-  auto& target = *ring_[index].snap;
-  auto tree = ring_[whole].snap->effective;
-  try {
-    for (auto i = whole; i-- > index;)
-      tree.patch_inplace(ring_[i].undo);
-  } catch (const json::exception& ex) {
-    return make_error(errc::store_failed,
-                      "version " + std::to_string(target.version)
-                        + " could not be rebuilt: " + ex.what());
-  }
-  if (canonical_hash(tree) != tree_digest(target))
-    return make_error(errc::store_failed,
-                      "version " + std::to_string(target.version)
-                        + " could not be rebuilt: its tree does not have "
-                          "its hash");
-  auto result = std::make_shared<snapshot>(target);
-  result->effective = std::move(tree);
-  return snapshot_ptr{std::move(result)};
+  if (old->effective.has_tree() && old->effective.has_json())
+    old = tree_only(*old);
 }
 
 caf::expected<snapshot_ptr> version_history::in_memory(uint64_t version) const {
   if (current()->version == version)
     return current();
   auto i = std::lower_bound(ring_.begin(), ring_.end(), version,
-                            [](const entry& x, uint64_t v) {
-                              return x.snap->version < v;
+                            [](const snapshot_ptr& x, uint64_t v) {
+                              return x->version < v;
                             });
-  if (i == ring_.end() || i->snap->version != version)
+  if (i == ring_.end() || (*i)->version != version)
     return snapshot_ptr{};
-  if (i->undo.is_null())
-    return i->snap;
-  return rebuild(static_cast<std::size_t>(i - ring_.begin()));
+  return *i;
 }
 
 snapshot_ptr version_history::find(uint64_t version) const {
@@ -155,8 +120,9 @@ caf::expected<diff_result> version_history::diff(uint64_t from,
   auto b = lookup(to);
   if (!b)
     return std::move(b.error());
-  auto& x = (*a)->effective;
-  auto& y = (*b)->effective;
+  // Copies: a diff of old versions leaves no JSON behind in them.
+  auto x = (*a)->effective.to_json();
+  auto y = (*b)->effective.to_json();
   auto secrets = secret_paths::with((*a)->secrets, (*b)->secrets
                                                     ? (*b)->secrets->patterns()
                                                     : std::vector<std::string>{});
@@ -170,7 +136,7 @@ version_history::history(uint64_t before, uint32_t limit) const {
   std::vector<version_info> result;
   for (auto i = ring_.rbegin(); i != ring_.rend() && result.size() < limit;
        ++i) {
-    auto& snap = *i->snap;
+    auto& snap = **i;
     if (snap.version == 0 || (before != 0 && snap.version >= before))
       continue;
     result.push_back(version_info{snap.version, snap.hash, snap.timestamp_ms,

@@ -1,8 +1,8 @@
 // Private: the read side of a store, shared by the store and the replica: a
 // bounded ring of versions, optionally backed by the journal, answering get,
-// diff and history the same way for both. Only the newest versions keep
-// their trees; an older one keeps the patch back from the next version's
-// tree to its own, so that a version held costs what it changed.
+// diff and history the same way for both. Versions share what their writes
+// left alone (persistent trees), so a version held costs what it changed;
+// an older one lets go of the JSON readers made of it.
 #pragma once
 
 #include <cstddef>
@@ -23,11 +23,8 @@ class journal;
 
 class version_history {
 public:
-  /// The newest versions whose trees stay whole in the ring. Older ones are
-  /// rebuilt when read (a copy of the nearest whole tree above, patched
-  /// back), and their trees go back to the tree pool as soon as nobody else
-  /// holds them. A version whose successor came whole (no change list)
-  /// keeps its tree.
+  /// The newest versions that keep the JSON readers made of them; older
+  /// ones keep their persistent tree only.
   static constexpr std::size_t whole_trees = 4;
 
   /// Holds only the empty version 0 and keeps one snapshot, until assigned.
@@ -41,12 +38,12 @@ public:
 
   /// The newest version; never null.
   const snapshot_ptr& current() const noexcept {
-    return ring_.back().snap;
+    return ring_.back();
   }
 
   /// The number of the oldest version still in memory.
   uint64_t oldest_version() const noexcept {
-    return ring_.front().snap->version;
+    return ring_.front()->version;
   }
 
   /// Versions in memory.
@@ -65,12 +62,10 @@ public:
   /// sorted; a store's versions always go forward.
   void push(snapshot_ptr next);
 
-  /// The snapshot of `version` if still in memory (rebuilt if its tree is
-  /// not kept whole), else nullptr.
+  /// The snapshot of `version` if still in memory, else nullptr.
   snapshot_ptr find(uint64_t version) const;
 
-  /// A version from memory or, once it left the ring (or failed to be
-  /// rebuilt), from the journal; errc::not_found "version N is not in the
+  /// A version from memory or, once it left the ring, from the journal; errc::not_found "version N is not in the
   /// history" otherwise.
   caf::expected<snapshot_ptr> lookup(uint64_t version) const;
 
@@ -84,27 +79,15 @@ public:
                                                    uint32_t limit) const;
 
 private:
-  /// A version in the ring: whole (`undo` null), or a snapshot without its
-  /// tree and the RFC 6902 patch that turns the next entry's tree into it.
-  struct entry {
-    snapshot_ptr snap;
-    json undo; ///< null while whole; a patch (an array) once compacted
-  };
-
   void trim();
 
-  /// Lets go of the tree of the newest version beyond `whole_trees`.
+  /// Lets go of the JSON of the newest version beyond `whole_trees`.
   void compact();
 
-  /// The version in memory: null when the ring does not hold it, an error
-  /// when its tree could not be rebuilt (checked against the version's hash:
-  /// a tree that differs is never an answer).
+  /// The version in memory, or null when the ring does not hold it.
   caf::expected<snapshot_ptr> in_memory(uint64_t version) const;
-
-  caf::expected<snapshot_ptr> rebuild(std::size_t index) const;
-
   std::size_t capacity_ = 1;
-  std::deque<entry> ring_; ///< oldest first, newest last, never empty
+  std::deque<snapshot_ptr> ring_; ///< oldest first, newest last, never empty
   std::shared_ptr<journal> journal_;
 };
 

@@ -100,19 +100,24 @@ void propose_layer(ws_source_ptr self, json layer, std::string action) {
                   });
 }
 
+/// The `features` of this source's own layer, or nullptr.
+const json* features_of(const json& layer) {
+  auto i = layer.find("features");
+  return i != layer.end() ? &*i : nullptr;
+}
+
 /// `features.<name>` = `enabled`, or its `enabled` if the flag is an object
-/// in `effective` (rollout and rules stay).
+/// in `features_now`, the `features` in effect (rollout and rules stay).
 void set_feature(ws_source_ptr self, const std::string& name, bool enabled,
-                 const json& effective) {
+                 const json* features_now) {
   auto& st = self->state;
   auto layer = st.layer;
   auto& features = layer["features"];
   if (!features.is_object())
     features = json::object();
   auto object_flag = false;
-  if (auto i = effective.find("features");
-      i != effective.end() && i->is_object())
-    if (auto j = i->find(name); j != i->end())
+  if (features_now != nullptr && features_now->is_object())
+    if (auto j = features_now->find(name); j != features_now->end())
       object_flag = j->is_object();
   if (object_flag) {
     auto& flag = features[name];
@@ -214,7 +219,7 @@ void handle(ws_source_ptr self, const std::string& text) {
     auto flag = feature->get<std::string>();
     auto on = enabled->get<bool>();
     if (!st.options.store) {
-      set_feature(self, flag, on, st.layer);
+      set_feature(self, flag, on, features_of(st.layer));
       return;
     }
     // Whether the flag is an object may depend on another layer.
@@ -222,14 +227,15 @@ void handle(ws_source_ptr self, const std::string& text) {
     self->request(st.options.store, reload_timeout, get_atom::value)
       .then(
         [self, flag, on](snapshot_ptr& snap) {
-          set_feature(self, flag, on, snap->effective);
+          set_feature(self, flag, on,
+                      snap->effective.find(std::string_view{"features"}));
         },
         [self, flag, on](caf::error& err) {
           detail::log().warn("event=ws_store_unavailable endpoint=\"{}\" "
                              "error=\"{}\"",
                              self->state.options.endpoint,
                              self->system().render(err));
-          set_feature(self, flag, on, self->state.layer);
+          set_feature(self, flag, on, features_of(self->state.layer));
         });
   } else if (name == "set_log_level") {
     auto level = field("level");

@@ -15,10 +15,18 @@ namespace {
 void add_layer_diff(std::vector<std::string>& out, const layer_data* before,
                     const layer_data* after) {
   static const json nothing = json::object();
+  static const auto no_node = node_of(nothing);
   // Two trees (a layer a write edited, and the one it came from) share
-  // everything the write left alone: their diff costs the change.
-  auto paths = before && after && before->has_tree() && after->has_tree()
-                 ? changed_paths(*before->tree(), *after->tree())
+  // everything the write left alone: their diff costs the change. A layer
+  // that comes or goes is compared with nothing in the form it has.
+  auto tree_of = [](const layer_data* x) {
+    return x ? x->tree() : no_node;
+  };
+  auto by_tree = before && after
+                   ? before->has_tree() && after->has_tree()
+                   : (before ? before->has_tree() : after->has_tree());
+  auto paths = by_tree
+                 ? changed_paths(*tree_of(before), *tree_of(after))
                  : cfgactors::changed_paths(before ? **before : nothing,
                                             after ? **after : nothing);
   out.insert(out.end(), std::make_move_iterator(paths.begin()),

@@ -153,7 +153,7 @@ struct fixture : io_fixture {
     CAF_CHECK(st.connected);
     CAF_CHECK(!st.stale);
     auto snap = ask<snapshot_ptr>(p, r, get_atom::value);
-    CAF_CHECK_EQUAL(snap->effective, cur->effective);
+    CAF_CHECK_EQUAL(*snap->effective, *cur->effective);
   }
 
   /// The message at the head of `r`'s mailbox, which arrived over the wire.
@@ -302,7 +302,7 @@ CAF_TEST(writes through replicas are committed by the primary) {
   auto cur = primary_current();
   CAF_CHECK_EQUAL(res.version, cur->version);
   CAF_CHECK_EQUAL(res.hash, cur->hash);
-  CAF_CHECK_EQUAL(cur->effective.at("limits").at("rps"), 250);
+  CAF_CHECK_EQUAL(cur->effective->at("limits").at("rps"), 250);
   check_in_step(mars, r_mars);
   check_in_step(jupiter, r_jupiter);
   // `all` through a replica: answered once both replicas applied it.
@@ -339,7 +339,7 @@ CAF_TEST(writes through replicas are committed by the primary) {
   auto after = primary_current();
   CAF_CHECK_EQUAL(after->version, before->version);
   CAF_CHECK_EQUAL(after->hash, before->hash);
-  CAF_CHECK_EQUAL(after->effective.at("buffer_size"), 1024);
+  CAF_CHECK_EQUAL(after->effective->at("buffer_size"), 1024);
   check_in_step(mars, r_mars);
   check_in_step(jupiter, r_jupiter);
 }
@@ -390,8 +390,8 @@ CAF_TEST(a replica cut off is missed by writes and stale until it resyncs) {
   // Jupiter still serves its last good snapshot.
   auto snap = ask<snapshot_ptr>(jupiter, r_jupiter, get_atom::value);
   CAF_CHECK_EQUAL(snap->version, last_good.version);
-  CAF_CHECK_EQUAL(snap->effective.at("limits").at("rps"), 100);
-  CAF_CHECK(!snap->effective.at("features").contains("new_algorithm"));
+  CAF_CHECK_EQUAL(snap->effective->at("limits").at("rps"), 100);
+  CAF_CHECK(!snap->effective->at("features").contains("new_algorithm"));
   // Its next retry finds no way through: still stale.
   CAF_CHECK_GREATER(fire_timers(jupiter), 0u);
   st = status(jupiter, r_jupiter);

@@ -143,7 +143,7 @@ struct fixture : io_fixture {
     CAF_REQUIRE(res.ok());
     check_in_step(mars, r_mars);
     auto snap = ask<snapshot_ptr>(mars, r_mars, get_atom::value);
-    CAF_CHECK_EQUAL(snap->effective.at("limits").at("rps"), rps);
+    CAF_CHECK_EQUAL(snap->effective->at("limits").at("rps"), rps);
   }
 
   static uint8_t code_of(const caf::error& err) {
@@ -481,7 +481,7 @@ CAF_TEST(a replica applies only what the primary signed for its session) {
   auto as_primary = caf::actor_cast<caf::actor>(
     mars.remote_actor<primary_actor>("earth", port));
   auto patch = json::parse(R"([{"op":"add","path":"/pwned","value":true}])");
-  auto tree = cur->effective.patch(patch);
+  auto tree = cur->effective->patch(patch);
   replicated_change change{cur->version + 1, cur->version,
                            canonical_hash(tree), 0, "evil", patch, false,
                            {}, {}, 0, {}, std::string(64, '0'), {}, {}};
@@ -496,7 +496,7 @@ CAF_TEST(a replica applies only what the primary signed for its session) {
   CAF_CHECK_EQUAL(st.hash, cur->hash);
   CAF_CHECK_EQUAL(st.resyncs, 0u);
   CAF_CHECK(!ask<snapshot_ptr>(mars, r_mars, get_atom::value)
-               ->effective.contains("pwned"));
+               ->effective->contains("pwned"));
   check_streaming(r_mars, 800);
 }
 

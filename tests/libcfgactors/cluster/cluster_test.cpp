@@ -2,12 +2,13 @@
 // Primary and replicas in one deterministic system: join, stream, resync,
 // forwarded writes and write consistency.
 #include "pipeline_fixture.hpp"
-#include "pipeline/tree_pool.hpp"
+#include "model/config_tree.hpp"
 
 #include <random>
 
 #include "cluster/primary.hpp"
 #include "cluster/replica.hpp"
+#include "cfgactors/flags.hpp"
 #include "cfgactors/hash.hpp"
 #include "link_probe.hpp"
 #include "watched_join.hpp"
@@ -129,7 +130,7 @@ CAF_TEST(a replica joining at version 0 gets a full snapshot) {
   auto& s = log->snapshots.front();
   CAF_CHECK_EQUAL(s.version, current()->version);
   CAF_CHECK_EQUAL(s.hash, current()->hash);
-  CAF_CHECK_EQUAL(s.effective, current()->effective);
+  CAF_CHECK_EQUAL(s.effective, *current()->effective);
   CAF_CHECK_EQUAL(s.layers, current()->layers.to_json());
 }
 
@@ -145,7 +146,7 @@ CAF_TEST(a replica with a version still in history gets one patch) {
   CAF_CHECK_EQUAL(m.prev_version, v1->version);
   CAF_CHECK_EQUAL(m.version, current()->version);
   CAF_CHECK_EQUAL(m.hash, current()->hash);
-  CAF_CHECK_EQUAL(v1->effective.patch(m.patch), current()->effective);
+  CAF_CHECK_EQUAL(v1->effective->patch(m.patch), *current()->effective);
   // From now on the probe is in the stream.
   set("c", 3);
   CAF_REQUIRE_EQUAL(log->changes.size(), 2u);
@@ -199,7 +200,7 @@ CAF_TEST(a replica mirrors the primary and its subscribers see changes) {
   CAF_CHECK_EQUAL(log->at(0).version, current()->version - 1);
   // The read interface answers from the replica's own history.
   auto snap = ask<snapshot_ptr>(r, get_atom::value);
-  CAF_CHECK_EQUAL(snap->effective, current()->effective);
+  CAF_CHECK_EQUAL(*snap->effective, *current()->effective);
   auto d = ask<diff_result>(r, diff_atom::value, current()->version - 1,
                             current()->version);
   CAF_CHECK_EQUAL(d.view, json::parse(R"({"other":{"added":5}})"));
@@ -282,7 +283,7 @@ CAF_TEST(a replica builds each version in the tree of an older one) {
     if (i % 10 == 9) {
       auto snap = ask<snapshot_ptr>(r, get_atom::value);
       CAF_CHECK_EQUAL(snap->version, current()->version);
-      CAF_CHECK_EQUAL(snap->effective, current()->effective);
+      CAF_CHECK_EQUAL(*snap->effective, *current()->effective);
       ++compared;
     }
   }
@@ -293,45 +294,61 @@ CAF_TEST(a replica builds each version in the tree of an older one) {
   run();
 }
 
-CAF_TEST(a replica lets go of the trees kept for a burst once idle) {
+CAF_TEST(the versions of a replica share what their patches left alone) {
   auto r = join("r1", 2);
-  // A reader on the replica keeps every version it gets: each next version
-  // finds no tree and copies one, and the pool keeps one more from then on.
-  // Messages only (run() would fire the replica's timers).
-  std::vector<snapshot_ptr> held;
-  for (int i = 0; i < 12; ++i) {
-    self->send(pipe.validator, write_atom::value,
-               write_request{{operation::set("a", i)}, "w", 0, {}});
-    sched.run();
-    self->receive([](write_result& res) {
-      CAF_CHECK_EQUAL(res.status, write_status::committed);
-    });
-    self->send(r, get_atom::value);
-    sched.run();
-    self->receive([&](snapshot_ptr& snap) { held.push_back(snap); });
-  }
-  CAF_REQUIRE_EQUAL(held.back()->version, current()->version);
-  auto recycler = std::get_deleter<detail::snapshot_recycler>(held.back());
-  CAF_REQUIRE(recycler != nullptr);
-  auto pool = recycler->pool;
-  // The reader lets go: the trees the pool now keeps come back.
-  held.clear();
-  sched.run();
-  CAF_CHECK_GREATER(pool->size(), detail::tree_pool::usual);
-  // The timer armed by the burst's first version finds versions came
-  // since, and waits a second more; with none in that one, the pool is
-  // back to the usual two.
-  sched.trigger_timeouts();
-  sched.run();
-  CAF_CHECK_GREATER(pool->size(), detail::tree_pool::usual);
-  sched.trigger_timeouts();
-  sched.run();
-  CAF_CHECK_EQUAL(pool->size(), detail::tree_pool::usual);
-  // Versions still come in order and build in the trees left.
-  CAF_CHECK_EQUAL(set("a", 100).status, write_status::committed);
-  auto snap = ask<snapshot_ptr>(r, get_atom::value);
-  CAF_CHECK_EQUAL(snap->version, current()->version);
-  CAF_CHECK_EQUAL(snap->effective, current()->effective);
+  for (int i = 0; i < 50; ++i)
+    CAF_CHECK_EQUAL(set("s" + std::to_string(i) + ".k", i).status,
+                    write_status::committed);
+  auto before = ask<snapshot_ptr>(r, get_atom::value);
+  CAF_CHECK_EQUAL(set("s7.k", 700).status, write_status::committed);
+  auto after = ask<snapshot_ptr>(r, get_atom::value);
+  CAF_REQUIRE_EQUAL(after->version, before->version + 1);
+  CAF_CHECK_EQUAL(*after->effective, *current()->effective);
+  // The patch's path is made again, every other section is the very node
+  // the version before holds.
+  auto& x = *before->effective.tree();
+  auto& y = *after->effective.tree();
+  CAF_CHECK_EQUAL(x.member("s8"), y.member("s8"));
+  CAF_CHECK_EQUAL(x.member("s49"), y.member("s49"));
+  CAF_CHECK_NOT_EQUAL(x.member("s7"), y.member("s7"));
+  CAF_CHECK_EQUAL(x.member("s7")->member("k")->scalar(), json(7));
+  CAF_CHECK_EQUAL(y.member("s7")->member("k")->scalar(), json(700));
+  caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  run();
+}
+
+CAF_TEST(one-key writes to a large config are never made JSON whole) {
+  // 10,000 values; subscribers on the primary and on a replica read the
+  // values they subscribed to; a reader compiles the flags. Validator,
+  // store, router, primary and replica pass each version on as a tree:
+  // none of them makes the config's JSON.
+  auto cfg = json::object();
+  for (int i = 0; i < 10000; ++i)
+    cfg["s" + std::to_string(i / 100)]["k" + std::to_string(i % 100)] = i;
+  cfg["features"]["f"] = true;
+  CAF_REQUIRE_EQUAL(write(operation::replace_layer("file:big.yaml", cfg))
+                      .status,
+                    write_status::committed);
+  auto r = join("r1");
+  auto here = subscribe("s7");
+  auto there = std::make_shared<std::vector<change>>();
+  ask<uint64_t>(r, subscribe_atom::value, std::string{"s7"},
+                caf::actor_cast<subscriber_actor>(sys.spawn(recorder, there)));
+  auto before = detail::whole_jsons_made();
+  for (int i = 1; i <= 20; ++i)
+    CAF_CHECK_EQUAL(set("s7.k3", -i).status, write_status::committed);
+  CAF_REQUIRE_EQUAL(here->size(), 20u);
+  CAF_REQUIRE_EQUAL(there->size(), 20u);
+  CAF_CHECK_EQUAL(here->back().new_value()["k3"], -20);
+  CAF_CHECK_EQUAL(there->back().new_value()["k3"], -20);
+  CAF_CHECK_EQUAL(there->back().old_value()["k3"], -19);
+  CAF_CHECK(feature_flags{current()}.enabled("f", {}, false));
+  auto got = ask<snapshot_ptr>(r, get_atom::value);
+  CAF_CHECK_EQUAL(got->hash, current()->hash);
+  CAF_CHECK_EQUAL(detail::whole_jsons_made(), before);
+  // A reader of the whole config makes it, once per version.
+  CAF_CHECK_EQUAL((*got->effective)["s7"]["k3"], -20);
+  CAF_CHECK_EQUAL(detail::whole_jsons_made(), before + 1);
   caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
   run();
 }
@@ -341,12 +358,13 @@ CAF_TEST(a replica refuses commits and forwards writes to the primary) {
   write_request req{{operation::set("x", 7)}, "replica-user", 0, {}};
   auto res = ask<write_result>(r, write_atom::value, req);
   CAF_CHECK(res.status == write_status::committed);
-  CAF_CHECK_EQUAL(current()->effective.at("x"), 7);
+  CAF_CHECK_EQUAL(current()->effective->at("x"), 7);
   CAF_CHECK_EQUAL(status(r).version, res.version);
   // Its interface has no commit: sent untyped, as a stray peer could.
   auto f = self->request(caf::actor_cast<caf::actor>(r), caf::infinite,
                          commit_atom::value,
-                         commit_request{{}, json::object(), "x", nullptr, 0, 0, {}, {}, {}, nullptr, 0});
+                         commit_request{{}, layer_data{json::object()}, "x", nullptr, 0, 0, {},
+                                        {}, {}, nullptr, 0});
   run();
   bool refused = false;
   f.receive([](snapshot_ptr&) {}, [&](caf::error&) { refused = true; });
@@ -393,7 +411,7 @@ CAF_TEST(a hash mismatch makes the replica ask for a full snapshot) {
   CAF_CHECK_EQUAL(st.version, current()->version);
   CAF_CHECK_EQUAL(st.hash, current()->hash);
   auto snap = ask<snapshot_ptr>(r, get_atom::value);
-  CAF_CHECK(!snap->effective.contains("z"));
+  CAF_CHECK(!snap->effective->contains("z"));
   caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
   run();
 }
@@ -712,13 +730,13 @@ CAF_TEST(a replica that does not receive secrets gets them masked) {
   run();
   auto holds_secret = [&](const replica_actor& r) {
     auto snap = ask<snapshot_ptr>(r, get_atom::value);
-    return snap->effective.dump().find(password) != std::string::npos
+    return snap->effective->dump().find(password) != std::string::npos
            || snap->layers.to_json().dump().find(password)
                 != std::string::npos;
   };
   // Joined by a full snapshot: masked tree and layers, the true hash.
   auto snap = ask<snapshot_ptr>(masked, get_atom::value);
-  CAF_CHECK_EQUAL(snap->effective.value(json::json_pointer{"/db/password"},
+  CAF_CHECK_EQUAL(snap->effective->value(json::json_pointer{"/db/password"},
                                         json{}),
                   "***");
   CAF_CHECK(!holds_secret(masked));
@@ -735,7 +753,7 @@ CAF_TEST(a replica that does not receive secrets gets them masked) {
   set("plain", 1);
   CAF_CHECK(!holds_secret(masked));
   CAF_CHECK_EQUAL(
-    ask<snapshot_ptr>(masked, get_atom::value)->effective.value("plain", json{}),
+    ask<snapshot_ptr>(masked, get_atom::value)->effective->value("plain", json{}),
     1);
   for (auto& r : {masked, full}) {
     auto st = status(r);
@@ -778,7 +796,7 @@ CAF_TEST(a value that becomes secret without changing is masked at once) {
   auto masked = join("r1");
   auto holds_secret = [&] {
     auto snap = ask<snapshot_ptr>(masked, get_atom::value);
-    return snap->effective.dump().find(password) != std::string::npos;
+    return snap->effective->dump().find(password) != std::string::npos;
   };
   CAF_REQUIRE(holds_secret()); // it was no secret then
   // The same value from another layer, marked there: the tree stays as it

@@ -55,7 +55,7 @@ struct pool_component : contract {
 
   void apply(const snapshot& snap) override {
     versions.push_back(snap.version);
-    auto db = snap.effective.value("db", json::object());
+    auto db = snap.effective->value("db", json::object());
     if (db.value("driver", "") == "nosuch")
       throw std::runtime_error("unknown driver nosuch");
     config = std::move(db);
@@ -207,9 +207,9 @@ CAF_TEST(a failed health check rolls back to the version before the bad one) {
   // A rollback is named for its target; the guard is its author.
   CAF_CHECK_EQUAL(now->origin, "rollback:2");
   CAF_CHECK_EQUAL(now->author, "contract:db");
-  CAF_CHECK_EQUAL(now->effective, version(2)->effective);
+  CAF_CHECK_EQUAL(*now->effective, *version(2)->effective);
   CAF_CHECK_EQUAL(now->hash, version(2)->hash);
-  CAF_CHECK_EQUAL(now->effective["features"]["new_algorithm"], true);
+  CAF_CHECK_EQUAL((*now->effective)["features"]["new_algorithm"], true);
   // The component got the bad version, then the rollback.
   CAF_CHECK_EQUAL(db->versions, (std::vector<uint64_t>{1, 3, 4}));
   CAF_CHECK_EQUAL(db->config["pool"], 4);
@@ -235,7 +235,7 @@ CAF_TEST(an apply that throws rolls back the same way) {
   auto bad = set("db.driver", "nosuch");
   CAF_REQUIRE_EQUAL(bad.version, 2u);
   CAF_CHECK_EQUAL(current()->version, 3u);
-  CAF_CHECK_EQUAL(current()->effective, version(1)->effective);
+  CAF_CHECK_EQUAL(*current()->effective, *version(1)->effective);
   auto st = stats();
   CAF_CHECK_EQUAL(st.apply_failures, 1u);
   CAF_CHECK_EQUAL(st.health_failures, 0u);
@@ -252,7 +252,7 @@ CAF_TEST(a rolled-back version that fails too stays without another rollback) {
   CAF_REQUIRE_EQUAL(set("db.pool", 16).version, 3u);
   // One rollback (version 4 = version 2), which fails too: no second one.
   CAF_CHECK_EQUAL(current()->version, 4u);
-  CAF_CHECK_EQUAL(current()->effective, version(2)->effective);
+  CAF_CHECK_EQUAL(*current()->effective, *version(2)->effective);
   auto st = stats();
   CAF_CHECK_EQUAL(st.health_failures, 2u);
   CAF_CHECK_EQUAL(st.rollbacks, 1u);
@@ -301,7 +301,7 @@ CAF_TEST(a newer write before the rollback wins and the rollback is logged) {
   // The fix is version 3 and stays; the rollback expected version 2.
   CAF_CHECK_EQUAL(current()->version, 3u);
   CAF_CHECK_EQUAL(current()->origin, "operator");
-  CAF_CHECK_EQUAL(current()->effective["db"]["pool"], 2);
+  CAF_CHECK_EQUAL((*current()->effective)["db"]["pool"], 2);
   auto st = stats();
   CAF_CHECK_EQUAL(st.rollbacks, 0u);
   CAF_CHECK_EQUAL(st.rollback_failures, 1u);
@@ -485,7 +485,7 @@ CAF_TEST(a detached guard rolls back a version its component finds unhealthy) {
   auto component = make_contract("pool")
                      .prefix("db")
                      .apply([pool](const snapshot& snap) {
-                       *pool = snap.effective["db"].value("pool", -1);
+                       *pool = (*snap.effective)["db"].value("pool", -1);
                      })
                      .health([pool]() -> std::optional<std::string> {
                        std::this_thread::sleep_for(1ms);
@@ -506,7 +506,7 @@ CAF_TEST(a detached guard rolls back a version its component finds unhealthy) {
   auto now = ask<snapshot_ptr>(pipe.store, get_atom::value);
   auto first = ask<snapshot_ptr>(pipe.store, get_atom::value, uint64_t{1});
   CAF_CHECK_EQUAL(now->version, 3u);
-  CAF_CHECK_EQUAL(now->effective, first->effective);
+  CAF_CHECK_EQUAL(*now->effective, *first->effective);
   CAF_CHECK(logs.contains("event=contract_rollback contract=pool version=2 "
                           "to=1 reason=\"health check failed: pool of 0 "
                           "connections\""));

@@ -39,10 +39,10 @@ struct pool {
       .apply([this](const snapshot& s) {
         std::lock_guard<std::mutex> guard{mtx};
         ++applies;
-        auto host = s.effective.at("database").value("host", "");
+        auto host = s.effective->at("database").value("host", "");
         if (host == "db8")
           throw std::runtime_error("no route to db8");
-        applied = s.effective.at("database");
+        applied = s.effective->at("database");
         applied_version = s.version;
       })
       .health([this]() -> std::optional<std::string> {
@@ -109,7 +109,7 @@ CAF_TEST(a healthy candidate is applied then committed) {
   auto res = set("database.host", "db2");
   CAF_CHECK_EQUAL(res.status, write_status::committed);
   CAF_CHECK_EQUAL(res.version, 2u);
-  CAF_CHECK_EQUAL(current()->effective["database"],
+  CAF_CHECK_EQUAL((*current()->effective)["database"],
                   (json{{"host", "db2"}, {"pool", 4}}));
   CAF_CHECK_EQUAL(changes->size(), 1u);
   std::lock_guard<std::mutex> guard{db.mtx};

@@ -146,7 +146,7 @@ CAF_TEST(a write is committed in etcd before the store numbers it) {
   CAF_CHECK_EQUAL(snap->version, 1u);
   CAF_CHECK_EQUAL(snap->hash, c.record.hash);
   CAF_CHECK_EQUAL(snap->timestamp_ms, c.record.timestamp_ms);
-  CAF_CHECK_EQUAL(snap->effective, (json{{"a", 1}}));
+  CAF_CHECK_EQUAL(*snap->effective, (json{{"a", 1}}));
   CAF_CHECK_EQUAL(*applied, (std::vector<uint64_t>{0, 1}));
   CAF_CHECK_EQUAL(counters->commits.load(), 1u);
 }
@@ -225,7 +225,7 @@ CAF_TEST(a record of changes installs on its base and is checked by hash) {
   delta.changes.emplace_back("runtime", ch);
   adopt(delta);
   CAF_CHECK_EQUAL(current()->version, 4u);
-  CAF_CHECK_EQUAL(current()->effective, next);
+  CAF_CHECK_EQUAL(*current()->effective, next);
   // Changes that do not apply to the base: skipped and counted.
   auto stray = record_of(5, 4, runtime(next));
   stray.base = 4;
@@ -253,7 +253,7 @@ CAF_TEST(a record of a change installs on its base only) {
   delta.base = 3;
   adopt(delta);
   CAF_CHECK_EQUAL(current()->version, 4u);
-  CAF_CHECK_EQUAL(current()->effective, (json{{"a", 2}}));
+  CAF_CHECK_EQUAL(*current()->effective, (json{{"a", 2}}));
   // On a base this node does not have: skipped, counted; the next full one
   // installs.
   auto stray = record_of(6, 5, runtime({{"a", 6}}));
@@ -276,7 +276,7 @@ CAF_TEST(a conflict adopts the newer head and validates the write again) {
   CAF_CHECK_EQUAL(s->asked[1].expect_head, 5u);
   CAF_CHECK_EQUAL(s->asked[1].record.previous, 5u);
   // Built on the other node's version: both values are there.
-  CAF_CHECK_EQUAL(current()->effective, (json{{"a", 1}, {"b", 2}}));
+  CAF_CHECK_EQUAL(*current()->effective, (json{{"a", 1}, {"b", 2}}));
   CAF_CHECK_EQUAL(counters->cas_conflicts.load(), 1u);
   CAF_CHECK_EQUAL(*applied, (std::vector<uint64_t>{0, 5, 6}));
 }
@@ -320,7 +320,7 @@ CAF_TEST(a head that keeps moving ends in a conflict after 256 tries) {
   CAF_CHECK_EQUAL(s->asked.size(), 256u);
   // What the other nodes committed meanwhile is here; the write is not.
   CAF_CHECK_EQUAL(current()->version, 256u);
-  CAF_CHECK_EQUAL(current()->effective, (json{{"n", 255}}));
+  CAF_CHECK_EQUAL(*current()->effective, (json{{"n", 255}}));
 }
 
 CAF_TEST(etcd without a quorum makes a write unavailable and changes nothing) {
@@ -371,7 +371,7 @@ CAF_TEST(a duplicate installs the first write before it answers) {
   CAF_CHECK_EQUAL(r.status, write_status::committed);
   CAF_CHECK_EQUAL(r.version, 1u);
   CAF_CHECK_EQUAL(current()->version, 1u);
-  CAF_CHECK_EQUAL(current()->effective, (json{{"a", 1}}));
+  CAF_CHECK_EQUAL(*current()->effective, (json{{"a", 1}}));
   CAF_CHECK_EQUAL(*applied, (std::vector<uint64_t>{0, 1}));
 }
 
@@ -420,7 +420,7 @@ CAF_TEST(adopted versions are installed in etcd order and checked by hash) {
   // Already there (a node sees its own commits come back): ignored.
   adopt(record_of(3, 2, runtime({{"a", 9}})));
   adopt(record_of(2, 1, runtime({{"a", 9}})));
-  CAF_CHECK_EQUAL(current()->effective, (json{{"a", 1}}));
+  CAF_CHECK_EQUAL(*current()->effective, (json{{"a", 1}}));
   // A record whose layers do not hash to its hash is not installed.
   auto bad = record_of(4, 3, runtime({{"a", 2}}));
   bad.hash = canonical_hash(json{{"a", 3}});
@@ -430,7 +430,7 @@ CAF_TEST(adopted versions are installed in etcd order and checked by hash) {
   // The next good one is (each record holds every layer).
   adopt(record_of(5, 4, runtime({{"a", 5}})));
   CAF_CHECK_EQUAL(current()->version, 5u);
-  CAF_CHECK_EQUAL(current()->effective, (json{{"a", 5}}));
+  CAF_CHECK_EQUAL(*current()->effective, (json{{"a", 5}}));
   // A write now builds on it.
   auto r = set("b", 1);
   CAF_CHECK_EQUAL(r.version, 6u);
@@ -452,7 +452,7 @@ CAF_TEST(another node reading a layer differently is counted) {
   other.put("file:/etc/app.yaml", json{{"x", 2}});
   adopt(record_of(3, 2, other));
   CAF_CHECK_EQUAL(counters->layer_conflicts.load(), 1u);
-  CAF_CHECK_EQUAL(current()->effective, (json{{"x", 2}}));
+  CAF_CHECK_EQUAL(*current()->effective, (json{{"x", 2}}));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
@@ -467,7 +467,7 @@ CAF_TEST(a retried keyed write answers its first version) {
   CAF_CHECK_EQUAL(again.version, 1u);
   CAF_CHECK_EQUAL(again.status, write_status::committed);
   CAF_CHECK_EQUAL(current()->version, 1u);
-  CAF_CHECK_EQUAL(current()->effective, (json{{"a", 1}}));
+  CAF_CHECK_EQUAL(*current()->effective, (json{{"a", 1}}));
   auto other = write(write_request{{operation::set("a", 2)}, "t", 0, {}, "j"});
   CAF_CHECK_EQUAL(other.version, 2u);
 }

@@ -360,7 +360,9 @@ CAF_TEST(a snapshot compiles its flags once and its readers share them) {
   // A copy of a snapshot is another value: it compiles its own.
   auto copy = std::make_shared<snapshot>(*snap);
   CAF_CHECK(copy->compiled_features.get() == nullptr);
-  copy->effective["features"]["f"] = false;
+  auto edited = *copy->effective;
+  edited["features"]["f"] = false;
+  copy->effective = layer_data{std::move(edited)};
   CAF_CHECK(!feature_flags{snapshot_ptr{copy}}.enabled("f", {{"user", "1"}},
                                                        true));
 }

@@ -833,7 +833,7 @@ CAF_TEST(a validator with the flag rules refuses malformed flags) {
   test::twin_flags flipped{current()};
   auto result = flipped.evaluate("checkout", {{"tenant", "acme"}});
   CAF_CHECK_EQUAL(result.reason, "disabled");
-  CAF_CHECK_EQUAL(current()->effective["features"]["checkout"]["rollout"], 25);
+  CAF_CHECK_EQUAL((*current()->effective)["features"]["checkout"]["rollout"], 25);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

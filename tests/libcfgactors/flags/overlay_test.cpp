@@ -281,9 +281,9 @@ CAF_TEST(a tenant overlay switches a flag for that tenant only) {
   auto snap = snapshot::make(5, "test", {}, tree, now_ms());
   auto hash = snap->hash;
   test::twin_flags base{snap};
-  test::twin_flags acme{config_view{snap, overlay_for(snap->effective,
+  test::twin_flags acme{config_view{snap, overlay_for(*snap->effective,
                                                    "tenants.acme")}};
-  test::twin_flags globex{config_view{snap, overlay_for(snap->effective,
+  test::twin_flags globex{config_view{snap, overlay_for(*snap->effective,
                                                      "tenants.globex")}};
   flag_context ctx{{"user", "7"}, {"country", "DE"}};
   CAF_CHECK(!base.enabled("new_checkout", ctx));
@@ -300,7 +300,7 @@ CAF_TEST(a tenant overlay switches a flag for that tenant only) {
   CAF_CHECK_EQUAL(base.evaluate("search", ctx).reason, "rule[0]:country eq");
   CAF_CHECK_EQUAL(globex.evaluate("search", ctx).reason, "rollout:out");
   // Nothing of this touched the snapshot.
-  CAF_CHECK_EQUAL(snap->effective, tree);
+  CAF_CHECK_EQUAL(*snap->effective, tree);
   CAF_CHECK_EQUAL(snap->hash, hash);
   CAF_CHECK_EQUAL(snap->version, 5u);
   CAF_CHECK(!base.enabled("new_checkout", ctx));
@@ -355,7 +355,7 @@ CAF_TEST(a view keeps its snapshot alive and leaves it unchanged) {
   CAF_CHECK(!watch.expired());
   CAF_CHECK_EQUAL(at(view, "name"), R"("x")");
   CAF_CHECK_EQUAL(at(view, "db.port"), "absent");
-  CAF_CHECK_EQUAL(view.source()->effective, tree);
+  CAF_CHECK_EQUAL(*view.source()->effective, tree);
   CAF_CHECK_EQUAL(view.source()->hash, hash);
 }
 

@@ -6,6 +6,7 @@
 #include "cfgactors/hash.hpp"
 #include "cfgactors/parse.hpp"
 #include "cfgactors/path.hpp"
+#include "model/config_tree.hpp"
 #include "model/hash_tree.hpp"
 #include "reference_hash.hpp"
 
@@ -244,13 +245,35 @@ std::size_t count_values(const json& x) {
   return n;
 }
 
+/// `before` as a persistent tree edited into `after` at `paths` (what
+/// changed_paths found between them): set where `after` has a value, else
+/// erased, as a writer builds the next version from the last.
+detail::config_tree edited_tree(const json& before, const json& after,
+                                const std::vector<std::string>& paths) {
+  detail::config_tree tree{before};
+  for (auto& text : paths) {
+    auto path = *config_path::parse(text);
+    if (auto* x = find(after, path))
+      CAF_REQUIRE(tree.assign(path, *x));
+    else
+      CAF_REQUIRE(tree.erase(path));
+  }
+  CAF_REQUIRE_EQUAL(tree.to_json(), after);
+  return tree;
+}
+
 /// Rehashes `before`'s tree `old` after each edit alone and after all of
 /// them together, along the paths a diff finds, and checks each result
 /// (its hash and its count of values) against the reference; returns the
-/// tree after all.
+/// tree after all. The same with `before` as a persistent tree edited
+/// along those paths: the same digests and counts.
 detail::hash_tree_ptr
 check_edits(const json& before, const detail::hash_tree_ptr& old,
             const std::vector<std::function<void(json&)>>& edits) {
+  auto old_node = detail::hash_tree_of(detail::config_tree{before}.root());
+  CAF_REQUIRE(old_node != nullptr);
+  CAF_CHECK_EQUAL(old_node->hex(), old->hex());
+  CAF_CHECK_EQUAL(old_node->values, old->values);
   auto all = before;
   for (auto& edit : edits) {
     auto after = before;
@@ -262,11 +285,19 @@ check_edits(const json& before, const detail::hash_tree_ptr& old,
     CAF_CHECK_EQUAL(next->hex(), reference_hash(after));
     CAF_CHECK_NOT_EQUAL(next->hex(), old->hex());
     CAF_CHECK_EQUAL(next->values, count_values(after));
+    auto tree = edited_tree(before, after, paths);
+    auto by_node = detail::rehash(old_node, tree.root(), trie_of(paths));
+    CAF_CHECK_EQUAL(by_node->hex(), next->hex());
+    CAF_CHECK_EQUAL(by_node->values, next->values);
   }
   CAF_CHECK_EQUAL(old->values, count_values(before));
-  auto next = detail::rehash(old, all, trie_of(changed_paths(before, all)));
+  auto paths = changed_paths(before, all);
+  auto next = detail::rehash(old, all, trie_of(paths));
   CAF_CHECK_EQUAL(next->hex(), reference_hash(all));
   CAF_CHECK_EQUAL(next->values, count_values(all));
+  auto tree = edited_tree(before, all, paths);
+  CAF_CHECK_EQUAL(detail::rehash(old_node, tree.root(), trie_of(paths))->hex(),
+                  next->hex());
   return next;
 }
 
@@ -367,6 +398,56 @@ CAF_TEST(a changed path left out gives another hash than the full one) {
   CAF_CHECK_NOT_EQUAL(partial->hex(), canonical_hash(after));
   auto complete = detail::rehash(old, after, trie_of({"s1.k1", "s2.k2"}));
   CAF_CHECK_EQUAL(complete->hex(), canonical_hash(after));
+}
+
+CAF_TEST(a persistent tree hashes as the json it holds) {
+  // Every shape the pieces and cursors meet: empty containers, widths
+  // around a piece (32) and a block (32, split where they fill), wide
+  // objects and arrays whose pieces start inside blocks, nesting.
+  auto range = [](int n) {
+    json out = json::object();
+    for (int i = 0; i < n; ++i)
+      out["m" + std::to_string(i)] = i % 3 == 0 ? json{{"v", i}} : json(i);
+    return out;
+  };
+  auto items = [](int n) {
+    json out = json::array();
+    for (int i = 0; i < n; ++i)
+      out.push_back(i % 5 == 0 ? json::array({i, "x"}) : json(i));
+    return out;
+  };
+  std::vector<json> trees{json::object(), json::array(),
+                          json{{"a", json::object()}, {"b", json::array()}}};
+  for (auto n : {1, 31, 32, 33, 64, 65, 100, 1024, 1025, 1057, 5000}) {
+    trees.push_back(range(n));
+    trees.push_back(items(n));
+    trees.push_back(json{{"outer", range(n)}, {"list", items(n)}, {"x", 1.5}});
+  }
+  for (auto& x : trees) {
+    auto tree = detail::config_tree{x};
+    auto by_node = detail::hash_tree_of(tree.root());
+    CAF_REQUIRE(by_node != nullptr);
+    CAF_CHECK_EQUAL(by_node->hex(), reference_hash(x));
+    CAF_CHECK_EQUAL(by_node->values, count_values(x));
+  }
+  CAF_CHECK(detail::hash_tree_of(*detail::node_of(json(1))) == nullptr);
+  // One member changed in a 5,000-member object built by edits (its
+  // blocks split where they filled, not where pieces start): only that
+  // piece and the groups above it are new.
+  detail::config_tree built{json::object()};
+  for (int i = 0; i < 5000; ++i)
+    CAF_REQUIRE(built.assign(*config_path::parse("m" + std::to_string(i)),
+                             json(i)));
+  auto old = detail::hash_tree_of(built.root());
+  CAF_CHECK_EQUAL(old->hex(), reference_hash(built.to_json()));
+  auto after = built;
+  CAF_REQUIRE(after.assign(*config_path::parse("m2500"), json(-1)));
+  auto next = detail::rehash(old, after.root(), trie_of({"m2500"}));
+  CAF_CHECK_EQUAL(next->hex(), reference_hash(after.to_json()));
+  std::size_t shared = 0;
+  for (std::size_t i = 0; i < next->pieces.size(); ++i)
+    shared += next->pieces[i].second == old->pieces[i].second;
+  CAF_CHECK_EQUAL(shared, old->pieces.size() - 1);
 }
 
 } // namespace hash_suite

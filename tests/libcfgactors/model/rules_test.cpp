@@ -6,7 +6,13 @@
 #include <stdexcept>
 #include <string>
 
+#include "cfgactors/diff.hpp"
+#include "cfgactors/layer.hpp"
 #include "cfgactors/rules.hpp"
+#include "model/config_tree.hpp"
+
+#include <functional>
+#include <random>
 
 namespace rules_suite {
 
@@ -351,6 +357,116 @@ CAF_TEST(a tree check reports its own paths and survives throwing) {
   }
   CAF_CHECK(refused);
   CAF_CHECK_EQUAL(rules.size(), 3u);
+}
+
+namespace {
+
+/// check over a version's tree given the paths it changed, rendered as
+/// check renders.
+std::vector<std::string> check_changed(const rule_set& rules,
+                                       const json& candidate,
+                                       const std::vector<std::string>& changed) {
+  validation_errors errors;
+  rules.check(layer_data{detail::node_of(candidate)}, &changed, errors);
+  std::vector<std::string> result;
+  for (auto& e : errors)
+    result.push_back(e.path + "|" + e.rule + "|" + e.message);
+  return result;
+}
+
+} // namespace
+
+CAF_TEST(a rule runs only where a write changed something) {
+  int calls = 0;
+  rule_set rules;
+  rules.predicate("s.*.x", "counted", [&](const json&) {
+    ++calls;
+    return std::optional<std::string>{};
+  });
+  int subtree_calls = 0;
+  rules.subtree_check("f", "f", [&](const json*, validation_errors&) {
+    ++subtree_calls;
+  });
+  auto tree = json::parse(R"({"s":{"a":{"x":1},"b":{"x":2}},"f":{},"t":1})");
+  CAF_CHECK(check_changed(rules, tree, {"t"}).empty());
+  CAF_CHECK_EQUAL(calls, 0);
+  CAF_CHECK_EQUAL(subtree_calls, 0);
+  CAF_CHECK(check_changed(rules, tree, {"s.a.x"}).empty());
+  CAF_CHECK_EQUAL(calls, 1); // the one match the change touches
+  CAF_CHECK(check_changed(rules, tree, {"f.g"}).empty());
+  CAF_CHECK_EQUAL(subtree_calls, 1);
+  // A change above the pattern's path touches every match below it.
+  CAF_CHECK(check_changed(rules, tree, {"s"}).empty());
+  CAF_CHECK_EQUAL(calls, 3);
+  // Without changed paths, everything runs.
+  validation_errors errors;
+  rules.check(layer_data{detail::node_of(tree)}, nullptr, errors);
+  CAF_CHECK_EQUAL(calls, 5);
+  CAF_CHECK_EQUAL(subtree_calls, 2);
+}
+
+CAF_TEST(rules along a change find what the whole check finds) {
+  // Random edits to trees these rules accept: the errors of the rules the
+  // change touches are the whole check's errors.
+  rule_set rules;
+  rules.range("a.*.n", 0, 5)
+    .required("b.c")
+    .one_of("d", {json(1), json(2), json(3)})
+    .type("e.*", "integer")
+    .type("*.x", "string")
+    .subtree_check("f", "f", [](const json* f, validation_errors& out) {
+      if (f != nullptr && f->is_object() && f->size() > 2)
+        out.push_back({"f", "f", "more than two"});
+    });
+  std::mt19937 rng{20261207};
+  auto pick = [&](int n) { return static_cast<int>(rng() % n); };
+  const char* keys[] = {"a", "b", "c", "d", "e", "f", "n", "x"};
+  std::function<json(int)> value = [&](int depth) -> json {
+    switch (pick(depth > 0 ? 5 : 3)) {
+      case 0: return pick(8);
+      case 1: return "s";
+      case 2: return json::array({pick(3)});
+      default: {
+        auto x = json::object();
+        for (int i = pick(4); i > 0; --i)
+          x[keys[pick(8)]] = value(depth - 1);
+        return x;
+      }
+    }
+  };
+  auto valid = json::parse(R"({"a":{"p":{"n":1}},"b":{"c":0},"d":2,
+                               "e":{"i":1},"f":{"g":1}})");
+  CAF_REQUIRE(check(rules, valid).empty());
+  std::size_t compared = 0;
+  std::size_t refused = 0;
+  for (int round = 0; round < 3000; ++round) {
+    auto candidate = valid;
+    for (int edits = 1 + pick(3); edits > 0; --edits) {
+      json* at = &candidate;
+      for (int depth = pick(3); depth > 0 && at->is_object() && !at->empty();
+           --depth) {
+        auto it = at->begin();
+        std::advance(it, pick(static_cast<int>(at->size())));
+        if (!it->is_object())
+          break;
+        at = &*it;
+      }
+      if (!at->is_object())
+        continue;
+      if (pick(4) == 0)
+        at->erase(keys[pick(8)]);
+      else
+        (*at)[keys[pick(8)]] = value(2);
+    }
+    auto whole = check(rules, candidate);
+    CAF_CHECK_EQUAL(check_changed(rules, candidate,
+                                  changed_paths(valid, candidate)),
+                    whole);
+    ++compared;
+    refused += whole.empty() ? 0 : 1;
+  }
+  CAF_CHECK_EQUAL(compared, 3000u);
+  CAF_CHECK_GREATER(refused, 500u);
 }
 
 } // namespace rules_suite

@@ -19,6 +19,7 @@
 #include "cfgactors/diff.hpp"
 #include "cfgactors/path.hpp"
 #include "cfgactors/schema.hpp"
+#include "model/config_tree.hpp"
 #include "model/hash_tree.hpp"
 #include "model/schema_validity.hpp"
 
@@ -324,11 +325,29 @@ struct tally {
   int total = 0;
   int valid = 0;
   int mismatches = 0;
+  int node_mismatches = 0; ///< the tree's verdict against json's
 };
+
+/// `base` as a persistent tree edited into `candidate` at `paths` (set
+/// where the candidate has a value, else erased), as a writer builds it.
+detail::config_tree edited_tree(const json& base, const json& candidate,
+                                const std::vector<std::string>& paths) {
+  detail::config_tree tree{base};
+  for (auto& text : paths) {
+    auto path = *config_path::parse(text);
+    if (auto* x = find(candidate, path))
+      CAF_REQUIRE(tree.assign(path, *x));
+    else
+      tree.erase(path);
+  }
+  CAF_REQUIRE_EQUAL(tree.to_json(), candidate);
+  return tree;
+}
 
 /// A random walk over valid trees of `c`: each step changes the tree, proves
 /// the change incrementally and in full, and moves on to the candidate if
-/// it is valid (from the start again every 25 steps).
+/// it is valid (from the start again every 25 steps). The candidate as a
+/// persistent tree gets the same incremental verdict.
 tally walk(const schema_case& c, generator& gen, int steps) {
   tally result;
   auto document = json::parse(c.schema);
@@ -348,6 +367,15 @@ tally walk(const schema_case& c, generator& gen, int steps) {
     auto full = full_verdict(schema->schema, candidate);
     auto changes = check.proves_valid(schema->schema, candidate,
                                       trie_of(roots));
+    auto tree = edited_tree(base, candidate, roots);
+    auto by_node = check.proves_valid(schema->schema, tree.root(),
+                                      trie_of(roots));
+    if (by_node != changes) {
+      ++result.node_mismatches;
+      CAF_MESSAGE(c.name << ": json " << changes << ", tree " << by_node
+                         << "\n  base " << base.dump() << "\n  candidate "
+                         << candidate.dump());
+    }
     ++result.total;
     if (full)
       ++result.valid;
@@ -371,9 +399,13 @@ bool verdict(const char* schema, const char* base, const char* candidate) {
   auto y = json::parse(candidate);
   CAF_REQUIRE(full_verdict(compiled->schema, x));
   detail::validity_check check;
-  auto changes = check.proves_valid(compiled->schema, y,
-                                    trie_of(changed_paths(x, y)));
+  auto paths = changed_paths(x, y);
+  auto changes = check.proves_valid(compiled->schema, y, trie_of(paths));
   CAF_CHECK_EQUAL(changes, full_verdict(compiled->schema, y));
+  auto tree = edited_tree(x, y, paths);
+  CAF_CHECK_EQUAL(check.proves_valid(compiled->schema, tree.root(),
+                                     trie_of(paths)),
+                  changes);
   return changes;
 }
 
@@ -392,6 +424,7 @@ CAF_TEST(random changes get the verdict of the full pass) {
     CAF_CHECK_GREATER(t.total - t.valid, 100);
     total += t.total;
     mismatches += t.mismatches;
+    CAF_CHECK_EQUAL(t.node_mismatches, 0);
   }
   CAF_MESSAGE(mismatches << " mismatches in " << total << " changes");
   CAF_CHECK_EQUAL(mismatches, 0);

@@ -517,7 +517,7 @@ CAF_TEST(a snapshot shows its secrets masked unless asked for them) {
   CAF_CHECK_EQUAL(snap->shown(true), effective);
   CAF_CHECK_EQUAL(snap->shown(false),
                   j(R"({"db": {"password": "***", "host": "h"}})"));
-  CAF_CHECK_EQUAL(snap->effective, effective);
+  CAF_CHECK_EQUAL(*snap->effective, effective);
   // The hash is that of the real tree.
   auto plain = snapshot::make(1, "test", layers, effective, 0);
   CAF_CHECK_EQUAL(snap->hash, plain->hash);

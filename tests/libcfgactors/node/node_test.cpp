@@ -205,7 +205,7 @@ CAF_TEST(a primary reads its file and the environment into typed values) {
   auto snap = n.snapshot();
   CAF_REQUIRE(snap != nullptr);
   CAF_CHECK_EQUAL(snap->version, n.version());
-  CAF_CHECK_EQUAL(snap->effective["limits"]["burst"], 10);
+  CAF_CHECK_EQUAL((*snap->effective)["limits"]["burst"], 10);
 }
 
 CAF_TEST(bad inputs come back as errors naming what and where) {

@@ -40,9 +40,9 @@ struct fixture : pipeline_fixture {
     CAF_REQUIRE(snap->version == prev->version + 1);
     CAF_REQUIRE(snap->changes != nullptr);
     CAF_CHECK_EQUAL(snap->changes_from, prev->version);
-    auto full = changed_paths(prev->effective, snap->effective);
+    auto full = changed_paths(*prev->effective, *snap->effective);
     CAF_CHECK_EQUAL(*snap->changes, full);
-    CAF_CHECK_EQUAL(snap->hash, canonical_hash(snap->effective));
+    CAF_CHECK_EQUAL(snap->hash, canonical_hash(*snap->effective));
     CAF_REQUIRE(snap->hashes != nullptr);
     CAF_CHECK_EQUAL(snap->hashes->hex(), snap->hash);
     return full.size();

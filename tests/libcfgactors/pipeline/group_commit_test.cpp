@@ -201,7 +201,7 @@ CAF_TEST(writes queued at once share one transaction) {
     CAF_CHECK_EQUAL(r.version, static_cast<uint64_t>(i + 1));
   }
   CAF_CHECK_EQUAL(current()->version, static_cast<uint64_t>(n));
-  CAF_CHECK_EQUAL(current()->effective["n"], n);
+  CAF_CHECK_EQUAL((*current()->effective)["n"], n);
   CAF_REQUIRE_EQUAL(published->size(), static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i)
     CAF_CHECK_EQUAL(published->at(i).version, static_cast<uint64_t>(i + 1));
@@ -213,7 +213,7 @@ CAF_TEST(writes queued at once share one transaction) {
   for (int i = 1; i <= n; ++i) {
     auto snap = (*again)->read(static_cast<uint64_t>(i));
     CAF_REQUIRE(snap);
-    CAF_CHECK_EQUAL((*snap)->effective["n"], i);
+    CAF_CHECK_EQUAL((*(*snap)->effective)["n"], i);
     CAF_CHECK_EQUAL((*snap)->origin, "writer-" + std::to_string(i));
   }
 }
@@ -293,7 +293,7 @@ CAF_TEST(a failed batch refuses its writes and those built on them) {
   CAF_CHECK_EQUAL(db->transactions(), transactions);
   CAF_CHECK_EQUAL(db->last_version(), 1u);
   CAF_CHECK_EQUAL(current()->version, 1u);
-  CAF_CHECK_EQUAL(current()->effective, (json{{"kept", 1}}));
+  CAF_CHECK_EQUAL(*current()->effective, (json{{"kept", 1}}));
   CAF_CHECK_EQUAL(published->size(), seen);
   std::vector<version_info> rows;
   auto h = self->request(store, caf::infinite, history_atom::value,
@@ -309,7 +309,7 @@ CAF_TEST(a failed batch refuses its writes and those built on them) {
   auto next = answer(e);
   CAF_CHECK_EQUAL(next.status, write_status::committed);
   CAF_CHECK_EQUAL(next.version, 2u);
-  CAF_CHECK_EQUAL(current()->effective, (json{{"kept", 1}, {"m", 6}}));
+  CAF_CHECK_EQUAL(*current()->effective, (json{{"kept", 1}, {"m", 6}}));
   CAF_CHECK_EQUAL(published->size(), seen + 1);
 }
 
@@ -330,7 +330,7 @@ CAF_TEST(at most max_in_flight commits are in flight and the rest wait in order)
   CAF_CHECK_EQUAL(st.held.size(), 0u);
   for (int i = 0; i < n; ++i)
     CAF_CHECK_EQUAL(answer(hs[i]).version, static_cast<uint64_t>(i + 1));
-  CAF_CHECK_EQUAL(current()->effective["n"], n);
+  CAF_CHECK_EQUAL((*current()->effective)["n"], n);
 }
 
 CAF_TEST(compare and set compares against the newest admitted version) {

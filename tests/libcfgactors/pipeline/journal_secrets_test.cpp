@@ -274,15 +274,15 @@ CAF_TEST(a reopened journal restores the secrets in clear) {
     auto& want = written[i];
     CAF_CHECK_EQUAL(got->version, want->version);
     CAF_CHECK_EQUAL(got->hash, want->hash);
-    CAF_CHECK_EQUAL(got->effective, want->effective);
+    CAF_CHECK_EQUAL(*got->effective, *want->effective);
     CAF_CHECK(got->layers == want->layers);
   }
   auto& r1 = (*newest)[0];
   auto& r2 = (*newest)[1];
   auto& r3 = (*newest)[2];
-  CAF_CHECK_EQUAL(r1->effective["db"]["password"], db_secret);
-  CAF_CHECK_EQUAL(r2->effective["db"]["password"], newer_secret);
-  CAF_CHECK_EQUAL(r1->effective["tenants"]["acme"]["key"], tenant_secret);
+  CAF_CHECK_EQUAL((*r1->effective)["db"]["password"], db_secret);
+  CAF_CHECK_EQUAL((*r2->effective)["db"]["password"], newer_secret);
+  CAF_CHECK_EQUAL((*r1->effective)["tenants"]["acme"]["key"], tenant_secret);
   CAF_REQUIRE(r1->secrets != nullptr);
   CAF_CHECK_EQUAL(r1->secrets->patterns(), secret_list);
   // Successive versions with the same paths share one set.
@@ -294,7 +294,7 @@ CAF_TEST(a reopened journal restores the secrets in clear) {
   auto one = db->read(1);
   CAF_REQUIRE(one);
   CAF_CHECK_EQUAL((*one)->hash, v1->hash);
-  CAF_CHECK_EQUAL((*one)->effective["db"]["password"], db_secret);
+  CAF_CHECK_EQUAL((*(*one)->effective)["db"]["password"], db_secret);
   CAF_REQUIRE((*one)->secrets != nullptr);
   CAF_CHECK_EQUAL((*one)->secrets->patterns(), secret_list);
 }
@@ -338,7 +338,7 @@ CAF_TEST(a journal is bound to the key that sealed it) {
   auto db = must_open(dir, copy);
   auto one = db->read(1);
   CAF_REQUIRE(one);
-  CAF_CHECK_EQUAL((*one)->effective["db"]["password"], db_secret);
+  CAF_CHECK_EQUAL((*(*one)->effective)["db"]["password"], db_secret);
 }
 
 CAF_TEST(a journal on the data dir key keeps using it) {
@@ -357,7 +357,7 @@ CAF_TEST(a journal on the data dir key keeps using it) {
   auto db = must_open(dir);
   auto one = db->read(1);
   CAF_REQUIRE(one);
-  CAF_CHECK_EQUAL((*one)->effective["db"]["password"], db_secret);
+  CAF_CHECK_EQUAL((*(*one)->effective)["db"]["password"], db_secret);
   // The same key named explicitly is the same key.
   db.reset();
   CAF_CHECK(journal::open(dir.str(), 0, key_file));
@@ -405,7 +405,7 @@ void check_sealed_values(const snapshot_ptr& v1, const snapshot_ptr& v2,
     // The other version is untouched.
     auto one = db->read(1);
     CAF_REQUIRE(one);
-    CAF_CHECK_EQUAL((*one)->effective["db"]["password"], db_secret);
+    CAF_CHECK_EQUAL((*(*one)->effective)["db"]["password"], db_secret);
   };
   // One character of the sealed text changed.
   auto layers = original;
@@ -444,8 +444,8 @@ void check_sealed_values(const snapshot_ptr& v1, const snapshot_ptr& v2,
   auto db = must_open(dir);
   auto two = db->read(2);
   CAF_REQUIRE(two);
-  CAF_CHECK_EQUAL((*two)->effective["db"]["password"], newer_secret);
-  CAF_CHECK_EQUAL((*two)->effective["tenants"]["acme"]["key"], tenant_secret);
+  CAF_CHECK_EQUAL((*(*two)->effective)["db"]["password"], newer_secret);
+  CAF_CHECK_EQUAL((*(*two)->effective)["tenants"]["acme"]["key"], tenant_secret);
 }
 
 } // namespace
@@ -506,7 +506,7 @@ CAF_TEST(a format 1 journal is upgraded in place and stays readable) {
       quoted += c == '\'' ? std::string{"''"} : std::string{c};
     // That build's hash: the SHA-256 of the compact dump.
     raw_sql(dir.db(), "INSERT INTO versions VALUES(" + std::to_string(v->version)
-                        + ", '" + sha256_hex(v->effective.dump()) + "', "
+                        + ", '" + sha256_hex(v->effective->dump()) + "', "
                         + std::to_string(v->timestamp_ms) + ", '" + v->origin
                         + "', '" + quoted + "')");
   }
@@ -519,7 +519,7 @@ CAF_TEST(a format 1 journal is upgraded in place and stays readable) {
     CAF_REQUIRE_EQUAL(old->size(), 2u);
     CAF_CHECK_EQUAL((*old)[0]->hash, v1->hash);
     CAF_CHECK_EQUAL((*old)[1]->hash, v2->hash);
-    CAF_CHECK_EQUAL((*old)[1]->effective, v2->effective);
+    CAF_CHECK_EQUAL(*(*old)[1]->effective, *v2->effective);
     CAF_CHECK((*old)[1]->secrets == nullptr);
     CAF_REQUIRE(!db->append(*v3));
   }
@@ -538,9 +538,9 @@ CAF_TEST(a format 1 journal is upgraded in place and stays readable) {
   auto all = db->newest(10);
   CAF_REQUIRE(all);
   CAF_REQUIRE_EQUAL(all->size(), 3u);
-  CAF_CHECK_EQUAL((*all)[0]->effective["db"]["password"], "old-clear-pw");
+  CAF_CHECK_EQUAL((*(*all)[0]->effective)["db"]["password"], "old-clear-pw");
   CAF_CHECK_EQUAL((*all)[2]->hash, v3->hash);
-  CAF_CHECK_EQUAL((*all)[2]->effective["db"]["password"], db_secret);
+  CAF_CHECK_EQUAL((*(*all)[2]->effective)["db"]["password"], db_secret);
   CAF_REQUIRE((*all)[2]->secrets != nullptr);
   CAF_CHECK_EQUAL((*all)[2]->secrets->patterns(), secret_list);
 }
@@ -629,7 +629,7 @@ CAF_TEST(a restarted store keeps its secrets sealed and their paths) {
   auto after = current();
   CAF_CHECK_EQUAL(after->version, before->version);
   CAF_CHECK_EQUAL(after->hash, before->hash);
-  CAF_CHECK_EQUAL(after->effective["db"]["password"], db_secret);
+  CAF_CHECK_EQUAL((*after->effective)["db"]["password"], db_secret);
   CAF_REQUIRE(after->secrets != nullptr);
   CAF_CHECK_EQUAL(after->secrets->patterns(),
                   std::vector<std::string>{"db.password"});

@@ -74,7 +74,7 @@ snapshot_ptr make_version_by(uint64_t version, json runtime,
                              std::string author, std::string reason) {
   auto plain = make_version(version, std::move(runtime));
   return snapshot::make(version, plain->origin, plain->layers,
-                        plain->effective, plain->timestamp_ms, nullptr,
+                        *plain->effective, plain->timestamp_ms, nullptr,
                         std::move(author), std::move(reason));
 }
 
@@ -130,7 +130,7 @@ CAF_TEST(a journal reads back every version written to it after a reopen) {
   CAF_CHECK_EQUAL((*two)->origin, "test:2");
   CAF_CHECK_EQUAL((*two)->timestamp_ms, expected->timestamp_ms);
   CAF_CHECK((*two)->layers == expected->layers);
-  CAF_CHECK_EQUAL((*two)->effective, expected->effective);
+  CAF_CHECK_EQUAL(*(*two)->effective, *expected->effective);
   auto missing = db->read(7);
   CAF_REQUIRE(!missing);
   CAF_CHECK_EQUAL(missing.error().code(),
@@ -149,7 +149,7 @@ CAF_TEST(a journal reads back every version written to it after a reopen) {
   CAF_REQUIRE_EQUAL(newest->size(), 2u);
   CAF_CHECK_EQUAL(newest->front()->version, 2u);
   CAF_CHECK_EQUAL(newest->back()->version, 3u);
-  CAF_CHECK_EQUAL(newest->back()->effective["n"], 3);
+  CAF_CHECK_EQUAL((*newest->back()->effective)["n"], 3);
 }
 
 CAF_TEST(the author and reason of a version are kept across a reopen) {
@@ -237,7 +237,7 @@ CAF_TEST(a format 2 journal gains authors and reasons and keeps its history) {
   CAF_CHECK_EQUAL((*rows)[2].version, 1u);
   auto one = db->read(1);
   CAF_REQUIRE(one);
-  CAF_CHECK_EQUAL((*one)->effective, v1->effective);
+  CAF_CHECK_EQUAL(*(*one)->effective, *v1->effective);
 }
 
 namespace {
@@ -319,7 +319,7 @@ CAF_TEST(a format 3 journal keeps its dump hashes and serves merkle hashes) {
   auto v1 = make_version(1, json{{"db", {{"port", 1}}}});
   auto v2 = make_version(2, json{{"db", {{"port", 2}}}});
   auto dump_hash = [](const snapshot& v) {
-    return sha256_hex(v.effective.dump());
+    return sha256_hex(v.effective->dump());
   };
   CAF_REQUIRE_NOT_EQUAL(dump_hash(*v1), v1->hash);
   write_old_journal(dir, 3, {v1, v2}, dump_hash);
@@ -340,7 +340,7 @@ CAF_TEST(a format 4 journal keeps its unpieced hashes and serves pieced ones) {
   auto v1 = make_version(1, wide(1));
   auto v2 = make_version(2, wide(2));
   auto unpieced = [](const snapshot& v) {
-    return detail::unpieced_hash(v.effective);
+    return detail::unpieced_hash(*v.effective);
   };
   CAF_REQUIRE_NOT_EQUAL(unpieced(*v1), v1->hash);
   write_old_journal(dir, 4, {v1, v2}, unpieced);
@@ -447,7 +447,7 @@ CAF_TEST(a version number is never written twice) {
   CAF_CHECK_EQUAL(db->last_version(), 1u);
   auto one = db->read(1);
   CAF_REQUIRE(one);
-  CAF_CHECK_EQUAL((*one)->effective["n"], 1);
+  CAF_CHECK_EQUAL((*(*one)->effective)["n"], 1);
   // The failed transaction was rolled back: the next one goes through.
   CAF_CHECK(!db->append(*make_version(2, json{{"n", 2}})));
 }
@@ -663,7 +663,7 @@ CAF_TEST(a restarted store continues from the journal) {
   CAF_CHECK_EQUAL(after->version, 12u);
   CAF_CHECK_EQUAL(after->hash, before->hash);
   CAF_CHECK(after->layers == before->layers);
-  CAF_CHECK_EQUAL(after->effective, before->effective);
+  CAF_CHECK_EQUAL(*after->effective, *before->effective);
   CAF_CHECK_EQUAL(after->origin, "test");
   // The validator starts from the restored runtime layer: the same value is
   // no change, and the next change gets the next number.
@@ -673,7 +673,7 @@ CAF_TEST(a restarted store continues from the journal) {
   auto next = set("n", 12);
   CAF_CHECK_EQUAL(next.status, write_status::committed);
   CAF_CHECK_EQUAL(next.version, 13u);
-  CAF_CHECK_EQUAL(current()->effective["database"]["host"], "db1");
+  CAF_CHECK_EQUAL((*current()->effective)["database"]["host"], "db1");
 }
 
 CAF_TEST(a write on a version restored from before the schema is judged in full) {
@@ -705,7 +705,7 @@ CAF_TEST(a write on a version restored from before the schema is judged in full)
   CAF_REQUIRE_EQUAL(bad.errors.size(), 1u);
   CAF_CHECK_EQUAL(bad.errors[0].path, "other.x");
   CAF_CHECK_EQUAL(set("other.x", 4).status, write_status::committed);
-  CAF_CHECK_EQUAL(current()->effective["other"]["x"], 4);
+  CAF_CHECK_EQUAL((*current()->effective)["other"]["x"], 4);
 }
 
 CAF_TEST(history beyond the ring is served from the journal) {
@@ -719,7 +719,7 @@ CAF_TEST(history beyond the ring is served from the journal) {
   CAF_CHECK_EQUAL(versions(11, 4), (ids{10, 9, 8, 7}));
   auto old = ask<snapshot_ptr>(get_atom::value, uint64_t{2});
   CAF_REQUIRE(old);
-  CAF_CHECK_EQUAL((*old)->effective["n"], 2);
+  CAF_CHECK_EQUAL((*(*old)->effective)["n"], 2);
   auto diff = ask<diff_result>(diff_atom::value, uint64_t{1}, uint64_t{12});
   CAF_REQUIRE(diff);
   CAF_CHECK_EQUAL(diff->view, (json{{"n", {{"old", 1}, {"new", 12}}}}));
@@ -732,7 +732,7 @@ CAF_TEST(history beyond the ring is served from the journal) {
   auto res = write(operation::rollback(3));
   CAF_CHECK_EQUAL(res.status, write_status::committed);
   CAF_CHECK_EQUAL(res.version, 13u);
-  CAF_CHECK_EQUAL(current()->effective["n"], 3);
+  CAF_CHECK_EQUAL((*current()->effective)["n"], 3);
 }
 
 CAF_TEST(retention drops old versions but never reuses their numbers) {
@@ -766,14 +766,14 @@ CAF_TEST(a version the journal refused is not used and its number is free) {
   CAF_CHECK(contains(refused.errors[0].message, "refused by the test"));
   CAF_CHECK(contains(refused.errors[0].message, dir.db()));
   CAF_CHECK_EQUAL(current()->version, 1u);
-  CAF_CHECK_EQUAL(current()->effective["n"], 1);
+  CAF_CHECK_EQUAL((*current()->effective)["n"], 1);
   auto next = set("n", 3);
   CAF_CHECK_EQUAL(next.status, write_status::committed);
   CAF_CHECK_EQUAL(next.version, 2u);
   stop();
   start();
   CAF_CHECK_EQUAL(current()->version, 2u);
-  CAF_CHECK_EQUAL(current()->effective["n"], 3);
+  CAF_CHECK_EQUAL((*current()->effective)["n"], 3);
   CAF_CHECK_EQUAL(versions(0, 100), (ids{2, 1}));
 }
 

@@ -169,8 +169,8 @@ CAF_TEST(the example config goes through validation and history and rollback) {
   CAF_CHECK_EQUAL(v4.status, write_status::committed);
   CAF_CHECK_EQUAL(v4.version, 4u);
   CAF_CHECK_EQUAL(v4.hash, snap1->hash);
-  CAF_CHECK_EQUAL(ask<snapshot_ptr>(get_atom::value)->effective,
-                  snap1->effective);
+  CAF_CHECK_EQUAL(*ask<snapshot_ptr>(get_atom::value)->effective,
+                  *snap1->effective);
   // The diff between version 1 and 3 is the expected patch.
   auto d = ask<diff_result>(diff_atom::value, uint64_t{1}, uint64_t{3});
   CAF_CHECK_EQUAL(d.patch, json::parse(R"([
@@ -251,7 +251,7 @@ CAF_TEST(concurrent writers each get an answer and every write lands once) {
   auto snap = ask<snapshot_ptr>(get_atom::value);
   CAF_CHECK_EQUAL(snap->version, 1u + writers * per_writer);
   for (int w = 0; w < writers; ++w)
-    CAF_CHECK_EQUAL(snap->effective["counters"]["w" + std::to_string(w)],
+    CAF_CHECK_EQUAL((*snap->effective)["counters"]["w" + std::to_string(w)],
                     per_writer - 1);
 }
 
@@ -270,7 +270,7 @@ CAF_TEST(writes sent without waiting are all committed in order) {
   });
   CAF_CHECK(ordered);
   CAF_CHECK_EQUAL(last, 1u + n);
-  CAF_CHECK_EQUAL(ask<snapshot_ptr>(get_atom::value)->effective["buffer_size"],
+  CAF_CHECK_EQUAL((*ask<snapshot_ptr>(get_atom::value)->effective)["buffer_size"],
                   100 + n - 1);
 }
 

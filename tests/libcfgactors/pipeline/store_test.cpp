@@ -40,7 +40,7 @@ CAF_TEST(versions start at one and only go up) {
     auto res = set("n", i);
     CAF_CHECK_EQUAL(res.version, static_cast<uint64_t>(i));
   }
-  CAF_CHECK_EQUAL(current()->effective["n"], 10);
+  CAF_CHECK_EQUAL((*current()->effective)["n"], 10);
 }
 
 CAF_TEST(the history ring keeps the newest versions only) {
@@ -55,7 +55,7 @@ CAF_TEST(the history ring keeps the newest versions only) {
   CAF_CHECK_EQUAL(old.error().code(), static_cast<uint8_t>(errc::not_found));
   auto kept = ask<snapshot_ptr>(get_atom::value, uint64_t{9});
   CAF_REQUIRE(kept);
-  CAF_CHECK_EQUAL((*kept)->effective["n"], 9);
+  CAF_CHECK_EQUAL((*(*kept)->effective)["n"], 9);
 }
 
 CAF_TEST(history lists versions newest first with who made them) {
@@ -91,7 +91,7 @@ CAF_TEST(the diff between two versions is the expected patch) {
     "logging.level": {"old":"INFO","new":"DEBUG"},
     "new": {"added":2},
     "old": {"removed":1}})"));
-  auto applied = current()->effective;
+  auto applied = *current()->effective;
   CAF_CHECK_EQUAL(json::parse(R"({"logging":{"level":"INFO"},"old":1})")
                     .patch(d.patch),
                   applied);

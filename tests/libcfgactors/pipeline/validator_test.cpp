@@ -1,6 +1,8 @@
 #define CAF_SUITE validator
 #include "pipeline_fixture.hpp"
 
+#include "cfgactors/flags.hpp"
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -42,7 +44,7 @@ struct fixture : pipeline_fixture {
   }
 
   const json& effective() {
-    return current()->effective;
+    return *current()->effective;
   }
 };
 
@@ -193,7 +195,7 @@ CAF_TEST(rollback restores the content and hash of an earlier version) {
   CAF_CHECK_EQUAL(res.status, write_status::committed);
   CAF_CHECK_EQUAL(res.version, 4u);
   CAF_CHECK_EQUAL(res.hash, v1->hash);
-  CAF_CHECK_EQUAL(current()->effective, v1->effective);
+  CAF_CHECK_EQUAL(*current()->effective, *v1->effective);
   // Named for its target; the writer without an author is kept as one.
   CAF_CHECK_EQUAL(current()->origin, "rollback:1");
   CAF_CHECK_EQUAL(current()->author, "test");
@@ -327,7 +329,7 @@ CAF_TEST(the next write builds on the previous one while the store commits it) {
   CAF_CHECK_EQUAL(validator_st().in_flight.size(), 0u);
   CAF_CHECK_EQUAL(current()->version, before + 2);
   CAF_CHECK_EQUAL(current()->origin, "b");
-  CAF_CHECK_EQUAL(current()->effective["buffer_size"], 3000);
+  CAF_CHECK_EQUAL((*current()->effective)["buffer_size"], 3000);
 }
 
 CAF_TEST(a write that runs alone waits until no commit is in flight) {
@@ -394,75 +396,6 @@ CAF_TEST(writes to the runtime layer and below always commit the full merge) {
 
 CAF_TEST_FIXTURE_SCOPE_END()
 
-CAF_TEST(a prepared base merges exactly like a fresh copy) {
-  layer_stack layers;
-  layers.put("file:a.yaml", json{{"a", 1}, {"b", {{"c", 2}, {"d", 3}}}});
-  layers.put(std::string{runtime_layer}, json{{"b", {{"c", nullptr}}}});
-  detail::base_merge_cache cache;
-  CAF_CHECK_EQUAL(cache.effective(layers), layers.effective());
-  cache.prepare();
-  CAF_CHECK(cache.spare.has_value());
-  CAF_CHECK_EQUAL(cache.effective(layers), layers.effective());
-  CAF_CHECK(!cache.spare.has_value());
-  // Prepared, then a lower layer changes: the copy of the old base is dropped.
-  cache.prepare();
-  layers.put("file:a.yaml", json{{"a", 5}});
-  CAF_CHECK_EQUAL(cache.effective(layers), layers.effective());
-  CAF_CHECK_EQUAL(cache.effective(layers),
-                  (json{{"a", 5}, {"b", json::object()}}));
-}
-
-CAF_TEST(a tree rewritten whole in place is no new tree) {
-  // The validator grows its tree pool by the new trees only: a pooled tree
-  // rewritten whole costs a walk, not a tree more in circulation.
-  layer_stack layers;
-  layers.put("file:a.yaml", json{{"a", 1}, {"b", {{"c", 2}}}});
-  detail::base_merge_cache cache;
-  auto tree = cache.effective(layers); // nothing to build in
-  CAF_CHECK_EQUAL(cache.whole_copies, 1u);
-  CAF_CHECK_EQUAL(cache.new_trees, 1u);
-  cache.prepare(std::move(tree)); // storage that says not what it merges
-  CAF_CHECK_EQUAL(cache.whole_copies, 2u);
-  CAF_CHECK_EQUAL(cache.new_trees, 1u);
-  CAF_CHECK_EQUAL(cache.effective(layers), layers.effective());
-  CAF_CHECK_EQUAL(cache.whole_copies, 2u); // the prepared copy, counted
-  cache.prepare(); // no storage: a fresh copy
-  CAF_CHECK_EQUAL(cache.whole_copies, 3u);
-  CAF_CHECK_EQUAL(cache.new_trees, 2u);
-  // A spare with layers, a lower layer changed since: rewritten in place.
-  cache.give_back(cache.effective(layers), layers);
-  layers.put("file:a.yaml", json{{"a", 5}});
-  CAF_CHECK_EQUAL(cache.effective(layers), layers.effective());
-  CAF_CHECK_EQUAL(cache.new_trees, 2u);
-}
-
-CAF_TEST(a copy of the newest tree is brought up to date along the write) {
-  // The config in the runtime layer, as API writes leave it: a copy of the
-  // base (empty) would make the next write merge that layer whole.
-  auto big = json::object();
-  for (int i = 0; i < 2000; ++i)
-    big["s" + std::to_string(i / 100)]["k" + std::to_string(i)] = i;
-  detail::config_tree runtime{big};
-  layer_stack v1;
-  v1.put("file:a.yaml", json{{"name", "svc"}});
-  v1.put(std::string{runtime_layer}, layer_data{runtime.root_ptr()});
-  auto tree = v1.effective();
-  CAF_REQUIRE(runtime.assign(*config_path::parse("s3.k301"), json(-1)));
-  auto v2 = v1;
-  v2.put(std::string{runtime_layer}, layer_data{runtime.root_ptr()});
-  detail::base_merge_cache cache;
-  cache.effective(v1); // the base cached, as after the first write
-  auto merges = cache.runtime_merges;
-  cache.prepare_copy(tree, v1);
-  CAF_CHECK_EQUAL(cache.effective(v2), v2.effective());
-  CAF_CHECK_EQUAL(cache.runtime_merges, merges);
-  CAF_CHECK_EQUAL(cache.whole_copies, 2u); // the first tree, the copy
-  // A copy of the base instead: the runtime layer merged whole.
-  cache.prepare();
-  CAF_CHECK_EQUAL(cache.effective(v2), v2.effective());
-  CAF_CHECK_EQUAL(cache.runtime_merges, merges + 1);
-}
-
 namespace {
 
 // A history of `Versions` versions: the store lets go of a snapshot that
@@ -489,25 +422,21 @@ using one_version_fixture = history_fixture<1>;
 } // namespace
 
 /// Pipelined one-key writes to a config of 6,000 values in `layer`: each is
-/// built in a tree the store let go of, none copied whole.
+/// built along its change, none merged whole.
 template <class Fixture>
-void large_config_waits(Fixture& fx, const char* layer) {
-  // 6,000 values: past the size from which a copy costs more than waiting
-  // for the store to let go of a tree.
+void large_config_builds_along(Fixture& fx, const char* layer) {
   json big = json::object();
   for (int i = 0; i < 6000; ++i)
     big["s" + std::to_string(i / 100)]["k" + std::to_string(i % 100)] = i;
   auto first = fx.write(operation::replace_layer(layer, big));
   CAF_REQUIRE_EQUAL(first.status, write_status::committed);
-  // Until the store has let go of a tree (its history is full) there is
-  // none to wait for: the first versions copy.
   for (int i = 1; i <= 6; ++i)
     first = fx.set("s0.k" + std::to_string(i), -i);
   auto copies_before
     = fx.template ask<validator_stats>(fx.pipe.validator, stats_atom::value)
         .tree_copies;
-  // Thirty writes at once: each would find the pool empty, the store not
-  // having committed the one before.
+  // Thirty writes at once: each built on the candidate before it, which
+  // the store has not committed yet.
   constexpr int writes = 30;
   for (int i = 1; i <= writes; ++i)
     fx.self->send(fx.pipe.validator, write_atom::value,
@@ -524,10 +453,10 @@ void large_config_waits(Fixture& fx, const char* layer) {
     CAF_CHECK_EQUAL(versions[i], first.version + 1 + i);
   auto snap = fx.current();
   CAF_CHECK_EQUAL(snap->version, first.version + writes);
-  CAF_CHECK_EQUAL(snap->effective["s0"]["k0"], -writes);
-  CAF_CHECK_EQUAL(snap->effective, snap->layers.effective());
-  CAF_CHECK_EQUAL(snap->hash, canonical_hash(snap->effective));
-  // Every one built in a tree the store let go of: none copied whole.
+  CAF_CHECK_EQUAL((*snap->effective)["s0"]["k0"], -writes);
+  CAF_CHECK_EQUAL(*snap->effective, snap->layers.effective());
+  CAF_CHECK_EQUAL(snap->hash, canonical_hash(*snap->effective));
+  // Every one built along its change: none merged whole.
   auto copies
     = fx.template ask<validator_stats>(fx.pipe.validator, stats_atom::value)
         .tree_copies;
@@ -536,15 +465,14 @@ void large_config_waits(Fixture& fx, const char* layer) {
 
 CAF_TEST_FIXTURE_SCOPE(waiting_tests, short_history_fixture)
 
-CAF_TEST(pipelined writes to a large config wait for a tree instead of copying) {
-  large_config_waits(*this, "file:big.yaml");
+CAF_TEST(pipelined writes to a large config build along their changes) {
+  large_config_builds_along(*this, "file:big.yaml");
 }
 
-CAF_TEST(writes to a large config in the runtime layer wait too) {
-  // The layers below the runtime layer are empty: the tree's size is the
-  // runtime layer's (the validator once took the base's, found nothing to
-  // wait for, and copied a whole tree per write).
-  large_config_waits(*this, "runtime");
+CAF_TEST(writes to a large config in the runtime layer build along too) {
+  // The layers below the runtime layer are empty: the config is the
+  // runtime layer, which every write edits.
+  large_config_builds_along(*this, "runtime");
 }
 
 namespace {
@@ -557,101 +485,41 @@ json wide_config(int values) {
   return big;
 }
 
-/// A reader that keeps every version of a large config from some point on
-/// (a subscriber's last versions, say), until the pool runs dry with nothing
-/// in flight to refill it.
-struct held_trees {
-  std::vector<snapshot_ptr> held; ///< what the reader keeps
-  uint64_t copies = 0;            ///< whole copies before the writes
-  int writes = 0;                 ///< writes sent, the last not answered
-};
-
 } // namespace
 
-/// 6,000 values, then one write at a time, each version kept, until a write
-/// finds no tree: it is not answered (no time passes: its wait runs as long
-/// as a copy would take). Messages only, and the copies read in place:
-/// asking would run the system, and with it the timers.
-held_trees hold_until_a_write_waits(short_history_fixture& fx) {
-  auto first = fx.write(operation::replace_layer("file:big.yaml",
-                                                 wide_config(6000)));
+CAF_TEST(a reader that keeps every version holds up no write and no copy) {
+  // 6,000 values; a reader (a subscriber's last versions, say) keeps each
+  // version: every write is still answered at once, and builds its tree
+  // along its change, sharing the rest with the versions kept.
+  auto first = write(operation::replace_layer("file:big.yaml",
+                                              wide_config(6000)));
   CAF_REQUIRE_EQUAL(first.status, write_status::committed);
-  for (int i = 1; i <= 6; ++i)
-    fx.set("s0.k" + std::to_string(i), -i);
-  held_trees result;
-  result.copies = fx.validator_st().merge_cache.whole_copies;
-  auto waiting = false;
-  while (!waiting && result.writes < 20) {
-    result.held.push_back(fx.current());
-    ++result.writes;
-    fx.self->send(fx.pipe.validator, write_atom::value,
-                  write_request{{operation::set("s0.k0", -result.writes)},
-                                "w", 0, {}});
-    fx.sched.run();
-    fx.self->receive([](write_result& r) {
+  auto whole = validator_st().merged.whole_builds;
+  std::vector<snapshot_ptr> held{current()};
+  for (int i = 1; i <= 20; ++i) {
+    self->send(pipe.validator, write_atom::value,
+               write_request{{operation::set("s0.k0", -i)}, "w", 0, {}});
+    sched.run();
+    self->receive([](write_result& r) {
       CAF_CHECK_EQUAL(r.status, write_status::committed);
-    }, caf::after(std::chrono::seconds(0)) >> [&] { waiting = true; });
+    }, caf::after(std::chrono::seconds(0)) >> [&] {
+      CAF_FAIL("write " << i << " was not answered");
+    });
+    held.push_back(current());
   }
-  CAF_REQUIRE(waiting);
-  return result;
+  CAF_CHECK_EQUAL(validator_st().merged.whole_builds, whole);
+  CAF_CHECK_EQUAL((*current()->effective)["s0"]["k0"], -20);
+  CAF_CHECK_EQUAL(*current()->effective, current()->layers.effective());
+  CAF_CHECK_EQUAL(current()->hash, canonical_hash(*current()->effective));
+  // The versions kept share every section but the one written.
+  auto& oldest = *held.front()->effective.tree();
+  auto& newest = *held.back()->effective.tree();
+  CAF_CHECK_EQUAL(oldest.member("s1"), newest.member("s1"));
+  CAF_CHECK_NOT_EQUAL(oldest.member("s0"), newest.member("s0"));
 }
 
-/// The answer to the write sent last; fails the test if there is none.
-write_result answer_now(short_history_fixture& fx) {
-  write_result result;
-  fx.self->receive([&](write_result& r) { result = r; },
-                   caf::after(std::chrono::seconds(0)) >> [] {
-                     CAF_FAIL("the write was not answered");
-                   });
-  return result;
-}
-
-CAF_TEST(a write waits for a reader to let go of a tree rather than copy) {
-  auto reader = hold_until_a_write_waits(*this);
-  CAF_CHECK(validator_st().tree_wait_pending);
-  CAF_CHECK_EQUAL(validator_st().merge_cache.whole_copies, reader.copies);
-  // The reader lets go: its trees go back to the pool, which wakes the
-  // validator; the write is built in one of them.
-  reader.held.clear();
-  sched.run();
-  auto result = answer_now(*this);
-  CAF_CHECK_EQUAL(result.status, write_status::committed);
-  CAF_CHECK_EQUAL(current()->version, result.version);
-  CAF_CHECK_EQUAL(current()->effective["s0"]["k0"], -reader.writes);
-  CAF_CHECK_EQUAL(current()->effective, current()->layers.effective());
-  CAF_CHECK_EQUAL(current()->hash, canonical_hash(current()->effective));
-  CAF_CHECK_EQUAL(validator_st().merge_cache.whole_copies, reader.copies);
-  CAF_CHECK(!validator_st().tree_wait_pending);
-}
-
-CAF_TEST(a write copies once it waited as long as a copy takes) {
-  auto reader = hold_until_a_write_waits(*this);
-  // The reader keeps its versions for good: when the wait runs out (as long
-  // as a copy of 6,000 values), the write copies.
-  sched.trigger_timeouts();
-  sched.run();
-  auto result = answer_now(*this);
-  CAF_CHECK_EQUAL(result.status, write_status::committed);
-  CAF_CHECK_EQUAL(current()->effective["s0"]["k0"], -reader.writes);
-  CAF_CHECK_EQUAL(validator_st().merge_cache.whole_copies, reader.copies + 1);
-}
-
-CAF_TEST(fewer commits are in flight the larger the config) {
-  // Each holds a tree of the config's size.
-  // Pinned: bench/pipeline chose them (docs/BENCHMARKS.md, "Commits").
-  CAF_CHECK_EQUAL(detail::in_flight_limit(0), 64u);
-  CAF_CHECK_EQUAL(detail::in_flight_limit(10), 64u);
-  CAF_CHECK_EQUAL(detail::in_flight_limit(4096), 64u);
-  CAF_CHECK_EQUAL(detail::in_flight_limit(10000), 26u);
-  CAF_CHECK_EQUAL(detail::in_flight_limit(32768), 8u);
-  CAF_CHECK_EQUAL(detail::in_flight_limit(100000), 8u);
-  CAF_CHECK_EQUAL(detail::in_flight_limit(10000000), 8u);
-}
-
-CAF_TEST(pipelined writes to a small config copy rather than wait) {
-  // A copy of a few values costs less than an answer from the store: the
-  // writes stay pipelined (each admitted before the one before commits).
-  // The history full, so that the store lets go of a tree per commit.
+CAF_TEST(writes are pipelined with the history full) {
+  // Each admitted before the one before commits.
   for (int i = 0; i < 6; ++i)
     CAF_REQUIRE_EQUAL(set("a", -i).status, write_status::committed);
   for (int i = 1; i <= 3; ++i)
@@ -665,20 +533,20 @@ CAF_TEST(pipelined writes to a small config copy rather than wait) {
     self->receive([](write_result& r) {
       CAF_CHECK_EQUAL(r.status, write_status::committed);
     });
-  CAF_CHECK_EQUAL(current()->effective["a"], 3);
+  CAF_CHECK_EQUAL((*current()->effective)["a"], 3);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
 
 CAF_TEST_FIXTURE_SCOPE(recycling_tests, one_version_fixture)
 
-CAF_TEST(candidates built in recycled trees are exactly the merge of layers) {
+CAF_TEST(candidates built along their writes are exactly the merge of layers) {
   auto committed = [&](const write_result& res) {
     CAF_REQUIRE_EQUAL(res.status, write_status::committed);
     auto snap = current();
     CAF_CHECK_EQUAL(snap->version, res.version);
-    CAF_CHECK_EQUAL(snap->effective, snap->layers.effective());
-    return snap->effective;
+    CAF_CHECK_EQUAL(*snap->effective, snap->layers.effective());
+    return *snap->effective;
   };
   committed(write(operation::replace_layer(
     "file:a.yaml", json{{"a", {{"x", 0}, {"y", 1}}}, {"list", {1, 2, 3}}})));
@@ -720,8 +588,8 @@ CAF_TEST(candidates built in recycled trees are exactly the merge of layers) {
       }
     }
   }
-  // The validator found the store's pool of trees on its first commit.
-  CAF_CHECK(validator_st().trees != nullptr);
+  // Every one was built along its change, none merged whole.
+  CAF_CHECK_EQUAL(validator_st().merged.whole_builds, 0u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
@@ -785,8 +653,57 @@ CAF_TEST(writes build on the layers the schema accepted) {
   CAF_CHECK_EQUAL(bad.errors[0].rule, "schema.minimum");
   CAF_CHECK_EQUAL(validator_st().judged_on_proven, 6u);
   CAF_CHECK(on_proven_layers());
-  auto limits = current()->effective["limits"];
+  auto limits = (*current()->effective)["limits"];
   CAF_CHECK_EQUAL(limits, (json{{"a", 1}, {"b", 4}}));
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+namespace {
+
+/// cfgd's rules (the flags' check) and a range over every section.
+pipeline_options with_flag_rules() {
+  auto rules = std::make_shared<rule_set>();
+  add_feature_rules(*rules);
+  rules->range("*.k0", -1000, 100000);
+  pipeline_options opts;
+  opts.validation.rules = rules;
+  return opts;
+}
+
+struct flag_rules_fixture : pipeline_fixture {
+  flag_rules_fixture() : pipeline_fixture(with_flag_rules()) {
+    // nop
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(rules_along_tests, flag_rules_fixture)
+
+CAF_TEST(rules run along the write without making the config JSON) {
+  auto cfg = json::object();
+  for (int i = 0; i < 10000; ++i)
+    cfg["s" + std::to_string(i / 100)]["k" + std::to_string(i % 100)] = i;
+  cfg["features"]["f"] = json{{"enabled", true}, {"rollout", 10}};
+  CAF_REQUIRE_EQUAL(write(operation::replace_layer("file:big.yaml", cfg))
+                      .status,
+                    write_status::committed);
+  auto before = detail::whole_jsons_made();
+  for (int i = 1; i <= 10; ++i)
+    CAF_CHECK_EQUAL(set("s7.k3", -i).status, write_status::committed);
+  CAF_CHECK_EQUAL(write(operation::flag("f", false)).status,
+                  write_status::committed);
+  CAF_CHECK_EQUAL(detail::whole_jsons_made(), before);
+  // And they still refuse what they refuse: a bad flag, a value out of
+  // range, each named by its path.
+  auto bad_flag = set("features.f.rollout", 400);
+  CAF_CHECK_EQUAL(bad_flag.status, write_status::rejected);
+  CAF_CHECK_EQUAL(paths_of(bad_flag),
+                  std::vector<std::string>{"features.f.rollout"});
+  auto out_of_range = set("s7.k0", -5000);
+  CAF_CHECK_EQUAL(out_of_range.status, write_status::rejected);
+  CAF_CHECK_EQUAL(paths_of(out_of_range), std::vector<std::string>{"s7.k0"});
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

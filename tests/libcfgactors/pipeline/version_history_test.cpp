@@ -1,7 +1,7 @@
 #define CAF_SUITE version_history
-// The read side's ring: the newest versions keep their trees, older ones the
-// patch back from the next version, and every version reads back as it was
-// made (tree and hash), whatever its write changed.
+// The read side's ring: versions share what their writes left alone, older
+// ones let go of the JSON readers made of them, and every version reads
+// back as it was made (tree and hash), whatever its write changed.
 #include "cfgactors_test.hpp"
 
 #include <memory>
@@ -12,7 +12,10 @@
 #include "cfgactors/diff.hpp"
 #include "cfgactors/errc.hpp"
 #include "cfgactors/hash.hpp"
-#include "pipeline/tree_pool.hpp"
+#include "model/config_tree.hpp"
+#include "model/make_snapshot.hpp"
+#include "model/tree_diff.hpp"
+#include "tree_parts.hpp"
 #include "pipeline/version_history.hpp"
 
 namespace version_history_suite {
@@ -45,45 +48,35 @@ json random_value(std::mt19937& rng, int depth) {
   }
 }
 
-/// One write's worth of change to `tree`: set, replace (also an object by a
-/// scalar and back) or remove one to three members anywhere in it.
-void mutate(std::mt19937& rng, json& tree) {
+/// One write's worth of change to `tree`, as a write edits a persistent
+/// tree: set, replace (also an object by a scalar and back) or remove one
+/// to three members anywhere in it.
+void mutate(std::mt19937& rng, detail::config_tree& tree) {
   auto n = 1 + rng() % 3;
   for (unsigned i = 0; i < n; ++i) {
-    json* at = &tree;
-    while (at->is_object() && !at->empty() && rng() % 3 != 0) {
-      auto it = at->begin();
-      std::advance(it, static_cast<long>(rng() % at->size()));
-      if (!it->is_object())
-        break;
-      at = &*it;
-    }
-    if (!at->is_object())
-      continue;
-    auto key = "k" + std::to_string(rng() % 6);
+    config_path at;
+    for (auto depth = 1 + rng() % 3; depth > 0; --depth)
+      at.segments.emplace_back("k" + std::to_string(rng() % 6));
     if (rng() % 4 == 0)
-      at->erase(key);
+      tree.erase(at);
     else
-      (*at)[key] = random_value(rng, 1);
+      tree.assign(at, random_value(rng, 1)); // refused across a scalar
   }
 }
 
 /// Versions 1..n of random writes, as the store makes them: each snapshot
-/// built on the one before, with the paths its write changed.
-std::vector<snapshot_ptr> random_versions(std::mt19937& rng, int n,
-                                          const std::shared_ptr<detail::tree_pool>& pool
-                                          = nullptr) {
+/// a tree built on the one before, with the paths its write changed.
+std::vector<snapshot_ptr> random_versions(std::mt19937& rng, int n) {
   std::vector<snapshot_ptr> result;
   snapshot_ptr prev = snapshot::empty();
-  json tree = json::object();
+  detail::config_tree tree{prev->effective.tree()};
   for (int v = 1; v <= n; ++v) {
     mutate(rng, tree);
     auto changes = std::make_shared<const std::vector<std::string>>(
-      changed_paths(prev->effective, tree));
-    auto pool_or_new = pool ? pool : std::make_shared<detail::tree_pool>();
-    auto snap = detail::make_recycled(pool_or_new, static_cast<uint64_t>(v),
-                                      "test", {}, tree, v, nullptr, {}, {},
-                                      {}, prev.get(), changes);
+      detail::changed_paths(*prev->effective.tree(), tree.root()));
+    auto snap = detail::make_snapshot(static_cast<uint64_t>(v), "test", {},
+                                      layer_data{tree.root_ptr()}, v, nullptr,
+                                      {}, {}, {}, prev.get(), changes);
     result.push_back(snap);
     prev = std::move(snap);
   }
@@ -111,55 +104,82 @@ CAF_TEST(every version reads back with its tree and hash) {
       CAF_REQUIRE(got);
       CAF_CHECK_EQUAL((*got)->version, snap->version);
       CAF_CHECK_EQUAL((*got)->hash, snap->hash);
-      CAF_CHECK_EQUAL(canonical_hash((*got)->effective), snap->hash);
-      if ((*got)->effective != snap->effective)
+      CAF_CHECK_EQUAL(canonical_hash(*(*got)->effective), snap->hash);
+      if (*(*got)->effective != *snap->effective)
         CAF_FAIL("seed " << seed << " version " << snap->version << ": "
-                         << (*got)->effective.dump() << " != "
-                         << snap->effective.dump());
+                         << (*got)->effective->dump() << " != "
+                         << snap->effective->dump());
     }
     auto zero = history.lookup(0);
     CAF_REQUIRE(zero);
-    CAF_CHECK_EQUAL((*zero)->effective, json::object());
+    CAF_CHECK_EQUAL(*(*zero)->effective, json::object());
   }
 }
 
-CAF_TEST(a version whose successor came whole keeps its tree) {
-  // snapshot::make records no changed paths (a version restored from disk
-  // or a replica's full snapshot): the version before it keeps its tree,
-  // rather than diff two whole trees on the way of the new one, and the
-  // versions around it still read back.
+CAF_TEST(an older version lets go of the JSON readers made of it) {
   std::mt19937 rng{5};
-  auto made = random_versions(rng, 12);
-  auto whole_one = snapshot::make(13, "test", {}, json{{"a", 13}}, 13);
-  std::mt19937 rng2{6};
-  auto history = history_of(made);
-  history.push(whole_one);
-  // And writes on top of it again, with their change lists.
-  auto prev = whole_one;
-  json tree = whole_one->effective;
-  std::vector<snapshot_ptr> after;
-  for (uint64_t v = 14; v <= 14 + whole + 2; ++v) {
-    mutate(rng2, tree);
+  auto made = random_versions(rng, 3);
+  detail::version_history history{100, {}};
+  for (auto& snap : made)
+    history.push(snap);
+  // A reader made version 1's JSON while it was new.
+  auto json_of_1 = *history.find(1)->effective;
+  CAF_CHECK(history.find(1)->effective.has_json());
+  auto more = random_versions(rng, static_cast<int>(whole) + 3);
+  for (std::size_t i = 3; i < more.size(); ++i) {
+    // Numbered on from version 3 (random_versions starts at 1 again).
+    auto& s = *more[i];
+    history.push(detail::make_snapshot(i + 1, "test", {}, s.effective, 0,
+                                       nullptr, {}, {}, {}, nullptr, nullptr));
+  }
+  auto old = history.find(1);
+  CAF_REQUIRE(old != nullptr);
+  CAF_CHECK(!old->effective.has_json());
+  CAF_CHECK(old->effective.has_tree());
+  CAF_CHECK_EQUAL(old->hash, made[0]->hash);
+  CAF_CHECK_EQUAL(*old->effective, json_of_1);
+  CAF_CHECK(!old->effective.has_json() || old != made[0]);
+  // A version held as JSON only (restored, installed whole) keeps it: the
+  // very snapshot.
+  auto restored = snapshot::make(100, "test", {}, json{{"a", 1}}, 0);
+  history.push(restored);
+  for (uint64_t v = 101; v <= 101 + whole; ++v)
+    history.push(snapshot::make(v, "test", {}, json{{"a", v}}, 0));
+  CAF_CHECK(history.find(100) == restored);
+}
+
+CAF_TEST(the versions of a large config share all but what each changed) {
+  // 10,000 values and 100 versions, each changing one: the ring's trees
+  // together are barely more than one.
+  auto cfg = json::object();
+  for (int i = 0; i < 10000; ++i)
+    cfg["s" + std::to_string(i / 100)]["k" + std::to_string(i % 100)] = i;
+  auto first = detail::make_snapshot(1, "test", {},
+                                     layer_data{detail::node_of(cfg)}, 0,
+                                     nullptr, {}, {}, {}, nullptr, nullptr);
+  detail::version_history history{100, {first}};
+  detail::config_tree tree{first->effective.tree()};
+  auto prev = first;
+  for (uint64_t v = 2; v <= 100; ++v) {
+    auto path = "s" + std::to_string(v % 100) + ".k" + std::to_string(v);
+    tree.assign(*config_path::parse(path), json(-1));
     auto changes = std::make_shared<const std::vector<std::string>>(
-      changed_paths(prev->effective, tree));
-    auto snap = detail::make_recycled(std::make_shared<detail::tree_pool>(),
-                                      v, "test", {}, tree, 0, nullptr, {}, {},
-                                      {}, prev.get(), changes);
-    after.push_back(snap);
+      std::vector<std::string>{path});
+    auto snap = detail::make_snapshot(v, "test", {},
+                                      layer_data{tree.root_ptr()}, 0, nullptr,
+                                      {}, {}, {}, prev.get(), changes);
+    CAF_CHECK_EQUAL(snap->hash, canonical_hash(detail::to_json(tree.root())));
     history.push(snap);
     prev = snap;
   }
-  made.push_back(whole_one);
-  made.insert(made.end(), after.begin(), after.end());
-  for (auto& snap : made) {
-    auto got = history.find(snap->version);
-    CAF_REQUIRE(got != nullptr);
-    CAF_CHECK_EQUAL(got->effective, snap->effective);
-    CAF_CHECK_EQUAL(canonical_hash(got->effective), snap->hash);
-  }
-  // Version 12 kept its tree: the very snapshot, not a rebuilt one.
-  CAF_CHECK(history.find(12) == made[11]);
-  CAF_CHECK(history.find(11) != made[10]);
+  std::unordered_set<const void*> one;
+  test::collect_parts(*first->effective.tree(), one);
+  std::unordered_set<const void*> all;
+  for (uint64_t v = 1; v <= 100; ++v)
+    test::collect_parts(*history.find(v)->effective.tree(), all);
+  CAF_MESSAGE("parts of one tree: " << one.size() << ", of 100 versions: "
+                                    << all.size());
+  CAF_CHECK_LESS(all.size(), one.size() + 100 * 12);
 }
 
 CAF_TEST(diffs between older versions are those of their trees) {
@@ -170,50 +190,11 @@ CAF_TEST(diffs between older versions are those of their trees) {
                           std::pair{1, 16}}) {
     auto d = history.diff(from, to);
     CAF_REQUIRE(d);
-    auto& x = made[static_cast<size_t>(from - 1)]->effective;
-    auto& y = made[static_cast<size_t>(to - 1)]->effective;
+    auto& x = *made[static_cast<size_t>(from - 1)]->effective;
+    auto& y = *made[static_cast<size_t>(to - 1)]->effective;
     CAF_CHECK_EQUAL(d->patch, json_patch(x, y));
     CAF_CHECK_EQUAL(d->view, diff_view(x, y));
   }
-}
-
-CAF_TEST(the trees of versions past the whole ones go back to the pool) {
-  auto pool = std::make_shared<detail::tree_pool>();
-  std::mt19937 rng{3};
-  auto made = random_versions(rng, static_cast<int>(whole) + 3, pool);
-  auto history = history_of(made);
-  made.clear(); // the ring holds the only references now
-  CAF_CHECK(pool->fed());
-  auto back = pool->take();
-  CAF_REQUIRE(back.has_value());
-  // The versions the ring keeps whole are not in the pool.
-  CAF_CHECK_LESS_OR_EQUAL(back->version, 3u);
-  CAF_CHECK_EQUAL(history.size(), whole + 4); // and version 0
-}
-
-CAF_TEST(a tree that does not rebuild to its hash is an error not an answer) {
-  // Version 2 claims its write changed "a" only, but it changed "b" too: the
-  // patch back to version 1 misses "b", and the rebuilt tree has the wrong
-  // hash.
-  auto pool = std::make_shared<detail::tree_pool>();
-  auto v1 = detail::make_recycled(pool, 1, "test", {}, json{{"a", 1}, {"b", 1}},
-                                  1);
-  auto lie = std::make_shared<const std::vector<std::string>>(
-    std::vector<std::string>{"a"});
-  auto v2 = detail::make_recycled(pool, 2, "test", {}, json{{"a", 2}, {"b", 2}},
-                                  2, nullptr, {}, {}, {}, v1.get(), lie);
-  detail::version_history history{100, {}};
-  history.push(v1);
-  history.push(v2);
-  for (uint64_t v = 3; v <= whole + 2; ++v)
-    history.push(snapshot::make(v, "test", {}, json{{"a", 2}, {"b", 2}}, 3));
-  auto got = history.lookup(1);
-  CAF_REQUIRE(!got);
-  CAF_CHECK_EQUAL(got.error().code(), static_cast<uint8_t>(errc::store_failed));
-  CAF_CHECK(history.find(1) == nullptr);
-  auto fine = history.lookup(2);
-  CAF_REQUIRE(fine);
-  CAF_CHECK_EQUAL((*fine)->effective, (json{{"a", 2}, {"b", 2}}));
 }
 
 CAF_TEST(a version that goes back starts the ring over) {

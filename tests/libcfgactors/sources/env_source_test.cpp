@@ -606,7 +606,7 @@ struct fixture {
   /// The effective value at `path` (null when absent).
   json value_at(const std::string& path) {
     auto snap = current();
-    auto found = find(snap->effective, *config_path::parse(path));
+    auto found = find(*snap->effective, *config_path::parse(path));
     return found ? *found : json{};
   }
 

@@ -195,7 +195,7 @@ struct fixture {
 
   snapshot_ptr wait_for_buffer_size(int n) {
     return wait_for([n](const snapshot& s) {
-      return s.effective.value("buffer_size", 0) == n;
+      return s.effective->value("buffer_size", 0) == n;
     });
   }
 
@@ -232,7 +232,7 @@ struct fixture {
     auto src = start(std::move(opts));
     auto v1 = wait_for([](const snapshot& s) { return s.version >= 1; });
     CAF_REQUIRE_EQUAL(v1->version, 1u);
-    CAF_REQUIRE_EQUAL(v1->effective["buffer_size"], 1000);
+    CAF_REQUIRE_EQUAL((*v1->effective)["buffer_size"], 1000);
     wait_status(src, [](const source_status& st) {
       return st.committed == 1;
     });
@@ -347,12 +347,12 @@ CAF_TEST(a parse error keeps the config and names file line and column) {
   CAF_CHECK_EQUAL(st.errors, 1u);
   CAF_CHECK_EQUAL(st.proposals, 1u);
   CAF_CHECK_EQUAL(current()->version, 1u);
-  CAF_CHECK_EQUAL(current()->effective["buffer_size"], 1000);
+  CAF_CHECK_EQUAL((*current()->effective)["buffer_size"], 1000);
   // Fixing the file recovers.
   write_and_rename(path("config.yaml"), config_yaml(3000, "DEBUG"));
   auto v2 = wait_for_buffer_size(3000);
   CAF_CHECK_EQUAL(v2->version, 2u);
-  CAF_CHECK_EQUAL(v2->effective["logging"]["level"], "DEBUG");
+  CAF_CHECK_EQUAL((*v2->effective)["logging"]["level"], "DEBUG");
   st = wait_status(src, [](const source_status& x) {
     return x.state == source_state::ok;
   });
@@ -367,12 +367,12 @@ CAF_TEST(a toml file is read and its edits and broken edits are handled) {
   write_file(path("config.toml"), toml(1000, "\"INFO\""));
   auto src = start(options({{path("config.toml")}}));
   auto v1 = wait_for_buffer_size(1000);
-  CAF_CHECK_EQUAL(v1->effective["logging"]["level"], "INFO");
+  CAF_CHECK_EQUAL((*v1->effective)["logging"]["level"], "INFO");
   write_and_rename(path("config.toml"), toml(2000, "\"DEBUG\""));
   auto v2 = wait_for_buffer_size(2000);
   CAF_CHECK_EQUAL(v2->version, v1->version + 1);
-  CAF_CHECK_EQUAL(v2->effective["logging"]["level"], "DEBUG");
-  CAF_CHECK(v2->effective["buffer_size"].is_number_integer());
+  CAF_CHECK_EQUAL((*v2->effective)["logging"]["level"], "DEBUG");
+  CAF_CHECK((*v2->effective)["buffer_size"].is_number_integer());
   // An unquoted string: refused at its line and column, config kept.
   write_and_rename(path("config.toml"), toml(3000, "DEBUG"));
   auto st = wait_status(src, [](const source_status& x) {
@@ -382,7 +382,7 @@ CAF_TEST(a toml file is read and its edits and broken edits are handled) {
   CAF_CHECK_NOT_EQUAL(st.last_error.find(path("config.toml") + ":3:9: "),
                       std::string::npos);
   CAF_CHECK_EQUAL(current()->version, v2->version);
-  CAF_CHECK_EQUAL(current()->effective["buffer_size"], 2000);
+  CAF_CHECK_EQUAL((*current()->effective)["buffer_size"], 2000);
 }
 
 CAF_TEST(content the validator refuses keeps the config and degrades) {
@@ -395,7 +395,7 @@ CAF_TEST(content the validator refuses keeps the config and degrades) {
   CAF_CHECK_EQUAL(to_string(st.state), "degraded");
   CAF_CHECK_NOT_EQUAL(st.last_error.find("logging.level"), std::string::npos);
   CAF_CHECK_EQUAL(current()->version, 1u);
-  CAF_CHECK_EQUAL(current()->effective["logging"]["level"], "INFO");
+  CAF_CHECK_EQUAL((*current()->effective)["logging"]["level"], "INFO");
   // Reading the refused bytes again proposes nothing; it stays degraded.
   st = reload(src);
   CAF_CHECK_EQUAL(st.proposals, 2u);
@@ -403,7 +403,7 @@ CAF_TEST(content the validator refuses keeps the config and degrades) {
   // A good file recovers.
   write_and_rename(path("config.yaml"), config_yaml(1000, "WARNING"));
   auto v2 = wait_for([](const snapshot& s) {
-    return s.effective["logging"]["level"] == "WARNING";
+    return (*s.effective)["logging"]["level"] == "WARNING";
   });
   CAF_CHECK_EQUAL(v2->version, 2u);
   CAF_CHECK_EQUAL(to_string(wait_status(src, [](const source_status& x) {
@@ -428,8 +428,8 @@ CAF_TEST(a refused first write is proposed whole once the file is fixed) {
   CAF_CHECK_EQUAL(layer_names(*v1),
                   (std::vector<std::string>{"file:" + path("base.yaml"),
                                             "file:" + path("override.yaml")}));
-  CAF_CHECK_EQUAL(v1->effective["logging"]["level"], "DEBUG");
-  CAF_CHECK_EQUAL(v1->effective["buffer_size"], 1000);
+  CAF_CHECK_EQUAL((*v1->effective)["logging"]["level"], "DEBUG");
+  CAF_CHECK_EQUAL((*v1->effective)["buffer_size"], 1000);
   wait_status(src, [](const source_status& x) {
     return x.state == source_state::ok;
   });
@@ -444,17 +444,17 @@ CAF_TEST(later files override earlier ones and keep the given layer order) {
   CAF_CHECK_EQUAL(layer_names(*v1),
                   (std::vector<std::string>{"file:" + path("base.yaml"),
                                             "file:" + path("override.json")}));
-  CAF_CHECK_EQUAL(v1->effective["buffer_size"], 2000);
-  CAF_CHECK_EQUAL(v1->effective["database"]["host"], "db");
+  CAF_CHECK_EQUAL((*v1->effective)["buffer_size"], 2000);
+  CAF_CHECK_EQUAL((*v1->effective)["database"]["host"], "db");
   CAF_CHECK_EQUAL(status(src).layer, "file:" + path("base.yaml"));
   // Only the file that changed is proposed; the override still wins.
   write_and_rename(path("base.yaml"), config_yaml(5000, "DEBUG"));
   auto v2 = wait_for([](const snapshot& s) {
-    return s.effective["logging"]["level"] == "DEBUG";
+    return (*s.effective)["logging"]["level"] == "DEBUG";
   });
   CAF_CHECK_EQUAL(v2->version, 2u);
   CAF_CHECK_EQUAL(v2->origin, "file:" + path("base.yaml"));
-  CAF_CHECK_EQUAL(v2->effective["buffer_size"], 2000);
+  CAF_CHECK_EQUAL((*v2->effective)["buffer_size"], 2000);
   CAF_CHECK_EQUAL(layer_names(*v2), layer_names(*v1));
 }
 
@@ -508,7 +508,7 @@ CAF_TEST(a missing optional file is an empty layer in its place until it
   auto v2 = wait_for_buffer_size(4000);
   CAF_CHECK_EQUAL(v2->version, 2u);
   CAF_CHECK_EQUAL(layer_names(*v2), order);
-  CAF_CHECK_EQUAL(v2->effective["logging"]["format"], "json");
+  CAF_CHECK_EQUAL((*v2->effective)["logging"]["format"], "json");
 }
 
 CAF_TEST(a required file that disappears degrades and keeps its layer) {
@@ -521,7 +521,7 @@ CAF_TEST(a required file that disappears degrades and keeps its layer) {
                       std::string::npos);
   CAF_CHECK_EQUAL(st.proposals, 1u);
   CAF_CHECK_EQUAL(current()->version, 1u);
-  CAF_CHECK_EQUAL(current()->effective["buffer_size"], 1000);
+  CAF_CHECK_EQUAL((*current()->effective)["buffer_size"], 1000);
   write_file(path("config.yaml"), config_yaml(6000));
   auto v2 = wait_for_buffer_size(6000);
   CAF_CHECK_EQUAL(v2->version, 2u);
@@ -561,7 +561,7 @@ CAF_TEST(reload reads now and answers after the proposal was answered) {
   CAF_CHECK_EQUAL(st.committed, 2u);
   CAF_CHECK_EQUAL(st.version, 2u);
   CAF_CHECK_EQUAL(to_string(st.state), "ok");
-  CAF_CHECK_EQUAL(current()->effective["buffer_size"], 7000);
+  CAF_CHECK_EQUAL((*current()->effective)["buffer_size"], 7000);
   st = reload(src);
   CAF_CHECK_EQUAL(st.proposals, 2u);
   CAF_CHECK_EQUAL(current()->version, 2u);

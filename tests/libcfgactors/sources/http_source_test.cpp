@@ -358,9 +358,9 @@ CAF_TEST(the source follows the server and keeps the last good config) {
   auto snap = current();
   CAF_CHECK_EQUAL(snap->version, 2u);
   CAF_CHECK_EQUAL(snap->origin, layer);
-  CAF_CHECK_EQUAL(snap->effective["buffer_size"], 2048);
-  CAF_CHECK_EQUAL(snap->effective["features"]["beta_ui"], true);
-  CAF_CHECK_EQUAL(snap->effective["logging"]["level"], "INFO");
+  CAF_CHECK_EQUAL((*snap->effective)["buffer_size"], 2048);
+  CAF_CHECK_EQUAL((*snap->effective)["features"]["beta_ui"], true);
+  CAF_CHECK_EQUAL((*snap->effective)["logging"]["level"], "INFO");
   CAF_CHECK_EQUAL(srv.last_authorization(), "Bearer " + token);
   // Later polls send the ETag and get 304: reads, but no proposal.
   CAF_REQUIRE(wait_until([&] { return srv.not_modified() >= 2; }));
@@ -380,7 +380,7 @@ CAF_TEST(the source follows the server and keeps the last good config) {
     CHECK_WHY(contains(s.last_error, reason),
                       "expected '" << reason << "' in: " << s.last_error);
     CAF_CHECK_EQUAL(current()->version, 2u);
-    CAF_CHECK_EQUAL(current()->effective["buffer_size"], 2048);
+    CAF_CHECK_EQUAL((*current()->effective)["buffer_size"], 2048);
     return s;
   };
   auto config_url = srv.endpoint() + "/config";
@@ -402,9 +402,9 @@ CAF_TEST(the source follows the server and keeps the last good config) {
   CAF_CHECK_EQUAL(st.state, source_state::ok);
   snap = current();
   CAF_CHECK_EQUAL(snap->version, 3u);
-  CAF_CHECK_EQUAL(snap->effective["buffer_size"], 4096);
-  CAF_CHECK(!snap->effective["features"].contains("beta_ui")
-            || snap->effective["features"]["beta_ui"] == false);
+  CAF_CHECK_EQUAL((*snap->effective)["buffer_size"], 4096);
+  CAF_CHECK(!(*snap->effective)["features"].contains("beta_ui")
+            || (*snap->effective)["features"]["beta_ui"] == false);
   // The retry delay doubled from 2 × interval up to max_backoff, with
   // jitter: the n-th failure of a streak announced its delay. (A streak
   // ends with a recovery; under load an early poll may time out as well.)
@@ -464,7 +464,7 @@ CAF_TEST(a source without a server is degraded until one appears) {
   srv.serve(json{{"sample_rate", 0.5}}, "\"v1\"");
   st = wait_status(src, [](auto& s) { return s.committed == 1; });
   CAF_CHECK_EQUAL(st.state, source_state::ok);
-  CAF_CHECK_EQUAL(current()->effective["sample_rate"], 0.5);
+  CAF_CHECK_EQUAL((*current()->effective)["sample_rate"], 0.5);
   CAF_CHECK_GREATER_OR_EQUAL(logs.events("http_source_recovered").size(), 1u);
 }
 
@@ -482,7 +482,7 @@ CAF_TEST(reload polls at once and answers after the proposal) {
              [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
   CAF_CHECK_EQUAL(st.committed, 2u);
   CAF_CHECK_EQUAL(st.version, 3u);
-  CAF_CHECK_EQUAL(current()->effective["buffer_size"], 3072);
+  CAF_CHECK_EQUAL((*current()->effective)["buffer_size"], 3072);
   // Unchanged on the server: the reload reads a 304 and proposes nothing.
   self->request(src, 30s, reload_atom::value)
     .receive([&](source_status& x) { st = x; },

@@ -247,7 +247,7 @@ CAF_TEST(await_first_poll waits for success and gives up for good or late) {
     tls_server srv{certs, "server"};
     auto err = await_first_poll(sys, spawn(srv.url("localhost")), 10s);
     CHECK_WHY(!err, sys.render(err));
-    CAF_CHECK_EQUAL(current()->effective["buffer_size"], 4096);
+    CAF_CHECK_EQUAL((*current()->effective)["buffer_size"], 4096);
   }
   // Answers that differ only in their status: 403 and 404 end the wait at
   // once, 500 is retried until the deadline.

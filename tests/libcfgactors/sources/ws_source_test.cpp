@@ -340,27 +340,27 @@ CAF_TEST(the source registers and applies each pushed action) {
                   {"features", {{"new_algorithm", true}}}}}});
   auto snap = wait_snapshot([](auto& s) { return s.version == 3; });
   CAF_CHECK_EQUAL(snap->origin, layer);
-  CAF_CHECK_EQUAL(snap->effective["buffer_size"], 4096);
-  CAF_CHECK_EQUAL(snap->effective["features"]["new_algorithm"], true);
+  CAF_CHECK_EQUAL((*snap->effective)["buffer_size"], 4096);
+  CAF_CHECK_EQUAL((*snap->effective)["features"]["new_algorithm"], true);
   // set_feature on an object flag flips only `enabled`.
   srv.push(json{{"action", "set_feature"},
                 {"feature", "beta_ui"},
                 {"enabled", true}});
   snap = wait_snapshot([](auto& s) { return s.version == 4; });
-  CAF_CHECK_EQUAL(snap->effective["features"]["beta_ui"],
+  CAF_CHECK_EQUAL((*snap->effective)["features"]["beta_ui"],
                   (json{{"enabled", true}, {"rollout", 30}}));
   // set_feature on a plain flag sets it; earlier edits of the layer stay.
   srv.push(json{{"action", "set_feature"},
                 {"feature", "enhanced_monitoring"},
                 {"enabled", false}});
   snap = wait_snapshot([](auto& s) { return s.version == 5; });
-  CAF_CHECK_EQUAL(snap->effective["features"]["enhanced_monitoring"], false);
-  CAF_CHECK_EQUAL(snap->effective["buffer_size"], 4096);
+  CAF_CHECK_EQUAL((*snap->effective)["features"]["enhanced_monitoring"], false);
+  CAF_CHECK_EQUAL((*snap->effective)["buffer_size"], 4096);
   // set_log_level.
   srv.push(json{{"action", "set_log_level"}, {"level", "DEBUG"}});
   snap = wait_snapshot([](auto& s) { return s.version == 6; });
-  CAF_CHECK_EQUAL(snap->effective["logging"]["level"], "DEBUG");
-  CAF_CHECK_EQUAL(snap->effective["logging"]["format"], "text");
+  CAF_CHECK_EQUAL((*snap->effective)["logging"]["level"], "DEBUG");
+  CAF_CHECK_EQUAL((*snap->effective)["logging"]["format"], "text");
   CAF_CHECK_EQUAL(layer_of(*snap, layer),
                   (json{{"buffer_size", 4096},
                         {"features",
@@ -377,7 +377,7 @@ CAF_TEST(the source registers and applies each pushed action) {
   srv.push(json{{"action", "set_log_level"}, {"level", "LOUD"}});
   srv.push(json{{"action", "set_log_level"}, {"level", "WARNING"}});
   snap = wait_snapshot(
-    [](auto& s) { return s.effective["logging"]["level"] == "WARNING"; });
+    [](auto& s) { return (*s.effective)["logging"]["level"] == "WARNING"; });
   CAF_CHECK_EQUAL(snap->version, 7u);
   // The version is in the store before the source has its write's answer
   // (which sets it back to ok after the refused level): wait for that.
@@ -412,8 +412,8 @@ CAF_TEST(the source registers and applies each pushed action) {
   srv.push(json{{"action", "update_config"},
                 {"config", {{"buffer_size", 8192}}}});
   snap = wait_snapshot([](auto& s) { return s.version == 8; });
-  CAF_CHECK_EQUAL(snap->effective["buffer_size"], 8192);
-  CAF_CHECK_EQUAL(snap->effective["logging"]["level"], "INFO");
+  CAF_CHECK_EQUAL((*snap->effective)["buffer_size"], 8192);
+  CAF_CHECK_EQUAL((*snap->effective)["logging"]["level"], "INFO");
   // reload: the other sources re-read first, then the overrides become the
   // runtime layer.
   srv.push(json{{"action", "reload"}, {"overrides", {{"sample_rate", 0.5}}}});
@@ -421,9 +421,9 @@ CAF_TEST(the source registers and applies each pushed action) {
   CAF_CHECK_EQUAL(version(), 8u); // the probe has not answered yet
   self->send(probe, tick_atom::value);
   snap = wait_snapshot([](auto& s) { return s.version == 9; });
-  CAF_CHECK_EQUAL(snap->effective["sample_rate"], 0.5);
+  CAF_CHECK_EQUAL((*snap->effective)["sample_rate"], 0.5);
   CAF_CHECK_EQUAL(layer_of(*snap, "runtime"), (json{{"sample_rate", 0.5}}));
-  CAF_CHECK_EQUAL(snap->effective["buffer_size"], 8192);
+  CAF_CHECK_EQUAL((*snap->effective)["buffer_size"], 8192);
   // Stopping the source closes its connection.
   self->send_exit(src, caf::exit_reason::user_shutdown);
   CAF_CHECK(wait_until([&] { return srv.closed() == 2; }));
@@ -455,7 +455,7 @@ CAF_TEST(a source without a server is degraded until one appears) {
   wait_status(src, [](auto& s) { return s.state == source_state::ok; });
   srv.push(json{{"action", "set_log_level"}, {"level", "ERROR"}});
   auto snap = wait_snapshot([](auto& s) { return s.version == 2; });
-  CAF_CHECK_EQUAL(snap->effective["logging"]["level"], "ERROR");
+  CAF_CHECK_EQUAL((*snap->effective)["logging"]["level"], "ERROR");
 }
 
 CAF_TEST(a refused upgrade leaves the source degraded and says why) {
