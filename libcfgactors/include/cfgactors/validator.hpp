@@ -30,16 +30,19 @@ struct validator_options {
 
 /// Checks a candidate effective tree against schema, rules and contracts.
 /// `changed`, when given, says that the candidate equals a tree the same
-/// schema accepted except at and below those dotted paths: the schema then
-/// proves only what they change (json_schema::validate). Rules and contracts
-/// always see the whole tree.
+/// options accepted except at and below those dotted paths: the schema then
+/// proves only what they change (json_schema::validate) and the rules check
+/// only the matches a change touches (rule_set::check); tree checks and
+/// contracts always see the whole tree. Checks a copy, as the overload
+/// below does.
 validation_errors
 check_candidate(const json& effective, const validator_options& options,
                 const std::vector<std::string>* changed = nullptr);
 
 /// The same for a candidate held as a persistent tree (a version built
-/// along its write): the schema proves it on the tree; its JSON is made for
-/// a full pass, and for rules and contracts when any is registered.
+/// along its write): the schema proves it on the tree, the rules read the
+/// subtrees they check; its JSON is made for a full pass, and for tree
+/// checks and contracts when any is registered.
 validation_errors
 check_candidate(const layer_data& effective, const validator_options& options,
                 const std::vector<std::string>* changed = nullptr);

@@ -120,6 +120,44 @@ struct json_schema::impl {
     std::lock_guard<std::mutex> guard{pool_mtx};
     pool.push_back(std::move(x));
   }
+
+  /// Whether `document` (JSON or a persistent tree), equal to a tree this
+  /// schema accepted except at and below `changed`, is proven valid along
+  /// those paths; false when not proven (invalid, unparsable paths, a
+  /// string the regex guard must see, a regex std::regex cannot run).
+  /// `as_json` gives the JSON a Debug build checks a proof against.
+  template <class Document, class AsJson>
+  bool proves_along(const Document& document,
+                    const std::vector<std::string>& changed,
+                    [[maybe_unused]] AsJson as_json) {
+    detail::path_trie trie;
+    for (auto& text : changed) {
+      auto path = config_path::parse(text);
+      if (!path)
+        return false;
+      trie.add(*path);
+    }
+    // A string or key the regex guard would refuse: left to the full pass,
+    // which refuses it with its path.
+    if (guarded && changes_need_guard(document, trie))
+      return false;
+    try {
+      auto x = borrow();
+      auto proven = x->fast.proves_valid(schema, document, trie);
+#ifndef NDEBUG
+      // Debug builds (the test suites) hold the proof to its promise.
+      if (proven) {
+        valijson::ValidationResults results;
+        x->full.validate(schema, adapter{as_json()}, &results);
+        assert(results.numErrors() == 0);
+      }
+#endif
+      give_back(std::move(x));
+      return proven;
+    } catch (const std::exception&) {
+      return false; // e.g. a regex too complex for std::regex
+    }
+  }
 };
 
 json_schema::json_schema(std::unique_ptr<impl> ptr) : impl_(std::move(ptr)) {
@@ -237,78 +275,28 @@ void json_schema::validate(const json& candidate,
 void json_schema::validate(const json& candidate,
                            const std::vector<std::string>& changed,
                            validation_errors& out) const {
-  // The proof below holds only for a candidate whose every change the paths
-  // name, on top of a tree this schema accepted: the caller's word (the
-  // validator keeps track of which tree passed). A candidate it does not
-  // prove valid takes the full pass, which finds the errors.
-  auto proven = false;
-  detail::path_trie trie;
-  auto parsed = std::all_of(changed.begin(), changed.end(),
-                            [&](const std::string& text) {
-                              auto path = config_path::parse(text);
-                              if (path)
-                                trie.add(*path);
-                              return path.has_value();
-                            });
-  // A string or key the regex guard would refuse: left to the full pass,
-  // which refuses it with its path.
-  if (parsed && !(impl_->guarded && changes_need_guard(candidate, trie))) {
-    try {
-      auto checker = impl_->borrow();
-      proven = checker->fast.proves_valid(impl_->schema, candidate, trie);
-#ifndef NDEBUG
-      // Debug builds (the test suites) hold the proof to its promise.
-      if (proven) {
-        valijson::ValidationResults results;
-        checker->full.validate(impl_->schema, adapter{candidate}, &results);
-        assert(results.numErrors() == 0);
-      }
-#endif
-      impl_->give_back(std::move(checker));
-    } catch (const std::exception&) {
-      proven = false; // e.g. a regex too complex for std::regex
-    }
-  }
-  if (!proven)
+  // The proof holds only for a candidate whose every change the paths name,
+  // on top of a tree this schema accepted: the caller's word (the validator
+  // keeps track of which tree passed). A candidate it does not prove valid
+  // takes the full pass, which finds the errors.
+  if (!impl_->proves_along(candidate, changed,
+                           [&]() -> const json& { return candidate; }))
     validate(candidate, out);
 }
 
 void json_schema::validate(const layer_data& candidate,
                            const std::vector<std::string>& changed,
                            validation_errors& out) const {
-  // As above, on the tree: a version that shares all but its change with
-  // one this schema accepted is proved along that change, and its JSON is
-  // made only for the full pass of one that is not proven.
-  auto proven = false;
-  detail::path_trie trie;
-  auto parsed = std::all_of(changed.begin(), changed.end(),
-                            [&](const std::string& text) {
-                              auto path = config_path::parse(text);
-                              if (path)
-                                trie.add(*path);
-                              return path.has_value();
-                            });
+  // On the tree: a version that shares all but its change with one this
+  // schema accepted is proved along that change; its JSON is made only for
+  // the full pass of one that is not proven (the Debug check of a proof
+  // reads a copy the candidate does not keep).
   const auto& tree = candidate.tree();
-  if (parsed && !(impl_->guarded && changes_need_guard(*tree, trie))) {
-    try {
-      auto checker = impl_->borrow();
-      proven = checker->fast.proves_valid(impl_->schema, *tree, trie);
-#ifndef NDEBUG
-      // Debug builds hold the proof to its promise, on a JSON copy that the
-      // candidate does not keep.
-      if (proven) {
-        valijson::ValidationResults results;
-        auto copy = detail::to_json(*tree);
-        checker->full.validate(impl_->schema, adapter{copy}, &results);
-        assert(results.numErrors() == 0);
-      }
-#endif
-      impl_->give_back(std::move(checker));
-    } catch (const std::exception&) {
-      proven = false; // e.g. a regex too complex for std::regex
-    }
-  }
-  if (!proven)
+  json copy;
+  if (!impl_->proves_along(*tree, changed, [&]() -> const json& {
+        copy = detail::to_json(*tree);
+        return copy;
+      }))
     validate(*candidate, out);
 }
 

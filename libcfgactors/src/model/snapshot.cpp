@@ -13,20 +13,9 @@ snapshot_ptr snapshot::make(uint64_t version, std::string origin,
                             int64_t timestamp_ms,
                             secret_paths_ptr secrets, std::string author,
                             std::string reason) {
-  auto result = std::make_shared<snapshot>();
-  result->version = version;
-  result->hashes = detail::hash_tree_of(effective);
-  result->hash = result->hashes ? result->hashes->hex()
-                                : canonical_hash(effective);
-  result->timestamp_ms = timestamp_ms;
-  result->origin = std::move(origin);
-  result->layers = std::move(layers);
-  result->effective = layer_data{std::move(effective)};
-  if (secrets && !secrets->empty())
-    result->secrets = std::move(secrets);
-  result->author = std::move(author);
-  result->reason = std::move(reason);
-  return result;
+  return make(version, std::move(origin), std::move(layers),
+              layer_data{std::move(effective)}, timestamp_ms,
+              std::move(secrets), std::move(author), std::move(reason));
 }
 
 snapshot_ptr snapshot::make(uint64_t version, std::string origin,
@@ -36,7 +25,11 @@ snapshot_ptr snapshot::make(uint64_t version, std::string origin,
                             std::string reason) {
   auto result = std::make_shared<snapshot>();
   result->version = version;
-  result->hashes = detail::hash_tree_of(*effective.tree());
+  // Hashed in the form it comes in: a tree is not made JSON, nor JSON a
+  // tree.
+  result->hashes = effective.has_tree()
+                     ? detail::hash_tree_of(*effective.tree())
+                     : detail::hash_tree_of(*effective);
   result->hash = result->hashes ? result->hashes->hex()
                                 : canonical_hash(*effective);
   result->timestamp_ms = timestamp_ms;

@@ -989,16 +989,7 @@ void pump(validator_ptr self) {
 validation_errors check_candidate(const json& effective,
                                   const validator_options& options,
                                   const std::vector<std::string>* changed) {
-  validation_errors errors;
-  if (options.schema && changed)
-    options.schema->validate(effective, *changed, errors);
-  else if (options.schema)
-    options.schema->validate(effective, errors);
-  if (options.rules)
-    options.rules->check(effective, errors);
-  if (options.contracts)
-    options.contracts->check(effective, errors);
-  return errors;
+  return check_candidate(layer_data{effective}, options, changed);
 }
 
 validation_errors check_candidate(const layer_data& effective,
