@@ -79,7 +79,7 @@ const json& layer_data::operator*() const {
     if (!s.json_made.load(std::memory_order_relaxed)) {
       s.value = detail::to_json(*s.tree);
       s.json_made.store(true, std::memory_order_release);
-      s.parts.clear();
+      // `parts` stays: readers may hold what find() gave them.
       jsons_made.fetch_add(1, std::memory_order_relaxed);
     }
   }

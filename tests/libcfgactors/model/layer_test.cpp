@@ -3,6 +3,7 @@
 #include "cfgactors_test.hpp"
 
 #include "model/config_tree.hpp"
+#include "cfgactors/path.hpp"
 
 #include "cfgactors/layer.hpp"
 
@@ -197,6 +198,35 @@ CAF_TEST(from_json sorts misordered input and keeps the last duplicate) {
   ])"));
   CAF_CHECK_EQUAL(names(stack), (strings{"defaults", "runtime"}));
   CAF_CHECK_EQUAL(stack.get("defaults")->dump(), R"({"v":2})");
+}
+
+CAF_TEST(the tree of a version answers one value without making its json) {
+  auto value = json::parse(R"({"a":{"b":[1,2],"c":{"d":"x"}},"e":3})");
+  layer_data data{detail::node_of(value)};
+  auto before = detail::whole_jsons_made();
+  auto c = data.find(std::string_view{"a.c"});
+  auto e = data.find(std::string_view{"e"});
+  auto b = data.find(*config_path::parse("a.b"));
+  CAF_REQUIRE(c != nullptr && e != nullptr && b != nullptr);
+  CAF_CHECK_EQUAL(*c, value["a"]["c"]);
+  CAF_CHECK_EQUAL(*e, 3);
+  CAF_CHECK_EQUAL(*b, json::array({1, 2}));
+  CAF_CHECK(data.find(std::string_view{"a.x"}) == nullptr);
+  CAF_CHECK(data.find(std::string_view{"e.f"}) == nullptr);
+  CAF_CHECK(!data.has_json());
+  CAF_CHECK_EQUAL(detail::whole_jsons_made(), before);
+  // The same container twice: the same JSON, made once.
+  CAF_CHECK(data.find(std::string_view{"a.c"}) == c);
+  // A copy of the whole leaves nothing behind; the whole made stays, and
+  // what find() gave before stays valid (readers on other threads may
+  // hold it).
+  CAF_CHECK_EQUAL(data.to_json(), value);
+  CAF_CHECK(!data.has_json());
+  CAF_CHECK_EQUAL(*data, value);
+  CAF_CHECK(data.has_json());
+  CAF_CHECK_EQUAL(detail::whole_jsons_made(), before + 1);
+  CAF_CHECK_EQUAL(*c, value["a"]["c"]);
+  CAF_CHECK_EQUAL(*b, json::array({1, 2}));
 }
 
 } // namespace layer_suite
