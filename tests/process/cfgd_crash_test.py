@@ -281,7 +281,14 @@ def test_large_config(binary, workdir, rng):
     for rnd in range(4):
         w = writer(d, next_value)
         w.start()
-        time.sleep(rng.uniform(0.3, 0.8))
+        # Killed mid-stream once at least 10 writes were answered (not after
+        # a fixed time: under ASan and a loaded machine 0.3 s held fewer),
+        # at a random point after that.
+        deadline = time.monotonic() + 60
+        while len(w.acked) < 10 and w.is_alive() \
+                and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.5))
         d.kill()
         w.join(timeout=30)
         for version, value in w.acked:
