@@ -88,11 +88,6 @@ public:
   /// Whether the tree is made (a write's layer, or one read as a tree).
   bool has_tree() const noexcept;
 
-  /// The JSON form moved out, when this handle is its only holder and the
-  /// JSON is made (what gives a tree nobody reads any more back for reuse);
-  /// nullopt otherwise. Leaves this handle without data.
-  std::optional<json> release_json() &&;
-
   /// The very same data, not an equal copy.
   friend bool operator==(const layer_data& x, const layer_data& y) noexcept {
     return x.state_ == y.state_;

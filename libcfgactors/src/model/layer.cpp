@@ -154,15 +154,6 @@ bool layer_data::has_tree() const noexcept {
   return state_ && state_->tree_made.load(std::memory_order_acquire);
 }
 
-std::optional<json> layer_data::release_json() && {
-  auto s = std::move(state_);
-  if (!s || s.use_count() != 1
-      || !s->json_made.load(std::memory_order_acquire))
-    return std::nullopt;
-  // The only holder: nobody reads `value` any more.
-  return std::move(s->value);
-}
-
 bool layer_data::equals(const layer_data& other) const {
   if (state_ == other.state_)
     return true;

@@ -778,14 +778,16 @@ void admit(validator_ptr self, layer_stack candidate, write_request req,
                             errc::none, {}, {}});
     return;
   }
-  // The merged tree, built from the last candidate's along what changed:
-  // it shares the rest with the versions before it.
-  layer_data effective{st.merged.build(candidate)};
   // Where the merged tree may have changed: below what the layers the write
   // changed touch, against the version it was built on (the head, in flight
   // or durable). If the schema accepted that version here, it proves only
   // what changed below these paths (json_schema::validate).
   auto roots = detail::touched_paths(st.layers, candidate);
+  // The merged tree, built from the last candidate's along what changed:
+  // it shares the rest with the versions before it. Built on the head (no
+  // refusal since), it changes where `roots` say: found once.
+  auto on_head = same_layers(st.merged.last(), st.layers);
+  layer_data effective{st.merged.build(candidate, on_head ? &roots : nullptr)};
   auto base_proven = st.proven && same_layers(*st.proven, st.layers);
   if (base_proven)
     ++st.judged_on_proven;

@@ -47,12 +47,15 @@ void effective_tree::reset(layer_stack layers, config_node_ptr tree) {
   tree_ = std::move(tree);
 }
 
-config_node_ptr effective_tree::build(const layer_stack& layers) {
+config_node_ptr effective_tree::build(const layer_stack& layers,
+                                      const std::vector<std::string>* touched) {
   if (tree_ && tree_->is_object()) {
     config_tree result{tree_};
     auto ok = true;
     const std::string* done = nullptr; // the last path set
-    for (auto& text : touched_paths(layers_, layers)) {
+    auto own = touched ? std::vector<std::string>{}
+                       : touched_paths(layers_, layers);
+    for (auto& text : touched ? *touched : own) {
       if (done != nullptr && path_within(text, *done))
         continue;
       auto at = config_path::parse(text);

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "cfgactors/layer.hpp"
 #include "model/config_tree.hpp"
@@ -25,7 +27,14 @@ public:
   /// depth in each layer and the size of the value), not the config's size;
   /// the whole merge only where a path cannot be set on its own (the root,
   /// a stack with no tree to start from).
-  config_node_ptr build(const layer_stack& layers);
+  /// `touched`, when the caller has it: touched_paths(last(), layers).
+  config_node_ptr build(const layer_stack& layers,
+                        const std::vector<std::string>* touched = nullptr);
+
+  /// The stack of the last tree built (or reset to).
+  const layer_stack& last() const noexcept {
+    return layers_;
+  }
 
   /// Trees merged whole rather than along their changes.
   uint64_t whole_builds = 0;
